@@ -1,0 +1,41 @@
+# The targets CI runs are exactly `lint` and `test` (see .ci/run).
+CARGO ?= cargo
+VENV  := target/venv
+AWS   := $(VENV)/bin/aws
+PORT  ?= 4566
+
+.PHONY: run test lint fmt clippy bench fuzz tools clean
+
+## Start the emulator on 127.0.0.1:$(PORT) (riffle local will take this over).
+run:
+	$(CARGO) run --release -p riffle -- emulator --port $(PORT)
+
+## Unit, integration and end-to-end tests (installs the AWS CLI into target/venv first).
+test: $(AWS)
+	$(CARGO) build -p riffle
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		RIFFLE_AWS_CLI=$(abspath $(AWS)) $(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		RIFFLE_AWS_CLI=$(abspath $(AWS)) $(CARGO) test --workspace; \
+	fi
+	$(CARGO) test --workspace --doc
+
+## The AWS CLI v1 from PyPI, used by the CLI smoke test as an independent client.
+$(AWS):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'awscli>=1.36,<2'
+
+lint: fmt clippy
+
+fmt:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Side-by-side benchmark against kinesalite and ferrokinesis (installed into a temp dir).
+bench:
+	./bench/run.sh
+
+clean:
+	$(CARGO) clean

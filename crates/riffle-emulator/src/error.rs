@@ -1,0 +1,255 @@
+//! AWS API errors, encoded in exactly one place.
+//!
+//! Invariant: every failure a client can see is an [`ApiError`] carrying one of AWS's error
+//! codes; its HTTP status and wire encoding (`__type` body field plus the `x-amzn-ErrorType`
+//! header) are decided here and nowhere else.
+
+use std::fmt;
+
+/// The AWS error codes the emulator returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The body is not valid JSON, or a member has the wrong JSON type.
+    SerializationException,
+    /// The `X-Amz-Target` names no operation of this service.
+    UnknownOperationException,
+    /// A member fails a constraint of the API model (length, range, pattern, required).
+    ValidationException,
+    /// A request is well-formed but not valid for the resource's current state or limits.
+    InvalidArgumentException,
+    /// The named stream (or shard) does not exist.
+    ResourceNotFoundException,
+    /// The resource is not in a state that allows this operation.
+    ResourceInUseException,
+    /// An account limit (shards, tags, …) would be exceeded.
+    LimitExceededException,
+    /// A shard's read or write throughput limit was exceeded.
+    ProvisionedThroughputExceededException,
+    /// The shard iterator is older than five minutes.
+    ExpiredIteratorException,
+    /// The pagination token is older than five minutes.
+    ExpiredNextTokenException,
+    /// The request body is larger than the service accepts.
+    RequestEntityTooLarge,
+    /// Something failed inside the emulator (for example a disk error while persisting).
+    InternalFailure,
+}
+
+impl ErrorCode {
+    /// The code as AWS spells it on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SerializationException => "SerializationException",
+            Self::UnknownOperationException => "UnknownOperationException",
+            Self::ValidationException => "ValidationException",
+            Self::InvalidArgumentException => "InvalidArgumentException",
+            Self::ResourceNotFoundException => "ResourceNotFoundException",
+            Self::ResourceInUseException => "ResourceInUseException",
+            Self::LimitExceededException => "LimitExceededException",
+            Self::ProvisionedThroughputExceededException => {
+                "ProvisionedThroughputExceededException"
+            }
+            Self::ExpiredIteratorException => "ExpiredIteratorException",
+            Self::ExpiredNextTokenException => "ExpiredNextTokenException",
+            Self::RequestEntityTooLarge => "RequestEntityTooLarge",
+            Self::InternalFailure => "InternalFailure",
+        }
+    }
+
+    /// The HTTP status AWS answers this error with.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::RequestEntityTooLarge => 413,
+            Self::InternalFailure => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answered to a client: AWS's code and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The AWS error code.
+    pub code: ErrorCode,
+    /// The message, worded like AWS's where AWS's wording is known.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `InvalidArgumentException` with `message`.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgumentException, message)
+    }
+
+    /// `ResourceInUseException` with `message`.
+    pub fn in_use(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ResourceInUseException, message)
+    }
+
+    /// `LimitExceededException` with `message`.
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::LimitExceededException, message)
+    }
+
+    /// `InternalFailure` with `message`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalFailure, message)
+    }
+}
+
+/// Result of an API operation.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Collects constraint violations and reports them all at once, worded as AWS's
+/// `ValidationException` ("2 validation errors detected: Value … at '…' failed to satisfy
+/// constraint: …").
+#[derive(Debug, Default)]
+pub struct Violations {
+    messages: Vec<String>,
+}
+
+impl Violations {
+    /// How many violations were found so far.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Whether no violation was found so far.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// A member was required and is absent.
+    pub fn missing(&mut self, member: &str) {
+        self.messages.push(format!(
+            "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ));
+    }
+
+    /// A member failed `constraint`; `shown` is the value as AWS prints it.
+    pub fn failed(&mut self, member: &str, shown: impl fmt::Display, constraint: &str) {
+        self.messages.push(format!(
+            "Value '{shown}' at '{member}' failed to satisfy constraint: Member must {constraint}"
+        ));
+    }
+
+    /// Checks a string's length in characters.
+    pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
+        let len = value.chars().count();
+        if len < min {
+            self.failed(
+                member,
+                value,
+                &format!("have length greater than or equal to {min}"),
+            );
+        } else if len > max {
+            self.failed(
+                member,
+                value,
+                &format!("have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Checks a number's range.
+    pub fn range(&mut self, member: &str, value: i64, min: i64, max: i64) {
+        if value < min {
+            self.failed(
+                member,
+                value,
+                &format!("have value greater than or equal to {min}"),
+            );
+        } else if value > max {
+            self.failed(
+                member,
+                value,
+                &format!("have value less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Checks that `value` is one of `allowed`.
+    pub fn one_of(&mut self, member: &str, value: &str, allowed: &[&str]) {
+        if !allowed.contains(&value) {
+            self.failed(
+                member,
+                value,
+                &format!("satisfy enum value set: [{}]", allowed.join(", ")),
+            );
+        }
+    }
+
+    /// Checks a stream or shard name: `[a-zA-Z0-9_.-]+`, 1 to 128 characters.
+    pub fn name(&mut self, member: &str, value: &str) {
+        let before = self.messages.len();
+        self.length(member, value, 1, 128);
+        if self.messages.len() == before
+            && !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
+            self.failed(
+                member,
+                value,
+                "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            );
+        }
+    }
+
+    /// The collected violations as one `ValidationException`, or `Ok` if there are none.
+    pub fn finish(self) -> ApiResult<()> {
+        match self.messages.len() {
+            0 => Ok(()),
+            n => Err(ApiError::new(
+                ErrorCode::ValidationException,
+                format!(
+                    "{n} validation error{} detected: {}",
+                    if n == 1 { "" } else { "s" },
+                    self.messages.join("; ")
+                ),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_are_reported_together_in_aws_wording() {
+        let mut v = Violations::default();
+        v.name("streamName", "bad name!");
+        v.range("shardCount", 0, 1, 100_000);
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.code, ErrorCode::ValidationException);
+        assert_eq!(
+            err.message,
+            "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+             Value '0' at 'shardCount' failed to satisfy constraint: Member must have value \
+             greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn no_violations_is_ok() {
+        assert!(Violations::default().finish().is_ok());
+    }
+}

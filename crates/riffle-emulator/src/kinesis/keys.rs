@@ -1,0 +1,201 @@
+//! Hash keys, sequence numbers and sealed tokens: the value types of the Kinesis data model.
+//!
+//! Invariants: a partition key maps to the 128-bit MD5 of its UTF-8 bytes; sequence numbers are
+//! 56-digit decimal strings, strictly increasing within a shard, so that numeric and textual order
+//! agree; shard iterators and pagination tokens are sealed with a keyed MD5 so a tampered or
+//! foreign token is rejected rather than misread.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use md5::{Digest, Md5};
+
+/// The largest hash key, 2^128 − 1.
+pub const MAX_HASH_KEY: u128 = u128::MAX;
+
+/// The 128-bit hash key of a partition key: its MD5 read as a big-endian unsigned integer.
+pub fn partition_key_hash(partition_key: &str) -> u128 {
+    u128::from_be_bytes(Md5::digest(partition_key.as_bytes()).into())
+}
+
+/// Parses an `ExplicitHashKey` / `NewStartingHashKey`: `0|[1-9]\d{0,38}` and at most 2^128 − 1.
+pub fn parse_hash_key(text: &str) -> Option<u128> {
+    let well_formed = !text.is_empty()
+        && text.len() <= 39
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if well_formed { text.parse().ok() } else { None }
+}
+
+/// Whether `text` matches AWS's sequence number pattern `0|[1-9]\d{0,128}`.
+pub fn is_sequence_number_shaped(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 129
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
+}
+
+/// A sequence number decoded into the parts the emulator encodes in it.
+///
+/// Layout (56 decimal digits): `49`, the stream's creation time in seconds (10 digits), the
+/// shard's ordinal (6), eighteen zeros, then the record counter within the shard (20). Counter 0
+/// is the shard's `StartingSequenceNumber`; the record at dense position `p` has counter `p + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceNumber {
+    /// Stream creation time, whole seconds since the epoch.
+    pub stream_created_secs: u64,
+    /// The shard's ordinal (the number in `shardId-000000000007`).
+    pub shard: u32,
+    /// The counter within the shard.
+    pub counter: u64,
+}
+
+impl SequenceNumber {
+    /// The decimal string AWS clients see.
+    pub fn encode(&self) -> String {
+        format!(
+            "49{:010}{:06}{:018}{:020}",
+            self.stream_created_secs % 10_000_000_000,
+            self.shard,
+            0,
+            self.counter
+        )
+    }
+
+    /// Decodes a string produced by [`SequenceNumber::encode`]; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        if text.len() != 56 || !text.starts_with("49") || !text.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        if text[18..36].bytes().any(|b| b != b'0') {
+            return None;
+        }
+        Some(Self {
+            stream_created_secs: text[2..12].parse().ok()?,
+            shard: text[12..18].parse().ok()?,
+            counter: text[36..56].parse().ok()?,
+        })
+    }
+}
+
+/// The `shardId-000000000000` form of a shard ordinal.
+pub fn shard_id(ordinal: u32) -> String {
+    format!("shardId-{ordinal:012}")
+}
+
+/// Parses `shardId-000000000007` (or a bare number, which AWS also resolves) into an ordinal.
+pub fn parse_shard_id(text: &str) -> Option<u32> {
+    let digits = text.strip_prefix("shardId-").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Seals and opens opaque tokens (shard iterators, pagination tokens) with a secret key.
+#[derive(Debug, Clone)]
+pub struct Sealer {
+    key: [u8; 16],
+}
+
+const MAC_LEN: usize = 12;
+
+impl Sealer {
+    /// A sealer using `key`.
+    pub fn new(key: [u8; 16]) -> Self {
+        Self { key }
+    }
+
+    fn mac(&self, payload: &[u8]) -> [u8; 16] {
+        let mut hasher = Md5::new();
+        hasher.update(self.key);
+        hasher.update(payload);
+        hasher.update(self.key);
+        hasher.finalize().into()
+    }
+
+    /// Seals `payload` into a URL-safe string.
+    pub fn seal(&self, payload: &[u8]) -> String {
+        let mut bytes = Vec::with_capacity(1 + payload.len() + MAC_LEN);
+        bytes.push(1); // token format version
+        bytes.extend_from_slice(payload);
+        let mac = self.mac(&bytes);
+        bytes.extend_from_slice(&mac[..MAC_LEN]);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Opens a sealed token; `None` if it was not sealed by this key or was altered.
+    pub fn open(&self, token: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        if bytes.len() < 1 + MAC_LEN || bytes[0] != 1 {
+            return None;
+        }
+        let (body, mac) = bytes.split_at(bytes.len() - MAC_LEN);
+        if self.mac(body)[..MAC_LEN] != *mac {
+            return None;
+        }
+        Some(body[1..].to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_key_hash_is_md5_big_endian() {
+        // MD5("a") = 0cc175b9c0f1b6a831c399e269772661
+        assert_eq!(partition_key_hash("a"), 0x0cc175b9c0f1b6a831c399e269772661);
+    }
+
+    #[test]
+    fn hash_keys_follow_aws_pattern_and_range() {
+        assert_eq!(parse_hash_key("0"), Some(0));
+        assert_eq!(parse_hash_key(&u128::MAX.to_string()), Some(u128::MAX));
+        assert_eq!(
+            parse_hash_key("340282366920938463463374607431768211456"),
+            None
+        );
+        assert_eq!(parse_hash_key("01"), None);
+        assert_eq!(parse_hash_key("-1"), None);
+        assert_eq!(parse_hash_key(""), None);
+    }
+
+    #[test]
+    fn sequence_numbers_round_trip_and_order_numerically() {
+        let a = SequenceNumber {
+            stream_created_secs: 1_700_000_000,
+            shard: 3,
+            counter: 9,
+        };
+        let b = SequenceNumber { counter: 10, ..a };
+        let (ta, tb) = (a.encode(), b.encode());
+        assert_eq!(ta.len(), 56);
+        assert_eq!(SequenceNumber::decode(&ta), Some(a));
+        assert!(ta < tb, "fixed width makes text order numeric order");
+        assert_eq!(SequenceNumber::decode("123"), None);
+        let mut tampered = ta.clone();
+        tampered.replace_range(20..21, "7");
+        assert_eq!(SequenceNumber::decode(&tampered), None);
+    }
+
+    #[test]
+    fn sealed_tokens_reject_tampering_and_foreign_keys() {
+        let sealer = Sealer::new([7; 16]);
+        let token = sealer.seal(b"payload");
+        assert_eq!(sealer.open(&token).as_deref(), Some(&b"payload"[..]));
+        let mut chars: Vec<char> = token.chars().collect();
+        chars[3] = if chars[3] == 'A' { 'B' } else { 'A' };
+        assert_eq!(sealer.open(&chars.into_iter().collect::<String>()), None);
+        assert_eq!(Sealer::new([8; 16]).open(&token), None);
+        assert_eq!(sealer.open("not a token"), None);
+    }
+
+    #[test]
+    fn shard_ids_round_trip() {
+        assert_eq!(shard_id(7), "shardId-000000000007");
+        assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
+        assert_eq!(parse_shard_id("7"), Some(7));
+        assert_eq!(parse_shard_id("shardId-x"), None);
+    }
+}

@@ -1,0 +1,865 @@
+//! The Kinesis data model: streams, shards and records, as pure state.
+//!
+//! Invariants: the store performs no I/O and reads no clock (every operation takes `now`); it
+//! never imports HTTP types; an operation either applies completely or returns an error and
+//! changes nothing; every mutation a client could observe is described by a [`Mutation`] value,
+//! which is what the write-ahead log records and replays, so replaying the log with the recorded
+//! times rebuilds the same state.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{MAX_HASH_KEY, SequenceNumber, partition_key_hash, shard_id};
+use super::limits::Throughput;
+use crate::clock::Millis;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// How long a shard iterator stays valid.
+pub const ITERATOR_LIFETIME_MS: Millis = 300_000;
+/// Largest GetRecords response, in bytes of data and partition keys.
+pub const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Tags a stream may carry.
+pub const MAX_TAGS_PER_STREAM: usize = 50;
+const HOUR_MS: Millis = 3_600_000;
+
+/// Settings of the store that are not per stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreSettings {
+    /// AWS region in ARNs.
+    pub region: String,
+    /// AWS account id in ARNs.
+    pub account_id: String,
+    /// How long a new stream stays `CREATING`.
+    pub create_delay_ms: Millis,
+    /// How long a deleted stream stays `DELETING` before it disappears.
+    pub delete_delay_ms: Millis,
+    /// How long resharding and retention changes keep a stream `UPDATING`.
+    pub update_delay_ms: Millis,
+    /// Open shards allowed per account (AWS: 500 in the large regions, 200 elsewhere).
+    pub shard_limit: u32,
+    /// On-demand streams allowed per account.
+    pub on_demand_stream_limit: u32,
+    /// Whether AWS's per-shard throughput limits are enforced.
+    pub enforce_throughput: bool,
+}
+
+impl StoreSettings {
+    /// Settings with AWS's defaults for `region` and `account_id`, limits off, no delays.
+    pub fn new(region: impl Into<String>, account_id: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            account_id: account_id.into(),
+            create_delay_ms: 0,
+            delete_delay_ms: 0,
+            update_delay_ms: 0,
+            shard_limit: 500,
+            on_demand_stream_limit: 50,
+            enforce_throughput: false,
+        }
+    }
+}
+
+/// Capacity mode of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StreamMode {
+    /// Shards are managed by the user.
+    Provisioned,
+    /// The service manages shards (the emulator starts with 4 and does not rescale).
+    OnDemand,
+}
+
+impl StreamMode {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioned => "PROVISIONED",
+            Self::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// Lifecycle status of a stream as AWS reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StreamStatus {
+    /// Just created; not yet writable.
+    Creating,
+    /// Deletion requested.
+    Deleting,
+    /// Readable and writable.
+    Active,
+    /// Resharding or changing settings; still readable and writable.
+    Updating,
+}
+
+impl StreamStatus {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Deleting => "DELETING",
+            Self::Active => "ACTIVE",
+            Self::Updating => "UPDATING",
+        }
+    }
+}
+
+/// One stored record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// Counter within the shard (see [`SequenceNumber`]).
+    pub counter: u64,
+    /// Arrival time, epoch milliseconds.
+    pub arrival_ms: Millis,
+    /// The partition key the producer gave.
+    pub partition_key: String,
+    /// The payload.
+    pub data: Bytes,
+    /// Log sequence number of the write that stored it (0 when not persisted).
+    #[serde(skip)]
+    pub lsn: u64,
+}
+
+impl Record {
+    /// Bytes the record counts against size limits: data plus partition key.
+    pub fn size(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+}
+
+/// One shard of a stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Shard {
+    /// The number in the shard id.
+    pub ordinal: u32,
+    /// First hash key, inclusive.
+    pub starting_hash_key: u128,
+    /// Last hash key, inclusive.
+    pub ending_hash_key: u128,
+    /// The shard this one was split from, or the first of two merged.
+    pub parent: Option<u32>,
+    /// The second shard of a merge.
+    pub adjacent_parent: Option<u32>,
+    /// When the shard was created.
+    pub created_ms: Millis,
+    /// When the shard was closed by resharding, if it was.
+    pub closed_ms: Option<Millis>,
+    /// Counter of the last record ever written (0 if none).
+    pub last_counter: u64,
+    /// Records not yet trimmed, oldest first; `records[i]` has counter `first_counter + i`.
+    pub records: VecDeque<Record>,
+    /// Per-shard throughput state (not persisted).
+    #[serde(skip)]
+    pub throughput: Throughput,
+}
+
+impl Shard {
+    fn new(
+        ordinal: u32,
+        range: (u128, u128),
+        parents: (Option<u32>, Option<u32>),
+        now: Millis,
+    ) -> Self {
+        Self {
+            ordinal,
+            starting_hash_key: range.0,
+            ending_hash_key: range.1,
+            parent: parents.0,
+            adjacent_parent: parents.1,
+            created_ms: now,
+            closed_ms: None,
+            last_counter: 0,
+            records: VecDeque::new(),
+            throughput: Throughput::default(),
+        }
+    }
+
+    /// The shard id, `shardId-…`.
+    pub fn id(&self) -> String {
+        shard_id(self.ordinal)
+    }
+
+    /// Whether resharding has closed this shard.
+    pub fn is_open(&self) -> bool {
+        self.closed_ms.is_none()
+    }
+
+    /// Whether `hash` falls in this shard's range.
+    pub fn holds(&self, hash: u128) -> bool {
+        self.starting_hash_key <= hash && hash <= self.ending_hash_key
+    }
+
+    /// Counter of the oldest untrimmed record (the trim horizon); `last_counter + 1` if empty.
+    pub fn first_counter(&self) -> u64 {
+        self.records
+            .front()
+            .map_or(self.last_counter + 1, |r| r.counter)
+    }
+
+    /// The index in `records` of the record with `counter` (0 if it was trimmed).
+    pub fn index_of(&self, counter: u64) -> usize {
+        counter.saturating_sub(self.first_counter()) as usize
+    }
+}
+
+/// A stream: its settings, shards (every shard ever created, by ordinal) and tags.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stream {
+    /// The stream name.
+    pub name: String,
+    /// When it was created.
+    pub created_ms: Millis,
+    /// Capacity mode.
+    pub mode: StreamMode,
+    /// Retention in hours.
+    pub retention_hours: u32,
+    /// All shards, including closed ones, indexed by ordinal.
+    pub shards: Vec<Shard>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// A transient status and when it ends (`CREATING`, `UPDATING`, `DELETING`).
+    pub transient: Option<(StreamStatus, Millis)>,
+}
+
+impl Stream {
+    /// The status at `now`.
+    pub fn status(&self, now: Millis) -> StreamStatus {
+        match self.transient {
+            Some((status, until)) if now < until || status == StreamStatus::Deleting => status,
+            _ => StreamStatus::Active,
+        }
+    }
+
+    /// Retention in milliseconds.
+    pub fn retention_ms(&self) -> Millis {
+        Millis::from(self.retention_hours) * HOUR_MS
+    }
+
+    /// Shards visible at `now`: open ones, and closed ones whose records may still be unexpired.
+    pub fn live_shards(&self, now: Millis) -> impl Iterator<Item = &Shard> {
+        let retention = self.retention_ms();
+        self.shards
+            .iter()
+            .filter(move |s| s.closed_ms.is_none_or(|closed| closed + retention > now))
+    }
+
+    /// Open shards, by ordinal.
+    pub fn open_shards(&self) -> impl Iterator<Item = &Shard> {
+        self.shards.iter().filter(|s| s.is_open())
+    }
+
+    /// The open shard whose range holds `hash`.
+    fn shard_for_hash(&self, hash: u128) -> usize {
+        self.shards
+            .iter()
+            .position(|s| s.is_open() && s.holds(hash))
+            .expect("open shards always cover the whole hash key space")
+    }
+
+    /// Finds a visible shard by id.
+    pub fn shard(&self, id: &str, now: Millis, account: &str) -> ApiResult<&Shard> {
+        super::keys::parse_shard_id(id)
+            .and_then(|ordinal| self.shards.get(ordinal as usize))
+            .filter(|s| s.closed_ms.is_none_or(|c| c + self.retention_ms() > now))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::ResourceNotFoundException,
+                    format!(
+                        "Shard {id} in stream {} under account {account} does not exist",
+                        self.name
+                    ),
+                )
+            })
+    }
+
+    /// The sequence number with `counter` on `shard`.
+    pub fn sequence_number(&self, shard: u32, counter: u64) -> String {
+        SequenceNumber {
+            stream_created_secs: self.created_ms / 1000,
+            shard,
+            counter,
+        }
+        .encode()
+    }
+
+    /// Drops records older than the retention period.
+    pub fn trim(&mut self, now: Millis) {
+        let horizon = now.saturating_sub(self.retention_ms());
+        for shard in &mut self.shards {
+            while shard
+                .records
+                .front()
+                .is_some_and(|r| r.arrival_ms < horizon)
+            {
+                shard.records.pop_front();
+            }
+        }
+    }
+
+    fn require_active(&self, now: Millis, account: &str) -> ApiResult<()> {
+        match self.status(now) {
+            StreamStatus::Active => Ok(()),
+            other => Err(ApiError::in_use(format!(
+                "Stream {} under account {account} not ACTIVE, instead in state {}",
+                self.name,
+                other.as_str()
+            ))),
+        }
+    }
+
+    fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
+        match self.status(now) {
+            StreamStatus::Active | StreamStatus::Updating => Ok(()),
+            _ => Err(not_found(&self.name, account)),
+        }
+    }
+
+    fn add_shard(
+        &mut self,
+        range: (u128, u128),
+        parents: (Option<u32>, Option<u32>),
+        now: Millis,
+    ) -> u32 {
+        let ordinal = self.shards.len() as u32;
+        self.shards.push(Shard::new(ordinal, range, parents, now));
+        ordinal
+    }
+
+    fn close(&mut self, ordinal: u32, now: Millis) {
+        self.shards[ordinal as usize].closed_ms = Some(now);
+    }
+}
+
+/// A record to append, as the producer gave it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewRecord {
+    /// Partition key.
+    pub partition_key: String,
+    /// Explicit hash key overriding the partition key's hash.
+    pub explicit_hash_key: Option<u128>,
+    /// Payload.
+    pub data: Bytes,
+}
+
+impl NewRecord {
+    /// The hash key that places the record.
+    pub fn hash_key(&self) -> u128 {
+        self.explicit_hash_key
+            .unwrap_or_else(|| partition_key_hash(&self.partition_key))
+    }
+}
+
+/// Where an appended record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The shard id.
+    pub shard_id: String,
+    /// The sequence number.
+    pub sequence_number: String,
+}
+
+/// Every state change the store can make, with everything needed to replay it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Mutation {
+    /// CreateStream.
+    CreateStream {
+        /// Name.
+        name: String,
+        /// Number of shards.
+        shard_count: u32,
+        /// Capacity mode.
+        mode: StreamMode,
+        /// Initial tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// DeleteStream.
+    DeleteStream {
+        /// Name.
+        name: String,
+    },
+    /// PutRecord / PutRecords: the accepted records, in order.
+    PutRecords {
+        /// Stream name.
+        stream: String,
+        /// Records.
+        records: Vec<NewRecord>,
+    },
+    /// Increase/DecreaseStreamRetentionPeriod.
+    SetRetention {
+        /// Stream name.
+        stream: String,
+        /// New retention.
+        hours: u32,
+    },
+    /// SplitShard.
+    SplitShard {
+        /// Stream name.
+        stream: String,
+        /// Shard to split.
+        shard: u32,
+        /// First hash key of the second child.
+        new_starting_hash_key: u128,
+    },
+    /// MergeShards.
+    MergeShards {
+        /// Stream name.
+        stream: String,
+        /// The shard to merge.
+        shard: u32,
+        /// The adjacent shard.
+        adjacent: u32,
+    },
+    /// UpdateShardCount with UNIFORM_SCALING.
+    UpdateShardCount {
+        /// Stream name.
+        stream: String,
+        /// Target number of open shards.
+        target: u32,
+    },
+    /// AddTagsToStream.
+    AddTags {
+        /// Stream name.
+        stream: String,
+        /// Tags to add or overwrite.
+        tags: BTreeMap<String, String>,
+    },
+    /// RemoveTagsFromStream.
+    RemoveTags {
+        /// Stream name.
+        stream: String,
+        /// Keys to remove.
+        keys: Vec<String>,
+    },
+}
+
+/// The whole Kinesis state of one emulator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KinesisStore {
+    /// Settings.
+    pub settings: StoreSettings,
+    /// Streams by name.
+    pub streams: BTreeMap<String, Stream>,
+    /// Secret for sealing shard iterators and tokens.
+    pub token_key: [u8; 16],
+}
+
+/// `ResourceNotFoundException` for a stream, in AWS's wording.
+pub fn not_found(name: &str, account: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFoundException,
+        format!("Stream {name} under account {account} not found."),
+    )
+}
+
+/// Splits the whole hash key space into `n` even ranges, as CreateStream does.
+pub fn even_ranges(n: u32) -> Vec<(u128, u128)> {
+    if n <= 1 {
+        return vec![(0, MAX_HASH_KEY)];
+    }
+    let n128 = u128::from(n);
+    // floor(2^128 / n), computed without overflowing.
+    let step = MAX_HASH_KEY / n128 + u128::from(MAX_HASH_KEY % n128 == n128 - 1);
+    (0..n)
+        .map(|i| {
+            let start = step * u128::from(i);
+            let end = if i + 1 == n {
+                MAX_HASH_KEY
+            } else {
+                step * u128::from(i + 1) - 1
+            };
+            (start, end)
+        })
+        .collect()
+}
+
+impl KinesisStore {
+    /// An empty store.
+    pub fn new(settings: StoreSettings, token_key: [u8; 16]) -> Self {
+        Self {
+            settings,
+            streams: BTreeMap::new(),
+            token_key,
+        }
+    }
+
+    /// The ARN of stream `name`.
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{name}",
+            self.settings.region, self.settings.account_id
+        )
+    }
+
+    /// Removes streams whose deletion has completed and trims expired records.
+    pub fn tick(&mut self, now: Millis) {
+        self.streams.retain(
+            |_, s| !matches!(s.transient, Some((StreamStatus::Deleting, until)) if now >= until),
+        );
+        for stream in self.streams.values_mut() {
+            stream.trim(now);
+        }
+    }
+
+    /// The stream `name`, as seen at `now` (a fully deleted stream is gone).
+    pub fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
+        let account = self.settings.account_id.clone();
+        let gone = matches!(
+            self.streams.get(name).and_then(|s| s.transient),
+            Some((StreamStatus::Deleting, until)) if now >= until
+        );
+        if gone {
+            self.streams.remove(name);
+        }
+        let stream = self
+            .streams
+            .get_mut(name)
+            .ok_or_else(|| not_found(name, &account))?;
+        stream.trim(now);
+        Ok(stream)
+    }
+
+    /// Open shards across all streams (for the account's shard limit).
+    pub fn open_shard_count(&self) -> usize {
+        self.streams.values().map(|s| s.open_shards().count()).sum()
+    }
+
+    fn on_demand_count(&self) -> usize {
+        self.streams
+            .values()
+            .filter(|s| s.mode == StreamMode::OnDemand)
+            .count()
+    }
+
+    /// Applies a mutation at `now`. Every check runs before the first change, so on error
+    /// nothing has changed.
+    ///
+    /// Replaying the write-ahead log calls this with each logged mutation and its time.
+    pub fn apply(
+        &mut self,
+        now: Millis,
+        mutation: &Mutation,
+        lsn: u64,
+    ) -> ApiResult<Vec<Appended>> {
+        let account = self.settings.account_id.clone();
+        match mutation {
+            Mutation::CreateStream {
+                name,
+                shard_count,
+                mode,
+                tags,
+            } => {
+                self.create_stream(now, name, *shard_count, *mode, tags)?;
+                Ok(Vec::new())
+            }
+            Mutation::DeleteStream { name } => {
+                let delay = self.settings.delete_delay_ms;
+                let stream = self.stream(name, now)?;
+                if delay == 0 {
+                    self.streams.remove(name);
+                } else {
+                    stream.transient = Some((StreamStatus::Deleting, now + delay));
+                }
+                Ok(Vec::new())
+            }
+            Mutation::PutRecords { stream, records } => {
+                let stream = self.stream(stream, now)?;
+                stream.require_writable(now, &account)?;
+                Ok(records
+                    .iter()
+                    .map(|r| append(stream, now, r, lsn))
+                    .collect())
+            }
+            Mutation::SetRetention { stream, hours } => {
+                let delay = self.settings.update_delay_ms;
+                let stream = self.stream(stream, now)?;
+                stream.require_active(now, &account)?;
+                stream.retention_hours = *hours;
+                if delay > 0 {
+                    stream.transient = Some((StreamStatus::Updating, now + delay));
+                }
+                Ok(Vec::new())
+            }
+            Mutation::SplitShard {
+                stream,
+                shard,
+                new_starting_hash_key,
+            } => {
+                self.ensure_shard_capacity(1)?;
+                let delay = self.settings.update_delay_ms;
+                let stream = self.stream(stream, now)?;
+                stream.require_active(now, &account)?;
+                split(stream, now, *shard, *new_starting_hash_key, &account)?;
+                mark_updating(stream, now, delay);
+                Ok(Vec::new())
+            }
+            Mutation::MergeShards {
+                stream,
+                shard,
+                adjacent,
+            } => {
+                let delay = self.settings.update_delay_ms;
+                let stream = self.stream(stream, now)?;
+                stream.require_active(now, &account)?;
+                merge(stream, now, *shard, *adjacent, &account)?;
+                mark_updating(stream, now, delay);
+                Ok(Vec::new())
+            }
+            Mutation::UpdateShardCount {
+                stream: name,
+                target,
+            } => {
+                let open = self.stream(name, now)?.open_shards().count() as u32;
+                if *target > open {
+                    self.ensure_shard_capacity(*target - open)?;
+                }
+                let delay = self.settings.update_delay_ms;
+                let stream = self.stream(name, now)?;
+                stream.require_active(now, &account)?;
+                update_shard_count(stream, now, *target, &account)?;
+                mark_updating(stream, now, delay);
+                Ok(Vec::new())
+            }
+            Mutation::AddTags { stream, tags } => {
+                let stream = self.stream(stream, now)?;
+                let added = tags
+                    .keys()
+                    .filter(|k| !stream.tags.contains_key(*k))
+                    .count();
+                if stream.tags.len() + added > MAX_TAGS_PER_STREAM {
+                    return Err(ApiError::invalid_argument(format!(
+                        "Failed to add tags to stream {} under account {account} because a \
+                         given stream cannot have more than {MAX_TAGS_PER_STREAM} tags.",
+                        stream.name
+                    )));
+                }
+                stream
+                    .tags
+                    .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Ok(Vec::new())
+            }
+            Mutation::RemoveTags { stream, keys } => {
+                let stream = self.stream(stream, now)?;
+                for key in keys {
+                    stream.tags.remove(key);
+                }
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn ensure_shard_capacity(&self, extra: u32) -> ApiResult<()> {
+        let open = self.open_shard_count();
+        let limit = self.settings.shard_limit as usize;
+        if open + extra as usize > limit {
+            return Err(ApiError::limit_exceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. Current \
+                 shard count for the account: {open}. Limit: {limit}. Number of additional \
+                 shards that would have resulted from this request: {extra}.",
+                self.settings.account_id, self.settings.region
+            )));
+        }
+        Ok(())
+    }
+
+    fn create_stream(
+        &mut self,
+        now: Millis,
+        name: &str,
+        shard_count: u32,
+        mode: StreamMode,
+        tags: &BTreeMap<String, String>,
+    ) -> ApiResult<()> {
+        let account = self.settings.account_id.clone();
+        if self.stream(name, now).is_ok() {
+            return Err(ApiError::in_use(format!(
+                "Stream {name} under account {account} already exists."
+            )));
+        }
+        if mode == StreamMode::OnDemand
+            && self.on_demand_count() >= self.settings.on_demand_stream_limit as usize
+        {
+            return Err(ApiError::limit_exceeded(format!(
+                "This request would exceed the on-demand stream limit of {} for the account \
+                 {account}.",
+                self.settings.on_demand_stream_limit
+            )));
+        }
+        self.ensure_shard_capacity(shard_count)?;
+        let mut stream = Stream {
+            name: name.to_owned(),
+            created_ms: now,
+            mode,
+            retention_hours: 24,
+            shards: Vec::new(),
+            tags: tags.clone(),
+            transient: (self.settings.create_delay_ms > 0)
+                .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
+        };
+        for range in even_ranges(shard_count) {
+            stream.add_shard(range, (None, None), now);
+        }
+        self.streams.insert(name.to_owned(), stream);
+        Ok(())
+    }
+}
+
+fn mark_updating(stream: &mut Stream, now: Millis, delay: Millis) {
+    if delay > 0 {
+        stream.transient = Some((StreamStatus::Updating, now + delay));
+    }
+}
+
+/// Appends one record to the open shard its hash key falls in.
+pub fn append(stream: &mut Stream, now: Millis, record: &NewRecord, lsn: u64) -> Appended {
+    let index = stream.shard_for_hash(record.hash_key());
+    append_to(stream, index, now, record, lsn)
+}
+
+/// Appends one record to shard `index` (which must be open and hold its hash key).
+pub fn append_to(
+    stream: &mut Stream,
+    index: usize,
+    now: Millis,
+    record: &NewRecord,
+    lsn: u64,
+) -> Appended {
+    let shard = &mut stream.shards[index];
+    shard.last_counter += 1;
+    let counter = shard.last_counter;
+    // Arrival times never go backwards within a shard, even if the clock does.
+    let arrival_ms = shard.records.back().map_or(now, |r| r.arrival_ms.max(now));
+    shard.records.push_back(Record {
+        counter,
+        arrival_ms,
+        partition_key: record.partition_key.clone(),
+        data: record.data.clone(),
+        lsn,
+    });
+    let ordinal = shard.ordinal;
+    Appended {
+        shard_id: shard_id(ordinal),
+        sequence_number: stream.sequence_number(ordinal, counter),
+    }
+}
+
+fn open_shard(stream: &Stream, ordinal: u32, account: &str) -> ApiResult<(u128, u128)> {
+    let shard = stream
+        .shards
+        .get(ordinal as usize)
+        .filter(|s| s.is_open())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFoundException,
+                format!(
+                    "Could not find shard {} in stream {} under account {account}.",
+                    shard_id(ordinal),
+                    stream.name
+                ),
+            )
+        })?;
+    Ok((shard.starting_hash_key, shard.ending_hash_key))
+}
+
+fn split(
+    stream: &mut Stream,
+    now: Millis,
+    ordinal: u32,
+    key: u128,
+    account: &str,
+) -> ApiResult<()> {
+    let (start, end) = open_shard(stream, ordinal, account)?;
+    if key <= start || key > end {
+        return Err(ApiError::invalid_argument(format!(
+            "NewStartingHashKey {key} used in SplitShard() on shard {} in stream {} under account \
+             {account} is not both greater than one plus the shard's StartingHashKey {start} and \
+             less than the shard's EndingHashKey {end}.",
+            shard_id(ordinal),
+            stream.name
+        )));
+    }
+    stream.close(ordinal, now);
+    stream.add_shard((start, key - 1), (Some(ordinal), None), now);
+    stream.add_shard((key, end), (Some(ordinal), None), now);
+    Ok(())
+}
+
+fn merge(
+    stream: &mut Stream,
+    now: Millis,
+    first: u32,
+    second: u32,
+    account: &str,
+) -> ApiResult<()> {
+    let a = open_shard(stream, first, account)?;
+    let b = open_shard(stream, second, account)?;
+    let adjacent = a.1.checked_add(1) == Some(b.0) || b.1.checked_add(1) == Some(a.0);
+    if first == second || !adjacent {
+        return Err(ApiError::invalid_argument(format!(
+            "Shards {} and {} in stream {} under account {account} are not an adjacent pair of \
+             shards eligible for merging",
+            shard_id(first),
+            shard_id(second),
+            stream.name
+        )));
+    }
+    stream.close(first, now);
+    stream.close(second, now);
+    stream.add_shard(
+        (a.0.min(b.0), a.1.max(b.1)),
+        (Some(first), Some(second)),
+        now,
+    );
+    Ok(())
+}
+
+/// UNIFORM_SCALING the way AWS does it: split open shards at the new boundaries, then merge the
+/// pieces of each target range pairwise, so every child has at most two parents and the lineage
+/// is made only of splits and merges.
+fn update_shard_count(
+    stream: &mut Stream,
+    now: Millis,
+    target: u32,
+    account: &str,
+) -> ApiResult<()> {
+    let open: Vec<(u32, u128, u128)> = stream
+        .open_shards()
+        .map(|s| (s.ordinal, s.starting_hash_key, s.ending_hash_key))
+        .collect();
+    let current = open.len() as u32;
+    if target > current * 2 || target * 2 < current {
+        return Err(ApiError::invalid_argument(format!(
+            "UpdateShardCount cannot scale up over double your current open shard count or scale \
+             down below half your current open shard count. Current open shard count: {current}, \
+             requested: {target}."
+        )));
+    }
+    let targets = even_ranges(target);
+    // Split every open shard at every target boundary inside it.
+    for (ordinal, start, end) in open {
+        let mut piece = ordinal;
+        for &(boundary, _) in targets.iter().filter(|(b, _)| *b > start && *b <= end) {
+            split(stream, now, piece, boundary, account)?;
+            // The upper child is the last shard added; keep splitting it.
+            piece = stream.shards.len() as u32 - 1;
+        }
+    }
+    // Merge the pieces of each target range, left to right.
+    for (start, end) in targets {
+        let mut pieces: Vec<u32> = stream
+            .open_shards()
+            .filter(|s| s.starting_hash_key >= start && s.ending_hash_key <= end)
+            .map(|s| s.ordinal)
+            .collect();
+        pieces.sort_by_key(|o| stream.shards[*o as usize].starting_hash_key);
+        let mut merged = pieces[0];
+        for next in pieces.into_iter().skip(1) {
+            merge(stream, now, merged, next, account)?;
+            merged = stream.shards.len() as u32 - 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

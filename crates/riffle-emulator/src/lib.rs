@@ -1,0 +1,34 @@
+//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams.
+//!
+//! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
+//! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 over HTTP/1.1, answers with AWS's error
+//! types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
+//! all time from one injected [`Clock`], and with a data directory survives `kill -9` without
+//! losing an acknowledged write.
+//!
+//! # Layout
+//! - [`kinesis`]: the Kinesis API. `kinesis::store` is pure state that takes `now`;
+//!   `kinesis::api` decodes, validates and encodes.
+//! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
+//! - [`persist`]: snapshot plus write-ahead log with group commit.
+//! - [`error`]: AWS error codes and their one wire encoding.
+//! - [`clock`]: the injected clock.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = riffle_emulator::Emulator::start(riffle_emulator::Config::default()).await?;
+//! println!("Kinesis endpoint: {}", emulator.endpoint_url());
+//! emulator.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod clock;
+pub mod error;
+pub mod kinesis;
+pub mod persist;
+pub mod server;
+
+pub use clock::{Clock, ManualClock, Millis, SystemClock};
+pub use error::{ApiError, ErrorCode};
+pub use server::{Config, Emulator, Limits, StartError};

@@ -1,0 +1,326 @@
+//! The HTTP face of the emulator: routing on `X-Amz-Target`, AWS's error encoding, the health
+//! endpoint, start-up and clean shutdown.
+//!
+//! Invariants: requests are routed by the `X-Amz-Target` header, never by path; signatures are
+//! accepted and ignored; a body over the size limit is refused before it is parsed; shutdown
+//! stops accepting, finishes in-flight requests, then flushes the log and writes a snapshot.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ApiError, ErrorCode};
+use crate::kinesis::Kinesis;
+use crate::kinesis::store::{KinesisStore, StoreSettings};
+use crate::persist::{self, OpenError, State as Persisted, StateRef, Wal};
+
+/// Largest request body accepted: a 5 MiB PutRecords in base64 with JSON overhead fits.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Which AWS limits the emulator enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Limits {
+    /// None of the per-shard throughput limits (the default: local runs go as fast as they can).
+    #[default]
+    Off,
+    /// AWS's per-shard read and write limits.
+    Aws,
+}
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind.
+    pub bind: IpAddr,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Directory for durable state; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Throughput limits.
+    pub limits: Limits,
+    /// Region in ARNs.
+    pub region: String,
+    /// Account id in ARNs and messages.
+    pub account_id: String,
+    /// Open shards allowed in the account.
+    pub shard_limit: u32,
+    /// How long new streams stay `CREATING` (and deletions `DELETING`, reshards `UPDATING`).
+    pub status_delay: Duration,
+    /// The clock all time is read from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            data_dir: None,
+            limits: Limits::Off,
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            shard_limit: 500,
+            status_delay: Duration::ZERO,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The data directory could not be opened.
+    #[error(transparent)]
+    DataDir(#[from] OpenError),
+}
+
+/// The services behind the router.
+#[derive(Debug)]
+pub struct Services {
+    /// Kinesis.
+    pub kinesis: Kinesis,
+    wal: Option<Arc<Wal>>,
+    request_ids: AtomicU64,
+    id_prefix: u64,
+    endpoint: String,
+}
+
+impl Services {
+    fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        let p = self.id_prefix;
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (p >> 32) as u32,
+            (p >> 16) as u16,
+            (p & 0xfff) as u16,
+            (n >> 48) & 0xfff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    services: Arc<Services>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    ticker: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds, recovers durable state if a data directory is given, and starts serving.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let mut settings = StoreSettings::new(&config.region, &config.account_id);
+        settings.enforce_throughput = config.limits == Limits::Aws;
+        settings.shard_limit = config.shard_limit;
+        let delay = config.status_delay.as_millis() as u64;
+        (
+            settings.create_delay_ms,
+            settings.delete_delay_ms,
+            settings.update_delay_ms,
+        ) = (delay, delay, delay);
+        let fresh_settings = settings.clone();
+        let fresh = move || Persisted {
+            kinesis: KinesisStore::new(fresh_settings, random_key()),
+        };
+        let (store, wal) = match &config.data_dir {
+            Some(dir) => {
+                let dir = dir.clone();
+                let (mut state, wal) =
+                    tokio::task::spawn_blocking(move || persist::open(&dir, fresh))
+                        .await
+                        .expect("opening the data directory does not panic")?;
+                // Command-line settings win over those stored with the data.
+                state.kinesis.settings = settings;
+                (state.kinesis, Some(wal))
+            }
+            None => (fresh().kinesis, None),
+        };
+        let endpoint = format!("http://{addr}");
+        let services = Arc::new(Services {
+            kinesis: Kinesis::new(store, Arc::clone(&config.clock), wal.clone()),
+            wal,
+            request_ids: AtomicU64::new(1),
+            id_prefix: u64::from_le_bytes(random_key()[..8].try_into().expect("8 bytes")),
+            endpoint,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(Arc::clone(&services));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let ticking = Arc::clone(&services);
+        let ticker = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                interval.tick().await;
+                ticking.kinesis.tick();
+            }
+        });
+        Ok(Self {
+            addr,
+            services,
+            stop: Some(stop),
+            server,
+            ticker,
+        })
+    }
+
+    /// The endpoint URL clients should use, `http://127.0.0.1:<port>`.
+    pub fn endpoint_url(&self) -> String {
+        self.services.endpoint.clone()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Kinesis service, for direct inspection in tests.
+    pub fn kinesis(&self) -> &Kinesis {
+        &self.services.kinesis
+    }
+
+    /// Stops accepting requests, finishes those in flight, and persists state.
+    pub async fn shutdown(mut self) -> Result<(), OpenError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.server).await;
+        self.ticker.abort();
+        if let Some(wal) = &self.services.wal {
+            let store = self.services.kinesis.lock();
+            wal.close(&StateRef { kinesis: &store })?;
+        }
+        Ok(())
+    }
+}
+
+fn random_key() -> [u8; 16] {
+    let mut key = [0u8; 16];
+    if getrandom::fill(&mut key).is_err() {
+        // Fall back to the clock; tokens only need to be hard to forge by accident.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        key = nanos.to_le_bytes();
+    }
+    key
+}
+
+/// The router: `GET /_riffle/health`, and every other request dispatched on `X-Amz-Target`.
+pub fn router(services: Arc<Services>) -> Router {
+    Router::new()
+        .route("/_riffle/health", get(health))
+        .fallback(dispatch)
+        .with_state(services)
+}
+
+async fn health(State(services): State<Arc<Services>>) -> Response {
+    let body = serde_json::json!({
+        "status": "ready",
+        "services": { "kinesis": "running" },
+        "endpoint": services.endpoint,
+        "persistent": services.wal.is_some(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn dispatch(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = services.request_id();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (service, operation) = target.split_once('.').unwrap_or((target, ""));
+    let content_type = match service {
+        "Kinesis_20131202" => "application/x-amz-json-1.1",
+        _ => "application/x-amz-json-1.0",
+    };
+    let result = match to_bytes(body, MAX_BODY_BYTES).await {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+        )),
+        Ok(bytes) => match service {
+            "Kinesis_20131202" => services.kinesis.call(operation, &bytes).await,
+            _ => Err(ApiError::new(
+                ErrorCode::UnknownOperationException,
+                if target.is_empty() {
+                    "Missing X-Amz-Target header".to_owned()
+                } else {
+                    format!("Unknown operation {target}")
+                },
+            )),
+        },
+    };
+    let (status, body, error) = match result {
+        Ok(body) => (StatusCode::OK, body, None),
+        Err(error) => {
+            if error.code == ErrorCode::InternalFailure {
+                tracing::error!(%target, message = %error.message, "internal failure");
+            } else {
+                tracing::debug!(%target, code = %error.code, message = %error.message, "request refused");
+            }
+            let body =
+                serde_json::json!({ "__type": error.code.as_str(), "message": error.message });
+            let status =
+                StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, body.to_string().into_bytes(), Some(error.code))
+        }
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if let Some(code) = error {
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(code.as_str()));
+    }
+    response
+}

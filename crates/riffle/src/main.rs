@@ -1,0 +1,145 @@
+//! The `riffle` command: runs the embedded emulator today; `riffle local` joins it later.
+//!
+//! This binary only parses arguments and wires library pieces together; it holds no engine or
+//! emulator logic.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use riffle_emulator::{Config, Emulator, Limits};
+
+/// Run AWS Lambda event source mappings on your machine, against an embedded Kinesis emulator.
+#[derive(Debug, Parser)]
+#[command(name = "riffle", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Kinesis Data Streams API on a local port (AWS JSON 1.1 over HTTP/1.1).
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LimitsArg {
+    /// Enforce no throughput limits.
+    Off,
+    /// Enforce AWS's per-shard read and write limits.
+    Aws,
+}
+
+#[derive(Debug, clap::Args)]
+struct EmulatorArgs {
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 4566, env = "RIFFLE_PORT")]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1", env = "RIFFLE_BIND")]
+    bind: IpAddr,
+    /// Keep streams and records in this directory; they survive restarts and kill -9.
+    #[arg(long, env = "RIFFLE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Which AWS limits to enforce.
+    #[arg(long, value_enum, default_value = "off")]
+    limits: LimitsArg,
+    /// Region used in ARNs.
+    #[arg(long, default_value = "us-east-1", env = "AWS_REGION")]
+    region: String,
+    /// Account id used in ARNs.
+    #[arg(long, default_value = "000000000000")]
+    account_id: String,
+    /// Open shards allowed in the account (AWS: 500 in the large regions, 200 elsewhere).
+    #[arg(long, default_value_t = 500)]
+    shard_limit: u32,
+    /// Milliseconds a stream stays CREATING, UPDATING or DELETING before the change completes.
+    #[arg(long, default_value_t = 0)]
+    status_delay_ms: u64,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RIFFLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("riffle: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Emulator(args) => run_emulator(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("riffle: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let config = Config {
+        bind: args.bind,
+        port: args.port,
+        data_dir: args.data_dir,
+        limits: match args.limits {
+            LimitsArg::Off => Limits::Off,
+            LimitsArg::Aws => Limits::Aws,
+        },
+        region: args.region,
+        account_id: args.account_id,
+        shard_limit: args.shard_limit,
+        status_delay: Duration::from_millis(args.status_delay_ms),
+        ..Config::default()
+    };
+    let emulator = Emulator::start(config)
+        .await
+        .context("starting the emulator")?;
+    println!("riffle emulator ready at {}", emulator.endpoint_url());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    emulator
+        .shutdown()
+        .await
+        .context("persisting state on shutdown")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

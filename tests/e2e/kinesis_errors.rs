@@ -1,0 +1,507 @@
+//! Bad requests get AWS's error types and messages through the SDK, and change nothing.
+
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use riffle_emulator::{Config, Limits};
+
+use crate::support::{self, code, create_stream, message};
+
+#[tokio::test]
+async fn missing_streams_are_resource_not_found() {
+    let (_emulator, client) = support::start().await;
+    let out = client.describe_stream().stream_name("nope").send().await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+    assert_eq!(
+        message(&out),
+        "Stream nope under account 000000000000 not found."
+    );
+    let out = client
+        .put_record()
+        .stream_name("nope")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+    let out = client.delete_stream().stream_name("nope").send().await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn constraint_violations_are_validation_exceptions_listing_every_field() {
+    let (_emulator, client) = support::start().await;
+    let out = client
+        .create_stream()
+        .stream_name("bad name!")
+        .shard_count(0)
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    assert_eq!(
+        message(&out),
+        "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '0' \
+         at 'shardCount' failed to satisfy constraint: Member must have value greater than or \
+         equal to 1"
+    );
+    let long = "x".repeat(129);
+    let out = client
+        .create_stream()
+        .stream_name(long)
+        .shard_count(1)
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    assert!(
+        client
+            .list_streams()
+            .send()
+            .await
+            .unwrap()
+            .stream_names()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn creating_an_existing_stream_is_resource_in_use() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let out = client
+        .create_stream()
+        .stream_name("s")
+        .shard_count(2)
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceInUseException");
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary
+            .stream_description_summary()
+            .unwrap()
+            .open_shard_count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn shard_limit_is_limit_exceeded() {
+    let (_emulator, client) = support::start_with(Config {
+        shard_limit: 3,
+        ..Config::default()
+    })
+    .await;
+    create_stream(&client, "a", 2).await;
+    let out = client
+        .create_stream()
+        .stream_name("b")
+        .shard_count(2)
+        .send()
+        .await;
+    assert_eq!(code(&out), "LimitExceededException");
+}
+
+#[tokio::test]
+async fn put_record_validates_key_data_and_hash_key() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let out = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("")
+        .data(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k".repeat(257))
+        .data(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new(vec![0u8; 1024 * 1024 + 1]))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .explicit_hash_key("340282366920938463463374607431768211456")
+        .data(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    // A full-size record is fine.
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new(vec![7u8; 1024 * 1024]))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn put_records_enforces_count_and_size_limits_atomically() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let entry = |size: usize| {
+        PutRecordsRequestEntry::builder()
+            .partition_key("k")
+            .data(Blob::new(vec![1u8; size]))
+            .build()
+            .unwrap()
+    };
+    let out = client
+        .put_records()
+        .stream_name("s")
+        .set_records(Some(vec![entry(1); 501]))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client
+        .put_records()
+        .stream_name("s")
+        .set_records(Some(vec![]))
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client
+        .put_records()
+        .stream_name("s")
+        .set_records(Some(vec![entry(1024 * 1024); 6]))
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    assert_eq!(message(&out), "Records size exceeds 5 MB limit");
+    let it = client
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let read = client
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(read.records().is_empty(), "rejected requests wrote nothing");
+}
+
+#[tokio::test]
+async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
+    let (_emulator, client, clock) = support::start_manual().await;
+    create_stream(&client, "s", 1).await;
+    let it = client
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let token = it.shard_iterator().unwrap().to_owned();
+    let mut tampered: Vec<char> = token.chars().collect();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == 'A' { 'B' } else { 'A' };
+    let out = client
+        .get_records()
+        .shard_iterator(tampered.into_iter().collect::<String>())
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    clock.advance(Duration::from_secs(300));
+    client
+        .get_records()
+        .shard_iterator(&token)
+        .send()
+        .await
+        .unwrap();
+    clock.advance(Duration::from_millis(1));
+    let out = client.get_records().shard_iterator(&token).send().await;
+    assert_eq!(code(&out), "ExpiredIteratorException");
+}
+
+#[tokio::test]
+async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
+    let (_emulator, client, clock) = support::start_manual().await;
+    create_stream(&client, "s", 1).await;
+    let it = client
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_stream()
+        .stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(2));
+    create_stream(&client, "s", 1).await;
+    let out = client
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 2).await;
+    let put = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .explicit_hash_key("0")
+        .data(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+    let base = || client.get_shard_iterator().stream_name("s");
+    let out = base()
+        .shard_id("shardId-000000000009")
+        .shard_iterator_type(ShardIteratorType::Latest)
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+    let out = base()
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    let out = base()
+        .shard_id("shardId-000000000001")
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .starting_sequence_number(put.sequence_number())
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException", "{}", message(&out));
+    assert!(message(&out).contains("It encodes shardId-000000000000"));
+    let out = base()
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .starting_sequence_number("12345")
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    let out = base()
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .starting_sequence_number("not-a-number")
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let future = aws_sdk_kinesis::primitives::DateTime::from_secs(4_000_000_000);
+    let out = base()
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::AtTimestamp)
+        .timestamp(future)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+}
+
+#[tokio::test]
+async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let it = client
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::Latest)
+        .send()
+        .await
+        .unwrap();
+    let out = client
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .limit(10_001)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    let out = client
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .limit(0)
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+}
+
+#[tokio::test]
+async fn retention_changes_check_direction_and_bounds() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let out = client
+        .increase_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(23)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    let out = client
+        .increase_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(8761)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    client
+        .increase_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(72)
+        .send()
+        .await
+        .unwrap();
+    let out = client
+        .increase_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(48)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    assert!(message(&out).contains("Use DecreaseRetentionPeriod API"));
+    let out = client
+        .decrease_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(96)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+}
+
+#[tokio::test]
+async fn stream_arn_of_another_account_is_not_found_and_malformed_arn_is_invalid() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let out = client
+        .describe_stream_summary()
+        .stream_arn("arn:aws:kinesis:us-east-1:111111111111:stream/s")
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+    let out = client
+        .describe_stream_summary()
+        .stream_arn("arn:aws:sqs:us-east-1:000000000000:s")
+        .send()
+        .await;
+    assert_eq!(code(&out), "ValidationException");
+    let out = client.describe_stream_summary().send().await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+}
+
+#[tokio::test]
+async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
+    let clock = riffle_emulator::ManualClock::new(support::T0);
+    let (_emulator, client) = support::start_with(Config {
+        limits: Limits::Aws,
+        clock: std::sync::Arc::new(clock.clone()),
+        ..Config::default()
+    })
+    .await;
+    create_stream(&client, "s", 1).await;
+    let batch: Vec<PutRecordsRequestEntry> = (0..500)
+        .map(|_| {
+            PutRecordsRequestEntry::builder()
+                .partition_key("k")
+                .data(Blob::new("x"))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for _ in 0..2 {
+        let out = client
+            .put_records()
+            .stream_name("s")
+            .set_records(Some(batch.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.failed_record_count(), Some(0));
+    }
+    // The shard took 1,000 records this second; the next batch is refused entry by entry.
+    let out = client
+        .put_records()
+        .stream_name("s")
+        .set_records(Some(batch.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_record_count(), Some(500));
+    assert_eq!(
+        out.records()[0].error_code(),
+        Some("ProvisionedThroughputExceededException")
+    );
+    let single = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(&single), "ProvisionedThroughputExceededException");
+    clock.advance(Duration::from_secs(1));
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+
+    let it = client
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let mut token = it.shard_iterator().unwrap().to_owned();
+    for _ in 0..5 {
+        let out = client
+            .get_records()
+            .shard_iterator(&token)
+            .limit(1)
+            .send()
+            .await
+            .unwrap();
+        token = out.next_shard_iterator().unwrap().to_owned();
+    }
+    let out = client.get_records().shard_iterator(&token).send().await;
+    assert_eq!(code(&out), "ProvisionedThroughputExceededException");
+    clock.advance(Duration::from_millis(200));
+    client
+        .get_records()
+        .shard_iterator(&token)
+        .send()
+        .await
+        .unwrap();
+}

@@ -1,0 +1,300 @@
+//! Resharding through the SDK: lineage, closed shards, ChildShards, ListShards filters.
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{ScalingType, ShardFilter, ShardFilterType, ShardIteratorType};
+
+use crate::support::{self, code, create_stream, message, shard_ids};
+
+async fn read_all(client: &Client, stream: &str, shard: &str) -> (Vec<String>, Vec<String>) {
+    let it = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let mut token = it.shard_iterator().map(str::to_owned);
+    let mut data = Vec::new();
+    // A closed shard ends with a null NextShardIterator; an open one with an empty read.
+    for _ in 0..10 {
+        let Some(current) = token else { break };
+        let out = client
+            .get_records()
+            .shard_iterator(current)
+            .send()
+            .await
+            .unwrap();
+        data.extend(
+            out.records()
+                .iter()
+                .map(|r| String::from_utf8(r.data().as_ref().to_vec()).unwrap()),
+        );
+        if out.next_shard_iterator().is_none() {
+            let children = out
+                .child_shards()
+                .iter()
+                .map(|c| c.shard_id().to_owned())
+                .collect();
+            return (data, children);
+        }
+        if out.records().is_empty() {
+            return (data, Vec::new());
+        }
+        token = out.next_shard_iterator().map(str::to_owned);
+    }
+    panic!("shard {shard} did not end within ten reads");
+}
+
+#[tokio::test]
+async fn split_shard_closes_parent_which_ends_with_child_shards() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("before"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .split_shard()
+        .stream_name("s")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("170141183460469231731687303715884105728")
+        .send()
+        .await
+        .unwrap();
+    let shards = client.list_shards().stream_name("s").send().await.unwrap();
+    let shards = shards.shards();
+    assert_eq!(shards.len(), 3);
+    let parent = &shards[0];
+    assert!(
+        parent
+            .sequence_number_range()
+            .unwrap()
+            .ending_sequence_number()
+            .is_some()
+    );
+    for child in &shards[1..] {
+        assert_eq!(child.parent_shard_id(), Some("shardId-000000000000"));
+        assert!(
+            child
+                .sequence_number_range()
+                .unwrap()
+                .ending_sequence_number()
+                .is_none()
+        );
+    }
+    assert_eq!(
+        shards[1].hash_key_range().unwrap().ending_hash_key(),
+        "170141183460469231731687303715884105727"
+    );
+    assert_eq!(
+        shards[2].hash_key_range().unwrap().starting_hash_key(),
+        "170141183460469231731687303715884105728"
+    );
+
+    let (data, children) = read_all(&client, "s", "shardId-000000000000").await;
+    assert_eq!(data, ["before"]);
+    assert_eq!(children, ["shardId-000000000001", "shardId-000000000002"]);
+
+    // New writes go to the children.
+    let put = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("after"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(put.shard_id(), "shardId-000000000000");
+    let (data, children) = read_all(&client, "s", put.shard_id()).await;
+    assert_eq!(data, ["after"]);
+    assert!(children.is_empty());
+}
+
+#[tokio::test]
+async fn merge_shards_records_both_parents() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 2).await;
+    client
+        .merge_shards()
+        .stream_name("s")
+        .shard_to_merge("shardId-000000000000")
+        .adjacent_shard_to_merge("shardId-000000000001")
+        .send()
+        .await
+        .unwrap();
+    let shards = client.list_shards().stream_name("s").send().await.unwrap();
+    let child = shards.shards().last().unwrap();
+    assert_eq!(child.shard_id(), "shardId-000000000002");
+    assert_eq!(child.parent_shard_id(), Some("shardId-000000000000"));
+    assert_eq!(
+        child.adjacent_parent_shard_id(),
+        Some("shardId-000000000001")
+    );
+    let (_, children) = read_all(&client, "s", "shardId-000000000001").await;
+    assert_eq!(children, ["shardId-000000000002"]);
+}
+
+#[tokio::test]
+async fn resharding_errors_are_aws_errors() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 3).await;
+    let out = client
+        .merge_shards()
+        .stream_name("s")
+        .shard_to_merge("shardId-000000000000")
+        .adjacent_shard_to_merge("shardId-000000000002")
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    assert!(message(&out).contains("not an adjacent pair"));
+    let out = client
+        .split_shard()
+        .stream_name("s")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("0")
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    let out = client
+        .split_shard()
+        .stream_name("s")
+        .shard_to_split("shardId-000000000007")
+        .new_starting_hash_key("5")
+        .send()
+        .await;
+    assert_eq!(code(&out), "ResourceNotFoundException");
+    let out = client
+        .update_shard_count()
+        .stream_name("s")
+        .target_shard_count(7)
+        .scaling_type(ScalingType::UniformScaling)
+        .send()
+        .await;
+    assert_eq!(code(&out), "InvalidArgumentException");
+    assert_eq!(shard_ids(&client, "s").await.len(), 3, "nothing changed");
+}
+
+#[tokio::test]
+async fn update_shard_count_scales_uniformly_with_aws_lineage() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 5).await;
+    let out = client
+        .update_shard_count()
+        .stream_name("s")
+        .target_shard_count(3)
+        .scaling_type(ScalingType::UniformScaling)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.current_shard_count(), out.target_shard_count()),
+        (Some(5), Some(3))
+    );
+    let open = client
+        .list_shards()
+        .stream_name("s")
+        .shard_filter(
+            ShardFilter::builder()
+                .r#type(ShardFilterType::AtLatest)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.shards().len(), 3);
+    let all = client.list_shards().stream_name("s").send().await.unwrap();
+    for shard in all.shards() {
+        let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()];
+        assert!(parents.iter().flatten().count() <= 2);
+    }
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary
+            .stream_description_summary()
+            .unwrap()
+            .open_shard_count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn list_shards_pages_and_filters() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 4).await;
+    client
+        .split_shard()
+        .stream_name("s")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("1000")
+        .send()
+        .await
+        .unwrap();
+    let first = client
+        .list_shards()
+        .stream_name("s")
+        .max_results(4)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.shards().len(), 4);
+    let token = first.next_token().unwrap();
+    let both = client
+        .list_shards()
+        .stream_name("s")
+        .next_token(token)
+        .send()
+        .await;
+    assert_eq!(code(&both), "InvalidArgumentException");
+    let rest = client.list_shards().next_token(token).send().await.unwrap();
+    let ids: Vec<&str> = rest.shards().iter().map(|s| s.shard_id()).collect();
+    assert_eq!(ids, ["shardId-000000000004", "shardId-000000000005"]);
+    assert!(rest.next_token().is_none());
+
+    let filtered = |kind: ShardFilterType| {
+        let client = client.clone();
+        async move {
+            let mut filter = ShardFilter::builder().r#type(kind.clone());
+            if kind == ShardFilterType::AfterShardId {
+                filter = filter.shard_id("shardId-000000000003");
+            }
+            let out = client
+                .list_shards()
+                .stream_name("s")
+                .shard_filter(filter.build().unwrap())
+                .send()
+                .await
+                .unwrap();
+            out.shards()
+                .iter()
+                .map(|s| s.shard_id().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(filtered(ShardFilterType::AtLatest).await.len(), 5);
+    assert_eq!(filtered(ShardFilterType::AtTrimHorizon).await.len(), 4);
+    assert_eq!(filtered(ShardFilterType::FromTrimHorizon).await.len(), 6);
+    assert_eq!(
+        filtered(ShardFilterType::AfterShardId).await,
+        ["shardId-000000000004", "shardId-000000000005"]
+    );
+    let after = client
+        .list_shards()
+        .stream_name("s")
+        .exclusive_start_shard_id("shardId-000000000004")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.shards().len(), 1);
+}

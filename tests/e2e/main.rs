@@ -1,0 +1,11 @@
+//! End-to-end tests: the official AWS clients against a running emulator.
+//!
+//! One test binary (see `tests/Cargo.toml`); each module covers one area. Tests wait on
+//! conditions with bounds and move time with the emulator's injected clock; none sleeps.
+
+mod http;
+mod kinesis_api;
+mod kinesis_errors;
+mod kinesis_resharding;
+mod persistence;
+mod support;

@@ -1,0 +1,296 @@
+//! Durability with a data directory: restarts, kill -9, and refusing foreign data.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use riffle_emulator::{Config, Emulator};
+
+use crate::support::{self, create_stream};
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "riffle-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn read_shard(client: &Client, stream: &str, shard: &str) -> Vec<Vec<u8>> {
+    let it = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let mut token = it.shard_iterator().map(str::to_owned);
+    let mut out = Vec::new();
+    while let Some(current) = token {
+        let page = client
+            .get_records()
+            .shard_iterator(current)
+            .send()
+            .await
+            .unwrap();
+        if page.records().is_empty() {
+            break;
+        }
+        out.extend(page.records().iter().map(|r| r.data().as_ref().to_vec()));
+        token = page.next_shard_iterator().map(str::to_owned);
+    }
+    out
+}
+
+#[tokio::test]
+async fn streams_records_lineage_and_tags_survive_a_restart() {
+    let dir = TempDir::new();
+    let config = || Config {
+        data_dir: Some(dir.0.clone()),
+        ..Config::default()
+    };
+    let (emulator, client) = support::start_with(config()).await;
+    create_stream(&client, "s", 1).await;
+    client
+        .add_tags_to_stream()
+        .stream_name("s")
+        .tags("team", "a")
+        .send()
+        .await
+        .unwrap();
+    client
+        .increase_stream_retention_period()
+        .stream_name("s")
+        .retention_period_hours(48)
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("one"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .split_shard()
+        .stream_name("s")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("1000")
+        .send()
+        .await
+        .unwrap();
+    emulator.shutdown().await.unwrap();
+
+    let (_emulator, client) = support::start_with(config()).await;
+    let shards = client.list_shards().stream_name("s").send().await.unwrap();
+    assert_eq!(shards.shards().len(), 3);
+    assert_eq!(
+        shards.shards()[2].parent_shard_id(),
+        Some("shardId-000000000000")
+    );
+    assert_eq!(
+        read_shard(&client, "s", "shardId-000000000000").await,
+        [b"one".to_vec()]
+    );
+    let tags = client
+        .list_tags_for_stream()
+        .stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags()[0].value(), Some("a"));
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary
+            .stream_description_summary()
+            .unwrap()
+            .retention_period_hours(),
+        48
+    );
+    // Sequence numbers keep increasing after the restart.
+    let put = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .explicit_hash_key("0")
+        .data(Blob::new("two"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        put.sequence_number().ends_with('1'),
+        "first record of the new child shard"
+    );
+}
+
+fn riffle_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("RIFFLE_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/<profile>/deps/e2e-<hash> → target/<profile>/riffle
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(Path::parent).unwrap().join("riffle");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`cargo build -p riffle`, which `make test` does) or set \
+         RIFFLE_BIN",
+        path.display()
+    );
+    path
+}
+
+/// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.
+fn spawn_riffle(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(riffle_binary())
+        .args(["emulator", "--port", "0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:"),
+        "ready line: {line}"
+    );
+    (child, endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_dash_nine() {
+    let dir = TempDir::new();
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let client = support::client(&endpoint);
+    create_stream(&client, "s", 2).await;
+    // Four concurrent writers, so group commit batches several requests per fsync.
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let client = client.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for batch in 0..25 {
+                let entries: Vec<PutRecordsRequestEntry> = (0..20)
+                    .map(|i| {
+                        PutRecordsRequestEntry::builder()
+                            .partition_key(format!("{w}-{i}"))
+                            .data(Blob::new(format!("{w}/{batch}/{i}")))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                let out = client
+                    .put_records()
+                    .stream_name("s")
+                    .set_records(Some(entries))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(out.failed_record_count(), Some(0));
+                acknowledged.extend((0..20).map(|i| format!("{w}/{batch}/{i}")));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown, no snapshot
+    child.wait().unwrap();
+
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let client = support::client(&endpoint);
+    let mut found = Vec::new();
+    for shard in ["shardId-000000000000", "shardId-000000000001"] {
+        found.extend(
+            read_shard(&client, "s", shard)
+                .await
+                .into_iter()
+                .map(|d| String::from_utf8(d).unwrap()),
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    acknowledged.sort();
+    found.sort();
+    assert_eq!(found.len(), 2000);
+    assert_eq!(found, acknowledged);
+}
+
+#[tokio::test]
+async fn data_of_another_format_version_is_refused_with_a_clear_message() {
+    let dir = TempDir::new();
+    let mut bytes = b"RIFFLEDB".to_vec();
+    bytes.extend_from_slice(&99u32.to_le_bytes());
+    std::fs::write(dir.0.join("snapshot.bin"), bytes).unwrap();
+    let err = Emulator::start(Config {
+        data_dir: Some(dir.0.clone()),
+        ..Config::default()
+    })
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("format version 99"), "{text}");
+    assert!(text.contains("reads version 1"), "{text}");
+}
+
+#[tokio::test]
+async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
+    let dir = TempDir::new();
+    let config = || Config {
+        data_dir: Some(dir.0.clone()),
+        ..Config::default()
+    };
+    let (emulator, client) = support::start_with(config()).await;
+    create_stream(&client, "s", 1).await;
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("kept"))
+        .send()
+        .await
+        .unwrap();
+    // Simulate a crash in the middle of the next frame: no shutdown, half a frame appended.
+    drop(emulator);
+    let log = dir.0.join("wal.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 5]);
+    std::fs::write(&log, bytes).unwrap();
+    let (_emulator, client) = support::start_with(config()).await;
+    assert_eq!(
+        read_shard(&client, "s", "shardId-000000000000").await,
+        [b"kept".to_vec()]
+    );
+}

@@ -1,0 +1,97 @@
+//! Shared helpers: start an emulator, build an SDK client for it, read error codes.
+
+use std::sync::Arc;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kinesis::error::ProvideErrorMetadata;
+use riffle_emulator::{Config, Emulator, ManualClock};
+
+/// 2023-11-14T22:13:20Z: where manual clocks start.
+pub(crate) const T0: u64 = 1_700_000_000_000;
+
+/// An SDK client for `endpoint`, as a user would configure it: endpoint URL, region, dummy
+/// credentials, plain HTTP, no retries (so every error surfaces).
+pub(crate) fn client(endpoint: &str) -> Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDTEST",
+            "SECRETTEST",
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    Client::from_conf(config)
+}
+
+/// An emulator on a free port with the system clock, and a client for it.
+pub(crate) async fn start() -> (Emulator, Client) {
+    start_with(Config::default()).await
+}
+
+/// An emulator with `config` (port forced to 0), and a client for it.
+pub(crate) async fn start_with(config: Config) -> (Emulator, Client) {
+    let emulator = Emulator::start(Config { port: 0, ..config })
+        .await
+        .expect("emulator starts");
+    let client = client(&emulator.endpoint_url());
+    (emulator, client)
+}
+
+/// An emulator whose clock only moves when the test says, and a client for it.
+pub(crate) async fn start_manual() -> (Emulator, Client, ManualClock) {
+    let clock = ManualClock::new(T0);
+    let (emulator, client) = start_with(Config {
+        clock: Arc::new(clock.clone()),
+        ..Config::default()
+    })
+    .await;
+    (emulator, client, clock)
+}
+
+/// The AWS error code of a failed SDK call.
+pub(crate) fn code<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> String {
+    match result {
+        Ok(_) => "<succeeded>".to_owned(),
+        Err(e) => e.code().unwrap_or("<no code>").to_owned(),
+    }
+}
+
+/// The AWS error message of a failed SDK call.
+pub(crate) fn message<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> String {
+    match result {
+        Ok(_) => String::new(),
+        Err(e) => e.message().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Creates stream `name` with `shards` shards.
+pub(crate) async fn create_stream(client: &Client, name: &str, shards: i32) {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .expect("created");
+}
+
+/// The shard ids of `stream`, open and closed.
+pub(crate) async fn shard_ids(client: &Client, stream: &str) -> Vec<String> {
+    let out = client
+        .list_shards()
+        .stream_name(stream)
+        .send()
+        .await
+        .expect("listed");
+    out.shards()
+        .iter()
+        .map(|s| s.shard_id().to_owned())
+        .collect()
+}
