@@ -294,3 +294,36 @@ async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
         [b"kept".to_vec()]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_flushes_a_snapshot_and_exits_cleanly() {
+    let dir = TempDir::new();
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let client = support::client(&endpoint);
+    create_stream(&client, "s", 1).await;
+    client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "riffle exits 0 after SIGTERM, got {exit}");
+    // A clean stop leaves everything in the snapshot and an empty log (header only).
+    assert_eq!(std::fs::metadata(dir.0.join("wal.log")).unwrap().len(), 12);
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let client = support::client(&endpoint);
+    assert_eq!(
+        read_shard(&client, "s", "shardId-000000000000").await,
+        [b"x".to_vec()]
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
