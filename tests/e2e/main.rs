@@ -8,4 +8,7 @@ mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;
 mod persistence;
+mod sqs_api;
+mod sqs_errors;
+mod sqs_semantics;
 mod support;

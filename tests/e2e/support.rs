@@ -30,6 +30,39 @@ pub(crate) fn client(endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
+/// An SQS SDK client for `endpoint`, configured like [`client`].
+pub(crate) fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "AKIDTEST",
+            "SECRETTEST",
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// An emulator with a manual clock, and an SQS client for it.
+pub(crate) async fn start_sqs_manual() -> (Emulator, aws_sdk_sqs::Client, ManualClock) {
+    let (emulator, _, clock) = start_manual().await;
+    let client = sqs_client(&emulator.endpoint_url());
+    (emulator, client, clock)
+}
+
+/// An emulator with the system clock, and an SQS client for it.
+pub(crate) async fn start_sqs() -> (Emulator, aws_sdk_sqs::Client) {
+    let (emulator, _) = start().await;
+    let client = sqs_client(&emulator.endpoint_url());
+    (emulator, client)
+}
+
 /// An emulator on a free port with the system clock, and a client for it.
 pub(crate) async fn start() -> (Emulator, Client) {
     start_with(Config::default()).await

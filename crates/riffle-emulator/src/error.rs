@@ -34,6 +34,44 @@ pub enum ErrorCode {
     RequestEntityTooLarge,
     /// Something failed inside the emulator (for example a disk error while persisting).
     InternalFailure,
+    /// SQS: the queue does not exist.
+    QueueDoesNotExist,
+    /// SQS: a queue with this name exists with different attributes.
+    QueueNameExists,
+    /// SQS: a queue of this name was deleted less than 60 seconds ago.
+    QueueDeletedRecently,
+    /// SQS: an attribute name is unknown or read-only.
+    InvalidAttributeName,
+    /// SQS: an attribute value is out of range or malformed.
+    InvalidAttributeValue,
+    /// SQS: a parameter value is invalid.
+    InvalidParameterValue,
+    /// SQS: a required parameter is missing.
+    MissingParameter,
+    /// SQS: the receipt handle is not one this queue issued.
+    ReceiptHandleIsInvalid,
+    /// SQS: the message is not in flight.
+    MessageNotInflight,
+    /// SQS: more than ten batch entries.
+    TooManyEntriesInBatchRequest,
+    /// SQS: no batch entries.
+    EmptyBatchRequest,
+    /// SQS: two batch entries share an id.
+    BatchEntryIdsNotDistinct,
+    /// SQS: the batch is larger than the size limit.
+    BatchRequestTooLong,
+    /// SQS: a batch entry id is malformed.
+    InvalidBatchEntryId,
+    /// SQS: the queue was purged less than 60 seconds ago.
+    PurgeQueueInProgress,
+    /// SQS: the message contains characters outside the allowed set.
+    InvalidMessageContents,
+    /// SQS: the operation is not supported.
+    UnsupportedOperation,
+    /// SQS: a limit (for example tags per queue) would be exceeded.
+    OverLimit,
+    /// SQS: the queue URL is not one this endpoint serves.
+    InvalidAddress,
 }
 
 impl ErrorCode {
@@ -54,6 +92,49 @@ impl ErrorCode {
             Self::ExpiredNextTokenException => "ExpiredNextTokenException",
             Self::RequestEntityTooLarge => "RequestEntityTooLarge",
             Self::InternalFailure => "InternalFailure",
+            Self::QueueDoesNotExist => "QueueDoesNotExist",
+            Self::QueueNameExists => "QueueNameExists",
+            Self::QueueDeletedRecently => "QueueDeletedRecently",
+            Self::InvalidAttributeName => "InvalidAttributeName",
+            Self::InvalidAttributeValue => "InvalidAttributeValue",
+            Self::InvalidParameterValue => "InvalidParameterValue",
+            Self::MissingParameter => "MissingParameter",
+            Self::ReceiptHandleIsInvalid => "ReceiptHandleIsInvalid",
+            Self::MessageNotInflight => "MessageNotInflight",
+            Self::TooManyEntriesInBatchRequest => "TooManyEntriesInBatchRequest",
+            Self::EmptyBatchRequest => "EmptyBatchRequest",
+            Self::BatchEntryIdsNotDistinct => "BatchEntryIdsNotDistinct",
+            Self::BatchRequestTooLong => "BatchRequestTooLong",
+            Self::InvalidBatchEntryId => "InvalidBatchEntryId",
+            Self::PurgeQueueInProgress => "PurgeQueueInProgress",
+            Self::InvalidMessageContents => "InvalidMessageContents",
+            Self::UnsupportedOperation => "UnsupportedOperation",
+            Self::OverLimit => "OverLimit",
+            Self::InvalidAddress => "InvalidAddress",
+        }
+    }
+
+    /// The legacy AWS Query error code SQS clients match on, sent in `x-amzn-query-error`.
+    pub fn sqs_query_code(self) -> &'static str {
+        match self {
+            Self::QueueDoesNotExist => "AWS.SimpleQueueService.NonExistentQueue",
+            Self::QueueNameExists => "QueueAlreadyExists",
+            Self::QueueDeletedRecently => "AWS.SimpleQueueService.QueueDeletedRecently",
+            Self::MessageNotInflight => "AWS.SimpleQueueService.MessageNotInflight",
+            Self::TooManyEntriesInBatchRequest => {
+                "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"
+            }
+            Self::EmptyBatchRequest => "AWS.SimpleQueueService.EmptyBatchRequest",
+            Self::BatchEntryIdsNotDistinct => "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            Self::BatchRequestTooLong => "AWS.SimpleQueueService.BatchRequestTooLong",
+            Self::InvalidBatchEntryId => "AWS.SimpleQueueService.InvalidBatchEntryId",
+            Self::PurgeQueueInProgress => "AWS.SimpleQueueService.PurgeQueueInProgress",
+            Self::UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
+            Self::UnknownOperationException => "InvalidAction",
+            Self::SerializationException => "MalformedQueryString",
+            Self::ValidationException => "ValidationError",
+            Self::InternalFailure => "InternalError",
+            other => other.as_str(),
         }
     }
 

@@ -1,14 +1,16 @@
-//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams.
+//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams and Amazon SQS.
 //!
 //! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
-//! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 over HTTP/1.1, answers with AWS's error
-//! types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
+//! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1 on one
+//! port, answers with AWS's error types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
 //! all time from one injected [`Clock`], and with a data directory survives `kill -9` without
 //! losing an acknowledged write.
 //!
 //! # Layout
 //! - [`kinesis`]: the Kinesis API. `kinesis::store` is pure state that takes `now`;
 //!   `kinesis::api` decodes, validates and encodes.
+//! - [`sqs`]: the SQS API. `sqs::store` is pure state that takes `now`; `sqs::api` decodes,
+//!   validates, long-polls and encodes.
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
@@ -28,6 +30,7 @@ pub mod error;
 pub mod kinesis;
 pub mod persist;
 pub mod server;
+pub mod sqs;
 
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use error::{ApiError, ErrorCode};

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
 use crate::kinesis::store::{KinesisStore, Mutation};
+use crate::sqs::store::{SqsMutation, SqsStore};
 
 const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version of the snapshot and log formats this build writes and reads.
@@ -36,6 +37,8 @@ const LOG: &str = "wal.log";
 pub struct State {
     /// Kinesis streams, shards and records.
     pub kinesis: KinesisStore,
+    /// SQS queues and messages.
+    pub sqs: SqsStore,
 }
 
 /// Borrowed form of [`State`] for writing a snapshot under the store lock; encodes identically.
@@ -43,6 +46,8 @@ pub struct State {
 pub struct StateRef<'a> {
     /// Kinesis streams, shards and records.
     pub kinesis: &'a KinesisStore,
+    /// SQS queues and messages.
+    pub sqs: &'a SqsStore,
 }
 
 /// One logged mutation.
@@ -50,6 +55,8 @@ pub struct StateRef<'a> {
 pub enum Entry {
     /// A Kinesis mutation.
     Kinesis(Mutation),
+    /// SQS facts.
+    Sqs(SqsMutation),
 }
 
 #[derive(Debug, Serialize)]
@@ -59,9 +66,13 @@ struct FrameRef<'a> {
     entry: EntryRef<'a>,
 }
 
+/// Borrowed form of [`Entry`] for appending; encodes identically.
 #[derive(Debug, Serialize)]
-enum EntryRef<'a> {
+pub enum EntryRef<'a> {
+    /// A Kinesis mutation.
     Kinesis(&'a Mutation),
+    /// SQS facts.
+    Sqs(&'a SqsMutation),
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +128,38 @@ struct Pending {
     stop: bool,
 }
 
+/// A reserved log position (see [`Wal::reserve`]); dropping it logs nothing.
+pub struct Reservation<'a> {
+    wal: &'a Wal,
+    pending: std::sync::MutexGuard<'a, Pending>,
+}
+
+impl Reservation<'_> {
+    /// The position the appended entry will have.
+    pub fn lsn(&self) -> u64 {
+        self.pending.next_lsn
+    }
+
+    /// Appends `entry`, applied at `now`, at the reserved position.
+    pub fn append(mut self, now: Millis, entry: EntryRef<'_>) {
+        let lsn = self.pending.next_lsn;
+        let frame = FrameRef {
+            lsn,
+            time: now,
+            entry,
+        };
+        let payload = postcard::to_allocvec(&frame).expect("mutations always encode");
+        let buffer = &mut self.pending.buffer;
+        buffer.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        buffer.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        buffer.extend_from_slice(&payload);
+        self.pending.last_lsn = lsn;
+        self.pending.next_lsn = lsn + 1;
+        drop(self.pending);
+        self.wal.wake.notify_one();
+    }
+}
+
 /// The write-ahead log of a running emulator.
 pub struct Wal {
     dir: PathBuf,
@@ -167,6 +210,7 @@ pub fn open(dir: &Path, fresh: impl FnOnce() -> State) -> Result<(State, Arc<Wal
         dir,
         &StateRef {
             kinesis: &state.kinesis,
+            sqs: &state.sqs,
         },
     )?;
     let mut log = File::create(&log_path).map_err(io_err(&log_path))?;
@@ -251,6 +295,7 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<u64, OpenError> 
                     tracing::warn!(lsn = frame.lsn, error = %e, "logged mutation no longer applies");
                 }
             }
+            Entry::Sqs(mutation) => state.sqs.apply(frame.time, mutation),
         }
         last = frame.lsn;
         rest = &rest[8 + len..];
@@ -289,36 +334,12 @@ fn sync_dir(dir: &Path) -> Result<(), OpenError> {
 }
 
 impl Wal {
-    /// The LSN the next appended mutation will get. Call under the store lock.
-    pub fn next_lsn(&self) -> u64 {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_lsn
-    }
-
-    /// Appends a Kinesis mutation applied at `now`. Call under the store lock, right after the
-    /// mutation was applied with [`Wal::next_lsn`].
-    pub fn append(&self, now: Millis, mutation: &Mutation) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let lsn = pending.next_lsn;
-        let frame = FrameRef {
-            lsn,
-            time: now,
-            entry: EntryRef::Kinesis(mutation),
-        };
-        let payload = postcard::to_allocvec(&frame).expect("mutations always encode");
-        pending
-            .buffer
-            .extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        pending
-            .buffer
-            .extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        pending.buffer.extend_from_slice(&payload);
-        pending.last_lsn = lsn;
-        pending.next_lsn = lsn + 1;
-        drop(pending);
-        self.wake.notify_one();
+    /// Reserves the next log position. Until the reservation is appended or dropped no other
+    /// entry can be logged, so a store can stamp records with the position their frame will
+    /// have. Take it under the store's lock, apply, then [`Reservation::append`].
+    pub fn reserve(&self) -> Reservation<'_> {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        Reservation { wal: self, pending }
     }
 
     /// The highest LSN known to be on disk.

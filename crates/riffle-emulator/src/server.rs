@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,6 +27,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::kinesis::Kinesis;
 use crate::kinesis::store::{KinesisStore, StoreSettings};
 use crate::persist::{self, OpenError, State as Persisted, StateRef, Wal};
+use crate::sqs::store::{SqsSettings, SqsStore};
+use crate::sqs::{RequestContext, Sqs};
 
 /// Largest request body accepted: a 5 MiB PutRecords in base64 with JSON overhead fits.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -100,6 +103,8 @@ pub enum StartError {
 pub struct Services {
     /// Kinesis.
     pub kinesis: Kinesis,
+    /// SQS.
+    pub sqs: Sqs,
     wal: Option<Arc<Wal>>,
     request_ids: AtomicU64,
     id_prefix: u64,
@@ -150,11 +155,17 @@ impl Emulator {
             settings.delete_delay_ms,
             settings.update_delay_ms,
         ) = (delay, delay, delay);
+        let sqs_settings = SqsSettings {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+        };
         let fresh_settings = settings.clone();
+        let fresh_sqs = sqs_settings.clone();
         let fresh = move || Persisted {
             kinesis: KinesisStore::new(fresh_settings, random_key()),
+            sqs: SqsStore::new(fresh_sqs),
         };
-        let (store, wal) = match &config.data_dir {
+        let (state, wal) = match &config.data_dir {
             Some(dir) => {
                 let dir = dir.clone();
                 let (mut state, wal) =
@@ -163,13 +174,16 @@ impl Emulator {
                         .expect("opening the data directory does not panic")?;
                 // Command-line settings win over those stored with the data.
                 state.kinesis.settings = settings;
-                (state.kinesis, Some(wal))
+                state.sqs.settings = sqs_settings;
+                (state, Some(wal))
             }
-            None => (fresh().kinesis, None),
+            None => (fresh(), None),
         };
+        let key = state.kinesis.token_key;
         let endpoint = format!("http://{addr}");
         let services = Arc::new(Services {
-            kinesis: Kinesis::new(store, Arc::clone(&config.clock), wal.clone()),
+            kinesis: Kinesis::new(state.kinesis, Arc::clone(&config.clock), wal.clone()),
+            sqs: Sqs::new(state.sqs, key, Arc::clone(&config.clock), wal.clone()),
             wal,
             request_ids: AtomicU64::new(1),
             id_prefix: u64::from_le_bytes(random_key()[..8].try_into().expect("8 bytes")),
@@ -190,6 +204,7 @@ impl Emulator {
             loop {
                 interval.tick().await;
                 ticking.kinesis.tick();
+                ticking.sqs.tick();
             }
         });
         Ok(Self {
@@ -216,6 +231,11 @@ impl Emulator {
         &self.services.kinesis
     }
 
+    /// The SQS service, for direct inspection in tests.
+    pub fn sqs(&self) -> &Sqs {
+        &self.services.sqs
+    }
+
     /// Stops accepting requests, finishes those in flight, and persists state.
     pub async fn shutdown(mut self) -> Result<(), OpenError> {
         if let Some(stop) = self.stop.take() {
@@ -224,8 +244,12 @@ impl Emulator {
         let _ = (&mut self.server).await;
         self.ticker.abort();
         if let Some(wal) = &self.services.wal {
-            let store = self.services.kinesis.lock();
-            wal.close(&StateRef { kinesis: &store })?;
+            let kinesis = self.services.kinesis.lock();
+            let sqs = self.services.sqs.lock();
+            wal.close(&StateRef {
+                kinesis: &kinesis,
+                sqs: &sqs,
+            })?;
         }
         Ok(())
     }
@@ -254,7 +278,7 @@ pub fn router(services: Arc<Services>) -> Router {
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
         "status": "ready",
-        "services": { "kinesis": "running" },
+        "services": { "kinesis": "running", "sqs": "running" },
         "endpoint": services.endpoint,
         "persistent": services.wal.is_some(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -268,6 +292,7 @@ async fn health(State(services): State<Arc<Services>>) -> Response {
 
 async fn dispatch(
     State(services): State<Arc<Services>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -288,6 +313,10 @@ async fn dispatch(
         )),
         Ok(bytes) => match service {
             "Kinesis_20131202" => services.kinesis.call(operation, &bytes).await,
+            "AmazonSQS" => {
+                let context = request_context(&services, &uri, &headers);
+                services.sqs.call(operation, &bytes, &context).await
+            }
             _ => Err(ApiError::new(
                 ErrorCode::UnknownOperationException,
                 if target.is_empty() {
@@ -306,8 +335,11 @@ async fn dispatch(
             } else {
                 tracing::debug!(%target, code = %error.code, message = %error.message, "request refused");
             }
-            let body =
-                serde_json::json!({ "__type": error.code.as_str(), "message": error.message });
+            let type_name = match service {
+                "AmazonSQS" => format!("com.amazonaws.sqs#{}", error.code.as_str()),
+                _ => error.code.as_str().to_owned(),
+            };
+            let body = serde_json::json!({ "__type": type_name, "message": error.message });
             let status =
                 StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, body.to_string().into_bytes(), Some(error.code))
@@ -321,6 +353,38 @@ async fn dispatch(
     }
     if let Some(code) = error {
         headers.insert("x-amzn-errortype", HeaderValue::from_static(code.as_str()));
+        if service == "AmazonSQS" {
+            let fault = if code.status() >= 500 {
+                "Receiver"
+            } else {
+                "Sender"
+            };
+            if let Ok(value) = HeaderValue::from_str(&format!("{};{fault}", code.sqs_query_code()))
+            {
+                headers.insert("x-amzn-query-error", value);
+            }
+        }
     }
     response
+}
+
+/// What SQS needs from the HTTP request: the host clients address (for queue URLs), the path
+/// (a queue URL used as the path) and the caller's access key (for `SenderId`).
+fn request_context(services: &Services, uri: &Uri, headers: &HeaderMap) -> RequestContext {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| services.endpoint.trim_start_matches("http://").to_owned());
+    let access_key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|credential| credential.split('/').next())
+        .map(str::to_owned);
+    RequestContext {
+        host,
+        path: uri.path().to_owned(),
+        access_key,
+    }
 }

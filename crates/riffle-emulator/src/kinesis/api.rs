@@ -25,7 +25,7 @@ use super::store::{
 };
 use crate::clock::{Clock, Millis};
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::persist::Wal;
+use crate::persist::{EntryRef, Reservation, Wal};
 
 /// Largest record payload (the stream default `MaxRecordSizeInKiB` of 1024).
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
@@ -159,10 +159,11 @@ impl Kinesis {
         now: Millis,
         mutation: &Mutation,
     ) -> ApiResult<(Vec<Appended>, Option<u64>)> {
-        let lsn = self.wal.as_ref().map(|wal| wal.next_lsn());
+        let reservation = self.wal.as_ref().map(|wal| wal.reserve());
+        let lsn = reservation.as_ref().map(Reservation::lsn);
         let appended = store.apply(now, mutation, lsn.unwrap_or(0))?;
-        if let Some(wal) = &self.wal {
-            wal.append(now, mutation);
+        if let Some(reservation) = reservation {
+            reservation.append(now, EntryRef::Kinesis(mutation));
         }
         Ok((appended, lsn))
     }
@@ -670,7 +671,8 @@ impl Kinesis {
         let failed = fates.iter().filter(|f| f.is_err()).count();
         // The log gets exactly the accepted entries; replaying them routes each to the same
         // shard, because routing depends only on the hash key and the open shards.
-        let lsn = self.wal.as_ref().map(|wal| wal.next_lsn());
+        let reservation = self.wal.as_ref().map(|wal| wal.reserve());
+        let lsn = reservation.as_ref().map(Reservation::lsn);
         let accepted: Vec<bool> = fates.iter().map(Result::is_ok).collect();
         let mut results = Vec::with_capacity(records.len());
         for (record, fate) in records.iter().zip(fates) {
@@ -685,7 +687,7 @@ impl Kinesis {
                 Err(e) => PutRecordsResultEntry::failed(e),
             });
         }
-        if let Some(wal) = &self.wal {
+        if let Some(reservation) = reservation {
             let logged = if failed == 0 {
                 records
             } else {
@@ -696,13 +698,11 @@ impl Kinesis {
                     .map(|(r, _)| r)
                     .collect()
             };
-            wal.append(
-                now,
-                &Mutation::PutRecords {
-                    stream: name,
-                    records: logged,
-                },
-            );
+            let mutation = Mutation::PutRecords {
+                stream: name,
+                records: logged,
+            };
+            reservation.append(now, EntryRef::Kinesis(&mutation));
         }
         let durable_at = lsn;
         drop(store);

@@ -1,0 +1,531 @@
+//! Every SQS operation's happy path through aws-sdk-sqs.
+
+use std::collections::HashMap;
+
+use aws_sdk_sqs::primitives::Blob;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
+};
+
+use crate::support;
+
+#[tokio::test]
+async fn queue_lifecycle_create_get_list_delete() {
+    let (emulator, client) = support::start_sqs().await;
+    let created = client
+        .create_queue()
+        .queue_name("orders")
+        .send()
+        .await
+        .unwrap();
+    let url = created.queue_url().unwrap().to_owned();
+    let addr = emulator.local_addr();
+    assert_eq!(url, format!("http://{addr}/000000000000/orders"));
+    let again = client
+        .create_queue()
+        .queue_name("orders")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.queue_url(),
+        Some(url.as_str()),
+        "CreateQueue is idempotent"
+    );
+    let got = client
+        .get_queue_url()
+        .queue_name("orders")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.queue_url(), Some(url.as_str()));
+    client
+        .create_queue()
+        .queue_name("other")
+        .send()
+        .await
+        .unwrap();
+    let listed = client.list_queues().send().await.unwrap();
+    assert_eq!(listed.queue_urls().len(), 2);
+    let prefixed = client
+        .list_queues()
+        .queue_name_prefix("ord")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prefixed.queue_urls(), std::slice::from_ref(&url));
+    client.delete_queue().queue_url(&url).send().await.unwrap();
+    let gone = client.get_queue_url().queue_name("orders").send().await;
+    assert!(
+        gone.unwrap_err()
+            .into_service_error()
+            .is_queue_does_not_exist()
+    );
+}
+
+#[tokio::test]
+async fn list_queues_paginates_when_max_results_is_given() {
+    let (_emulator, client) = support::start_sqs().await;
+    for name in ["a", "b", "c"] {
+        client.create_queue().queue_name(name).send().await.unwrap();
+    }
+    let first = client.list_queues().max_results(2).send().await.unwrap();
+    assert_eq!(first.queue_urls().len(), 2);
+    let rest = client
+        .list_queues()
+        .max_results(2)
+        .next_token(first.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.queue_urls().len(), 1);
+    assert!(rest.queue_urls()[0].ends_with("/c"));
+    assert!(rest.next_token().is_none());
+}
+
+#[tokio::test]
+async fn attributes_have_aws_defaults_and_can_be_set() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .attributes(QueueAttributeName::VisibilityTimeout, "45")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let all = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attributes = all.attributes().unwrap();
+    assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "45");
+    assert_eq!(attributes[&QueueAttributeName::DelaySeconds], "0");
+    assert_eq!(
+        attributes[&QueueAttributeName::MaximumMessageSize],
+        "262144"
+    );
+    assert_eq!(
+        attributes[&QueueAttributeName::MessageRetentionPeriod],
+        "345600"
+    );
+    assert_eq!(
+        attributes[&QueueAttributeName::ReceiveMessageWaitTimeSeconds],
+        "0"
+    );
+    assert_eq!(
+        attributes[&QueueAttributeName::QueueArn],
+        "arn:aws:sqs:us-east-1:000000000000:q"
+    );
+    assert_eq!(
+        attributes[&QueueAttributeName::ApproximateNumberOfMessages],
+        "0"
+    );
+    client
+        .set_queue_attributes()
+        .queue_url(&url)
+        .attributes(QueueAttributeName::DelaySeconds, "5")
+        .send()
+        .await
+        .unwrap();
+    let one = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::DelaySeconds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.attributes().unwrap().len(), 1);
+    assert_eq!(
+        one.attributes().unwrap()[&QueueAttributeName::DelaySeconds],
+        "5"
+    );
+}
+
+#[tokio::test]
+async fn send_receive_delete_round_trips_body_and_attributes() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let sent = client
+        .send_message()
+        .queue_url(&url)
+        .message_body("hello ✓")
+        .message_attributes(
+            "kind",
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value("greeting")
+                .build()
+                .unwrap(),
+        )
+        .message_attributes(
+            "raw",
+            MessageAttributeValue::builder()
+                .data_type("Binary")
+                .binary_value(Blob::new(vec![0u8, 255]))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // MD5 of "hello ✓" (UTF-8).
+    assert_eq!(
+        sent.md5_of_message_body(),
+        Some("3eab6315c76c9d32094bb53bac85a397")
+    );
+    assert!(sent.md5_of_message_attributes().is_some());
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let message = &received.messages()[0];
+    assert_eq!(message.body(), Some("hello ✓"));
+    assert_eq!(message.message_id(), sent.message_id());
+    assert_eq!(message.md5_of_body(), sent.md5_of_message_body());
+    assert_eq!(
+        message.md5_of_message_attributes(),
+        sent.md5_of_message_attributes()
+    );
+    let attributes = message.message_attributes().unwrap();
+    assert_eq!(attributes["kind"].string_value(), Some("greeting"));
+    assert_eq!(
+        attributes["raw"].binary_value().unwrap().as_ref(),
+        &[0u8, 255]
+    );
+    let system = message.attributes().unwrap();
+    assert_eq!(
+        system[&MessageSystemAttributeName::ApproximateReceiveCount],
+        "1"
+    );
+    assert_eq!(system[&MessageSystemAttributeName::SenderId], "AKIDTEST");
+    assert!(system.contains_key(&MessageSystemAttributeName::SentTimestamp));
+    assert!(system.contains_key(&MessageSystemAttributeName::ApproximateFirstReceiveTimestamp));
+    client
+        .delete_message()
+        .queue_url(&url)
+        .receipt_handle(message.receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attrs = attrs.attributes().unwrap();
+    assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessages], "0");
+    assert_eq!(
+        attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible],
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn message_attribute_names_filter_by_name_and_prefix() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let text = |v: &str| {
+        MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(v)
+            .build()
+            .unwrap()
+    };
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .message_attributes("trace.id", text("1"))
+        .message_attributes("trace.span", text("2"))
+        .message_attributes("other", text("3"))
+        .send()
+        .await
+        .unwrap();
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .message_attribute_names("trace.*")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&String> = received.messages()[0]
+        .message_attributes()
+        .unwrap()
+        .keys()
+        .collect();
+    let mut names: Vec<&str> = names.into_iter().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["trace.id", "trace.span"]);
+}
+
+#[tokio::test]
+async fn batches_send_delete_and_change_visibility_per_entry() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let entries: Vec<SendMessageBatchRequestEntry> = (0..10)
+        .map(|i| {
+            SendMessageBatchRequestEntry::builder()
+                .id(format!("m{i}"))
+                .message_body(format!("body {i}"))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let sent = client
+        .send_message_batch()
+        .queue_url(&url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.successful().len(), 10);
+    assert!(sent.failed().is_empty());
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(received.messages().len(), 10);
+    let bodies: Vec<&str> = received
+        .messages()
+        .iter()
+        .filter_map(|m| m.body())
+        .collect();
+    assert_eq!(bodies[0], "body 0");
+    let handles: HashMap<usize, String> = received
+        .messages()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i, m.receipt_handle().unwrap().to_owned()))
+        .collect();
+    let visibility = client
+        .change_message_visibility_batch()
+        .queue_url(&url)
+        .entries(
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id("a")
+                .receipt_handle(&handles[&0])
+                .visibility_timeout(0)
+                .build()
+                .unwrap(),
+        )
+        .entries(
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id("b")
+                .receipt_handle("garbage")
+                .visibility_timeout(0)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visibility.successful().len(), 1);
+    assert_eq!(visibility.failed()[0].id(), "b");
+    assert_eq!(visibility.failed()[0].code(), "ReceiptHandleIsInvalid");
+    let deletes: Vec<DeleteMessageBatchRequestEntry> = (1..10)
+        .map(|i| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(&handles[&i])
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let deleted = client
+        .delete_message_batch()
+        .queue_url(&url)
+        .set_entries(Some(deletes))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.successful().len(), 9);
+    let again = client
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = again.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(
+        bodies,
+        ["body 0"],
+        "only the message made visible again remains"
+    );
+}
+
+#[tokio::test]
+async fn tags_are_set_listed_and_removed() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .tags("team", "a")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    client
+        .tag_queue()
+        .queue_url(&url)
+        .tags("env", "dev")
+        .send()
+        .await
+        .unwrap();
+    let tags = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().unwrap().len(), 2);
+    client
+        .untag_queue()
+        .queue_url(&url)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let tags = client
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().unwrap().keys().collect::<Vec<_>>(), ["env"]);
+}
+
+#[tokio::test]
+async fn purge_removes_every_message_once_a_minute() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = client
+        .create_queue()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    client.purge_queue().queue_url(&url).send().await.unwrap();
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+    assert!(received.messages().is_empty());
+    let again = client.purge_queue().queue_url(&url).send().await;
+    assert!(
+        again
+            .unwrap_err()
+            .into_service_error()
+            .is_purge_queue_in_progress()
+    );
+    clock.advance(std::time::Duration::from_secs(60));
+    client.purge_queue().queue_url(&url).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn dead_letter_source_queues_are_listed() {
+    let (_emulator, client) = support::start_sqs().await;
+    let dlq = client
+        .create_queue()
+        .queue_name("dlq")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let policy =
+        r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#;
+    for name in ["a", "b"] {
+        client
+            .create_queue()
+            .queue_name(name)
+            .attributes(QueueAttributeName::RedrivePolicy, policy)
+            .send()
+            .await
+            .unwrap();
+    }
+    client.create_queue().queue_name("c").send().await.unwrap();
+    let sources = client
+        .list_dead_letter_source_queues()
+        .queue_url(&dlq)
+        .send()
+        .await
+        .unwrap();
+    let mut urls: Vec<&str> = sources.queue_urls().iter().map(String::as_str).collect();
+    urls.sort();
+    assert_eq!(urls.len(), 2);
+    assert!(urls[0].ends_with("/a") && urls[1].ends_with("/b"));
+}
+
+#[tokio::test]
+async fn queue_url_host_is_ignored_and_the_path_resolves_the_queue() {
+    let (_emulator, client) = support::start_sqs().await;
+    client.create_queue().queue_name("q").send().await.unwrap();
+    client
+        .send_message()
+        .queue_url("https://sqs.us-east-1.amazonaws.com/000000000000/q")
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    let wrong_account = client
+        .send_message()
+        .queue_url("http://localhost/111111111111/q")
+        .message_body("x")
+        .send()
+        .await;
+    assert!(
+        wrong_account
+            .unwrap_err()
+            .into_service_error()
+            .is_queue_does_not_exist()
+    );
+}

@@ -1,0 +1,543 @@
+//! SQS semantics on the injected clock: visibility, delays, long polling, redrive, FIFO,
+//! retention, stale receipt handles.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+};
+
+use crate::support;
+
+async fn queue(client: &Client, name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
+    let mut request = client.create_queue().queue_name(name);
+    for (key, value) in attributes {
+        request = request.attributes(key.clone(), *value);
+    }
+    request.send().await.unwrap().queue_url.unwrap()
+}
+
+async fn receive(client: &Client, url: &str, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
+    client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default()
+}
+
+async fn count(client: &Client, url: &str, attribute: QueueAttributeName) -> String {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(attribute.clone())
+        .send()
+        .await
+        .unwrap();
+    out.attributes().unwrap()[&attribute].clone()
+}
+
+#[tokio::test]
+async fn a_received_message_is_invisible_until_its_timeout_passes() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::VisibilityTimeout, "30")],
+    )
+    .await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    let first = receive(&client, &url, 1).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        count(
+            &client,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
+        "1"
+    );
+    clock.advance(Duration::from_secs(29));
+    assert!(receive(&client, &url, 1).await.is_empty());
+    clock.advance(Duration::from_secs(1));
+    let second = receive(&client, &url, 1).await;
+    assert_eq!(second[0].message_id(), first[0].message_id());
+    let attributes = second[0].attributes().unwrap();
+    assert_eq!(
+        attributes[&MessageSystemAttributeName::ApproximateReceiveCount],
+        "2"
+    );
+    assert_eq!(
+        attributes[&MessageSystemAttributeName::ApproximateFirstReceiveTimestamp],
+        (support::T0).to_string()
+    );
+    assert_ne!(
+        second[0].receipt_handle(),
+        first[0].receipt_handle(),
+        "a new handle per receive"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_receipt_handle_deletes_nothing() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::VisibilityTimeout, "10")],
+    )
+    .await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    let first = receive(&client, &url, 1).await;
+    clock.advance(Duration::from_secs(10));
+    let second = receive(&client, &url, 1).await;
+    client
+        .delete_message()
+        .queue_url(&url)
+        .receipt_handle(first[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &client,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
+        "1"
+    );
+    client
+        .delete_message()
+        .queue_url(&url)
+        .receipt_handle(second[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &client,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn delays_hold_messages_per_queue_and_per_message() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(&client, "q", &[(QueueAttributeName::DelaySeconds, "5")]).await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("queue delay")
+        .send()
+        .await
+        .unwrap();
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("own delay")
+        .delay_seconds(20)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &client,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed
+        )
+        .await,
+        "2"
+    );
+    assert!(receive(&client, &url, 10).await.is_empty());
+    clock.advance(Duration::from_secs(5));
+    let ready = receive(&client, &url, 10).await;
+    assert_eq!(
+        ready.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
+        ["queue delay"]
+    );
+    clock.advance(Duration::from_secs(15));
+    let later = receive(&client, &url, 10).await;
+    assert_eq!(
+        later.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
+        ["own delay"]
+    );
+}
+
+#[tokio::test]
+async fn long_polling_returns_as_soon_as_a_message_arrives() {
+    let (_emulator, client, _clock) = support::start_sqs_manual().await;
+    let url = queue(&client, "q", &[]).await;
+    let poller = {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move {
+            client
+                .receive_message()
+                .queue_url(&url)
+                .wait_time_seconds(20)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    // The manual clock never moves: only the arrival can end this poll.
+    tokio::task::yield_now().await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("arrived")
+        .send()
+        .await
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), poller)
+        .await
+        .expect("woke on arrival")
+        .unwrap();
+    assert_eq!(out.messages()[0].body(), Some("arrived"));
+}
+
+#[tokio::test]
+async fn long_polling_ends_empty_when_the_wait_time_passes() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::ReceiveMessageWaitTimeSeconds, "20")],
+    )
+    .await;
+    let poller = {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move {
+            client
+                .receive_message()
+                .queue_url(&url)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !poller.is_finished(),
+        "the queue's ReceiveMessageWaitTimeSeconds applies"
+    );
+    clock.advance(Duration::from_secs(20));
+    let out = tokio::time::timeout(Duration::from_secs(10), poller)
+        .await
+        .expect("woke at the deadline")
+        .unwrap();
+    assert!(out.messages().is_empty());
+}
+
+#[tokio::test]
+async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::VisibilityTimeout, "5")],
+    )
+    .await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .unwrap();
+    receive(&client, &url, 1).await;
+    let poller = {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move {
+            client
+                .receive_message()
+                .queue_url(&url)
+                .wait_time_seconds(20)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::task::yield_now().await;
+    clock.advance(Duration::from_secs(5));
+    let out = tokio::time::timeout(Duration::from_secs(10), poller)
+        .await
+        .expect("woke at visibility")
+        .unwrap();
+    assert_eq!(out.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let dlq = queue(&client, "dlq", &[]).await;
+    let policy =
+        r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
+    let url = queue(
+        &client,
+        "q",
+        &[
+            (QueueAttributeName::RedrivePolicy, policy),
+            (QueueAttributeName::VisibilityTimeout, "1"),
+        ],
+    )
+    .await;
+    let attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value("v")
+        .build()
+        .unwrap();
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("poison")
+        .message_attributes("k", attribute)
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(receive(&client, &url, 1).await.len(), 1);
+        clock.advance(Duration::from_secs(1));
+    }
+    assert!(
+        receive(&client, &url, 1).await.is_empty(),
+        "the third receive moves it instead"
+    );
+    let moved = client
+        .receive_message()
+        .queue_url(&dlq)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let message = &moved.messages()[0];
+    assert_eq!(message.body(), Some("poison"));
+    assert_eq!(
+        message.message_attributes().unwrap()["k"].string_value(),
+        Some("v")
+    );
+    assert_eq!(
+        message.attributes().unwrap()[&MessageSystemAttributeName::DeadLetterQueueSourceArn],
+        "arn:aws:sqs:us-east-1:000000000000:q"
+    );
+}
+
+#[tokio::test]
+async fn redrive_allow_policy_can_refuse_a_source() {
+    let (_emulator, client) = support::start_sqs().await;
+    queue(
+        &client,
+        "dlq",
+        &[(
+            QueueAttributeName::RedriveAllowPolicy,
+            r#"{"redrivePermission":"denyAll"}"#,
+        )],
+    )
+    .await;
+    let policy =
+        r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
+    let out = client
+        .create_queue()
+        .queue_name("q")
+        .attributes(QueueAttributeName::RedrivePolicy, policy)
+        .send()
+        .await;
+    assert_eq!(support::code(&out), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn retention_trims_old_messages() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::MessageRetentionPeriod, "60")],
+    )
+    .await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("old")
+        .send()
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(30));
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("new")
+        .send()
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(30));
+    let left = receive(&client, &url, 10).await;
+    assert_eq!(
+        left.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
+        ["new"]
+    );
+}
+
+#[tokio::test]
+async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = queue(
+        &client,
+        "q.fifo",
+        &[(QueueAttributeName::FifoQueue, "true")],
+    )
+    .await;
+    let entries: Vec<SendMessageBatchRequestEntry> =
+        [("a", "a1"), ("b", "b1"), ("a", "a2"), ("b", "b2")]
+            .iter()
+            .enumerate()
+            .map(|(i, (group, body))| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("e{i}"))
+                    .message_body(*body)
+                    .message_group_id(*group)
+                    .message_deduplication_id(format!("d{i}"))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+    let sent = client
+        .send_message_batch()
+        .queue_url(&url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .unwrap();
+    let sequence_numbers: Vec<&str> = sent
+        .successful()
+        .iter()
+        .filter_map(|s| s.sequence_number())
+        .collect();
+    assert!(sequence_numbers.windows(2).all(|w| w[0] < w[1]));
+    let first = receive(&client, &url, 1).await;
+    assert_eq!(first[0].body(), Some("a1"));
+    // Group a is in flight, so its later message waits; group b is free.
+    let second = receive(&client, &url, 10).await;
+    let bodies: Vec<&str> = second.iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["b1", "b2"]);
+    assert!(receive(&client, &url, 10).await.is_empty());
+    client
+        .delete_message()
+        .queue_url(&url)
+        .receipt_handle(first[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let third = receive(&client, &url, 10).await;
+    assert_eq!(
+        third.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
+        ["a2"]
+    );
+}
+
+#[tokio::test]
+async fn fifo_deduplicates_within_five_minutes() {
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = queue(
+        &client,
+        "q.fifo",
+        &[
+            (QueueAttributeName::FifoQueue, "true"),
+            (QueueAttributeName::ContentBasedDeduplication, "true"),
+        ],
+    )
+    .await;
+    let send = || {
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("same")
+            .message_group_id("g")
+            .send()
+    };
+    let first = send().await.unwrap();
+    let duplicate = send().await.unwrap();
+    assert_eq!(first.message_id(), duplicate.message_id());
+    assert_eq!(first.sequence_number(), duplicate.sequence_number());
+    let got = receive(&client, &url, 10).await;
+    assert_eq!(got.len(), 1);
+    let dedup_id =
+        &got[0].attributes().unwrap()[&MessageSystemAttributeName::MessageDeduplicationId];
+    // Content-based deduplication uses the SHA-256 of the body.
+    assert_eq!(
+        dedup_id,
+        "0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"
+    );
+    clock.advance(Duration::from_secs(300));
+    let later = send().await.unwrap();
+    assert_ne!(
+        later.message_id(),
+        first.message_id(),
+        "the window has passed"
+    );
+}
+
+#[tokio::test]
+async fn fifo_requires_a_group_and_a_deduplication_id() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = queue(
+        &client,
+        "q.fifo",
+        &[(QueueAttributeName::FifoQueue, "true")],
+    )
+    .await;
+    let out = client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .message_deduplication_id("d")
+        .send()
+        .await;
+    assert_eq!(support::code(&out), "MissingParameter");
+    let out = client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .message_group_id("g")
+        .send()
+        .await;
+    assert_eq!(support::code(&out), "InvalidParameterValue");
+    let out = client
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .message_group_id("g")
+        .message_deduplication_id("d")
+        .delay_seconds(1)
+        .send()
+        .await;
+    assert_eq!(
+        support::code(&out),
+        "InvalidParameterValue",
+        "per-message delay is not for FIFO"
+    );
+}
