@@ -327,3 +327,156 @@ async fn sigterm_flushes_a_snapshot_and_exits_cleanly() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn queues_messages_and_in_flight_state_survive_a_restart() {
+    let dir = TempDir::new();
+    let config = || Config {
+        data_dir: Some(dir.0.clone()),
+        ..Config::default()
+    };
+    let (emulator, _) = support::start_with(config()).await;
+    let sqs = support::sqs_client(&emulator.endpoint_url());
+    let url = sqs
+        .create_queue()
+        .queue_name("q")
+        .tags("team", "a")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for body in ["first", "second"] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let received = sqs.receive_message().queue_url(&url).send().await.unwrap();
+    let handle = received.messages()[0].receipt_handle().unwrap().to_owned();
+    emulator.shutdown().await.unwrap();
+
+    let (emulator, _) = support::start_with(config()).await;
+    let sqs = support::sqs_client(&emulator.endpoint_url());
+    let url = sqs
+        .get_queue_url()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let tags = sqs.list_queue_tags().queue_url(&url).send().await.unwrap();
+    assert_eq!(tags.tags().unwrap()["team"], "a");
+    // "first" is still in flight; only "second" can be received.
+    let visible = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = visible.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["second"]);
+    // The receipt handle issued before the restart still deletes its message.
+    sqs.delete_message()
+        .queue_url(&url)
+        .receipt_handle(&handle)
+        .send()
+        .await
+        .unwrap();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap();
+    let not_visible = &attributes.attributes().unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible];
+    assert_eq!(
+        not_visible, "1",
+        "only \"second\", received after the restart, is in flight"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_sends_survive_kill_dash_nine() {
+    let dir = TempDir::new();
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let sqs = support::sqs_client(&endpoint);
+    let url = sqs
+        .create_queue()
+        .queue_name("q")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let mut senders = Vec::new();
+    for s in 0..4 {
+        let (sqs, url) = (sqs.clone(), url.clone());
+        senders.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for batch in 0..10 {
+                let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (0..10)
+                    .map(|i| {
+                        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                            .id(format!("e{i}"))
+                            .message_body(format!("{s}/{batch}/{i}"))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                let out = sqs
+                    .send_message_batch()
+                    .queue_url(&url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(out.failed().is_empty());
+                acknowledged.extend((0..10).map(|i| format!("{s}/{batch}/{i}")));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for sender in senders {
+        acknowledged.extend(sender.await.unwrap());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let sqs = support::sqs_client(&endpoint);
+    let mut found = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            break;
+        }
+        found.extend(
+            out.messages()
+                .iter()
+                .filter_map(|m| m.body())
+                .map(str::to_owned),
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    acknowledged.sort();
+    found.sort();
+    assert_eq!(found.len(), 400);
+    assert_eq!(found, acknowledged);
+}
