@@ -1,0 +1,83 @@
+//! `riffle-bench`: the load generator behind `make bench`.
+//!
+//! Every workload talks to an emulator through the official AWS SDK for Rust over plain HTTP, so
+//! Riffle and its peers (kinesalite, ferrokinesis) are measured with the same client. Each
+//! invocation prints exactly one JSON object on stdout; `bench/run.sh` collects them into
+//! `docs/benchmarks.md`.
+
+mod kinesis;
+mod latency;
+mod process;
+mod report;
+mod stats;
+mod throughput;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmark a Kinesis Data Streams endpoint with the official AWS SDK.
+#[derive(Debug, Parser)]
+#[command(name = "riffle-bench", about)]
+struct Cli {
+    /// Worker threads of the client's async runtime.
+    #[arg(long, global = true, default_value_t = 2)]
+    threads: usize,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Wait until the endpoint answers ListStreams.
+    Wait(WaitArgs),
+    /// PutRecords throughput: concurrent producers sending fixed-size batches.
+    Put(throughput::PutArgs),
+    /// GetRecords throughput: read every shard of a stream from TRIM_HORIZON to the end.
+    Drain(throughput::DrainArgs),
+    /// Put→read latency: PutRecord at a fixed rate while consumers poll GetRecords.
+    Latency(latency::LatencyArgs),
+    /// Start-up time and idle memory of an emulator command (`{port}` is replaced).
+    Startup(process::StartupArgs),
+    /// Render collected results into the generated section of docs/benchmarks.md.
+    Report(report::ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct WaitArgs {
+    /// Endpoint URL, e.g. http://127.0.0.1:4566.
+    #[arg(long)]
+    endpoint: String,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.threads.max(1))
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Wait(args) => {
+                let client = kinesis::client(&args.endpoint);
+                let waited =
+                    kinesis::wait_ready(&client, Duration::from_secs(args.timeout_secs)).await?;
+                Ok(serde_json::json!({
+                    "workload": "wait",
+                    "endpoint": args.endpoint,
+                    "waited_ms": stats::millis(waited),
+                }))
+            }
+            Command::Put(args) => throughput::put(args).await,
+            Command::Drain(args) => throughput::drain(args).await,
+            Command::Latency(args) => latency::run(args).await,
+            Command::Startup(args) => process::startup(args).await,
+            Command::Report(args) => report::run(&args),
+        }
+    })?;
+    println!("{result}");
+    Ok(())
+}

@@ -1,0 +1,438 @@
+//! Renders the collected JSON results as markdown tables and splices them into
+//! `docs/benchmarks.md` between two marker comments, leaving the hand-written text alone.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+
+/// Opening marker of the generated section.
+const START: &str = "<!-- bench:results:start -->";
+/// Closing marker of the generated section.
+const END: &str = "<!-- bench:results:end -->";
+
+/// The emulators in table order: result key and display name. Riffle comes first; the ratios
+/// divide its number by each peer's.
+const EMULATORS: [(&str, &str); 3] = [
+    ("riffle", "Riffle"),
+    ("kinesalite", "kinesalite"),
+    ("ferrokinesis", "ferrokinesis"),
+];
+
+/// Options of the `report` subcommand.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
+    /// JSON lines written by the workloads, each tagged with `emulator` and `case`.
+    #[arg(long)]
+    results: PathBuf,
+    /// Markdown file whose section between the result markers is replaced.
+    #[arg(long)]
+    doc: PathBuf,
+    /// `Key=value` facts about the run (date, machine, versions), listed above the tables.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+}
+
+/// What a row is held to.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// Riffle ÷ kinesalite and Riffle ÷ ferrokinesis must reach these ratios.
+    Ratios(f64, f64),
+    /// Riffle's value must stay below this (in the row's unit).
+    Below(f64),
+}
+
+/// One row of the summary table.
+struct Row {
+    label: &'static str,
+    case: &'static str,
+    field: &'static str,
+    /// Multiplies the raw JSON value into the row's unit.
+    scale: f64,
+    decimals: usize,
+    target: Target,
+    target_text: &'static str,
+}
+
+const ROWS: [Row; 9] = [
+    Row {
+        label: "PutRecords, 100 B records (records/s)",
+        case: "put-100",
+        field: "records_per_sec",
+        scale: 1.0,
+        decimals: 0,
+        target: Target::Ratios(20.0, 3.0),
+        target_text: "≥ 20× kinesalite, ≥ 3× ferrokinesis",
+    },
+    Row {
+        label: "PutRecords, 1 KiB records (records/s)",
+        case: "put-1024",
+        field: "records_per_sec",
+        scale: 1.0,
+        decimals: 0,
+        target: Target::Ratios(20.0, 3.0),
+        target_text: "≥ 20× kinesalite, ≥ 3× ferrokinesis",
+    },
+    Row {
+        label: "GetRecords drain, 100 B records (records/s)",
+        case: "drain-100",
+        field: "records_per_sec",
+        scale: 1.0,
+        decimals: 0,
+        target: Target::Ratios(10.0, 1.5),
+        target_text: "≥ 10× kinesalite, ≥ 1.5× ferrokinesis",
+    },
+    Row {
+        label: "GetRecords drain, 1 KiB records (records/s)",
+        case: "drain-1024",
+        field: "records_per_sec",
+        scale: 1.0,
+        decimals: 0,
+        target: Target::Ratios(10.0, 1.5),
+        target_text: "≥ 10× kinesalite, ≥ 1.5× ferrokinesis",
+    },
+    Row {
+        label: "Put→read latency p50 at 200 records/s (ms)",
+        case: "latency",
+        field: "p50_ms",
+        scale: 1.0,
+        decimals: 2,
+        target: Target::Below(f64::INFINITY),
+        target_text: "",
+    },
+    Row {
+        label: "Put→read latency p99 at 200 records/s (ms)",
+        case: "latency",
+        field: "p99_ms",
+        scale: 1.0,
+        decimals: 2,
+        target: Target::Below(5.0),
+        target_text: "< 5 ms",
+    },
+    Row {
+        label: "Put→read latency max at 200 records/s (ms)",
+        case: "latency",
+        field: "max_ms",
+        scale: 1.0,
+        decimals: 2,
+        target: Target::Below(f64::INFINITY),
+        target_text: "",
+    },
+    Row {
+        label: "Start-up to first ListStreams, median (ms)",
+        case: "startup",
+        field: "ready_median_ms",
+        scale: 1.0,
+        decimals: 1,
+        target: Target::Below(100.0),
+        target_text: "< 100 ms",
+    },
+    Row {
+        label: "Idle memory after one CreateStream, VmRSS (MB)",
+        case: "startup",
+        field: "rss_idle_kib",
+        scale: 1024.0 / 1e6,
+        decimals: 1,
+        target: Target::Below(30.0),
+        target_text: "< 30 MB",
+    },
+];
+
+/// Renders the results and rewrites the doc's generated section.
+pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?;
+    let results = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<Vec<Value>, _>>()
+        .context("parsing the results file")?;
+    let section = render(&results, &args.context);
+    let doc = std::fs::read_to_string(&args.doc)
+        .with_context(|| format!("reading {}", args.doc.display()))?;
+    let updated = splice(&doc, &section)?;
+    std::fs::write(&args.doc, updated)
+        .with_context(|| format!("writing {}", args.doc.display()))?;
+    Ok(serde_json::json!({ "workload": "report", "doc": args.doc, "results": results.len() }))
+}
+
+/// Replaces whatever stands between the markers with `section`.
+fn splice(doc: &str, section: &str) -> anyhow::Result<String> {
+    let (Some(start), Some(end)) = (doc.find(START), doc.find(END)) else {
+        bail!("the doc lacks the markers {START} and {END}");
+    };
+    if end < start {
+        bail!("the doc's end marker comes before its start marker");
+    }
+    let head = &doc[..start + START.len()];
+    let tail = &doc[end..];
+    Ok(format!("{head}\n{section}{tail}"))
+}
+
+/// Every result of one emulator and case, in run order (a case may be repeated).
+fn runs<'a>(results: &'a [Value], emulator: &str, case: &str) -> Vec<&'a Value> {
+    results
+        .iter()
+        .filter(|r| r["emulator"] == emulator && r["case"] == case)
+        .collect()
+}
+
+/// The median of `field` over the repeated runs of one emulator and case.
+fn number(results: &[Value], emulator: &str, case: &str, field: &str) -> Option<f64> {
+    let mut values: Vec<f64> = runs(results, emulator, case)
+        .iter()
+        .filter_map(|r| r.get(field)?.as_f64())
+        .filter(|v| v.is_finite())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[mid]),
+        _ => Some((values[mid - 1] + values[mid]) / 2.0),
+    }
+}
+
+/// The generated section: run facts, the summary with ratios and targets, then details.
+fn render(results: &[Value], context: &[String]) -> String {
+    let mut out = String::new();
+    for fact in context {
+        match fact.split_once('=') {
+            Some((key, value)) => writeln!(out, "- {key}: {value}"),
+            None => writeln!(out, "- {fact}"),
+        }
+        .expect("writing to a String");
+    }
+    if !context.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary(results));
+    out.push('\n');
+    out.push_str(&details(results));
+    out
+}
+
+fn summary(results: &[Value]) -> String {
+    let mut out = String::from(
+        "| Metric | Riffle | kinesalite | ferrokinesis | Riffle ÷ kinesalite \
+         | Riffle ÷ ferrokinesis | Target | Met |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n",
+    );
+    for row in &ROWS {
+        let values: Vec<Option<f64>> = EMULATORS
+            .iter()
+            .map(|(e, _)| number(results, e, row.case, row.field).map(|v| v * row.scale))
+            .collect();
+        let ratio = |peer: Option<f64>| match (values[0], peer) {
+            (Some(r), Some(p)) if p > 0.0 => Some(r / p),
+            _ => None,
+        };
+        let (vs_kinesalite, vs_ferro) = (ratio(values[1]), ratio(values[2]));
+        let met = match row.target {
+            Target::Ratios(k, f) => match (vs_kinesalite, vs_ferro) {
+                (Some(a), Some(b)) => Some(a >= k && b >= f),
+                _ => None,
+            },
+            Target::Below(limit) if limit.is_finite() => values[0].map(|v| v < limit),
+            Target::Below(_) => None,
+        };
+        let cells: Vec<String> = values.iter().map(|v| fmt_value(*v, row.decimals)).collect();
+        let met = match (met, row.target_text.is_empty()) {
+            (_, true) => String::new(),
+            (Some(true), false) => "yes".to_owned(),
+            (Some(false), false) => "**no**".to_owned(),
+            (None, false) => "n/a".to_owned(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            cells[0],
+            cells[1],
+            cells[2],
+            fmt_ratio(vs_kinesalite),
+            fmt_ratio(vs_ferro),
+            row.target_text,
+            met
+        )
+        .expect("writing to a String");
+    }
+    out
+}
+
+fn details(results: &[Value]) -> String {
+    let mut out = String::from(
+        "Throughput details, every run (the summary takes the median of the runs; CPU is busy \
+         time divided by wall time, 1.0 = one core, and the machine has two):\n\n\
+         | Emulator | Case | Records | Failed / missing | Wall (s) | Emulator CPU (cores) \
+         | Client CPU (cores) |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for (key, name) in EMULATORS {
+        for case in ["put-100", "put-1024", "drain-100", "drain-1024"] {
+            for (run, r) in runs(results, key, case).into_iter().enumerate() {
+                let records = r
+                    .get("records_ok")
+                    .or_else(|| r.get("records"))
+                    .and_then(Value::as_f64);
+                let lost = r
+                    .get("failed_record_count")
+                    .or_else(|| r.get("missing"))
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                let wall_ms = r["elapsed_ms"].as_f64();
+                let cores = |field: &str| match (r[field].as_f64(), r["cpu_window_ms"].as_f64()) {
+                    (Some(cpu), Some(window)) if window > 0.0 => fmt_value(Some(cpu / window), 2),
+                    _ => "—".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "| {name} | {case} #{} | {} | {} | {} | {} | {} |",
+                    run + 1,
+                    fmt_value(records, 0),
+                    fmt_value(Some(lost), 0),
+                    fmt_value(wall_ms.map(|ms| ms / 1000.0), 2),
+                    cores("server_cpu_ms"),
+                    cores("client_cpu_ms"),
+                )
+                .expect("writing to a String");
+            }
+        }
+    }
+    out.push_str(
+        "\nLatency details:\n\n\
+         | Emulator | Sent | Arrived | Put rate achieved (/s) | GetRecords calls | Mean (ms) \
+         | p50 (ms) | p99 (ms) | Max (ms) | Emulator CPU (cores) |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for (key, name) in EMULATORS {
+        for r in runs(results, key, "latency") {
+            let cores = match (r["server_cpu_ms"].as_f64(), r["cpu_window_ms"].as_f64()) {
+                (Some(cpu), Some(window)) if window > 0.0 => fmt_value(Some(cpu / window), 2),
+                _ => "—".to_owned(),
+            };
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {cores} |",
+                fmt_value(r["records_sent"].as_f64(), 0),
+                fmt_value(r["records_arrived"].as_f64(), 0),
+                fmt_value(r["achieved_rate"].as_f64(), 1),
+                fmt_value(r["get_records_calls"].as_f64(), 0),
+                fmt_value(r["mean_ms"].as_f64(), 2),
+                fmt_value(r["p50_ms"].as_f64(), 2),
+                fmt_value(r["p99_ms"].as_f64(), 2),
+                fmt_value(r["max_ms"].as_f64(), 2),
+            )
+            .expect("writing to a String");
+        }
+    }
+    out.push_str(
+        "\nStart-up details:\n\n\
+         | Emulator | Ready times of each start (ms) | VmRSS when ready (MB) \
+         | VmRSS idle after CreateStream (MB) |\n\
+         | --- | --- | ---: | ---: |\n",
+    );
+    for (key, name) in EMULATORS {
+        for r in runs(results, key, "startup") {
+            let runs: Vec<String> = r["ready_ms"]
+                .as_array()
+                .map(|a| a.iter().map(|v| fmt_value(v.as_f64(), 1)).collect())
+                .unwrap_or_default();
+            let mb = |field: &str| fmt_value(r[field].as_f64().map(|kib| kib * 1024.0 / 1e6), 1);
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} |",
+                runs.join(", "),
+                mb("rss_ready_kib"),
+                mb("rss_idle_kib")
+            )
+            .expect("writing to a String");
+        }
+    }
+    out
+}
+
+/// A number with thousands separators and `decimals` decimals; "—" when missing.
+fn fmt_value(value: Option<f64>, decimals: usize) -> String {
+    let Some(v) = value.filter(|v| v.is_finite()) else {
+        return "—".to_owned();
+    };
+    let text = format!("{v:.decimals$}");
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn fmt_ratio(ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) if r >= 10.0 => format!("{r:.1}×"),
+        Some(r) => format!("{r:.2}×"),
+        None => "—".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_value(Some(1_234_567.4), 0), "1,234,567");
+        assert_eq!(fmt_value(Some(999.0), 0), "999");
+        assert_eq!(fmt_value(Some(-1234.567), 2), "-1,234.57");
+        assert_eq!(fmt_value(None, 1), "—");
+        assert_eq!(fmt_ratio(Some(25.04)), "25.0×");
+        assert_eq!(fmt_ratio(Some(1.5)), "1.50×");
+    }
+
+    #[test]
+    fn splices_between_markers() {
+        let doc = format!("intro\n{START}\nold\n{END}\noutro\n");
+        let new = splice(&doc, "new\n").unwrap();
+        assert_eq!(new, format!("intro\n{START}\nnew\n{END}\noutro\n"));
+        assert!(splice("no markers", "x").is_err());
+    }
+
+    #[test]
+    fn summary_computes_ratios_and_targets() {
+        let results = vec![
+            json!({"emulator": "riffle", "case": "put-100", "records_per_sec": 400_000.0}),
+            json!({"emulator": "kinesalite", "case": "put-100", "records_per_sec": 10_000.0}),
+            json!({"emulator": "ferrokinesis", "case": "put-100", "records_per_sec": 200_000.0}),
+            json!({"emulator": "riffle", "case": "latency", "p99_ms": 7.5}),
+            json!({"emulator": "riffle", "case": "startup", "ready_median_ms": 9.0}),
+            json!({"emulator": "riffle", "case": "startup", "ready_median_ms": 4.0}),
+            json!({"emulator": "riffle", "case": "startup", "ready_median_ms": 5.0}),
+        ];
+        let table = summary(&results);
+        let put = table
+            .lines()
+            .find(|l| l.contains("100 B records (records/s)") && l.contains("Put"));
+        let put = put.unwrap();
+        assert!(
+            put.contains("| 400,000 | 10,000 | 200,000 | 40.0× | 2.00× |"),
+            "{put}"
+        );
+        assert!(put.ends_with("| **no** |"), "{put}");
+        let p99 = table.lines().find(|l| l.contains("p99")).unwrap();
+        assert!(
+            p99.contains("| 7.50 | — | — |") && p99.ends_with("| **no** |"),
+            "{p99}"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! Write and read throughput: PutRecords batches from concurrent producers, then a drain of
+//! every shard with GetRecords.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::kinesis::{self, sdk_error};
+use crate::process::CpuWindow;
+use crate::stats::{millis, round3};
+
+/// Options of the `put` workload.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PutArgs {
+    /// Endpoint URL, e.g. http://127.0.0.1:4566.
+    #[arg(long)]
+    endpoint: String,
+    /// Process id of the emulator, to report its CPU time over the measurement.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Stream to write to.
+    #[arg(long)]
+    stream: String,
+    /// Create the stream (with --shards shards) and wait for ACTIVE before measuring.
+    #[arg(long)]
+    create: bool,
+    /// Shards of the stream when --create is given.
+    #[arg(long, default_value_t = 4)]
+    shards: i32,
+    /// Concurrent producers, each sending one PutRecords call at a time.
+    #[arg(long, default_value_t = 4)]
+    producers: usize,
+    /// Records per PutRecords call.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Bytes of data per record.
+    #[arg(long, default_value_t = 100)]
+    record_size: usize,
+    /// Records to send in total.
+    #[arg(long, default_value_t = 200_000)]
+    records: u64,
+}
+
+#[derive(Default)]
+struct PutCounters {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    calls: AtomicU64,
+}
+
+/// Sends `records` records in batches from `producers` concurrent tasks; counts only the
+/// entries the emulator accepted.
+pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
+    let client = kinesis::client(&args.endpoint);
+    kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
+    if args.create {
+        kinesis::create_stream(&client, &args.stream, args.shards).await?;
+    }
+    let batch = args.batch.max(1) as u64;
+    let batches = args.records.div_ceil(batch);
+    // Distinct partition keys spread a batch over every shard; reused from batch to batch.
+    let keys: Arc<Vec<String>> = Arc::new((0..batch).map(|i| format!("pk-{i:05}")).collect());
+    let template: Arc<[u8]> = template(args.record_size).into();
+    let next = Arc::new(AtomicU64::new(0));
+    let counters = Arc::new(PutCounters::default());
+    let cpu = CpuWindow::start(args.server_pid);
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for _ in 0..args.producers.max(1) {
+        let (client, keys, next, counters) =
+            (client.clone(), keys.clone(), next.clone(), counters.clone());
+        let (stream, template, total) = (args.stream.clone(), template.clone(), args.records);
+        tasks.spawn(async move {
+            loop {
+                let b = next.fetch_add(1, Ordering::Relaxed);
+                if b >= batches {
+                    return anyhow::Ok(());
+                }
+                let first = b * batch;
+                let count = batch.min(total - first);
+                let entries = (0..count)
+                    .map(|i| {
+                        PutRecordsRequestEntry::builder()
+                            .data(Blob::new(payload(&template, first + i)))
+                            .partition_key(&keys[i as usize])
+                            .build()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let out = client
+                    .put_records()
+                    .stream_name(&stream)
+                    .set_records(Some(entries))
+                    .send()
+                    .await
+                    .map_err(sdk_error)
+                    .context("PutRecords")?;
+                let failed = u64::try_from(out.failed_record_count().unwrap_or(0)).unwrap_or(0);
+                counters.calls.fetch_add(1, Ordering::Relaxed);
+                counters.failed.fetch_add(failed, Ordering::Relaxed);
+                counters
+                    .ok
+                    .fetch_add(count.saturating_sub(failed), Ordering::Relaxed);
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.context("producer task panicked")??;
+    }
+    let elapsed = start.elapsed();
+    let ok = counters.ok.load(Ordering::Relaxed);
+    let secs = elapsed.as_secs_f64();
+    let mut out = json!({
+        "workload": "put",
+        "stream": args.stream,
+        "record_size": args.record_size,
+        "producers": args.producers,
+        "batch": args.batch,
+        "records_sent": args.records,
+        "records_ok": ok,
+        "failed_record_count": counters.failed.load(Ordering::Relaxed),
+        "calls": counters.calls.load(Ordering::Relaxed),
+        "elapsed_ms": millis(elapsed),
+        "records_per_sec": round3(ok as f64 / secs),
+        "mib_per_sec": round3(ok as f64 * args.record_size as f64 / secs / 1_048_576.0),
+    });
+    cpu.finish(&mut out);
+    Ok(out)
+}
+
+/// A filler pattern of `size` bytes that records are cut from.
+pub(crate) fn template(size: usize) -> Vec<u8> {
+    (0..size).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// Record `index`: the template with the index (little endian) over its first bytes.
+pub(crate) fn payload(template: &[u8], index: u64) -> Vec<u8> {
+    let mut data = template.to_vec();
+    let id = index.to_le_bytes();
+    let n = id.len().min(data.len());
+    data[..n].copy_from_slice(&id[..n]);
+    data
+}
+
+/// Options of the `drain` workload.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DrainArgs {
+    /// Endpoint URL, e.g. http://127.0.0.1:4566.
+    #[arg(long)]
+    endpoint: String,
+    /// Process id of the emulator, to report its CPU time over the measurement.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Stream to read.
+    #[arg(long)]
+    stream: String,
+    /// Concurrent readers; shards are dealt out to them round-robin.
+    #[arg(long, default_value_t = 4)]
+    readers: usize,
+    /// Limit of each GetRecords call.
+    #[arg(long, default_value_t = 10_000)]
+    limit: i32,
+    /// Records the stream is expected to hold; a shortfall is reported.
+    #[arg(long)]
+    expect: Option<u64>,
+}
+
+#[derive(Default)]
+struct DrainCounters {
+    records: AtomicU64,
+    bytes: AtomicU64,
+    calls: AtomicU64,
+    /// Nanoseconds from the start to the last GetRecords call that returned records.
+    last_data_ns: AtomicU64,
+}
+
+/// Reads every shard from TRIM_HORIZON until a GetRecords call comes back empty and caught up.
+/// The rate uses the time of the last call that returned records, so the final empty poll of
+/// each shard is not counted.
+pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
+    let client = kinesis::client(&args.endpoint);
+    let shards = kinesis::shard_ids(&client, &args.stream).await?;
+    let readers = args.readers.clamp(1, shards.len().max(1));
+    let counters = Arc::new(DrainCounters::default());
+    let cpu = CpuWindow::start(args.server_pid);
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for r in 0..readers {
+        let mine: Vec<String> = shards.iter().skip(r).step_by(readers).cloned().collect();
+        let (client, counters, stream, limit) = (
+            client.clone(),
+            counters.clone(),
+            args.stream.clone(),
+            args.limit,
+        );
+        tasks.spawn(async move {
+            for shard in mine {
+                let mut iterator = Some(kinesis::trim_horizon(&client, &stream, &shard).await?);
+                let mut empty_polls = 0;
+                while let Some(it) = iterator.take() {
+                    let out = client
+                        .get_records()
+                        .shard_iterator(it)
+                        .limit(limit)
+                        .send()
+                        .await
+                        .map_err(sdk_error)
+                        .with_context(|| format!("GetRecords {shard}"))?;
+                    counters.calls.fetch_add(1, Ordering::Relaxed);
+                    let records = out.records();
+                    if records.is_empty() {
+                        // An emulator may answer empty while still behind; allow a few polls.
+                        empty_polls += 1;
+                        if out.millis_behind_latest().unwrap_or(0) == 0 || empty_polls > 10 {
+                            break;
+                        }
+                    } else {
+                        empty_polls = 0;
+                        let bytes: usize = records.iter().map(|r| r.data().as_ref().len()).sum();
+                        counters
+                            .records
+                            .fetch_add(records.len() as u64, Ordering::Relaxed);
+                        counters.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+                        let now = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        counters.last_data_ns.fetch_max(now, Ordering::Relaxed);
+                    }
+                    iterator = out.next_shard_iterator().map(str::to_owned);
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.context("reader task panicked")??;
+    }
+    let total = start.elapsed();
+    let records = counters.records.load(Ordering::Relaxed);
+    let data_time = Duration::from_nanos(counters.last_data_ns.load(Ordering::Relaxed));
+    let secs = data_time.as_secs_f64().max(1e-9);
+    let bytes = counters.bytes.load(Ordering::Relaxed);
+    let missing = args.expect.map(|e| e.saturating_sub(records));
+    if let Some(m) = missing.filter(|&m| m > 0) {
+        eprintln!(
+            "riffle-bench: drain of {} read {records} records, {m} short",
+            args.stream
+        );
+    }
+    let mut out = json!({
+        "workload": "drain",
+        "stream": args.stream,
+        "shards": shards.len(),
+        "readers": readers,
+        "limit": args.limit,
+        "records": records,
+        "missing": missing,
+        "calls": counters.calls.load(Ordering::Relaxed),
+        "elapsed_ms": millis(data_time),
+        "elapsed_with_final_polls_ms": millis(total),
+        "records_per_sec": round3(records as f64 / secs),
+        "mib_per_sec": round3(bytes as f64 / secs / 1_048_576.0),
+    });
+    cpu.finish(&mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{payload, template};
+
+    #[test]
+    fn payload_carries_its_index() {
+        let p = payload(&template(100), 0x0102);
+        assert_eq!(p.len(), 100);
+        assert_eq!(u64::from_le_bytes(p[..8].try_into().unwrap()), 0x0102);
+        assert_eq!(&p[8..10], b"ij");
+        assert_eq!(payload(&template(4), 7).len(), 4);
+    }
+}
