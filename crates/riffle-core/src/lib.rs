@@ -1,0 +1,24 @@
+//! The semantics of AWS Lambda event source mappings, as pure values and state machines.
+//!
+//! Nothing here performs I/O, reads a clock, spawns a task or knows which SDK or emulator is
+//! behind the records: inputs (records polled, invocation outcomes, acknowledgements, time) go
+//! in, effects (invoke this batch, checkpoint here, send this failure record, wake me at) come
+//! out. `riffle-runtime` performs the effects. This keeps every decision testable on virtual
+//! time and identical between tests and real runs.
+//!
+//! - [`config`]: raw mapping properties with AWS's names → validated configuration.
+//! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
+//! - [`record`]: a stream record as the engine sees it.
+//! - [`event`]: the exact Kinesis event JSON and on-failure invocation record AWS sends.
+//! - [`response`]: how a function's response is judged (ReportBatchItemFailures).
+//! - [`shard`]: the shard state machine: lanes, batching, retries, bisect, record age,
+//!   checkpoints and on-failure deliveries.
+//! - [`time`]: millisecond timestamps and their ISO-8601 form.
+
+pub mod config;
+pub mod event;
+pub mod record;
+pub mod response;
+pub mod sequence;
+pub mod shard;
+pub mod time;

@@ -1,0 +1,62 @@
+//! Kinesis sequence numbers: decimal strings up to 129 digits, compared as numbers.
+//!
+//! Invariant: ordering is numeric (`"9" < "10"`), never textual.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A Kinesis sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SequenceNumber(String);
+
+impl SequenceNumber {
+    /// Parses `0|[1-9][0-9]{0,128}`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid = !text.is_empty()
+            && text.len() <= 129
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && (text == "0" || !text.starts_with('0'));
+        valid.then(|| Self(text.to_owned()))
+    }
+
+    /// The decimal string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Ord for SequenceNumber {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for SequenceNumber {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for SequenceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_numerically_not_textually() {
+        let n = |s| SequenceNumber::parse(s).unwrap();
+        assert!(n("9") < n("10"));
+        assert!(n("49590338271490256608559692538361571095921575989136588898") > n("123"));
+        assert!(n("100") == n("100"));
+        assert_eq!(SequenceNumber::parse("01"), None);
+        assert_eq!(SequenceNumber::parse("x"), None);
+    }
+}

@@ -1,0 +1,813 @@
+//! Scenario tests on virtual time: one per behaviour, plus property tests of the invariants.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::*;
+
+const T0: Millis = 1_700_000_000_000;
+
+fn settings() -> ShardSettings {
+    ShardSettings {
+        batch_size: 100,
+        batching_window_ms: 0,
+        parallelization_factor: 1,
+        bisect_on_function_error: false,
+        maximum_retry_attempts: None,
+        maximum_record_age_ms: 24 * 3_600_000,
+        report_batch_item_failures: false,
+        has_destination: true,
+        backoff: Backoff::default(),
+        max_payload_bytes: MAX_PAYLOAD_BYTES,
+        source: EventSource {
+            stream_arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into(),
+            region: "us-east-1".into(),
+            invoke_identity_arn: "arn:aws:iam::000000000000:role/r".into(),
+            shard_id: "shardId-000000000000".into(),
+        },
+        function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+        buffer_limit: 10_000,
+    }
+}
+
+fn record(seq: u64, key: &str, arrival_ms: Millis) -> StreamRecord {
+    StreamRecord {
+        sequence_number: SequenceNumber::parse(&seq.to_string()).unwrap(),
+        partition_key: key.to_owned(),
+        data: bytes::Bytes::from(format!("r{seq}")),
+        arrival_ms,
+    }
+}
+
+/// One invocation as the scripted function saw it.
+#[derive(Debug, Clone)]
+struct Call {
+    at: Millis,
+    lane: usize,
+    seqs: Vec<u64>,
+}
+
+/// Drives a shard machine on virtual time against a scripted function and destination.
+struct Sim {
+    shard: Shard,
+    now: Millis,
+    calls: Vec<Call>,
+    delivered: Vec<FailureRecord>,
+    checkpoints: Vec<u64>,
+    journal: Vec<JournalEntry>,
+    queue: VecDeque<Effect>,
+    /// Invocations (with their outcomes) and discards, in the order they happened.
+    events: Vec<SimEvent>,
+}
+
+#[derive(Debug, Clone)]
+enum SimEvent {
+    Call(Call, Outcome),
+    Discard { lane: usize, start: u64, end: u64 },
+}
+
+fn seqs_of(payload: &str) -> Vec<u64> {
+    let event: serde_json::Value = serde_json::from_str(payload).unwrap();
+    event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["kinesis"]["sequenceNumber"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+impl Sim {
+    fn new(settings: ShardSettings) -> Self {
+        Self {
+            shard: Shard::new(settings, None, T0),
+            now: T0,
+            calls: Vec::new(),
+            delivered: Vec::new(),
+            checkpoints: Vec::new(),
+            journal: Vec::new(),
+            queue: VecDeque::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn put(&mut self, records: Vec<StreamRecord>) {
+        let effects = self.shard.records_polled(records, self.now);
+        self.queue.extend(effects);
+    }
+
+    /// Runs until nothing is left to do, answering invocations with `function` and deliveries
+    /// with `destination`. Each invocation takes `duration` ms of virtual time.
+    fn run(
+        &mut self,
+        mut function: impl FnMut(&Call) -> Outcome,
+        mut destination: impl FnMut(&FailureRecord) -> bool,
+    ) {
+        for _ in 0..100_000 {
+            if let Some(effect) = self.queue.pop_front() {
+                match effect {
+                    Effect::Invoke {
+                        lane,
+                        batch,
+                        payload,
+                        ..
+                    } => {
+                        let call = Call {
+                            at: self.now,
+                            lane,
+                            seqs: seqs_of(&payload),
+                        };
+                        let outcome = function(&call);
+                        self.events
+                            .push(SimEvent::Call(call.clone(), outcome.clone()));
+                        self.calls.push(call);
+                        let invocation = Invocation {
+                            request_id: format!("req-{batch}"),
+                            outcome,
+                        };
+                        let effects = self
+                            .shard
+                            .invocation_finished(lane, batch, invocation, self.now);
+                        self.queue.extend(effects);
+                    }
+                    Effect::Deliver {
+                        lane,
+                        delivery,
+                        record,
+                    } => {
+                        let ok = destination(&record);
+                        if ok {
+                            self.events.push(SimEvent::Discard {
+                                lane,
+                                start: record.start_sequence_number.parse().unwrap(),
+                                end: record.end_sequence_number.parse().unwrap(),
+                            });
+                            self.delivered.push(record);
+                        }
+                        let effects = self.shard.delivery_finished(lane, delivery, ok, self.now);
+                        self.queue.extend(effects);
+                    }
+                    Effect::Checkpoint(seq) => self.checkpoints.push(seq.as_str().parse().unwrap()),
+                    Effect::Journal(entry) => {
+                        if let JournalEntry::Discarded {
+                            lane,
+                            range,
+                            delivered: false,
+                            ..
+                        } = &entry
+                        {
+                            self.events.push(SimEvent::Discard {
+                                lane: *lane,
+                                start: range.0.as_str().parse().unwrap(),
+                                end: range.1.as_str().parse().unwrap(),
+                            });
+                        }
+                        self.journal.push(entry);
+                    }
+                }
+                continue;
+            }
+            let Some(wake) = self.shard.next_wake() else {
+                return;
+            };
+            self.now = self.now.max(wake);
+            let effects = self.shard.tick(self.now);
+            self.queue.extend(effects);
+        }
+        panic!("the simulation did not settle");
+    }
+
+    fn invoked(&self) -> Vec<Vec<u64>> {
+        self.calls.iter().map(|c| c.seqs.clone()).collect()
+    }
+}
+
+fn ok(_: &Call) -> Outcome {
+    Outcome::Success(Vec::new())
+}
+
+fn error() -> Outcome {
+    Outcome::FunctionError {
+        error_type: "Error".into(),
+        status_code: 200,
+    }
+}
+
+fn accept(_: &FailureRecord) -> bool {
+    true
+}
+
+fn puts(n: u64) -> Vec<StreamRecord> {
+    (1..=n).map(|s| record(s, "k", T0)).collect()
+}
+
+#[test]
+fn batching_cuts_at_batch_size() {
+    let mut sim = Sim::new(ShardSettings {
+        batch_size: 3,
+        ..settings()
+    });
+    sim.put(puts(7));
+    sim.run(ok, accept);
+    assert_eq!(sim.invoked(), [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
+    assert_eq!(sim.checkpoints.last(), Some(&7));
+}
+
+#[test]
+fn batching_window_starts_when_the_previous_invocation_finished() {
+    let mut sim = Sim::new(ShardSettings {
+        batching_window_ms: 5_000,
+        ..settings()
+    });
+    sim.put(puts(2));
+    sim.run(ok, accept);
+    assert_eq!(
+        sim.calls[0].at,
+        T0 + 5_000,
+        "the first window starts with the mapping"
+    );
+    sim.put(vec![record(3, "k", sim.now)]);
+    sim.now += 1_000;
+    sim.put(vec![record(4, "k", sim.now)]);
+    sim.run(ok, accept);
+    assert_eq!(sim.calls[1].seqs, [3, 4]);
+    assert_eq!(
+        sim.calls[1].at,
+        T0 + 10_000,
+        "five seconds after the previous invocation ended"
+    );
+}
+
+#[test]
+fn a_full_batch_does_not_wait_for_the_window() {
+    let mut sim = Sim::new(ShardSettings {
+        batching_window_ms: 300_000,
+        batch_size: 2,
+        ..settings()
+    });
+    sim.put(puts(2));
+    sim.run(ok, accept);
+    assert_eq!(sim.calls[0].at, T0);
+}
+
+#[test]
+fn batches_are_cut_at_the_payload_limit() {
+    let one = record_json(&settings().source, &record(1, "k", T0)).len() + 1;
+    let limit = ENVELOPE_BYTES + 2 * one + one / 2;
+    let mut sim = Sim::new(ShardSettings {
+        max_payload_bytes: limit,
+        ..settings()
+    });
+    sim.put(puts(5));
+    sim.run(ok, accept);
+    assert_eq!(sim.invoked(), [vec![1, 2], vec![3, 4], vec![5]]);
+    for call in &sim.calls {
+        let payload = kinesis_event(
+            &settings().source,
+            call.seqs
+                .iter()
+                .map(|s| record(*s, "k", T0))
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        assert!(payload.len() <= limit);
+    }
+}
+
+#[test]
+fn function_errors_retry_the_whole_batch_with_back_off_until_success() {
+    let mut sim = Sim::new(settings());
+    sim.put(puts(3));
+    let mut failures = 3;
+    sim.run(
+        |_| {
+            if failures > 0 {
+                failures -= 1;
+                error()
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(sim.invoked(), vec![vec![1, 2, 3]; 4]);
+    let times: Vec<Millis> = sim.calls.iter().map(|c| c.at - T0).collect();
+    assert_eq!(times, [0, 500, 1_500, 3_500], "0.5 s, 1 s, 2 s back-off");
+    assert_eq!(sim.checkpoints, [3]);
+    assert!(sim.delivered.is_empty());
+}
+
+#[test]
+fn maximum_retry_attempts_n_means_n_plus_one_invocations() {
+    for n in [0u32, 1, 2, 3] {
+        let mut sim = Sim::new(ShardSettings {
+            maximum_retry_attempts: Some(n),
+            ..settings()
+        });
+        sim.put(puts(2));
+        sim.run(|_| error(), accept);
+        assert_eq!(sim.calls.len() as u32, n + 1);
+        let record = &sim.delivered[0];
+        assert_eq!(record.condition, FailureCondition::RetryAttemptsExhausted);
+        assert_eq!(record.approximate_invoke_count, n + 1);
+        assert_eq!(record.batch_size, 2);
+        assert_eq!(
+            (
+                record.start_sequence_number.as_str(),
+                record.end_sequence_number.as_str()
+            ),
+            ("1", "2")
+        );
+        assert_eq!(
+            record.response.as_ref().unwrap().function_error.as_deref(),
+            Some("Unhandled")
+        );
+        assert_eq!(
+            sim.checkpoints,
+            [2],
+            "checkpointed past the batch after delivery"
+        );
+    }
+}
+
+#[test]
+fn infinite_retries_end_when_records_exceed_their_maximum_age() {
+    // AWS recorded 8 invocations before RecordAgeExceeded with retries -1 and age 60 s.
+    let mut sim = Sim::new(ShardSettings {
+        maximum_record_age_ms: 60_000,
+        ..settings()
+    });
+    sim.put(puts(1));
+    sim.run(|_| error(), accept);
+    assert_eq!(sim.calls.len(), 8);
+    let record = &sim.delivered[0];
+    assert_eq!(record.condition, FailureCondition::RecordAgeExceeded);
+    assert_eq!(
+        record.response, None,
+        "RecordAgeExceeded carries no responseContext"
+    );
+    assert_eq!(record.approximate_invoke_count, 8);
+}
+
+#[test]
+fn expired_records_are_split_off_before_invoking_and_fresh_ones_delivered() {
+    let mut sim = Sim::new(ShardSettings {
+        maximum_record_age_ms: 60_000,
+        ..settings()
+    });
+    sim.now = T0 + 61_000;
+    let mut records = vec![record(1, "k", T0)];
+    records.extend((2..=6).map(|s| record(s, "k", T0 + 30_000)));
+    sim.put(records);
+    sim.run(ok, accept);
+    assert_eq!(sim.invoked(), [vec![2, 3, 4, 5, 6]]);
+    let record = &sim.delivered[0];
+    assert_eq!(record.condition, FailureCondition::RecordAgeExceeded);
+    assert_eq!(record.batch_size, 1);
+    assert_eq!(
+        record.approximate_invoke_count, 1,
+        "as AWS reports for records never invoked"
+    );
+    assert_eq!(sim.checkpoints.last(), Some(&6));
+}
+
+#[test]
+fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
+    let mut sim = Sim::new(ShardSettings {
+        bisect_on_function_error: true,
+        maximum_retry_attempts: Some(0),
+        ..settings()
+    });
+    sim.put(puts(4));
+    sim.run(
+        |call| {
+            if call.seqs.contains(&3) {
+                error()
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(
+        sim.invoked(),
+        [vec![1, 2, 3, 4], vec![1, 2], vec![3, 4], vec![3], vec![4]]
+    );
+    assert_eq!(sim.delivered.len(), 1);
+    assert_eq!(sim.delivered[0].start_sequence_number, "3");
+    assert_eq!(sim.delivered[0].batch_size, 1);
+    assert_eq!(sim.checkpoints.last(), Some(&4));
+}
+
+#[test]
+fn bisect_gives_the_left_half_the_extra_record_and_does_not_use_retries() {
+    let mut sim = Sim::new(ShardSettings {
+        bisect_on_function_error: true,
+        maximum_retry_attempts: Some(1),
+        ..settings()
+    });
+    sim.put(puts(5));
+    sim.run(
+        |call| {
+            if call.seqs.contains(&5) {
+                error()
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(
+        sim.invoked(),
+        [
+            vec![1, 2, 3, 4, 5],
+            vec![1, 2, 3],
+            vec![4, 5],
+            vec![4],
+            vec![5],
+            vec![5]
+        ]
+    );
+    assert_eq!(
+        sim.delivered[0].approximate_invoke_count, 2,
+        "the single record: 1 + 1 retry"
+    );
+}
+
+fn report(seqs: &[u64]) -> Outcome {
+    let items: Vec<String> = seqs
+        .iter()
+        .map(|s| format!("{{\"itemIdentifier\":\"{s}\"}}"))
+        .collect();
+    Outcome::Success(format!("{{\"batchItemFailures\":[{}]}}", items.join(",")).into_bytes())
+}
+
+#[test]
+fn partial_failures_checkpoint_before_the_lowest_failure_and_count_as_attempts() {
+    // The AWS-recorded flow: 6 records, BatchSize 3, record 6 always fails, 3 retries.
+    let mut sim = Sim::new(ShardSettings {
+        batch_size: 3,
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(3),
+        ..settings()
+    });
+    sim.put(puts(6));
+    sim.run(
+        |call| {
+            if call.seqs.contains(&6) {
+                report(&[6])
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(
+        sim.invoked(),
+        [vec![1, 2, 3], vec![4, 5, 6], vec![6], vec![6], vec![6]]
+    );
+    let record = &sim.delivered[0];
+    assert_eq!(record.batch_size, 1);
+    assert_eq!(
+        (
+            record.start_sequence_number.as_str(),
+            record.end_sequence_number.as_str()
+        ),
+        ("6", "6")
+    );
+    assert_eq!(
+        record.approximate_invoke_count, 4,
+        "the first, larger invocation counts"
+    );
+    let response = record.response.as_ref().unwrap();
+    assert_eq!(
+        (response.status_code, response.function_error.clone()),
+        (200, None)
+    );
+    assert_eq!(sim.checkpoints, [3, 5, 6]);
+}
+
+#[test]
+fn the_lowest_of_several_reported_items_is_where_retries_resume() {
+    let mut sim = Sim::new(ShardSettings {
+        report_batch_item_failures: true,
+        ..settings()
+    });
+    sim.put(puts(5));
+    let mut first = true;
+    sim.run(
+        |_| {
+            if std::mem::take(&mut first) {
+                report(&[4, 2])
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(sim.invoked(), [vec![1, 2, 3, 4, 5], vec![2, 3, 4, 5]]);
+    assert_eq!(sim.checkpoints, [1, 5]);
+}
+
+#[test]
+fn an_unknown_item_identifier_fails_the_whole_batch() {
+    let mut sim = Sim::new(ShardSettings {
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(2),
+        ..settings()
+    });
+    sim.put(puts(3));
+    sim.run(
+        |_| Outcome::Success(br#"{"batchItemFailures":[{"itemIdentifier":"123"}]}"#.to_vec()),
+        accept,
+    );
+    assert_eq!(sim.invoked(), vec![vec![1, 2, 3]; 3]);
+    assert_eq!(
+        sim.delivered[0].response.as_ref().unwrap().function_error,
+        None
+    );
+}
+
+#[test]
+fn responses_are_ignored_without_report_batch_item_failures() {
+    let mut sim = Sim::new(settings());
+    sim.put(puts(2));
+    sim.run(|_| report(&[1]), accept);
+    assert_eq!(sim.calls.len(), 1);
+}
+
+#[test]
+fn throttles_do_not_count_against_maximum_retry_attempts() {
+    let mut sim = Sim::new(ShardSettings {
+        maximum_retry_attempts: Some(0),
+        ..settings()
+    });
+    sim.put(puts(1));
+    let mut throttles = 5;
+    sim.run(
+        |_| {
+            if throttles > 0 {
+                throttles -= 1;
+                Outcome::Throttled
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    assert_eq!(sim.calls.len(), 6);
+    assert!(sim.delivered.is_empty());
+    assert_eq!(sim.checkpoints, [1]);
+}
+
+#[test]
+fn the_checkpoint_moves_past_a_discarded_batch_only_after_the_destination_acknowledges() {
+    let mut sim = Sim::new(ShardSettings {
+        maximum_retry_attempts: Some(0),
+        ..settings()
+    });
+    sim.put(puts(2));
+    let mut refusals = 2;
+    sim.run(
+        |call| {
+            if call.seqs.contains(&1) {
+                error()
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        |_| {
+            if refusals > 0 {
+                refusals -= 1;
+                false
+            } else {
+                true
+            }
+        },
+    );
+    assert_eq!(sim.delivered.len(), 1);
+    let failures = sim
+        .journal
+        .iter()
+        .filter(|e| matches!(e, JournalEntry::DeliveryFailed { .. }))
+        .count();
+    assert_eq!(failures, 2);
+    assert_eq!(
+        sim.checkpoints,
+        [2],
+        "no checkpoint before the acknowledgement"
+    );
+}
+
+#[test]
+fn without_a_destination_discarded_records_are_journaled_as_dropped() {
+    let mut sim = Sim::new(ShardSettings {
+        maximum_retry_attempts: Some(0),
+        has_destination: false,
+        ..settings()
+    });
+    sim.put(puts(2));
+    sim.run(|_| error(), accept);
+    assert!(sim.delivered.is_empty());
+    assert!(sim.journal.iter().any(|e| matches!(
+        e,
+        JournalEntry::Discarded {
+            delivered: false,
+            records: 2,
+            ..
+        }
+    )));
+    assert_eq!(sim.checkpoints, [2]);
+}
+
+#[test]
+fn a_failing_lane_blocks_only_its_own_keys_and_holds_the_shard_checkpoint() {
+    let lanes = 4;
+    let keys: Vec<String> = (0..200).map(|i| format!("key-{i}")).collect();
+    let poison = keys
+        .iter()
+        .find(|k| lane_of(k, lanes) == 0)
+        .unwrap()
+        .clone();
+    let other = keys
+        .iter()
+        .find(|k| lane_of(k, lanes) == 1)
+        .unwrap()
+        .clone();
+    let mut sim = Sim::new(ShardSettings {
+        parallelization_factor: lanes,
+        maximum_retry_attempts: Some(2),
+        ..settings()
+    });
+    sim.put(vec![
+        record(1, &poison, T0),
+        record(2, &other, T0),
+        record(3, &poison, T0),
+        record(4, &other, T0),
+    ]);
+    sim.run(
+        |call| {
+            if call.lane == 0 && call.seqs.contains(&1) {
+                error()
+            } else {
+                Outcome::Success(Vec::new())
+            }
+        },
+        accept,
+    );
+    let other_lane: Vec<&Call> = sim.calls.iter().filter(|c| c.lane == 1).collect();
+    assert_eq!(other_lane[0].seqs, [2, 4]);
+    assert_eq!(other_lane[0].at, T0, "the other lane is not blocked");
+    let poison_lane: Vec<Vec<u64>> = sim
+        .calls
+        .iter()
+        .filter(|c| c.lane == 0)
+        .map(|c| c.seqs.clone())
+        .collect();
+    assert_eq!(poison_lane, vec![vec![1, 3]; 3]);
+    assert_eq!(sim.checkpoints, [4], "held at 0 until lane 0 was done");
+}
+
+#[test]
+fn a_resumed_shard_reports_its_checkpoint() {
+    let shard = Shard::new(settings(), SequenceNumber::parse("41"), T0);
+    assert_eq!(shard.checkpoint().map(SequenceNumber::as_str), Some("41"));
+}
+
+#[test]
+fn polling_pauses_when_the_buffer_is_full_and_the_shard_finishes_after_its_end() {
+    let mut sim = Sim::new(ShardSettings {
+        buffer_limit: 5,
+        batch_size: 2,
+        batching_window_ms: 1_000,
+        ..settings()
+    });
+    sim.put(puts(5));
+    assert!(!sim.shard.wants_records());
+    sim.run(ok, accept);
+    assert!(sim.shard.wants_records());
+    let effects = sim.shard.shard_ended(sim.now);
+    assert!(effects.is_empty());
+    assert!(sim.shard.is_finished());
+}
+
+/// A small deterministic generator for the property tests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn ordering_and_nothing_lost_hold_under_random_failures_bisects_and_lanes() {
+    for seed in 1..=300u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let lanes = 1 + rng.below(10) as usize;
+        let reports_enabled = rng.below(2) == 0;
+        let mut sim = Sim::new(ShardSettings {
+            batch_size: 1 + rng.below(8) as usize,
+            parallelization_factor: lanes,
+            bisect_on_function_error: rng.below(2) == 0,
+            report_batch_item_failures: reports_enabled,
+            maximum_retry_attempts: [None, Some(0), Some(1), Some(3)][rng.below(4) as usize],
+            maximum_record_age_ms: 120_000,
+            has_destination: rng.below(4) != 0,
+            ..settings()
+        });
+        let n = 1 + rng.below(60);
+        let keys = 1 + rng.below(6);
+        let records: Vec<StreamRecord> = (1..=n)
+            .map(|s| record(s, &format!("k{}", rng.below(keys)), T0))
+            .collect();
+        let key_of: BTreeMap<u64, String> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.sequence_number.as_str().parse().unwrap(),
+                    r.partition_key.clone(),
+                )
+            })
+            .collect();
+        sim.put(records);
+        let mut script = Rng(seed);
+        let mut acks = Rng(seed + 7);
+        sim.run(
+            |call| match script.below(6) {
+                0 => error(),
+                1 => Outcome::Throttled,
+                2 if call.seqs.len() > 1 => {
+                    report(&[call.seqs[1 + script.below(call.seqs.len() as u64 - 1) as usize]])
+                }
+                _ => Outcome::Success(Vec::new()),
+            },
+            |_| acks.below(5) != 0,
+        );
+        // Replay what happened, in order, tracking which records are finished.
+        let mut finished: BTreeSet<u64> = BTreeSet::new();
+        for event in &sim.events {
+            match event {
+                SimEvent::Call(call, outcome) => {
+                    for seq in &call.seqs {
+                        let key = &key_of[seq];
+                        let blocked = key_of.iter().any(|(s, k)| {
+                            k == key && s < seq && !finished.contains(s) && !call.seqs.contains(s)
+                        });
+                        assert!(
+                            !blocked,
+                            "seed {seed}: {seq} handed out before an earlier record of {key}"
+                        );
+                        assert!(
+                            !finished.contains(seq),
+                            "seed {seed}: {seq} handed out after it finished"
+                        );
+                    }
+                    if let Outcome::Success(body) = outcome {
+                        let text = String::from_utf8_lossy(body);
+                        let resume = (reports_enabled && text.contains("itemIdentifier"))
+                            .then(|| text.split('"').nth(5).unwrap().parse::<u64>().unwrap());
+                        finished
+                            .extend(call.seqs.iter().filter(|s| resume.is_none_or(|r| **s < r)));
+                    }
+                }
+                SimEvent::Discard { lane, start, end } => {
+                    finished.extend(
+                        key_of
+                            .iter()
+                            .filter(|(s, k)| {
+                                **s >= *start && **s <= *end && lane_of(k, lanes) == *lane
+                            })
+                            .map(|(s, _)| *s),
+                    );
+                }
+            }
+        }
+        for seq in key_of.keys() {
+            assert!(
+                finished.contains(seq),
+                "seed {seed}: record {seq} was neither processed nor discarded"
+            );
+        }
+        assert_eq!(
+            sim.checkpoints.last(),
+            Some(&n),
+            "seed {seed}: the checkpoint reaches the end"
+        );
+        assert!(
+            sim.checkpoints.windows(2).all(|w| w[0] < w[1]),
+            "seed {seed}: checkpoints only move forward"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Milliseconds since the Unix epoch, and the ISO-8601 strings AWS writes for them.
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = u64;
+
+/// `2025-11-25T16:35:01.512Z`: UTC, millisecond precision, as on-failure records carry.
+pub fn iso8601_millis(ms: Millis) -> String {
+    let (date, seconds_of_day) = (ms / 86_400_000, (ms % 86_400_000) / 1000);
+    let (year, month, day) = civil_from_days(date as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        seconds_of_day / 3600,
+        seconds_of_day % 3600 / 60,
+        seconds_of_day % 60,
+        ms % 1000
+    )
+}
+
+/// `2025-11-25T16:34:00Z`: UTC, whole seconds, as tumbling window bounds are written.
+pub fn iso8601_seconds(ms: Millis) -> String {
+    let full = iso8601_millis(ms);
+    format!("{}Z", &full[..19])
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Howard Hinnant's algorithm, shifted so the era starts on March 1st.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_aws_on_failure_records() {
+        assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso8601_millis(1_764_088_501_512),
+            "2025-11-25T16:35:01.512Z"
+        );
+        assert_eq!(iso8601_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_seconds(1_764_088_440_000), "2025-11-25T16:34:00Z");
+    }
+}
