@@ -14,7 +14,7 @@
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
-//! - [`clock`]: the injected clock.
+//! - `clock`: the injected clock, re-exported from the `riffle-clock` crate.
 //!
 //! # Example
 //! ```no_run
@@ -25,13 +25,13 @@
 //! # Ok(()) }
 //! ```
 
-pub mod clock;
 pub mod error;
 pub mod kinesis;
 pub mod persist;
 pub mod server;
 pub mod sqs;
 
-pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use error::{ApiError, ErrorCode};
+pub use riffle_clock as clock;
+pub use riffle_clock::{Clock, ManualClock, Millis, SystemClock};
 pub use server::{Config, Emulator, Limits, StartError};

@@ -1,8 +1,9 @@
-//! The one clock every part of the emulator reads.
+//! The one clock Riffle reads time from.
 //!
-//! Invariant: nothing in the emulator calls `SystemTime::now()` directly; the store takes `now`
-//! as an argument and the protocol layer reads it from the [`Clock`] it was given, so tests can
-//! move time forward hours in microseconds (retention, iterator expiry, arrival timestamps).
+//! Invariant: nothing in the emulator or the engine calls `SystemTime::now()` or sleeps on its
+//! own; both read and wait on a [`Clock`], so a test (or `riffle local`) can give them the same
+//! [`ManualClock`] and move time forward hours in microseconds: retention, iterator expiry,
+//! visibility timeouts, batching windows, retry back-off, record age.
 
 use std::fmt;
 use std::future::Future;

@@ -1,0 +1,569 @@
+//! Running one Kinesis mapping: shard discovery, one task per shard, and the effects of the
+//! shard state machines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use riffle_clock::Clock;
+use riffle_core::config::{KinesisMappingConfig, StartingPosition};
+use riffle_core::event::EventSource;
+use riffle_core::shard::{Effect, Invocation, JournalEntry, Outcome, Shard, ShardSettings};
+use riffle_core::time::Millis;
+use tokio::sync::{mpsc, watch};
+use tower::{Service, ServiceExt};
+
+use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
+use crate::invoke::InvokeRequest;
+use crate::journal::{Journal, JournalKind, Metrics};
+use crate::source::{ShardReader, SourceError, StartAt, StreamSource};
+
+/// Where failure records go (an SQS queue, over the SDK).
+pub trait FailureDestination: Send + Sync + 'static {
+    /// Sends `body` to the destination `arn`; `Err` with a reason if it was not accepted.
+    fn send(&self, arn: &str, body: String) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// How a mapping runs, beyond its AWS configuration.
+#[derive(Debug, Clone)]
+pub struct MappingOptions {
+    /// The mapping's id (UUID on AWS), used for checkpoints and logs.
+    pub mapping_id: String,
+    /// The function's ARN.
+    pub function_arn: String,
+    /// The function's execution role ARN (`invokeIdentityArn`).
+    pub role_arn: String,
+    /// Region of the stream.
+    pub region: String,
+    /// Wait between polls of a caught-up shard. AWS polls about once a second; local runs can
+    /// poll faster within the 5 reads/s per shard limit.
+    pub idle_poll: Duration,
+    /// How often the shard list is refreshed to find new shards.
+    pub shard_discovery: Duration,
+    /// The function's timeout, for invocation deadlines.
+    pub function_timeout: Duration,
+    /// Records per GetRecords call.
+    pub read_limit: usize,
+}
+
+impl MappingOptions {
+    /// Options for mapping `mapping_id` of function `function_arn`, with AWS's one-second idle poll.
+    pub fn new(
+        mapping_id: impl Into<String>,
+        function_arn: impl Into<String>,
+        region: impl Into<String>,
+    ) -> Self {
+        let function_arn = function_arn.into();
+        let account = function_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or("000000000000")
+            .to_owned();
+        Self {
+            mapping_id: mapping_id.into(),
+            role_arn: format!("arn:aws:iam::{account}:role/riffle-local"),
+            function_arn,
+            region: region.into(),
+            idle_poll: Duration::from_secs(1),
+            shard_discovery: Duration::from_secs(10),
+            function_timeout: Duration::from_secs(3),
+            read_limit: 10_000,
+        }
+    }
+}
+
+/// Why a mapping stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The stream could not be read at start.
+    #[error("reading the stream: {0}")]
+    Source(#[from] SourceError),
+    /// Checkpoints could not be read.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+}
+
+/// A running (or runnable) Kinesis mapping.
+pub struct Mapping<S, I, D, C> {
+    inner: Arc<Inner<S, I, D, C>>,
+}
+
+struct Inner<S, I, D, C> {
+    config: KinesisMappingConfig,
+    options: MappingOptions,
+    source: S,
+    invoker: I,
+    destination: D,
+    checkpoints: C,
+    clock: Arc<dyn Clock>,
+    journal: Journal,
+    metrics: Metrics,
+    request_ids: AtomicU64,
+}
+
+enum Completion {
+    Invoked {
+        lane: usize,
+        batch: u64,
+        invocation: Invocation,
+    },
+    Delivered {
+        lane: usize,
+        delivery: u64,
+        result: Result<(), String>,
+    },
+}
+
+impl<S, I, D, C> Mapping<S, I, D, C>
+where
+    S: StreamSource,
+    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    I::Future: Send + 'static,
+    D: FailureDestination,
+    C: CheckpointStore,
+{
+    /// A mapping of `config` reading `source`, invoking `invoker`, sending failure records to
+    /// `destination`, keeping checkpoints in `checkpoints`, on `clock`.
+    pub fn new(
+        config: KinesisMappingConfig,
+        options: MappingOptions,
+        source: S,
+        invoker: I,
+        destination: D,
+        checkpoints: C,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                options,
+                source,
+                invoker,
+                destination,
+                checkpoints,
+                clock,
+                journal: Journal::default(),
+                metrics: Metrics::default(),
+                request_ids: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The decision journal.
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Runs until `shutdown` turns true: discovers shards and runs each (children after their
+    /// parents) until it ends.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<(), RuntimeError> {
+        let inner = &self.inner;
+        let retention = inner.source.retention_ms().await?;
+        let mut finished: BTreeSet<String> = BTreeSet::new();
+        let mut running: BTreeMap<String, tokio::task::JoinHandle<bool>> = BTreeMap::new();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match inner.source.list_shards().await {
+                Ok(shards) => {
+                    let listed: BTreeSet<&str> =
+                        shards.iter().map(|s| s.shard_id.as_str()).collect();
+                    for shard in &shards {
+                        let id = &shard.shard_id;
+                        if running.contains_key(id) || finished.contains(id) {
+                            continue;
+                        }
+                        if inner.checkpoints.load(id).await? == ShardCheckpoint::Finished {
+                            finished.insert(id.clone());
+                            continue;
+                        }
+                        let parents_done = [&shard.parent, &shard.adjacent_parent]
+                            .into_iter()
+                            .flatten()
+                            .all(|p| finished.contains(p) || !listed.contains(p.as_str()));
+                        if parents_done {
+                            let task = Arc::clone(inner);
+                            let (id_for_task, shutdown, done) =
+                                (id.clone(), shutdown.clone(), done_tx.clone());
+                            running.insert(
+                                id.clone(),
+                                tokio::spawn(async move {
+                                    let ended =
+                                        task.run_shard(&id_for_task, retention, shutdown).await;
+                                    let _ = done.send(());
+                                    ended
+                                }),
+                            );
+                        }
+                    }
+                }
+                Err(e) => inner.journal.record(
+                    inner.clock.now_millis(),
+                    "",
+                    JournalKind::PollFailed {
+                        error: e.to_string(),
+                    },
+                ),
+            }
+            // Collect shards that ended so their children can start.
+            let ended: Vec<String> = running
+                .iter()
+                .filter(|(_, h)| h.is_finished())
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in ended {
+                if let Some(handle) = running.remove(&id)
+                    && handle.await.unwrap_or(false)
+                {
+                    finished.insert(id);
+                }
+            }
+            let next =
+                inner.clock.now_millis() + inner.options.shard_discovery.as_millis() as Millis;
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                _ = done_rx.recv() => {}
+                () = inner.clock.sleep_until(next) => {}
+            }
+        }
+        for (_, handle) in running {
+            let _ = handle.await;
+        }
+        Ok(())
+    }
+}
+
+impl<S, I, D, C> Inner<S, I, D, C>
+where
+    S: StreamSource,
+    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    I::Future: Send + 'static,
+    D: FailureDestination,
+    C: CheckpointStore,
+{
+    /// Runs one shard until it ends (true) or shutdown (false).
+    async fn run_shard(
+        self: Arc<Self>,
+        shard_id: &str,
+        retention: Millis,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> bool {
+        let pause = |clock: &Arc<dyn Clock>| clock.now_millis() + 1_000;
+        let checkpoint = loop {
+            match self.checkpoints.load(shard_id).await {
+                Ok(checkpoint) => break checkpoint,
+                Err(e) => {
+                    self.journal.record(
+                        self.clock.now_millis(),
+                        shard_id,
+                        JournalKind::PollFailed {
+                            error: e.to_string(),
+                        },
+                    );
+                    tokio::select! { _ = shutdown.changed() => return false, () = self.clock.sleep_until(pause(&self.clock)) => {} }
+                }
+            }
+        };
+        if checkpoint == ShardCheckpoint::Finished {
+            return true;
+        }
+        let resume = checkpoint.sequence_number();
+        let start = match &resume {
+            Some(seq) => StartAt::After(seq.clone()),
+            None => match self.config.starting_position {
+                StartingPosition::TrimHorizon => StartAt::TrimHorizon,
+                StartingPosition::Latest => StartAt::Latest,
+                StartingPosition::AtTimestamp(at) => StartAt::AtTimestamp(at),
+            },
+        };
+        self.journal.record(
+            self.clock.now_millis(),
+            shard_id,
+            JournalKind::ShardStarted {
+                from: format!("{start:?}"),
+            },
+        );
+        let mut reader = loop {
+            match self.source.open(shard_id, start.clone()).await {
+                Ok(reader) => break reader,
+                Err(SourceError::NotFound(_)) => return true,
+                Err(e) => {
+                    self.journal.record(
+                        self.clock.now_millis(),
+                        shard_id,
+                        JournalKind::PollFailed {
+                            error: e.to_string(),
+                        },
+                    );
+                    tokio::select! { _ = shutdown.changed() => return false, () = self.clock.sleep_until(pause(&self.clock)) => {} }
+                }
+            }
+        };
+        let source = EventSource {
+            stream_arn: self.config.event_source_arn.clone(),
+            region: self.options.region.clone(),
+            invoke_identity_arn: self.options.role_arn.clone(),
+            shard_id: shard_id.to_owned(),
+        };
+        let settings = ShardSettings::new(
+            &self.config,
+            source,
+            self.options.function_arn.clone(),
+            retention,
+        );
+        let mut machine = Shard::new(settings, resume, self.clock.now_millis());
+        let (tx, mut rx) = mpsc::unbounded_channel::<Completion>();
+        let idle = self.options.idle_poll.as_millis() as Millis;
+        let mut next_poll = self.clock.now_millis();
+        let mut ended = false;
+        loop {
+            if *shutdown.borrow() {
+                return false;
+            }
+            let now = self.clock.now_millis();
+            if !ended && machine.wants_records() && now >= next_poll {
+                match reader.read(self.options.read_limit).await {
+                    Ok(batch) => {
+                        let count = batch.records.len();
+                        Metrics::add(&self.metrics.polled, count as u64);
+                        self.metrics.set_iterator_age(shard_id, batch.millis_behind);
+                        if count > 0 {
+                            self.journal.record(
+                                now,
+                                shard_id,
+                                JournalKind::Polled {
+                                    records: count,
+                                    millis_behind: batch.millis_behind,
+                                },
+                            );
+                        }
+                        next_poll = if count == 0 { now + idle } else { now };
+                        let mut effects = machine.records_polled(batch.records, now);
+                        if batch.end_of_shard {
+                            ended = true;
+                            effects.extend(machine.shard_ended(now));
+                        }
+                        if !self.perform(shard_id, effects, &tx, &mut shutdown).await {
+                            return false;
+                        }
+                    }
+                    Err(e) => {
+                        self.journal.record(
+                            now,
+                            shard_id,
+                            JournalKind::PollFailed {
+                                error: e.to_string(),
+                            },
+                        );
+                        next_poll = now + idle.max(1_000);
+                    }
+                }
+                continue;
+            }
+            if ended
+                && machine.is_finished()
+                && self
+                    .checkpoints
+                    .save(shard_id, ShardCheckpoint::Finished)
+                    .await
+                    .is_ok()
+            {
+                self.journal
+                    .record(now, shard_id, JournalKind::ShardFinished);
+                return true;
+            }
+            let mut wake = machine.next_wake().unwrap_or(Millis::MAX);
+            if !ended && machine.wants_records() {
+                wake = wake.min(next_poll);
+            }
+            let effects = tokio::select! {
+                Some(completion) = rx.recv() => {
+                    let now = self.clock.now_millis();
+                    match completion {
+                        Completion::Invoked { lane, batch, invocation } => machine.invocation_finished(lane, batch, invocation, now),
+                        Completion::Delivered { lane, delivery, result } => {
+                            if let Err(error) = &result {
+                                self.journal.record(now, shard_id, JournalKind::DeliveryError { error: error.clone() });
+                            }
+                            machine.delivery_finished(lane, delivery, result.is_ok(), now)
+                        }
+                    }
+                }
+                () = self.clock.sleep_until(wake) => machine.tick(self.clock.now_millis()),
+                _ = shutdown.changed() => return false,
+            };
+            if !self.perform(shard_id, effects, &tx, &mut shutdown).await {
+                return false;
+            }
+        }
+    }
+
+    /// Performs effects; false if shutdown interrupted a checkpoint that could not be saved.
+    async fn perform(
+        self: &Arc<Self>,
+        shard_id: &str,
+        effects: Vec<Effect>,
+        tx: &mpsc::UnboundedSender<Completion>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        for effect in effects {
+            let now = self.clock.now_millis();
+            match effect {
+                Effect::Invoke {
+                    lane,
+                    batch,
+                    payload,
+                    records,
+                    range,
+                    previous_invocations,
+                } => {
+                    Metrics::add(&self.metrics.invocations, 1);
+                    Metrics::add(&self.metrics.invoked_records, records as u64);
+                    self.journal.record(
+                        now,
+                        shard_id,
+                        JournalKind::Invoked {
+                            lane,
+                            records,
+                            range: (range.0.to_string(), range.1.to_string()),
+                            previous_invocations,
+                        },
+                    );
+                    let request_id = self.request_id();
+                    let request = InvokeRequest {
+                        function_arn: self.options.function_arn.clone(),
+                        request_id: request_id.clone(),
+                        payload,
+                        deadline_ms: now + self.options.function_timeout.as_millis() as Millis,
+                    };
+                    let (invoker, tx) = (self.invoker.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let outcome = match invoker.oneshot(request).await {
+                            Ok(outcome) => outcome,
+                            Err(never) => match never {},
+                        };
+                        let _ = tx.send(Completion::Invoked {
+                            lane,
+                            batch,
+                            invocation: Invocation {
+                                request_id,
+                                outcome,
+                            },
+                        });
+                    });
+                }
+                Effect::Deliver {
+                    lane,
+                    delivery,
+                    record,
+                } => {
+                    let Some(arn) = self.config.on_failure_destination.clone() else {
+                        continue;
+                    };
+                    let (task, tx) = (Arc::clone(self), tx.clone());
+                    let body = record.to_json();
+                    let records = record.batch_size as u64;
+                    tokio::spawn(async move {
+                        let result = task.destination.send(&arn, body).await;
+                        if result.is_ok() {
+                            Metrics::add(&task.metrics.sent_to_destination, records);
+                        }
+                        let _ = tx.send(Completion::Delivered {
+                            lane,
+                            delivery,
+                            result,
+                        });
+                    });
+                }
+                Effect::Checkpoint(seq) => loop {
+                    match self
+                        .checkpoints
+                        .save(shard_id, ShardCheckpoint::At(seq.to_string()))
+                        .await
+                    {
+                        Ok(()) => {
+                            self.journal.record(
+                                now,
+                                shard_id,
+                                JournalKind::Checkpointed {
+                                    sequence_number: seq.to_string(),
+                                },
+                            );
+                            break;
+                        }
+                        Err(e) => {
+                            self.journal.record(
+                                now,
+                                shard_id,
+                                JournalKind::PollFailed {
+                                    error: e.to_string(),
+                                },
+                            );
+                            tokio::select! {
+                                _ = shutdown.changed() => return false,
+                                () = self.clock.sleep_until(self.clock.now_millis() + 1_000) => {}
+                            }
+                        }
+                    }
+                },
+                Effect::Journal(entry) => {
+                    match &entry {
+                        JournalEntry::Failed { .. } => Metrics::add(&self.metrics.errors, 1),
+                        JournalEntry::RetryScheduled { .. } => {
+                            Metrics::add(&self.metrics.retries, 1)
+                        }
+                        JournalEntry::Bisected { .. } => Metrics::add(&self.metrics.bisects, 1),
+                        JournalEntry::Discarded {
+                            delivered: false,
+                            records,
+                            range,
+                            ..
+                        } => {
+                            Metrics::add(&self.metrics.dropped, *records as u64);
+                            tracing::warn!(shard_id, first = %range.0, last = %range.1, records, "records dropped: no on-failure destination");
+                        }
+                        _ => {}
+                    }
+                    self.journal
+                        .record(now, shard_id, JournalKind::Decision(entry));
+                }
+            }
+        }
+        true
+    }
+
+    fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        let seed = self
+            .options
+            .mapping_id
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (seed >> 32) as u32,
+            (seed >> 16) as u16,
+            seed & 0xfff,
+            (n >> 48) & 0xfff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+}

@@ -1,0 +1,255 @@
+//! The Kinesis mapping engine end to end: the emulator, the SDK source and SQS destination
+//! (riffle-aws), the runtime, and an in-process `service_fn` handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_sdk_kinesis::primitives::Blob;
+use lambda_runtime::{LambdaEvent, service_fn};
+use riffle_aws::{KinesisSource, SqsDestination};
+use riffle_core::config::{RawDestination, RawDestinationConfig, RawKinesisMapping};
+use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, ShardCheckpoint};
+use tokio::sync::{mpsc, watch};
+
+use crate::support;
+
+const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
+
+fn mapping_config(
+    extra: impl FnOnce(&mut RawKinesisMapping),
+) -> riffle_core::config::KinesisMappingConfig {
+    let mut raw = RawKinesisMapping {
+        event_source_arn: Some(STREAM_ARN.into()),
+        function_name: Some("consumer".into()),
+        starting_position: Some("TRIM_HORIZON".into()),
+        ..RawKinesisMapping::default()
+    };
+    extra(&mut raw);
+    raw.validate(u64::MAX / 2).expect("valid mapping")
+}
+
+/// Starts a mapping whose handler reports each record's data to the returned channel and fails
+/// the whole invocation when a record's data is `poison`.
+async fn start_mapping(
+    endpoint: &str,
+    config: riffle_core::config::KinesisMappingConfig,
+    checkpoints: MemoryCheckpoints,
+) -> (
+    mpsc::UnboundedReceiver<(String, String)>,
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (kinesis, sqs) = riffle_aws::clients(endpoint, "us-east-1");
+    let (seen_tx, seen_rx) = mpsc::unbounded_channel();
+    let handler = service_fn(move |event: LambdaEvent<KinesisEvent>| {
+        let seen = seen_tx.clone();
+        async move {
+            let records: Vec<(String, String)> = event
+                .payload
+                .records
+                .iter()
+                .map(|r| {
+                    (
+                        r.kinesis.partition_key.clone(),
+                        String::from_utf8_lossy(&r.kinesis.data).into_owned(),
+                    )
+                })
+                .collect();
+            if records.iter().any(|(_, data)| data == "poison") {
+                return Err(lambda_runtime::Error::from("poison record"));
+            }
+            for record in records {
+                let _ = seen.send(record);
+            }
+            Ok::<(), lambda_runtime::Error>(())
+        }
+    });
+    let mut options = MappingOptions::new(
+        "m-1",
+        "arn:aws:lambda:us-east-1:000000000000:function:consumer",
+        "us-east-1",
+    );
+    options.idle_poll = Duration::from_millis(20);
+    options.shard_discovery = Duration::from_millis(100);
+    let mapping = Mapping::new(
+        config,
+        options,
+        KinesisSource::new(kinesis, STREAM_ARN),
+        HandlerInvoker::new(handler, Duration::from_secs(3)),
+        SqsDestination::new(sqs),
+        checkpoints,
+        Arc::new(riffle_emulator::SystemClock),
+    );
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        mapping.run(stopped).await.expect("mapping runs");
+    });
+    (seen_rx, stop, task)
+}
+
+async fn next_seen(seen: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
+    tokio::time::timeout(Duration::from_secs(20), seen.recv())
+        .await
+        .expect("a record reached the handler in time")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbours_succeed() {
+    let (emulator, kinesis) = support::start().await;
+    let sqs = support::sqs_client(&emulator.endpoint_url());
+    support::create_stream(&kinesis, "orders", 1).await;
+    let dlq = sqs
+        .create_queue()
+        .queue_name("orders-failures")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for i in 0..8 {
+        let data = if i == 5 {
+            "poison".to_owned()
+        } else {
+            format!("r{i}")
+        };
+        kinesis
+            .put_record()
+            .stream_name("orders")
+            .partition_key("k")
+            .data(Blob::new(data))
+            .send()
+            .await
+            .unwrap();
+    }
+    let config = mapping_config(|raw| {
+        raw.batch_size = Some(8);
+        raw.bisect_batch_on_function_error = Some(true);
+        raw.maximum_retry_attempts = Some(0);
+        raw.destination_config = Some(RawDestinationConfig {
+            on_failure: Some(RawDestination {
+                destination: Some("arn:aws:sqs:us-east-1:000000000000:orders-failures".into()),
+            }),
+            on_success: None,
+        });
+    });
+    let checkpoints = MemoryCheckpoints::default();
+    let (mut seen, stop, task) =
+        start_mapping(&emulator.endpoint_url(), config, checkpoints.clone()).await;
+    let mut processed = Vec::new();
+    for _ in 0..7 {
+        processed.push(next_seen(&mut seen).await.1);
+    }
+    assert_eq!(
+        processed,
+        ["r0", "r1", "r2", "r3", "r4", "r6", "r7"],
+        "in order, poison skipped"
+    );
+    let message = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .wait_time_seconds(20)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(message.messages()[0].body().unwrap()).unwrap();
+    assert_eq!(
+        body["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(body["requestContext"]["approximateInvokeCount"], 1);
+    assert_eq!(body["responseContext"]["functionError"], "Unhandled");
+    assert_eq!(body["KinesisBatchInfo"]["batchSize"], 1);
+    assert_eq!(body["KinesisBatchInfo"]["shardId"], "shardId-000000000000");
+    assert_eq!(body["KinesisBatchInfo"]["streamArn"], STREAM_ARN);
+    // The checkpoint reaches the last record once the failure record was delivered.
+    let last = kinesis
+        .get_shard_iterator()
+        .stream_name("orders")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let records = kinesis
+        .get_records()
+        .shard_iterator(last.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let last_sequence = records
+        .records()
+        .last()
+        .unwrap()
+        .sequence_number()
+        .to_owned();
+    let reached = ShardCheckpoint::At(last_sequence);
+    let waited = checkpoints.wait_until(|c| c.get("shardId-000000000000") == Some(&reached));
+    tokio::time::timeout(Duration::from_secs(20), waited)
+        .await
+        .expect("the checkpoint reaches the last record");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split() {
+    let (emulator, kinesis) = support::start().await;
+    support::create_stream(&kinesis, "orders", 1).await;
+    let put = |key: String, data: String| {
+        let kinesis = kinesis.clone();
+        async move {
+            kinesis
+                .put_record()
+                .stream_name("orders")
+                .partition_key(key)
+                .data(Blob::new(data))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for round in 0..3 {
+        for key in 0..4 {
+            put(format!("k{key}"), format!("k{key}-{round}")).await;
+        }
+    }
+    kinesis
+        .split_shard()
+        .stream_name("orders")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("170141183460469231731687303715884105728")
+        .send()
+        .await
+        .unwrap();
+    for round in 3..6 {
+        for key in 0..4 {
+            put(format!("k{key}"), format!("k{key}-{round}")).await;
+        }
+    }
+    let checkpoints = MemoryCheckpoints::default();
+    let config = mapping_config(|raw| raw.parallelization_factor = Some(3));
+    let (mut seen, stop, task) =
+        start_mapping(&emulator.endpoint_url(), config, checkpoints.clone()).await;
+    let mut per_key: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for _ in 0..24 {
+        let (key, data) = next_seen(&mut seen).await;
+        per_key.entry(key).or_default().push(data);
+    }
+    for (key, values) in per_key {
+        let expected: Vec<String> = (0..6).map(|round| format!("{key}-{round}")).collect();
+        assert_eq!(
+            values, expected,
+            "records of {key} in order across the split"
+        );
+    }
+    let finished = checkpoints
+        .wait_until(|c| c.get("shardId-000000000000") == Some(&ShardCheckpoint::Finished));
+    tokio::time::timeout(Duration::from_secs(20), finished)
+        .await
+        .expect("the parent shard is marked finished");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
