@@ -444,7 +444,11 @@ impl RawKinesisMapping {
             for filter in filters {
                 let pattern = filter.pattern.as_deref().unwrap_or_default();
                 match serde_json::from_str::<serde_json::Value>(pattern) {
-                    Ok(value) if value.is_object() && pattern.len() <= 4096 => {
+                    Ok(value)
+                        if pattern.len() <= 4096
+                            && crate::filter::Filters::compile(std::slice::from_ref(&value))
+                                .is_ok() =>
+                    {
                         filter_patterns.push(value);
                     }
                     _ => c.invalid("FilterCriteria", "Invalid filter pattern definition."),

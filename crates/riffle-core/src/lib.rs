@@ -10,6 +10,7 @@
 //! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
 //! - [`record`]: a stream record as the engine sees it.
 //! - [`event`]: the exact Kinesis event JSON and on-failure invocation record AWS sends.
+//! - [`filter`]: FilterCriteria patterns, applied before batching.
 //! - [`response`]: how a function's response is judged (ReportBatchItemFailures).
 //! - [`shard`]: the shard state machine: lanes, batching, retries, bisect, record age,
 //!   checkpoints and on-failure deliveries.
@@ -17,6 +18,7 @@
 
 pub mod config;
 pub mod event;
+pub mod filter;
 pub mod record;
 pub mod response;
 pub mod sequence;

@@ -24,6 +24,7 @@ use crate::event::{
     ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext, kinesis_event,
     record_json,
 };
+use crate::filter::Filters;
 use crate::record::StreamRecord;
 use crate::response::{Verdict, judge};
 use crate::sequence::SequenceNumber;
@@ -94,6 +95,8 @@ pub struct ShardSettings {
     pub function_arn: String,
     /// Most records held in memory per shard before polling pauses.
     pub buffer_limit: usize,
+    /// FilterCriteria; records that do not pass are finished without an invocation.
+    pub filters: Filters,
 }
 
 impl ShardSettings {
@@ -119,6 +122,8 @@ impl ShardSettings {
             function_arn,
             buffer_limit: (config.batch_size * config.parallelization_factor.max(1) * 2)
                 .max(10_000),
+            filters: Filters::compile(&config.filter_patterns)
+                .expect("a validated configuration's filter patterns compile"),
         }
     }
 }
@@ -229,6 +234,11 @@ pub enum JournalEntry {
         at: Millis,
         /// Why.
         reason: String,
+    },
+    /// Records did not pass the filters and were skipped (finished without an invocation).
+    Filtered {
+        /// How many.
+        records: usize,
     },
     /// Records were discarded to the on-failure destination (or dropped without one).
     Discarded {
@@ -385,9 +395,16 @@ impl Shard {
 
     /// Records polled from the shard, in sequence order.
     pub fn records_polled(&mut self, records: Vec<StreamRecord>, now: Millis) -> Vec<Effect> {
+        let mut filtered = 0;
         for record in records {
             let ordinal = self.next_ordinal;
             self.next_ordinal += 1;
+            if !self.settings.filters.passes(&record) {
+                self.log
+                    .push_back((ordinal, record.sequence_number.clone(), true));
+                filtered += 1;
+                continue;
+            }
             let size = record_json(&self.settings.source, &record).len() + 1;
             self.log
                 .push_back((ordinal, record.sequence_number.clone(), false));
@@ -399,7 +416,14 @@ impl Shard {
             });
             self.buffered += 1;
         }
-        self.drive(now)
+        let mut effects = Vec::new();
+        if filtered > 0 {
+            effects.push(Effect::Journal(JournalEntry::Filtered {
+                records: filtered,
+            }));
+        }
+        effects.extend(self.drive(now));
+        effects
     }
 
     /// The shard is closed and every record has been polled.

@@ -531,6 +531,9 @@ where
                             Metrics::add(&self.metrics.retries, 1)
                         }
                         JournalEntry::Bisected { .. } => Metrics::add(&self.metrics.bisects, 1),
+                        JournalEntry::Filtered { records } => {
+                            Metrics::add(&self.metrics.filtered, *records as u64);
+                        }
                         JournalEntry::Discarded {
                             delivered: false,
                             records,

@@ -26,6 +26,7 @@ fn settings() -> ShardSettings {
         },
         function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
         buffer_limit: 10_000,
+        filters: Filters::default(),
     }
 }
 
@@ -810,4 +811,39 @@ fn ordering_and_nothing_lost_hold_under_random_failures_bisects_and_lanes() {
             "seed {seed}: checkpoints only move forward"
         );
     }
+}
+
+#[test]
+fn filtered_out_records_are_skipped_and_checkpointed() {
+    let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
+    let mut sim = Sim::new(ShardSettings {
+        filters: Filters::compile(&[pattern]).unwrap(),
+        ..settings()
+    });
+    let data = |seq: u64, keep: bool| StreamRecord {
+        data: bytes::Bytes::from(format!("{{\"keep\":{keep}}}")),
+        ..record(seq, "k", T0)
+    };
+    sim.put(vec![data(1, false), data(2, true), data(3, false)]);
+    sim.run(ok, accept);
+    assert_eq!(sim.invoked(), [vec![2]]);
+    assert_eq!(
+        sim.checkpoints.last(),
+        Some(&3),
+        "filtered records are checkpointed past"
+    );
+    assert!(sim.journal.contains(&JournalEntry::Filtered { records: 2 }));
+}
+
+#[test]
+fn a_poll_that_is_entirely_filtered_invokes_nothing() {
+    let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
+    let mut sim = Sim::new(ShardSettings {
+        filters: Filters::compile(&[pattern]).unwrap(),
+        ..settings()
+    });
+    sim.put(puts(3));
+    sim.run(ok, accept);
+    assert!(sim.calls.is_empty());
+    assert_eq!(sim.checkpoints, [3]);
 }

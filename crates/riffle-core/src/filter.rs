@@ -1,0 +1,354 @@
+//! Event filtering: the EventBridge-style pattern language Lambda applies to records before
+//! batching, on the base64-decoded, JSON-parsed `data` of Kinesis records.
+//!
+//! A pattern is a JSON object. Each key names a field; its value is either a nested object
+//! (match inside that field) or a list of matchers, any one of which must match (OR). Every key
+//! of a pattern must match (AND); a record passes if any of the mapping's patterns matches.
+//! Matchers: literal strings, numbers, booleans and `null` (exact; numbers compare by their JSON
+//! text, so `300` does not match `300.0`), `{"prefix": s}`, `{"suffix": s}`,
+//! `{"equals-ignore-case": s}`, `{"anything-but": v | [v…] | {"prefix": s}}`,
+//! `{"numeric": [op, n (, op, n)]}` with `=`, `<`, `<=`, `>`, `>=`, and `{"exists": bool}`.
+//! A field holding a list matches if any element matches.
+//!
+//! Records whose `data` is not JSON are dropped by a pattern that names `data`, and matched on
+//! their metadata (`partitionKey`, `sequenceNumber`) otherwise, as Lambda documents.
+//!
+//! Invariant: a pattern that does not compile is rejected when the mapping is created
+//! (`Invalid filter pattern definition.`), never silently treated as match-all.
+
+use serde_json::{Map, Value};
+
+use crate::record::StreamRecord;
+
+/// One compiled matcher.
+#[derive(Debug, Clone, PartialEq)]
+enum Matcher {
+    Exact(Value),
+    Prefix(String),
+    Suffix(String),
+    EqualsIgnoreCase(String),
+    AnythingBut(Vec<Value>),
+    AnythingButPrefix(String),
+    Numeric(Vec<(String, f64)>),
+    Exists(bool),
+}
+
+/// A compiled pattern: field → nested pattern or matchers.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Object(Vec<(String, Node)>),
+    Matchers(Vec<Matcher>),
+}
+
+/// The compiled filters of a mapping.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    patterns: Vec<Node>,
+}
+
+fn invalid() -> String {
+    "Invalid filter pattern definition.".to_owned()
+}
+
+fn compile_node(value: &Value) -> Result<Node, String> {
+    match value {
+        Value::Object(map) => {
+            let mut fields = Vec::new();
+            for (key, value) in map {
+                fields.push((key.clone(), compile_node(value)?));
+            }
+            Ok(Node::Object(fields))
+        }
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(compile_matcher)
+            .collect::<Result<_, _>>()
+            .map(Node::Matchers),
+        _ => Err(invalid()),
+    }
+}
+
+fn compile_matcher(item: &Value) -> Result<Matcher, String> {
+    let Value::Object(map) = item else {
+        return Ok(Matcher::Exact(item.clone()));
+    };
+    let (kind, argument) = map
+        .iter()
+        .next()
+        .filter(|_| map.len() == 1)
+        .ok_or_else(invalid)?;
+    Ok(match (kind.as_str(), argument) {
+        ("prefix", Value::String(s)) => Matcher::Prefix(s.clone()),
+        ("suffix", Value::String(s)) => Matcher::Suffix(s.clone()),
+        ("equals-ignore-case", Value::String(s)) => Matcher::EqualsIgnoreCase(s.clone()),
+        ("exists", Value::Bool(b)) => Matcher::Exists(*b),
+        ("anything-but", Value::Array(values)) if !values.is_empty() => {
+            Matcher::AnythingBut(values.clone())
+        }
+        ("anything-but", Value::Object(inner)) => match inner.get("prefix") {
+            Some(Value::String(prefix)) if inner.len() == 1 => {
+                Matcher::AnythingButPrefix(prefix.clone())
+            }
+            _ => return Err(invalid()),
+        },
+        ("anything-but", value @ (Value::String(_) | Value::Number(_))) => {
+            Matcher::AnythingBut(vec![value.clone()])
+        }
+        ("numeric", Value::Array(parts))
+            if !parts.is_empty() && parts.len() % 2 == 0 && parts.len() <= 4 =>
+        {
+            let mut conditions = Vec::new();
+            for pair in parts.chunks(2) {
+                let (Value::String(op), Value::Number(n)) = (&pair[0], &pair[1]) else {
+                    return Err(invalid());
+                };
+                if !matches!(op.as_str(), "=" | "<" | "<=" | ">" | ">=") {
+                    return Err(invalid());
+                }
+                conditions.push((op.clone(), n.as_f64().ok_or_else(invalid)?));
+            }
+            Matcher::Numeric(conditions)
+        }
+        _ => return Err(invalid()),
+    })
+}
+
+fn literal_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.to_string() == y.to_string(),
+        _ => a == b,
+    }
+}
+
+impl Matcher {
+    fn matches_value(&self, value: &Value) -> bool {
+        match self {
+            Self::Exact(expected) => literal_eq(expected, value),
+            Self::Prefix(p) => value.as_str().is_some_and(|s| s.starts_with(p.as_str())),
+            Self::Suffix(p) => value.as_str().is_some_and(|s| s.ends_with(p.as_str())),
+            Self::EqualsIgnoreCase(p) => value.as_str().is_some_and(|s| s.eq_ignore_ascii_case(p)),
+            Self::AnythingBut(values) => {
+                !matches!(value, Value::Null) && !values.iter().any(|v| literal_eq(v, value))
+            }
+            Self::AnythingButPrefix(p) => {
+                value.as_str().is_some_and(|s| !s.starts_with(p.as_str()))
+            }
+            Self::Numeric(conditions) => value.as_f64().is_some_and(|n| {
+                conditions.iter().all(|(op, bound)| match op.as_str() {
+                    "=" => n == *bound,
+                    "<" => n < *bound,
+                    "<=" => n <= *bound,
+                    ">" => n > *bound,
+                    _ => n >= *bound,
+                })
+            }),
+            Self::Exists(_) => true,
+        }
+    }
+}
+
+fn matches_node(node: &Node, value: Option<&Value>) -> bool {
+    match node {
+        Node::Object(fields) => {
+            let map = value.and_then(Value::as_object);
+            fields
+                .iter()
+                .all(|(key, child)| matches_node(child, map.and_then(|m| m.get(key))))
+        }
+        Node::Matchers(matchers) => matchers.iter().any(|matcher| match (matcher, value) {
+            (Matcher::Exists(wanted), found) => *wanted == found.is_some(),
+            (_, None) => false,
+            (matcher, Some(Value::Array(items))) => {
+                items.iter().any(|item| matcher.matches_value(item))
+            }
+            (matcher, Some(value)) => matcher.matches_value(value),
+        }),
+    }
+}
+
+impl Filters {
+    /// Compiles the mapping's patterns (JSON objects); an empty list passes every record.
+    pub fn compile(patterns: &[Value]) -> Result<Self, String> {
+        patterns
+            .iter()
+            .map(|p| {
+                if p.is_object() {
+                    compile_node(p)
+                } else {
+                    Err(invalid())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|patterns| Self { patterns })
+    }
+
+    /// Whether no filter is configured.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether `record` passes (is delivered to the function).
+    pub fn passes(&self, record: &StreamRecord) -> bool {
+        if self.patterns.is_empty() {
+            return true;
+        }
+        let data: Option<Value> = serde_json::from_slice(&record.data).ok();
+        let mut event = Map::new();
+        event.insert(
+            "partitionKey".into(),
+            Value::String(record.partition_key.clone()),
+        );
+        event.insert(
+            "sequenceNumber".into(),
+            Value::String(record.sequence_number.to_string()),
+        );
+        if let Some(data) = &data {
+            event.insert("data".into(), data.clone());
+        }
+        let event = Value::Object(event);
+        self.patterns.iter().any(|pattern| {
+            let names_data =
+                matches!(pattern, Node::Object(fields) if fields.iter().any(|(k, _)| k == "data"));
+            if names_data && data.is_none() {
+                return false;
+            }
+            matches_node(pattern, Some(&event))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sequence::SequenceNumber;
+
+    fn record(data: &str) -> StreamRecord {
+        StreamRecord {
+            sequence_number: SequenceNumber::parse("1").unwrap(),
+            partition_key: "user-1".into(),
+            data: bytes::Bytes::from(data.to_owned()),
+            arrival_ms: 0,
+        }
+    }
+
+    fn passes(pattern: &str, data: &str) -> bool {
+        let filters = Filters::compile(&[serde_json::from_str(pattern).unwrap()]).unwrap();
+        filters.passes(&record(data))
+    }
+
+    #[test]
+    fn exact_and_or_lists() {
+        assert!(passes(
+            r#"{"data":{"type":["order","refund"]}}"#,
+            r#"{"type":"refund"}"#
+        ));
+        assert!(!passes(
+            r#"{"data":{"type":["order"]}}"#,
+            r#"{"type":"refund"}"#
+        ));
+        assert!(passes(r#"{"data":{"n":[300]}}"#, r#"{"n":300}"#));
+        assert!(
+            !passes(r#"{"data":{"n":[300]}}"#, r#"{"n":300.0}"#),
+            "numbers compare by their text"
+        );
+        assert!(passes(r#"{"data":{"v":[null]}}"#, r#"{"v":null}"#));
+        assert!(passes(r#"{"data":{"v":[""]}}"#, r#"{"v":""}"#));
+        assert!(
+            passes(r#"{"data":{"tags":["a"]}}"#, r#"{"tags":["b","a"]}"#),
+            "any element of a list"
+        );
+    }
+
+    #[test]
+    fn prefix_suffix_anything_but_and_case() {
+        assert!(passes(
+            r#"{"data":{"id":[{"prefix":"ord-"}]}}"#,
+            r#"{"id":"ord-1"}"#
+        ));
+        assert!(passes(
+            r#"{"data":{"file":[{"suffix":".png"}]}}"#,
+            r#"{"file":"a.png"}"#
+        ));
+        assert!(passes(
+            r#"{"data":{"s":[{"equals-ignore-case":"ok"}]}}"#,
+            r#"{"s":"OK"}"#
+        ));
+        assert!(passes(
+            r#"{"data":{"s":[{"anything-but":["bad","worse"]}]}}"#,
+            r#"{"s":"fine"}"#
+        ));
+        assert!(!passes(
+            r#"{"data":{"s":[{"anything-but":"bad"}]}}"#,
+            r#"{"s":"bad"}"#
+        ));
+        assert!(!passes(
+            r#"{"data":{"s":[{"anything-but":{"prefix":"tmp"}}]}}"#,
+            r#"{"s":"tmp-1"}"#
+        ));
+    }
+
+    #[test]
+    fn numeric_ranges_and_exists() {
+        let range = r#"{"data":{"amount":[{"numeric":[">",0,"<=",100]}]}}"#;
+        assert!(passes(range, r#"{"amount":100}"#));
+        assert!(!passes(range, r#"{"amount":0}"#));
+        assert!(!passes(range, r#"{"amount":"50"}"#));
+        assert!(passes(r#"{"data":{"x":[{"exists":true}]}}"#, r#"{"x":1}"#));
+        assert!(passes(r#"{"data":{"x":[{"exists":false}]}}"#, r#"{"y":1}"#));
+        assert!(!passes(
+            r#"{"data":{"x":[{"exists":false}]}}"#,
+            r#"{"x":1}"#
+        ));
+    }
+
+    #[test]
+    fn every_field_must_match_and_nested_objects_nest() {
+        let pattern = r#"{"data":{"order":{"state":["paid"]},"region":["eu"]}}"#;
+        assert!(passes(
+            pattern,
+            r#"{"order":{"state":"paid"},"region":"eu"}"#
+        ));
+        assert!(!passes(
+            pattern,
+            r#"{"order":{"state":"paid"},"region":"us"}"#
+        ));
+        assert!(
+            !passes(pattern, r#"{"order":{"state":"paid"}}"#),
+            "a named field must be present"
+        );
+    }
+
+    #[test]
+    fn non_json_data_is_dropped_by_data_patterns_and_metadata_still_matches() {
+        assert!(!passes(r#"{"data":{"a":[{"exists":false}]}}"#, "not json"));
+        assert!(passes(r#"{"partitionKey":["user-1"]}"#, "not json"));
+        assert!(!passes(r#"{"partitionKey":["user-2"]}"#, r#"{"a":1}"#));
+    }
+
+    #[test]
+    fn several_filters_are_ored() {
+        let filters = Filters::compile(&[
+            serde_json::from_str(r#"{"data":{"t":["a"]}}"#).unwrap(),
+            serde_json::from_str(r#"{"data":{"t":["b"]}}"#).unwrap(),
+        ])
+        .unwrap();
+        assert!(filters.passes(&record(r#"{"t":"b"}"#)));
+        assert!(!filters.passes(&record(r#"{"t":"c"}"#)));
+    }
+
+    #[test]
+    fn malformed_patterns_are_rejected() {
+        for pattern in [
+            r#"{"data":{"t":"a"}}"#,
+            r#"{"data":{"t":[]}}"#,
+            r#"{"data":{"t":[{"numeric":[">"]}]}}"#,
+            r#"{"data":{"t":[{"numeric":["!=",1]}]}}"#,
+            r#"{"data":{"t":[{"wildcard-ish":"x"}]}}"#,
+            r#"{"data":{"t":[{"prefix":1}]}}"#,
+            r#"["not an object"]"#,
+        ] {
+            let value: Value = serde_json::from_str(pattern).unwrap();
+            assert!(Filters::compile(&[value]).is_err(), "{pattern}");
+        }
+    }
+}
