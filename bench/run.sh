@@ -211,7 +211,11 @@ cp "$RESULTS" "$TARGET_DIR/bench/results-$STAMP.jsonl"
 log "raw results: $TARGET_DIR/bench/results-$STAMP.jsonl"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+if [[ -n "$(git status --porcelain -- crates ':!crates/riffle-bench' Cargo.toml Cargo.lock \
+    2>/dev/null)" ]]; then
+  commit="$commit plus uncommitted changes"
+fi
 "$BENCH_BIN" report --results "$RESULTS" --doc "$BENCH_DOC" \
   --context "Date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
   --context "Machine=$(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(uname -sr)" \
