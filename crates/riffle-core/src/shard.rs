@@ -97,6 +97,8 @@ pub struct ShardSettings {
     pub buffer_limit: usize,
     /// FilterCriteria; records that do not pass are finished without an invocation.
     pub filters: Filters,
+    /// Tumbling window length, when windows are on.
+    pub tumbling_window_ms: Option<Millis>,
 }
 
 impl ShardSettings {
@@ -124,6 +126,7 @@ impl ShardSettings {
                 .max(10_000),
             filters: Filters::compile(&config.filter_patterns)
                 .expect("a validated configuration's filter patterns compile"),
+            tumbling_window_ms: config.tumbling_window_ms,
         }
     }
 }
@@ -168,8 +171,8 @@ pub enum Effect {
         payload: String,
         /// Records in it.
         records: usize,
-        /// First and last sequence numbers.
-        range: (SequenceNumber, SequenceNumber),
+        /// First and last sequence numbers (none for a window's empty final invocation).
+        range: Option<(SequenceNumber, SequenceNumber)>,
         /// Invocations of this batch so far (0 on the first).
         previous_invocations: u32,
     },
@@ -240,6 +243,12 @@ pub enum JournalEntry {
         /// How many.
         records: usize,
     },
+    /// A window's final invocation could not succeed within the retry policy; its state was
+    /// dropped and the next window starts fresh.
+    WindowStateDropped {
+        /// Lane.
+        lane: usize,
+    },
     /// Records were discarded to the on-failure destination (or dropped without one).
     Discarded {
         /// Lane.
@@ -281,7 +290,27 @@ struct Piece {
     backoff_step: u32,
     last_request_id: String,
     last_response: Option<ResponseContext>,
+    /// The tumbling window this invocation belongs to, when windows are on.
+    window: Option<WindowCall>,
 }
+
+/// How an invocation relates to its tumbling window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WindowCall {
+    index: u64,
+    final_invoke: bool,
+    terminated_early: bool,
+}
+
+/// A lane's open tumbling window and the state the function returned for it.
+#[derive(Debug, Clone)]
+struct OpenWindow {
+    index: u64,
+    state: serde_json::Value,
+}
+
+/// Largest window state carried between invocations; bigger ends the window early.
+pub const MAX_WINDOW_STATE_BYTES: usize = 1024 * 1024;
 
 impl Piece {
     fn new(entries: Vec<Entry>) -> Self {
@@ -292,13 +321,25 @@ impl Piece {
             backoff_step: 0,
             last_request_id: String::new(),
             last_response: None,
+            window: None,
         }
     }
 
-    fn range(&self) -> (SequenceNumber, SequenceNumber) {
-        let first = &self.entries[0].record.sequence_number;
-        let last = &self.entries[self.entries.len() - 1].record.sequence_number;
-        (first.clone(), last.clone())
+    fn final_for(index: u64, terminated_early: bool) -> Self {
+        Self {
+            window: Some(WindowCall {
+                index,
+                final_invoke: true,
+                terminated_early,
+            }),
+            ..Self::new(Vec::new())
+        }
+    }
+
+    fn range(&self) -> Option<(SequenceNumber, SequenceNumber)> {
+        let first = &self.entries.first()?.record.sequence_number;
+        let last = &self.entries.last()?.record.sequence_number;
+        Some((first.clone(), last.clone()))
     }
 }
 
@@ -327,6 +368,8 @@ struct Lane {
     /// Pieces to process before `pending`, last first (bisected halves, remainders).
     queued: Vec<Piece>,
     state: LaneState,
+    /// The open tumbling window, if any.
+    window: Option<OpenWindow>,
     /// When the batching window started: the end of the previous invocation.
     window_start: Millis,
 }
@@ -343,6 +386,8 @@ pub struct Shard {
     checkpoint: Option<SequenceNumber>,
     buffered: usize,
     ended: bool,
+    /// The latest time at which the reader was known to have seen every record (caught up).
+    caught_up_at: Millis,
 }
 
 /// The lane of a partition key: FNV-1a of its bytes, modulo the lane count.
@@ -362,6 +407,7 @@ impl Shard {
             .map(|_| Lane {
                 pending: VecDeque::new(),
                 queued: Vec::new(),
+                window: None,
                 state: LaneState::Idle,
                 window_start: now,
             })
@@ -375,6 +421,7 @@ impl Shard {
             checkpoint,
             buffered: 0,
             ended: false,
+            caught_up_at: 0,
         }
     }
 
@@ -429,6 +476,13 @@ impl Shard {
     /// The shard is closed and every record has been polled.
     pub fn shard_ended(&mut self, now: Millis) -> Vec<Effect> {
         self.ended = true;
+        self.drive(now)
+    }
+
+    /// The reader caught up with the shard at `now`: every record that arrived before `now` has
+    /// been polled. Tumbling windows that ended before it can be closed.
+    pub fn caught_up(&mut self, now: Millis) -> Vec<Effect> {
+        self.caught_up_at = self.caught_up_at.max(now);
         self.drive(now)
     }
 
@@ -500,7 +554,14 @@ impl Shard {
                     executed_version: "$LATEST".into(),
                     function_error: None,
                 });
-                let verdict = if settings.report_batch_item_failures {
+                let returned_state = piece.window.map(|_| {
+                    serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("state").filter(|s| s.is_object()).cloned())
+                });
+                let verdict = if returned_state == Some(None) {
+                    Verdict::CompleteFailure("the response has no state object".into())
+                } else if settings.report_batch_item_failures {
                     let sequence_numbers: Vec<SequenceNumber> = piece
                         .entries
                         .iter()
@@ -510,6 +571,25 @@ impl Shard {
                 } else {
                     Verdict::Success
                 };
+                if let (Verdict::Success, Some(call), Some(Some(state))) =
+                    (&verdict, piece.window, returned_state)
+                {
+                    let state_bytes = state.to_string().len();
+                    lane.window = match (call.final_invoke, call.terminated_early) {
+                        (true, false) => None,
+                        (true, true) => Some(OpenWindow {
+                            index: call.index,
+                            state: serde_json::json!({}),
+                        }),
+                        (false, _) => Some(OpenWindow {
+                            index: call.index,
+                            state,
+                        }),
+                    };
+                    if !call.final_invoke && state_bytes > MAX_WINDOW_STATE_BYTES {
+                        lane.queued.push(Piece::final_for(call.index, true));
+                    }
+                }
                 match verdict {
                     Verdict::Success => {
                         effects.push(Effect::Journal(JournalEntry::Succeeded {
@@ -653,6 +733,28 @@ impl Shard {
         effects: &mut Vec<Effect>,
     ) {
         piece.attempts += 1;
+        if piece.entries.is_empty()
+            && self
+                .settings
+                .maximum_retry_attempts
+                .is_some_and(|max| piece.attempts > max)
+        {
+            // A window's final invocation has no records to discard: drop its state.
+            effects.push(Effect::Journal(JournalEntry::Failed {
+                lane,
+                reason: reason.to_owned(),
+                attempts: piece.attempts,
+            }));
+            effects.push(Effect::Journal(JournalEntry::WindowStateDropped { lane }));
+            self.lanes[lane].window = match piece.window {
+                Some(call) if call.terminated_early => Some(OpenWindow {
+                    index: call.index,
+                    state: serde_json::json!({}),
+                }),
+                _ => None,
+            };
+            return;
+        }
         effects.push(Effect::Journal(JournalEntry::Failed {
             lane,
             reason: reason.to_owned(),
@@ -835,10 +937,18 @@ impl Shard {
             }
             let batch = self.next_batch;
             self.next_batch += 1;
-            let payload = kinesis_event(
+            let mut payload = kinesis_event(
                 &self.settings.source,
                 piece.entries.iter().map(|e| &e.record),
             );
+            if let (Some(call), Some(length)) = (piece.window, self.settings.tumbling_window_ms) {
+                let state = self.lanes[index]
+                    .window
+                    .as_ref()
+                    .filter(|w| w.index == call.index)
+                    .map_or_else(|| serde_json::json!({}), |w| w.state.clone());
+                payload = windowed_event(&payload, &self.settings.source, call, length, &state);
+            }
             effects.push(Effect::Invoke {
                 lane: index,
                 batch,
@@ -856,15 +966,29 @@ impl Shard {
     /// limit, or its batching window has passed.
     fn next_batch_from_pending(&mut self, index: usize, now: Millis) -> Option<Piece> {
         let settings = &self.settings;
+        let caught_up_at = self.caught_up_at;
         let lane = &mut self.lanes[index];
-        if lane.pending.is_empty() {
-            return None;
+        let tumbling = settings.tumbling_window_ms;
+        let window_of = |entry: &Entry| tumbling.map(|w| entry.record.arrival_ms / w.max(1));
+        // A tumbling window closes with a final invocation once its records are all handled
+        // and it is over: later records were polled, or the reader caught up past its end.
+        if let (Some(open), Some(length)) = (&lane.window, tumbling) {
+            let later_records = lane
+                .pending
+                .front()
+                .is_some_and(|e| window_of(e) > Some(open.index));
+            let over = caught_up_at >= (open.index + 1) * length;
+            if later_records || (lane.pending.is_empty() && over) {
+                return Some(Piece::final_for(open.index, false));
+            }
         }
+        let first_window = window_of(lane.pending.front()?);
         let mut count = 0;
         let mut bytes = ENVELOPE_BYTES;
         for entry in &lane.pending {
             if count == settings.batch_size
                 || (count > 0 && bytes + entry.size > settings.max_payload_bytes)
+                || window_of(entry) != first_window
             {
                 break;
             }
@@ -876,8 +1000,48 @@ impl Shard {
         if !full && !window_passed {
             return None;
         }
-        Some(Piece::new(lane.pending.drain(..count).collect()))
+        let mut piece = Piece::new(lane.pending.drain(..count).collect());
+        if let (Some(index), Some(length)) = (first_window, tumbling) {
+            let rest_of_window = lane
+                .pending
+                .front()
+                .is_some_and(|e| window_of(e) == Some(index));
+            let final_invoke = !rest_of_window && caught_up_at >= (index + 1) * length;
+            if lane.window.as_ref().is_none_or(|w| w.index != index) {
+                lane.window = Some(OpenWindow {
+                    index,
+                    state: serde_json::json!({}),
+                });
+            }
+            piece.window = Some(WindowCall {
+                index,
+                final_invoke,
+                terminated_early: false,
+            });
+        }
+        Some(piece)
     }
+}
+
+/// Adds the tumbling window fields to a Kinesis event.
+fn windowed_event(
+    event: &str,
+    source: &EventSource,
+    call: WindowCall,
+    length: Millis,
+    state: &serde_json::Value,
+) -> String {
+    let start = call.index * length;
+    let body = event.strip_suffix('}').unwrap_or(event);
+    format!(
+        "{body},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"state\":{state},\"shardId\":{},\"eventSourceARN\":{},\"isFinalInvokeForWindow\":{},\"isWindowTerminatedEarly\":{}}}",
+        crate::time::iso8601_seconds(start),
+        crate::time::iso8601_seconds(start + length),
+        serde_json::Value::from(source.shard_id.as_str()),
+        serde_json::Value::from(source.stream_arn.as_str()),
+        call.final_invoke,
+        call.terminated_early,
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use riffle_core::shard::Outcome;
 use riffle_core::time::Millis;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tower::{Service, ServiceExt};
 
 /// One invocation of the function.
@@ -30,24 +32,49 @@ pub struct InvokeRequest {
     pub deadline_ms: Millis,
 }
 
-/// Runs a handler in process, as `lambda_runtime::run(service_fn(handler))` would.
-#[derive(Debug, Clone)]
-pub struct HandlerInvoker<S> {
+/// Runs a handler in process, as `lambda_runtime::run(service_fn(handler))` would. `T` is the
+/// event type the handler takes: `KinesisEvent`, or `KinesisTimeWindowEvent` with tumbling
+/// windows.
+pub struct HandlerInvoker<S, T = KinesisEvent> {
     service: S,
     timeout: Duration,
+    event: PhantomData<fn() -> T>,
 }
 
-impl<S> HandlerInvoker<S> {
-    /// An invoker for `service` that fails invocations running longer than `timeout`
-    /// (`Sandbox.Timedout`, as Lambda reports a timeout).
-    pub fn new(service: S, timeout: Duration) -> Self {
-        Self { service, timeout }
+impl<S: Clone, T> Clone for HandlerInvoker<S, T> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+            timeout: self.timeout,
+            event: PhantomData,
+        }
     }
 }
 
-impl<S, R, E> Service<InvokeRequest> for HandlerInvoker<S>
+impl<S, T> std::fmt::Debug for HandlerInvoker<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerInvoker")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, T> HandlerInvoker<S, T> {
+    /// An invoker for `service` that fails invocations running longer than `timeout`
+    /// (`Sandbox.Timedout`, as Lambda reports a timeout).
+    pub fn new(service: S, timeout: Duration) -> Self {
+        Self {
+            service,
+            timeout,
+            event: PhantomData,
+        }
+    }
+}
+
+impl<S, T, R, E> Service<InvokeRequest> for HandlerInvoker<S, T>
 where
-    S: Service<LambdaEvent<KinesisEvent>, Response = R, Error = E> + Clone + Send + 'static,
+    T: DeserializeOwned + Send + 'static,
+    S: Service<LambdaEvent<T>, Response = R, Error = E> + Clone + Send + 'static,
     S::Future: Send + 'static,
     R: Serialize + Send + 'static,
     E: Into<Diagnostic> + Send + 'static,
@@ -64,7 +91,7 @@ where
         let service = self.service.clone();
         let timeout = self.timeout;
         Box::pin(async move {
-            let event: KinesisEvent = match serde_json::from_str(&request.payload) {
+            let event: T = match serde_json::from_str(&request.payload) {
                 Ok(event) => event,
                 Err(e) => {
                     tracing::warn!(error = %e, "the handler cannot deserialize the event");

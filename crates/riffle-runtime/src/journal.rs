@@ -40,8 +40,8 @@ pub enum JournalKind {
         lane: usize,
         /// Records.
         records: usize,
-        /// First and last sequence numbers.
-        range: (String, String),
+        /// First and last sequence numbers (none for a window's empty final invocation).
+        range: Option<(String, String)>,
         /// Invocations of this batch before this one.
         previous_invocations: u32,
     },

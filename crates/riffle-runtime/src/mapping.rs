@@ -357,6 +357,9 @@ where
                         }
                         next_poll = if count == 0 { now + idle } else { now };
                         let mut effects = machine.records_polled(batch.records, now);
+                        if batch.millis_behind == 0 {
+                            effects.extend(machine.caught_up(now));
+                        }
                         if batch.end_of_shard {
                             ended = true;
                             effects.extend(machine.shard_ended(now));
@@ -443,7 +446,7 @@ where
                         JournalKind::Invoked {
                             lane,
                             records,
-                            range: (range.0.to_string(), range.1.to_string()),
+                            range: range.map(|(first, last)| (first.to_string(), last.to_string())),
                             previous_invocations,
                         },
                     );
