@@ -21,7 +21,7 @@ use super::keys::{
 };
 use super::store::{
     Appended, GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, KinesisStore, Mutation, NewRecord,
-    Shard, Stream, StreamMode, append_to, not_found,
+    Shard, Stream, StreamMode, append_raw, not_found,
 };
 use crate::clock::{Clock, Millis};
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
@@ -674,19 +674,39 @@ impl Kinesis {
         let reservation = self.wal.as_ref().map(|wal| wal.reserve());
         let lsn = reservation.as_ref().map(Reservation::lsn);
         let accepted: Vec<bool> = fates.iter().map(Result::is_ok).collect();
-        let mut results = Vec::with_capacity(records.len());
-        for (record, fate) in records.iter().zip(fates) {
-            results.push(match fate {
-                Ok(index) => PutRecordsResultEntry::ok(append_to(
-                    stream,
-                    index,
-                    now,
-                    record,
-                    lsn.unwrap_or(0),
-                )),
-                Err(e) => PutRecordsResultEntry::failed(e),
-            });
+        let created_secs = stream.created_ms / 1000;
+        let mut body = Vec::with_capacity(64 + records.len() * 120);
+        body.extend_from_slice(
+            format!("{{\"FailedRecordCount\":{failed},\"Records\":[").as_bytes(),
+        );
+        for (i, (record, fate)) in records.iter().zip(fates).enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            match fate {
+                Ok(index) => {
+                    let (shard, counter) = append_raw(stream, index, now, record, lsn.unwrap_or(0));
+                    let sequence_number = SequenceNumber {
+                        stream_created_secs: created_secs,
+                        shard,
+                        counter,
+                    };
+                    body.extend_from_slice(b"{\"SequenceNumber\":\"");
+                    sequence_number.write_to(&mut body);
+                    body.extend_from_slice(
+                        format!("\",\"ShardId\":\"shardId-{shard:012}\"}}").as_bytes(),
+                    );
+                }
+                Err(e) => {
+                    body.extend_from_slice(b"{\"ErrorCode\":");
+                    write_json_string(&mut body, e.code.as_str());
+                    body.extend_from_slice(b",\"ErrorMessage\":");
+                    write_json_string(&mut body, &e.message);
+                    body.push(b'}');
+                }
+            }
         }
+        body.extend_from_slice(b"],\"EncryptionType\":\"NONE\"}");
         if let Some(reservation) = reservation {
             let logged = if failed == 0 {
                 records
@@ -704,15 +724,10 @@ impl Kinesis {
             };
             reservation.append(now, EntryRef::Kinesis(&mutation));
         }
-        let durable_at = lsn;
         drop(store);
         Ok(Reply {
-            body: to_body(&PutRecordsOutput {
-                failed_record_count: failed,
-                records: results,
-                encryption_type: "NONE",
-            }),
-            durable_at,
+            body,
+            durable_at: lsn,
         })
     }
 
@@ -926,16 +941,45 @@ impl Kinesis {
         };
         let closed = !shard.is_open();
         let stream = &*stream;
-        let records: Vec<OutRecord> = out
-            .iter()
-            .map(|r| OutRecord {
-                sequence_number: stream.sequence_number(ordinal, r.counter),
-                approximate_arrival_timestamp: seconds(r.arrival_ms),
-                data: STANDARD.encode(&r.data),
-                partition_key: &r.partition_key,
-            })
-            .collect();
-        let (next_iterator, child_shards) = if closed && caught_up {
+        let created_secs = stream.created_ms / 1000;
+        let data_bytes: usize = out.iter().map(|r| r.data.len()).sum();
+        let mut body = Vec::with_capacity(256 + data_bytes * 4 / 3 + out.len() * 160);
+        body.extend_from_slice(b"{\"Records\":[");
+        for (i, record) in out.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(b"{\"SequenceNumber\":\"");
+            SequenceNumber {
+                stream_created_secs: created_secs,
+                shard: ordinal,
+                counter: record.counter,
+            }
+            .write_to(&mut body);
+            body.extend_from_slice(
+                format!(
+                    "\",\"ApproximateArrivalTimestamp\":{}.{:03},\"Data\":\"",
+                    record.arrival_ms / 1000,
+                    record.arrival_ms % 1000
+                )
+                .as_bytes(),
+            );
+            // Base64 never needs JSON escaping: encode straight into the body.
+            let start = body.len();
+            body.resize(
+                start + base64::encoded_len(record.data.len(), true).unwrap_or(0),
+                0,
+            );
+            let written = STANDARD
+                .encode_slice(&record.data, &mut body[start..])
+                .unwrap_or(0);
+            body.truncate(start + written);
+            body.extend_from_slice(b"\",\"PartitionKey\":");
+            write_json_string(&mut body, &record.partition_key);
+            body.push(b'}');
+        }
+        body.extend_from_slice(b"]");
+        if closed && caught_up {
             let children: Vec<Value> = stream
                 .shards
                 .iter()
@@ -954,16 +998,14 @@ impl Kinesis {
                     })
                 })
                 .collect();
-            (None, Some(children))
+            body.extend_from_slice(b",\"ChildShards\":");
+            body.extend_from_slice(&to_body(&children));
         } else {
-            (Some(self.seal_iterator(stream, ordinal, next, now)), None)
-        };
-        Ok(Reply::now(to_body(&GetRecordsOutput {
-            records,
-            next_shard_iterator: next_iterator,
-            millis_behind_latest: millis_behind,
-            child_shards,
-        })))
+            body.extend_from_slice(b",\"NextShardIterator\":");
+            write_json_string(&mut body, &self.seal_iterator(stream, ordinal, next, now));
+        }
+        body.extend_from_slice(format!(",\"MillisBehindLatest\":{millis_behind}}}").as_bytes());
+        Ok(Reply::now(body))
     }
 
     fn change_retention(&self, input: RetentionInput, increase: bool) -> ApiResult<Reply> {
@@ -1228,6 +1270,11 @@ fn parse_stream_arn(arn: &str) -> Option<(&str, &str, &str)> {
     valid.then_some((region, account, name))
 }
 
+/// Appends `text` as a JSON string literal.
+fn write_json_string(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
+}
+
 fn record_size(record: &NewRecord) -> usize {
     record.data.len() + record.partition_key.len()
 }
@@ -1482,47 +1529,6 @@ struct PutRecordsInput<'a> {
     stream_arn: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutRecordsOutput {
-    failed_record_count: usize,
-    records: Vec<PutRecordsResultEntry>,
-    encryption_type: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutRecordsResultEntry {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shard_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sequence_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<String>,
-}
-
-impl PutRecordsResultEntry {
-    fn ok(appended: Appended) -> Self {
-        Self {
-            shard_id: Some(appended.shard_id),
-            sequence_number: Some(appended.sequence_number),
-            error_code: None,
-            error_message: None,
-        }
-    }
-
-    fn failed(error: ApiError) -> Self {
-        Self {
-            shard_id: None,
-            sequence_number: None,
-            error_code: Some(error.code.as_str()),
-            error_message: Some(error.message),
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct GetShardIteratorInput {
@@ -1541,26 +1547,6 @@ struct GetRecordsInput {
     limit: Option<i64>,
     #[serde(rename = "StreamARN")]
     _stream_arn: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutRecord<'a> {
-    sequence_number: String,
-    approximate_arrival_timestamp: f64,
-    data: String,
-    partition_key: &'a str,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetRecordsOutput<'a> {
-    records: Vec<OutRecord<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_shard_iterator: Option<String>,
-    millis_behind_latest: Millis,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    child_shards: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -61,6 +61,19 @@ impl SequenceNumber {
         )
     }
 
+    /// Appends the decimal string to `out` (no allocation; for hand-written responses).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let _ = write!(
+            out,
+            "49{:010}{:06}{:018}{:020}",
+            self.stream_created_secs % 10_000_000_000,
+            self.shard,
+            0,
+            self.counter
+        );
+    }
+
     /// Decodes a string produced by [`SequenceNumber::encode`]; `None` for anything else.
     pub fn decode(text: &str) -> Option<Self> {
         if text.len() != 56 || !text.starts_with("49") || !text.bytes().all(|b| b.is_ascii_digit())
@@ -172,6 +185,9 @@ mod tests {
         let (ta, tb) = (a.encode(), b.encode());
         assert_eq!(ta.len(), 56);
         assert_eq!(SequenceNumber::decode(&ta), Some(a));
+        let mut written = Vec::new();
+        a.write_to(&mut written);
+        assert_eq!(written, ta.as_bytes());
         assert!(ta < tb, "fixed width makes text order numeric order");
         assert_eq!(SequenceNumber::decode("123"), None);
         let mut tampered = ta.clone();

@@ -716,14 +716,15 @@ pub fn append(stream: &mut Stream, now: Millis, record: &NewRecord, lsn: u64) ->
     append_to(stream, index, now, record, lsn)
 }
 
-/// Appends one record to shard `index` (which must be open and hold its hash key).
-pub fn append_to(
+/// Appends one record to shard `index` (which must be open and hold its hash key); returns the
+/// shard's ordinal and the record's counter.
+pub fn append_raw(
     stream: &mut Stream,
     index: usize,
     now: Millis,
     record: &NewRecord,
     lsn: u64,
-) -> Appended {
+) -> (u32, u64) {
     let shard = &mut stream.shards[index];
     shard.last_counter += 1;
     let counter = shard.last_counter;
@@ -736,7 +737,18 @@ pub fn append_to(
         data: record.data.clone(),
         lsn,
     });
-    let ordinal = shard.ordinal;
+    (shard.ordinal, counter)
+}
+
+/// Appends one record to shard `index` (which must be open and hold its hash key).
+pub fn append_to(
+    stream: &mut Stream,
+    index: usize,
+    now: Millis,
+    record: &NewRecord,
+    lsn: u64,
+) -> Appended {
+    let (ordinal, counter) = append_raw(stream, index, now, record, lsn);
     Appended {
         shard_id: shard_id(ordinal),
         sequence_number: stream.sequence_number(ordinal, counter),
