@@ -31,10 +31,10 @@ fn mapping_config(
 
 /// Starts a mapping whose handler reports each record's data to the returned channel and fails
 /// the whole invocation when a record's data is `poison`.
-async fn start_mapping(
+async fn start_mapping<C: riffle_runtime::CheckpointStore>(
     endpoint: &str,
     config: riffle_core::config::KinesisMappingConfig,
-    checkpoints: MemoryCheckpoints,
+    checkpoints: C,
 ) -> (
     mpsc::UnboundedReceiver<(String, String)>,
     watch::Sender<bool>,
@@ -252,4 +252,70 @@ async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split
         .expect("the parent shard is marked finished");
     stop.send(true).unwrap();
     task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_mapping_resumes_from_its_durable_checkpoint() {
+    let (emulator, kinesis) = support::start().await;
+    support::create_stream(&kinesis, "orders", 1).await;
+    let dir = std::env::temp_dir().join(format!("riffle-esm-checkpoints-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let put = |data: String| {
+        let kinesis = kinesis.clone();
+        async move {
+            kinesis
+                .put_record()
+                .stream_name("orders")
+                .partition_key("k")
+                .data(Blob::new(data))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for i in 0..5 {
+        put(format!("first-{i}")).await;
+    }
+    let store = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
+    let (mut seen, stop, task) = start_mapping(
+        &emulator.endpoint_url(),
+        mapping_config(|_| {}),
+        store.clone(),
+    )
+    .await;
+    for i in 0..5 {
+        assert_eq!(next_seen(&mut seen).await.1, format!("first-{i}"));
+    }
+    // Wait until the checkpoint file holds the fifth record, then stop the mapping.
+    let last = put("marker".into()).await.sequence_number().to_owned();
+    assert_eq!(next_seen(&mut seen).await.1, "marker");
+    let expected = ShardCheckpoint::At(last);
+    let saved = store.wait_until(|c| c.get("shardId-000000000000") == Some(&expected));
+    tokio::time::timeout(Duration::from_secs(20), saved)
+        .await
+        .expect("the checkpoint reaches the file");
+    let reread = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
+    let on_disk = riffle_runtime::CheckpointStore::load(&reread, "shardId-000000000000")
+        .await
+        .unwrap();
+    assert_eq!(on_disk, expected, "a fresh store reads it back from disk");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+
+    for i in 0..3 {
+        put(format!("second-{i}")).await;
+    }
+    let store = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
+    let (mut seen, stop, task) =
+        start_mapping(&emulator.endpoint_url(), mapping_config(|_| {}), store).await;
+    for i in 0..3 {
+        assert_eq!(
+            next_seen(&mut seen).await.1,
+            format!("second-{i}"),
+            "nothing before the checkpoint is redelivered"
+        );
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

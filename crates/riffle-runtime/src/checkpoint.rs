@@ -121,6 +121,7 @@ impl CheckpointStore for MemoryCheckpoints {
 pub struct FileCheckpoints {
     path: PathBuf,
     shards: Arc<tokio::sync::Mutex<Option<BTreeMap<String, ShardCheckpoint>>>>,
+    saved: Arc<tokio::sync::watch::Sender<BTreeMap<String, ShardCheckpoint>>>,
 }
 
 impl FileCheckpoints {
@@ -139,7 +140,14 @@ impl FileCheckpoints {
         Self {
             path: dir.into().join(format!("{file}.checkpoints.json")),
             shards: Arc::new(tokio::sync::Mutex::new(None)),
+            saved: Arc::new(tokio::sync::watch::Sender::new(BTreeMap::new())),
         }
+    }
+
+    /// Waits until `condition` holds for what this store has written to disk.
+    pub async fn wait_until(&self, condition: impl Fn(&BTreeMap<String, ShardCheckpoint>) -> bool) {
+        let mut saved = self.saved.subscribe();
+        let _ = saved.wait_for(|map| condition(map)).await;
     }
 
     async fn loaded(
@@ -185,10 +193,13 @@ impl CheckpointStore for FileCheckpoints {
         map.insert(shard_id.to_owned(), checkpoint);
         let bytes = serde_json::to_vec_pretty(map).map_err(|e| CheckpointError(e.to_string()))?;
         let path = self.path.clone();
+        let written = map.clone();
         tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
             .await
             .map_err(|e| CheckpointError(e.to_string()))?
-            .map_err(|e| CheckpointError(format!("{}: {e}", self.path.display())))
+            .map_err(|e| CheckpointError(format!("{}: {e}", self.path.display())))?;
+        self.saved.send_replace(written);
+        Ok(())
     }
 }
 
