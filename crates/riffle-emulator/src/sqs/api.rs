@@ -1000,20 +1000,10 @@ impl Sqs {
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()))?;
         let queue = store.queue(&name)?;
-        let mut seqs = Vec::new();
-        let mut successful = Vec::new();
-        let mut failed = Vec::new();
-        for entry in &entries {
-            let id = entry.id.clone().unwrap_or_default();
-            let handle = entry.receipt_handle.as_deref().unwrap_or_default();
-            match self.open_receipt(handle, queue) {
-                Ok(current) => {
-                    seqs.extend(current);
-                    successful.push(json!({ "Id": id }));
-                }
-                Err(e) => failed.push(batch_failure(&id, &e)),
-            }
-        }
+        let (current, successful, failed) = per_entry(&entries, |entry| {
+            self.open_receipt(entry.receipt_handle.as_deref().unwrap_or_default(), queue)
+        });
+        let seqs: Vec<u64> = current.into_iter().flatten().collect();
         let durable_at = if seqs.is_empty() {
             None
         } else {
@@ -1095,20 +1085,10 @@ impl Sqs {
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()))?;
         let queue = store.queue(&name)?;
-        let mut changes = Vec::new();
-        let mut successful = Vec::new();
-        let mut failed = Vec::new();
-        for entry in &entries {
-            let id = entry.id.clone().unwrap_or_default();
+        let (changes, successful, failed) = per_entry(&entries, |entry| {
             let handle = entry.receipt_handle.as_deref().unwrap_or_default();
-            match self.plan_visibility(queue, handle, entry.visibility_timeout, now) {
-                Ok(change) => {
-                    changes.push(change);
-                    successful.push(json!({ "Id": id }));
-                }
-                Err(e) => failed.push(batch_failure(&id, &e)),
-            }
-        }
+            self.plan_visibility(queue, handle, entry.visibility_timeout, now)
+        });
         let durable_at = if changes.is_empty() {
             None
         } else {
@@ -1507,6 +1487,26 @@ fn check_batch_ids<'a>(ids: impl ExactSizeIterator<Item = Option<&'a str>>) -> A
         }
     }
     Ok(())
+}
+
+/// Plans each entry of a receipt-handle batch: the planned values, and the `Successful` and
+/// `Failed` entries of the answer.
+fn per_entry<T>(
+    entries: &[ReceiptEntry],
+    mut plan: impl FnMut(&ReceiptEntry) -> ApiResult<T>,
+) -> (Vec<T>, Vec<Value>, Vec<Value>) {
+    let (mut planned, mut successful, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    for entry in entries {
+        let id = entry.id.clone().unwrap_or_default();
+        match plan(entry) {
+            Ok(value) => {
+                planned.push(value);
+                successful.push(json!({ "Id": id }));
+            }
+            Err(e) => failed.push(batch_failure(&id, &e)),
+        }
+    }
+    (planned, successful, failed)
 }
 
 fn batch_failure(id: &str, error: &ApiError) -> Value {
