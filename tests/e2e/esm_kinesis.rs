@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_sdk_kinesis::primitives::Blob;
-use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_runtime::LambdaEvent;
 use riffle_aws::{KinesisSource, SqsDestination};
 use riffle_core::config::{RawDestination, RawDestinationConfig, RawKinesisMapping};
 use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, ShardCheckpoint};
@@ -29,22 +29,31 @@ fn mapping_config(
     raw.validate(u64::MAX / 2).expect("valid mapping")
 }
 
-/// Starts a mapping whose handler reports each record's data to the returned channel and fails
-/// the whole invocation when a record's data is `poison`.
-async fn start_mapping<C: riffle_runtime::CheckpointStore>(
-    endpoint: &str,
-    config: riffle_core::config::KinesisMappingConfig,
-    checkpoints: C,
-) -> (
-    mpsc::UnboundedReceiver<(String, String)>,
-    watch::Sender<bool>,
-    tokio::task::JoinHandle<()>,
-) {
-    let (kinesis, sqs) = riffle_aws::clients(endpoint, "us-east-1");
-    let (seen_tx, seen_rx) = mpsc::unbounded_channel();
-    let handler = service_fn(move |event: LambdaEvent<KinesisEvent>| {
-        let seen = seen_tx.clone();
-        async move {
+/// The test handler: reports each record's (key, data) on a channel, and fails the whole
+/// invocation when a record's data is `poison`.
+#[derive(Clone)]
+struct Recorder {
+    seen: mpsc::UnboundedSender<(String, String)>,
+}
+
+type HandlerFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), lambda_runtime::Error>> + Send>>;
+
+impl lambda_runtime::Service<LambdaEvent<KinesisEvent>> for Recorder {
+    type Response = ();
+    type Error = lambda_runtime::Error;
+    type Future = HandlerFuture;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<KinesisEvent>) -> HandlerFuture {
+        let seen = self.seen.clone();
+        Box::pin(async move {
             let records: Vec<(String, String)> = event
                 .payload
                 .records
@@ -62,9 +71,22 @@ async fn start_mapping<C: riffle_runtime::CheckpointStore>(
             for record in records {
                 let _ = seen.send(record);
             }
-            Ok::<(), lambda_runtime::Error>(())
-        }
-    });
+            Ok(())
+        })
+    }
+}
+
+type TestMapping<C> = Mapping<KinesisSource, HandlerInvoker<Recorder>, SqsDestination, C>;
+
+/// Builds a mapping with a [`Recorder`] handler; returns it and the recorder's channel.
+fn build_mapping<C: riffle_runtime::CheckpointStore>(
+    endpoint: &str,
+    config: riffle_core::config::KinesisMappingConfig,
+    checkpoints: C,
+) -> (TestMapping<C>, mpsc::UnboundedReceiver<(String, String)>) {
+    let (kinesis, sqs) = riffle_aws::clients(endpoint, "us-east-1");
+    let (seen_tx, seen_rx) = mpsc::unbounded_channel();
+    let handler = Recorder { seen: seen_tx };
     let mut options = MappingOptions::new(
         "m-1",
         "arn:aws:lambda:us-east-1:000000000000:function:consumer",
@@ -81,6 +103,21 @@ async fn start_mapping<C: riffle_runtime::CheckpointStore>(
         checkpoints,
         Arc::new(riffle_emulator::SystemClock),
     );
+    (mapping, seen_rx)
+}
+
+/// Starts a mapping built by [`build_mapping`]; returns its record channel, a stop switch and
+/// its task.
+async fn start_mapping<C: riffle_runtime::CheckpointStore>(
+    endpoint: &str,
+    config: riffle_core::config::KinesisMappingConfig,
+    checkpoints: C,
+) -> (
+    mpsc::UnboundedReceiver<(String, String)>,
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (mapping, seen_rx) = build_mapping(endpoint, config, checkpoints);
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         mapping.run(stopped).await.expect("mapping runs");
@@ -318,4 +355,63 @@ async fn a_restarted_mapping_resumes_from_its_durable_checkpoint() {
     stop.send(true).unwrap();
     task.await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_and_enabling_resumes_from_the_checkpoint_with_aws_states() {
+    use riffle_runtime::{MappingController, MappingState};
+    let (emulator, kinesis) = support::start().await;
+    support::create_stream(&kinesis, "orders", 1).await;
+    let put = |data: String| {
+        let kinesis = kinesis.clone();
+        async move {
+            kinesis
+                .put_record()
+                .stream_name("orders")
+                .partition_key("k")
+                .data(Blob::new(data))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let config = mapping_config(|raw| raw.enabled = Some(false));
+    let (mapping, mut seen) = build_mapping(
+        &emulator.endpoint_url(),
+        config,
+        MemoryCheckpoints::default(),
+    );
+    let controller = MappingController::create(mapping).await;
+    assert_eq!(controller.state(), MappingState::Disabled);
+    for i in 0..3 {
+        put(format!("a{i}")).await;
+    }
+    controller.set_enabled(true).await.unwrap();
+    assert_eq!(controller.state(), MappingState::Enabled);
+    for i in 0..3 {
+        assert_eq!(
+            next_seen(&mut seen).await.1,
+            format!("a{i}"),
+            "records put while disabled are delivered"
+        );
+    }
+    controller.set_enabled(false).await.unwrap();
+    assert_eq!(controller.state().as_str(), "Disabled");
+    for i in 0..2 {
+        put(format!("b{i}")).await;
+    }
+    let mut updated = controller.mapping().config();
+    updated.batch_size = 1;
+    updated.enabled = true;
+    controller.update(updated).await.unwrap();
+    assert_eq!(controller.state(), MappingState::Enabled);
+    assert_eq!(controller.mapping().config().batch_size, 1);
+    for i in 0..2 {
+        assert_eq!(
+            next_seen(&mut seen).await.1,
+            format!("b{i}"),
+            "resumed after the checkpoint"
+        );
+    }
+    controller.delete().await.unwrap();
 }

@@ -12,14 +12,16 @@
 //! parents are finished.
 
 pub mod checkpoint;
+pub mod controller;
 pub mod invoke;
 pub mod journal;
 pub mod mapping;
 pub mod source;
 
 pub use checkpoint::{CheckpointStore, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint};
+pub use controller::{MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics};
-pub use mapping::{FailureDestination, Mapping, MappingOptions};
+pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
 pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};

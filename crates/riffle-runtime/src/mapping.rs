@@ -92,7 +92,8 @@ pub struct Mapping<S, I, D, C> {
 }
 
 struct Inner<S, I, D, C> {
-    config: KinesisMappingConfig,
+    /// Read by each shard task when it starts; replaced by [`Mapping::set_config`].
+    config: std::sync::RwLock<KinesisMappingConfig>,
     options: MappingOptions,
     source: S,
     invoker: I,
@@ -142,7 +143,7 @@ where
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                config,
+                config: std::sync::RwLock::new(config),
                 options,
                 source,
                 invoker,
@@ -154,6 +155,17 @@ where
                 request_ids: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// The configuration shard tasks start with.
+    pub fn config(&self) -> KinesisMappingConfig {
+        self.inner.config()
+    }
+
+    /// Replaces the configuration; shard tasks started afterwards use it (the controller stops
+    /// and restarts the mapping around an update, as AWS applies updates asynchronously).
+    pub fn set_config(&self, config: KinesisMappingConfig) {
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = config;
     }
 
     /// The decision journal.
@@ -235,7 +247,11 @@ where
             let next =
                 inner.clock.now_millis() + inner.options.shard_discovery.as_millis() as Millis;
             tokio::select! {
-                _ = shutdown.changed() => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
                 _ = done_rx.recv() => {}
                 () = inner.clock.sleep_until(next) => {}
             }
@@ -285,10 +301,11 @@ where
         if checkpoint == ShardCheckpoint::Finished {
             return true;
         }
+        let config = self.config();
         let resume = checkpoint.sequence_number();
         let start = match &resume {
             Some(seq) => StartAt::After(seq.clone()),
-            None => match self.config.starting_position {
+            None => match config.starting_position {
                 StartingPosition::TrimHorizon => StartAt::TrimHorizon,
                 StartingPosition::Latest => StartAt::Latest,
                 StartingPosition::AtTimestamp(at) => StartAt::AtTimestamp(at),
@@ -318,13 +335,13 @@ where
             }
         };
         let source = EventSource {
-            stream_arn: self.config.event_source_arn.clone(),
+            stream_arn: config.event_source_arn.clone(),
             region: self.options.region.clone(),
             invoke_identity_arn: self.options.role_arn.clone(),
             shard_id: shard_id.to_owned(),
         };
         let settings = ShardSettings::new(
-            &self.config,
+            &config,
             source,
             self.options.function_arn.clone(),
             retention,
@@ -334,8 +351,10 @@ where
         let idle = self.options.idle_poll.as_millis() as Millis;
         let mut next_poll = self.clock.now_millis();
         let mut ended = false;
+        let mut in_flight = 0usize;
         loop {
             if *shutdown.borrow() {
+                self.drain(shard_id, &mut machine, &mut rx, in_flight).await;
                 return false;
             }
             let now = self.clock.now_millis();
@@ -364,7 +383,10 @@ where
                             ended = true;
                             effects.extend(machine.shard_ended(now));
                         }
-                        if !self.perform(shard_id, effects, &tx, &mut shutdown).await {
+                        if !self
+                            .perform(shard_id, effects, &tx, &mut shutdown, &mut in_flight)
+                            .await
+                        {
                             return false;
                         }
                     }
@@ -400,6 +422,7 @@ where
             let effects = tokio::select! {
                 Some(completion) = rx.recv() => {
                     let now = self.clock.now_millis();
+                    in_flight = in_flight.saturating_sub(1);
                     match completion {
                         Completion::Invoked { lane, batch, invocation } => machine.invocation_finished(lane, batch, invocation, now),
                         Completion::Delivered { lane, delivery, result } => {
@@ -411,12 +434,78 @@ where
                     }
                 }
                 () = self.clock.sleep_until(wake) => machine.tick(self.clock.now_millis()),
-                _ = shutdown.changed() => return false,
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        // The switch was dropped: treat it as a shutdown.
+                        self.drain(shard_id, &mut machine, &mut rx, in_flight).await;
+                        return false;
+                    }
+                    continue;
+                }
             };
-            if !self.perform(shard_id, effects, &tx, &mut shutdown).await {
+            if !self
+                .perform(shard_id, effects, &tx, &mut shutdown, &mut in_flight)
+                .await
+            {
                 return false;
             }
         }
+    }
+
+    /// On shutdown: waits (at most the function timeout plus a margin) for the invocations and
+    /// deliveries already started, so their checkpoints are saved; starts nothing new. Anything
+    /// it cannot finish is redelivered after a restart (at least once).
+    async fn drain(
+        &self,
+        shard_id: &str,
+        machine: &mut Shard,
+        rx: &mut mpsc::UnboundedReceiver<Completion>,
+        mut in_flight: usize,
+    ) {
+        let bound = self.options.function_timeout + Duration::from_secs(5);
+        let drained = async {
+            while in_flight > 0 {
+                let Some(completion) = rx.recv().await else {
+                    return;
+                };
+                in_flight -= 1;
+                let now = self.clock.now_millis();
+                let effects = match completion {
+                    Completion::Invoked {
+                        lane,
+                        batch,
+                        invocation,
+                    } => machine.invocation_finished(lane, batch, invocation, now),
+                    Completion::Delivered {
+                        lane,
+                        delivery,
+                        result,
+                    } => machine.delivery_finished(lane, delivery, result.is_ok(), now),
+                };
+                for effect in effects {
+                    match effect {
+                        Effect::Checkpoint(seq) => {
+                            let checkpoint = ShardCheckpoint::At(seq.to_string());
+                            if self.checkpoints.save(shard_id, checkpoint).await.is_ok() {
+                                self.journal.record(
+                                    now,
+                                    shard_id,
+                                    JournalKind::Checkpointed {
+                                        sequence_number: seq.to_string(),
+                                    },
+                                );
+                            }
+                        }
+                        Effect::Journal(entry) => {
+                            self.journal
+                                .record(now, shard_id, JournalKind::Decision(entry))
+                        }
+                        Effect::Invoke { .. } | Effect::Deliver { .. } => {}
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(bound, drained).await;
     }
 
     /// Performs effects; false if shutdown interrupted a checkpoint that could not be saved.
@@ -426,6 +515,7 @@ where
         effects: Vec<Effect>,
         tx: &mpsc::UnboundedSender<Completion>,
         shutdown: &mut watch::Receiver<bool>,
+        in_flight: &mut usize,
     ) -> bool {
         for effect in effects {
             let now = self.clock.now_millis();
@@ -450,6 +540,7 @@ where
                             previous_invocations,
                         },
                     );
+                    *in_flight += 1;
                     let request_id = self.request_id();
                     let request = InvokeRequest {
                         function_arn: self.options.function_arn.clone(),
@@ -478,9 +569,10 @@ where
                     delivery,
                     record,
                 } => {
-                    let Some(arn) = self.config.on_failure_destination.clone() else {
+                    let Some(arn) = self.config().on_failure_destination else {
                         continue;
                     };
+                    *in_flight += 1;
                     let (task, tx) = (Arc::clone(self), tx.clone());
                     let body = record.to_json();
                     let records = record.batch_size as u64;
@@ -554,6 +646,13 @@ where
             }
         }
         true
+    }
+
+    fn config(&self) -> KinesisMappingConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn request_id(&self) -> String {
