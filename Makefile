@@ -39,3 +39,18 @@ bench:
 
 clean:
 	$(CARGO) clean
+
+## Fuzz request decoding with cargo-fuzz (libFuzzer), FUZZ_TIME seconds per target (default
+## 150). No sanitizer by default: the emulator forbids `unsafe` and overflow checks stay on, and
+## that builds on the stable toolchain as is. FUZZ_SANITIZER=address adds ASan, whose -Z flags
+## stable rustc takes only with RUSTC_BOOTSTRAP=1. Crashes land in fuzz/artifacts/ (fuzz/README.md).
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	mkdir -p fuzz/corpus/kinesis_request fuzz/corpus/kinesis_structured
+	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
+		--sanitizer $(or $(FUZZ_SANITIZER),none) kinesis_request fuzz/corpus/kinesis_request \
+		fuzz/seeds/kinesis_request -- -dict=fuzz/kinesis.dict \
+		-max_total_time=$(or $(FUZZ_TIME),150)
+	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
+		--sanitizer $(or $(FUZZ_SANITIZER),none) kinesis_structured \
+		fuzz/corpus/kinesis_structured -- -max_len=2048 -max_total_time=$(or $(FUZZ_TIME),150)
