@@ -505,3 +505,69 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
         .await
         .unwrap();
 }
+
+/// Regression: fuzzing found GetShardIterator overflowing on a counter of u64::MAX and
+/// GetRecords panicking on an iterator past the newest record.
+#[tokio::test]
+async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
+    let (_emulator, client) = support::start().await;
+    create_stream(&client, "s", 1).await;
+    let put = client
+        .put_record()
+        .stream_name("s")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+    let prefix = &put.sequence_number()[..36];
+    for (kind, counter) in [
+        (
+            ShardIteratorType::AtSequenceNumber,
+            "00000000000000000010".to_owned(),
+        ),
+        (
+            ShardIteratorType::AfterSequenceNumber,
+            "00000000000000000002".to_owned(),
+        ),
+        (ShardIteratorType::AfterSequenceNumber, u64::MAX.to_string()),
+    ] {
+        let sequence_number = format!("{prefix}{counter:0>20}");
+        let it = client
+            .get_shard_iterator()
+            .stream_name("s")
+            .shard_id("shardId-000000000000")
+            .shard_iterator_type(kind)
+            .starting_sequence_number(sequence_number)
+            .send()
+            .await
+            .unwrap();
+        let out = client
+            .get_records()
+            .shard_iterator(it.shard_iterator().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert!(out.records().is_empty());
+        let next = out.next_shard_iterator().unwrap();
+        client
+            .put_record()
+            .stream_name("s")
+            .partition_key("k")
+            .data(Blob::new("later"))
+            .send()
+            .await
+            .unwrap();
+        let later = client
+            .get_records()
+            .shard_iterator(next)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            later.records().len(),
+            1,
+            "the iterator continues at the tip"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! One test binary (see `tests/Cargo.toml`); each module covers one area. Tests wait on
 //! conditions with bounds and move time with the emulator's injected clock; none sleeps.
 
+mod aws_cli;
 mod esm_kinesis;
 mod http;
 mod kinesis_api;

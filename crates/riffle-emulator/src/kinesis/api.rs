@@ -799,9 +799,10 @@ impl Kinesis {
                 let at = if iterator_type == "AT_SEQUENCE_NUMBER" {
                     seq.counter
                 } else {
-                    seq.counter + 1
+                    seq.counter.saturating_add(1)
                 };
-                at.max(1)
+                // A sequence number beyond the newest record reads from the tip, like LATEST.
+                at.clamp(1, shard.last_counter + 1)
             }
             _ => {
                 let timestamp = input.timestamp.ok_or_else(|| {
@@ -916,7 +917,11 @@ impl Kinesis {
                 ),
             ));
         }
-        let start = payload.position.max(shard.first_counter());
+        // Positions are clamped to the stored records: before them is the trim horizon, past
+        // them is the tip (iterators are sealed, so only a sequence number can point past it).
+        let start = payload
+            .position
+            .clamp(shard.first_counter(), shard.last_counter + 1);
         let mut bytes = 0usize;
         let mut out = Vec::new();
         let mut next = start;
