@@ -132,16 +132,25 @@ impl Cli {
     /// Runs `aws kinesis <args>` against the emulator, on a blocking thread. The future borrows
     /// nothing, so it can be awaited after the arguments are gone.
     fn kinesis(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("kinesis", args)
+    }
+
+    /// Runs `aws sqs <args>` against the emulator, like [`Cli::kinesis`].
+    fn sqs(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("sqs", args)
+    }
+
+    fn service(&self, service: &'static str, args: &[&str]) -> impl Future<Output = Run> + use<> {
         let cli = self.clone();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         async move {
-            tokio::task::spawn_blocking(move || cli.run_blocking(args))
+            tokio::task::spawn_blocking(move || cli.run_blocking(service, args))
                 .await
                 .expect("the CLI runner does not panic")
         }
     }
 
-    fn run_blocking(&self, args: Vec<String>) -> Run {
+    fn run_blocking(&self, service: &str, args: Vec<String>) -> Run {
         let mut command = Command::new(&self.exe);
         // Nothing from the developer's AWS setup may leak in (profiles, endpoints, tokens).
         for (name, _) in std::env::vars_os() {
@@ -160,7 +169,7 @@ impl Cli {
             .args(["--endpoint-url", &self.endpoint, "--output", "json"])
             .args(["--cli-read-timeout", "10", "--cli-connect-timeout", "10"])
             .args(&self.extra)
-            .arg("kinesis")
+            .arg(service)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -200,7 +209,7 @@ impl Cli {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "`aws kinesis {}` did not finish within {CLI_DEADLINE:?}",
+                    "`aws {service} {}` did not finish within {CLI_DEADLINE:?}",
                     args.join(" ")
                 );
             }
@@ -769,4 +778,111 @@ async fn cli_errors_exit_non_zero_with_aws_error_codes() {
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
 
     emulator.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_drives_an_sqs_queue_and_sees_sqs_error_codes() {
+    let (_emulator, cli) = start().await;
+    let created = cli
+        .sqs(&[
+            "create-queue",
+            "--queue-name",
+            "cli-queue",
+            "--attributes",
+            "VisibilityTimeout=45",
+        ])
+        .await
+        .json();
+    let url = str_of(&created, "/QueueUrl").to_owned();
+    assert!(url.ends_with("/000000000000/cli-queue"), "{url}");
+    let got = cli
+        .sqs(&["get-queue-url", "--queue-name", "cli-queue"])
+        .await
+        .json();
+    assert_eq!(str_of(&got, "/QueueUrl"), url);
+    let sent = cli
+        .sqs(&[
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            "héllo from the CLI",
+            "--message-attributes",
+            r#"{"kind":{"DataType":"String","StringValue":"greeting"}}"#,
+        ])
+        .await
+        .json();
+    assert_eq!(str_of(&sent, "/MD5OfMessageBody").len(), 32);
+    let received = cli
+        .sqs(&[
+            "receive-message",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+            "--message-attribute-names",
+            "All",
+            "--wait-time-seconds",
+            "1",
+        ])
+        .await
+        .json();
+    let message = &received["Messages"][0];
+    assert_eq!(str_of(message, "/Body"), "héllo from the CLI");
+    assert_eq!(
+        str_of(message, "/MD5OfBody"),
+        str_of(&sent, "/MD5OfMessageBody")
+    );
+    assert_eq!(
+        str_of(message, "/MessageAttributes/kind/StringValue"),
+        "greeting"
+    );
+    assert_eq!(str_of(message, "/Attributes/ApproximateReceiveCount"), "1");
+    let handle = str_of(message, "/ReceiptHandle").to_owned();
+    let attributes = cli
+        .sqs(&[
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ])
+        .await
+        .json();
+    assert_eq!(str_of(&attributes, "/Attributes/VisibilityTimeout"), "45");
+    assert_eq!(
+        str_of(
+            &attributes,
+            "/Attributes/ApproximateNumberOfMessagesNotVisible"
+        ),
+        "1"
+    );
+    cli.sqs(&[
+        "delete-message",
+        "--queue-url",
+        &url,
+        "--receipt-handle",
+        &handle,
+    ])
+    .await
+    .json();
+    let stderr = cli
+        .sqs(&["get-queue-url", "--queue-name", "no-such-queue"])
+        .await
+        .failure();
+    assert!(
+        stderr.contains("AWS.SimpleQueueService.NonExistentQueue"),
+        "{stderr}"
+    );
+    let stderr = cli
+        .sqs(&[
+            "delete-message",
+            "--queue-url",
+            &url,
+            "--receipt-handle",
+            "not-a-handle",
+        ])
+        .await
+        .failure();
+    assert!(stderr.contains("ReceiptHandleIsInvalid"), "{stderr}");
 }
