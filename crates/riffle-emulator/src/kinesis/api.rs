@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use bytes::{Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -553,10 +554,11 @@ impl Kinesis {
         let name = self.stream_name(&store, &input.ident, &mut v);
         let record = validate_entry(
             &mut v,
-            "",
+            None,
             input.data.as_deref(),
-            input.partition_key.as_deref(),
+            input.partition_key.clone(),
             input.explicit_hash_key.as_deref(),
+            &mut BytesMut::new(),
         );
         if let Some(seq) = &input.sequence_number_for_ordering
             && !is_sequence_number_shaped(seq)
@@ -608,7 +610,8 @@ impl Kinesis {
         let mut v = Violations::default();
         let mut records = Vec::new();
         let mut total = 0usize;
-        match &input.records {
+        let count = input.records.as_ref().map_or(0, Vec::len);
+        match input.records {
             None => v.missing("records"),
             Some(entries) if entries.is_empty() || entries.len() > 500 => {
                 let constraint = if entries.is_empty() {
@@ -623,14 +626,21 @@ impl Kinesis {
                 );
             }
             Some(entries) => {
-                records.reserve(entries.len());
-                for (i, entry) in entries.iter().enumerate() {
+                records.reserve(count);
+                // Every record's data is decoded into one allocation and split off it.
+                let encoded: usize = entries
+                    .iter()
+                    .map(|e| e.data.as_ref().map_or(0, |d| d.len()))
+                    .sum();
+                let mut buffer = BytesMut::with_capacity(encoded / 4 * 3 + 3 * count);
+                for (i, entry) in entries.into_iter().enumerate() {
                     let record = validate_entry(
                         &mut v,
-                        &format!("records.{}.member.", i + 1),
+                        Some(i),
                         entry.data.as_deref(),
-                        entry.partition_key.as_deref(),
+                        entry.partition_key,
                         entry.explicit_hash_key.as_deref(),
+                        &mut buffer,
                     );
                     if let Ok(record) = record {
                         total += record_size(&record);
@@ -673,13 +683,26 @@ impl Kinesis {
         // shard, because routing depends only on the hash key and the open shards.
         let reservation = self.wal.as_ref().map(|wal| wal.reserve());
         let lsn = reservation.as_ref().map(Reservation::lsn);
-        let accepted: Vec<bool> = fates.iter().map(Result::is_ok).collect();
+        if let Some(reservation) = reservation {
+            // Log first (the reservation keeps the position), then move the records in.
+            let logged: Vec<NewRecord> = records
+                .iter()
+                .zip(&fates)
+                .filter(|(_, fate)| fate.is_ok())
+                .map(|(r, _)| r.clone())
+                .collect();
+            let mutation = Mutation::PutRecords {
+                stream: name,
+                records: logged,
+            };
+            reservation.append(now, EntryRef::Kinesis(&mutation));
+        }
         let created_secs = stream.created_ms / 1000;
         let mut body = Vec::with_capacity(64 + records.len() * 120);
         body.extend_from_slice(
             format!("{{\"FailedRecordCount\":{failed},\"Records\":[").as_bytes(),
         );
-        for (i, (record, fate)) in records.iter().zip(fates).enumerate() {
+        for (i, (record, fate)) in records.into_iter().zip(fates).enumerate() {
             if i > 0 {
                 body.push(b',');
             }
@@ -707,23 +730,6 @@ impl Kinesis {
             }
         }
         body.extend_from_slice(b"],\"EncryptionType\":\"NONE\"}");
-        if let Some(reservation) = reservation {
-            let logged = if failed == 0 {
-                records
-            } else {
-                records
-                    .into_iter()
-                    .zip(accepted)
-                    .filter(|(_, ok)| *ok)
-                    .map(|(r, _)| r)
-                    .collect()
-            };
-            let mutation = Mutation::PutRecords {
-                stream: name,
-                records: logged,
-            };
-            reservation.append(now, EntryRef::Kinesis(&mutation));
-        }
         drop(store);
         Ok(Reply {
             body,
@@ -1315,51 +1321,63 @@ fn throughput_exceeded_write(stream: &Stream, index: usize, account: &str) -> Ap
     )
 }
 
-/// Validates one record of PutRecord or PutRecords; `prefix` names its position.
+/// Validates one record of PutRecord or PutRecords (`index` is its position in PutRecords),
+/// decoding its data into `buffer` and splitting it off, so a batch's data shares one
+/// allocation. Member names for error messages are only formatted when something fails.
 fn validate_entry(
     v: &mut Violations,
-    prefix: &str,
+    index: Option<usize>,
     data: Option<&str>,
-    partition_key: Option<&str>,
+    partition_key: Option<String>,
     explicit_hash_key: Option<&str>,
+    buffer: &mut BytesMut,
 ) -> Result<NewRecord, ()> {
+    let member = |field: &str| match index {
+        Some(i) => format!("records.{}.member.{field}", i + 1),
+        None => field.to_owned(),
+    };
     let mut ok = true;
     let data = match data {
         None => {
-            v.missing(&format!("{prefix}data"));
+            v.missing(&member("data"));
             ok = false;
-            Vec::new()
+            Bytes::new()
         }
-        Some(text) => match STANDARD.decode(text) {
-            Ok(bytes) if bytes.len() > MAX_RECORD_BYTES => {
-                v.failed(
-                    &format!("{prefix}data"),
-                    "java.nio.HeapByteBuffer",
-                    &format!("have length less than or equal to {MAX_RECORD_BYTES}"),
-                );
-                ok = false;
-                Vec::new()
+        Some(text) => {
+            buffer.clear();
+            buffer.resize(base64::decoded_len_estimate(text.len()), 0);
+            match STANDARD.decode_slice(text, &mut buffer[..]) {
+                Ok(n) if n > MAX_RECORD_BYTES => {
+                    v.failed(
+                        &member("data"),
+                        "java.nio.HeapByteBuffer",
+                        &format!("have length less than or equal to {MAX_RECORD_BYTES}"),
+                    );
+                    ok = false;
+                    Bytes::new()
+                }
+                Ok(n) => {
+                    buffer.truncate(n);
+                    buffer.split().freeze()
+                }
+                Err(_) => {
+                    v.failed(&member("data"), text, "be valid base64-encoded binary data");
+                    ok = false;
+                    Bytes::new()
+                }
             }
-            Ok(bytes) => bytes,
-            Err(_) => {
-                v.failed(
-                    &format!("{prefix}data"),
-                    text,
-                    "be valid base64-encoded binary data",
-                );
-                ok = false;
-                Vec::new()
-            }
-        },
+        }
     };
-    match partition_key {
+    match &partition_key {
         None => {
-            v.missing(&format!("{prefix}partitionKey"));
+            v.missing(&member("partitionKey"));
             ok = false;
         }
+        // A key of 1 to 256 bytes has 1 to 256 characters; only longer ones need counting.
+        Some(key) if !key.is_empty() && key.len() <= 256 => {}
         Some(key) => {
             let before = v.len();
-            v.length(&format!("{prefix}partitionKey"), key, 1, 256);
+            v.length(&member("partitionKey"), key, 1, 256);
             ok &= before == v.len();
         }
     }
@@ -1368,7 +1386,7 @@ fn validate_entry(
             Some(hash) => Some(hash),
             None => {
                 v.failed(
-                    &format!("{prefix}explicitHashKey"),
+                    &member("explicitHashKey"),
                     text,
                     "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
                 );
@@ -1382,9 +1400,9 @@ fn validate_entry(
         return Err(());
     }
     Ok(NewRecord {
-        partition_key: partition_key.unwrap_or_default().to_owned(),
+        partition_key: partition_key.unwrap_or_default(),
         explicit_hash_key: explicit,
-        data: data.into(),
+        data,
     })
 }
 

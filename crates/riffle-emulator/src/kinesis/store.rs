@@ -722,7 +722,7 @@ pub fn append_raw(
     stream: &mut Stream,
     index: usize,
     now: Millis,
-    record: &NewRecord,
+    record: NewRecord,
     lsn: u64,
 ) -> (u32, u64) {
     let shard = &mut stream.shards[index];
@@ -733,8 +733,8 @@ pub fn append_raw(
     shard.records.push_back(Record {
         counter,
         arrival_ms,
-        partition_key: record.partition_key.clone(),
-        data: record.data.clone(),
+        partition_key: record.partition_key,
+        data: record.data,
         lsn,
     });
     (shard.ordinal, counter)
@@ -748,7 +748,7 @@ pub fn append_to(
     record: &NewRecord,
     lsn: u64,
 ) -> Appended {
-    let (ordinal, counter) = append_raw(stream, index, now, record, lsn);
+    let (ordinal, counter) = append_raw(stream, index, now, record.clone(), lsn);
     Appended {
         shard_id: shard_id(ordinal),
         sequence_number: stream.sequence_number(ordinal, counter),
