@@ -16,6 +16,7 @@ pub mod controller;
 pub mod invoke;
 pub mod journal;
 pub mod mapping;
+pub mod memory;
 pub mod source;
 
 pub use checkpoint::{CheckpointStore, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint};
@@ -23,5 +24,9 @@ pub use controller::{MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics};
 pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
+pub use memory::{MemoryDestination, MemoryReader, MemoryStream};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
 pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,272 @@
+//! Runtime tests: the real `Mapping` driven on a manual clock, with an in-memory stream, a
+//! scripted function double and an in-memory destination. No emulator, no network, no sleeping:
+//! the test moves the clock and lets the runtime's tasks run until they have nothing left to do.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use riffle_clock::{Clock, ManualClock};
+use riffle_core::config::{RawDestination, RawDestinationConfig, RawKinesisMapping};
+use riffle_core::shard::Outcome;
+use tokio::sync::watch;
+
+use crate::{
+    InvokeRequest, Mapping, MappingOptions, MemoryCheckpoints, MemoryDestination, MemoryStream,
+    ShardCheckpoint,
+};
+
+const T0: u64 = 1_700_000_000_000;
+
+/// One invocation the scripted function saw: when, and the data of its records.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    at: u64,
+    data: Vec<String>,
+}
+
+fn config(extra: impl FnOnce(&mut RawKinesisMapping)) -> riffle_core::config::KinesisMappingConfig {
+    let mut raw = RawKinesisMapping {
+        event_source_arn: Some("arn:aws:kinesis:us-east-1:000000000000:stream/s".into()),
+        function_name: Some("f".into()),
+        starting_position: Some("TRIM_HORIZON".into()),
+        ..RawKinesisMapping::default()
+    };
+    extra(&mut raw);
+    raw.validate(T0).unwrap()
+}
+
+struct Harness {
+    clock: ManualClock,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    checkpoints: MemoryCheckpoints,
+    destination: MemoryDestination,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts a mapping over `stream` whose function answers with `script` (given the call number).
+fn start(
+    stream: MemoryStream,
+    config: riffle_core::config::KinesisMappingConfig,
+    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
+) -> Harness {
+    let clock = ManualClock::new(T0);
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let script = Arc::new(script);
+    let (recorder, call_clock) = (Arc::clone(&seen), clock.clone());
+    let invoker = tower::service_fn(move |request: InvokeRequest| {
+        let (recorder, call_clock, script) = (
+            Arc::clone(&recorder),
+            call_clock.clone(),
+            Arc::clone(&script),
+        );
+        async move {
+            let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
+            let data = event["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(r["kinesis"]["data"].as_str().unwrap())
+                        .unwrap();
+                    String::from_utf8(bytes).unwrap()
+                })
+                .collect();
+            let number = {
+                let mut seen = recorder.lock().unwrap();
+                seen.push(Seen {
+                    at: call_clock.now_millis() - T0,
+                    data,
+                });
+                seen.len() - 1
+            };
+            Ok::<Outcome, Infallible>(script(number))
+        }
+    });
+    let checkpoints = MemoryCheckpoints::default();
+    let destination = MemoryDestination::default();
+    let mut options = MappingOptions::new(
+        "m",
+        "arn:aws:lambda:us-east-1:000000000000:function:f",
+        "us-east-1",
+    );
+    options.idle_poll = Duration::from_millis(100);
+    options.shard_discovery = Duration::from_millis(500);
+    let mapping = Mapping::new(
+        config,
+        options,
+        stream,
+        invoker,
+        destination.clone(),
+        checkpoints.clone(),
+        Arc::new(clock.clone()),
+    );
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(async move { mapping.run(stopped).await.unwrap() });
+    Harness {
+        clock,
+        seen,
+        checkpoints,
+        destination,
+        stop,
+        task,
+    }
+}
+
+impl Harness {
+    /// Lets every task run until it waits on the clock.
+    async fn settle(&self) {
+        for _ in 0..200 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Moves the clock in `step` increments until `done` holds, or panics after `limit`.
+    async fn run_until(&self, step: Duration, limit: Duration, done: impl Fn(&Self) -> bool) {
+        let start = self.clock.now_millis();
+        loop {
+            self.settle().await;
+            if done(self) {
+                return;
+            }
+            assert!(
+                self.clock.now_millis() - start < limit.as_millis() as u64,
+                "not done after {limit:?} of virtual time; seen: {:?}",
+                self.seen.lock().unwrap()
+            );
+            self.clock.advance(step);
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.settle().await;
+        self.task.await.unwrap();
+    }
+}
+
+fn error() -> Outcome {
+    Outcome::FunctionError {
+        error_type: "Error".into(),
+        status_code: 200,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retries_wait_for_their_back_off_on_the_injected_clock() {
+    let stream = MemoryStream::new(1);
+    let last = stream.put(0, "k", "a", T0);
+    let harness = start(stream, config(|_| {}), |n| {
+        if n < 2 {
+            error()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    });
+    let done = ShardCheckpoint::At(last.to_string());
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
+            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
+        })
+        .await;
+    let times: Vec<u64> = harness.seen().iter().map(|s| s.at).collect();
+    assert_eq!(
+        times,
+        [0, 500, 1_500],
+        "back-off of 0.5 s then 1 s, on the manual clock"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it() {
+    let stream = MemoryStream::new(1);
+    stream.put(0, "k", "poison", T0);
+    let last = stream.put(0, "k", "fine", T0);
+    let config = config(|raw| {
+        raw.batch_size = Some(1);
+        raw.maximum_retry_attempts = Some(0);
+        raw.destination_config = Some(RawDestinationConfig {
+            on_failure: Some(RawDestination {
+                destination: Some("arn:aws:sqs:us-east-1:000000000000:dlq".into()),
+            }),
+            on_success: None,
+        });
+    });
+    let harness = start(stream, config, |n| {
+        if n == 0 {
+            error()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    });
+    harness.destination.refuse_next(2);
+    harness.settle().await;
+    assert_eq!(
+        harness.seen().len(),
+        1,
+        "the next record waits behind the undelivered failure"
+    );
+    assert!(harness.checkpoints.snapshot().is_empty());
+    let done = ShardCheckpoint::At(last.to_string());
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(30), |h| {
+            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
+        })
+        .await;
+    let received = harness.destination.received();
+    assert_eq!(received.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&received[0].1).unwrap();
+    assert_eq!(
+        body["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(harness.seen().len(), 2);
+    assert_eq!(harness.seen()[1].data, ["fine"]);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn child_shards_start_only_after_their_parent_is_finished() {
+    let stream = MemoryStream::new(1);
+    stream.put(0, "k", "parent-1", T0);
+    stream.put(0, "k", "parent-2", T0);
+    stream.close(0);
+    let left = stream.add_shard(Some("shardId-000000000000"), None);
+    let right = stream.add_shard(Some("shardId-000000000000"), None);
+    stream.put(1, "k", "left-1", T0);
+    stream.put(2, "k", "right-1", T0);
+    // The parent's function call fails twice, so the children have time to start early if
+    // the runtime ignored the lineage.
+    let harness = start(stream, config(|_| {}), |n| {
+        if n < 2 {
+            error()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    });
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(30), |h| {
+            h.seen().len() == 5
+        })
+        .await;
+    let order: Vec<Vec<String>> = harness.seen().into_iter().map(|s| s.data).collect();
+    assert_eq!(order[..3], vec![vec!["parent-1", "parent-2"]; 3]);
+    let mut children: Vec<String> = order[3..].iter().flatten().cloned().collect();
+    children.sort();
+    assert_eq!(children, ["left-1", "right-1"]);
+    assert_eq!(
+        harness.checkpoints.snapshot()["shardId-000000000000"],
+        ShardCheckpoint::Finished
+    );
+    assert!(harness.checkpoints.snapshot().contains_key(&left));
+    assert!(harness.checkpoints.snapshot().contains_key(&right));
+    harness.stop().await;
+}
