@@ -175,6 +175,8 @@ pub enum Effect {
         range: Option<(SequenceNumber, SequenceNumber)>,
         /// Invocations of this batch so far (0 on the first).
         previous_invocations: u32,
+        /// Arrival time of the batch's last record (for IteratorAge).
+        last_arrival_ms: Option<Millis>,
     },
     /// Send `record` to the on-failure destination and report back with
     /// [`Shard::delivery_finished`].
@@ -956,6 +958,7 @@ impl Shard {
                 records: piece.entries.len(),
                 range: piece.range(),
                 previous_invocations: piece.invocations,
+                last_arrival_ms: piece.entries.last().map(|e| e.record.arrival_ms),
             });
             self.lanes[index].state = LaneState::Invoking { batch, piece };
             return;

@@ -109,6 +109,7 @@ enum Completion {
     Invoked {
         lane: usize,
         batch: u64,
+        last_arrival_ms: Option<Millis>,
         invocation: Invocation,
     },
     Delivered {
@@ -363,7 +364,6 @@ where
                     Ok(batch) => {
                         let count = batch.records.len();
                         Metrics::add(&self.metrics.polled, count as u64);
-                        self.metrics.set_iterator_age(shard_id, batch.millis_behind);
                         if count > 0 {
                             self.journal.record(
                                 now,
@@ -424,7 +424,13 @@ where
                     let now = self.clock.now_millis();
                     in_flight = in_flight.saturating_sub(1);
                     match completion {
-                        Completion::Invoked { lane, batch, invocation } => machine.invocation_finished(lane, batch, invocation, now),
+                        Completion::Invoked { lane, batch, last_arrival_ms, invocation } => {
+                            // IteratorAge: how old the batch's last record was when it finished.
+                            if let (Some(arrival), Outcome::Success(_)) = (last_arrival_ms, &invocation.outcome) {
+                                self.metrics.set_iterator_age(shard_id, now.saturating_sub(arrival));
+                            }
+                            machine.invocation_finished(lane, batch, invocation, now)
+                        }
                         Completion::Delivered { lane, delivery, result } => {
                             if let Err(error) = &result {
                                 self.journal.record(now, shard_id, JournalKind::DeliveryError { error: error.clone() });
@@ -475,6 +481,7 @@ where
                         lane,
                         batch,
                         invocation,
+                        ..
                     } => machine.invocation_finished(lane, batch, invocation, now),
                     Completion::Delivered {
                         lane,
@@ -527,6 +534,7 @@ where
                     records,
                     range,
                     previous_invocations,
+                    last_arrival_ms,
                 } => {
                     Metrics::add(&self.metrics.invocations, 1);
                     Metrics::add(&self.metrics.invoked_records, records as u64);
@@ -557,6 +565,7 @@ where
                         let _ = tx.send(Completion::Invoked {
                             lane,
                             batch,
+                            last_arrival_ms,
                             invocation: Invocation {
                                 request_id,
                                 outcome,

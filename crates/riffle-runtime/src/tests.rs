@@ -43,6 +43,7 @@ struct Harness {
     destination: MemoryDestination,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    iterator_ages: Box<dyn Fn() -> std::collections::BTreeMap<String, u64>>,
 }
 
 /// Starts a mapping over `stream` whose function answers with `script` (given the call number).
@@ -105,7 +106,10 @@ fn start(
         Arc::new(clock.clone()),
     );
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(async move { mapping.run(stopped).await.unwrap() });
+    let mapping = Arc::new(mapping);
+    let running = Arc::clone(&mapping);
+    let task = tokio::spawn(async move { running.run(stopped).await.unwrap() });
+    let iterator_ages = Box::new(move || mapping.metrics().iterator_ages());
     Harness {
         clock,
         seen,
@@ -113,6 +117,7 @@ fn start(
         destination,
         stop,
         task,
+        iterator_ages,
     }
 }
 
@@ -181,6 +186,11 @@ async fn retries_wait_for_their_back_off_on_the_injected_clock() {
         times,
         [0, 500, 1_500],
         "back-off of 0.5 s then 1 s, on the manual clock"
+    );
+    assert_eq!(
+        (harness.iterator_ages)()["shardId-000000000000"],
+        1_500,
+        "IteratorAge: the last record's age when its batch finished"
     );
     harness.stop().await;
 }
