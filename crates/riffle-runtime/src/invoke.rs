@@ -126,3 +126,131 @@ fn function_error(error_type: &str) -> Outcome {
         status_code: 200,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use riffle_core::event::{EventSource, kinesis_event};
+    use riffle_core::record::StreamRecord;
+    use riffle_core::sequence::SequenceNumber;
+
+    /// The engine sends `approximateArrivalTimestamp` as a JSON number (as AWS does), while
+    /// `aws_lambda_events` serializes it as a string; handlers must still read it exactly.
+    #[tokio::test]
+    async fn handlers_receive_the_event_the_engine_sends_with_exact_fields() {
+        let record = StreamRecord {
+            sequence_number: SequenceNumber::parse(
+                "49655502019283746571650018761293848571958377116573155330",
+            )
+            .unwrap(),
+            partition_key: "user-42".into(),
+            data: bytes::Bytes::from_static(b"{\"order\": 7}"),
+            arrival_ms: 1_732_550_400_123,
+        };
+        let source = EventSource {
+            stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
+            region: "eu-west-1".into(),
+            invoke_identity_arn: "arn:aws:iam::111122223333:role/r".into(),
+            shard_id: "shardId-000000000003".into(),
+        };
+        let payload = kinesis_event(&source, [&record]);
+        let handler = tower::service_fn(|event: LambdaEvent<KinesisEvent>| async move {
+            let record = &event.payload.records[0];
+            let arrival = record.kinesis.approximate_arrival_timestamp.0;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                "data": String::from_utf8(record.kinesis.data.0.clone()).unwrap(),
+                "arrival_ms": arrival.timestamp_millis(),
+                "event_id": record.event_id,
+                "request_id": event.context.request_id,
+            }))
+        });
+        let mut invoker = HandlerInvoker::new(handler, Duration::from_secs(1));
+        let request = InvokeRequest {
+            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:f".into(),
+            request_id: "req-1".into(),
+            payload,
+            deadline_ms: 0,
+        };
+        let Outcome::Success(body) = invoker.call(request).await.unwrap() else {
+            panic!("the handler succeeds");
+        };
+        let seen: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(seen["data"], "{\"order\": 7}");
+        assert_eq!(seen["arrival_ms"], 1_732_550_400_123i64);
+        assert_eq!(
+            seen["event_id"],
+            "shardId-000000000003:49655502019283746571650018761293848571958377116573155330"
+        );
+        assert_eq!(seen["request_id"], "req-1");
+    }
+
+    #[tokio::test]
+    async fn errors_timeouts_and_panics_are_function_errors() {
+        let failing = tower::service_fn(|_: LambdaEvent<KinesisEvent>| async move {
+            Err::<(), lambda_runtime::Error>("boom".into())
+        });
+        let slow = tower::service_fn(|_: LambdaEvent<KinesisEvent>| async move {
+            std::future::pending::<()>().await;
+            Ok::<(), lambda_runtime::Error>(())
+        });
+        let panicking = tower::service_fn(|_: LambdaEvent<KinesisEvent>| async move {
+            panic!("handler bug");
+            #[allow(unreachable_code)]
+            Ok::<(), lambda_runtime::Error>(())
+        });
+        let request = || InvokeRequest {
+            function_arn: "f".into(),
+            request_id: "r".into(),
+            payload: r#"{"Records":[]}"#.into(),
+            deadline_ms: 0,
+        };
+        let error_type = |outcome: Outcome| match outcome {
+            Outcome::FunctionError { error_type, .. } => error_type,
+            other => panic!("expected a function error, got {other:?}"),
+        };
+        let short = Duration::from_millis(50);
+        assert!(
+            !error_type(
+                HandlerInvoker::new(failing, short)
+                    .call(request())
+                    .await
+                    .unwrap()
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            error_type(
+                HandlerInvoker::new(slow, short)
+                    .call(request())
+                    .await
+                    .unwrap()
+            ),
+            "Sandbox.Timedout"
+        );
+        assert_eq!(
+            error_type(
+                HandlerInvoker::new(panicking, short)
+                    .call(request())
+                    .await
+                    .unwrap()
+            ),
+            "Runtime.ExitError"
+        );
+        let malformed = InvokeRequest {
+            payload: "not json".into(),
+            ..request()
+        };
+        let ok = tower::service_fn(|_: LambdaEvent<KinesisEvent>| async move {
+            Ok::<(), lambda_runtime::Error>(())
+        });
+        assert_eq!(
+            error_type(
+                HandlerInvoker::new(ok, short)
+                    .call(malformed)
+                    .await
+                    .unwrap()
+            ),
+            "Runtime.UnmarshalError"
+        );
+    }
+}

@@ -50,6 +50,21 @@ pub struct MappingOptions {
 }
 
 impl MappingOptions {
+    /// Options for a local run (`riffle local`, tests): like [`MappingOptions::new`] but polling a
+    /// caught-up shard every 200 ms — the fastest rate within Kinesis's five reads per second per
+    /// shard — and looking for new shards every second.
+    pub fn local(
+        mapping_id: impl Into<String>,
+        function_arn: impl Into<String>,
+        region: impl Into<String>,
+    ) -> Self {
+        Self {
+            idle_poll: Duration::from_millis(200),
+            shard_discovery: Duration::from_secs(1),
+            ..Self::new(mapping_id, function_arn, region)
+        }
+    }
+
     /// Options for mapping `mapping_id` of function `function_arn`, with AWS's one-second idle poll.
     pub fn new(
         mapping_id: impl Into<String>,
