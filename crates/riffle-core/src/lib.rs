@@ -14,6 +14,7 @@
 //! - [`response`]: how a function's response is judged (ReportBatchItemFailures).
 //! - [`shard`]: the shard state machine: lanes, batching, retries, bisect, record age,
 //!   checkpoints and on-failure deliveries.
+//! - [`sqs`]: SQS mappings: configuration, the SQS event, response judging.
 //! - [`time`]: millisecond timestamps and their ISO-8601 form.
 
 pub mod config;
@@ -23,4 +24,5 @@ pub mod record;
 pub mod response;
 pub mod sequence;
 pub mod shard;
+pub mod sqs;
 pub mod time;

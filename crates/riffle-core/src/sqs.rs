@@ -1,0 +1,574 @@
+//! SQS mappings: configuration with AWS's rules, the SQS event JSON, and how a response with
+//! batch item failures is judged. (The queue poller's state machine builds on these.)
+//!
+//! Invariants: a configuration AWS would refuse is refused with AWS's message (BatchSize over 10
+//! without a batching window, a visibility timeout shorter than the function timeout,
+//! stream-only properties); the event is written in AWS's shape and field order, with
+//! `md5OfMessageAttributes: null` when a message has no attributes.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::{ConfigError, ConfigErrorKind, ConfigErrors, RawFilterCriteria};
+use crate::filter::Filters;
+use crate::time::Millis;
+
+/// SQS mapping properties with AWS's names. Properties that only apply to streams are accepted
+/// by the parser so they can be refused by name with AWS's error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RawSqsMapping {
+    /// Queue ARN.
+    pub event_source_arn: Option<String>,
+    /// Function name or ARN.
+    pub function_name: Option<String>,
+    /// Whether the mapping polls.
+    pub enabled: Option<bool>,
+    /// 1–10 000 (FIFO 1–10), default 10.
+    pub batch_size: Option<i64>,
+    /// 0–300 s, default 0; not for FIFO queues.
+    pub maximum_batching_window_in_seconds: Option<i64>,
+    /// `[]` or `["ReportBatchItemFailures"]`.
+    pub function_response_types: Option<Vec<String>>,
+    /// Filters on `body` and metadata.
+    pub filter_criteria: Option<RawFilterCriteria>,
+    /// `{ MaximumConcurrency: 2–1000 }`.
+    pub scaling_config: Option<RawScalingConfig>,
+    /// Stream-only: refused.
+    pub starting_position: Option<Value>,
+    /// Stream-only: refused.
+    pub starting_position_timestamp: Option<Value>,
+    /// Stream-only: refused.
+    pub parallelization_factor: Option<Value>,
+    /// Stream-only: refused.
+    pub bisect_batch_on_function_error: Option<Value>,
+    /// Stream-only: refused.
+    pub maximum_retry_attempts: Option<Value>,
+    /// Stream-only: refused.
+    pub maximum_record_age_in_seconds: Option<Value>,
+    /// Stream-only: refused.
+    pub tumbling_window_in_seconds: Option<Value>,
+    /// Not for SQS mappings: refused.
+    pub destination_config: Option<Value>,
+}
+
+/// `ScalingConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RawScalingConfig {
+    /// 2–1000.
+    pub maximum_concurrency: Option<i64>,
+}
+
+/// What validation needs to know about the queue and the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqsFacts {
+    /// Whether the queue is a FIFO queue.
+    pub fifo: bool,
+    /// The queue's VisibilityTimeout, seconds.
+    pub visibility_timeout_seconds: u64,
+    /// The function's Timeout, seconds.
+    pub function_timeout_seconds: u64,
+}
+
+/// A validated SQS mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqsMappingConfig {
+    /// Queue ARN.
+    pub event_source_arn: String,
+    /// Function name or ARN.
+    pub function_name: String,
+    /// Whether the mapping polls.
+    pub enabled: bool,
+    /// Most messages per batch.
+    pub batch_size: usize,
+    /// Batching window.
+    pub batching_window_ms: Millis,
+    /// Whether the function reports failed messages.
+    pub report_batch_item_failures: bool,
+    /// Filter patterns (JSON objects), ORed.
+    pub filter_patterns: Vec<Value>,
+    /// Most concurrent batches, if capped.
+    pub maximum_concurrency: Option<u32>,
+}
+
+impl RawSqsMapping {
+    /// Validates the mapping as CreateEventSourceMapping would for a queue described by `facts`.
+    pub fn validate(&self, facts: SqsFacts) -> Result<SqsMappingConfig, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut invalid = |property: &'static str, message: String| {
+            errors.push(ConfigError {
+                property,
+                kind: ConfigErrorKind::InvalidParameterValue,
+                message,
+            });
+        };
+        let stream_only: [(&'static str, bool); 8] = [
+            ("StartingPosition", self.starting_position.is_some()),
+            (
+                "StartingPositionTimestamp",
+                self.starting_position_timestamp.is_some(),
+            ),
+            (
+                "ParallelizationFactor",
+                self.parallelization_factor.is_some(),
+            ),
+            (
+                "BisectBatchOnFunctionError",
+                self.bisect_batch_on_function_error.is_some(),
+            ),
+            (
+                "MaximumRetryAttempts",
+                self.maximum_retry_attempts.is_some(),
+            ),
+            (
+                "MaximumRecordAgeInSeconds",
+                self.maximum_record_age_in_seconds.is_some(),
+            ),
+            (
+                "TumblingWindowInSeconds",
+                self.tumbling_window_in_seconds.is_some(),
+            ),
+            ("DestinationConfig", self.destination_config.is_some()),
+        ];
+        for (property, present) in stream_only {
+            if present {
+                invalid(
+                    property,
+                    if property == "DestinationConfig" {
+                        "Unsupported DestinationConfig parameter for given event source mapping type.".to_owned()
+                    } else {
+                        format!(
+                            "Unsupported {property} parameter for given event source mapping type."
+                        )
+                    },
+                );
+            }
+        }
+        let mut constraint = |property: &'static str, value: i64, rule: String| {
+            let mut chars = property.chars();
+            let member: String = chars
+                .next()
+                .map(|c| c.to_ascii_lowercase())
+                .into_iter()
+                .chain(chars)
+                .collect();
+            errors.push(ConfigError {
+                property,
+                kind: ConfigErrorKind::Validation,
+                message: format!(
+                    "Value '{value}' at '{member}' failed to satisfy constraint: Member must {rule}"
+                ),
+            });
+        };
+        let batch_size = self.batch_size.unwrap_or(10);
+        let max_batch = if facts.fifo { 10 } else { 10_000 };
+        if !(1..=max_batch).contains(&batch_size) {
+            let rule = if batch_size < 1 {
+                "have value greater than or equal to 1".to_owned()
+            } else {
+                format!("have value less than or equal to {max_batch}")
+            };
+            constraint("BatchSize", batch_size, rule);
+        }
+        let window = self.maximum_batching_window_in_seconds.unwrap_or(0);
+        if !(0..=300).contains(&window) {
+            let rule = if window < 0 {
+                "have value greater than or equal to 0".to_owned()
+            } else {
+                "have value less than or equal to 300".to_owned()
+            };
+            constraint("MaximumBatchingWindowInSeconds", window, rule);
+        }
+        let concurrency = self
+            .scaling_config
+            .as_ref()
+            .and_then(|s| s.maximum_concurrency);
+        if let Some(value) = concurrency.filter(|c| !(2..=1000).contains(c)) {
+            let rule = if value < 2 {
+                "have value greater than or equal to 2".to_owned()
+            } else {
+                "have value less than or equal to 1000".to_owned()
+            };
+            constraint("ScalingConfig", value, rule);
+        }
+        let mut invalid = |property: &'static str, message: String| {
+            errors.push(ConfigError {
+                property,
+                kind: ConfigErrorKind::InvalidParameterValue,
+                message,
+            });
+        };
+        if batch_size > 10 && window < 1 {
+            invalid(
+                "MaximumBatchingWindowInSeconds",
+                "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10".into(),
+            );
+        }
+        if facts.fifo && window > 0 {
+            invalid(
+                "MaximumBatchingWindowInSeconds",
+                "MaximumBatchingWindowInSeconds is not supported for FIFO queues.".into(),
+            );
+        }
+        if facts.visibility_timeout_seconds < facts.function_timeout_seconds {
+            invalid(
+                "EventSourceArn",
+                format!(
+                    "Queue visibility timeout: {} seconds is less than Function timeout: {} seconds",
+                    facts.visibility_timeout_seconds, facts.function_timeout_seconds
+                ),
+            );
+        }
+        let mut report_batch_item_failures = false;
+        for response_type in self.function_response_types.iter().flatten() {
+            if response_type == "ReportBatchItemFailures" {
+                report_batch_item_failures = true;
+            } else {
+                invalid(
+                    "FunctionResponseTypes",
+                    format!("Unsupported FunctionResponseType: {response_type}"),
+                );
+            }
+        }
+        let mut filter_patterns = Vec::new();
+        for filter in self
+            .filter_criteria
+            .iter()
+            .flat_map(|f| f.filters.iter().flatten())
+        {
+            match serde_json::from_str::<Value>(filter.pattern.as_deref().unwrap_or_default()) {
+                Ok(value) if Filters::compile(std::slice::from_ref(&value)).is_ok() => {
+                    filter_patterns.push(value)
+                }
+                _ => invalid(
+                    "FilterCriteria",
+                    "Invalid filter pattern definition.".into(),
+                ),
+            }
+        }
+        if self.event_source_arn.is_none() {
+            invalid("EventSourceArn", "EventSourceArn is required.".into());
+        }
+        if self.function_name.is_none() {
+            invalid("FunctionName", "FunctionName is required.".into());
+        }
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(SqsMappingConfig {
+            event_source_arn: self.event_source_arn.clone().unwrap_or_default(),
+            function_name: self.function_name.clone().unwrap_or_default(),
+            enabled: self.enabled.unwrap_or(true),
+            batch_size: batch_size as usize,
+            batching_window_ms: window as Millis * 1000,
+            report_batch_item_failures,
+            filter_patterns,
+            maximum_concurrency: concurrency.map(|c| c as u32),
+        })
+    }
+}
+
+/// A message attribute as the SQS event carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventAttribute {
+    /// `String`, `Number`, `Binary`, with optional suffix.
+    pub data_type: String,
+    /// String or number value.
+    pub string_value: Option<String>,
+    /// Binary value, base64.
+    pub binary_value: Option<String>,
+}
+
+/// One received message, as the engine hands it to the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// MessageId.
+    pub message_id: String,
+    /// ReceiptHandle of this receive.
+    pub receipt_handle: String,
+    /// Body, raw.
+    pub body: String,
+    /// MD5 of the body.
+    pub md5_of_body: String,
+    /// System attributes (`ApproximateReceiveCount`, `SentTimestamp`, …), all strings.
+    pub attributes: Vec<(String, String)>,
+    /// Message attributes, by name.
+    pub message_attributes: Vec<(String, EventAttribute)>,
+    /// MD5 of the message attributes (`None` when there are none).
+    pub md5_of_message_attributes: Option<String>,
+}
+
+fn string(value: &str) -> String {
+    serde_json::to_string(value).expect("strings always encode")
+}
+
+/// The SQS event for a batch: `{"Records":[…]}` in AWS's field order.
+pub fn sqs_event(queue_arn: &str, region: &str, messages: &[QueueMessage]) -> String {
+    let records: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            let attributes: Vec<String> =
+                m.attributes.iter().map(|(k, v)| format!("{}:{}", string(k), string(v))).collect();
+            let message_attributes: Vec<String> = m
+                .message_attributes
+                .iter()
+                .map(|(name, a)| {
+                    let mut fields = Vec::new();
+                    if let Some(v) = &a.string_value {
+                        fields.push(format!("\"stringValue\":{}", string(v)));
+                    }
+                    if let Some(v) = &a.binary_value {
+                        fields.push(format!("\"binaryValue\":{}", string(v)));
+                    }
+                    fields.push("\"stringListValues\":[]".to_owned());
+                    fields.push("\"binaryListValues\":[]".to_owned());
+                    fields.push(format!("\"dataType\":{}", string(&a.data_type)));
+                    format!("{}:{{{}}}", string(name), fields.join(","))
+                })
+                .collect();
+            format!(
+                "{{\"messageId\":{},\"receiptHandle\":{},\"body\":{},\"attributes\":{{{}}},\"messageAttributes\":{{{}}},\"md5OfMessageAttributes\":{},\"md5OfBody\":{},\"eventSource\":\"aws:sqs\",\"eventSourceARN\":{},\"awsRegion\":{}}}",
+                string(&m.message_id),
+                string(&m.receipt_handle),
+                string(&m.body),
+                attributes.join(","),
+                message_attributes.join(","),
+                m.md5_of_message_attributes.as_deref().map_or("null".to_owned(), string),
+                string(&m.md5_of_body),
+                string(queue_arn),
+                string(region),
+            )
+        })
+        .collect();
+    format!("{{\"Records\":[{}]}}", records.join(","))
+}
+
+/// The verdict on a successful invocation of an SQS batch with ReportBatchItemFailures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqsVerdict {
+    /// Every message succeeded: delete them all.
+    Success,
+    /// These message ids failed (they return to the queue); the rest are deleted.
+    PartialFailure(Vec<String>),
+    /// The whole batch failed.
+    CompleteFailure(String),
+}
+
+/// Judges `body` for a batch of `message_ids`, by the SQS rules: success for an empty or null
+/// body, `{}`, or a null or empty `batchItemFailures`; complete failure for a body that is not
+/// JSON, an identifier that is missing, null, empty, not a string or not in the batch.
+pub fn judge_sqs(body: &[u8], message_ids: &[&str]) -> SqsVerdict {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return SqsVerdict::Success;
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return SqsVerdict::CompleteFailure("the response is not JSON".into());
+    };
+    let items = match &value {
+        Value::Null => return SqsVerdict::Success,
+        Value::Object(map) => match map.get("batchItemFailures") {
+            None | Some(Value::Null) => return SqsVerdict::Success,
+            Some(Value::Array(items)) if items.is_empty() => return SqsVerdict::Success,
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return SqsVerdict::CompleteFailure("batchItemFailures is not a list".into());
+            }
+        },
+        _ => return SqsVerdict::CompleteFailure("the response is not an object".into()),
+    };
+    let mut failed = Vec::new();
+    for item in items {
+        match item.get("itemIdentifier") {
+            Some(Value::String(id)) if message_ids.contains(&id.as_str()) => {
+                if !failed.contains(id) {
+                    failed.push(id.clone());
+                }
+            }
+            _ => {
+                return SqsVerdict::CompleteFailure(format!(
+                    "batch item failure {item} does not name a message of the batch"
+                ));
+            }
+        }
+    }
+    SqsVerdict::PartialFailure(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> SqsFacts {
+        SqsFacts {
+            fifo: false,
+            visibility_timeout_seconds: 30,
+            function_timeout_seconds: 3,
+        }
+    }
+
+    fn raw() -> RawSqsMapping {
+        RawSqsMapping {
+            event_source_arn: Some("arn:aws:sqs:us-east-1:000000000000:jobs".into()),
+            function_name: Some("f".into()),
+            ..RawSqsMapping::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_aws_defaults() {
+        let config = raw().validate(facts()).unwrap();
+        assert_eq!((config.batch_size, config.batching_window_ms), (10, 0));
+        assert!(config.enabled && !config.report_batch_item_failures);
+        assert_eq!(config.maximum_concurrency, None);
+    }
+
+    #[test]
+    fn batch_size_over_ten_needs_a_batching_window_with_aws_message() {
+        let mut config = raw();
+        config.batch_size = Some(11);
+        let errors = config.validate(facts()).unwrap_err();
+        assert_eq!(
+            errors.0[0].message,
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+        );
+        config.maximum_batching_window_in_seconds = Some(1);
+        assert_eq!(config.validate(facts()).unwrap().batch_size, 11);
+    }
+
+    #[test]
+    fn fifo_queues_take_at_most_ten_and_no_window() {
+        let fifo = SqsFacts {
+            fifo: true,
+            ..facts()
+        };
+        let mut config = raw();
+        config.batch_size = Some(11);
+        config.maximum_batching_window_in_seconds = Some(1);
+        let errors = config.validate(fifo).unwrap_err();
+        let properties: Vec<&str> = errors.0.iter().map(|e| e.property).collect();
+        assert_eq!(properties, ["BatchSize", "MaximumBatchingWindowInSeconds"]);
+    }
+
+    #[test]
+    fn visibility_timeout_shorter_than_the_function_timeout_is_refused() {
+        let errors = raw()
+            .validate(SqsFacts {
+                visibility_timeout_seconds: 10,
+                function_timeout_seconds: 30,
+                ..facts()
+            })
+            .unwrap_err();
+        assert_eq!(
+            errors.0[0].message,
+            "Queue visibility timeout: 10 seconds is less than Function timeout: 30 seconds"
+        );
+    }
+
+    #[test]
+    fn maximum_concurrency_and_stream_only_properties_are_checked() {
+        let mut config = raw();
+        config.scaling_config = Some(RawScalingConfig {
+            maximum_concurrency: Some(1),
+        });
+        config.parallelization_factor = Some(serde_json::json!(2));
+        config.destination_config = Some(serde_json::json!({"OnFailure": {}}));
+        let errors = config.validate(facts()).unwrap_err();
+        let properties: Vec<&str> = errors.0.iter().map(|e| e.property).collect();
+        assert_eq!(
+            properties,
+            [
+                "ParallelizationFactor",
+                "DestinationConfig",
+                "ScalingConfig"
+            ]
+        );
+        assert_eq!(
+            errors.0[1].message,
+            "Unsupported DestinationConfig parameter for given event source mapping type."
+        );
+    }
+
+    #[test]
+    fn the_event_matches_the_aws_recorded_shape() {
+        let message = QueueMessage {
+            message_id: "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a".into(),
+            receipt_handle: "AQEB".into(),
+            body: "{\"order\": 7}".into(),
+            md5_of_body: "e4e68fb7bd0e697a0ae8f1bb342846b3".into(),
+            attributes: vec![
+                ("ApproximateReceiveCount".into(), "1".into()),
+                ("SentTimestamp".into(), "1732550400123".into()),
+            ],
+            message_attributes: vec![(
+                "Author".into(),
+                EventAttribute {
+                    data_type: "String".into(),
+                    string_value: Some("Ada".into()),
+                    binary_value: None,
+                },
+            )],
+            md5_of_message_attributes: Some("d25a6aea97eb8f585bfa92d314504a92".into()),
+        };
+        let event = sqs_event(
+            "arn:aws:sqs:eu-west-1:111122223333:jobs",
+            "eu-west-1",
+            &[message.clone()],
+        );
+        assert_eq!(
+            event,
+            r#"{"Records":[{"messageId":"c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a","receiptHandle":"AQEB","body":"{\"order\": 7}","attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"1732550400123"},"messageAttributes":{"Author":{"stringValue":"Ada","stringListValues":[],"binaryListValues":[],"dataType":"String"}},"md5OfMessageAttributes":"d25a6aea97eb8f585bfa92d314504a92","md5OfBody":"e4e68fb7bd0e697a0ae8f1bb342846b3","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:eu-west-1:111122223333:jobs","awsRegion":"eu-west-1"}]}"#
+        );
+        let bare = QueueMessage {
+            message_attributes: Vec::new(),
+            md5_of_message_attributes: None,
+            ..message
+        };
+        let event: Value = serde_json::from_str(&sqs_event("arn", "r", &[bare])).unwrap();
+        assert!(event["Records"][0]["md5OfMessageAttributes"].is_null());
+        assert_eq!(
+            event["Records"][0]["messageAttributes"],
+            serde_json::json!({})
+        );
+    }
+
+    #[test]
+    fn responses_are_judged_by_the_sqs_rules() {
+        let ids = ["a", "b", "c"];
+        for body in [
+            "",
+            "null",
+            "{}",
+            r#"{"batchItemFailures":[]}"#,
+            r#"{"batchItemFailures":null}"#,
+        ] {
+            assert_eq!(
+                judge_sqs(body.as_bytes(), &ids),
+                SqsVerdict::Success,
+                "{body}"
+            );
+        }
+        assert_eq!(
+            judge_sqs(
+                br#"{"batchItemFailures":[{"itemIdentifier":"b"},{"itemIdentifier":"c"}]}"#,
+                &ids
+            ),
+            SqsVerdict::PartialFailure(vec!["b".into(), "c".into()])
+        );
+        for body in [
+            "not json",
+            r#"{"batchItemFailures":[{"foo":"notvalid"}]}"#,
+            r#"{"batchItemFailures":[{"itemIdentifier":""}]}"#,
+            r#"{"batchItemFailures":[{"itemIdentifier":null}]}"#,
+            r#"{"batchItemFailures":[{"itemIdentifier":"z"}]}"#,
+        ] {
+            assert!(
+                matches!(
+                    judge_sqs(body.as_bytes(), &ids),
+                    SqsVerdict::CompleteFailure(_)
+                ),
+                "{body}"
+            );
+        }
+    }
+}
