@@ -513,7 +513,7 @@ mod tests {
         let event = sqs_event(
             "arn:aws:sqs:eu-west-1:111122223333:jobs",
             "eu-west-1",
-            &[message.clone()],
+            std::slice::from_ref(&message),
         );
         assert_eq!(
             event,
