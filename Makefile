@@ -46,7 +46,7 @@ clean:
 ## stable rustc takes only with RUSTC_BOOTSTRAP=1. Crashes land in fuzz/artifacts/ (fuzz/README.md).
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
-	mkdir -p fuzz/corpus/kinesis_request fuzz/corpus/kinesis_structured
+	mkdir -p fuzz/corpus/kinesis_request fuzz/corpus/kinesis_structured fuzz/corpus/sqs_request
 	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
 		--sanitizer $(or $(FUZZ_SANITIZER),none) kinesis_request fuzz/corpus/kinesis_request \
 		fuzz/seeds/kinesis_request -- -dict=fuzz/kinesis.dict \
@@ -54,3 +54,6 @@ fuzz:
 	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
 		--sanitizer $(or $(FUZZ_SANITIZER),none) kinesis_structured \
 		fuzz/corpus/kinesis_structured -- -max_len=2048 -max_total_time=$(or $(FUZZ_TIME),150)
+	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
+		--sanitizer $(or $(FUZZ_SANITIZER),none) sqs_request fuzz/corpus/sqs_request \
+		fuzz/seeds/sqs_request -- -max_total_time=$(or $(FUZZ_TIME),150)
