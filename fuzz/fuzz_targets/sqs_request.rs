@@ -38,37 +38,69 @@ const OPERATIONS: [&str; 19] = [
 ];
 
 fn setup(runtime: &tokio::runtime::Runtime, clock: &ManualClock) -> Sqs {
-    let store = SqsStore::new(SqsSettings { region: "us-east-1".into(), account_id: "000000000000".into() });
+    let store = SqsStore::new(SqsSettings {
+        region: "us-east-1".into(),
+        account_id: "000000000000".into(),
+    });
     let sqs = Sqs::new(store, [7; 16], Arc::new(clock.clone()), None);
-    let context = RequestContext { host: "127.0.0.1:4566".into(), path: "/".into(), access_key: None };
+    let context = RequestContext {
+        host: "127.0.0.1:4566".into(),
+        path: "/".into(),
+        access_key: None,
+    };
     let calls: [(&str, &str); 7] = [
         ("CreateQueue", r#"{"QueueName":"dlq"}"#),
         (
             "CreateQueue",
             r#"{"QueueName":"q","Attributes":{"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":2}"}}"#,
         ),
-        ("CreateQueue", r#"{"QueueName":"f.fifo","Attributes":{"FifoQueue":"true","ContentBasedDeduplication":"true"}}"#),
-        ("SendMessage", r#"{"QueueUrl":"http://h/000000000000/q","MessageBody":"a","MessageAttributes":{"k":{"DataType":"String","StringValue":"v"}}}"#),
-        ("SendMessage", r#"{"QueueUrl":"http://h/000000000000/q","MessageBody":"b","DelaySeconds":5}"#),
-        ("SendMessage", r#"{"QueueUrl":"http://h/000000000000/f.fifo","MessageBody":"c","MessageGroupId":"g"}"#),
-        ("ReceiveMessage", r#"{"QueueUrl":"http://h/000000000000/q","MaxNumberOfMessages":1}"#),
+        (
+            "CreateQueue",
+            r#"{"QueueName":"f.fifo","Attributes":{"FifoQueue":"true","ContentBasedDeduplication":"true"}}"#,
+        ),
+        (
+            "SendMessage",
+            r#"{"QueueUrl":"http://h/000000000000/q","MessageBody":"a","MessageAttributes":{"k":{"DataType":"String","StringValue":"v"}}}"#,
+        ),
+        (
+            "SendMessage",
+            r#"{"QueueUrl":"http://h/000000000000/q","MessageBody":"b","DelaySeconds":5}"#,
+        ),
+        (
+            "SendMessage",
+            r#"{"QueueUrl":"http://h/000000000000/f.fifo","MessageBody":"c","MessageGroupId":"g"}"#,
+        ),
+        (
+            "ReceiveMessage",
+            r#"{"QueueUrl":"http://h/000000000000/q","MaxNumberOfMessages":1}"#,
+        ),
     ];
     for (operation, body) in calls {
-        runtime.block_on(sqs.call(operation, body.as_bytes(), &context)).expect("setup succeeds");
+        runtime
+            .block_on(sqs.call(operation, body.as_bytes(), &context))
+            .expect("setup succeeds");
     }
     sqs
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [selector, advance, body @ ..] = data else { return };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+    let [selector, advance, body @ ..] = data else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
     let clock = ManualClock::new(1_700_000_000_000);
     let sqs = setup(&runtime, &clock);
     clock.advance(Duration::from_secs(u64::from(*advance)));
     let operation = OPERATIONS[usize::from(*selector) % OPERATIONS.len()];
-    // Long polls would wait on the manual clock: cap them by forcing WaitTimeSeconds to 0 is not
-    // possible on raw bytes, so run each call with a bound and move the clock if it waits.
-    let context = RequestContext { host: "127.0.0.1:4566".into(), path: "/000000000000/q".into(), access_key: None };
+    // A long poll waits on the manual clock: move the clock whenever the call is pending.
+    let context = RequestContext {
+        host: "127.0.0.1:4566".into(),
+        path: "/000000000000/q".into(),
+        access_key: None,
+    };
     let result = runtime.block_on(async {
         let call = sqs.call(operation, body, &context);
         tokio::pin!(call);
@@ -80,6 +112,10 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     if let Err(error) = result {
-        assert!(!error.message.is_empty(), "{operation}: empty message for {:?}", error.code);
+        assert!(
+            !error.message.is_empty(),
+            "{operation}: empty message for {:?}",
+            error.code
+        );
     }
 });
