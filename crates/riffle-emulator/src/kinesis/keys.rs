@@ -61,17 +61,14 @@ impl SequenceNumber {
         )
     }
 
-    /// Appends the decimal string to `out` (no allocation; for hand-written responses).
+    /// Appends the decimal string to `out` (no allocation, no formatter: this runs once per
+    /// record in GetRecords and PutRecords answers).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        use std::io::Write as _;
-        let _ = write!(
-            out,
-            "49{:010}{:06}{:018}{:020}",
-            self.stream_created_secs % 10_000_000_000,
-            self.shard,
-            0,
-            self.counter
-        );
+        out.extend_from_slice(b"49");
+        push_padded(out, self.stream_created_secs % 10_000_000_000, 10);
+        push_padded(out, u64::from(self.shard), 6);
+        out.extend_from_slice(&[b'0'; 18]);
+        push_padded(out, self.counter, 20);
     }
 
     /// Decodes a string produced by [`SequenceNumber::encode`]; `None` for anything else.
@@ -89,6 +86,20 @@ impl SequenceNumber {
             counter: text[36..56].parse().ok()?,
         })
     }
+}
+
+/// Appends `value` in decimal, left-padded with zeros to `width` digits.
+pub fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    while value > 0 && i > 0 {
+        i -= 1;
+        digits[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let used = digits.len() - i;
+    out.extend(std::iter::repeat_n(b'0', width.saturating_sub(used)));
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// The `shardId-000000000000` form of a shard ordinal.
@@ -205,6 +216,21 @@ mod tests {
         assert_eq!(sealer.open(&chars.into_iter().collect::<String>()), None);
         assert_eq!(Sealer::new([8; 16]).open(&token), None);
         assert_eq!(sealer.open("not a token"), None);
+    }
+
+    #[test]
+    fn padded_numbers_match_the_formatter() {
+        for (value, width) in [
+            (0u64, 6),
+            (7, 12),
+            (1_700_000_000, 10),
+            (u64::MAX, 20),
+            (123, 1),
+        ] {
+            let mut out = Vec::new();
+            push_padded(&mut out, value, width);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{value:0width$}"));
+        }
     }
 
     #[test]
