@@ -145,6 +145,24 @@ impl Queue {
         Some((target, max as u32))
     }
 
+    /// Whether a message sent at `sent_ms` has outlived the retention period at `now`.
+    pub fn expired(&self, sent_ms: Millis, now: Millis) -> bool {
+        sent_ms + self.number("MessageRetentionPeriod") * 1000 <= now
+    }
+
+    /// Drops expired messages from the front: cheap enough for every request. Messages are in
+    /// send order except those moved in by a redrive, which the periodic full trim catches and
+    /// receives skip meanwhile.
+    fn trim_front(&mut self, now: Millis) {
+        let retention = self.number("MessageRetentionPeriod") * 1000;
+        while let Some(entry) = self.messages.first_entry() {
+            if entry.get().sent_ms + retention > now {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
     fn trim(&mut self, now: Millis) {
         let retention = self.number("MessageRetentionPeriod") * 1000;
         self.messages.retain(|_, m| m.sent_ms + retention > now);
@@ -325,7 +343,7 @@ impl SqsStore {
     /// Trims queue `name` and returns it.
     pub fn queue_at(&mut self, name: &str, now: Millis) -> ApiResult<&Queue> {
         let queue = self.queues.get_mut(name).ok_or_else(no_such_queue)?;
-        queue.trim(now);
+        queue.trim_front(now);
         Ok(queue)
     }
 
@@ -358,7 +376,7 @@ impl SqsStore {
                 break;
             }
             let group = message.group_id.as_deref().unwrap_or_default();
-            if fifo && blocked.contains(&group) {
+            if (fifo && blocked.contains(&group)) || queue.expired(message.sent_ms, now) {
                 continue;
             }
             if !message.visible(now) {
