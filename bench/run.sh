@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# make bench: Riffle's Kinesis emulator side by side with kinesalite and ferrokinesis, measured
-# in the same run on this machine with the same load generator (crates/riffle-bench, the
-# official AWS SDK for Rust over plain HTTP). Results go between the markers in
-# docs/benchmarks.md; the raw JSON lines are kept under target/bench/.
+# make bench: three sections, each measured in the same run on this machine with the same load
+# generator (crates/riffle-bench, the official AWS SDK for Rust over plain HTTP):
+#   kinesis  Riffle's Kinesis emulator side by side with kinesalite and ferrokinesis;
+#   sqs      Riffle's SQS emulator side by side with moto_server;
+#   esm      Riffle's event source mapping engine end to end (emulator → mapping → in-process
+#            handler), against the issue's absolute targets (no peer).
+# Results go between each section's markers in docs/benchmarks.md; the raw JSON lines are kept
+# under target/bench/.
 #
 # Every emulator listens on 127.0.0.1 only and all traffic stays on the loopback interface.
 #
 # Knobs (environment):
+#   SECTIONS            which sections to run (default "kinesis sqs esm"); the doc keeps the
+#                       last results of the others
 #   RECORDS             records per write workload for Riffle and ferrokinesis (default 300000)
 #   KINESALITE_RECORDS  records per write workload for kinesalite, which is far slower (50000)
 #   LATENCY_RECORDS     PutRecord calls in the latency workload, at 200/s (3000 = 15 s)
@@ -14,6 +20,15 @@
 #   REPEATS             throughput repetitions per emulator, each on a fresh emulator (3)
 #   EMULATORS           which emulators to run (default "riffle kinesalite ferrokinesis")
 #   KINESALITE_VERSION, FERROKINESIS_VERSION  peer versions (3.3.3, 0.7.0)
+#   SQS_MESSAGES        messages per SQS workload for Riffle (default 50000)
+#   MOTO_MESSAGES       messages per SQS workload for moto, and Riffle's matched run (500)
+#   MOTO_VERSION        moto version, installed from PyPI into a virtualenv (5.2.5)
+#   ESM_RECORDS         records per end-to-end engine throughput run (300000)
+#   ESM_IDLE_POLL_MS    the mapping's idle poll interval for the throughput runs (200)
+#   ESM_LATENCY_POLLS   idle poll intervals (ms) of the latency runs ("200 50 10")
+#   ESM_LATENCY_RECORDS PutRecord calls per latency run, at 200/s (2000 = 10 s)
+#   ESM_SCALE_SHARDS    shards×PF points of the scaling series over shards ("1x1 4x1 16x1 64x1")
+#   ESM_SCALE_PF        points of the series over ParallelizationFactor ("1x1 1x4 4x4 8x8")
 #   BENCH_PEERS         where installed peers are cached (target/bench-peers)
 #   BENCH_DOC           the doc to update (docs/benchmarks.md)
 set -euo pipefail
@@ -29,6 +44,16 @@ REPEATS="${REPEATS:-3}"
 EMULATORS="${EMULATORS:-riffle kinesalite ferrokinesis}"
 KINESALITE_VERSION="${KINESALITE_VERSION:-3.3.3}"
 FERROKINESIS_VERSION="${FERROKINESIS_VERSION:-0.7.0}"
+SECTIONS="${SECTIONS:-kinesis sqs esm}"
+SQS_MESSAGES="${SQS_MESSAGES:-50000}"
+MOTO_MESSAGES="${MOTO_MESSAGES:-500}"
+MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+ESM_RECORDS="${ESM_RECORDS:-300000}"
+ESM_IDLE_POLL_MS="${ESM_IDLE_POLL_MS:-200}"
+ESM_LATENCY_POLLS="${ESM_LATENCY_POLLS:-200 50 10}"
+ESM_LATENCY_RECORDS="${ESM_LATENCY_RECORDS:-2000}"
+ESM_SCALE_SHARDS="${ESM_SCALE_SHARDS:-1x1 4x1 16x1 64x1}"
+ESM_SCALE_PF="${ESM_SCALE_PF:-1x1 1x4 4x4 8x8}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BENCH_PEERS="${BENCH_PEERS:-$TARGET_DIR/bench-peers}"
 BENCH_DOC="${BENCH_DOC:-$ROOT/docs/benchmarks.md}"
@@ -36,9 +61,22 @@ BENCH_DOC="${BENCH_DOC:-$ROOT/docs/benchmarks.md}"
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-for tool in cargo node npm jq; do
+section_on() { [[ " $SECTIONS " == *" $1 "* ]]; }
+for section in $SECTIONS; do
+  case "$section" in
+    kinesis | sqs | esm) ;;
+    *) die "unknown section '$section' in SECTIONS" ;;
+  esac
+done
+
+for tool in cargo jq python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not on PATH"
 done
+if section_on kinesis; then
+  for tool in node npm; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not on PATH"
+  done
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/riffle-bench.XXXXXX")"
 EMULATOR_PID=""
@@ -53,6 +91,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- Peers: installed once into a temporary folder, then cached under target/bench-peers/ ---
+# (moto's virtualenv is built in place, since a virtualenv cannot be moved, and counts as
+# installed only once its marker file exists.)
 
 KINESALITE_DIR="$BENCH_PEERS/kinesalite-$KINESALITE_VERSION"
 FERROKINESIS_DIR="$BENCH_PEERS/ferrokinesis-$FERROKINESIS_VERSION"
@@ -95,19 +135,49 @@ install_ferrokinesis() {
   mv "$tmp" "$FERROKINESIS_DIR"
 }
 
-for emulator in $EMULATORS; do
-  case "$emulator" in
-    riffle) ;;
-    kinesalite) install_kinesalite ;;
-    ferrokinesis) install_ferrokinesis ;;
-    *) die "unknown emulator '$emulator' in EMULATORS" ;;
-  esac
-done
+MOTO_VENV="$BENCH_PEERS/moto-$MOTO_VERSION-venv"
+MOTO_SERVER="$MOTO_VENV/bin/moto_server"
+
+install_moto() {
+  [[ -f "$MOTO_VENV/.installed" && -x "$MOTO_SERVER" ]] && return 0
+  log "installing moto[server]==$MOTO_VERSION from PyPI into $MOTO_VENV"
+  rm -rf "$MOTO_VENV"
+  mkdir -p "$BENCH_PEERS"
+  if ! python3 -m venv "$MOTO_VENV" >"$WORK/moto-install.log" 2>&1 \
+    || ! "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "moto[server]==$MOTO_VERSION" >>"$WORK/moto-install.log" 2>&1; then
+    tail -n 40 "$WORK/moto-install.log" >&2
+    rm -rf "$MOTO_VENV"
+    die "could not install moto[server]==$MOTO_VERSION with pip (log above)"
+  fi
+  [[ -x "$MOTO_SERVER" ]] || die "pip finished but $MOTO_SERVER is missing"
+  touch "$MOTO_VENV/.installed"
+}
+
+if section_on kinesis; then
+  for emulator in $EMULATORS; do
+    case "$emulator" in
+      riffle) ;;
+      kinesalite) install_kinesalite ;;
+      ferrokinesis) install_ferrokinesis ;;
+      *) die "unknown emulator '$emulator' in EMULATORS" ;;
+    esac
+  done
+fi
+if section_on sqs; then
+  install_moto
+fi
 
 # --- Riffle and the load generator, in release mode ---
 
 log "building riffle and riffle-bench (release)"
 cargo build --release --quiet -p riffle -p riffle-bench
+# What was built, read now: other commits may land while the workloads run.
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+if [[ -n "$(git status --porcelain -- crates ':!crates/riffle-bench' Cargo.toml Cargo.lock \
+    2>/dev/null)" ]]; then
+  commit="$commit plus uncommitted changes"
+fi
 RIFFLE_BIN="$TARGET_DIR/release/riffle"
 BENCH_BIN="$TARGET_DIR/release/riffle-bench"
 
@@ -124,11 +194,12 @@ set_command() {
       CMD=("$FERROKINESIS_BIN" --port '{port}' --create-stream-ms 0 --delete-stream-ms 0
         --update-stream-ms 0 --shard-limit 100)
       ;;
+    moto) CMD=("$MOTO_SERVER" -H 127.0.0.1 -p '{port}') ;;
   esac
 }
 
 free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 RESULTS="$WORK/results.jsonl"
@@ -144,9 +215,10 @@ record() {
     | tee -a "$RESULTS" >&2
 }
 
-# Starts an emulator on a free port and waits until it answers; sets ENDPOINT and EMULATOR_PID.
+# Starts an emulator on a free port and waits until it answers the service given as $2 (kinesis
+# by default, or sqs); sets ENDPOINT and EMULATOR_PID.
 start_emulator() {
-  local emulator="$1" port
+  local emulator="$1" service="${2:-kinesis}" port
   port="$(free_port)"
   ENDPOINT="http://127.0.0.1:$port"
   set_command "$emulator"
@@ -154,7 +226,8 @@ start_emulator() {
   log "$emulator: starting ${argv[*]}"
   "${argv[@]}" >>"$WORK/$emulator.log" 2>&1 &
   EMULATOR_PID=$!
-  if ! "$BENCH_BIN" wait --endpoint "$ENDPOINT" --timeout-secs 60 >/dev/null; then
+  if ! "$BENCH_BIN" wait --endpoint "$ENDPOINT" --service "$service" --timeout-secs 60 \
+      >/dev/null; then
     tail -n 20 "$WORK/$emulator.log" >&2
     die "$emulator did not come up on $ENDPOINT (its log above)"
   fi
@@ -166,44 +239,134 @@ stop_emulator() {
   EMULATOR_PID=""
 }
 
-START_TIME=$SECONDS
-LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+CONTEXT=()
+# Notes how long a section's workloads took and the load around them, for its results.
+section_took() {
+  CONTEXT+=("$1/Workloads took=$((SECONDS - $2)) s; load average before them: $3, after: $(load_average) (other work on the machine shares the two cores)")
+}
 
-# Throughput: each repetition runs every emulator in turn, each freshly started, so that
-# whatever else the machine is doing meanwhile hits all of them alike; the summary takes the
-# median of the repetitions.
-for rep in $(seq 1 "$REPEATS"); do
-  for emulator in $EMULATORS; do
-    records="$RECORDS"
-    [[ "$emulator" == kinesalite ]] && records="$KINESALITE_RECORDS"
-    start_emulator "$emulator"
-    for size in 100 1024; do
-      log "$emulator #$rep: PutRecords, $records records of $size B"
-      record "$emulator" "put-$size" put --endpoint "$ENDPOINT" --server-pid "$EMULATOR_PID" \
-        --stream "bench-$size" --create --shards 4 --producers 4 --batch 500 \
-        --record-size "$size" --records "$records"
-      ok="$(tail -n 1 "$RESULTS" | jq -r .records_ok)"
-      log "$emulator #$rep: GetRecords drain of bench-$size"
-      record "$emulator" "drain-$size" drain --endpoint "$ENDPOINT" \
-        --server-pid "$EMULATOR_PID" --stream "bench-$size" --readers 4 --limit 10000 \
-        --expect "$ok"
+# --- Kinesis: Riffle, kinesalite, ferrokinesis ---
+
+run_kinesis() {
+  # Throughput: each repetition runs every emulator in turn, each freshly started, so that
+  # whatever else the machine is doing meanwhile hits all of them alike; the summary takes the
+  # median of the repetitions.
+  for rep in $(seq 1 "$REPEATS"); do
+    for emulator in $EMULATORS; do
+      records="$RECORDS"
+      [[ "$emulator" == kinesalite ]] && records="$KINESALITE_RECORDS"
+      start_emulator "$emulator"
+      for size in 100 1024; do
+        log "$emulator #$rep: PutRecords, $records records of $size B"
+        record "$emulator" "put-$size" put --endpoint "$ENDPOINT" --server-pid "$EMULATOR_PID" \
+          --stream "bench-$size" --create --shards 4 --producers 4 --batch 500 \
+          --record-size "$size" --records "$records"
+        ok="$(tail -n 1 "$RESULTS" | jq -r .records_ok)"
+        log "$emulator #$rep: GetRecords drain of bench-$size"
+        record "$emulator" "drain-$size" drain --endpoint "$ENDPOINT" \
+          --server-pid "$EMULATOR_PID" --stream "bench-$size" --readers 4 --limit 10000 \
+          --expect "$ok"
+      done
+      stop_emulator
     done
+  done
+
+  for emulator in $EMULATORS; do
+    start_emulator "$emulator"
+    log "$emulator: put→read latency, $LATENCY_RECORDS records at 200/s"
+    record "$emulator" latency latency --endpoint "$ENDPOINT" --server-pid "$EMULATOR_PID" \
+      --stream bench-latency --shards 1 --rate 200 --records "$LATENCY_RECORDS"
+    stop_emulator
+
+    log "$emulator: start-up time ($STARTUP_RUNS starts) and idle memory"
+    set_command "$emulator"
+    record "$emulator" startup startup --runs "$STARTUP_RUNS" -- "${CMD[@]}"
+  done
+}
+
+# --- SQS: Riffle and moto_server ---
+
+# One SQS round on a fresh emulator: send then drain N messages, as cases with suffix $4.
+sqs_round() {
+  local emulator="$1" rep="$2" messages="$3" suffix="$4" queue="bench-$RANDOM$RANDOM"
+  log "$emulator #$rep: SendMessageBatch, $messages messages of 100 B"
+  record "$emulator" "sqs-send$suffix" sqs-send --endpoint "$ENDPOINT" \
+    --server-pid "$EMULATOR_PID" --queue "$queue" --create --producers 4 --batch 10 \
+    --message-size 100 --messages "$messages"
+  local ok
+  ok="$(tail -n 1 "$RESULTS" | jq -r .messages_ok)"
+  log "$emulator #$rep: ReceiveMessage + DeleteMessageBatch drain of $ok messages"
+  record "$emulator" "sqs-drain$suffix" sqs-drain --endpoint "$ENDPOINT" \
+    --server-pid "$EMULATOR_PID" --queue "$queue" --consumers 4 --max-messages 10 \
+    --expect "$ok"
+}
+
+run_sqs() {
+  # Each repetition runs both emulators in turn, each freshly started. Riffle also runs moto's
+  # amount (the -matched cases), since both slow down as a queue fills.
+  for rep in $(seq 1 "$REPEATS"); do
+    start_emulator riffle sqs
+    sqs_round riffle "$rep" "$MOTO_MESSAGES" -matched
+    stop_emulator
+    start_emulator riffle sqs
+    sqs_round riffle "$rep" "$SQS_MESSAGES" ""
+    stop_emulator
+    start_emulator moto sqs
+    sqs_round moto "$rep" "$MOTO_MESSAGES" ""
     stop_emulator
   done
-done
+}
 
-for emulator in $EMULATORS; do
-  start_emulator "$emulator"
-  log "$emulator: put→read latency, $LATENCY_RECORDS records at 200/s"
-  record "$emulator" latency latency --endpoint "$ENDPOINT" --server-pid "$EMULATOR_PID" \
-    --stream bench-latency --shards 1 --rate 200 --records "$LATENCY_RECORDS"
-  stop_emulator
+# --- ESM: the mapping engine end to end, in riffle-bench, against the riffle binary ---
 
-  log "$emulator: start-up time ($STARTUP_RUNS starts) and idle memory"
-  set_command "$emulator"
-  record "$emulator" startup startup --runs "$STARTUP_RUNS" -- "${CMD[@]}"
+run_esm() {
+  for rep in $(seq 1 "$REPEATS"); do
+    for pf in 1 10; do
+      for mode in live backlog; do
+        local flag=()
+        [[ "$mode" == backlog ]] && flag=(--preload)
+        start_emulator riffle
+        log "engine #$rep: $mode, ParallelizationFactor $pf, $ESM_RECORDS records"
+        record riffle "esm-$mode-pf$pf" esm throughput --endpoint "$ENDPOINT" \
+          --server-pid "$EMULATOR_PID" --shards 4 --parallelization-factor "$pf" \
+          --batch-size 1000 --producers 4 --put-batch 500 --record-size 100 \
+          --records "$ESM_RECORDS" --idle-poll-ms "$ESM_IDLE_POLL_MS" "${flag[@]}"
+        stop_emulator
+      done
+    done
+  done
+  for idle in $ESM_LATENCY_POLLS; do
+    start_emulator riffle
+    log "engine: put→invoke latency, idle poll $idle ms, $ESM_LATENCY_RECORDS records at 200/s"
+    record riffle "esm-latency-$idle" esm latency --endpoint "$ENDPOINT" \
+      --server-pid "$EMULATOR_PID" --shards 1 --rate 200 --records "$ESM_LATENCY_RECORDS" \
+      --idle-poll-ms "$idle"
+    stop_emulator
+  done
+  local series point
+  for series in shards pf; do
+    local points="$ESM_SCALE_SHARDS"
+    [[ "$series" == pf ]] && points="$ESM_SCALE_PF"
+    for point in $points; do
+      start_emulator riffle
+      log "engine: scaling ($series series), ${point%x*} shards × PF ${point#*x}, 10 ms handler"
+      record riffle "esm-scale-$series" esm scale --endpoint "$ENDPOINT" \
+        --server-pid "$EMULATOR_PID" --shards "${point%x*}" \
+        --parallelization-factor "${point#*x}" --batch-size 10 --sleep-ms 10 \
+        --idle-poll-ms "$ESM_IDLE_POLL_MS"
+      stop_emulator
+    done
+  done
+}
+
+for section in kinesis sqs esm; do
+  section_on "$section" || continue
+  started=$SECONDS
+  load_before="$(load_average)"
+  "run_$section"
+  section_took "$section" "$started" "$load_before"
 done
-ELAPSED=$((SECONDS - START_TIME))
 
 mkdir -p "$TARGET_DIR/bench"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -211,16 +374,17 @@ cp "$RESULTS" "$TARGET_DIR/bench/results-$STAMP.jsonl"
 log "raw results: $TARGET_DIR/bench/results-$STAMP.jsonl"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
-if [[ -n "$(git status --porcelain -- crates ':!crates/riffle-bench' Cargo.toml Cargo.lock \
-    2>/dev/null)" ]]; then
-  commit="$commit plus uncommitted changes"
-fi
+moto_version="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null \
+  || echo "$MOTO_VERSION")"
 "$BENCH_BIN" report --results "$RESULTS" --doc "$BENCH_DOC" \
   --context "Date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
   --context "Machine=$(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(uname -sr)" \
   --context "Riffle=commit $commit, release build" \
-  --context "Peers=kinesalite $KINESALITE_VERSION on Node $(node --version), ferrokinesis $FERROKINESIS_VERSION (cargo install, release)" \
-  --context "Amount=$RECORDS records per write workload (kinesalite: $KINESALITE_RECORDS), median of $REPEATS runs each on a fresh emulator; latency: $LATENCY_RECORDS PutRecord calls at 200/s; start-up: median of $STARTUP_RUNS starts" \
-  --context "Workloads took=${ELAPSED} s; load average before them: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares the two cores)" >/dev/null
+  --context "kinesis/Peers=kinesalite $KINESALITE_VERSION on Node $(node --version 2>/dev/null || echo '?'), ferrokinesis $FERROKINESIS_VERSION (cargo install, release)" \
+  --context "kinesis/Amount=$RECORDS records per write workload (kinesalite: $KINESALITE_RECORDS), median of $REPEATS runs each on a fresh emulator; latency: $LATENCY_RECORDS PutRecord calls at 200/s; start-up: median of $STARTUP_RUNS starts" \
+  --context "sqs/Peer=moto_server $moto_version (PyPI moto[server], $(python3 --version))" \
+  --context "sqs/Amount=Riffle $SQS_MESSAGES messages per workload, moto $MOTO_MESSAGES (and Riffle again at $MOTO_MESSAGES, matched); median of $REPEATS runs each on a fresh emulator" \
+  --context "esm/Setup=the mapping runs inside riffle-bench (riffle-runtime + riffle-aws, in-process no-op lambda_runtime handler, 2 tokio worker threads) against the riffle release binary as a separate process; idle poll $ESM_IDLE_POLL_MS ms for throughput and scaling, read limit 10000" \
+  --context "esm/Amount=$ESM_RECORDS records per throughput run, median of $REPEATS runs; latency: $ESM_LATENCY_RECORDS PutRecord calls at 200/s per idle poll; scaling: one run per point, backlog sized for 5 s at linear speed" \
+  "${CONTEXT[@]/#/--context=}" >/dev/null
 log "updated $BENCH_DOC"

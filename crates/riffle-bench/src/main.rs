@@ -1,22 +1,25 @@
 //! `riffle-bench`: the load generator behind `make bench`.
 //!
-//! Every workload talks to an emulator through the official AWS SDK for Rust over plain HTTP, so
-//! Riffle and its peers (kinesalite, ferrokinesis) are measured with the same client. Each
-//! invocation prints exactly one JSON object on stdout; `bench/run.sh` collects them into
-//! `docs/benchmarks.md`.
+//! Every emulator workload talks to an emulator through the official AWS SDK for Rust over plain
+//! HTTP, so Riffle and its peers (kinesalite and ferrokinesis for Kinesis, moto for SQS) are
+//! measured with the same client. The `esm` workloads run Riffle's event source mapping engine
+//! end to end against the emulator with an in-process handler. Each invocation prints exactly
+//! one JSON object on stdout; `bench/run.sh` collects them into `docs/benchmarks.md`.
 
+mod esm;
 mod kinesis;
 mod latency;
 mod process;
 mod report;
+mod sqs;
 mod stats;
 mod throughput;
 
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-/// Benchmark a Kinesis Data Streams endpoint with the official AWS SDK.
+/// Benchmark Kinesis and SQS endpoints with the official AWS SDK, and Riffle's mapping engine.
 #[derive(Debug, Parser)]
 #[command(name = "riffle-bench", about)]
 struct Cli {
@@ -29,7 +32,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Wait until the endpoint answers ListStreams.
+    /// Wait until the endpoint answers ListStreams (or ListQueues with --service sqs).
     Wait(WaitArgs),
     /// PutRecords throughput: concurrent producers sending fixed-size batches.
     Put(throughput::PutArgs),
@@ -37,10 +40,24 @@ enum Command {
     Drain(throughput::DrainArgs),
     /// Put→read latency: PutRecord at a fixed rate while consumers poll GetRecords.
     Latency(latency::LatencyArgs),
+    /// SendMessageBatch throughput: concurrent producers sending 10-message batches.
+    SqsSend(sqs::SendArgs),
+    /// ReceiveMessage + DeleteMessageBatch throughput: concurrent consumers draining a queue.
+    SqsDrain(sqs::DrainArgs),
+    /// The event source mapping engine end to end: emulator → mapping → in-process handler.
+    Esm(esm::EsmArgs),
     /// Start-up time and idle memory of an emulator command (`{port}` is replaced).
     Startup(process::StartupArgs),
-    /// Render collected results into the generated section of docs/benchmarks.md.
+    /// Render collected results into the generated sections of docs/benchmarks.md.
     Report(report::ReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Service {
+    /// Kinesis Data Streams (ListStreams).
+    Kinesis,
+    /// SQS (ListQueues).
+    Sqs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +65,9 @@ struct WaitArgs {
     /// Endpoint URL, e.g. http://127.0.0.1:4566.
     #[arg(long)]
     endpoint: String,
+    /// Which API to ask.
+    #[arg(long, value_enum, default_value = "kinesis")]
+    service: Service,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
@@ -62,9 +82,13 @@ fn main() -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Wait(args) => {
-                let client = kinesis::client(&args.endpoint);
-                let waited =
-                    kinesis::wait_ready(&client, Duration::from_secs(args.timeout_secs)).await?;
+                let timeout = Duration::from_secs(args.timeout_secs);
+                let waited = match args.service {
+                    Service::Kinesis => {
+                        kinesis::wait_ready(&kinesis::client(&args.endpoint), timeout).await?
+                    }
+                    Service::Sqs => sqs::wait_ready(&sqs::client(&args.endpoint), timeout).await?,
+                };
                 Ok(serde_json::json!({
                     "workload": "wait",
                     "endpoint": args.endpoint,
@@ -74,6 +98,9 @@ fn main() -> anyhow::Result<()> {
             Command::Put(args) => throughput::put(args).await,
             Command::Drain(args) => throughput::drain(args).await,
             Command::Latency(args) => latency::run(args).await,
+            Command::SqsSend(args) => sqs::send(args).await,
+            Command::SqsDrain(args) => sqs::drain(args).await,
+            Command::Esm(args) => esm::run(args).await,
             Command::Startup(args) => process::startup(args).await,
             Command::Report(args) => report::run(&args),
         }

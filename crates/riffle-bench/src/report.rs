@@ -1,5 +1,13 @@
 //! Renders the collected JSON results as markdown tables and splices them into
-//! `docs/benchmarks.md` between two marker comments, leaving the hand-written text alone.
+//! `docs/benchmarks.md` between marker comments, leaving the hand-written text alone.
+//!
+//! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]) and
+//! the mapping engine ([`esm`]). A result belongs to a section by its `case` (`sqs-…`, `esm-…`,
+//! anything else is Kinesis); only sections with results are rewritten, so running a subset of
+//! the benchmark leaves the others' last results in place.
+
+mod esm;
+mod sqs;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,10 +15,52 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
-/// Opening marker of the generated section.
+/// Opening marker of the generated Kinesis section.
 const START: &str = "<!-- bench:results:start -->";
-/// Closing marker of the generated section.
+/// Closing marker of the generated Kinesis section.
 const END: &str = "<!-- bench:results:end -->";
+
+/// The generated sections: name (as used in `--context name/KEY=VALUE`), markers, renderer.
+const SECTIONS: [Section; 3] = [
+    Section {
+        name: "kinesis",
+        start: START,
+        end: END,
+        render: render_kinesis,
+    },
+    Section {
+        name: "sqs",
+        start: "<!-- bench:sqs:start -->",
+        end: "<!-- bench:sqs:end -->",
+        render: sqs::render,
+    },
+    Section {
+        name: "esm",
+        start: "<!-- bench:esm:start -->",
+        end: "<!-- bench:esm:end -->",
+        render: esm::render,
+    },
+];
+
+/// One generated section of the doc.
+struct Section {
+    name: &'static str,
+    start: &'static str,
+    end: &'static str,
+    render: fn(&[Value]) -> String,
+}
+
+/// The section a result belongs to, by its case.
+fn section_of(result: &Value) -> &'static str {
+    let case = result["case"].as_str().unwrap_or_default();
+    if case.starts_with("sqs-") {
+        "sqs"
+    } else if case.starts_with("esm-") {
+        "esm"
+    } else {
+        "kinesis"
+    }
+}
 
 /// The emulators in table order: result key and display name. Riffle comes first; the ratios
 /// divide its number by each peer's.
@@ -29,7 +79,8 @@ pub(crate) struct ReportArgs {
     /// Markdown file whose section between the result markers is replaced.
     #[arg(long)]
     doc: PathBuf,
-    /// `Key=value` facts about the run (date, machine, versions), listed above the tables.
+    /// `Key=value` facts about the run (date, machine, versions), listed above the tables of
+    /// every rewritten section; `section/Key=value` (kinesis, sqs, esm) lists it in one only.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
 }
@@ -183,7 +234,7 @@ const EFFICIENCY_ROWS: [Row; 4] = [
     },
 ];
 
-/// Renders the results and rewrites the doc's generated section.
+/// Renders the results and rewrites the doc's generated sections that have results.
 pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(&args.results)
         .with_context(|| format!("reading {}", args.results.display()))?;
@@ -193,25 +244,67 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<serde_json::Value> {
         .map(serde_json::from_str)
         .collect::<Result<Vec<Value>, _>>()
         .context("parsing the results file")?;
-    let section = render(&results, &args.context);
-    let doc = std::fs::read_to_string(&args.doc)
+    let mut doc = std::fs::read_to_string(&args.doc)
         .with_context(|| format!("reading {}", args.doc.display()))?;
-    let updated = splice(&doc, &section)?;
-    std::fs::write(&args.doc, updated)
-        .with_context(|| format!("writing {}", args.doc.display()))?;
-    Ok(serde_json::json!({ "workload": "report", "doc": args.doc, "results": results.len() }))
+    let mut rewritten = Vec::new();
+    for section in &SECTIONS {
+        let mine: Vec<Value> = results
+            .iter()
+            .filter(|r| section_of(r) == section.name)
+            .cloned()
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut text = facts(&args.context, section.name);
+        text.push_str(&(section.render)(&mine));
+        doc = splice(&doc, section.start, section.end, &text)?;
+        rewritten.push(section.name);
+    }
+    std::fs::write(&args.doc, doc).with_context(|| format!("writing {}", args.doc.display()))?;
+    Ok(serde_json::json!({
+        "workload": "report",
+        "doc": args.doc,
+        "results": results.len(),
+        "sections": rewritten,
+    }))
 }
 
-/// Replaces whatever stands between the markers with `section`.
-fn splice(doc: &str, section: &str) -> anyhow::Result<String> {
-    let (Some(start), Some(end)) = (doc.find(START), doc.find(END)) else {
-        bail!("the doc lacks the markers {START} and {END}");
-    };
-    if end < start {
-        bail!("the doc's end marker comes before its start marker");
+/// The context facts that apply to `section`, as a list followed by a blank line.
+fn facts(context: &[String], section: &str) -> String {
+    let mut out = String::new();
+    for fact in context {
+        let (key, value) = match fact.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (fact.as_str(), None),
+        };
+        let key = match key.split_once('/') {
+            Some((scope, key)) if scope == section => key,
+            Some(_) => continue,
+            None => key,
+        };
+        match value {
+            Some(value) => writeln!(out, "- {key}: {value}"),
+            None => writeln!(out, "- {key}"),
+        }
+        .expect("writing to a String");
     }
-    let head = &doc[..start + START.len()];
-    let tail = &doc[end..];
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// Replaces whatever stands between the markers `start` and `end` with `section`.
+fn splice(doc: &str, start: &str, end: &str, section: &str) -> anyhow::Result<String> {
+    let (Some(from), Some(to)) = (doc.find(start), doc.find(end)) else {
+        bail!("the doc lacks the markers {start} and {end}");
+    };
+    if to < from {
+        bail!("the doc's marker {end} comes before {start}");
+    }
+    let head = &doc[..from + start.len()];
+    let tail = &doc[to..];
     Ok(format!("{head}\n{section}{tail}"))
 }
 
@@ -226,9 +319,9 @@ fn runs<'a>(results: &'a [Value], emulator: &str, case: &str) -> Vec<&'a Value> 
 /// `field` of one result, or the derived [`PER_CPU_SECOND`].
 fn field_value(result: &Value, field: &str) -> Option<f64> {
     if field == PER_CPU_SECOND {
-        let records = result
-            .get("records_ok")
-            .or_else(|| result.get("records"))?
+        let records = ["records_ok", "records", "messages_ok", "messages"]
+            .iter()
+            .find_map(|f| result.get(*f))?
             .as_f64()?;
         let cpu_ms = result
             .get("server_cpu_ms")?
@@ -255,20 +348,9 @@ fn number(results: &[Value], emulator: &str, case: &str, field: &str) -> Option<
     }
 }
 
-/// The generated section: run facts, the summary with ratios and targets, then details.
-fn render(results: &[Value], context: &[String]) -> String {
-    let mut out = String::new();
-    for fact in context {
-        match fact.split_once('=') {
-            Some((key, value)) => writeln!(out, "- {key}: {value}"),
-            None => writeln!(out, "- {fact}"),
-        }
-        .expect("writing to a String");
-    }
-    if !context.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(&summary(results, &ROWS));
+/// The generated Kinesis section: the summary with ratios and targets, then details.
+fn render_kinesis(results: &[Value]) -> String {
+    let mut out = summary(results, &ROWS);
     out.push_str(
         "\nThe same workloads per second of the emulator's own CPU time (records divided by the \
          emulator's user + system CPU over the measurement). Unlike records/s this barely moves \
@@ -279,6 +361,15 @@ fn render(results: &[Value], context: &[String]) -> String {
     out.push('\n');
     out.push_str(&details(results));
     out
+}
+
+/// Busy time over wall time of a result's `field` (`server_cpu_ms` or `client_cpu_ms`), in
+/// cores; "—" when unknown.
+fn cores(result: &Value, field: &str) -> String {
+    match (result[field].as_f64(), result["cpu_window_ms"].as_f64()) {
+        (Some(cpu), Some(window)) if window > 0.0 => fmt_value(Some(cpu / window), 2),
+        _ => "—".to_owned(),
+    }
 }
 
 fn summary(results: &[Value], rows: &[Row]) -> String {
@@ -350,10 +441,6 @@ fn details(results: &[Value]) -> String {
                     .and_then(Value::as_f64)
                     .unwrap_or(0.0);
                 let wall_ms = r["elapsed_ms"].as_f64();
-                let cores = |field: &str| match (r[field].as_f64(), r["cpu_window_ms"].as_f64()) {
-                    (Some(cpu), Some(window)) if window > 0.0 => fmt_value(Some(cpu / window), 2),
-                    _ => "—".to_owned(),
-                };
                 writeln!(
                     out,
                     "| {name} | {case} #{} | {} | {} | {} | {} | {} |",
@@ -361,8 +448,8 @@ fn details(results: &[Value]) -> String {
                     fmt_value(records, 0),
                     fmt_value(Some(lost), 0),
                     fmt_value(wall_ms.map(|ms| ms / 1000.0), 2),
-                    cores("server_cpu_ms"),
-                    cores("client_cpu_ms"),
+                    cores(r, "server_cpu_ms"),
+                    cores(r, "client_cpu_ms"),
                 )
                 .expect("writing to a String");
             }
@@ -376,10 +463,7 @@ fn details(results: &[Value]) -> String {
     );
     for (key, name) in EMULATORS {
         for r in runs(results, key, "latency") {
-            let cores = match (r["server_cpu_ms"].as_f64(), r["cpu_window_ms"].as_f64()) {
-                (Some(cpu), Some(window)) if window > 0.0 => fmt_value(Some(cpu / window), 2),
-                _ => "—".to_owned(),
-            };
+            let cores = cores(r, "server_cpu_ms");
             writeln!(
                 out,
                 "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {cores} |",
@@ -470,9 +554,37 @@ mod tests {
     #[test]
     fn splices_between_markers() {
         let doc = format!("intro\n{START}\nold\n{END}\noutro\n");
-        let new = splice(&doc, "new\n").unwrap();
+        let new = splice(&doc, START, END, "new\n").unwrap();
         assert_eq!(new, format!("intro\n{START}\nnew\n{END}\noutro\n"));
-        assert!(splice("no markers", "x").is_err());
+        assert!(splice("no markers", START, END, "x").is_err());
+    }
+
+    #[test]
+    fn facts_are_scoped_to_sections() {
+        let context = [
+            "Date=today".to_owned(),
+            "sqs/Peer=moto".to_owned(),
+            "kinesis/Amount=many".to_owned(),
+            "Note".to_owned(),
+        ];
+        assert_eq!(
+            facts(&context, "sqs"),
+            "- Date: today\n- Peer: moto\n- Note\n\n"
+        );
+        assert_eq!(
+            facts(&context, "kinesis"),
+            "- Date: today\n- Amount: many\n- Note\n\n"
+        );
+        assert_eq!(facts(&[], "esm"), "");
+    }
+
+    #[test]
+    fn results_go_to_their_sections() {
+        let section = |case: &str| section_of(&json!({ "case": case }));
+        assert_eq!(section("put-100"), "kinesis");
+        assert_eq!(section("startup"), "kinesis");
+        assert_eq!(section("sqs-send"), "sqs");
+        assert_eq!(section("esm-live-pf1"), "esm");
     }
 
     #[test]

@@ -47,35 +47,54 @@ pub(crate) struct PutArgs {
     records: u64,
 }
 
-#[derive(Default)]
-struct PutCounters {
-    ok: AtomicU64,
-    failed: AtomicU64,
-    calls: AtomicU64,
+/// What [`produce`] sends: `records` records of `record_size` bytes, numbered from
+/// `first_index`, in `batch`-record PutRecords calls from `producers` concurrent tasks. Record
+/// `i` gets partition key `pk-{i % keys}`.
+#[derive(Debug, Clone)]
+pub(crate) struct Produce {
+    pub(crate) producers: usize,
+    pub(crate) batch: usize,
+    pub(crate) record_size: usize,
+    pub(crate) records: u64,
+    pub(crate) first_index: u64,
+    pub(crate) keys: u64,
 }
 
-/// Sends `records` records in batches from `producers` concurrent tasks; counts only the
-/// entries the emulator accepted.
-pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
-    let client = kinesis::client(&args.endpoint);
-    kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
-    if args.create {
-        kinesis::create_stream(&client, &args.stream, args.shards).await?;
-    }
-    let batch = args.batch.max(1) as u64;
-    let batches = args.records.div_ceil(batch);
-    // Distinct partition keys spread a batch over every shard; reused from batch to batch.
-    let keys: Arc<Vec<String>> = Arc::new((0..batch).map(|i| format!("pk-{i:05}")).collect());
-    let template: Arc<[u8]> = template(args.record_size).into();
+/// What [`produce`] achieved.
+#[derive(Debug, Default)]
+pub(crate) struct Produced {
+    /// Entries the emulator accepted.
+    pub(crate) ok: AtomicU64,
+    /// Entries it rejected (`FailedRecordCount`).
+    pub(crate) failed: AtomicU64,
+    /// PutRecords calls.
+    pub(crate) calls: AtomicU64,
+}
+
+/// Sends the records of `spec` to `stream`; counts only the entries the emulator accepted.
+pub(crate) async fn produce(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    spec: &Produce,
+) -> anyhow::Result<Produced> {
+    let batch = spec.batch.max(1) as u64;
+    let batches = spec.records.div_ceil(batch);
+    let key_count = spec.keys.max(1);
+    // Partition keys are reused from batch to batch; distinct keys spread a batch over shards.
+    let keys: Arc<Vec<String>> = Arc::new((0..key_count).map(|i| format!("pk-{i:05}")).collect());
+    let template: Arc<[u8]> = template(spec.record_size).into();
     let next = Arc::new(AtomicU64::new(0));
-    let counters = Arc::new(PutCounters::default());
-    let cpu = CpuWindow::start(args.server_pid);
-    let start = Instant::now();
+    let counters = Arc::new(Produced::default());
     let mut tasks = JoinSet::new();
-    for _ in 0..args.producers.max(1) {
+    for _ in 0..spec.producers.max(1) {
         let (client, keys, next, counters) =
             (client.clone(), keys.clone(), next.clone(), counters.clone());
-        let (stream, template, total) = (args.stream.clone(), template.clone(), args.records);
+        let (stream, template, total, base) = (
+            stream.to_owned(),
+            template.clone(),
+            spec.records,
+            spec.first_index,
+        );
         tasks.spawn(async move {
             loop {
                 let b = next.fetch_add(1, Ordering::Relaxed);
@@ -84,11 +103,12 @@ pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
                 }
                 let first = b * batch;
                 let count = batch.min(total - first);
-                let entries = (0..count)
+                let entries = (first..first + count)
                     .map(|i| {
+                        let index = base + i;
                         PutRecordsRequestEntry::builder()
-                            .data(Blob::new(payload(&template, first + i)))
-                            .partition_key(&keys[i as usize])
+                            .data(Blob::new(payload(&template, index)))
+                            .partition_key(&keys[(index % key_count) as usize])
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -112,6 +132,28 @@ pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
     while let Some(joined) = tasks.join_next().await {
         joined.context("producer task panicked")??;
     }
+    Arc::into_inner(counters).context("a producer task outlived the join")
+}
+
+/// Sends `records` records in batches from `producers` concurrent tasks; counts only the
+/// entries the emulator accepted.
+pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
+    let client = kinesis::client(&args.endpoint);
+    kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
+    if args.create {
+        kinesis::create_stream(&client, &args.stream, args.shards).await?;
+    }
+    let spec = Produce {
+        producers: args.producers,
+        batch: args.batch,
+        record_size: args.record_size,
+        records: args.records,
+        first_index: 0,
+        keys: args.batch.max(1) as u64,
+    };
+    let cpu = CpuWindow::start(args.server_pid);
+    let start = Instant::now();
+    let counters = produce(&client, &args.stream, &spec).await?;
     let elapsed = start.elapsed();
     let ok = counters.ok.load(Ordering::Relaxed);
     let secs = elapsed.as_secs_f64();
