@@ -33,7 +33,7 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Side-by-side benchmark against kinesalite and ferrokinesis (installed into a temp dir).
+## Side-by-side benchmarks: Kinesis vs kinesalite and ferrokinesis, SQS vs moto, and the mapping engine.
 bench:
 	./bench/run.sh
 
