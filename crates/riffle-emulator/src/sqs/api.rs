@@ -862,7 +862,13 @@ impl Sqs {
                     .filter_map(|(seq, _)| queue.messages.get(seq))
                     .map(|m| self.received_json(&name, queue, m, &system_names, &attribute_filter))
                     .collect();
-                (messages, durable_at, queue.next_visible_at(now))
+                // Only an empty receive needs to know when to wake (this scans the queue).
+                let wake_at = if messages.is_empty() {
+                    queue.next_visible_at(now)
+                } else {
+                    None
+                };
+                (messages, durable_at, wake_at)
             };
             if !messages.is_empty() || now >= deadline {
                 let body = if messages.is_empty() {
