@@ -194,33 +194,30 @@ impl ShardReader for KinesisShardReader {
             }
             Err(error) => return Err(source_error(error)),
         };
-        let mut records = Vec::with_capacity(out.records().len());
-        for record in out.records() {
-            let sequence_number =
-                SequenceNumber::parse(record.sequence_number()).ok_or_else(|| {
-                    SourceError::Other(format!(
-                        "malformed sequence number {}",
-                        record.sequence_number()
-                    ))
-                })?;
+        self.iterator = out.next_shard_iterator;
+        let millis_behind = out.millis_behind_latest.unwrap_or(0).max(0) as Millis;
+        let mut records = Vec::with_capacity(out.records.len());
+        for record in out.records {
+            let arrival_ms = record
+                .approximate_arrival_timestamp
+                .and_then(|t| t.to_millis().ok())
+                .unwrap_or(0)
+                .max(0) as Millis;
+            let sequence_number = SequenceNumber::parse_owned(record.sequence_number)
+                .map_err(|text| SourceError::Other(format!("malformed sequence number {text}")))?;
             records.push(StreamRecord {
                 sequence_number,
-                partition_key: record.partition_key().unwrap_or_default().to_owned(),
-                data: bytes::Bytes::copy_from_slice(record.data().as_ref()),
-                arrival_ms: record
-                    .approximate_arrival_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or(0)
-                    .max(0) as Millis,
+                partition_key: record.partition_key.unwrap_or_default(),
+                data: bytes::Bytes::from(record.data.into_inner()),
+                arrival_ms,
             });
         }
         if let Some(last) = records.last() {
             self.last = Some(last.sequence_number.to_string());
         }
-        self.iterator = out.next_shard_iterator().map(str::to_owned);
         Ok(ReadBatch {
             records,
-            millis_behind: out.millis_behind_latest().unwrap_or(0).max(0) as Millis,
+            millis_behind,
             end_of_shard: self.iterator.is_none(),
         })
     }

@@ -19,6 +19,11 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
+/// record, and glibc's arenas spent a third of its CPU on them (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmark Kinesis and SQS endpoints with the official AWS SDK, and Riffle's mapping engine.
 #[derive(Debug, Parser)]
 #[command(name = "riffle-bench", about)]

@@ -37,35 +37,170 @@ fn object(fields: &[(&str, String)]) -> String {
 
 /// Epoch milliseconds as AWS writes `approximateArrivalTimestamp`: seconds, three decimals.
 pub fn arrival_timestamp(ms: Millis) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
+    let mut out = String::with_capacity(16);
+    push_arrival(&mut out, ms);
+    out
+}
+
+/// The encoder: the event is written once, by [`emit_record`], either into a buffer or into a
+/// counter that computes the exact length without building anything.
+trait Sink {
+    fn raw(&mut self, text: &str);
+    fn json_str(&mut self, value: &str) {
+        self.json_str_parts(&[value]);
+    }
+    /// One JSON string literal whose content is `parts` concatenated.
+    fn json_str_parts(&mut self, parts: &[&str]);
+    fn base64(&mut self, data: &[u8]);
+    fn arrival(&mut self, ms: Millis);
+}
+
+impl Sink for String {
+    fn raw(&mut self, text: &str) {
+        self.push_str(text);
+    }
+    fn json_str_parts(&mut self, parts: &[&str]) {
+        self.push('"');
+        for part in parts {
+            push_json_str_content(self, part);
+        }
+        self.push('"');
+    }
+    fn base64(&mut self, data: &[u8]) {
+        STANDARD.encode_string(data, self);
+    }
+    fn arrival(&mut self, ms: Millis) {
+        push_arrival(self, ms);
+    }
+}
+
+/// Counts the bytes a [`String`] sink would receive.
+struct Length(usize);
+
+impl Sink for Length {
+    fn raw(&mut self, text: &str) {
+        self.0 += text.len();
+    }
+    fn json_str_parts(&mut self, parts: &[&str]) {
+        self.0 += 2 + parts.iter().map(|p| escaped_len(p)).sum::<usize>();
+    }
+    fn base64(&mut self, data: &[u8]) {
+        self.0 += data.len().div_ceil(3) * 4;
+    }
+    fn arrival(&mut self, ms: Millis) {
+        self.0 += decimal_digits(ms / 1000) + 4;
+    }
+}
+
+/// The extra bytes serde_json spends escaping `byte` inside a string (0 when it is kept).
+fn escape_extra(byte: u8) -> usize {
+    match byte {
+        b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 1,
+        0..0x20 => 5,
+        _ => 0,
+    }
+}
+
+/// Length of `value` escaped as serde_json escapes string content, without the quotes.
+fn escaped_len(value: &str) -> usize {
+    value.len() + value.bytes().map(escape_extra).sum::<usize>()
+}
+
+/// Appends `value` escaped exactly as serde_json escapes string content.
+fn push_json_str_content(out: &mut String, value: &str) {
+    if value.bytes().all(|b| escape_extra(b) == 0) {
+        out.push_str(value);
+    } else {
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\u00");
+                    out.push(HEX[(c as usize) >> 4] as char);
+                    out.push(HEX[(c as usize) & 0xf] as char);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+}
+
+fn decimal_digits(mut value: u64) -> usize {
+    let mut digits = 1;
+    while value >= 10 {
+        value /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+fn push_u64(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
+    }
+}
+
+fn push_arrival(out: &mut String, ms: Millis) {
+    push_u64(out, ms / 1000);
+    let fraction = ms % 1000;
+    out.push('.');
+    out.push((b'0' + (fraction / 100) as u8) as char);
+    out.push((b'0' + (fraction / 10 % 10) as u8) as char);
+    out.push((b'0' + (fraction % 10) as u8) as char);
+}
+
+/// One element of `Records`, in AWS's field order.
+fn emit_record(out: &mut impl Sink, source: &EventSource, record: &StreamRecord) {
+    let sequence_number = record.sequence_number.as_str();
+    out.raw("{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":");
+    out.json_str(&record.partition_key);
+    out.raw(",\"sequenceNumber\":");
+    out.json_str(sequence_number);
+    out.raw(",\"data\":\"");
+    out.base64(&record.data);
+    out.raw("\",\"approximateArrivalTimestamp\":");
+    out.arrival(record.arrival_ms);
+    out.raw("},\"eventSource\":\"aws:kinesis\",\"eventVersion\":\"1.0\",\"eventID\":");
+    out.json_str_parts(&[&source.shard_id, ":", sequence_number]);
+    out.raw(",\"eventName\":\"aws:kinesis:record\",\"invokeIdentityArn\":");
+    out.json_str(&source.invoke_identity_arn);
+    out.raw(",\"awsRegion\":");
+    out.json_str(&source.region);
+    out.raw(",\"eventSourceARN\":");
+    out.json_str(&source.stream_arn);
+    out.raw("}");
 }
 
 /// One element of `Records`.
 pub fn record_json(source: &EventSource, record: &StreamRecord) -> String {
-    let sequence_number = record.sequence_number.as_str();
-    let kinesis = object(&[
-        ("kinesisSchemaVersion", string("1.0")),
-        ("partitionKey", string(&record.partition_key)),
-        ("sequenceNumber", string(sequence_number)),
-        ("data", string(&STANDARD.encode(&record.data))),
-        (
-            "approximateArrivalTimestamp",
-            arrival_timestamp(record.arrival_ms),
-        ),
-    ]);
-    object(&[
-        ("kinesis", kinesis),
-        ("eventSource", string("aws:kinesis")),
-        ("eventVersion", string("1.0")),
-        (
-            "eventID",
-            string(&format!("{}:{sequence_number}", source.shard_id)),
-        ),
-        ("eventName", string("aws:kinesis:record")),
-        ("invokeIdentityArn", string(&source.invoke_identity_arn)),
-        ("awsRegion", string(&source.region)),
-        ("eventSourceARN", string(&source.stream_arn)),
-    ])
+    let mut out = String::with_capacity(record_json_len(source, record));
+    emit_record(&mut out, source, record);
+    out
+}
+
+/// The exact length of [`record_json`]'s output, computed without building it.
+pub fn record_json_len(source: &EventSource, record: &StreamRecord) -> usize {
+    let mut length = Length(0);
+    emit_record(&mut length, source, record);
+    length.0
 }
 
 /// Bytes `{"Records":[]}` adds around the records, and each separating comma.
@@ -76,11 +211,25 @@ pub fn kinesis_event<'a>(
     source: &EventSource,
     records: impl IntoIterator<Item = &'a StreamRecord>,
 ) -> String {
-    let records: Vec<String> = records
-        .into_iter()
-        .map(|r| record_json(source, r))
-        .collect();
-    format!("{{\"Records\":[{}]}}", records.join(","))
+    kinesis_event_with_capacity(source, records, 0)
+}
+
+/// [`kinesis_event`] into a buffer of `capacity` bytes, for a caller that knows the size.
+pub fn kinesis_event_with_capacity<'a>(
+    source: &EventSource,
+    records: impl IntoIterator<Item = &'a StreamRecord>,
+    capacity: usize,
+) -> String {
+    let mut out = String::with_capacity(capacity.max(ENVELOPE_BYTES));
+    out.push_str("{\"Records\":[");
+    for (i, record) in records.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        emit_record(&mut out, source, record);
+    }
+    out.push_str("]}");
+    out
 }
 
 /// Why a batch went to the on-failure destination.
@@ -226,6 +375,62 @@ mod tests {
         assert_eq!(kinesis_event(&source(), [&record]), expected);
         let parsed: serde_json::Value = serde_json::from_str(expected).unwrap();
         assert!(parsed["Records"][0]["kinesis"]["approximateArrivalTimestamp"].is_number());
+    }
+
+    #[test]
+    fn escaping_matches_serde_json_for_every_ascii_and_some_unicode() {
+        let mut samples: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        samples.extend(
+            [
+                "",
+                "plain",
+                "é ü 日本 😀",
+                "a\"b\\c\u{1f}d\u{7f}",
+                "\u{2028}\u{2029}",
+            ]
+            .map(String::from),
+        );
+        for sample in samples {
+            let mut ours = String::from("\"");
+            push_json_str_content(&mut ours, &sample);
+            ours.push('"');
+            assert_eq!(ours, serde_json::to_string(&sample).unwrap(), "{sample:?}");
+            assert_eq!(escaped_len(&sample) + 2, ours.len(), "{sample:?}");
+        }
+    }
+
+    #[test]
+    fn the_computed_record_length_is_the_written_length() {
+        let mut source = source();
+        let mut record = StreamRecord {
+            sequence_number: SequenceNumber::parse(
+                "49655502019283746571650018761293848571958377116573155330",
+            )
+            .unwrap(),
+            partition_key: String::new(),
+            data: bytes::Bytes::new(),
+            arrival_ms: 0,
+        };
+        for (key, data, arrival) in [
+            ("", 0usize, 0u64),
+            ("k", 1, 9),
+            ("quote\"and\\slash\ncontrol\u{1}", 2, 1_732_550_400_007),
+            ("日本-😀", 3, u64::MAX),
+            ("x", 1000, 99_999),
+        ] {
+            record.partition_key = key.into();
+            record.data = bytes::Bytes::from(vec![0xfe; data]);
+            record.arrival_ms = arrival;
+            source.shard_id = format!("shard\t{key}");
+            let json = record_json(&source, &record);
+            assert_eq!(record_json_len(&source, &record), json.len(), "{json}");
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed["kinesis"]["partitionKey"], key);
+            assert_eq!(
+                parsed["eventID"],
+                format!("shard\t{key}:{}", record.sequence_number.as_str())
+            );
+        }
     }
 
     #[test]

@@ -4,19 +4,34 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
-/// A Kinesis sequence number.
+/// A Kinesis sequence number. Cloning is a reference-count increment: the engine keeps each
+/// record's sequence number in several places (its lane, the shard's checkpoint log).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SequenceNumber(String);
+pub struct SequenceNumber(Arc<str>);
 
 impl SequenceNumber {
     /// Parses `0|[1-9][0-9]{0,128}`.
     pub fn parse(text: &str) -> Option<Self> {
-        let valid = !text.is_empty()
+        Self::valid(text).then(|| Self(Arc::from(text)))
+    }
+
+    /// [`SequenceNumber::parse`] of an owned string, for readers that already hold one; an
+    /// invalid string is handed back.
+    pub fn parse_owned(text: String) -> Result<Self, String> {
+        if Self::valid(&text) {
+            Ok(Self(Arc::from(text)))
+        } else {
+            Err(text)
+        }
+    }
+
+    fn valid(text: &str) -> bool {
+        !text.is_empty()
             && text.len() <= 129
             && text.bytes().all(|b| b.is_ascii_digit())
-            && (text == "0" || !text.starts_with('0'));
-        valid.then(|| Self(text.to_owned()))
+            && (text == "0" || !text.starts_with('0'))
     }
 
     /// The decimal string.

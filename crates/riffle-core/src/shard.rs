@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 
 use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
 use crate::event::{
-    ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext, kinesis_event,
-    record_json,
+    ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext,
+    kinesis_event_with_capacity, record_json_len,
 };
 use crate::filter::Filters;
 use crate::record::StreamRecord;
@@ -454,7 +454,7 @@ impl Shard {
                 filtered += 1;
                 continue;
             }
-            let size = record_json(&self.settings.source, &record).len() + 1;
+            let size = record_json_len(&self.settings.source, &record) + 1;
             self.log
                 .push_back((ordinal, record.sequence_number.clone(), false));
             let lane = lane_of(&record.partition_key, self.lanes.len());
@@ -939,9 +939,11 @@ impl Shard {
             }
             let batch = self.next_batch;
             self.next_batch += 1;
-            let mut payload = kinesis_event(
+            let size = ENVELOPE_BYTES + piece.entries.iter().map(|e| e.size).sum::<usize>();
+            let mut payload = kinesis_event_with_capacity(
                 &self.settings.source,
                 piece.entries.iter().map(|e| &e.record),
+                size,
             );
             if let (Some(call), Some(length)) = (piece.window, self.settings.tumbling_window_ms) {
                 let state = self.lanes[index]

@@ -12,6 +12,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use riffle_emulator::{Config, Emulator, Limits};
 
+/// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
+/// record, and glibc's arenas spent a third of its CPU on them (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run AWS Lambda event source mappings on your machine, against an embedded Kinesis emulator.
 #[derive(Debug, Parser)]
 #[command(name = "riffle", version, about)]

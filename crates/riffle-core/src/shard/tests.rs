@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::*;
+use crate::event::{kinesis_event, record_json};
 
 const T0: Millis = 1_700_000_000_000;
 
