@@ -19,6 +19,7 @@
 use serde_json::{Map, Value};
 
 use crate::record::StreamRecord;
+use crate::sqs::QueueMessage;
 
 /// One compiled matcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +218,69 @@ impl Filters {
     }
 }
 
+impl Filters {
+    /// Whether an SQS message passes. Filters see the message as the event shows it (`body`,
+    /// `attributes`, `messageAttributes`, `messageId`, `md5OfBody`, `eventSource`), with Lambda's
+    /// body-format rule: a JSON body (an object or a list) is matched by a pattern that names
+    /// fields inside `body`, a plain body by a pattern that lists values for `body`; a pattern of
+    /// the other form drops the message.
+    pub fn passes_message(&self, message: &QueueMessage) -> bool {
+        if self.patterns.is_empty() {
+            return true;
+        }
+        let body = serde_json::from_str::<Value>(&message.body)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array());
+        let body_is_json = body.is_some();
+        let mut event = Map::new();
+        event.insert("messageId".into(), message.message_id.clone().into());
+        event.insert(
+            "body".into(),
+            body.unwrap_or_else(|| Value::String(message.body.clone())),
+        );
+        let attributes: Map<String, Value> = message
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        event.insert("attributes".into(), Value::Object(attributes));
+        let message_attributes: Map<String, Value> = message
+            .message_attributes
+            .iter()
+            .map(|(name, a)| {
+                let mut fields = Map::new();
+                if let Some(v) = &a.string_value {
+                    fields.insert("stringValue".into(), v.clone().into());
+                }
+                if let Some(v) = &a.binary_value {
+                    fields.insert("binaryValue".into(), v.clone().into());
+                }
+                fields.insert("dataType".into(), a.data_type.clone().into());
+                (name.clone(), Value::Object(fields))
+            })
+            .collect();
+        event.insert(
+            "messageAttributes".into(),
+            Value::Object(message_attributes),
+        );
+        event.insert("md5OfBody".into(), message.md5_of_body.clone().into());
+        event.insert("eventSource".into(), "aws:sqs".into());
+        let event = Value::Object(event);
+        self.patterns.iter().any(|pattern| {
+            let body_pattern = match pattern {
+                Node::Object(fields) => fields.iter().find(|(k, _)| k == "body").map(|(_, n)| n),
+                Node::Matchers(_) => None,
+            };
+            let form_fits = match body_pattern {
+                None => true,
+                Some(Node::Object(_)) => body_is_json,
+                Some(Node::Matchers(_)) => !body_is_json,
+            };
+            form_fits && matches_node(pattern, Some(&event))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +414,68 @@ mod tests {
             let value: Value = serde_json::from_str(pattern).unwrap();
             assert!(Filters::compile(&[value]).is_err(), "{pattern}");
         }
+    }
+
+    fn message(body: &str) -> QueueMessage {
+        QueueMessage {
+            message_id: "m-1".into(),
+            receipt_handle: "r-1".into(),
+            body: body.into(),
+            md5_of_body: String::new(),
+            attributes: vec![("ApproximateReceiveCount".into(), "1".into())],
+            message_attributes: vec![(
+                "kind".into(),
+                crate::sqs::EventAttribute {
+                    data_type: "String".into(),
+                    string_value: Some("order".into()),
+                    binary_value: None,
+                },
+            )],
+            md5_of_message_attributes: None,
+        }
+    }
+
+    fn message_passes(pattern: &str, body: &str) -> bool {
+        let filters = Filters::compile(&[serde_json::from_str(pattern).unwrap()]).unwrap();
+        filters.passes_message(&message(body))
+    }
+
+    #[test]
+    fn sqs_body_format_rules() {
+        // Plain body with a plain pattern: filtered on the string.
+        assert!(message_passes(r#"{"body": ["hello"]}"#, "hello"));
+        assert!(!message_passes(r#"{"body": ["hello"]}"#, "bye"));
+        // Plain body with a JSON pattern: dropped.
+        assert!(!message_passes(r#"{"body": {"kind": ["a"]}}"#, "hello"));
+        // JSON body with a plain pattern: dropped, even if the text would match.
+        assert!(!message_passes(
+            r#"{"body": ["{\"kind\":\"a\"}"]}"#,
+            r#"{"kind":"a"}"#
+        ));
+        // JSON body with a JSON pattern: filtered on the fields.
+        assert!(message_passes(
+            r#"{"body": {"kind": ["a"]}}"#,
+            r#"{"kind":"a"}"#
+        ));
+        assert!(!message_passes(
+            r#"{"body": {"kind": ["a"]}}"#,
+            r#"{"kind":"b"}"#
+        ));
+    }
+
+    #[test]
+    fn sqs_metadata_filters_need_no_body_pattern() {
+        assert!(message_passes(
+            r#"{"messageAttributes": {"kind": {"stringValue": ["order"]}}}"#,
+            "not json"
+        ));
+        assert!(!message_passes(
+            r#"{"messageAttributes": {"kind": {"stringValue": ["refund"]}}}"#,
+            r#"{"any":1}"#
+        ));
+        assert!(message_passes(
+            r#"{"attributes": {"ApproximateReceiveCount": ["1"]}}"#,
+            "x"
+        ));
     }
 }

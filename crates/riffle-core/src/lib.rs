@@ -15,11 +15,13 @@
 //! - [`shard`]: the shard state machine: lanes, batching, retries, bisect, record age,
 //!   checkpoints and on-failure deliveries.
 //! - [`sqs`]: SQS mappings: configuration, the SQS event, response judging.
+//! - [`queue`]: the SQS poller: gathering batches, settling them, throttle retries, scaling.
 //! - [`time`]: millisecond timestamps and their ISO-8601 form.
 
 pub mod config;
 pub mod event;
 pub mod filter;
+pub mod queue;
 pub mod record;
 pub mod response;
 pub mod sequence;

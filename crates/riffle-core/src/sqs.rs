@@ -303,45 +303,68 @@ fn string(value: &str) -> String {
     serde_json::to_string(value).expect("strings always encode")
 }
 
+/// One element of `Records` of the SQS event, in AWS's field order.
+pub fn sqs_record_json(queue_arn: &str, region: &str, m: &QueueMessage) -> String {
+    let attributes: Vec<String> = m
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{}:{}", string(k), string(v)))
+        .collect();
+    let message_attributes: Vec<String> = m
+        .message_attributes
+        .iter()
+        .map(|(name, a)| {
+            let mut fields = Vec::new();
+            if let Some(v) = &a.string_value {
+                fields.push(format!("\"stringValue\":{}", string(v)));
+            }
+            if let Some(v) = &a.binary_value {
+                fields.push(format!("\"binaryValue\":{}", string(v)));
+            }
+            fields.push("\"stringListValues\":[]".to_owned());
+            fields.push("\"binaryListValues\":[]".to_owned());
+            fields.push(format!("\"dataType\":{}", string(&a.data_type)));
+            format!("{}:{{{}}}", string(name), fields.join(","))
+        })
+        .collect();
+    format!(
+        "{{\"messageId\":{},\"receiptHandle\":{},\"body\":{},\"attributes\":{{{}}},\"messageAttributes\":{{{}}},\"md5OfMessageAttributes\":{},\"md5OfBody\":{},\"eventSource\":\"aws:sqs\",\"eventSourceARN\":{},\"awsRegion\":{}}}",
+        string(&m.message_id),
+        string(&m.receipt_handle),
+        string(&m.body),
+        attributes.join(","),
+        message_attributes.join(","),
+        m.md5_of_message_attributes
+            .as_deref()
+            .map_or("null".to_owned(), string),
+        string(&m.md5_of_body),
+        string(queue_arn),
+        string(region),
+    )
+}
+
 /// The SQS event for a batch: `{"Records":[…]}` in AWS's field order.
 pub fn sqs_event(queue_arn: &str, region: &str, messages: &[QueueMessage]) -> String {
     let records: Vec<String> = messages
         .iter()
-        .map(|m| {
-            let attributes: Vec<String> =
-                m.attributes.iter().map(|(k, v)| format!("{}:{}", string(k), string(v))).collect();
-            let message_attributes: Vec<String> = m
-                .message_attributes
-                .iter()
-                .map(|(name, a)| {
-                    let mut fields = Vec::new();
-                    if let Some(v) = &a.string_value {
-                        fields.push(format!("\"stringValue\":{}", string(v)));
-                    }
-                    if let Some(v) = &a.binary_value {
-                        fields.push(format!("\"binaryValue\":{}", string(v)));
-                    }
-                    fields.push("\"stringListValues\":[]".to_owned());
-                    fields.push("\"binaryListValues\":[]".to_owned());
-                    fields.push(format!("\"dataType\":{}", string(&a.data_type)));
-                    format!("{}:{{{}}}", string(name), fields.join(","))
-                })
-                .collect();
-            format!(
-                "{{\"messageId\":{},\"receiptHandle\":{},\"body\":{},\"attributes\":{{{}}},\"messageAttributes\":{{{}}},\"md5OfMessageAttributes\":{},\"md5OfBody\":{},\"eventSource\":\"aws:sqs\",\"eventSourceARN\":{},\"awsRegion\":{}}}",
-                string(&m.message_id),
-                string(&m.receipt_handle),
-                string(&m.body),
-                attributes.join(","),
-                message_attributes.join(","),
-                m.md5_of_message_attributes.as_deref().map_or("null".to_owned(), string),
-                string(&m.md5_of_body),
-                string(queue_arn),
-                string(region),
-            )
-        })
+        .map(|m| sqs_record_json(queue_arn, region, m))
         .collect();
-    format!("{{\"Records\":[{}]}}", records.join(","))
+    records_event(&records)
+}
+
+/// `{"Records":[…]}` around records already written as JSON.
+pub fn records_event<S: AsRef<str>>(records: &[S]) -> String {
+    let size = records.iter().map(|r| r.as_ref().len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(size + crate::event::ENVELOPE_BYTES);
+    out.push_str("{\"Records\":[");
+    for (i, record) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(record.as_ref());
+    }
+    out.push_str("]}");
+    out
 }
 
 /// The verdict on a successful invocation of an SQS batch with ReportBatchItemFailures.

@@ -120,6 +120,22 @@ where
     }
 }
 
+/// The `n`th request id of mapping `mapping_id`: UUID-shaped like Lambda's, unique per mapping
+/// and invocation, and stable across runs so journals and tests can name invocations.
+pub fn request_id(mapping_id: &str, n: u64) -> String {
+    let seed = mapping_id
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (seed >> 32) as u32,
+        (seed >> 16) as u16,
+        seed & 0xfff,
+        (n >> 48) & 0xfff,
+        n & 0xffff_ffff_ffff
+    )
+}
+
 fn function_error(error_type: &str) -> Outcome {
     Outcome::FunctionError {
         error_type: error_type.to_owned(),
@@ -182,6 +198,73 @@ mod tests {
             "shardId-000000000003:49655502019283746571650018761293848571958377116573155330"
         );
         assert_eq!(seen["request_id"], "req-1");
+    }
+
+    /// The SQS event the engine writes by hand reads back through `aws_lambda_events`'
+    /// `SqsEvent`, field for field.
+    #[tokio::test]
+    async fn sqs_handlers_read_every_field_of_the_event_the_engine_sends() {
+        use aws_lambda_events::event::sqs::SqsEvent;
+        use riffle_core::sqs::{EventAttribute, QueueMessage, sqs_event};
+        let message = QueueMessage {
+            message_id: "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a".into(),
+            receipt_handle: "AQEB-handle".into(),
+            body: "{\"order\": 7}".into(),
+            md5_of_body: "e4e68fb7bd0e697a0ae8f1bb342846b3".into(),
+            attributes: vec![
+                ("ApproximateReceiveCount".into(), "2".into()),
+                ("SentTimestamp".into(), "1732550400123".into()),
+                ("MessageGroupId".into(), "g-1".into()),
+            ],
+            message_attributes: vec![(
+                "Author".into(),
+                EventAttribute {
+                    data_type: "String".into(),
+                    string_value: Some("Ada".into()),
+                    binary_value: None,
+                },
+            )],
+            md5_of_message_attributes: Some("d25a6aea97eb8f585bfa92d314504a92".into()),
+        };
+        let payload = sqs_event(
+            "arn:aws:sqs:eu-west-1:111122223333:jobs",
+            "eu-west-1",
+            &[message],
+        );
+        let handler = tower::service_fn(|event: LambdaEvent<SqsEvent>| async move {
+            let m = &event.payload.records[0];
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                "id": m.message_id, "receipt": m.receipt_handle, "body": m.body,
+                "md5": m.md5_of_body, "md5_attributes": m.md5_of_message_attributes,
+                "receives": m.attributes["ApproximateReceiveCount"],
+                "group": m.attributes["MessageGroupId"],
+                "author": m.message_attributes["Author"].string_value,
+                "author_type": m.message_attributes["Author"].data_type,
+                "source": m.event_source, "arn": m.event_source_arn, "region": m.aws_region,
+            }))
+        });
+        let mut invoker = HandlerInvoker::<_, SqsEvent>::new(handler, Duration::from_secs(1));
+        let request = InvokeRequest {
+            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:f".into(),
+            request_id: "req-1".into(),
+            payload,
+            deadline_ms: 0,
+        };
+        let Outcome::Success(body) = invoker.call(request).await.unwrap() else {
+            panic!("the handler succeeds");
+        };
+        let seen: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            seen,
+            serde_json::json!({
+                "id": "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a", "receipt": "AQEB-handle",
+                "body": "{\"order\": 7}", "md5": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "md5_attributes": "d25a6aea97eb8f585bfa92d314504a92", "receives": "2",
+                "group": "g-1", "author": "Ada", "author_type": "String",
+                "source": "aws:sqs", "arn": "arn:aws:sqs:eu-west-1:111122223333:jobs",
+                "region": "eu-west-1",
+            })
+        );
     }
 
     #[tokio::test]

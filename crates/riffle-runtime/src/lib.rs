@@ -1,4 +1,4 @@
-//! Runs Kinesis event source mappings: discovers shards, runs one task per shard (children only
+//! Runs event source mappings. Kinesis ([`Mapping`]): discovers shards, runs one task per shard (children only
 //! after their parents finished), and performs the effects `riffle-core` decides — invocations,
 //! failure deliveries, durable checkpoints — while recording metrics and a decision journal.
 //!
@@ -10,6 +10,9 @@
 //! decisions); a checkpoint is persisted before the next one is taken; a shard is marked finished
 //! only after every record was finished, and a child shard starts only when all its listed
 //! parents are finished.
+//!
+//! SQS ([`QueueMapping`]): pollers that receive, invoke and delete, scaled by
+//! `riffle_core::queue::Scaler`, over a [`QueueSource`].
 
 pub mod checkpoint;
 pub mod controller;
@@ -17,6 +20,7 @@ pub mod invoke;
 pub mod journal;
 pub mod mapping;
 pub mod memory;
+pub mod queue;
 pub mod source;
 
 pub use checkpoint::{CheckpointStore, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint};
@@ -24,7 +28,11 @@ pub use controller::{MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics};
 pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
-pub use memory::{MemoryDestination, MemoryReader, MemoryStream};
+pub use memory::{MemoryDestination, MemoryQueue, MemoryReader, MemoryStream};
+pub use queue::{
+    EntryFailure, QueueJournalEvent, QueueJournalKind, QueueMapping, QueueMetrics, QueueOptions,
+    QueueSource, ReceiptEntry, ReceiveRequest,
+};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
 pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
 

@@ -681,18 +681,6 @@ where
 
     fn request_id(&self) -> String {
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
-        let seed = self
-            .options
-            .mapping_id
-            .bytes()
-            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-        format!(
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            (seed >> 32) as u32,
-            (seed >> 16) as u16,
-            seed & 0xfff,
-            (n >> 48) & 0xfff,
-            n & 0xffff_ffff_ffff
-        )
+        crate::invoke::request_id(&self.options.mapping_id, n)
     }
 }
