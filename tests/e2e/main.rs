@@ -9,6 +9,7 @@ mod http;
 mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;
+mod lambda_host;
 mod persistence;
 mod sqs_api;
 mod sqs_errors;

@@ -1,0 +1,745 @@
+//! One local function: its Runtime API host, its pool of execution environments (child
+//! processes of the real `bootstrap`), and the invoker the engine calls.
+//!
+//! Invariants:
+//! - an environment runs one invocation at a time and is reused warm after a clean finish;
+//! - an environment that timed out, crashed or failed to start is killed and never reused
+//!   (the next invocation gets a fresh one, as on Lambda);
+//! - at most `reserved_concurrency` (or the account default of 1 000) environments exist; an
+//!   invocation beyond that is a throttle, never queued and never a function error;
+//! - every invocation ends with exactly one [`Outcome`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use riffle_core::shard::Outcome;
+use riffle_core::time::Millis;
+use riffle_runtime::InvokeRequest;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::logs::{LogLine, LogSource, Logs};
+
+/// Lambda's synchronous request limit (6 MB, taken as 6 MiB as the engine cuts batches).
+pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+/// Environments allowed without reserved concurrency: the default account concurrency.
+pub const ACCOUNT_CONCURRENCY: usize = 1000;
+/// How long an environment may take to initialise (reach its first `/next`), as on Lambda.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What Riffle needs to run a function.
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// FunctionName.
+    pub name: String,
+    /// The `bootstrap` executable.
+    pub binary: PathBuf,
+    /// Handler (`_HANDLER`); `bootstrap` for `provided` runtimes.
+    pub handler: String,
+    /// Timeout.
+    pub timeout: Duration,
+    /// MemorySize, MB.
+    pub memory_mb: u32,
+    /// The function's own Environment variables.
+    pub environment: Vec<(String, String)>,
+    /// ReservedConcurrentExecutions.
+    pub reserved_concurrency: Option<usize>,
+    /// Region.
+    pub region: String,
+    /// Account id, for the ARN.
+    pub account_id: String,
+    /// `AWS_ENDPOINT_URL` for the function's own SDK calls (the local emulator).
+    pub endpoint_url: Option<String>,
+}
+
+impl FunctionConfig {
+    /// A function named `name` running `binary` with Lambda's defaults (3 s, 128 MB).
+    pub fn new(name: impl Into<String>, binary: impl Into<PathBuf>) -> Self {
+        Self {
+            name: name.into(),
+            binary: binary.into(),
+            handler: "bootstrap".into(),
+            timeout: Duration::from_secs(3),
+            memory_mb: 128,
+            environment: Vec::new(),
+            reserved_concurrency: None,
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            endpoint_url: None,
+        }
+    }
+
+    /// The function's ARN.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.name
+        )
+    }
+}
+
+/// Counters of one function.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionStats {
+    /// Invocations started.
+    pub invocations: u64,
+    /// Invocations that ended in a function error.
+    pub errors: u64,
+    /// Invocations refused for lack of concurrency.
+    pub throttles: u64,
+    /// Environments started.
+    pub environments_started: u64,
+    /// Time from starting each environment's process to its first `/next`, in start order.
+    pub cold_starts: Vec<Duration>,
+    /// Environments alive now.
+    pub environments: usize,
+}
+
+/// An invocation handed to an environment's `/next`.
+pub(crate) struct Dispatch {
+    pub(crate) request_id: String,
+    pub(crate) payload: String,
+    pub(crate) deadline_ms: Millis,
+    pub(crate) function_arn: String,
+    pub(crate) trace_id: String,
+}
+
+struct Pending {
+    request_id: String,
+    payload: String,
+    function_arn: String,
+    trace_id: String,
+    picked: oneshot::Sender<Millis>,
+}
+
+/// How an invocation finished, as the runtime reported it.
+pub(crate) enum Completion {
+    Response(Vec<u8>),
+    Error { error_type: String, body: Vec<u8> },
+}
+
+struct Environment {
+    id: u64,
+    inbox: mpsc::Sender<Pending>,
+    outbox: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
+    current: Arc<Mutex<Option<String>>>,
+    exited: watch::Receiver<Option<String>>,
+    kill: Mutex<Option<oneshot::Sender<()>>>,
+    init_error: Mutex<Option<(String, Vec<u8>)>>,
+    ready: AtomicBool,
+    started: Instant,
+    init_duration: Mutex<Option<Duration>>,
+}
+
+impl Environment {
+    fn has_exited(&self) -> bool {
+        self.exited.borrow().is_some()
+    }
+
+    fn kill(&self) {
+        if let Some(kill) = lock(&self.kill).take() {
+            let _ = kill.send(());
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn epoch_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+#[derive(Default)]
+struct Pool {
+    environments: HashMap<u64, Arc<Environment>>,
+    idle: Vec<u64>,
+    next_id: u64,
+}
+
+/// State shared by the invoker and the Runtime API handlers.
+pub(crate) struct Shared {
+    config: FunctionConfig,
+    arn: String,
+    runtime_api: Mutex<Option<SocketAddr>>,
+    pool: Mutex<Pool>,
+    in_flight: Mutex<HashMap<String, (u64, oneshot::Sender<Completion>)>>,
+    logs: Logs,
+    stats: Mutex<FunctionStats>,
+    sequence: AtomicU64,
+}
+
+impl Shared {
+    fn environment(&self, id: u64) -> Option<Arc<Environment>> {
+        lock(&self.pool).environments.get(&id).cloned()
+    }
+
+    fn platform_log(&self, environment: u64, request_id: Option<&str>, line: String) {
+        self.logs.push(LogLine {
+            at: epoch_ms(),
+            function: self.config.name.clone(),
+            environment,
+            request_id: request_id.map(str::to_owned),
+            source: LogSource::Platform,
+            line,
+        });
+    }
+
+    /// Waits for the next invocation of environment `id` (its `/next`).
+    pub(crate) async fn next_for(&self, id: u64) -> Option<Dispatch> {
+        let environment = self.environment(id)?;
+        if !environment.ready.swap(true, Ordering::SeqCst) {
+            let init = environment.started.elapsed();
+            *lock(&environment.init_duration) = Some(init);
+            lock(&self.stats).cold_starts.push(init);
+        }
+        let pending = {
+            let mut outbox = environment.outbox.lock().await;
+            outbox.recv().await?
+        };
+        let deadline_ms = epoch_ms() + self.config.timeout.as_millis() as Millis;
+        *lock(&environment.current) = Some(pending.request_id.clone());
+        self.platform_log(
+            id,
+            Some(&pending.request_id),
+            format!("START RequestId: {} Version: $LATEST", pending.request_id),
+        );
+        let _ = pending.picked.send(deadline_ms);
+        Some(Dispatch {
+            request_id: pending.request_id,
+            payload: pending.payload,
+            deadline_ms,
+            function_arn: pending.function_arn,
+            trace_id: pending.trace_id,
+        })
+    }
+
+    /// Completes invocation `request_id` if environment `env` is running it.
+    pub(crate) fn complete(&self, env: u64, request_id: &str, completion: Completion) -> bool {
+        let mut in_flight = lock(&self.in_flight);
+        match in_flight.get(request_id) {
+            Some((owner, _)) if *owner == env => {
+                let (_, done) = in_flight.remove(request_id).expect("present");
+                done.send(completion).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// Environment `env` reported an init error (`/init/error`).
+    pub(crate) fn init_failed(&self, env: u64, error_type: String, body: Vec<u8>) {
+        if let Some(environment) = self.environment(env) {
+            self.platform_log(
+                env,
+                None,
+                format!(
+                    "INIT_REPORT Status: error Error Type: {error_type} {}",
+                    String::from_utf8_lossy(&body)
+                ),
+            );
+            *lock(&environment.init_error) = Some((error_type, body));
+        }
+    }
+
+    fn remove(&self, environment: &Environment) {
+        environment.kill();
+        let mut pool = lock(&self.pool);
+        pool.environments.remove(&environment.id);
+        pool.idle.retain(|id| *id != environment.id);
+        lock(&self.stats).environments = pool.environments.len();
+    }
+
+    fn release(&self, environment: &Arc<Environment>) {
+        *lock(&environment.current) = None;
+        if environment.has_exited() {
+            self.remove(environment);
+        } else {
+            lock(&self.pool).idle.push(environment.id);
+        }
+    }
+
+    /// An idle environment, or a new one within the concurrency limit; `Err` is the outcome
+    /// to report instead (a throttle, or a function that cannot start).
+    fn acquire(self: &Arc<Self>) -> Result<Arc<Environment>, Outcome> {
+        let mut pool = lock(&self.pool);
+        while let Some(id) = pool.idle.pop() {
+            match pool.environments.get(&id) {
+                Some(env) if !env.has_exited() => return Ok(Arc::clone(env)),
+                Some(_) => {
+                    pool.environments.remove(&id);
+                }
+                None => {}
+            }
+        }
+        let limit = self
+            .config
+            .reserved_concurrency
+            .unwrap_or(ACCOUNT_CONCURRENCY);
+        if pool.environments.len() >= limit {
+            return Err(Outcome::Throttled);
+        }
+        let id = pool.next_id;
+        pool.next_id += 1;
+        let environment = self.spawn(id).map_err(|error| {
+            self.platform_log(
+                id,
+                None,
+                format!("failed to start {}: {error}", self.config.binary.display()),
+            );
+            Outcome::FunctionError {
+                error_type: "Runtime.InvalidEntrypoint".into(),
+                status_code: 200,
+            }
+        })?;
+        pool.environments.insert(id, Arc::clone(&environment));
+        let mut stats = lock(&self.stats);
+        stats.environments_started += 1;
+        stats.environments = pool.environments.len();
+        Ok(environment)
+    }
+
+    fn environment_variables(&self, id: u64) -> Vec<(String, String)> {
+        let config = &self.config;
+        let address = lock(&self.runtime_api).expect("the Runtime API is bound before invokes");
+        let task_root = config
+            .binary
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let now = epoch_ms();
+        // `2026-11-25T…` → `2026/11/25`, as Lambda names log streams.
+        let day = riffle_core::time::iso8601_seconds(now)[..10].replace('-', "/");
+        let mut variables = vec![
+            (
+                "AWS_LAMBDA_RUNTIME_API".to_owned(),
+                format!("http://{address}/env/{id}"),
+            ),
+            ("AWS_LAMBDA_FUNCTION_NAME".to_owned(), config.name.clone()),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
+                config.memory_mb.to_string(),
+            ),
+            (
+                "AWS_LAMBDA_FUNCTION_VERSION".to_owned(),
+                "$LATEST".to_owned(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
+                format!("/aws/lambda/{}", config.name),
+            ),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME".to_owned(),
+                format!("{day}/[$LATEST]{:016x}{id:016x}", now / 1000),
+            ),
+            (
+                "AWS_LAMBDA_INITIALIZATION_TYPE".to_owned(),
+                "on-demand".to_owned(),
+            ),
+            ("AWS_REGION".to_owned(), config.region.clone()),
+            ("AWS_DEFAULT_REGION".to_owned(), config.region.clone()),
+            (
+                "AWS_EXECUTION_ENV".to_owned(),
+                "AWS_Lambda_provided.al2023".to_owned(),
+            ),
+            ("AWS_ACCESS_KEY_ID".to_owned(), "riffle-local".to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                "riffle-local".to_owned(),
+            ),
+            ("AWS_SESSION_TOKEN".to_owned(), "riffle-local".to_owned()),
+            ("_HANDLER".to_owned(), config.handler.clone()),
+            ("LAMBDA_TASK_ROOT".to_owned(), task_root.clone()),
+            ("LAMBDA_RUNTIME_DIR".to_owned(), task_root),
+            ("TZ".to_owned(), ":UTC".to_owned()),
+        ];
+        if let Some(endpoint) = &config.endpoint_url {
+            variables.push(("AWS_ENDPOINT_URL".to_owned(), endpoint.clone()));
+        }
+        if let Ok(path) = std::env::var("PATH") {
+            variables.push(("PATH".to_owned(), path));
+        }
+        // The function's own variables come last and win, except over the reserved ones Lambda
+        // does not let a function set.
+        for (key, value) in &config.environment {
+            if !crate::RESERVED_VARIABLES.contains(&key.as_str()) {
+                variables.retain(|(k, _)| k != key);
+                variables.push((key.clone(), value.clone()));
+            }
+        }
+        variables
+    }
+
+    fn spawn(self: &Arc<Self>, id: u64) -> std::io::Result<Arc<Environment>> {
+        let mut command = tokio::process::Command::new(&self.config.binary);
+        command
+            .env_clear()
+            .envs(self.environment_variables(id))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(root) = self
+            .config
+            .binary
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            command.current_dir(root);
+        }
+        let mut child = command.spawn()?;
+        let (inbox, outbox) = mpsc::channel(1);
+        let (exit_tx, exited) = watch::channel(None);
+        let (kill_tx, kill_rx) = oneshot::channel();
+        let environment = Arc::new(Environment {
+            id,
+            inbox,
+            outbox: tokio::sync::Mutex::new(outbox),
+            current: Arc::default(),
+            exited,
+            kill: Mutex::new(Some(kill_tx)),
+            init_error: Mutex::default(),
+            ready: AtomicBool::new(false),
+            started: Instant::now(),
+            init_duration: Mutex::default(),
+        });
+        let readers = [
+            child.stdout.take().map(|s| {
+                (
+                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+                    LogSource::Stdout,
+                )
+            }),
+            child.stderr.take().map(|s| {
+                (
+                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+                    LogSource::Stderr,
+                )
+            }),
+        ];
+        let mut pipes = Vec::new();
+        for (stream, source) in readers.into_iter().flatten() {
+            let (shared, current) = (Arc::clone(self), Arc::clone(&environment.current));
+            pipes.push(tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let request_id = lock(&current).clone();
+                    shared.logs.push(LogLine {
+                        at: epoch_ms(),
+                        function: shared.config.name.clone(),
+                        environment: id,
+                        request_id,
+                        source,
+                        line,
+                    });
+                }
+            }));
+        }
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            let status = tokio::select! {
+                status = child.wait() => status,
+                _ = kill_rx => {
+                    let _ = child.start_kill();
+                    child.wait().await
+                }
+            };
+            // Let the last lines reach the log before the exit is reported.
+            for pipe in pipes {
+                let _ = pipe.await;
+            }
+            let description = match status {
+                Ok(status) => status.to_string(),
+                Err(error) => error.to_string(),
+            };
+            shared.platform_log(id, None, format!("environment {id} ended: {description}"));
+            let _ = exit_tx.send(Some(description));
+        });
+        Ok(environment)
+    }
+
+    fn trace_id(&self, n: u64) -> String {
+        format!(
+            "Root=1-{:08x}-{:024x};Parent={:016x};Sampled=0",
+            epoch_ms() / 1000,
+            n,
+            n
+        )
+    }
+
+    fn fail(
+        &self,
+        environment: &Environment,
+        request_id: &str,
+        error_type: &str,
+        message: &str,
+    ) -> Outcome {
+        lock(&self.in_flight).remove(request_id);
+        self.remove(environment);
+        self.platform_log(
+            environment.id,
+            Some(request_id),
+            format!("RequestId: {request_id} Error: {message}"),
+        );
+        lock(&self.stats).errors += 1;
+        Outcome::FunctionError {
+            error_type: error_type.to_owned(),
+            status_code: 200,
+        }
+    }
+
+    /// Runs one invocation to its outcome.
+    async fn invoke(self: Arc<Self>, request: InvokeRequest) -> Outcome {
+        if request.payload.len() > MAX_REQUEST_BYTES {
+            return Outcome::ServiceError(format!(
+                "RequestTooLargeException: Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation"
+            ));
+        }
+        let environment = match self.acquire() {
+            Ok(environment) => environment,
+            Err(outcome) => {
+                if outcome == Outcome::Throttled {
+                    lock(&self.stats).throttles += 1;
+                }
+                return outcome;
+            }
+        };
+        lock(&self.stats).invocations += 1;
+        let request_id = request.request_id.clone();
+        let (done_tx, done_rx) = oneshot::channel();
+        lock(&self.in_flight).insert(request_id.clone(), (environment.id, done_tx));
+        let (picked_tx, picked_rx) = oneshot::channel();
+        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let pending = Pending {
+            request_id: request_id.clone(),
+            payload: request.payload,
+            function_arn: self.arn.clone(),
+            trace_id: self.trace_id(n),
+            picked: picked_tx,
+        };
+        if environment.inbox.send(pending).await.is_err() {
+            return self.fail(
+                &environment,
+                &request_id,
+                "Runtime.ExitError",
+                "the environment is gone",
+            );
+        }
+        let mut exited = environment.exited.clone();
+        let cold = !environment.ready.load(Ordering::SeqCst);
+        let init_limit = environment.started + INIT_TIMEOUT;
+        // Phase 1: the environment takes the invocation from `/next` (after its init, if cold).
+        tokio::select! {
+            picked = picked_rx => {
+                if picked.is_err() {
+                    return self.fail(&environment, &request_id, "Runtime.ExitError", "the environment is gone");
+                }
+            }
+            _ = exited.wait_for(Option::is_some) => {
+                let status = environment.exited.borrow().clone().unwrap_or_default();
+                let init_error = lock(&environment.init_error).take();
+                return match init_error {
+                    Some((error_type, body)) => {
+                        let message = format!("init failed: {}", String::from_utf8_lossy(&body));
+                        self.fail(&environment, &request_id, &error_type, &message)
+                    }
+                    None => self.fail(
+                        &environment,
+                        &request_id,
+                        "Runtime.ExitError",
+                        &format!("Runtime exited with error: {status}"),
+                    ),
+                };
+            }
+            () = tokio::time::sleep_until(init_limit.into()), if cold => {
+                return self.fail(
+                    &environment,
+                    &request_id,
+                    "Sandbox.Timedout",
+                    &format!("init did not finish within {} s", INIT_TIMEOUT.as_secs()),
+                );
+            }
+        }
+        let started = Instant::now();
+        // Phase 2: the function runs until it answers, exits, or times out.
+        let outcome = tokio::select! {
+            done = done_rx => match done {
+                Ok(Completion::Response(body)) => Outcome::Success(body),
+                Ok(Completion::Error { error_type, body }) => {
+                    self.platform_log(environment.id, Some(&request_id), format!("RequestId: {request_id} Error: {}", String::from_utf8_lossy(&body)));
+                    lock(&self.stats).errors += 1;
+                    Outcome::FunctionError { error_type, status_code: 200 }
+                }
+                Err(_) => return self.fail(&environment, &request_id, "Runtime.ExitError", "the environment is gone"),
+            },
+            _ = exited.wait_for(Option::is_some) => {
+                let status = environment.exited.borrow().clone().unwrap_or_default();
+                return self.fail(&environment, &request_id, "Runtime.ExitError", &format!("Runtime exited with error: {status}"));
+            }
+            () = tokio::time::sleep(self.config.timeout) => {
+                let message = format!("Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64());
+                return self.fail(&environment, &request_id, "Sandbox.Timedout", &message);
+            }
+        };
+        let duration = started.elapsed();
+        let init = if cold {
+            *lock(&environment.init_duration)
+        } else {
+            None
+        };
+        self.platform_log(
+            environment.id,
+            Some(&request_id),
+            format!("END RequestId: {request_id}"),
+        );
+        let millis = duration.as_secs_f64() * 1000.0;
+        let mut report = format!(
+            "REPORT RequestId: {request_id}\tDuration: {millis:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
+            millis.ceil() as u64,
+            self.config.memory_mb
+        );
+        if let Some(init) = init {
+            report.push_str(&format!(
+                "\tInit Duration: {:.2} ms",
+                init.as_secs_f64() * 1000.0
+            ));
+        }
+        self.platform_log(environment.id, Some(&request_id), report);
+        self.release(&environment);
+        outcome
+    }
+}
+
+/// A function run locally from its binary; cheap to clone (clones share the environments).
+/// As a `tower::Service<InvokeRequest>` it is the mapping's invoker.
+#[derive(Clone)]
+pub struct LocalFunction {
+    shared: Arc<Shared>,
+    server: Arc<ServerHandle>,
+}
+
+struct ServerHandle {
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = lock(&self.stop).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for LocalFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFunction")
+            .field("name", &self.shared.config.name)
+            .field("runtime_api", &self.runtime_api())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalFunction {
+    /// Serves the Runtime API for `config` on a free loopback port. Environments start on the
+    /// first invocations.
+    pub async fn start(config: FunctionConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            arn: config.arn(),
+            config,
+            runtime_api: Mutex::new(Some(address)),
+            pool: Mutex::default(),
+            in_flight: Mutex::default(),
+            logs: Logs::default(),
+            stats: Mutex::default(),
+            sequence: AtomicU64::new(0),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = crate::api::router(Arc::clone(&shared));
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "the Runtime API server stopped");
+            }
+        });
+        Ok(Self {
+            shared,
+            server: Arc::new(ServerHandle {
+                stop: Mutex::new(Some(stop)),
+            }),
+        })
+    }
+
+    /// Where the Runtime API listens.
+    pub fn runtime_api(&self) -> SocketAddr {
+        lock(&self.shared.runtime_api).expect("bound at start")
+    }
+
+    /// The function's configuration.
+    pub fn config(&self) -> &FunctionConfig {
+        &self.shared.config
+    }
+
+    /// Its logs.
+    pub fn logs(&self) -> &Logs {
+        &self.shared.logs
+    }
+
+    /// Its counters.
+    pub fn stats(&self) -> FunctionStats {
+        lock(&self.shared.stats).clone()
+    }
+
+    /// Invokes the function with `request` and waits for the outcome.
+    pub async fn invoke(&self, request: InvokeRequest) -> Outcome {
+        Arc::clone(&self.shared).invoke(request).await
+    }
+
+    /// Stops every environment and the Runtime API server.
+    pub async fn shutdown(&self) {
+        let environments: Vec<Arc<Environment>> = {
+            let mut pool = lock(&self.shared.pool);
+            pool.idle.clear();
+            pool.environments.drain().map(|(_, e)| e).collect()
+        };
+        for environment in &environments {
+            environment.kill();
+        }
+        for environment in environments {
+            let mut exited = environment.exited.clone();
+            let _ = exited.wait_for(Option::is_some).await;
+        }
+        lock(&self.shared.stats).environments = 0;
+        if let Some(stop) = lock(&self.server.stop).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl tower::Service<InvokeRequest> for LocalFunction {
+    type Response = Outcome;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Outcome, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: InvokeRequest) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { Ok(shared.invoke(request).await) })
+    }
+}

@@ -1,0 +1,375 @@
+//! The Runtime API host driving a real `lambda_runtime` binary (`lambda-probe`): success,
+//! returned errors, panics, exits, timeouts, init failures, concurrency, oversized responses,
+//! the environment a function sees, and its logs.
+
+use std::time::Duration;
+
+use riffle_core::shard::Outcome;
+use riffle_lambda::{FunctionConfig, LocalFunction, LogSource};
+use riffle_runtime::InvokeRequest;
+use serde_json::{Value, json};
+
+fn probe(name: &str) -> FunctionConfig {
+    let mut config = FunctionConfig::new(name, env!("CARGO_BIN_EXE_lambda-probe"));
+    config.timeout = Duration::from_secs(2);
+    config
+}
+
+fn request(n: u32, event: Value) -> InvokeRequest {
+    InvokeRequest {
+        function_arn: String::new(),
+        request_id: format!("00000000-0000-4000-8000-{n:012}"),
+        payload: event.to_string(),
+        deadline_ms: 0,
+    }
+}
+
+fn body(outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Success(body) => serde_json::from_slice(body).expect("JSON response"),
+        other => panic!("expected success, got {other:?}"),
+    }
+}
+
+fn error_type(outcome: &Outcome) -> &str {
+    match outcome {
+        Outcome::FunctionError { error_type, .. } => error_type,
+        other => panic!("expected a function error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_warm_environment_answers_successive_invocations() {
+    let function = LocalFunction::start(probe("echo")).await.unwrap();
+    let first = function
+        .invoke(request(1, json!({"action": "echo", "n": 1})))
+        .await;
+    let second = function
+        .invoke(request(2, json!({"action": "echo", "n": 2})))
+        .await;
+    assert_eq!(body(&first)["echo"]["n"], 1);
+    assert_eq!(body(&second)["echo"]["n"], 2);
+    assert_eq!(
+        body(&first)["pid"],
+        body(&second)["pid"],
+        "the same process, reused warm"
+    );
+    let stats = function.stats();
+    assert_eq!(stats.environments_started, 1);
+    assert_eq!(stats.cold_starts.len(), 1, "one cold start, measured");
+    assert!(stats.cold_starts[0] > Duration::ZERO);
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_function_sees_lambdas_environment_and_invocation_headers() {
+    let mut config = probe("env-probe");
+    config.memory_mb = 512;
+    config.endpoint_url = Some("http://127.0.0.1:4566".into());
+    config.environment = vec![
+        ("TABLE".into(), "orders".into()),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), "cannot-override".into()),
+    ];
+    let function = LocalFunction::start(config).await.unwrap();
+    let names = [
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_REGION",
+        "_HANDLER",
+        "LAMBDA_TASK_ROOT",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "TABLE",
+        "HOME",
+    ];
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let outcome = function
+        .invoke(request(7, json!({"action": "env", "names": names})))
+        .await;
+    let seen = body(&outcome);
+    let env = &seen["env"];
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "env-probe");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "512");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/env-probe");
+    assert!(
+        env["AWS_LAMBDA_LOG_STREAM_NAME"]
+            .as_str()
+            .unwrap()
+            .contains("/[$LATEST]")
+    );
+    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(env["_HANDLER"], "bootstrap");
+    assert!(!env["LAMBDA_TASK_ROOT"].as_str().unwrap().is_empty());
+    assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:4566");
+    assert!(env["AWS_ACCESS_KEY_ID"].is_string());
+    assert_eq!(env["TABLE"], "orders", "the function's own variables");
+    assert!(
+        env["HOME"].is_null(),
+        "nothing leaks from the host environment"
+    );
+    assert_eq!(seen["request_id"], "00000000-0000-4000-8000-000000000007");
+    assert_eq!(
+        seen["arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:env-probe"
+    );
+    assert!(seen["trace_id"].as_str().unwrap().starts_with("Root=1-"));
+    let deadline = seen["deadline"].as_u64().unwrap();
+    assert!(
+        deadline >= before + 2_000 && deadline <= before + 5_000,
+        "deadline = now + timeout"
+    );
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment() {
+    let function = LocalFunction::start(probe("errors")).await.unwrap();
+    let failed = function
+        .invoke(request(1, json!({"action": "error"})))
+        .await;
+    assert_eq!(error_type(&failed), "OrderRejected");
+    let panicked = function
+        .invoke(request(2, json!({"action": "panic"})))
+        .await;
+    assert!(!error_type(&panicked).is_empty());
+    let after = function.invoke(request(3, json!({"action": "echo"}))).await;
+    body(&after);
+    assert_eq!(
+        function.stats().environments_started,
+        1,
+        "lambda_runtime reports both; the process stays"
+    );
+    assert_eq!(function.stats().errors, 2);
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_exit_mid_invocation_is_runtime_exit_error_and_the_environment_is_replaced() {
+    let function = LocalFunction::start(probe("exits")).await.unwrap();
+    let first = function.invoke(request(1, json!({"action": "echo"}))).await;
+    let exited = function.invoke(request(2, json!({"action": "exit"}))).await;
+    assert_eq!(error_type(&exited), "Runtime.ExitError");
+    let next = function.invoke(request(3, json!({"action": "echo"}))).await;
+    assert_ne!(
+        body(&first)["pid"],
+        body(&next)["pid"],
+        "a fresh environment"
+    );
+    assert_eq!(function.stats().environments_started, 2);
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_timeout_is_sandbox_timedout_and_the_environment_is_killed() {
+    let mut config = probe("slow");
+    config.timeout = Duration::from_millis(500);
+    let function = LocalFunction::start(config).await.unwrap();
+    let warm = function.invoke(request(1, json!({"action": "echo"}))).await;
+    let started = std::time::Instant::now();
+    let timed_out = function
+        .invoke(request(2, json!({"action": "sleep", "ms": 30_000})))
+        .await;
+    assert_eq!(error_type(&timed_out), "Sandbox.Timedout");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the invoker does not wait for the sleep"
+    );
+    let next = function.invoke(request(3, json!({"action": "echo"}))).await;
+    assert_ne!(
+        body(&warm)["pid"],
+        body(&next)["pid"],
+        "the timed-out environment was replaced"
+    );
+    let logs = function
+        .logs()
+        .for_request("00000000-0000-4000-8000-000000000002");
+    assert!(
+        logs.iter()
+            .any(|l| l.line.contains("Task timed out after 0.50 seconds")),
+        "{logs:?}"
+    );
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_init_failure_fails_the_invocation_and_the_next_one_tries_a_fresh_environment() {
+    let mut config = probe("broken-init");
+    config.environment = vec![("PROBE_INIT".into(), "exit".into())];
+    let function = LocalFunction::start(config).await.unwrap();
+    for n in 1..=2 {
+        let outcome = function.invoke(request(n, json!({"action": "echo"}))).await;
+        assert_eq!(error_type(&outcome), "Runtime.ExitError");
+    }
+    let stats = function.stats();
+    assert_eq!(
+        stats.environments_started, 2,
+        "init is retried with a new environment"
+    );
+    assert!(
+        stats.cold_starts.is_empty(),
+        "no environment ever reached /next"
+    );
+    assert!(
+        function
+            .logs()
+            .lines()
+            .iter()
+            .any(|l| l.source == LogSource::Stderr && l.line.contains("failing its initialisation")),
+        "the init's output is captured"
+    );
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_invocations_get_their_own_environments_and_reuse_them() {
+    let function = LocalFunction::start(probe("parallel")).await.unwrap();
+    let round = |base: u32| {
+        let calls = (0..4)
+            .map(|i| {
+                let function = function.clone();
+                async move {
+                    function
+                        .invoke(request(base + i, json!({"action": "sleep", "ms": 300})))
+                        .await
+                }
+            })
+            .collect();
+        futures_join(calls)
+    };
+    let first = round(10).await;
+    let mut pids: Vec<u64> = first
+        .iter()
+        .map(|o| body(o)["pid"].as_u64().unwrap())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 4, "four environments ran at once");
+    let second = round(20).await;
+    assert!(second.iter().all(|o| matches!(o, Outcome::Success(_))));
+    assert_eq!(
+        function.stats().environments_started,
+        4,
+        "the second round ran warm"
+    );
+    function.shutdown().await;
+}
+
+/// Runs the invocations concurrently and returns their outcomes in order.
+async fn futures_join<F: std::future::Future<Output = Outcome> + Send + 'static>(
+    calls: Vec<F>,
+) -> Vec<Outcome> {
+    let handles: Vec<_> = calls.into_iter().map(tokio::spawn).collect();
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.unwrap());
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn reserved_concurrency_throttles_beyond_its_environments() {
+    let mut config = probe("reserved");
+    config.reserved_concurrency = Some(2);
+    let function = LocalFunction::start(config).await.unwrap();
+    let calls = (0..3)
+        .map(|i| {
+            let function = function.clone();
+            async move {
+                function
+                    .invoke(request(i, json!({"action": "sleep", "ms": 500})))
+                    .await
+            }
+        })
+        .collect();
+    let outcomes = futures_join(calls).await;
+    let throttled = outcomes
+        .iter()
+        .filter(|o| **o == Outcome::Throttled)
+        .count();
+    let succeeded = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Success(_)))
+        .count();
+    assert_eq!((throttled, succeeded), (1, 2));
+    assert_eq!(function.stats().throttles, 1);
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_response_over_six_mb_is_a_function_error() {
+    let function = LocalFunction::start(probe("big")).await.unwrap();
+    let too_big = function
+        .invoke(request(1, json!({"action": "big", "bytes": 7_000_000})))
+        .await;
+    assert_eq!(error_type(&too_big), "Function.ResponseSizeTooLarge");
+    let fits = function
+        .invoke(request(2, json!({"action": "big", "bytes": 5_000_000})))
+        .await;
+    assert_eq!(body(&fits).as_str().unwrap().len(), 5_000_000);
+    let oversized_request = function
+        .invoke(request(
+            3,
+            json!({"action": "echo", "pad": "y".repeat(7_000_000)}),
+        ))
+        .await;
+    assert!(
+        matches!(&oversized_request, Outcome::ServiceError(e) if e.starts_with("RequestTooLargeException")),
+        "{oversized_request:?}"
+    );
+    function.shutdown().await;
+}
+
+#[tokio::test]
+async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
+    let function = LocalFunction::start(probe("logs")).await.unwrap();
+    let id = "00000000-0000-4000-8000-000000000005";
+    body(&function.invoke(request(5, json!({"action": "log"}))).await);
+    // The pipes are read concurrently; wait (bounded) until both lines arrived.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let lines = loop {
+        let lines = function.logs().for_request(id);
+        if lines
+            .iter()
+            .filter(|l| l.line.starts_with("hello on"))
+            .count()
+            == 2
+            || std::time::Instant::now() > deadline
+        {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let texts: Vec<(LogSource, &str)> = lines.iter().map(|l| (l.source, l.line.as_str())).collect();
+    assert!(
+        texts.contains(&(LogSource::Stdout, &*format!("hello on stdout from {id}"))),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&(LogSource::Stderr, &*format!("hello on stderr from {id}"))),
+        "{texts:?}"
+    );
+    assert_eq!(
+        texts[0],
+        (
+            LogSource::Platform,
+            &*format!("START RequestId: {id} Version: $LATEST")
+        )
+    );
+    let report = lines
+        .iter()
+        .find(|l| l.line.starts_with("REPORT"))
+        .expect("a REPORT line");
+    assert!(
+        report.line.contains("Init Duration"),
+        "the cold start is reported: {}",
+        report.line
+    );
+    function.shutdown().await;
+}
