@@ -8,7 +8,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
@@ -43,10 +44,31 @@ impl Clock for SystemClock {
 }
 
 /// A clock that only moves when told to; clones share the same time, and sleepers wake when it
-/// is moved past their deadline.
+/// is moved past their deadline. It knows the deadlines of its sleepers, so a driver can jump
+/// straight to the next one ([`ManualClock::next_deadline`]).
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     now: Arc<watch::Sender<Millis>>,
+    sleepers: Arc<Mutex<Sleepers>>,
+}
+
+#[derive(Debug, Default)]
+struct Sleepers {
+    deadlines: BTreeMap<(Millis, u64), ()>,
+    next_id: u64,
+}
+
+/// Removes a sleeper's deadline when it wakes or is dropped.
+struct Registration {
+    sleepers: Arc<Mutex<Sleepers>>,
+    key: (Millis, u64),
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
+        sleepers.deadlines.remove(&self.key);
+    }
 }
 
 impl ManualClock {
@@ -54,7 +76,14 @@ impl ManualClock {
     pub fn new(start: Millis) -> Self {
         Self {
             now: Arc::new(watch::Sender::new(start)),
+            sleepers: Arc::default(),
         }
+    }
+
+    /// The earliest deadline anyone is sleeping until, if anyone sleeps.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
+        sleepers.deadlines.keys().next().map(|(deadline, _)| *deadline)
     }
 
     /// Moves the clock forward by `by`.
@@ -75,7 +104,18 @@ impl Clock for ManualClock {
 
     fn sleep_until(&self, deadline: Millis) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         let mut rx = self.now.subscribe();
+        let registration = {
+            let mut sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
+            sleepers.next_id += 1;
+            let key = (deadline, sleepers.next_id);
+            sleepers.deadlines.insert(key, ());
+            Registration {
+                sleepers: Arc::clone(&self.sleepers),
+                key,
+            }
+        };
         Box::pin(async move {
+            let _registration = registration;
             while *rx.borrow_and_update() < deadline {
                 if rx.changed().await.is_err() {
                     return;
@@ -102,5 +142,23 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_clock_knows_the_next_deadline_of_its_sleepers() {
+        let clock = ManualClock::new(1_000);
+        assert_eq!(clock.next_deadline(), None);
+        let (a, b) = (clock.clone(), clock.clone());
+        let late = tokio::spawn(async move { a.sleep_until(5_000).await });
+        let early = tokio::spawn(async move { b.sleep_until(3_000).await });
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        assert_eq!(clock.next_deadline(), Some(3_000));
+        clock.set(3_000);
+        early.await.unwrap();
+        assert_eq!(clock.next_deadline(), Some(5_000), "a woken sleeper is forgotten");
+        late.abort();
+        let _ = late.await;
+        assert_eq!(clock.next_deadline(), None, "so is a dropped one");
     }
 }

@@ -7,6 +7,7 @@
 //! time and identical between tests and real runs.
 //!
 //! - [`config`]: raw mapping properties with AWS's names → validated configuration.
+//! - [`digest`]: the MD5 digests SQS computes over bodies and message attributes.
 //! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
 //! - [`record`]: a stream record as the engine sees it.
 //! - [`event`]: the exact Kinesis event JSON and on-failure invocation record AWS sends.
@@ -19,6 +20,7 @@
 //! - [`time`]: millisecond timestamps and their ISO-8601 form.
 
 pub mod config;
+pub mod digest;
 pub mod event;
 pub mod filter;
 pub mod queue;

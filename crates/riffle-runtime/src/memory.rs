@@ -395,7 +395,7 @@ impl MemoryQueue {
             taken.push(QueueMessage {
                 message_id: message.id.clone(),
                 receipt_handle: receipt,
-                md5_of_body: md5_hex(message.body.as_bytes()),
+                md5_of_body: riffle_core::digest::md5_hex(message.body.as_bytes()),
                 body: message.body.clone(),
                 attributes,
                 message_attributes: Vec::new(),
@@ -407,14 +407,6 @@ impl MemoryQueue {
         }
         (taken, next_visible)
     }
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    use md5::Digest as _;
-    md5::Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl QueueSource for MemoryQueue {

@@ -4,7 +4,7 @@
 //! requests and runs long polls, [`digest`] computes the MD5 digests SQS returns.
 
 pub mod api;
-pub mod digest;
+pub use riffle_core::digest;
 pub mod store;
 
 pub use api::{RequestContext, Sqs};
