@@ -5,6 +5,7 @@
 
 mod aws_cli;
 mod esm_kinesis;
+mod esm_sqs;
 mod http;
 mod kinesis_api;
 mod kinesis_errors;

@@ -1,9 +1,14 @@
-//! The AWS side of the engine: a [`StreamSource`] over `aws-sdk-kinesis` and a
-//! [`FailureDestination`] over `aws-sdk-sqs`, for the embedded emulator and real endpoints alike.
+//! The AWS side of the engine: a [`StreamSource`] over `aws-sdk-kinesis`, a
+//! [`FailureDestination`] and a [`riffle_runtime::QueueSource`] ([`SqsQueueSource`]) over
+//! `aws-sdk-sqs`, for the embedded emulator and real endpoints alike.
 //!
 //! Invariant: a shard reader never skips or repeats a record across iterator expiry: it
 //! remembers the last sequence number it returned and re-creates the iterator
 //! `AFTER_SEQUENCE_NUMBER` it (or at its original start if it returned none).
+
+pub mod queue;
+
+pub use queue::{QueueFacts, SqsQueueSource, queue_facts, queue_url};
 
 use std::collections::HashMap;
 use std::sync::Mutex;
