@@ -232,6 +232,37 @@ pub fn kinesis_event_with_capacity<'a>(
     out
 }
 
+/// What a tumbling-window invocation adds to the Kinesis event.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowFields<'a> {
+    /// Window start, epoch ms (whole seconds).
+    pub start_ms: Millis,
+    /// Window end, epoch ms.
+    pub end_ms: Millis,
+    /// The state carried from the previous invocation (`{}` at first).
+    pub state: &'a serde_json::Value,
+    /// `isFinalInvokeForWindow`.
+    pub final_invoke: bool,
+    /// `isWindowTerminatedEarly`.
+    pub terminated_early: bool,
+}
+
+/// The event of a tumbling-window invocation: the Kinesis event plus `window`, `state`,
+/// `shardId`, `eventSourceARN`, `isFinalInvokeForWindow` and `isWindowTerminatedEarly`.
+pub fn windowed_event(event: &str, source: &EventSource, window: &WindowFields<'_>) -> String {
+    let body = event.strip_suffix('}').unwrap_or(event);
+    format!(
+        "{body},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"state\":{},\"shardId\":{},\"eventSourceARN\":{},\"isFinalInvokeForWindow\":{},\"isWindowTerminatedEarly\":{}}}",
+        crate::time::iso8601_seconds(window.start_ms),
+        crate::time::iso8601_seconds(window.end_ms),
+        window.state,
+        string(&source.shard_id),
+        string(&source.stream_arn),
+        window.final_invoke,
+        window.terminated_early,
+    )
+}
+
 /// Why a batch went to the on-failure destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureCondition {

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
 use crate::event::{
     ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext,
-    kinesis_event_with_capacity, record_json_len,
+    WindowFields, kinesis_event_with_capacity, record_json_len, windowed_event,
 };
 use crate::filter::Filters;
 use crate::record::StreamRecord;
@@ -951,7 +951,15 @@ impl Shard {
                     .as_ref()
                     .filter(|w| w.index == call.index)
                     .map_or_else(|| serde_json::json!({}), |w| w.state.clone());
-                payload = windowed_event(&payload, &self.settings.source, call, length, &state);
+                let start_ms = call.index * length;
+                let window = WindowFields {
+                    start_ms,
+                    end_ms: start_ms + length,
+                    state: &state,
+                    final_invoke: call.final_invoke,
+                    terminated_early: call.terminated_early,
+                };
+                payload = windowed_event(&payload, &self.settings.source, &window);
             }
             effects.push(Effect::Invoke {
                 lane: index,
@@ -1029,25 +1037,5 @@ impl Shard {
 }
 
 /// Adds the tumbling window fields to a Kinesis event.
-fn windowed_event(
-    event: &str,
-    source: &EventSource,
-    call: WindowCall,
-    length: Millis,
-    state: &serde_json::Value,
-) -> String {
-    let start = call.index * length;
-    let body = event.strip_suffix('}').unwrap_or(event);
-    format!(
-        "{body},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"state\":{state},\"shardId\":{},\"eventSourceARN\":{},\"isFinalInvokeForWindow\":{},\"isWindowTerminatedEarly\":{}}}",
-        crate::time::iso8601_seconds(start),
-        crate::time::iso8601_seconds(start + length),
-        serde_json::Value::from(source.shard_id.as_str()),
-        serde_json::Value::from(source.stream_arn.as_str()),
-        call.final_invoke,
-        call.terminated_early,
-    )
-}
-
 #[cfg(test)]
 mod tests;

@@ -61,69 +61,138 @@ pub async fn handler(event: LambdaEvent<KinesisEvent>) -> Result<KinesisEventRes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_runtime::Context;
+    use lambda_runtime::service_fn;
+    use riffle_testkit::{
+        Fault, Faults, KinesisEventBuilder, KinesisSimulation, assert_failed_items, lambda_event,
+    };
+    use serde_json::json;
 
-    fn record(sequence_number: &str, data: &str) -> KinesisEventRecord {
-        let mut record = KinesisEventRecord::default();
-        record.kinesis.sequence_number = sequence_number.to_owned();
-        record.kinesis.partition_key = "order".to_owned();
-        record.kinesis.data.0 = data.as_bytes().to_vec();
-        record
-    }
-
-    fn event(records: Vec<KinesisEventRecord>) -> LambdaEvent<KinesisEvent> {
-        let mut payload = KinesisEvent::default();
-        payload.records = records;
-        LambdaEvent::new(payload, Context::default())
+    fn order(id: &str, amount_cents: i64) -> serde_json::Value {
+        json!({"orderId": id, "amount_cents": amount_cents, "currency": "EUR"})
     }
 
     #[tokio::test]
     async fn a_clean_batch_reports_no_failures() {
-        let ok = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;
-        let response = handler(event(vec![record("1", ok), record("2", ok)]))
-            .await
-            .unwrap();
-        assert!(response.batch_item_failures.is_empty());
+        let event = KinesisEventBuilder::new()
+            .json_record("o-1", &order("o-1", 1250))
+            .json_record("o-2", &order("o-2", 99))
+            .build();
+        let response = handler(lambda_event(event)).await.unwrap();
+        assert_failed_items(&response, &[]);
     }
 
     #[tokio::test]
     async fn malformed_and_negative_records_are_reported_by_sequence_number() {
-        let ok = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;
-        let negative = r#"{"orderId":"o-2","amount_cents":-5,"currency":"EUR"}"#;
-        let records = vec![
-            record("1", ok),
-            record("2", "not json"),
-            record("3", negative),
-        ];
-        let response = handler(event(records)).await.unwrap();
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        assert_eq!(failed, [Some("2".to_owned()), Some("3".to_owned())]);
+        let builder = KinesisEventBuilder::new()
+            .json_record("o-1", &order("o-1", 1250))
+            .record("o-2", "not json")
+            .json_record("o-3", &order("o-3", -5));
+        let seqs = builder.sequence_numbers();
+        let response = handler(lambda_event(builder.build())).await.unwrap();
+        assert_failed_items(&response, &[&seqs[1], &seqs[2]]);
     }
 
     #[test]
     fn process_parses_an_order_event() {
-        let parsed = process(&record(
-            "1",
-            r#"{"orderId":"o-9","amount_cents":0,"currency":"USD"}"#,
-        ));
+        let event = KinesisEventBuilder::new()
+            .json_record("o-9", &order("o-9", 0))
+            .json_record("o-9", &order("o-9", -1))
+            .build();
         assert_eq!(
-            parsed,
+            process(&event.records[0]),
             Ok(OrderEvent {
                 order_id: "o-9".into(),
                 amount_cents: 0,
-                currency: "USD".into()
+                currency: "EUR".into()
             })
         );
         assert_eq!(
-            process(&record(
-                "1",
-                r#"{"orderId":"o-9","amount_cents":-1,"currency":"USD"}"#
-            )),
+            process(&event.records[1]),
             Err(RecordError::NegativeAmount(-1))
         );
+    }
+
+    /// The mapping of template.yaml, property for property.
+    fn template_mapping() -> serde_json::Value {
+        json!({
+            "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 100,
+            "MaximumBatchingWindowInSeconds": 1,
+            "BisectBatchOnFunctionError": true,
+            "MaximumRetryAttempts": 3,
+            "MaximumRecordAgeInSeconds": 3600,
+            "ParallelizationFactor": 1,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "DestinationConfig": {
+                "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:order-events-failures"}
+            },
+        })
+    }
+
+    /// Under the template's mapping, a reported record is retried from its position: its batch
+    /// is split at it, so only it and the records behind it in that batch are retried, and when
+    /// the retries run out they all go to the failure queue together, as on Lambda. Records
+    /// before it, and every later batch, are processed.
+    #[tokio::test]
+    async fn a_reported_record_takes_the_rest_of_its_batch_to_the_failure_queue() {
+        let mut sim = KinesisSimulation::new(service_fn(handler), template_mapping());
+        let mut poison = String::new();
+        for n in 0..40 {
+            let id = format!("o-{}", n % 7);
+            if n == 17 {
+                poison = sim.put(&id, "{not an order");
+            } else {
+                sim.put_json(&id, &order(&id, n));
+            }
+        }
+        let trace = sim.run().await;
+        assert!(trace.finished);
+        let first = trace
+            .invocations
+            .iter()
+            .find(|i| i.ids().contains(&poison.as_str()))
+            .expect("the poison record was invoked");
+        let from = first.ids().iter().position(|id| *id == poison).unwrap();
+        let expected: Vec<&str> = first.ids()[from..].to_vec();
+        trace.assert_in_destination(&expected, "RetryAttemptsExhausted");
+        assert_eq!(
+            trace
+                .invocations
+                .iter()
+                .filter(|i| i.ids().contains(&poison.as_str()))
+                .count(),
+            4,
+            "MaximumRetryAttempts 3: four invocations, the first one the whole batch"
+        );
+        trace.assert_nothing_lost();
+        trace.assert_order_per_key();
+    }
+
+    /// If processing a record crashes the function instead (an unhandled error, a timeout),
+    /// BisectBatchOnFunctionError halves the batch until that record is alone: it goes to the
+    /// failure queue by itself and all its neighbours are processed.
+    #[tokio::test]
+    async fn a_crashing_record_is_bisected_out_alone() {
+        let mut sim = KinesisSimulation::new(service_fn(handler), template_mapping())
+            .shards(2)
+            .faults(Faults::new().when_record(
+                |r| r.data == b"crash",
+                Fault::Error("Runtime.ExitError".into()),
+            ));
+        let mut crash = String::new();
+        for n in 0..40 {
+            let id = format!("o-{}", n % 7);
+            if n == 17 {
+                crash = sim.put(&id, "crash");
+            } else {
+                sim.put_json(&id, &order(&id, n));
+            }
+        }
+        let trace = sim.run().await;
+        trace.assert_in_destination(&[&crash], "RetryAttemptsExhausted");
+        assert_eq!(trace.processed().len(), 39, "every neighbour was processed");
+        assert!(trace.bisects() > 0);
+        trace.assert_nothing_lost();
+        trace.assert_order_per_key();
     }
 }
