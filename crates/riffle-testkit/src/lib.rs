@@ -24,5 +24,8 @@ pub use faults::{Fault, Faults, RecordView};
 pub use response::{assert_failed_items, failed_items, window_state};
 pub use sim::{KinesisSimulation, QueueSimulation, Trace, TraceInvocation, TraceRecord};
 
+/// What an invocation came to, as the engine sees it.
+pub use riffle_core::shard::Outcome;
+
 #[cfg(test)]
 mod tests;

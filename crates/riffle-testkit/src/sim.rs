@@ -89,6 +89,24 @@ impl TraceInvocation {
     pub fn texts(&self) -> Vec<String> {
         self.records.iter().map(TraceRecord::text).collect()
     }
+
+    /// The event as JSON.
+    pub fn event(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+
+    /// The function's response as JSON, if it succeeded (`Value::Null` for an empty body).
+    pub fn response(&self) -> Option<Value> {
+        match &self.outcome {
+            Outcome::Success(body) => Some(serde_json::from_slice(body).unwrap_or(Value::Null)),
+            _ => None,
+        }
+    }
+
+    /// Whether this was the final invocation of a tumbling window.
+    pub fn is_final_for_window(&self) -> bool {
+        self.event()["isFinalInvokeForWindow"] == true
+    }
 }
 
 /// Everything a simulation did.
