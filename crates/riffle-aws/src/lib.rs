@@ -1,13 +1,17 @@
 //! The AWS side of the engine: a [`StreamSource`] over `aws-sdk-kinesis`, a
 //! [`FailureDestination`] and a [`riffle_runtime::QueueSource`] ([`SqsQueueSource`]) over
-//! `aws-sdk-sqs`, for the embedded emulator and real endpoints alike.
+//! `aws-sdk-sqs`, for the embedded emulator and real endpoints alike; and [`LambdaInvoker`], the
+//! Invoke API over `aws-sdk-lambda` for functions that run elsewhere (AWS, `sam local
+//! start-lambda`, `cargo lambda watch`).
 //!
 //! Invariant: a shard reader never skips or repeats a record across iterator expiry: it
 //! remembers the last sequence number it returned and re-creates the iterator
 //! `AFTER_SEQUENCE_NUMBER` it (or at its original start if it returned none).
 
+pub mod invoke;
 pub mod queue;
 
+pub use invoke::{LambdaInvoker, lambda_client};
 pub use queue::{QueueFacts, SqsQueueSource, queue_facts, queue_url};
 
 use std::collections::HashMap;
