@@ -1,6 +1,6 @@
 //! `lambda-probe`: a Lambda function built with `lambda_runtime`, for the Runtime API host's
-//! tests. The event says what to do: `{"action": "echo" | "error" | "panic" | "exit" | "sleep"
-//! | "big" | "log" | "env", …}`. With `PROBE_INIT=exit` in its environment it exits before
+//! tests. The event says what to do: `{"action": "echo" | "noop" | "error" | "panic" | "exit"
+//! | "sleep" | "big" | "log" | "env", …}`. With `PROBE_INIT=exit` in its environment it exits before
 //! starting the runtime, as a function whose initialisation fails does.
 
 use std::time::Duration;
@@ -15,6 +15,7 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
             error_type: "OrderRejected".into(),
             error_message: "the probe was asked to fail".into(),
         }),
+        "noop" => Ok(Value::Null),
         "panic" => panic!("the probe was asked to panic"),
         "exit" => std::process::exit(3),
         "sleep" => {
