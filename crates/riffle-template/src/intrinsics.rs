@@ -1,0 +1,1025 @@
+//! Intrinsic functions, parameters, pseudo parameters and conditions, evaluated locally.
+//!
+//! Invariants: a value resolves to what CloudFormation would give it in the caller's local
+//! account and region (`Ref` of a stream is its name, of a queue its URL, of a function its
+//! name; `Fn::GetAtt X.Arn` an AWS-shaped ARN), or the reason it cannot is recorded where the
+//! function is written. `AWS::NoValue` resolves to "absent" (`None`) and removes the key or
+//! list item holding it. Conditions may reference parameters and pseudo parameters only, as in
+//! CloudFormation. A physical name is computed once per resource, and a name that depends on
+//! itself is reported as circular rather than looping.
+
+use std::collections::BTreeMap;
+
+use crate::Options;
+use crate::error::{Failed, Problem, Scope, Sink};
+use crate::node::{Entry, Node, Pos, Value};
+
+/// `AWS::Kinesis::Stream`.
+pub(crate) const STREAM: &str = "AWS::Kinesis::Stream";
+/// `AWS::SQS::Queue`.
+pub(crate) const QUEUE: &str = "AWS::SQS::Queue";
+/// `AWS::Serverless::Function`.
+pub(crate) const FUNCTION: &str = "AWS::Serverless::Function";
+/// `AWS::Lambda::EventSourceMapping`.
+pub(crate) const EVENT_SOURCE_MAPPING: &str = "AWS::Lambda::EventSourceMapping";
+
+/// Longest names CloudFormation may give each kind of resource.
+pub(crate) const STREAM_NAME_MAX: usize = 128;
+pub(crate) const QUEUE_NAME_MAX: usize = 80;
+pub(crate) const FUNCTION_NAME_MAX: usize = 64;
+
+/// The result of resolving a value: `None` is `AWS::NoValue`.
+pub(crate) type Resolved = Result<Option<Node>, Failed>;
+
+/// A resource as declared, with what resolution needs. For functions, `properties` already
+/// has `Globals` merged in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Declaration<'t> {
+    pub(crate) logical_id: &'t str,
+    pub(crate) at: Pos,
+    pub(crate) type_name: &'t str,
+    pub(crate) type_at: Pos,
+    pub(crate) properties: Option<&'t Node>,
+    pub(crate) condition: Option<(&'t str, Pos)>,
+    pub(crate) node: &'t Node,
+}
+
+/// What `Ref` and `Fn::GetAtt` of a resource give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Stream {
+        name: String,
+        arn: String,
+    },
+    Queue {
+        name: String,
+        arn: String,
+        url: String,
+        fifo: bool,
+    },
+    Function {
+        name: String,
+        arn: String,
+    },
+    /// A resource Riffle does not create: references to it cannot be resolved.
+    Other {
+        type_name: String,
+    },
+    /// A resource whose Condition is false.
+    NotCreated {
+        condition: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Memo<T> {
+    InProgress,
+    Done(T),
+    Failed,
+}
+
+/// Values of the pseudo parameters.
+#[derive(Debug, Clone)]
+struct Pseudo {
+    region: String,
+    account_id: String,
+    stack_name: String,
+    partition: String,
+    url_suffix: String,
+}
+
+/// Evaluates intrinsic functions against one template and one set of local facts.
+pub(crate) struct Resolver<'t> {
+    pub(crate) sink: Sink,
+    pseudo: Pseudo,
+    queue_url_base: String,
+    parameters: BTreeMap<String, Node>,
+    condition_expressions: BTreeMap<&'t str, &'t Node>,
+    conditions: BTreeMap<String, Memo<bool>>,
+    mappings: Option<&'t Node>,
+    resources: BTreeMap<&'t str, Declaration<'t>>,
+    targets: BTreeMap<String, Memo<Target>>,
+    in_condition: bool,
+}
+
+impl<'t> Resolver<'t> {
+    pub(crate) fn new(sink: Sink, options: &Options) -> Self {
+        let (partition, url_suffix) = partition_of(&options.region);
+        Self {
+            sink,
+            pseudo: Pseudo {
+                region: options.region.clone(),
+                account_id: options.account_id.clone(),
+                stack_name: options.stack_name.clone(),
+                partition: partition.to_owned(),
+                url_suffix: url_suffix.to_owned(),
+            },
+            queue_url_base: options.queue_url_base.trim_end_matches('/').to_owned(),
+            parameters: BTreeMap::new(),
+            condition_expressions: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            mappings: None,
+            resources: BTreeMap::new(),
+            targets: BTreeMap::new(),
+            in_condition: false,
+        }
+    }
+
+    pub(crate) fn set_parameters(&mut self, parameters: BTreeMap<String, Node>) {
+        self.parameters = parameters;
+    }
+
+    pub(crate) fn set_mappings(&mut self, mappings: Option<&'t Node>) {
+        self.mappings = mappings;
+    }
+
+    pub(crate) fn set_conditions(&mut self, section: &'t Node) {
+        for entry in section.entries().unwrap_or_default() {
+            self.condition_expressions.insert(&entry.key, &entry.value);
+        }
+    }
+
+    pub(crate) fn add_resource(&mut self, declaration: Declaration<'t>) {
+        self.resources.insert(declaration.logical_id, declaration);
+    }
+
+    /// Evaluates every condition of the `Conditions` section, so that each problem in it is
+    /// reported even when no resource uses the condition.
+    pub(crate) fn evaluate_all_conditions(&mut self) {
+        let names: Vec<(&'t str, Pos)> = self
+            .condition_expressions
+            .iter()
+            .map(|(name, node)| (*name, node.at))
+            .collect();
+        for (name, at) in names {
+            let _ = self.condition(name, at, &Scope::section("Conditions"));
+        }
+    }
+
+    /// The physical names and ARNs of a resource (computed once).
+    pub(crate) fn target(
+        &mut self,
+        id: &str,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<Target, Failed> {
+        if self.in_condition {
+            let reason = if self.resources.contains_key(id) {
+                "conditions can reference parameters and pseudo parameters only, not resources"
+            } else {
+                "no parameter or pseudo parameter of this template has this name"
+            };
+            return Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnresolvableReference {
+                    target: id.to_owned(),
+                    reason: reason.to_owned(),
+                },
+            ));
+        }
+        match self.targets.get(id) {
+            Some(Memo::Done(target)) => return Ok(target.clone()),
+            Some(Memo::Failed) => return Err(Failed),
+            Some(Memo::InProgress) => {
+                return Err(self.sink.error(
+                    at,
+                    scope,
+                    Problem::UnresolvableReference {
+                        target: id.to_owned(),
+                        reason: "circular reference: its name depends on itself".to_owned(),
+                    },
+                ));
+            }
+            None => {}
+        }
+        let Some(declaration) = self.resources.get(id).copied() else {
+            let reason = if id.starts_with("AWS::") {
+                "unknown pseudo parameter (Riffle knows AWS::Region, AWS::AccountId, \
+                 AWS::StackName, AWS::StackId, AWS::Partition, AWS::URLSuffix, AWS::NoValue and \
+                 AWS::NotificationARNs)"
+            } else {
+                "no parameter, pseudo parameter or resource of this template has this name"
+            };
+            return Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnresolvableReference {
+                    target: id.to_owned(),
+                    reason: reason.to_owned(),
+                },
+            ));
+        };
+        self.targets.insert(id.to_owned(), Memo::InProgress);
+        let target = self.compute_target(declaration);
+        self.targets.insert(
+            id.to_owned(),
+            match &target {
+                Ok(target) => Memo::Done(target.clone()),
+                Err(Failed) => Memo::Failed,
+            },
+        );
+        target
+    }
+
+    fn compute_target(&mut self, declaration: Declaration<'t>) -> Result<Target, Failed> {
+        let id = declaration.logical_id;
+        if let Some((condition, at)) = declaration.condition
+            && !self.condition(condition, at, &Scope::resource(id, "Condition"))?
+        {
+            return Ok(Target::NotCreated {
+                condition: condition.to_owned(),
+            });
+        }
+        let scope = Scope::resource(id, "Properties");
+        let partition = self.pseudo.partition.clone();
+        let region = self.pseudo.region.clone();
+        let account = self.pseudo.account_id.clone();
+        match declaration.type_name {
+            STREAM => {
+                let name = match self.name_property(declaration, "Name", &scope)? {
+                    Some(name) => name,
+                    None => default_name(&self.pseudo.stack_name, id, "", STREAM_NAME_MAX),
+                };
+                let arn = format!("arn:{partition}:kinesis:{region}:{account}:stream/{name}");
+                Ok(Target::Stream { name, arn })
+            }
+            QUEUE => {
+                let fifo = match declaration.properties.and_then(|p| p.get("FifoQueue")) {
+                    Some(entry) => {
+                        let scope = scope.child("FifoQueue");
+                        match self.resolve(&entry.value, &scope)? {
+                            Some(value) => self.boolean(&value, &scope)?,
+                            None => false,
+                        }
+                    }
+                    None => false,
+                };
+                let name = match self.name_property(declaration, "QueueName", &scope)? {
+                    Some(name) => name,
+                    None => default_name(
+                        &self.pseudo.stack_name,
+                        id,
+                        if fifo { ".fifo" } else { "" },
+                        QUEUE_NAME_MAX,
+                    ),
+                };
+                let arn = format!("arn:{partition}:sqs:{region}:{account}:{name}");
+                let url = format!("{}/{account}/{name}", self.queue_url_base);
+                Ok(Target::Queue {
+                    name,
+                    arn,
+                    url,
+                    fifo,
+                })
+            }
+            FUNCTION => {
+                let name = match self.name_property(declaration, "FunctionName", &scope)? {
+                    Some(name) => name,
+                    None => default_name(&self.pseudo.stack_name, id, "", FUNCTION_NAME_MAX),
+                };
+                let arn = format!("arn:{partition}:lambda:{region}:{account}:function:{name}");
+                Ok(Target::Function { name, arn })
+            }
+            other => Ok(Target::Other {
+                type_name: other.to_owned(),
+            }),
+        }
+    }
+
+    fn name_property(
+        &mut self,
+        declaration: Declaration<'t>,
+        property: &str,
+        scope: &Scope<'_>,
+    ) -> Result<Option<String>, Failed> {
+        let Some(entry) = declaration.properties.and_then(|p| p.get(property)) else {
+            return Ok(None);
+        };
+        let scope = scope.child(property);
+        match self.resolve(&entry.value, &scope)? {
+            Some(value) => self.text(&value, &scope).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A boolean, from YAML or from the strings `true`/`false` a parameter gives.
+    pub(crate) fn boolean(&mut self, value: &Node, scope: &Scope<'_>) -> Result<bool, Failed> {
+        match &value.value {
+            Value::Bool(flag) => Ok(*flag),
+            Value::Str(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+            Value::Str(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+            _ => Err(self.sink.error(
+                value.at,
+                scope,
+                Problem::WrongType {
+                    expected: "a boolean".to_owned(),
+                    found: value.describe(),
+                },
+            )),
+        }
+    }
+
+    /// A resolved scalar as a string.
+    pub(crate) fn text(&mut self, value: &Node, scope: &Scope<'_>) -> Result<String, Failed> {
+        match value.scalar_text() {
+            Some(text) => Ok(text.into_owned()),
+            None => Err(self.sink.error(
+                value.at,
+                scope,
+                Problem::WrongType {
+                    expected: "a string".to_owned(),
+                    found: value.describe(),
+                },
+            )),
+        }
+    }
+
+    /// Resolves `node` and requires a scalar, returned as a string.
+    pub(crate) fn resolve_text(
+        &mut self,
+        node: &Node,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        match self.resolve(node, scope)? {
+            Some(value) => self.text(&value, scope),
+            None => Err(self.sink.error(
+                node.at,
+                scope,
+                Problem::WrongType {
+                    expected: "a string".to_owned(),
+                    found: "AWS::NoValue".to_owned(),
+                },
+            )),
+        }
+    }
+
+    /// Resolves every intrinsic function inside `node`.
+    pub(crate) fn resolve(&mut self, node: &Node, scope: &Scope<'_>) -> Resolved {
+        if let Some((function, argument)) = node.intrinsic() {
+            return self.call(function, argument, node.at, scope);
+        }
+        match &node.value {
+            Value::Map(entries) => {
+                let mut resolved = Vec::with_capacity(entries.len());
+                let mut failed = false;
+                for entry in entries {
+                    match self.resolve(&entry.value, &scope.child(&entry.key)) {
+                        Ok(Some(value)) => resolved.push(Entry {
+                            key: entry.key.clone(),
+                            key_at: entry.key_at,
+                            value,
+                        }),
+                        Ok(None) => {}
+                        Err(Failed) => failed = true,
+                    }
+                }
+                if failed {
+                    Err(Failed)
+                } else {
+                    Ok(Some(Node::new(Value::Map(resolved), node.at)))
+                }
+            }
+            Value::Seq(items) => {
+                let mut resolved = Vec::with_capacity(items.len());
+                let mut failed = false;
+                for (index, item) in items.iter().enumerate() {
+                    match self.resolve(item, &scope.child(&format!("[{index}]"))) {
+                        Ok(Some(value)) => resolved.push(value),
+                        Ok(None) => {}
+                        Err(Failed) => failed = true,
+                    }
+                }
+                if failed {
+                    Err(Failed)
+                } else {
+                    Ok(Some(Node::new(Value::Seq(resolved), node.at)))
+                }
+            }
+            _ => Ok(Some(node.clone())),
+        }
+    }
+
+    fn call(&mut self, function: &str, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        match function {
+            "Ref" => self.reference(argument, at, scope),
+            "Fn::GetAtt" => self
+                .get_att(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Sub" => self
+                .sub(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Join" => self
+                .join(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Select" => self.select(argument, at, scope),
+            "Fn::Split" => self.split(argument, at, scope).map(Some),
+            "Fn::If" => self.if_(argument, at, scope),
+            "Fn::FindInMap" => self.find_in_map(argument, at, scope),
+            "Fn::Equals" | "Fn::Not" | "Fn::And" | "Fn::Or" | "Condition" => Err(self.sink.error(
+                at,
+                scope,
+                Problem::InvalidIntrinsic {
+                    name: function.to_owned(),
+                    reason: "condition functions belong in the Conditions section (use \
+                                 Fn::If with a named condition here)"
+                        .to_owned(),
+                },
+            )),
+            "Fn::ImportValue" => Err(self.unsupported(
+                function,
+                "it reads another stack's exports, which do not exist locally; pass the value \
+                 as a parameter instead",
+                at,
+                scope,
+            )),
+            "Fn::GetAZs" => Err(self.unsupported(
+                function,
+                "availability zones have no local meaning",
+                at,
+                scope,
+            )),
+            "Fn::Base64" | "Fn::Cidr" | "Fn::Length" | "Fn::ToJsonString" | "Fn::Transform"
+            | "Fn::ForEach" => Err(self.unsupported(
+                function,
+                "Riffle resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, \
+                 Fn::If and Fn::FindInMap",
+                at,
+                scope,
+            )),
+            other => Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnknownIntrinsic {
+                    name: other.to_owned(),
+                },
+            )),
+        }
+    }
+
+    fn unsupported(&mut self, function: &str, reason: &str, at: Pos, scope: &Scope<'_>) -> Failed {
+        self.sink.error(
+            at,
+            scope,
+            Problem::UnsupportedIntrinsic {
+                name: function.to_owned(),
+                reason: reason.to_owned(),
+            },
+        )
+    }
+
+    fn invalid(&mut self, function: &str, reason: &str, at: Pos, scope: &Scope<'_>) -> Failed {
+        self.sink.error(
+            at,
+            scope,
+            Problem::InvalidIntrinsic {
+                name: function.to_owned(),
+                reason: reason.to_owned(),
+            },
+        )
+    }
+
+    fn pseudo_parameter(&self, name: &str, at: Pos) -> Option<Node> {
+        let text = match name {
+            "AWS::Region" => self.pseudo.region.clone(),
+            "AWS::AccountId" => self.pseudo.account_id.clone(),
+            "AWS::StackName" => self.pseudo.stack_name.clone(),
+            "AWS::Partition" => self.pseudo.partition.clone(),
+            "AWS::URLSuffix" => self.pseudo.url_suffix.clone(),
+            "AWS::StackId" => format!(
+                "arn:{}:cloudformation:{}:{}:stack/{}/00000000-0000-0000-0000-000000000000",
+                self.pseudo.partition,
+                self.pseudo.region,
+                self.pseudo.account_id,
+                self.pseudo.stack_name
+            ),
+            "AWS::NotificationARNs" => return Some(Node::new(Value::Seq(Vec::new()), at)),
+            _ => return None,
+        };
+        Some(Node::str(text, at))
+    }
+
+    fn reference(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let Some(name) = argument.as_str() else {
+            return Err(self.invalid(
+                "Ref",
+                "takes the name of a parameter, pseudo parameter or resource",
+                at,
+                scope,
+            ));
+        };
+        if name == "AWS::NoValue" {
+            return Ok(None);
+        }
+        if let Some(value) = self.pseudo_parameter(name, at) {
+            return Ok(Some(value));
+        }
+        if let Some(value) = self.parameters.get(name) {
+            let mut value = value.clone();
+            relocate(&mut value, at);
+            return Ok(Some(value));
+        }
+        let text = match self.target(name, at, scope)? {
+            Target::Stream { name, .. } | Target::Function { name, .. } => name,
+            Target::Queue { url, .. } => url,
+            target => return Err(self.not_created(name, &target, at, scope)),
+        };
+        Ok(Some(Node::str(text, at)))
+    }
+
+    fn not_created(&mut self, id: &str, target: &Target, at: Pos, scope: &Scope<'_>) -> Failed {
+        let reason = match target {
+            Target::Other { type_name } => {
+                format!("{type_name} resources are not created locally")
+            }
+            Target::NotCreated { condition } => {
+                format!("its Condition {condition} is false, so it is not created")
+            }
+            _ => "it has no such value".to_owned(),
+        };
+        self.sink.error(
+            at,
+            scope,
+            Problem::UnresolvableReference {
+                target: id.to_owned(),
+                reason,
+            },
+        )
+    }
+
+    fn get_att(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
+        let usage = "takes LogicalId.Attribute or [LogicalId, Attribute]";
+        let (id, attribute) = match &argument.value {
+            Value::Str(text) => match text.split_once('.') {
+                Some((id, attribute)) => (id.to_owned(), attribute.to_owned()),
+                None => return Err(self.invalid("Fn::GetAtt", usage, at, scope)),
+            },
+            Value::Seq(items) if items.len() == 2 => {
+                let Some(id) = items[0].as_str() else {
+                    return Err(self.invalid("Fn::GetAtt", usage, at, scope));
+                };
+                let attribute = self.resolve_text(&items[1], scope)?;
+                (id.to_owned(), attribute)
+            }
+            _ => return Err(self.invalid("Fn::GetAtt", usage, at, scope)),
+        };
+        self.attribute(&id, &attribute, at, scope)
+    }
+
+    fn attribute(
+        &mut self,
+        id: &str,
+        attribute: &str,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        let target = self.target(id, at, scope)?;
+        let supported = match (&target, attribute) {
+            (Target::Stream { arn, .. } | Target::Function { arn, .. }, "Arn") => {
+                return Ok(arn.clone());
+            }
+            (Target::Queue { arn, .. }, "Arn") => return Ok(arn.clone()),
+            (Target::Queue { name, .. }, "QueueName") => return Ok(name.clone()),
+            (Target::Queue { url, .. }, "QueueUrl") => return Ok(url.clone()),
+            (Target::Stream { .. }, _) => "an AWS::Kinesis::Stream has the attribute Arn",
+            (Target::Function { .. }, _) => {
+                "Riffle resolves the attribute Arn of an AWS::Serverless::Function"
+            }
+            (Target::Queue { .. }, _) => {
+                "an AWS::SQS::Queue has the attributes Arn, QueueName and QueueUrl"
+            }
+            (Target::Other { .. } | Target::NotCreated { .. }, _) => {
+                return Err(self.not_created(id, &target, at, scope));
+            }
+        };
+        Err(self.sink.error(
+            at,
+            scope,
+            Problem::UnresolvableReference {
+                target: format!("{id}.{attribute}"),
+                reason: supported.to_owned(),
+            },
+        ))
+    }
+
+    fn sub(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
+        let usage = "takes a string, or [string, {Name: value, …}]";
+        let (template, variables) = match &argument.value {
+            Value::Str(text) => (text.as_str(), None),
+            Value::Seq(items) if items.len() == 2 => {
+                match (items[0].as_str(), items[1].entries()) {
+                    (Some(text), Some(entries)) => (text, Some(entries)),
+                    _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
+                }
+            }
+            _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
+        };
+        let mut failed = false;
+        let mut values = BTreeMap::new();
+        for entry in variables.unwrap_or_default() {
+            match self.resolve_text(&entry.value, &scope.child(&entry.key)) {
+                Ok(text) => {
+                    values.insert(entry.key.as_str(), text);
+                }
+                Err(Failed) => failed = true,
+            }
+        }
+        let mut output = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            output.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            if let Some(literal) = after.strip_prefix('!') {
+                output.push_str("${");
+                rest = literal;
+                continue;
+            }
+            let Some(end) = after.find('}') else {
+                output.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = after[..end].trim();
+            match self.sub_variable(name, &values, at, scope) {
+                Ok(text) => output.push_str(&text),
+                Err(Failed) => failed = true,
+            }
+            rest = &after[end + 1..];
+        }
+        output.push_str(rest);
+        if failed { Err(Failed) } else { Ok(output) }
+    }
+
+    fn sub_variable(
+        &mut self,
+        name: &str,
+        values: &BTreeMap<&str, String>,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        if let Some(text) = values.get(name) {
+            return Ok(text.clone());
+        }
+        if !name.starts_with("AWS::")
+            && !self.parameters.contains_key(name)
+            && let Some((id, attribute)) = name.split_once('.')
+        {
+            return self.attribute(id, attribute, at, scope);
+        }
+        let reference = Node::str(name, at);
+        match self.reference(&reference, at, scope)? {
+            Some(value) => match value.scalar_text() {
+                Some(text) => Ok(text.into_owned()),
+                None => Err(self.sink.error(
+                    at,
+                    scope,
+                    Problem::InvalidIntrinsic {
+                        name: "Fn::Sub".to_owned(),
+                        reason: format!("${{{name}}} is a list; Fn::Sub takes strings only"),
+                    },
+                )),
+            },
+            None => Err(self.invalid(
+                "Fn::Sub",
+                "${AWS::NoValue} cannot be substituted",
+                at,
+                scope,
+            )),
+        }
+    }
+
+    /// Resolves `node` and requires a list.
+    fn resolve_list(
+        &mut self,
+        node: &Node,
+        function: &str,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<Node>, Failed> {
+        match self.resolve(node, scope)? {
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }) => Ok(items),
+            other => {
+                let found = other.map_or_else(|| "AWS::NoValue".to_owned(), |n| n.describe());
+                Err(self.invalid(
+                    function,
+                    &format!("expected a list, found {found}"),
+                    node.at,
+                    scope,
+                ))
+            }
+        }
+    }
+
+    fn join(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
+        let Some([delimiter, list]) = argument.items() else {
+            return Err(self.invalid("Fn::Join", "takes [delimiter, [value, …]]", at, scope));
+        };
+        let delimiter = self.resolve_text(delimiter, scope)?;
+        let items = self.resolve_list(list, "Fn::Join", scope)?;
+        let mut parts = Vec::with_capacity(items.len());
+        for item in &items {
+            parts.push(self.text(item, scope)?);
+        }
+        Ok(parts.join(&delimiter))
+    }
+
+    fn select(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let Some([index, list]) = argument.items() else {
+            return Err(self.invalid("Fn::Select", "takes [index, [value, …]]", at, scope));
+        };
+        let index_text = self.resolve_text(index, scope)?;
+        let Ok(position) = index_text.trim().parse::<usize>() else {
+            return Err(self.invalid(
+                "Fn::Select",
+                &format!("the index must be a non-negative integer, found {index_text:?}"),
+                at,
+                scope,
+            ));
+        };
+        let items = self.resolve_list(list, "Fn::Select", scope)?;
+        let count = items.len();
+        match items.into_iter().nth(position) {
+            Some(item) => Ok(Some(item)),
+            None => Err(self.invalid(
+                "Fn::Select",
+                &format!("index {position} is out of range for a list of {count}"),
+                at,
+                scope,
+            )),
+        }
+    }
+
+    fn split(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<Node, Failed> {
+        let Some([delimiter, source]) = argument.items() else {
+            return Err(self.invalid("Fn::Split", "takes [delimiter, string]", at, scope));
+        };
+        let delimiter = self.resolve_text(delimiter, scope)?;
+        let source = self.resolve_text(source, scope)?;
+        if delimiter.is_empty() {
+            return Err(self.invalid("Fn::Split", "the delimiter must not be empty", at, scope));
+        }
+        let items = source
+            .split(delimiter.as_str())
+            .map(|part| Node::str(part, at))
+            .collect();
+        Ok(Node::new(Value::Seq(items), at))
+    }
+
+    fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let Some([condition, when_true, when_false]) = argument.items() else {
+            return Err(self.invalid(
+                "Fn::If",
+                "takes [condition name, value if true, value if false]",
+                at,
+                scope,
+            ));
+        };
+        let Some(name) = condition.as_str() else {
+            return Err(self.invalid(
+                "Fn::If",
+                "the first argument must be the name of a condition",
+                at,
+                scope,
+            ));
+        };
+        if self.condition(name, condition.at, scope)? {
+            self.resolve(when_true, scope)
+        } else {
+            self.resolve(when_false, scope)
+        }
+    }
+
+    fn find_in_map(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let usage = "takes [MapName, TopLevelKey, SecondLevelKey] and optionally \
+                     {DefaultValue: value}";
+        let Some(arguments) = argument.items() else {
+            return Err(self.invalid("Fn::FindInMap", usage, at, scope));
+        };
+        let (keys, default) = match arguments {
+            [a, b, c] => ([a, b, c], None),
+            [a, b, c, d] => match d.get("DefaultValue") {
+                Some(entry) => ([a, b, c], Some(&entry.value)),
+                None => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
+            },
+            _ => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
+        };
+        let mut names = Vec::with_capacity(3);
+        for key in keys {
+            names.push(self.resolve_text(key, scope)?);
+        }
+        let found = self
+            .mappings
+            .and_then(|mappings| mappings.get(&names[0]))
+            .and_then(|map| map.value.get(&names[1]))
+            .and_then(|top| top.value.get(&names[2]))
+            .map(|entry| entry.value.clone());
+        match (found, default) {
+            (Some(value), _) => self.resolve(&value, scope),
+            (None, Some(default)) => self.resolve(default, scope),
+            (None, None) => Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnresolvableReference {
+                    target: format!("Mappings.{}.{}.{}", names[0], names[1], names[2]),
+                    reason: "no such entry in the Mappings section".to_owned(),
+                },
+            )),
+        }
+    }
+
+    /// The value of the named condition (evaluated once).
+    pub(crate) fn condition(
+        &mut self,
+        name: &str,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<bool, Failed> {
+        match self.conditions.get(name) {
+            Some(Memo::Done(value)) => return Ok(*value),
+            Some(Memo::Failed) => return Err(Failed),
+            Some(Memo::InProgress) => {
+                return Err(self.sink.error(
+                    at,
+                    scope,
+                    Problem::UnresolvableReference {
+                        target: name.to_owned(),
+                        reason: "circular condition: it depends on itself".to_owned(),
+                    },
+                ));
+            }
+            None => {}
+        }
+        let Some(expression) = self.condition_expressions.get(name).copied() else {
+            return Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnresolvableReference {
+                    target: name.to_owned(),
+                    reason: "no condition of this name in the Conditions section".to_owned(),
+                },
+            ));
+        };
+        self.conditions.insert(name.to_owned(), Memo::InProgress);
+        let saved = self.in_condition;
+        self.in_condition = true;
+        let scope = Scope::section(&format!("Conditions.{name}"));
+        let value = self.evaluate(expression, &scope);
+        self.in_condition = saved;
+        self.conditions.insert(
+            name.to_owned(),
+            match value {
+                Ok(value) => Memo::Done(value),
+                Err(Failed) => Memo::Failed,
+            },
+        );
+        value
+    }
+
+    fn evaluate(&mut self, expression: &Node, scope: &Scope<'_>) -> Result<bool, Failed> {
+        let Some((function, argument)) = expression.intrinsic() else {
+            return Err(self.invalid(
+                "condition",
+                &format!(
+                    "a condition is Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition, found {}",
+                    expression.describe()
+                ),
+                expression.at,
+                scope,
+            ));
+        };
+        let at = expression.at;
+        match function {
+            "Fn::Equals" => {
+                let Some([left, right]) = argument.items() else {
+                    return Err(self.invalid("Fn::Equals", "takes [value, value]", at, scope));
+                };
+                let left = self.resolve(left, scope);
+                let right = self.resolve(right, scope);
+                let (left, right) = (left?, right?);
+                Ok(left.as_ref().map(comparable) == right.as_ref().map(comparable))
+            }
+            "Fn::Not" => {
+                let Some([inner]) = argument.items() else {
+                    return Err(self.invalid("Fn::Not", "takes [condition]", at, scope));
+                };
+                Ok(!self.evaluate(inner, scope)?)
+            }
+            "Fn::And" | "Fn::Or" => {
+                let items = argument.items().unwrap_or_default();
+                if !(2..=10).contains(&items.len()) {
+                    return Err(self.invalid(function, "takes 2 to 10 conditions", at, scope));
+                }
+                let mut values = Vec::with_capacity(items.len());
+                let mut failed = false;
+                for item in items {
+                    match self.evaluate(item, scope) {
+                        Ok(value) => values.push(value),
+                        Err(Failed) => failed = true,
+                    }
+                }
+                if failed {
+                    return Err(Failed);
+                }
+                Ok(if function == "Fn::And" {
+                    values.iter().all(|v| *v)
+                } else {
+                    values.iter().any(|v| *v)
+                })
+            }
+            "Condition" => {
+                let Some(name) = argument.as_str() else {
+                    return Err(self.invalid(
+                        "Condition",
+                        "takes the name of a condition",
+                        at,
+                        scope,
+                    ));
+                };
+                self.condition(name, at, scope)
+            }
+            _ => Err(self.invalid(
+                function,
+                "not allowed in a condition (use Fn::Equals, Fn::Not, Fn::And, Fn::Or or \
+                 Condition)",
+                at,
+                scope,
+            )),
+        }
+    }
+}
+
+/// A value as `Fn::Equals` compares it: scalars by their string form.
+fn comparable(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::Seq(items) => items.iter().map(comparable).collect(),
+        Value::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|entry| (entry.key.clone(), comparable(&entry.value)))
+                .collect(),
+        ),
+        _ => node.scalar_text().map_or(serde_json::Value::Null, |text| {
+            serde_json::Value::String(text.into_owned())
+        }),
+    }
+}
+
+/// Moves a value (and its items) to the place it is used.
+fn relocate(node: &mut Node, at: Pos) {
+    node.at = at;
+    if let Value::Seq(items) = &mut node.value {
+        for item in items {
+            item.at = at;
+        }
+    }
+}
+
+/// The partition and URL suffix of a region.
+fn partition_of(region: &str) -> (&'static str, &'static str) {
+    if region.starts_with("cn-") {
+        ("aws-cn", "amazonaws.com.cn")
+    } else if region.starts_with("us-gov-") {
+        ("aws-us-gov", "amazonaws.com")
+    } else {
+        ("aws", "amazonaws.com")
+    }
+}
+
+/// The name Riffle gives a resource whose template sets none: `{stack}-{logical id}` (plus
+/// `suffix`, `.fifo` for FIFO queues), cut to `max` characters. CloudFormation adds a random
+/// suffix as well; Riffle leaves it out so that a name is the same on every start and a data
+/// directory's queues and checkpoints are found again.
+pub(crate) fn default_name(stack: &str, logical_id: &str, suffix: &str, max: usize) -> String {
+    let base: String = format!("{stack}-{logical_id}")
+        .chars()
+        .take(max.saturating_sub(suffix.len()))
+        .collect();
+    format!("{base}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_deterministic_and_fit_the_service_limit() {
+        assert_eq!(default_name("app", "Orders", "", 128), "app-Orders");
+        assert_eq!(default_name("app", "Jobs", ".fifo", 80), "app-Jobs.fifo");
+        let long = "L".repeat(100);
+        let name = default_name("app", &long, ".fifo", 80);
+        assert_eq!(name.len(), 80);
+        assert!(name.ends_with("L.fifo"));
+    }
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition_of("us-east-1"), ("aws", "amazonaws.com"));
+        assert_eq!(partition_of("cn-north-1"), ("aws-cn", "amazonaws.com.cn"));
+        assert_eq!(
+            partition_of("us-gov-west-1"),
+            ("aws-us-gov", "amazonaws.com")
+        );
+    }
+}

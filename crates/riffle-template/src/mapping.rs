@@ -1,0 +1,952 @@
+//! Event source mappings: a function's `Kinesis` and `SQS` events, and
+//! `AWS::Lambda::EventSourceMapping` resources, turned into AWS's properties and validated by
+//! riffle-core.
+//!
+//! Invariants: the rules are riffle-core's (`RawKinesisMapping::validate`,
+//! `RawSqsMapping::validate` with the facts of the template's queue and function), never
+//! re-implemented here; every problem riffle-core reports is placed on the property it names.
+//! SAM's names are translated as SAM translates them (`Stream`/`Queue` → `EventSourceArn`,
+//! `DestinationConfig.OnFailure.Type` removed), and values a parameter gives as strings are
+//! converted to the number or boolean the property takes, as CloudFormation does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use riffle_core::config::RawKinesisMapping;
+use riffle_core::sqs::{RawSqsMapping, SqsFacts};
+
+use crate::error::{Failed, Problem, Scope};
+use crate::intrinsics::{Declaration, EVENT_SOURCE_MAPPING};
+use crate::model::{Function, Mapping, MappingConfig, SourceKind};
+use crate::node::{Node, Pos, Value, closest};
+use crate::reader::Reader;
+use crate::resources::arn_service;
+
+/// The type a mapping property takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Boolean,
+    Text,
+    Number,
+    TextList,
+    Object,
+}
+
+const STREAM_PROPERTIES: &[(&str, Kind)] = &[
+    ("StartingPosition", Kind::Text),
+    ("StartingPositionTimestamp", Kind::Number),
+    ("BatchSize", Kind::Integer),
+    ("MaximumBatchingWindowInSeconds", Kind::Integer),
+    ("BisectBatchOnFunctionError", Kind::Boolean),
+    ("MaximumRetryAttempts", Kind::Integer),
+    ("MaximumRecordAgeInSeconds", Kind::Integer),
+    ("ParallelizationFactor", Kind::Integer),
+    ("TumblingWindowInSeconds", Kind::Integer),
+    ("DestinationConfig", Kind::Object),
+    ("FunctionResponseTypes", Kind::TextList),
+    ("FilterCriteria", Kind::Object),
+    ("Enabled", Kind::Boolean),
+];
+
+/// SQS's own properties; the stream-only ones are passed on too, so that riffle-core refuses
+/// them with AWS's message.
+const QUEUE_PROPERTIES: &[(&str, Kind)] = &[("ScalingConfig", Kind::Object)];
+
+const IGNORED: &[(&str, &str)] = &[
+    ("KmsKeyArn", "filter criteria are not encrypted locally"),
+    (
+        "MetricsConfig",
+        "CloudWatch metrics are not published; riffle local shows its own",
+    ),
+];
+
+/// Properties of Kafka, Amazon MQ and DocumentDB mappings (and SAM's names for them).
+const OTHER_SOURCES: &[&str] = &[
+    "Topics",
+    "Queues",
+    "SourceAccessConfigurations",
+    "SelfManagedEventSource",
+    "SelfManagedKafkaEventSourceConfig",
+    "AmazonManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+    "KafkaBootstrapServers",
+    "ConsumerGroupId",
+    "SecretsManagerKmsKeyId",
+];
+
+/// What a key of a mapping's properties is.
+enum Class {
+    /// The source ARN (`Stream`, `Queue` or `EventSourceArn`).
+    Source,
+    /// `FunctionName` of an `AWS::Lambda::EventSourceMapping`.
+    FunctionName,
+    Property(Kind),
+    Ignored(&'static str),
+    Unsupported(&'static str),
+    Silent,
+    Unknown,
+}
+
+/// Where a mapping comes from: a function's event, or a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Event,
+    Resource,
+}
+
+fn classify(key: &str, kind: SourceKind, origin: Origin) -> Class {
+    let source_key = match (origin, kind) {
+        (Origin::Resource, _) => "EventSourceArn",
+        (Origin::Event, SourceKind::Kinesis) => "Stream",
+        (Origin::Event, SourceKind::Sqs) => "Queue",
+    };
+    if key == source_key {
+        return Class::Source;
+    }
+    if origin == Origin::Resource && key == "FunctionName" {
+        return Class::FunctionName;
+    }
+    if origin == Origin::Resource && key == "Tags" {
+        return Class::Silent;
+    }
+    let own = match kind {
+        SourceKind::Kinesis => STREAM_PROPERTIES.iter(),
+        SourceKind::Sqs => QUEUE_PROPERTIES.iter(),
+    };
+    let shared = match kind {
+        SourceKind::Kinesis => [].iter(),
+        // SQS takes BatchSize, the window, filters, response types and Enabled like streams;
+        // the rest is refused by riffle-core by name.
+        SourceKind::Sqs => STREAM_PROPERTIES.iter(),
+    };
+    if let Some((_, property_kind)) = own.chain(shared).find(|(name, _)| *name == key) {
+        return Class::Property(*property_kind);
+    }
+    if let Some((_, reason)) = IGNORED.iter().find(|(name, _)| *name == key) {
+        return Class::Ignored(reason);
+    }
+    match (key, kind) {
+        ("ProvisionedPollerConfig", SourceKind::Sqs) => {
+            Class::Ignored("Riffle scales pollers as in on-demand mode")
+        }
+        ("ProvisionedPollerConfig", SourceKind::Kinesis) => {
+            Class::Unsupported("provisioned mode applies to SQS and Kafka mappings")
+        }
+        ("ScalingConfig", SourceKind::Kinesis) => {
+            Class::Unsupported("ScalingConfig applies to SQS mappings only")
+        }
+        _ if OTHER_SOURCES.contains(&key) => Class::Unsupported(
+            "it belongs to Kafka, Amazon MQ and DocumentDB mappings, which Riffle does not run",
+        ),
+        _ => Class::Unknown,
+    }
+}
+
+fn known_names(kind: SourceKind, origin: Origin) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = STREAM_PROPERTIES.iter().map(|(name, _)| *name).collect();
+    names.extend(IGNORED.iter().map(|(name, _)| *name));
+    match (origin, kind) {
+        (Origin::Resource, _) => names.extend(["EventSourceArn", "FunctionName"]),
+        (Origin::Event, SourceKind::Kinesis) => names.push("Stream"),
+        (Origin::Event, SourceKind::Sqs) => names.push("Queue"),
+    }
+    if kind == SourceKind::Sqs {
+        names.extend(["ScalingConfig", "ProvisionedPollerConfig"]);
+    }
+    names
+}
+
+/// A mapping's properties on their way to riffle-core.
+struct Draft<'a> {
+    logical_id: String,
+    function: Function,
+    kind: SourceKind,
+    /// `EventSourceArn` and the properties, with AWS's names.
+    properties: serde_json::Map<String, serde_json::Value>,
+    /// Where each AWS property is written, for riffle-core's messages.
+    places: BTreeMap<String, (Pos, Scope<'a>)>,
+    /// AWS properties already reported (unresolvable, wrong type, missing source): riffle-core's
+    /// complaints about their absence are not repeated.
+    failed: BTreeSet<String>,
+    /// Whether anything in the mapping was reported as an error before riffle-core's validation.
+    errors_reported: bool,
+    at: Pos,
+    scope: Scope<'a>,
+}
+
+impl<'t> Reader<'t> {
+    /// Reads the `Events` of a function.
+    pub(crate) fn read_events(&mut self, declaration: &Declaration<'t>) {
+        let Some(events) = declaration.properties.and_then(|p| p.get("Events")) else {
+            return;
+        };
+        let id = declaration.logical_id;
+        let scope = Scope::resource(id, "Properties.Events");
+        let Some(entries) = events.value.entries() else {
+            self.resolver.sink.error(
+                events.value.at,
+                &scope,
+                Problem::WrongType {
+                    expected: "a mapping of event names to events".to_owned(),
+                    found: events.value.describe(),
+                },
+            );
+            return;
+        };
+        let Some(function) = self.application.function(id).cloned() else {
+            return;
+        };
+        for event in entries {
+            let scope = scope.child(&event.key);
+            if event.value.entries().is_none() {
+                self.resolver.sink.error(
+                    event.value.at,
+                    &scope,
+                    Problem::WrongType {
+                        expected: "an event (a mapping with Type and Properties)".to_owned(),
+                        found: event.value.describe(),
+                    },
+                );
+                continue;
+            }
+            self.check(
+                Some(&event.value),
+                &[
+                    ("Type", crate::reader::Handling::Read),
+                    ("Properties", crate::reader::Handling::Read),
+                ],
+                "an event",
+                &scope,
+            );
+            let Some(type_entry) = event.value.get("Type") else {
+                self.resolver.sink.error(
+                    event.key_at,
+                    &scope,
+                    Problem::MissingProperty {
+                        property: "Type".to_owned(),
+                    },
+                );
+                continue;
+            };
+            let kind = match type_entry.value.as_str() {
+                Some("Kinesis") => SourceKind::Kinesis,
+                Some("SQS") => SourceKind::Sqs,
+                _ => {
+                    self.resolver.sink.error(
+                        type_entry.value.at,
+                        &scope.child("Type"),
+                        Problem::UnsupportedEventType {
+                            event_type: type_entry
+                                .value
+                                .scalar_text()
+                                .map_or_else(|| type_entry.value.describe(), |t| t.into_owned()),
+                        },
+                    );
+                    continue;
+                }
+            };
+            let Some(properties) = event.value.get("Properties") else {
+                self.resolver.sink.error(
+                    event.key_at,
+                    &scope,
+                    Problem::MissingProperty {
+                        property: "Properties".to_owned(),
+                    },
+                );
+                continue;
+            };
+            let properties_scope = scope.child("Properties");
+            let mut draft = Draft {
+                logical_id: format!("{id}{}", event.key),
+                function: function.clone(),
+                kind,
+                properties: serde_json::Map::new(),
+                places: BTreeMap::new(),
+                failed: BTreeSet::new(),
+                errors_reported: false,
+                at: event.key_at,
+                scope: scope.clone(),
+            };
+            let owner = format!(
+                "resource of type {}",
+                if kind == SourceKind::Kinesis {
+                    "Kinesis"
+                } else {
+                    "SQS"
+                }
+            );
+            self.collect(
+                &mut draft,
+                &properties.value,
+                Origin::Event,
+                &owner,
+                &properties_scope,
+            );
+            self.finish(draft);
+        }
+    }
+
+    /// Reads an `AWS::Lambda::EventSourceMapping` resource.
+    pub(crate) fn read_event_source_mapping(&mut self, declaration: &Declaration<'t>) {
+        let id = declaration.logical_id;
+        let scope = Scope::resource(id, "Properties");
+        let Some(properties) = declaration.properties else {
+            self.resolver.sink.error(
+                declaration.at,
+                &scope,
+                Problem::MissingProperty {
+                    property: "EventSourceArn".to_owned(),
+                },
+            );
+            return;
+        };
+        // The kind decides which properties apply: read the source first.
+        let Some(source) = properties.get("EventSourceArn") else {
+            self.resolver.sink.error(
+                declaration.at,
+                &scope,
+                Problem::MissingProperty {
+                    property: "EventSourceArn".to_owned(),
+                },
+            );
+            return;
+        };
+        let source_scope = scope.child("EventSourceArn");
+        let Ok(arn) = self.resolver.resolve_text(&source.value, &source_scope) else {
+            return;
+        };
+        let kind = match arn_service(&arn) {
+            Some("kinesis") => SourceKind::Kinesis,
+            Some("sqs") => SourceKind::Sqs,
+            Some(service) => {
+                self.resolver.sink.error(
+                    source.value.at,
+                    &source_scope,
+                    Problem::UnsupportedProperty {
+                        property: format!("EventSourceArn {arn}"),
+                        reason: format!(
+                            "Riffle runs Kinesis and SQS mappings, this is a {service} source"
+                        ),
+                    },
+                );
+                return;
+            }
+            None => {
+                self.resolver.sink.error(
+                    source.value.at,
+                    &source_scope,
+                    Problem::InvalidValue {
+                        property: "EventSourceArn".to_owned(),
+                        value: arn,
+                        rule: "must be the ARN of a Kinesis stream or an SQS queue".to_owned(),
+                    },
+                );
+                return;
+            }
+        };
+        let Some(function_entry) = properties.get("FunctionName") else {
+            self.resolver.sink.error(
+                declaration.at,
+                &scope,
+                Problem::MissingProperty {
+                    property: "FunctionName".to_owned(),
+                },
+            );
+            return;
+        };
+        let function_scope = scope.child("FunctionName");
+        let Ok(function_name) = self
+            .resolver
+            .resolve_text(&function_entry.value, &function_scope)
+        else {
+            return;
+        };
+        let Some(function) = self
+            .application
+            .functions
+            .iter()
+            .find(|f| f.name == function_name || f.arn == function_name)
+            .cloned()
+        else {
+            self.resolver.sink.error(
+                function_entry.value.at,
+                &function_scope,
+                Problem::UnresolvableReference {
+                    target: function_name,
+                    reason: "not a function of this template (use !Ref or !GetAtt …Arn of an \
+                             AWS::Serverless::Function)"
+                        .to_owned(),
+                },
+            );
+            return;
+        };
+        let mut draft = Draft {
+            logical_id: id.to_owned(),
+            function,
+            kind,
+            properties: serde_json::Map::new(),
+            places: BTreeMap::new(),
+            failed: BTreeSet::new(),
+            errors_reported: false,
+            at: declaration.at,
+            scope: scope.clone(),
+        };
+        draft.places.insert(
+            "FunctionName".to_owned(),
+            (function_entry.value.at, function_scope),
+        );
+        self.collect(
+            &mut draft,
+            properties,
+            Origin::Resource,
+            EVENT_SOURCE_MAPPING,
+            &scope,
+        );
+        self.finish(draft);
+    }
+
+    /// Resolves, classifies and converts every property into `draft`, reporting what cannot
+    /// be.
+    fn collect<'s>(
+        &mut self,
+        draft: &mut Draft<'s>,
+        properties: &Node,
+        origin: Origin,
+        owner: &str,
+        scope: &Scope<'s>,
+    ) {
+        let errors_before = self.resolver.sink.error_count();
+        let Some(entries) = properties.entries() else {
+            self.resolver.sink.error(
+                properties.at,
+                scope,
+                Problem::WrongType {
+                    expected: "a mapping".to_owned(),
+                    found: properties.describe(),
+                },
+            );
+            draft.errors_reported = true;
+            draft.failed.insert("EventSourceArn".to_owned());
+            return;
+        };
+        let mut source_seen = false;
+        for entry in entries {
+            let key = entry.key.as_str();
+            let property_scope = scope.child(key);
+            let class = classify(key, draft.kind, origin);
+            match class {
+                Class::Unknown => {
+                    self.resolver.sink.error(
+                        entry.key_at,
+                        scope,
+                        Problem::UnknownProperty {
+                            property: key.to_owned(),
+                            owner: owner.to_owned(),
+                            suggestion: closest(key, known_names(draft.kind, origin)),
+                        },
+                    );
+                    continue;
+                }
+                Class::Ignored(reason) => {
+                    self.resolver.sink.warning(
+                        entry.key_at,
+                        &property_scope,
+                        Problem::IgnoredProperty {
+                            property: key.to_owned(),
+                            reason: reason.to_owned(),
+                        },
+                    );
+                    continue;
+                }
+                Class::Unsupported(reason) => {
+                    self.resolver.sink.error(
+                        entry.key_at,
+                        &property_scope,
+                        Problem::UnsupportedProperty {
+                            property: key.to_owned(),
+                            reason: reason.to_owned(),
+                        },
+                    );
+                    continue;
+                }
+                Class::Silent | Class::FunctionName => continue,
+                Class::Source | Class::Property(_) => {}
+            }
+            let aws_name = if let Class::Source = class {
+                "EventSourceArn"
+            } else {
+                key
+            };
+            let Ok(resolved) = self.resolver.resolve(&entry.value, &property_scope) else {
+                draft.failed.insert(aws_name.to_owned());
+                continue;
+            };
+            let Some(value) = resolved else {
+                // AWS::NoValue: as if the property were not written.
+                continue;
+            };
+            let at = if value.scalar_text().is_some() {
+                value.at
+            } else {
+                entry.key_at
+            };
+            draft
+                .places
+                .insert(aws_name.to_owned(), (at, property_scope.clone()));
+            let json = match class {
+                Class::Source => {
+                    source_seen = true;
+                    match self.resolver.text(&value, &property_scope) {
+                        Ok(arn)
+                            if self.source_is_usable(
+                                &arn,
+                                key,
+                                draft.kind,
+                                at,
+                                &property_scope,
+                            ) =>
+                        {
+                            Ok(serde_json::Value::String(arn))
+                        }
+                        _ => Err(Failed),
+                    }
+                }
+                Class::Property(kind) => self
+                    .convert(&value, kind, key, origin, &property_scope)
+                    .and_then(|json| {
+                        if self.deserializes(draft.kind, key, &json, at, &property_scope) {
+                            Ok(json)
+                        } else {
+                            Err(Failed)
+                        }
+                    }),
+                _ => continue,
+            };
+            match json {
+                Ok(json) => {
+                    draft.properties.insert(aws_name.to_owned(), json);
+                }
+                Err(Failed) => {
+                    draft.failed.insert(aws_name.to_owned());
+                }
+            }
+        }
+        if origin == Origin::Event && !source_seen {
+            self.resolver.sink.error(
+                properties.at,
+                scope,
+                Problem::MissingProperty {
+                    property: if draft.kind == SourceKind::Kinesis {
+                        "Stream"
+                    } else {
+                        "Queue"
+                    }
+                    .to_owned(),
+                },
+            );
+            draft.failed.insert("EventSourceArn".to_owned());
+        }
+        if self.resolver.sink.error_count() > errors_before {
+            draft.errors_reported = true;
+        }
+    }
+
+    /// Whether the source ARN can be used; a template stream's name or a queue's URL (what
+    /// `!Ref` gives) is the classic mistake and gets its own message.
+    fn source_is_usable(
+        &mut self,
+        arn: &str,
+        key: &str,
+        kind: SourceKind,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> bool {
+        let hint = match kind {
+            SourceKind::Kinesis => self
+                .application
+                .streams
+                .iter()
+                .find(|s| s.name == arn)
+                .map(|s| (s.logical_id.clone(), "name")),
+            SourceKind::Sqs => self
+                .application
+                .queues
+                .iter()
+                .find(|q| q.url == arn || q.name == arn)
+                .map(|q| (q.logical_id.clone(), "URL")),
+        };
+        if let Some((logical_id, what)) = hint {
+            self.resolver.sink.error(
+                at,
+                scope,
+                Problem::InvalidValue {
+                    property: key.to_owned(),
+                    value: arn.to_owned(),
+                    rule: format!(
+                        "must be an ARN: use !GetAtt {logical_id}.Arn (!Ref {logical_id} gives its \
+                         {what})"
+                    ),
+                },
+            );
+            return false;
+        }
+        true
+    }
+
+    /// A resolved property value as the JSON riffle-core takes.
+    fn convert(
+        &mut self,
+        value: &Node,
+        kind: Kind,
+        key: &str,
+        origin: Origin,
+        scope: &Scope<'_>,
+    ) -> Result<serde_json::Value, Failed> {
+        let wrong = |reader: &mut Self, expected: &str| {
+            reader.resolver.sink.error(
+                value.at,
+                scope,
+                Problem::WrongType {
+                    expected: expected.to_owned(),
+                    found: value.describe(),
+                },
+            )
+        };
+        match kind {
+            Kind::Integer => self
+                .integer_value(value, scope)
+                .map(serde_json::Value::from),
+            Kind::Boolean => self
+                .resolver
+                .boolean(value, scope)
+                .map(serde_json::Value::Bool),
+            Kind::Text => match value.scalar_text() {
+                Some(text) => Ok(serde_json::Value::String(text.into_owned())),
+                None => Err(wrong(self, "a string")),
+            },
+            Kind::Number => match &value.value {
+                Value::Int(number) => Ok(serde_json::Value::from(*number)),
+                Value::Float(number) => Ok(serde_json::Value::from(*number)),
+                Value::Str(text) => match text.trim().parse::<f64>() {
+                    Ok(number) => Ok(serde_json::Value::from(number)),
+                    Err(_) => Err(wrong(self, "a number (Unix seconds)")),
+                },
+                _ => Err(wrong(self, "a number (Unix seconds)")),
+            },
+            Kind::TextList => match value.items() {
+                Some(items) => items
+                    .iter()
+                    .map(|item| {
+                        item.scalar_text()
+                            .map(|text| serde_json::Value::String(text.into_owned()))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(serde_json::Value::Array)
+                    .ok_or_else(|| wrong(self, "a list of strings")),
+                None => Err(wrong(self, "a list of strings")),
+            },
+            Kind::Object => {
+                if value.entries().is_none() {
+                    return Err(wrong(self, "a mapping"));
+                }
+                let mut json = value.to_json();
+                if key == "DestinationConfig" && origin == Origin::Event {
+                    self.strip_destination_type(&mut json, value, scope)?;
+                }
+                if key == "ScalingConfig"
+                    && let Some(concurrency) = value.get("MaximumConcurrency")
+                {
+                    let number =
+                        self.integer_value(&concurrency.value, &scope.child("MaximumConcurrency"))?;
+                    json["MaximumConcurrency"] = serde_json::Value::from(number);
+                }
+                Ok(json)
+            }
+        }
+    }
+
+    /// SAM's `DestinationConfig.OnFailure.Type` (`SQS`, `SNS` or `S3`) only tells SAM which
+    /// policy to attach; SAM removes it, and so does Riffle.
+    fn strip_destination_type(
+        &mut self,
+        json: &mut serde_json::Value,
+        value: &Node,
+        scope: &Scope<'_>,
+    ) -> Result<(), Failed> {
+        let Some(on_failure) = json.get_mut("OnFailure").and_then(|v| v.as_object_mut()) else {
+            return Ok(());
+        };
+        let Some(kind) = on_failure.remove("Type") else {
+            return Ok(());
+        };
+        if matches!(kind.as_str(), Some("SQS" | "SNS" | "S3")) {
+            return Ok(());
+        }
+        let at = value
+            .get("OnFailure")
+            .and_then(|e| e.value.get("Type"))
+            .map_or(value.at, |e| e.value.at);
+        Err(self.resolver.sink.error(
+            at,
+            &scope.child("OnFailure.Type"),
+            Problem::InvalidValue {
+                property: "Type".to_owned(),
+                value: kind.to_string(),
+                rule: "The only valid values for 'Type' are 'SQS', 'SNS', and 'S3'".to_owned(),
+            },
+        ))
+    }
+
+    /// Whether riffle-core's raw type accepts this one property; if not, its serde message
+    /// (an unknown nested key, a wrong type) is reported on the property.
+    fn deserializes(
+        &mut self,
+        kind: SourceKind,
+        key: &str,
+        json: &serde_json::Value,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> bool {
+        let single =
+            serde_json::Value::Object(std::iter::once((key.to_owned(), json.clone())).collect());
+        let error = match kind {
+            SourceKind::Kinesis => serde_json::from_value::<RawKinesisMapping>(single).err(),
+            SourceKind::Sqs => serde_json::from_value::<RawSqsMapping>(single).err(),
+        };
+        let Some(error) = error else {
+            return true;
+        };
+        self.resolver.sink.error(
+            at,
+            scope,
+            Problem::InvalidValue {
+                property: key.to_owned(),
+                value: abbreviate(&json.to_string()),
+                rule: error.to_string(),
+            },
+        );
+        false
+    }
+
+    /// Validates the mapping with riffle-core and adds it to the application.
+    fn finish(&mut self, draft: Draft<'_>) {
+        let Draft {
+            logical_id,
+            function,
+            kind,
+            mut properties,
+            places,
+            failed,
+            errors_reported,
+            at,
+            scope,
+        } = draft;
+        properties.insert(
+            "FunctionName".to_owned(),
+            serde_json::Value::String(function.name.clone()),
+        );
+        let event_source_arn = properties
+            .get("EventSourceArn")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let json = serde_json::Value::Object(properties);
+        let config = match kind {
+            SourceKind::Kinesis => {
+                self.note_external(
+                    &event_source_arn,
+                    kind,
+                    "EventSourceArn",
+                    &places,
+                    at,
+                    &scope,
+                );
+                let raw: RawKinesisMapping = match serde_json::from_value(json.clone()) {
+                    Ok(raw) => raw,
+                    Err(error) => return self.malformed(&error, at, &scope),
+                };
+                if let Some(destination) = raw
+                    .destination_config
+                    .as_ref()
+                    .and_then(|d| d.on_failure.as_ref())
+                    .and_then(|d| d.destination.clone())
+                    && arn_service(&destination) == Some("sqs")
+                {
+                    self.note_external(
+                        &destination,
+                        SourceKind::Sqs,
+                        "DestinationConfig",
+                        &places,
+                        at,
+                        &scope,
+                    );
+                }
+                match raw.validate(self.options.now_ms) {
+                    Ok(config) => MappingConfig::Kinesis(config),
+                    Err(errors) => return self.rules(errors, &places, &failed, at, &scope),
+                }
+            }
+            SourceKind::Sqs => {
+                let raw: RawSqsMapping = match serde_json::from_value(json.clone()) {
+                    Ok(raw) => raw,
+                    Err(error) => return self.malformed(&error, at, &scope),
+                };
+                let facts = match self.application.queue_by_arn(&event_source_arn) {
+                    Some(queue) => SqsFacts {
+                        fifo: queue.fifo,
+                        visibility_timeout_seconds: u64::from(queue.visibility_timeout()),
+                        function_timeout_seconds: u64::from(function.timeout_seconds),
+                    },
+                    None => {
+                        self.note_external(
+                            &event_source_arn,
+                            kind,
+                            "EventSourceArn",
+                            &places,
+                            at,
+                            &scope,
+                        );
+                        SqsFacts {
+                            fifo: event_source_arn.ends_with(".fifo"),
+                            visibility_timeout_seconds: u64::from(function.timeout_seconds),
+                            function_timeout_seconds: u64::from(function.timeout_seconds),
+                        }
+                    }
+                };
+                match raw.validate(facts) {
+                    Ok(config) => MappingConfig::Sqs(config),
+                    Err(errors) => return self.rules(errors, &places, &failed, at, &scope),
+                }
+            }
+        };
+        if errors_reported {
+            return;
+        }
+        if let Some(other) =
+            self.application.mappings.iter().find(|m| {
+                m.function_name == function.name && m.event_source_arn == event_source_arn
+            })
+        {
+            let other = other.logical_id.clone();
+            self.resolver.sink.error(
+                at,
+                &scope,
+                Problem::DuplicateMapping {
+                    event_source_arn,
+                    function_name: function.name,
+                    other,
+                },
+            );
+            return;
+        }
+        let location = self.resolver.sink.location(at);
+        self.application.mappings.push(Mapping {
+            logical_id,
+            function: function.logical_id,
+            function_name: function.name,
+            event_source_arn,
+            kind,
+            properties: json,
+            config,
+            location,
+        });
+    }
+
+    /// Warns about a stream or queue ARN the template does not declare, at the property
+    /// (`property`) that names it.
+    fn note_external(
+        &mut self,
+        arn: &str,
+        kind: SourceKind,
+        property: &str,
+        places: &BTreeMap<String, (Pos, Scope<'_>)>,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) {
+        let declared = match kind {
+            SourceKind::Kinesis => self.application.stream_by_arn(arn).is_some(),
+            SourceKind::Sqs => self.application.queue_by_arn(arn).is_some(),
+        };
+        if declared || arn.is_empty() {
+            return;
+        }
+        let (at, scope) = places
+            .get(property)
+            .map_or((at, scope.clone()), |(at, scope)| (*at, scope.clone()));
+        let (kind, consequence) = match (kind, property) {
+            (SourceKind::Kinesis, _) => (
+                "stream",
+                "Riffle does not create it; the mapping reads it only if it exists at the endpoint",
+            ),
+            (SourceKind::Sqs, "EventSourceArn") => (
+                "queue",
+                "Riffle does not create it, and cannot check its visibility timeout against the \
+                 function's timeout",
+            ),
+            (SourceKind::Sqs, _) => (
+                "queue",
+                "Riffle does not create it; failure records reach it only if it exists at the \
+                 endpoint",
+            ),
+        };
+        self.resolver.sink.warning(
+            at,
+            &scope,
+            Problem::ExternalResource {
+                arn: arn.to_owned(),
+                kind: kind.to_owned(),
+                consequence: consequence.to_owned(),
+            },
+        );
+    }
+
+    fn malformed(&mut self, error: &serde_json::Error, at: Pos, scope: &Scope<'_>) {
+        self.resolver.sink.error(
+            at,
+            scope,
+            Problem::InvalidValue {
+                property: "Properties".to_owned(),
+                value: String::new(),
+                rule: error.to_string(),
+            },
+        );
+    }
+
+    /// Places each of riffle-core's problems on the property it names (except those about
+    /// properties already reported).
+    fn rules(
+        &mut self,
+        errors: riffle_core::config::ConfigErrors,
+        places: &BTreeMap<String, (Pos, Scope<'_>)>,
+        failed: &BTreeSet<String>,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) {
+        for error in errors.0 {
+            if failed.contains(error.property) {
+                continue;
+            }
+            let (at, scope) = places
+                .get(error.property)
+                .map_or((at, scope.clone()), |(at, scope)| (*at, scope.clone()));
+            self.resolver.sink.error(
+                at,
+                &scope,
+                Problem::MappingRule {
+                    property: error.property,
+                    kind: error.kind,
+                    message: error.message,
+                },
+            );
+        }
+    }
+}
+
+fn abbreviate(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}…")
+    }
+}
