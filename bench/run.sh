@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# make bench: three sections, each measured in the same run on this machine with the same load
+# make bench: four sections, each measured in the same run on this machine with the same load
 # generator (crates/riffle-bench, the official AWS SDK for Rust over plain HTTP):
 #   kinesis  Riffle's Kinesis emulator side by side with kinesalite and ferrokinesis;
 #   sqs      Riffle's SQS emulator side by side with moto_server;
-#   esm      Riffle's event source mapping engine end to end (emulator → mapping → in-process
-#            handler), against the issue's absolute targets (no peer).
+#   esm      Riffle's Kinesis event source mapping engine end to end (emulator → mapping →
+#            in-process handler), against the issue's absolute targets (no peer);
+#   esm-sqs  Riffle's SQS event source mapping end to end (SendMessageBatch → mapping →
+#            in-process handler), standard and FIFO queues, against the issue's target.
 # Results go between each section's markers in docs/benchmarks.md; the raw JSON lines are kept
 # under target/bench/.
 #
 # Every emulator listens on 127.0.0.1 only and all traffic stays on the loopback interface.
 #
 # Knobs (environment):
-#   SECTIONS            which sections to run (default "kinesis sqs esm"); the doc keeps the
-#                       last results of the others
+#   SECTIONS            which sections to run (default "kinesis sqs esm esm-sqs"); the doc
+#                       keeps the last results of the others
 #   RECORDS             records per write workload for Riffle and ferrokinesis (default 300000)
 #   KINESALITE_RECORDS  records per write workload for kinesalite, which is far slower (50000)
 #   LATENCY_RECORDS     PutRecord calls in the latency workload, at 200/s (3000 = 15 s)
@@ -29,6 +31,10 @@
 #   ESM_LATENCY_RECORDS PutRecord calls per latency run, at 200/s (2000 = 10 s)
 #   ESM_SCALE_SHARDS    shards×PF points of the scaling series over shards ("1x1 4x1 16x1 64x1")
 #   ESM_SCALE_PF        points of the series over ParallelizationFactor ("1x1 1x4 4x4 8x8")
+#   ESM_SQS_MESSAGES    messages per standard-queue SQS mapping run, BatchSize 10 (200000)
+#   ESM_SQS_WINDOW_MESSAGES  messages per run with BatchSize 100 and a 1 s window (100000)
+#   ESM_SQS_FIFO_MESSAGES    messages per FIFO-queue SQS mapping run (50000)
+#   ESM_SQS_GROUPS      message groups of the FIFO runs (1000)
 #   BENCH_PEERS         where installed peers are cached (target/bench-peers)
 #   BENCH_DOC           the doc to update (docs/benchmarks.md)
 set -euo pipefail
@@ -44,7 +50,7 @@ REPEATS="${REPEATS:-3}"
 EMULATORS="${EMULATORS:-riffle kinesalite ferrokinesis}"
 KINESALITE_VERSION="${KINESALITE_VERSION:-3.3.3}"
 FERROKINESIS_VERSION="${FERROKINESIS_VERSION:-0.7.0}"
-SECTIONS="${SECTIONS:-kinesis sqs esm}"
+SECTIONS="${SECTIONS:-kinesis sqs esm esm-sqs}"
 SQS_MESSAGES="${SQS_MESSAGES:-50000}"
 MOTO_MESSAGES="${MOTO_MESSAGES:-500}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
@@ -54,6 +60,10 @@ ESM_LATENCY_POLLS="${ESM_LATENCY_POLLS:-200 50 10}"
 ESM_LATENCY_RECORDS="${ESM_LATENCY_RECORDS:-2000}"
 ESM_SCALE_SHARDS="${ESM_SCALE_SHARDS:-1x1 4x1 16x1 64x1}"
 ESM_SCALE_PF="${ESM_SCALE_PF:-1x1 1x4 4x4 8x8}"
+ESM_SQS_MESSAGES="${ESM_SQS_MESSAGES:-200000}"
+ESM_SQS_WINDOW_MESSAGES="${ESM_SQS_WINDOW_MESSAGES:-100000}"
+ESM_SQS_FIFO_MESSAGES="${ESM_SQS_FIFO_MESSAGES:-50000}"
+ESM_SQS_GROUPS="${ESM_SQS_GROUPS:-1000}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BENCH_PEERS="${BENCH_PEERS:-$TARGET_DIR/bench-peers}"
 BENCH_DOC="${BENCH_DOC:-$ROOT/docs/benchmarks.md}"
@@ -64,7 +74,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 section_on() { [[ " $SECTIONS " == *" $1 "* ]]; }
 for section in $SECTIONS; do
   case "$section" in
-    kinesis | sqs | esm) ;;
+    kinesis | sqs | esm | esm-sqs) ;;
     *) die "unknown section '$section' in SECTIONS" ;;
   esac
 done
@@ -360,11 +370,38 @@ run_esm() {
   done
 }
 
-for section in kinesis sqs esm; do
+# --- ESM, SQS: the SQS mapping end to end, in riffle-bench, against the riffle binary ---
+
+# One SQS mapping run on a fresh emulator: case $1, then riffle-bench esm sqs options.
+esm_sqs_run() {
+  local case="$1" rep="$2"
+  shift 2
+  start_emulator riffle sqs
+  log "SQS mapping #$rep: $case ($*)"
+  record riffle "$case" esm sqs --endpoint "$ENDPOINT" --server-pid "$EMULATOR_PID" \
+    --producers 4 --message-size 100 "$@"
+  stop_emulator
+}
+
+run_esm_sqs() {
+  for rep in $(seq 1 "$REPEATS"); do
+    esm_sqs_run esm-sqs-standard "$rep" --messages "$ESM_SQS_MESSAGES" --batch-size 10
+    esm_sqs_run esm-sqs-standard-backlog "$rep" --messages "$ESM_SQS_MESSAGES" \
+      --batch-size 10 --preload
+    esm_sqs_run esm-sqs-standard-b100 "$rep" --messages "$ESM_SQS_WINDOW_MESSAGES" \
+      --batch-size 100 --window-secs 1
+    esm_sqs_run esm-sqs-fifo "$rep" --messages "$ESM_SQS_FIFO_MESSAGES" --fifo \
+      --groups "$ESM_SQS_GROUPS" --batch-size 10
+    esm_sqs_run esm-sqs-fifo-backlog "$rep" --messages "$ESM_SQS_FIFO_MESSAGES" --fifo \
+      --groups "$ESM_SQS_GROUPS" --batch-size 10 --preload
+  done
+}
+
+for section in kinesis sqs esm esm-sqs; do
   section_on "$section" || continue
   started=$SECONDS
   load_before="$(load_average)"
-  "run_$section"
+  "run_${section//-/_}"
   section_took "$section" "$started" "$load_before"
 done
 
@@ -386,5 +423,7 @@ moto_version="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)
   --context "sqs/Amount=Riffle $SQS_MESSAGES messages per workload, moto $MOTO_MESSAGES (and Riffle again at $MOTO_MESSAGES, matched); median of $REPEATS runs each on a fresh emulator" \
   --context "esm/Setup=the mapping runs inside riffle-bench (riffle-runtime + riffle-aws, in-process no-op lambda_runtime handler, 2 tokio worker threads) against the riffle release binary as a separate process; idle poll $ESM_IDLE_POLL_MS ms for throughput and scaling, read limit 10000" \
   --context "esm/Amount=$ESM_RECORDS records per throughput run, median of $REPEATS runs; latency: $ESM_LATENCY_RECORDS PutRecord calls at 200/s per idle poll; scaling: one run per point, backlog sized for 5 s at linear speed" \
+  --context "esm-sqs/Setup=the mapping runs inside riffle-bench (riffle-runtime QueueMapping + riffle-aws SqsQueueSource, in-process no-op lambda_runtime handler taking SqsEvent, 2 tokio worker threads, SystemClock) against the riffle release binary as a separate process; 4 producers sending SendMessageBatch calls of 10 messages of 100 B" \
+  --context "esm-sqs/Amount=$ESM_SQS_MESSAGES messages per standard-queue run at BatchSize 10, $ESM_SQS_WINDOW_MESSAGES at BatchSize 100 with a 1 s window, $ESM_SQS_FIFO_MESSAGES per FIFO run over $ESM_SQS_GROUPS message groups; median of $REPEATS runs, each on a fresh emulator" \
   "${CONTEXT[@]/#/--context=}" >/dev/null
 log "updated $BENCH_DOC"

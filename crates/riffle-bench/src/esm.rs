@@ -9,10 +9,14 @@
 //!   first; timed from the mapping's start), until the handler has seen every record;
 //! - `latency`: put→invoke latency of single PutRecord calls at a fixed rate;
 //! - `scale`: a handler that sleeps per invocation, over a pre-loaded backlog, to show how
-//!   throughput grows with shards × ParallelizationFactor.
+//!   throughput grows with shards × ParallelizationFactor;
+//! - `sqs`: the SQS mapping (`riffle_runtime::QueueMapping` over `riffle_aws::SqsQueueSource`),
+//!   messages/s from SendMessageBatch to a no-op handler ([`sqs`]).
 //!
 //! Every record carries its index (little endian in its first eight bytes), so the handler
 //! counts distinct records and duplicates, and the latency workload finds the send stamp.
+
+mod sqs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -55,6 +59,8 @@ enum Workload {
     Latency(LatencyArgs),
     /// Throughput of a handler that sleeps per invocation, for one shards × PF configuration.
     Scale(ScaleArgs),
+    /// Messages/s from SendMessageBatch through an SQS mapping to a no-op in-process handler.
+    Sqs(sqs::SqsArgs),
 }
 
 /// Runs one `esm` workload.
@@ -63,6 +69,7 @@ pub(crate) async fn run(args: EsmArgs) -> anyhow::Result<Value> {
         Workload::Throughput(args) => throughput(args).await,
         Workload::Latency(args) => latency(args).await,
         Workload::Scale(args) => scale(args).await,
+        Workload::Sqs(args) => sqs::throughput(args).await,
     }
 }
 
@@ -100,10 +107,15 @@ struct Target {
 
 impl Target {
     async fn start(common: &Common) -> anyhow::Result<Self> {
-        match &common.endpoint {
+        Self::open(common.endpoint.as_deref(), common.server_pid).await
+    }
+
+    /// `endpoint` (whose process is `server_pid`), or an emulator started in this process.
+    async fn open(endpoint: Option<&str>, server_pid: Option<u32>) -> anyhow::Result<Self> {
+        match endpoint {
             Some(endpoint) => Ok(Self {
-                endpoint: endpoint.clone(),
-                server_pid: common.server_pid,
+                endpoint: endpoint.to_owned(),
+                server_pid,
                 in_process: None,
             }),
             None => {
@@ -199,16 +211,25 @@ impl Seen {
         if !self.sleep.is_zero() {
             tokio::time::sleep(self.sleep).await;
         }
+        self.account(event.records.iter().map(|record| {
+            let data: &[u8] = &record.kinesis.data.0;
+            data.get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes)
+        }));
+    }
+
+    /// Accounts for one invocation whose records carry these indices (`None`: unreadable).
+    fn account(&self, indices: impl ExactSizeIterator<Item = Option<u64>>) {
         let now = self.now_ns();
+        let count = indices.len();
         let mut fresh = 0;
         let mut samples = Vec::new();
-        for record in &event.records {
-            let data: &[u8] = &record.kinesis.data.0;
-            let Some(index) = data.get(..8).and_then(|b| b.try_into().ok()) else {
+        for index in indices {
+            let Some(index) = index else {
                 self.unparsable.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
-            let index = u64::from_le_bytes(index);
             let word = self.bits.get((index / 64) as usize);
             let Some(word) = word.filter(|_| index < self.target) else {
                 self.unparsable.fetch_add(1, Ordering::Relaxed);
@@ -237,8 +258,7 @@ impl Seen {
                 .extend(samples);
         }
         self.invocations.fetch_add(1, Ordering::Relaxed);
-        self.records
-            .fetch_add(event.records.len() as u64, Ordering::Relaxed);
+        self.records.fetch_add(count as u64, Ordering::Relaxed);
         self.first_ns.fetch_min(now, Ordering::Relaxed);
         self.last_ns.fetch_max(now, Ordering::Relaxed);
         if fresh > 0 {

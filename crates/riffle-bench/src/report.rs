@@ -1,12 +1,14 @@
 //! Renders the collected JSON results as markdown tables and splices them into
 //! `docs/benchmarks.md` between marker comments, leaving the hand-written text alone.
 //!
-//! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]) and
-//! the mapping engine ([`esm`]). A result belongs to a section by its `case` (`sqs-…`, `esm-…`,
-//! anything else is Kinesis); only sections with results are rewritten, so running a subset of
-//! the benchmark leaves the others' last results in place.
+//! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]), the
+//! Kinesis mapping engine ([`esm`]) and the SQS mapping ([`esm_sqs`]). A result belongs to a
+//! section by its `case` (`sqs-…`, `esm-sqs-…`, `esm-…`, anything else is Kinesis); only
+//! sections with results are rewritten, so running a subset of the benchmark leaves the others'
+//! last results in place.
 
 mod esm;
+mod esm_sqs;
 mod sqs;
 
 use std::fmt::Write as _;
@@ -21,7 +23,7 @@ const START: &str = "<!-- bench:results:start -->";
 const END: &str = "<!-- bench:results:end -->";
 
 /// The generated sections: name (as used in `--context name/KEY=VALUE`), markers, renderer.
-const SECTIONS: [Section; 3] = [
+const SECTIONS: [Section; 4] = [
     Section {
         name: "kinesis",
         start: START,
@@ -40,6 +42,12 @@ const SECTIONS: [Section; 3] = [
         end: "<!-- bench:esm:end -->",
         render: esm::render,
     },
+    Section {
+        name: "esm-sqs",
+        start: "<!-- bench:esm-sqs:start -->",
+        end: "<!-- bench:esm-sqs:end -->",
+        render: esm_sqs::render,
+    },
 ];
 
 /// One generated section of the doc.
@@ -55,6 +63,8 @@ fn section_of(result: &Value) -> &'static str {
     let case = result["case"].as_str().unwrap_or_default();
     if case.starts_with("sqs-") {
         "sqs"
+    } else if case.starts_with("esm-sqs-") {
+        "esm-sqs"
     } else if case.starts_with("esm-") {
         "esm"
     } else {
@@ -80,7 +90,8 @@ pub(crate) struct ReportArgs {
     #[arg(long)]
     doc: PathBuf,
     /// `Key=value` facts about the run (date, machine, versions), listed above the tables of
-    /// every rewritten section; `section/Key=value` (kinesis, sqs, esm) lists it in one only.
+    /// every rewritten section; `section/Key=value` (kinesis, sqs, esm, esm-sqs) lists it in one
+    /// only.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
 }
@@ -585,6 +596,7 @@ mod tests {
         assert_eq!(section("startup"), "kinesis");
         assert_eq!(section("sqs-send"), "sqs");
         assert_eq!(section("esm-live-pf1"), "esm");
+        assert_eq!(section("esm-sqs-fifo"), "esm-sqs");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::process::CpuWindow;
 use crate::stats::{millis, round3};
 
 /// Digits of the index at the start of every body.
-const INDEX_DIGITS: usize = 12;
+pub(crate) const INDEX_DIGITS: usize = 12;
 
 /// An SQS client for `endpoint`, configured exactly like the Kinesis one: plain HTTP, dummy
 /// credentials, us-east-1, no retries.
@@ -97,14 +97,14 @@ async fn queue_url(client: &Client, queue: &str, create: bool) -> anyhow::Result
 }
 
 /// Message `index`: its index in twelve digits, then filler up to `size` bytes.
-fn body(index: u64, size: usize) -> String {
+pub(crate) fn body(index: u64, size: usize) -> String {
     let mut text = format!("{index:0INDEX_DIGITS$}");
     text.extend((0..size.saturating_sub(text.len())).map(|i| char::from(b'a' + (i % 26) as u8)));
     text
 }
 
 /// The index a body starts with.
-fn index_of(body: &str) -> Option<u64> {
+pub(crate) fn index_of(body: &str) -> Option<u64> {
     body.get(..INDEX_DIGITS)?.parse().ok()
 }
 
