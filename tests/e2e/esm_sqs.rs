@@ -571,6 +571,9 @@ async fn fifo_group_order_holds_when_one_group_fails_and_the_other_proceeds() {
         .await;
     let a = numbered("a", 5);
     let b = numbered("b", 5);
+    // All of a is sent before b, and a FIFO receive hands out the oldest messages of groups with
+    // nothing in flight, so with BatchSize 2 a batch never mixes the groups: [a0 a1] [a2 a3] [a4]
+    // and [b0 b1] [b2 b3] [b4].
     h.send(&url, &a, Some("a")).await;
     h.send(&url, &b, Some("b")).await;
     // The first batch holding a2 fails as a whole.
