@@ -4,6 +4,7 @@
 //! conditions with bounds and move time with the emulator's injected clock; none sleeps.
 
 mod aws_cli;
+mod cli_tools;
 mod esm_kinesis;
 mod esm_sqs;
 mod http;

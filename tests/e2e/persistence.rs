@@ -150,25 +150,9 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
     );
 }
 
-fn riffle_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("RIFFLE_BIN") {
-        return PathBuf::from(path);
-    }
-    // target/<profile>/deps/e2e-<hash> → target/<profile>/riffle
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(Path::parent).unwrap().join("riffle");
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (`cargo build -p riffle`, which `make test` does) or set \
-         RIFFLE_BIN",
-        path.display()
-    );
-    path
-}
-
 /// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.
 fn spawn_riffle(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(riffle_binary())
+    let mut child = Command::new(crate::support::riffle_binary())
         .args(["emulator", "--port", "0", "--data-dir"])
         .arg(dir)
         .stdout(Stdio::piped())

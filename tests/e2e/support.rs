@@ -128,3 +128,25 @@ pub(crate) async fn shard_ids(client: &Client, stream: &str) -> Vec<String> {
         .map(|s| s.shard_id().to_owned())
         .collect()
 }
+
+/// The `riffle` binary next to this test binary (`cargo build -p riffle`, which `make test` runs
+/// first), or `RIFFLE_BIN`.
+pub(crate) fn riffle_binary() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("RIFFLE_BIN") {
+        return std::path::PathBuf::from(path);
+    }
+    // target/<profile>/deps/e2e-<hash> → target/<profile>/riffle
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .join("riffle");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`cargo build -p riffle`, which `make test` does) or set \
+         RIFFLE_BIN",
+        path.display()
+    );
+    path
+}

@@ -1,4 +1,5 @@
-//! The `riffle` command: runs the embedded emulator today; `riffle local` joins it later.
+//! The `riffle` command: the embedded emulator, and tools around it (`put`, `tail`, `dlq`,
+//! `generate-event`); `riffle local` joins them with the SAM template issue.
 //!
 //! This binary only parses arguments and wires library pieces together; it holds no engine or
 //! emulator logic.
@@ -12,12 +13,15 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use riffle_emulator::{Config, Emulator, Limits};
 
+mod tools;
+
 /// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
 /// record, and glibc's arenas spent a third of its CPU on them (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Run AWS Lambda event source mappings on your machine, against an embedded Kinesis emulator.
+/// Run AWS Lambda event source mappings on your machine, against an embedded Kinesis and SQS
+/// emulator.
 #[derive(Debug, Parser)]
 #[command(name = "riffle", version, about)]
 struct Cli {
@@ -27,8 +31,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the Kinesis Data Streams API on a local port (AWS JSON 1.1 over HTTP/1.1).
+    /// Serve the Kinesis Data Streams and SQS APIs on a local port.
     Emulator(EmulatorArgs),
+    /// Put one record, or every line of a JSON Lines file, into a stream.
+    Put(tools::put::PutArgs),
+    /// Print a stream's records as they arrive, from every shard.
+    Tail(tools::tail::TailArgs),
+    /// Show what an on-failure queue holds, summarising Lambda's invocation records.
+    Dlq(tools::dlq::DlqArgs),
+    /// Print a realistic Kinesis or SQS event, exactly as the engine sends it.
+    #[command(subcommand)]
+    GenerateEvent(tools::generate::GenerateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -89,6 +102,13 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Emulator(args) => run_emulator(args).await,
+            Command::Put(args) => tools::put::run(args).await,
+            Command::Tail(args) => tools::tail::run(args).await,
+            Command::Dlq(args) => tools::dlq::run(args).await,
+            Command::GenerateEvent(args) => {
+                println!("{}", tools::generate::event(&args));
+                Ok(())
+            }
         }
     });
     match result {
