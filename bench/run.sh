@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# make bench: four sections, each measured in the same run on this machine with the same load
+# make bench: five sections, each measured in the same run on this machine with the same load
 # generator (crates/riffle-bench, the official AWS SDK for Rust over plain HTTP):
 #   kinesis  Riffle's Kinesis emulator side by side with kinesalite and ferrokinesis;
 #   sqs      Riffle's SQS emulator side by side with moto_server;
 #   esm      Riffle's Kinesis event source mapping engine end to end (emulator → mapping →
 #            in-process handler), against the issue's absolute targets (no peer);
 #   esm-sqs  Riffle's SQS event source mapping end to end (SendMessageBatch → mapping →
-#            in-process handler), standard and FIFO queues, against the issue's target.
+#            in-process handler), standard and FIFO queues, against the issue's target;
+#   lambda   the Runtime API host (riffle-lambda) running a real lambda_runtime binary
+#            (tests/probe): warm invocation round trips and cold starts (no peer).
 # Results go between each section's markers in docs/benchmarks.md; the raw JSON lines are kept
 # under target/bench/.
 #
 # Every emulator listens on 127.0.0.1 only and all traffic stays on the loopback interface.
 #
 # Knobs (environment):
-#   SECTIONS            which sections to run (default "kinesis sqs esm esm-sqs"); the doc
+#   SECTIONS            which sections to run (default "kinesis sqs esm esm-sqs lambda"); the doc
 #                       keeps the last results of the others
 #   RECORDS             records per write workload for Riffle and ferrokinesis (default 300000)
 #   KINESALITE_RECORDS  records per write workload for kinesalite, which is far slower (50000)
@@ -35,6 +37,8 @@
 #   ESM_SQS_WINDOW_MESSAGES  messages per run with BatchSize 100 and a 1 s window (100000)
 #   ESM_SQS_FIFO_MESSAGES    messages per FIFO-queue SQS mapping run (50000)
 #   ESM_SQS_GROUPS      message groups of the FIFO runs (1000)
+#   LAMBDA_INVOCATIONS  warm invocations measured per Runtime API host run (5000)
+#   LAMBDA_COLD_STARTS  cold starts measured per Runtime API host run (20)
 #   BENCH_PEERS         where installed peers are cached (target/bench-peers)
 #   BENCH_DOC           the doc to update (docs/benchmarks.md)
 set -euo pipefail
@@ -50,7 +54,9 @@ REPEATS="${REPEATS:-3}"
 EMULATORS="${EMULATORS:-riffle kinesalite ferrokinesis}"
 KINESALITE_VERSION="${KINESALITE_VERSION:-3.3.3}"
 FERROKINESIS_VERSION="${FERROKINESIS_VERSION:-0.7.0}"
-SECTIONS="${SECTIONS:-kinesis sqs esm esm-sqs}"
+SECTIONS="${SECTIONS:-kinesis sqs esm esm-sqs lambda}"
+LAMBDA_INVOCATIONS="${LAMBDA_INVOCATIONS:-5000}"
+LAMBDA_COLD_STARTS="${LAMBDA_COLD_STARTS:-20}"
 SQS_MESSAGES="${SQS_MESSAGES:-50000}"
 MOTO_MESSAGES="${MOTO_MESSAGES:-500}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
@@ -74,7 +80,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 section_on() { [[ " $SECTIONS " == *" $1 "* ]]; }
 for section in $SECTIONS; do
   case "$section" in
-    kinesis | sqs | esm | esm-sqs) ;;
+    kinesis | sqs | esm | esm-sqs | lambda) ;;
     *) die "unknown section '$section' in SECTIONS" ;;
   esac
 done
@@ -182,6 +188,9 @@ fi
 
 log "building riffle and riffle-bench (release)"
 cargo build --release --quiet -p riffle -p riffle-bench
+if section_on lambda; then
+  cargo build --release --quiet -p riffle-tests --bin lambda-probe
+fi
 # What was built, read now: other commits may land while the workloads run.
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
 if [[ -n "$(git status --porcelain -- crates ':!crates/riffle-bench' Cargo.toml Cargo.lock \
@@ -397,7 +406,17 @@ run_esm_sqs() {
   done
 }
 
-for section in kinesis sqs esm esm-sqs; do
+# --- Lambda: the Runtime API host with a real lambda_runtime binary (no emulator needed) ---
+
+run_lambda() {
+  for rep in $(seq 1 "$REPEATS"); do
+    log "Runtime API host #$rep: $LAMBDA_INVOCATIONS warm invocations, $LAMBDA_COLD_STARTS cold starts"
+    record riffle lambda-warm lambda --binary "$TARGET_DIR/release/lambda-probe" \
+      --invocations "$LAMBDA_INVOCATIONS" --cold-starts "$LAMBDA_COLD_STARTS"
+  done
+}
+
+for section in kinesis sqs esm esm-sqs lambda; do
   section_on "$section" || continue
   started=$SECONDS
   load_before="$(load_average)"
@@ -425,5 +444,6 @@ moto_version="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)
   --context "esm/Amount=$ESM_RECORDS records per throughput run, median of $REPEATS runs; latency: $ESM_LATENCY_RECORDS PutRecord calls at 200/s per idle poll; scaling: one run per point, backlog sized for 5 s at linear speed" \
   --context "esm-sqs/Setup=the mapping runs inside riffle-bench (riffle-runtime QueueMapping + riffle-aws SqsQueueSource, in-process no-op lambda_runtime handler taking SqsEvent, 2 tokio worker threads, SystemClock) against the riffle release binary as a separate process; 4 producers sending SendMessageBatch calls of 10 messages of 100 B" \
   --context "esm-sqs/Amount=$ESM_SQS_MESSAGES messages per standard-queue run at BatchSize 10, $ESM_SQS_WINDOW_MESSAGES at BatchSize 100 with a 1 s window, $ESM_SQS_FIFO_MESSAGES per FIFO run over $ESM_SQS_GROUPS message groups; median of $REPEATS runs, each on a fresh emulator" \
+  --context "lambda/Setup=riffle_lambda::LocalFunction in riffle-bench (2 tokio worker threads) running tests/probe (lambda_runtime $(cargo pkgid -p lambda_runtime 2>/dev/null | sed 's/.*[@#]//'), release build) whose noop action returns null; each sample is one invocation's whole round trip; median of $REPEATS runs" \
   "${CONTEXT[@]/#/--context=}" >/dev/null
 log "updated $BENCH_DOC"

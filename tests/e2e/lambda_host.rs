@@ -39,6 +39,36 @@ fn error_type(outcome: &Outcome) -> &str {
 }
 
 #[tokio::test]
+async fn a_relative_binary_path_works_and_a_missing_binary_is_an_invalid_entrypoint() {
+    let absolute = std::path::PathBuf::from(env!("CARGO_BIN_EXE_lambda-probe"));
+    let cwd = std::env::current_dir().unwrap();
+    let relative = absolute
+        .strip_prefix(&cwd)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|_| {
+            // Walk up from the working directory to the binary.
+            let depth = cwd.components().count() - 1;
+            let mut path = std::path::PathBuf::new();
+            for _ in 0..depth {
+                path.push("..");
+            }
+            path.join(absolute.strip_prefix("/").unwrap())
+        });
+    assert!(relative.is_relative());
+    let function = LocalFunction::start(FunctionConfig::new("relative", &relative))
+        .await
+        .unwrap();
+    body(&function.invoke(request(1, json!({"action": "noop"}))).await);
+    function.shutdown().await;
+    let missing = LocalFunction::start(FunctionConfig::new("missing", "/nonexistent/bootstrap"))
+        .await
+        .unwrap();
+    let outcome = missing.invoke(request(2, json!({}))).await;
+    assert_eq!(error_type(&outcome), "Runtime.InvalidEntrypoint");
+    missing.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_warm_environment_answers_successive_invocations() {
     let function = LocalFunction::start(probe("echo")).await.unwrap();
     let first = function

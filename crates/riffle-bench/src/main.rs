@@ -8,6 +8,7 @@
 
 mod esm;
 mod kinesis;
+mod lambda;
 mod latency;
 mod process;
 mod report;
@@ -51,6 +52,8 @@ enum Command {
     SqsDrain(sqs::DrainArgs),
     /// The event source mapping engine end to end: emulator → mapping → in-process handler.
     Esm(esm::EsmArgs),
+    /// Warm invocation round trips and cold starts of a real function behind the Runtime API host.
+    Lambda(lambda::LambdaArgs),
     /// Start-up time and idle memory of an emulator command (`{port}` is replaced).
     Startup(process::StartupArgs),
     /// Render collected results into the generated sections of docs/benchmarks.md.
@@ -106,6 +109,7 @@ fn main() -> anyhow::Result<()> {
             Command::SqsSend(args) => sqs::send(args).await,
             Command::SqsDrain(args) => sqs::drain(args).await,
             Command::Esm(args) => esm::run(args).await,
+            Command::Lambda(args) => lambda::run(args).await,
             Command::Startup(args) => process::startup(args).await,
             Command::Report(args) => report::run(&args),
         }

@@ -2,13 +2,15 @@
 //! `docs/benchmarks.md` between marker comments, leaving the hand-written text alone.
 //!
 //! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]), the
-//! Kinesis mapping engine ([`esm`]) and the SQS mapping ([`esm_sqs`]). A result belongs to a
-//! section by its `case` (`sqs-…`, `esm-sqs-…`, `esm-…`, anything else is Kinesis); only
+//! Kinesis mapping engine ([`esm`]), the SQS mapping ([`esm_sqs`]) and the Runtime API host
+//! ([`lambda`]). A result belongs to a section by its `case` (`sqs-…`, `lambda-…`, `esm-sqs-…`,
+//! `esm-…`, anything else is Kinesis); only
 //! sections with results are rewritten, so running a subset of the benchmark leaves the others'
 //! last results in place.
 
 mod esm;
 mod esm_sqs;
+mod lambda;
 mod sqs;
 
 use std::fmt::Write as _;
@@ -23,7 +25,7 @@ const START: &str = "<!-- bench:results:start -->";
 const END: &str = "<!-- bench:results:end -->";
 
 /// The generated sections: name (as used in `--context name/KEY=VALUE`), markers, renderer.
-const SECTIONS: [Section; 4] = [
+const SECTIONS: [Section; 5] = [
     Section {
         name: "kinesis",
         start: START,
@@ -48,6 +50,12 @@ const SECTIONS: [Section; 4] = [
         end: "<!-- bench:esm-sqs:end -->",
         render: esm_sqs::render,
     },
+    Section {
+        name: "lambda",
+        start: "<!-- bench:lambda:start -->",
+        end: "<!-- bench:lambda:end -->",
+        render: lambda::render,
+    },
 ];
 
 /// One generated section of the doc.
@@ -63,6 +71,8 @@ fn section_of(result: &Value) -> &'static str {
     let case = result["case"].as_str().unwrap_or_default();
     if case.starts_with("sqs-") {
         "sqs"
+    } else if case.starts_with("lambda-") {
+        "lambda"
     } else if case.starts_with("esm-sqs-") {
         "esm-sqs"
     } else if case.starts_with("esm-") {

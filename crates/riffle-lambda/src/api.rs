@@ -90,7 +90,10 @@ async fn response(
         let size = headers
             .get("content-length")
             .and_then(|v| v.to_str().ok())
-            .map_or_else(|| "more than the limit".to_owned(), |n| format!("{n} bytes"));
+            .map_or_else(
+                || "more than the limit".to_owned(),
+                |n| format!("{n} bytes"),
+            );
         let message = format!(
             "Response payload size ({size}) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
         );

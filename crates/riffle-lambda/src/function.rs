@@ -652,7 +652,12 @@ impl std::fmt::Debug for LocalFunction {
 impl LocalFunction {
     /// Serves the Runtime API for `config` on a free loopback port. Environments start on the
     /// first invocations.
-    pub async fn start(config: FunctionConfig) -> std::io::Result<Self> {
+    pub async fn start(mut config: FunctionConfig) -> std::io::Result<Self> {
+        // Environments run in the binary's directory (LAMBDA_TASK_ROOT), so a relative path
+        // must be made absolute first; a missing binary fails its invocations, not the start.
+        if let Ok(absolute) = std::fs::canonicalize(&config.binary) {
+            config.binary = absolute;
+        }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
