@@ -371,6 +371,14 @@ pub fn context(request_id: &str) -> Context {
 }
 
 /// `payload` with a [`context`], ready for `handler(event)` or `service.call(event)`.
+///
+/// ```
+/// use riffle_testkit::{KinesisEventBuilder, lambda_event};
+///
+/// let event = lambda_event(KinesisEventBuilder::new().record("k", "v").build());
+/// assert_eq!(event.payload.records.len(), 1);
+/// assert!(!event.context.request_id.is_empty());
+/// ```
 pub fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
     LambdaEvent::new(payload, context("00000000-0000-4000-8000-000000000001"))
 }

@@ -35,6 +35,11 @@ pub fn failed_items(response: &impl Serialize) -> Vec<String> {
 }
 
 /// Asserts that exactly `expected` were reported as failed, in any order.
+///
+/// ```
+/// let response = serde_json::json!({"batchItemFailures": [{"itemIdentifier": "49"}]});
+/// riffle_testkit::assert_failed_items(&response, &["49"]);
+/// ```
 #[track_caller]
 pub fn assert_failed_items(response: &impl Serialize, expected: &[&str]) {
     let mut failed = failed_items(response);
@@ -46,6 +51,19 @@ pub fn assert_failed_items(response: &impl Serialize, expected: &[&str]) {
 
 /// The tumbling-window `state` of a response (`None` when absent, which the engine treats as a
 /// failure).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use aws_lambda_events::event::kinesis::KinesisTimeWindowEventResponse;
+///
+/// let mut response = KinesisTimeWindowEventResponse::default();
+/// response.time_window_event_response_properties.state =
+///     HashMap::from([("total".to_owned(), "6".to_owned())]);
+/// assert_eq!(
+///     riffle_testkit::window_state(&response),
+///     Some(serde_json::json!({"total": "6"}))
+/// );
+/// ```
 pub fn window_state(response: &impl Serialize) -> Option<Value> {
     let value = serde_json::to_value(response).expect("the response serializes");
     value.get("state").filter(|s| !s.is_null()).cloned()
