@@ -4,9 +4,13 @@ VENV  := target/venv
 AWS   := $(VENV)/bin/aws
 PORT  ?= 4566
 
-.PHONY: run test lint fmt clippy bench fuzz tools clean
+.PHONY: local run test lint fmt clippy bench fuzz tools clean
 
-## Start the emulator on 127.0.0.1:$(PORT) (riffle local will take this over).
+## Run template.yaml locally: emulator, streams, queues, functions and mappings on 127.0.0.1:$(PORT).
+local:
+	$(CARGO) run --release -p riffle -- local --template template.yaml --port $(PORT)
+
+## Start only the emulator on 127.0.0.1:$(PORT).
 run:
 	$(CARGO) run --release -p riffle -- emulator --port $(PORT)
 

@@ -12,6 +12,7 @@ mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;
 mod lambda_host;
+mod local;
 mod persistence;
 mod sqs_api;
 mod sqs_errors;

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use riffle_emulator::{Config, Emulator, Limits};
 
+mod local;
 mod tools;
 
 /// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
@@ -39,6 +40,10 @@ enum Command {
     Tail(tools::tail::TailArgs),
     /// Show what an on-failure queue holds, summarising Lambda's invocation records.
     Dlq(tools::dlq::DlqArgs),
+    /// Run the SAM template's streams, queues, functions and event source mappings locally.
+    Local(local::run::LocalArgs),
+    /// Check the SAM template as `riffle local` would, and start nothing.
+    Validate(local::ValidateArgs),
     /// Print a realistic Kinesis or SQS event, exactly as the engine sends it.
     #[command(subcommand)]
     GenerateEvent(tools::generate::GenerateArgs),
@@ -102,6 +107,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Emulator(args) => run_emulator(args).await,
+            Command::Local(args) => local::run_local(args).await,
+            Command::Validate(args) => local::validate(&args),
             Command::Put(args) => tools::put::run(args).await,
             Command::Tail(args) => tools::tail::run(args).await,
             Command::Dlq(args) => tools::dlq::run(args).await,
@@ -148,7 +155,7 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -1,0 +1,283 @@
+//! The `riffle local` lifecycle: template → endpoint → resources → builds → functions →
+//! mappings → status until a signal → orderly stop.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use riffle_core::queue::QueueSettings;
+use riffle_core::sqs::SqsFacts;
+use riffle_emulator::{Config, Emulator};
+use riffle_lambda::{FunctionConfig, LocalFunction};
+use riffle_runtime::checkpoint::CheckpointError;
+use riffle_runtime::{
+    CheckpointStore, FileCheckpoints, Mapping, MappingController, MappingOptions,
+    MemoryCheckpoints, QueueMapping, QueueOptions, ShardCheckpoint, SystemClock,
+};
+use riffle_template::{MappingConfig, SourceKind};
+use tokio::sync::watch;
+
+use super::status::{LogFormat, Status};
+use super::{TemplateArgs, build, resources};
+
+/// Options of `riffle local`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LocalArgs {
+    #[command(flatten)]
+    pub(crate) template: TemplateArgs,
+    /// Port of the embedded emulator (0 picks a free one).
+    #[arg(long, default_value_t = 4566, env = "RIFFLE_PORT")]
+    pub(crate) port: u16,
+    /// Address the embedded emulator binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) bind: IpAddr,
+    /// Keep streams, queues, records and checkpoints here; the next start resumes from them.
+    #[arg(long, env = "RIFFLE_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Use this endpoint (another emulator, or AWS) instead of starting the embedded one.
+    #[arg(long)]
+    pub(crate) endpoint_url: Option<String>,
+    /// `text` for people, `json` (one object per line) for machines.
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) log_format: LogFormat,
+    /// Seconds between status reports (0: none).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) status_every: u64,
+    /// Cargo profile the functions are built with (`dev` builds faster, `release` runs as
+    /// deployed).
+    #[arg(long, default_value = "release")]
+    pub(crate) build_profile: String,
+    /// How long in-flight invocations may take to finish on shutdown.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) shutdown_timeout: u64,
+}
+
+/// Checkpoints in the data directory, or in memory without one.
+#[derive(Debug, Clone)]
+pub(crate) enum Checkpoints {
+    File(FileCheckpoints),
+    Memory(MemoryCheckpoints),
+}
+
+impl CheckpointStore for Checkpoints {
+    async fn load(&self, shard_id: &str) -> Result<ShardCheckpoint, CheckpointError> {
+        match self {
+            Self::File(store) => store.load(shard_id).await,
+            Self::Memory(store) => store.load(shard_id).await,
+        }
+    }
+
+    async fn save(
+        &self,
+        shard_id: &str,
+        checkpoint: ShardCheckpoint,
+    ) -> Result<(), CheckpointError> {
+        match self {
+            Self::File(store) => store.save(shard_id, checkpoint).await,
+            Self::Memory(store) => store.save(shard_id, checkpoint).await,
+        }
+    }
+}
+
+/// A running Kinesis mapping.
+pub(crate) type KinesisController = MappingController<
+    riffle_aws::KinesisSource,
+    LocalFunction,
+    riffle_aws::SqsDestination,
+    Checkpoints,
+>;
+
+/// Everything `riffle local` runs.
+pub(crate) struct Running {
+    pub(crate) functions: BTreeMap<String, LocalFunction>,
+    pub(crate) kinesis: Vec<(String, Arc<KinesisController>)>,
+    pub(crate) queues: Vec<(
+        String,
+        Arc<QueueMapping<riffle_aws::SqsQueueSource, LocalFunction>>,
+    )>,
+}
+
+pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
+    // Validate before anything starts.
+    let provisional = args
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
+    super::read_template(&args.template, &provisional)?;
+
+    let emulator = match &args.endpoint_url {
+        Some(_) => None,
+        None => {
+            let config = Config {
+                bind: args.bind,
+                port: args.port,
+                data_dir: args.data_dir.as_ref().map(|d| d.join("emulator")),
+                region: args.template.region.clone(),
+                account_id: args.template.account_id.clone(),
+                ..Config::default()
+            };
+            Some(
+                Emulator::start(config)
+                    .await
+                    .context("starting the emulator")?,
+            )
+        }
+    };
+    let endpoint = match (&args.endpoint_url, &emulator) {
+        (Some(url), _) => url.clone(),
+        (None, Some(emulator)) => emulator.endpoint_url(),
+        (None, None) => unreachable!("an emulator runs without --endpoint-url"),
+    };
+    // Names and URLs now resolve against the real endpoint (its port may have been 0).
+    let template = super::read_template(&args.template, &endpoint)?;
+    let app = template.application;
+    let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
+    resources::create(&app, &kinesis, &sqs).await?;
+
+    let binaries = build::build_functions(
+        &app.functions,
+        &super::template_dir(&args.template.template),
+        &args.build_profile,
+    )
+    .await?;
+    let mut running = Running {
+        functions: BTreeMap::new(),
+        kinesis: Vec::new(),
+        queues: Vec::new(),
+    };
+    for function in &app.functions {
+        let mut config = FunctionConfig::new(&function.name, &binaries[&function.logical_id]);
+        config.handler = function.handler.clone();
+        config.timeout = Duration::from_secs(u64::from(function.timeout_seconds));
+        config.memory_mb = function.memory_size_mb;
+        config.environment = function.environment.clone();
+        config.reserved_concurrency = function.reserved_concurrent_executions.map(|n| n as usize);
+        config.region = args.template.region.clone();
+        config.account_id = args.template.account_id.clone();
+        config.endpoint_url = Some(endpoint.clone());
+        let local = LocalFunction::start(config)
+            .await
+            .with_context(|| format!("starting the Runtime API of {}", function.logical_id))?;
+        running.functions.insert(function.logical_id.clone(), local);
+    }
+
+    let (stop, stopped) = watch::channel(false);
+    let mut queue_tasks = Vec::new();
+    for mapping in &app.mappings {
+        let function = app.function(&mapping.function).with_context(|| {
+            format!(
+                "mapping {}: no function {}",
+                mapping.logical_id, mapping.function
+            )
+        })?;
+        let invoker = running.functions[&function.logical_id].clone();
+        let timeout = Duration::from_secs(u64::from(function.timeout_seconds));
+        match (&mapping.config, mapping.kind) {
+            (MappingConfig::Kinesis(config), SourceKind::Kinesis) => {
+                let mut options = MappingOptions::local(
+                    &mapping.logical_id,
+                    &function.arn,
+                    &args.template.region,
+                );
+                options.function_timeout = timeout;
+                let checkpoints = match &args.data_dir {
+                    Some(dir) => Checkpoints::File(FileCheckpoints::new(
+                        dir.join("checkpoints"),
+                        &mapping.logical_id,
+                    )),
+                    None => Checkpoints::Memory(MemoryCheckpoints::default()),
+                };
+                let mapping_runtime = Mapping::new(
+                    config.clone(),
+                    options,
+                    riffle_aws::KinesisSource::new(kinesis.clone(), &mapping.event_source_arn),
+                    invoker,
+                    riffle_aws::SqsDestination::new(sqs.clone()),
+                    checkpoints,
+                    Arc::new(SystemClock),
+                );
+                let controller = MappingController::create(mapping_runtime).await;
+                running
+                    .kinesis
+                    .push((mapping.logical_id.clone(), Arc::new(controller)));
+            }
+            (MappingConfig::Sqs(config), SourceKind::Sqs) => {
+                let source =
+                    riffle_aws::SqsQueueSource::for_arn(sqs.clone(), &mapping.event_source_arn)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
+                let facts = riffle_aws::queue_facts(&sqs, source.queue_url())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
+                let sqs_facts: SqsFacts = facts.sqs_facts(timeout.as_secs());
+                let settings = QueueSettings::new(
+                    config,
+                    &args.template.region,
+                    sqs_facts,
+                    function.reserved_concurrent_executions.map(|n| n as usize),
+                )
+                .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
+                let queue_mapping = Arc::new(QueueMapping::new(
+                    settings,
+                    QueueOptions::new(&mapping.logical_id, &function.arn, timeout),
+                    source,
+                    invoker,
+                    Arc::new(SystemClock),
+                ));
+                if config.enabled {
+                    let (task_mapping, task_stop) = (Arc::clone(&queue_mapping), stopped.clone());
+                    queue_tasks.push(tokio::spawn(
+                        async move { task_mapping.run(task_stop).await },
+                    ));
+                }
+                running
+                    .queues
+                    .push((mapping.logical_id.clone(), queue_mapping));
+            }
+            _ => anyhow::bail!(
+                "mapping {}: its configuration does not match its source",
+                mapping.logical_id
+            ),
+        }
+    }
+
+    let running = Arc::new(running);
+    let status = Status::new(args.log_format);
+    status.ready(&endpoint, &app);
+    let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
+    crate::shutdown_signal().await;
+    status.stopping();
+    let _ = stop.send(true);
+    let deadline = Duration::from_secs(args.shutdown_timeout);
+    let stop_all = async {
+        // Disabling stops polling, waits for invocations in flight and saves checkpoints.
+        for (id, controller) in &running.kinesis {
+            if let Err(error) = controller.set_enabled(false).await {
+                eprintln!("riffle: stopping mapping {id}: {error}");
+            }
+        }
+        for task in queue_tasks {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout(deadline, stop_all).await.is_err() {
+        eprintln!("riffle: invocations still running after {deadline:?}; stopping anyway");
+    }
+    for task in reporter {
+        task.abort();
+    }
+    for function in running.functions.values() {
+        function.shutdown().await;
+    }
+    if let Some(emulator) = emulator {
+        emulator
+            .shutdown()
+            .await
+            .context("persisting the emulator's state")?;
+    }
+    status.stopped();
+    Ok(())
+}

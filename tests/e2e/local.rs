@@ -1,0 +1,172 @@
+//! `riffle local` on the repository's own template.yaml, as a new user runs it, without a
+//! terminal: it builds the example functions, creates the streams and queues, and the order
+//! events mapping processes valid orders, reports the invalid one, retries it and sends it to
+//! the on-failure queue, where failure-inspector reads it; Ctrl-C stops everything cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::primitives::Blob;
+use serde_json::Value;
+
+use crate::support::{client, riffle_binary};
+
+/// Waits (bounded) for a JSON event from `riffle local` that satisfies `wanted`.
+fn wait_for(
+    events: &mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    limit: Duration,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            Ok(event) => {
+                seen.push(event.clone());
+                if wanted(&event) {
+                    return event;
+                }
+            }
+            Err(_) => panic!(
+                "no {what} within {limit:?}; last events: {:#?}",
+                seen.iter().rev().take(15).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let mut child = Command::new(riffle_binary())
+        .args([
+            "local",
+            "--template",
+            template,
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+            "--status-every",
+            "1",
+            "--build-profile",
+            "dev",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("riffle local starts");
+    let stdout = child.stdout.take().unwrap();
+    let guard = KillOnDrop(child.id());
+    let (sender, events) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                let _ = sender.send(value);
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    // Building the three functions can take a while on a cold target directory.
+    let ready = wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(600),
+        "ready event",
+        |e| e["event"] == "ready",
+    );
+    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    assert_eq!(ready["functions"].as_array().unwrap().len(), 3);
+
+    let kinesis = client(&endpoint);
+    let valid = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;
+    for data in [valid, "not an order", valid] {
+        kinesis
+            .put_record()
+            .stream_name("order-events")
+            .partition_key("o-1")
+            .data(Blob::new(data))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Valid orders are processed, and the invalid one reported, retried (MaximumRetryAttempts 3)
+    // and sent to the on-failure queue — together with the order behind it in its batch, as
+    // Lambda does — where failure-inspector reads and deletes the one invocation record.
+    wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(120),
+        "an order processed",
+        |e| {
+            e["event"] == "log"
+                && e["function"] == "OrderEventsFunction"
+                && e["line"]
+                    .as_str()
+                    .is_some_and(|l| l.contains("order processed"))
+        },
+    );
+    let status = wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(120),
+        "the failure delivered",
+        |e| {
+            e["event"] == "status"
+                && e["mapping"] == "OrderEventsFunctionOrders"
+                && e["sent_to_destination"].as_u64() >= Some(1)
+        },
+    );
+    assert_eq!(status["state"], "Enabled");
+    assert!(status["retries"].as_u64().unwrap() >= 3, "{status}");
+    wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(120),
+        "the failure record read",
+        |e| {
+            e["event"] == "status"
+                && e["mapping"] == "FailureInspectorFunctionFailures"
+                && e["deleted"].as_u64() == Some(1)
+        },
+    );
+    assert!(
+        seen.iter().any(|e| e["event"] == "log"
+            && e["function"] == "FailureInspectorFunction"
+            && e["line"]
+                .as_str()
+                .is_some_and(|l| l.contains("RetryAttemptsExhausted"))),
+        "failure-inspector logged the invocation record"
+    );
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(60),
+        "the stopped event",
+        |e| e["event"] == "stopped",
+    );
+    let status = child.wait().unwrap();
+    std::mem::forget(guard);
+    assert!(status.success(), "riffle local exits cleanly: {status}");
+}
+
+/// Kills `riffle local` (and so its functions) if the test fails before stopping it.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
