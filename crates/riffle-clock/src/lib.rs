@@ -5,10 +5,10 @@
 //! [`ManualClock`] and move time forward hours in microseconds: retention, iterator expiry,
 //! visibility timeouts, batching windows, retry back-off, record age.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -83,7 +83,11 @@ impl ManualClock {
     /// The earliest deadline anyone is sleeping until, if anyone sleeps.
     pub fn next_deadline(&self) -> Option<Millis> {
         let sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
-        sleepers.deadlines.keys().next().map(|(deadline, _)| *deadline)
+        sleepers
+            .deadlines
+            .keys()
+            .next()
+            .map(|(deadline, _)| *deadline)
     }
 
     /// Moves the clock forward by `by`.
@@ -156,7 +160,11 @@ mod tests {
         assert_eq!(clock.next_deadline(), Some(3_000));
         clock.set(3_000);
         early.await.unwrap();
-        assert_eq!(clock.next_deadline(), Some(5_000), "a woken sleeper is forgotten");
+        assert_eq!(
+            clock.next_deadline(),
+            Some(5_000),
+            "a woken sleeper is forgotten"
+        );
         late.abort();
         let _ = late.await;
         assert_eq!(clock.next_deadline(), None, "so is a dropped one");

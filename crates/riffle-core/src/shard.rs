@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 
 use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
 use crate::event::{
-    ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext,
-    WindowFields, kinesis_event_with_capacity, record_json_len, windowed_event,
+    ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
+    kinesis_event_with_capacity, record_json_len, windowed_event,
 };
 use crate::filter::Filters;
 use crate::record::StreamRecord;
