@@ -18,7 +18,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
-use super::digest::{AttributeValue, attributes_md5, md5_hex};
+use super::digest::{AttributeValue, attributes_md5};
+use super::reply::{self, SystemAttributes};
 use super::store::{
     DEDUPLICATION_WINDOW_MS, MAX_VISIBILITY_MS, Message, PURGE_INTERVAL_MS,
     QUEUE_DELETED_RECENTLY_MS, Queue, SqsMutation, SqsStore, deduplication_key, no_such_queue,
@@ -26,7 +27,7 @@ use super::store::{
 use crate::clock::{Clock, Millis};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::Sealer;
-use crate::persist::{EntryRef, Reservation, Wal};
+use crate::persist::{EntryRef, Wal};
 
 /// Largest message (body plus attributes) and largest batch, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 262_144;
@@ -34,18 +35,6 @@ pub const MAX_MESSAGE_BYTES: usize = 262_144;
 pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
 /// Most tags per queue.
 pub const MAX_TAGS_PER_QUEUE: usize = 50;
-
-const SYSTEM_ATTRIBUTES: [&str; 9] = [
-    "SenderId",
-    "SentTimestamp",
-    "ApproximateReceiveCount",
-    "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber",
-    "MessageDeduplicationId",
-    "MessageGroupId",
-    "AWSTraceHeader",
-    "DeadLetterQueueSourceArn",
-];
 
 const READ_ONLY_ATTRIBUTES: [&str; 6] = [
     "ApproximateNumberOfMessages",
@@ -198,14 +187,16 @@ impl Sqs {
     }
 
     /// Applies facts and logs them; returns the log position the reply must wait for.
-    fn commit(&self, store: &mut SqsStore, now: Millis, mutation: &SqsMutation) -> Option<u64> {
-        let reservation = self.wal.as_ref().map(|wal| wal.reserve());
-        let lsn = reservation.as_ref().map(Reservation::lsn);
-        store.apply(now, mutation);
-        if let Some(reservation) = reservation {
-            reservation.append(now, EntryRef::Sqs(mutation));
-        }
-        lsn
+    fn commit(&self, store: &mut SqsStore, now: Millis, mutation: SqsMutation) -> Option<u64> {
+        let Some(wal) = &self.wal else {
+            store.apply_owned(now, mutation);
+            return None;
+        };
+        let reservation = wal.reserve();
+        let lsn = reservation.lsn();
+        store.apply(now, &mutation);
+        reservation.append(now, EntryRef::Sqs(&mutation));
+        Some(lsn)
     }
 
     fn empty_reply(durable_at: Option<u64>) -> Reply {
@@ -252,17 +243,22 @@ impl Sqs {
         }
     }
 
+    /// A UUID-shaped id: `{p>>32:08x}-{p>>16:04x}-4{p:03x}-a{n>>48:03x}-{n:012x}` of the
+    /// per-start prefix `p` and the counter `n`.
     fn next_message_id(&self) -> String {
         let n = self.ids.fetch_add(1, Ordering::Relaxed);
         let p = self.id_prefix;
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            (p >> 32) as u32,
-            (p >> 16) as u16,
-            (p & 0xfff) as u16,
-            (n >> 48) & 0xfff,
-            n & 0xffff_ffff_ffff
-        )
+        let mut id = String::with_capacity(36);
+        push_hex(&mut id, p >> 32, 8);
+        id.push('-');
+        push_hex(&mut id, (p >> 16) & 0xffff, 4);
+        id.push_str("-4");
+        push_hex(&mut id, p & 0xfff, 3);
+        id.push_str("-a");
+        push_hex(&mut id, (n >> 48) & 0xfff, 3);
+        id.push('-');
+        push_hex(&mut id, n & 0xffff_ffff_ffff, 12);
+        id
     }
 
     fn create_queue(&self, input: CreateQueueInput, context: &RequestContext) -> ApiResult<Reply> {
@@ -347,7 +343,7 @@ impl Sqs {
             attributes: full,
             tags,
         };
-        let durable_at = self.commit(&mut store, now, &mutation);
+        let durable_at = self.commit(&mut store, now, mutation);
         let url = self.queue_url(&store, context, &name);
         Ok(Reply {
             body: body_of(&json!({ "QueueUrl": url })),
@@ -436,7 +432,7 @@ impl Sqs {
         let now = self.clock.now_millis();
         let mut store = self.lock();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
-        let durable_at = self.commit(&mut store, now, &SqsMutation::DeleteQueue { name });
+        let durable_at = self.commit(&mut store, now, SqsMutation::DeleteQueue { name });
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -454,7 +450,7 @@ impl Sqs {
                 format!("Only one PurgeQueue operation on {name} is allowed every 60 seconds."),
             ));
         }
-        let durable_at = self.commit(&mut store, now, &SqsMutation::Purge { queue: name });
+        let durable_at = self.commit(&mut store, now, SqsMutation::Purge { queue: name });
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -527,7 +523,7 @@ impl Sqs {
             queue: name,
             attributes: validated,
         };
-        let durable_at = self.commit(&mut store, now, &mutation);
+        let durable_at = self.commit(&mut store, now, mutation);
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -552,7 +548,7 @@ impl Sqs {
         let attributes = decode_attributes(entry.message_attributes.as_ref(), false)?;
         let system_attributes = decode_attributes(entry.message_system_attributes.as_ref(), true)?;
         let size = body.len() + attributes.iter().map(|(k, v)| v.size(k)).sum::<usize>();
-        let max_size = queue.number("MaximumMessageSize") as usize;
+        let max_size = queue.maximum_message_size() as usize;
         if size > max_size {
             return Err(invalid(format!(
                 "One or more parameters are invalid. Reason: Message must be shorter than \
@@ -576,7 +572,7 @@ impl Sqs {
                 ));
             }
             Some(d) => d as u64,
-            None => queue.number("DelaySeconds"),
+            None => queue.delay_seconds(),
         };
         for (parameter, value) in [
             ("MessageGroupId", &entry.message_group_id),
@@ -600,11 +596,7 @@ impl Sqs {
                 return Err(missing("MessageGroupId"));
             }
             if deduplication_id.is_none() {
-                if queue
-                    .attributes
-                    .get("ContentBasedDeduplication")
-                    .is_some_and(|v| v == "true")
-                {
+                if queue.content_based_deduplication() {
                     deduplication_id = Some(sha256_hex(body.as_bytes()));
                 } else {
                     return Err(invalid(
@@ -647,22 +639,24 @@ impl Sqs {
     }
 
     /// Sends validated entries: assigns FIFO sequence numbers, drops duplicates within the
-    /// deduplication window, applies and logs. Returns each entry's (message id, sequence
-    /// number, message) in order.
+    /// deduplication window, applies and logs. Writes each entry's result (comma-separated, in
+    /// order; with its batch entry id when it has one) and returns them with the log position
+    /// to wait for.
     fn enqueue(
         &self,
         store: &mut SqsStore,
         name: &str,
         now: Millis,
-        messages: Vec<Message>,
-    ) -> (Vec<(Message, bool)>, Option<u64>) {
+        messages: Vec<(Option<String>, Message)>,
+    ) -> (Vec<u8>, Option<u64>) {
         let queue = store.queues.get(name).expect("resolved queue exists");
+        let fifo = queue.fifo();
         let mut next_seq = queue.next_seq;
         let mut planned: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut results = Vec::with_capacity(messages.len());
-        let mut accepted = Vec::new();
-        for mut message in messages {
-            if queue.fifo() {
+        let mut results = Vec::with_capacity(messages.len() * 160);
+        let mut accepted = Vec::with_capacity(messages.len());
+        for (id, mut message) in messages {
+            if fifo {
                 message.sequence_number = Some(fifo_sequence_number(next_seq));
                 if let Some(key) = deduplication_key(queue, &message) {
                     let earlier = queue
@@ -671,10 +665,10 @@ impl Sqs {
                         .filter(|d| d.at_ms + DEDUPLICATION_WINDOW_MS > now)
                         .map(|d| (d.message_id.clone(), d.sequence_number.clone()))
                         .or_else(|| planned.get(&key).cloned());
-                    if let Some((id, sequence_number)) = earlier {
-                        message.id = id;
+                    if let Some((message_id, sequence_number)) = earlier {
+                        message.id = message_id;
                         message.sequence_number = Some(sequence_number);
-                        results.push((message, false));
+                        reply::send_result(reply::entry(&mut results), &message, id.as_deref());
                         continue;
                     }
                     planned.insert(
@@ -687,8 +681,8 @@ impl Sqs {
                 }
             }
             next_seq += 1;
-            accepted.push(message.clone());
-            results.push((message, true));
+            reply::send_result(reply::entry(&mut results), &message, id.as_deref());
+            accepted.push(message);
         }
         let durable_at = if accepted.is_empty() {
             None
@@ -697,7 +691,7 @@ impl Sqs {
                 queue: name.to_owned(),
                 messages: accepted,
             };
-            let lsn = self.commit(store, now, &mutation);
+            let lsn = self.commit(store, now, mutation);
             self.arrivals.notify_waiters();
             lsn
         };
@@ -711,12 +705,8 @@ impl Sqs {
         let account = store.settings.account_id.clone();
         let message =
             self.build_message(store.queue_at(&name, now)?, &input, now, context, &account)?;
-        let (mut results, durable_at) = self.enqueue(&mut store, &name, now, vec![message]);
-        let (message, _) = results.remove(0);
-        Ok(Reply {
-            body: body_of(&send_result(&message, None)),
-            durable_at,
-        })
+        let (body, durable_at) = self.enqueue(&mut store, &name, now, vec![(None, message)]);
+        Ok(Reply { body, durable_at })
     }
 
     fn send_message_batch(
@@ -747,24 +737,18 @@ impl Sqs {
         }
         let account = store.settings.account_id.clone();
         let queue = store.queue_at(&name, now)?;
-        let mut built = Vec::new();
+        let mut built = Vec::with_capacity(entries.len());
         let mut failed = Vec::new();
-        for entry in &entries {
-            let id = entry.id.clone().unwrap_or_default();
+        for entry in entries {
+            let id = entry.id.unwrap_or_default();
             match self.build_message(queue, &entry.entry, now, context, &account) {
-                Ok(message) => built.push((id, message)),
-                Err(e) => failed.push(batch_failure(&id, &e)),
+                Ok(message) => built.push((Some(id), message)),
+                Err(e) => reply::batch_failure(reply::entry(&mut failed), &id, &e),
             }
         }
-        let (ids, messages): (Vec<String>, Vec<Message>) = built.into_iter().unzip();
-        let (results, durable_at) = self.enqueue(&mut store, &name, now, messages);
-        let successful: Vec<Value> = ids
-            .iter()
-            .zip(results)
-            .map(|(id, (message, _))| send_result(&message, Some(id)))
-            .collect();
+        let (successful, durable_at) = self.enqueue(&mut store, &name, now, built);
         Ok(Reply {
-            body: body_of(&json!({ "Successful": successful, "Failed": failed })),
+            body: reply::batch(&successful, &failed),
             durable_at,
         })
     }
@@ -800,7 +784,7 @@ impl Sqs {
                 "Must be >= 0 and <= 20, if provided.",
             ));
         }
-        let mut system_names: BTreeSet<String> = BTreeSet::new();
+        let mut system = SystemAttributes::default();
         for name in input
             .attribute_names
             .iter()
@@ -808,10 +792,8 @@ impl Sqs {
             .flatten()
         {
             if name == "All" {
-                system_names.extend(SYSTEM_ATTRIBUTES.iter().map(|s| (*s).to_owned()));
-            } else if SYSTEM_ATTRIBUTES.contains(&name.as_str()) {
-                system_names.insert(name.clone());
-            } else if !is_known_attribute(name) {
+                system.extend(SystemAttributes::ALL);
+            } else if !system.insert(name) && !is_known_attribute(name) {
                 return Err(ApiError::new(
                     ErrorCode::InvalidAttributeName,
                     format!("Unknown Attribute {name}."),
@@ -825,10 +807,10 @@ impl Sqs {
             let queue = store.queue(&name)?;
             let wait = input
                 .wait_time_seconds
-                .map_or(queue.number("ReceiveMessageWaitTimeSeconds"), |w| w as u64);
+                .map_or(queue.receive_wait_seconds(), |w| w as u64);
             let visibility = input
                 .visibility_timeout
-                .map_or(queue.number("VisibilityTimeout"), |v| v as u64);
+                .map_or(queue.visibility_timeout_seconds(), |v| v as u64);
             (name, wait * 1000, visibility * 1000)
         };
         let deadline = self.clock.now_millis() + wait_ms;
@@ -837,7 +819,8 @@ impl Sqs {
             tokio::pin!(arrival);
             arrival.as_mut().enable();
             let now = self.clock.now_millis();
-            let (messages, durable_at, wake_at) = {
+            let mut body = Vec::new();
+            let (durable_at, wake_at) = {
                 let mut store = self.lock();
                 store.queue_at(&name, now)?;
                 let plan = store.plan_receive(&name, now, max as usize, visibility_ms)?;
@@ -847,39 +830,41 @@ impl Sqs {
                 else {
                     unreachable!("plan_receive plans a receive")
                 };
-                let (received, moved_any) = (received.clone(), !moved.is_empty());
-                let durable_at = if received.is_empty() && !moved_any {
+                let seqs: Vec<u64> = received.iter().map(|(seq, _)| *seq).collect();
+                let moved_any = !moved.is_empty();
+                let durable_at = if seqs.is_empty() && !moved_any {
                     None
                 } else {
-                    self.commit(&mut store, now, &plan)
+                    self.commit(&mut store, now, plan)
                 };
                 if moved_any {
                     self.arrivals.notify_waiters();
                 }
                 let queue = store.queue(&name)?;
-                let messages: Vec<Value> = received
-                    .iter()
-                    .filter_map(|(seq, _)| queue.messages.get(seq))
-                    .map(|m| self.received_json(&name, queue, m, &system_names, &attribute_filter))
-                    .collect();
-                // Only an empty receive needs to know when to wake (this scans the queue).
-                let wake_at = if messages.is_empty() {
-                    queue.next_visible_at(now)
-                } else {
+                let messages = seqs.iter().filter_map(|seq| queue.messages.get(seq));
+                let mut any = false;
+                for (i, message) in messages.enumerate() {
+                    body.extend_from_slice(if i == 0 { b"{\"Messages\":[" } else { b"," });
+                    let handle = self.receipt_handle(queue, message);
+                    reply::received(&mut body, message, &handle, system, &attribute_filter);
+                    any = true;
+                }
+                if any {
+                    body.extend_from_slice(b"]}");
+                }
+                // Only an empty receive needs to know when to wake.
+                let wake_at = if any {
                     None
-                };
-                (messages, durable_at, wake_at)
-            };
-            if !messages.is_empty() || now >= deadline {
-                let body = if messages.is_empty() {
-                    json!({})
                 } else {
-                    json!({ "Messages": messages })
+                    queue.next_visible_at(now)
                 };
-                return Ok(Reply {
-                    body: body_of(&body),
-                    durable_at,
-                });
+                (durable_at, wake_at)
+            };
+            if !body.is_empty() || now >= deadline {
+                if body.is_empty() {
+                    body.extend_from_slice(b"{}");
+                }
+                return Ok(Reply { body, durable_at });
             }
             let wake = wake_at.map_or(deadline, |t| t.min(deadline));
             tokio::select! {
@@ -889,66 +874,16 @@ impl Sqs {
         }
     }
 
-    fn received_json(
-        &self,
-        queue_name: &str,
-        queue: &Queue,
-        message: &Message,
-        system_names: &BTreeSet<String>,
-        attribute_filter: &[String],
-    ) -> Value {
-        let receipt = ReceiptPayload {
-            queue: queue_name.to_owned(),
-            queue_created_ms: queue.created_ms,
-            seq: message.seq,
-            receive_count: message.receive_count,
-        };
-        let receipt_handle = self
-            .sealer
-            .seal(&serde_json::to_vec(&receipt).unwrap_or_default());
-        let mut out = json!({
-            "MessageId": message.id,
-            "ReceiptHandle": receipt_handle,
-            "MD5OfBody": message.md5_body,
-            "Body": message.body,
-        });
-        let mut attributes = Map::new();
-        for name in system_names {
-            let value = match name.as_str() {
-                "SenderId" => Some(message.sender_id.clone()),
-                "SentTimestamp" => Some(message.sent_ms.to_string()),
-                "ApproximateReceiveCount" => Some(message.receive_count.to_string()),
-                "ApproximateFirstReceiveTimestamp" => {
-                    message.first_receive_ms.map(|t| t.to_string())
-                }
-                "SequenceNumber" => message.sequence_number.clone(),
-                "MessageDeduplicationId" => message.deduplication_id.clone(),
-                "MessageGroupId" => message.group_id.clone(),
-                "AWSTraceHeader" => message
-                    .system_attributes
-                    .get("AWSTraceHeader")
-                    .and_then(|v| v.string_value.clone()),
-                "DeadLetterQueueSourceArn" => message.dead_letter_source_arn.clone(),
-                _ => None,
-            };
-            if let Some(value) = value {
-                attributes.insert(name.clone(), json!(value));
-            }
-        }
-        if !attributes.is_empty() {
-            out["Attributes"] = Value::Object(attributes);
-        }
-        let selected: BTreeMap<String, AttributeValue> = message
-            .attributes
-            .iter()
-            .filter(|(name, _)| attribute_selected(name, attribute_filter))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if let Some(md5) = attributes_md5(&selected) {
-            out["MD5OfMessageAttributes"] = json!(md5);
-            out["MessageAttributes"] = attributes_json(&selected);
-        }
-        out
+    /// The receipt handle of this receive of `message`: sealed queue name, queue creation time,
+    /// message position and receive count, so a handle from an earlier receive is stale.
+    fn receipt_handle(&self, queue: &Queue, message: &Message) -> String {
+        let mut payload = Vec::with_capacity(21 + queue.name.len());
+        payload.push(RECEIPT_FORMAT);
+        payload.extend_from_slice(&queue.created_ms.to_le_bytes());
+        payload.extend_from_slice(&message.seq.to_le_bytes());
+        payload.extend_from_slice(&message.receive_count.to_le_bytes());
+        payload.extend_from_slice(queue.name.as_bytes());
+        self.sealer.seal(&payload)
     }
 
     /// Opens a receipt handle: the queue it belongs to and the message it names, if current.
@@ -960,9 +895,9 @@ impl Sqs {
             )
         };
         let payload = self.sealer.open(handle).ok_or_else(invalid_handle)?;
-        let receipt: ReceiptPayload =
-            serde_json::from_slice(&payload).map_err(|_| invalid_handle())?;
-        if receipt.queue != queue.name || receipt.queue_created_ms != queue.created_ms {
+        let receipt = ReceiptPayload::decode(&payload).ok_or_else(invalid_handle)?;
+        if *receipt.queue != *queue.name.as_bytes() || receipt.queue_created_ms != queue.created_ms
+        {
             return Err(invalid_handle());
         }
         Ok(queue
@@ -986,7 +921,7 @@ impl Sqs {
             self.commit(
                 &mut store,
                 now,
-                &SqsMutation::Delete {
+                SqsMutation::Delete {
                     queue: name,
                     seqs: vec![seq],
                 },
@@ -1013,10 +948,10 @@ impl Sqs {
         let durable_at = if seqs.is_empty() {
             None
         } else {
-            self.commit(&mut store, now, &SqsMutation::Delete { queue: name, seqs })
+            self.commit(&mut store, now, SqsMutation::Delete { queue: name, seqs })
         };
         Ok(Reply {
-            body: body_of(&json!({ "Successful": successful, "Failed": failed })),
+            body: reply::batch(&successful, &failed),
             durable_at,
         })
     }
@@ -1075,7 +1010,7 @@ impl Sqs {
             queue: name,
             changes: vec![change],
         };
-        let durable_at = self.commit(&mut store, now, &mutation);
+        let durable_at = self.commit(&mut store, now, mutation);
         self.arrivals.notify_waiters();
         Ok(Self::empty_reply(durable_at))
     }
@@ -1101,7 +1036,7 @@ impl Sqs {
             let lsn = self.commit(
                 &mut store,
                 now,
-                &SqsMutation::ChangeVisibility {
+                SqsMutation::ChangeVisibility {
                     queue: name,
                     changes,
                 },
@@ -1110,7 +1045,7 @@ impl Sqs {
             lsn
         };
         Ok(Reply {
-            body: body_of(&json!({ "Successful": successful, "Failed": failed })),
+            body: reply::batch(&successful, &failed),
             durable_at,
         })
     }
@@ -1126,7 +1061,7 @@ impl Sqs {
         if queue.tags.len() + added > MAX_TAGS_PER_QUEUE {
             return Err(invalid(format!("Too many tags added for queue {name}.")));
         }
-        let durable_at = self.commit(&mut store, now, &SqsMutation::Tag { queue: name, tags });
+        let durable_at = self.commit(&mut store, now, SqsMutation::Tag { queue: name, tags });
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -1135,7 +1070,7 @@ impl Sqs {
         let mut store = self.lock();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let keys = input.tag_keys.ok_or_else(|| missing("TagKeys"))?;
-        let durable_at = self.commit(&mut store, now, &SqsMutation::Untag { queue: name, keys });
+        let durable_at = self.commit(&mut store, now, SqsMutation::Untag { queue: name, keys });
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -1496,74 +1431,44 @@ fn check_batch_ids<'a>(ids: impl ExactSizeIterator<Item = Option<&'a str>>) -> A
 }
 
 /// Plans each entry of a receipt-handle batch: the planned values, and the `Successful` and
-/// `Failed` entries of the answer.
+/// `Failed` entries of the answer, written.
 fn per_entry<T>(
     entries: &[ReceiptEntry],
     mut plan: impl FnMut(&ReceiptEntry) -> ApiResult<T>,
-) -> (Vec<T>, Vec<Value>, Vec<Value>) {
-    let (mut planned, mut successful, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+) -> (Vec<T>, Vec<u8>, Vec<u8>) {
+    let mut planned = Vec::with_capacity(entries.len());
+    let (mut successful, mut failed) = (Vec::with_capacity(entries.len() * 12), Vec::new());
     for entry in entries {
-        let id = entry.id.clone().unwrap_or_default();
+        let id = entry.id.as_deref().unwrap_or_default();
         match plan(entry) {
             Ok(value) => {
                 planned.push(value);
-                successful.push(json!({ "Id": id }));
+                reply::batch_success(reply::entry(&mut successful), id);
             }
-            Err(e) => failed.push(batch_failure(&id, &e)),
+            Err(e) => reply::batch_failure(reply::entry(&mut failed), id, &e),
         }
     }
     (planned, successful, failed)
 }
 
-fn batch_failure(id: &str, error: &ApiError) -> Value {
-    json!({
-        "Id": id,
-        "SenderFault": error.code != ErrorCode::InternalFailure,
-        "Code": error.code.sqs_query_code(),
-        "Message": error.message,
-    })
+/// Appends the `digits` lowest hex digits of `value`, lowercase, zero-padded.
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(HEX[((value >> (4 * i)) & 0xf) as usize] as char);
+    }
 }
 
-fn send_result(message: &Message, id: Option<&str>) -> Value {
-    let mut out = json!({ "MessageId": message.id, "MD5OfMessageBody": message.md5_body });
-    if let Some(id) = id {
-        out["Id"] = json!(id);
-    }
-    if let Some(md5) = &message.md5_attributes {
-        out["MD5OfMessageAttributes"] = json!(md5);
-    }
-    if let Some(md5) = attributes_md5(&message.system_attributes) {
-        out["MD5OfMessageSystemAttributes"] = json!(md5);
-    }
-    if let Some(sequence_number) = &message.sequence_number {
-        out["SequenceNumber"] = json!(sequence_number);
+/// Lowercase hex MD5 of `bytes` (what `riffle_core::digest::md5_hex` returns, without a
+/// formatter call per byte).
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(bytes);
+    let mut out = String::with_capacity(32);
+    for byte in digest {
+        push_hex(&mut out, byte.into(), 2);
     }
     out
-}
-
-fn attribute_selected(name: &str, filter: &[String]) -> bool {
-    filter.iter().any(|f| {
-        f == "All"
-            || f == ".*"
-            || f == name
-            || f.strip_suffix(".*")
-                .is_some_and(|p| name.starts_with(&format!("{p}.")))
-    })
-}
-
-fn attributes_json(attributes: &BTreeMap<String, AttributeValue>) -> Value {
-    let mut out = Map::new();
-    for (name, value) in attributes {
-        let mut v = json!({ "DataType": value.data_type });
-        if let Some(s) = &value.string_value {
-            v["StringValue"] = json!(s);
-        }
-        if let Some(b) = &value.binary_value {
-            v["BinaryValue"] = json!(STANDARD.encode(b));
-        }
-        out.insert(name.clone(), v);
-    }
-    Value::Object(out)
 }
 
 fn attributes_size(attributes: Option<&BTreeMap<String, AttributeInput>>) -> usize {
@@ -1667,13 +1572,55 @@ fn decode_attributes(
     Ok(out)
 }
 
+/// The first byte of the receipt handle payloads this version writes: then the queue's
+/// creation time and the message position (u64), its receive count (u32), all little-endian,
+/// then the queue name. Handles written by earlier versions hold the same facts as JSON (first
+/// byte `{`) and are still accepted.
+const RECEIPT_FORMAT: u8 = 2;
+
 /// What a receipt handle encodes.
-#[derive(Debug, serde::Serialize, Deserialize)]
-struct ReceiptPayload {
-    queue: String,
+#[derive(Debug, PartialEq, Eq)]
+struct ReceiptPayload<'a> {
+    queue: std::borrow::Cow<'a, [u8]>,
     queue_created_ms: Millis,
     seq: u64,
     receive_count: u32,
+}
+
+impl<'a> ReceiptPayload<'a> {
+    fn decode(payload: &'a [u8]) -> Option<Self> {
+        match *payload.first()? {
+            RECEIPT_FORMAT => {
+                let rest = &payload[1..];
+                let queue_created_ms = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+                let seq = u64::from_le_bytes(rest.get(8..16)?.try_into().ok()?);
+                let receive_count = u32::from_le_bytes(rest.get(16..20)?.try_into().ok()?);
+                Some(Self {
+                    queue: rest[20..].into(),
+                    queue_created_ms,
+                    seq,
+                    receive_count,
+                })
+            }
+            b'{' => {
+                #[derive(Deserialize)]
+                struct Json {
+                    queue: String,
+                    queue_created_ms: Millis,
+                    seq: u64,
+                    receive_count: u32,
+                }
+                let json: Json = serde_json::from_slice(payload).ok()?;
+                Some(Self {
+                    queue: json.queue.into_bytes().into(),
+                    queue_created_ms: json.queue_created_ms,
+                    seq: json.seq,
+                    receive_count: json.receive_count,
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -1827,4 +1774,130 @@ struct ListDeadLetterSourcesInput {
     queue_url: Option<String>,
     next_token: Option<String>,
     max_results: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::sqs::store::SqsSettings;
+
+    fn service() -> Sqs {
+        let store = SqsStore::new(SqsSettings {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        });
+        Sqs::new(store, [9; 16], Arc::new(ManualClock::new(1_000_000)), None)
+    }
+
+    async fn call(sqs: &Sqs, operation: &str, body: Value) -> Value {
+        let context = RequestContext {
+            host: "127.0.0.1:4566".into(),
+            path: "/".into(),
+            access_key: Some("AKID".into()),
+        };
+        let body = serde_json::to_vec(&body).unwrap();
+        let out = sqs.call(operation, &body, &context).await.unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn receipt_handles_name_the_receive_and_earlier_json_handles_still_work() {
+        let sqs = service();
+        let url = call(&sqs, "CreateQueue", json!({ "QueueName": "q" })).await["QueueUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let batch: Vec<Value> = (0..3)
+            .map(|i| json!({ "Id": format!("e{i}"), "MessageBody": format!("m{i}") }))
+            .collect();
+        let sent = call(
+            &sqs,
+            "SendMessageBatch",
+            json!({ "QueueUrl": url, "Entries": batch }),
+        )
+        .await;
+        assert_eq!(sent["Successful"].as_array().unwrap().len(), 3);
+        assert_eq!(sent["Failed"], json!([]));
+        let received = call(
+            &sqs,
+            "ReceiveMessage",
+            json!({ "QueueUrl": url, "MaxNumberOfMessages": 3, "AttributeNames": ["All"] }),
+        )
+        .await;
+        let messages = received["Messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[0]["Attributes"]["SenderId"], "AKID");
+        assert_eq!(messages[0]["Attributes"]["ApproximateReceiveCount"], "1");
+        let handle = messages[0]["ReceiptHandle"].as_str().unwrap();
+        let payload = sqs.sealer.open(handle).unwrap();
+        let receipt = ReceiptPayload::decode(&payload).unwrap();
+        let queue_created_ms = sqs.lock().queues["q"].created_ms;
+        assert_eq!(
+            receipt,
+            ReceiptPayload {
+                queue: b"q".as_slice().into(),
+                queue_created_ms,
+                seq: 1,
+                receive_count: 1,
+            }
+        );
+        // A handle as earlier versions sealed it (JSON), for the second message.
+        let legacy = sqs.sealer.seal(
+            &serde_json::to_vec(&json!({
+                "queue": "q",
+                "queue_created_ms": queue_created_ms,
+                "seq": 2,
+                "receive_count": 1,
+            }))
+            .unwrap(),
+        );
+        let stale = sqs.sealer.seal(
+            &serde_json::to_vec(&json!({
+                "queue": "q",
+                "queue_created_ms": queue_created_ms,
+                "seq": 3,
+                "receive_count": 0,
+            }))
+            .unwrap(),
+        );
+        let deleted = call(
+            &sqs,
+            "DeleteMessageBatch",
+            json!({ "QueueUrl": url, "Entries": [
+                { "Id": "a", "ReceiptHandle": handle },
+                { "Id": "b", "ReceiptHandle": legacy },
+                { "Id": "c", "ReceiptHandle": stale },
+                { "Id": "d", "ReceiptHandle": "not-a-handle" },
+            ] }),
+        )
+        .await;
+        assert_eq!(
+            deleted["Successful"],
+            json!([{ "Id": "a" }, { "Id": "b" }, { "Id": "c" }])
+        );
+        assert_eq!(deleted["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
+        let store = sqs.lock();
+        let left: Vec<u64> = store.queues["q"].messages.keys().copied().collect();
+        assert_eq!(left, [3], "the stale handle deletes nothing");
+    }
+
+    #[test]
+    fn message_ids_and_digests_are_lowercase_hex() {
+        let sqs = service();
+        let id = sqs.next_message_id();
+        let p = sqs.id_prefix;
+        assert_eq!(
+            id,
+            format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                (p >> 32) as u32,
+                (p >> 16) as u16,
+                (p & 0xfff) as u16,
+                0,
+                0
+            )
+        );
+        assert_eq!(md5_hex(b"hello"), riffle_core::digest::md5_hex(b"hello"));
+    }
 }

@@ -1,10 +1,12 @@
 //! The Amazon SQS API (AWS JSON 1.0 with the awsQueryCompatible error codes).
 //!
 //! [`store`] holds queues and messages as pure state, [`api`] decodes, validates and answers
-//! requests and runs long polls, [`digest`] computes the MD5 digests SQS returns.
+//! requests and runs long polls, `reply` writes the busiest answers' JSON, [`digest`] computes
+//! the MD5 digests SQS returns.
 
 pub mod api;
 pub use riffle_core::digest;
+mod reply;
 pub mod store;
 
 pub use api::{RequestContext, Sqs};
