@@ -4,7 +4,10 @@ VENV  := target/venv
 AWS   := $(VENV)/bin/aws
 PORT  ?= 4566
 
-.PHONY: local run test lint fmt clippy bench fuzz tools clean
+SAM_VENV := target/sam-venv
+SAM      := $(SAM_VENV)/bin/sam
+
+.PHONY: local run test lint fmt clippy bench fuzz tools clean validate build-functions deploy
 
 ## Run template.yaml locally: emulator, streams, queues, functions and mappings on 127.0.0.1:$(PORT).
 local:
@@ -61,3 +64,28 @@ fuzz:
 	$(if $(filter-out none,$(or $(FUZZ_SANITIZER),none)),RUSTC_BOOTSTRAP=1 )$(CARGO) fuzz run \
 		--sanitizer $(or $(FUZZ_SANITIZER),none) sqs_request fuzz/corpus/sqs_request \
 		fuzz/seeds/sqs_request -- -max_total_time=$(or $(FUZZ_TIME),150)
+
+## The SAM CLI (with cfn-lint) in target/sam-venv, from PyPI.
+$(SAM):
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+
+## cargo-lambda (with the zig it cross-links with), from PyPI, next to the SAM CLI.
+$(SAM_VENV)/bin/cargo-lambda: $(SAM)
+	$(SAM_VENV)/bin/pip install --quiet cargo-lambda
+
+## Check template.yaml: `sam validate --lint` (SAM's schema and cfn-lint), then Riffle's own
+## checks (AWS's ranges and rules for every mapping property, which --lint misses).
+validate: $(SAM)
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
+	$(CARGO) run --quiet -p riffle -- validate --template template.yaml
+
+## Build the functions' bootstrap binaries for Lambda (target/lambda/<binary>/bootstrap).
+build-functions: $(SAM_VENV)/bin/cargo-lambda
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" cargo lambda build --release \
+		--bin order-events --bin clickstream-totals --bin failure-inspector
+
+## Deploy the example application to your AWS account (asks for the stack's settings).
+deploy: $(SAM_VENV)/bin/cargo-lambda
+	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) build
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
