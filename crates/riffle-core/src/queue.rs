@@ -308,16 +308,18 @@ pub fn throttle_delay(throttles: u32) -> Millis {
     1000 << throttles.saturating_sub(1).min(3)
 }
 
-/// Decides what an invocation's `outcome` means for `batch` at `now`.
+/// Decides what an invocation's `outcome` means for `batch` at `now`. When the batch is done
+/// ([`Settlement::Done`]) its messages move into the settlement, leaving `batch.messages`
+/// empty; a retry ([`Settlement::RetryAt`]) leaves the batch as it was.
 pub fn settle(
     settings: &QueueSettings,
     batch: &mut QueueBatch,
     outcome: &Outcome,
     now: Millis,
 ) -> Settlement {
-    let everything = |settled| Settlement::Done {
+    let everything = |batch: &mut QueueBatch, settled| Settlement::Done {
         delete: Vec::new(),
-        returned: batch.messages.clone(),
+        returned: std::mem::take(&mut batch.messages),
         settled,
     };
     match outcome {
@@ -331,36 +333,34 @@ pub fn settle(
                 Outcome::ServiceError(error) => format!("invoke failed: {error}"),
                 _ => "throttled".to_owned(),
             };
-            everything(Settled::GaveUp(reason))
+            everything(batch, Settled::GaveUp(reason))
         }
         Outcome::FunctionError { error_type, .. } => {
-            everything(Settled::FunctionError(error_type.clone()))
+            everything(batch, Settled::FunctionError(error_type.clone()))
         }
         Outcome::Success(body) => {
-            if !settings.report_batch_item_failures {
-                return Settlement::Done {
-                    delete: batch.messages.clone(),
-                    returned: Vec::new(),
-                    settled: Settled::Success,
-                };
-            }
-            let ids: Vec<&str> = batch
-                .messages
-                .iter()
-                .map(|m| m.message_id.as_str())
-                .collect();
-            match judge_sqs(body, &ids) {
+            let verdict = if settings.report_batch_item_failures {
+                let ids: Vec<&str> = batch
+                    .messages
+                    .iter()
+                    .map(|m| m.message_id.as_str())
+                    .collect();
+                judge_sqs(body, &ids)
+            } else {
+                SqsVerdict::Success
+            };
+            match verdict {
                 SqsVerdict::Success => Settlement::Done {
-                    delete: batch.messages.clone(),
+                    delete: std::mem::take(&mut batch.messages),
                     returned: Vec::new(),
                     settled: Settled::Success,
                 },
-                SqsVerdict::CompleteFailure(reason) => everything(Settled::InvalidResponse(reason)),
+                SqsVerdict::CompleteFailure(reason) => {
+                    everything(batch, Settled::InvalidResponse(reason))
+                }
                 SqsVerdict::PartialFailure(failed) => {
-                    let (returned, delete) = batch
-                        .messages
-                        .iter()
-                        .cloned()
+                    let (returned, delete) = std::mem::take(&mut batch.messages)
+                        .into_iter()
                         .partition(|m| failed.contains(&m.message_id));
                     Settlement::Done {
                         delete,

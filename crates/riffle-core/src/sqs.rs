@@ -299,48 +299,113 @@ pub struct QueueMessage {
     pub md5_of_message_attributes: Option<String>,
 }
 
-fn string(value: &str) -> String {
-    serde_json::to_string(value).expect("strings always encode")
+/// Appends `value` as a JSON string literal, escaped exactly as serde_json escapes it.
+fn push_json_str(out: &mut String, value: &str) {
+    out.push('"');
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &str = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&value[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0xf)] as char);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&value[start..]);
+    out.push('"');
 }
+
+/// Bytes of the record JSON around the message's own strings, for sizing the buffer.
+const RECORD_OVERHEAD: usize = 256;
 
 /// One element of `Records` of the SQS event, in AWS's field order.
 pub fn sqs_record_json(queue_arn: &str, region: &str, m: &QueueMessage) -> String {
-    let attributes: Vec<String> = m
-        .attributes
-        .iter()
-        .map(|(k, v)| format!("{}:{}", string(k), string(v)))
-        .collect();
-    let message_attributes: Vec<String> = m
-        .message_attributes
-        .iter()
-        .map(|(name, a)| {
-            let mut fields = Vec::new();
-            if let Some(v) = &a.string_value {
-                fields.push(format!("\"stringValue\":{}", string(v)));
-            }
-            if let Some(v) = &a.binary_value {
-                fields.push(format!("\"binaryValue\":{}", string(v)));
-            }
-            fields.push("\"stringListValues\":[]".to_owned());
-            fields.push("\"binaryListValues\":[]".to_owned());
-            fields.push(format!("\"dataType\":{}", string(&a.data_type)));
-            format!("{}:{{{}}}", string(name), fields.join(","))
-        })
-        .collect();
-    format!(
-        "{{\"messageId\":{},\"receiptHandle\":{},\"body\":{},\"attributes\":{{{}}},\"messageAttributes\":{{{}}},\"md5OfMessageAttributes\":{},\"md5OfBody\":{},\"eventSource\":\"aws:sqs\",\"eventSourceARN\":{},\"awsRegion\":{}}}",
-        string(&m.message_id),
-        string(&m.receipt_handle),
-        string(&m.body),
-        attributes.join(","),
-        message_attributes.join(","),
-        m.md5_of_message_attributes
-            .as_deref()
-            .map_or("null".to_owned(), string),
-        string(&m.md5_of_body),
-        string(queue_arn),
-        string(region),
-    )
+    let strings = m.message_id.len()
+        + m.receipt_handle.len()
+        + m.body.len()
+        + m.md5_of_body.len()
+        + queue_arn.len()
+        + region.len()
+        + m.attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>()
+        + m.message_attributes
+            .iter()
+            .map(|(k, a)| {
+                k.len()
+                    + a.data_type.len()
+                    + a.string_value.as_ref().map_or(0, String::len)
+                    + a.binary_value.as_ref().map_or(0, String::len)
+                    + 100
+            })
+            .sum::<usize>();
+    let mut out = String::with_capacity(strings + RECORD_OVERHEAD);
+    out.push_str("{\"messageId\":");
+    push_json_str(&mut out, &m.message_id);
+    out.push_str(",\"receiptHandle\":");
+    push_json_str(&mut out, &m.receipt_handle);
+    out.push_str(",\"body\":");
+    push_json_str(&mut out, &m.body);
+    out.push_str(",\"attributes\":{");
+    for (i, (k, v)) in m.attributes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(&mut out, k);
+        out.push(':');
+        push_json_str(&mut out, v);
+    }
+    out.push_str("},\"messageAttributes\":{");
+    for (i, (name, a)) in m.message_attributes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(&mut out, name);
+        out.push_str(":{");
+        if let Some(v) = &a.string_value {
+            out.push_str("\"stringValue\":");
+            push_json_str(&mut out, v);
+            out.push(',');
+        }
+        if let Some(v) = &a.binary_value {
+            out.push_str("\"binaryValue\":");
+            push_json_str(&mut out, v);
+            out.push(',');
+        }
+        out.push_str("\"stringListValues\":[],\"binaryListValues\":[],\"dataType\":");
+        push_json_str(&mut out, &a.data_type);
+        out.push('}');
+    }
+    out.push_str("},\"md5OfMessageAttributes\":");
+    match &m.md5_of_message_attributes {
+        Some(md5) => push_json_str(&mut out, md5),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"md5OfBody\":");
+    push_json_str(&mut out, &m.md5_of_body);
+    out.push_str(",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":");
+    push_json_str(&mut out, queue_arn);
+    out.push_str(",\"awsRegion\":");
+    push_json_str(&mut out, region);
+    out.push('}');
+    out
 }
 
 /// The SQS event for a batch: `{"Records":[…]}` in AWS's field order.
@@ -553,6 +618,101 @@ mod tests {
             event["Records"][0]["messageAttributes"],
             serde_json::json!({})
         );
+    }
+
+    /// The record as it was written before it went into one buffer: serde_json for every
+    /// string, format! and join around them.
+    fn record_by_format(queue_arn: &str, region: &str, m: &QueueMessage) -> String {
+        let string = |value: &str| serde_json::to_string(value).unwrap();
+        let attributes: Vec<String> = m
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{}:{}", string(k), string(v)))
+            .collect();
+        let message_attributes: Vec<String> = m
+            .message_attributes
+            .iter()
+            .map(|(name, a)| {
+                let mut fields = Vec::new();
+                if let Some(v) = &a.string_value {
+                    fields.push(format!("\"stringValue\":{}", string(v)));
+                }
+                if let Some(v) = &a.binary_value {
+                    fields.push(format!("\"binaryValue\":{}", string(v)));
+                }
+                fields.push("\"stringListValues\":[]".to_owned());
+                fields.push("\"binaryListValues\":[]".to_owned());
+                fields.push(format!("\"dataType\":{}", string(&a.data_type)));
+                format!("{}:{{{}}}", string(name), fields.join(","))
+            })
+            .collect();
+        format!(
+            "{{\"messageId\":{},\"receiptHandle\":{},\"body\":{},\"attributes\":{{{}}},\"messageAttributes\":{{{}}},\"md5OfMessageAttributes\":{},\"md5OfBody\":{},\"eventSource\":\"aws:sqs\",\"eventSourceARN\":{},\"awsRegion\":{}}}",
+            string(&m.message_id),
+            string(&m.receipt_handle),
+            string(&m.body),
+            attributes.join(","),
+            message_attributes.join(","),
+            m.md5_of_message_attributes
+                .as_deref()
+                .map_or("null".to_owned(), string),
+            string(&m.md5_of_body),
+            string(queue_arn),
+            string(region),
+        )
+    }
+
+    #[test]
+    fn records_are_escaped_exactly_as_serde_json_escapes_them() {
+        let awkward = [
+            "",
+            "plain",
+            "{\"order\": 7, \"path\": \"a\\\\b\"}",
+            "tab\tnew\nline\rreturn\u{8}\u{c}",
+            "\u{0}\u{1}\u{1f}\u{7f} é ü 😀 /slash",
+            "ends with quote\"",
+        ];
+        for (i, text) in awkward.iter().enumerate() {
+            let message = QueueMessage {
+                message_id: format!("id-{text}"),
+                receipt_handle: (*text).to_owned(),
+                body: (*text).to_owned(),
+                md5_of_body: "e4e68fb7bd0e697a0ae8f1bb342846b3".into(),
+                attributes: vec![
+                    ("ApproximateReceiveCount".into(), "1".into()),
+                    ("AWSTraceHeader".into(), (*text).to_owned()),
+                ],
+                message_attributes: if i % 2 == 0 {
+                    vec![
+                        (
+                            (*text).to_owned(),
+                            EventAttribute {
+                                data_type: "String.custom".into(),
+                                string_value: Some((*text).to_owned()),
+                                binary_value: None,
+                            },
+                        ),
+                        (
+                            "bin".into(),
+                            EventAttribute {
+                                data_type: "Binary".into(),
+                                string_value: None,
+                                binary_value: Some("AAEC/w==".into()),
+                            },
+                        ),
+                    ]
+                } else {
+                    Vec::new()
+                },
+                md5_of_message_attributes: (i % 2 == 0).then(|| "d25a6aea".into()),
+            };
+            let arn = format!("arn:aws:sqs:eu-west-1:111122223333:{i}");
+            assert_eq!(
+                sqs_record_json(&arn, "eu-west-1", &message),
+                record_by_format(&arn, "eu-west-1", &message),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -207,6 +207,7 @@ fn success_deletes_the_batch_and_a_function_error_deletes_nothing() {
         (ids(&delete).len(), returned.len(), settled),
         (3, 0, Settled::Success)
     );
+    let mut batch = batch_of(&settings, 3);
     let error = Outcome::FunctionError {
         error_type: "Sandbox.Timedout".into(),
         status_code: 200,
@@ -258,7 +259,12 @@ fn an_unknown_id_fails_the_whole_batch_but_is_ignored_without_report_batch_item_
     };
     assert!(delete.is_empty());
     assert!(matches!(settled, Settled::InvalidResponse(_)));
+    assert!(
+        batch.messages.is_empty(),
+        "a settled batch hands its messages over"
+    );
     let plain = settings(10, 0, false);
+    let mut batch = batch_of(&plain, 2);
     let Settlement::Done { delete, .. } = settle(&plain, &mut batch, &success(body), T0) else {
         panic!("settled")
     };
