@@ -17,7 +17,7 @@ use riffle_core::queue::{
     Gatherer, QueueBatch, QueueSettings, Scaler, Settled, Settlement, Step, settle,
 };
 use riffle_core::shard::Outcome;
-use riffle_core::sqs::QueueMessage;
+use riffle_core::sqs::{QueueMessage, sqs_event};
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
 use tower::{Service, ServiceExt};
@@ -505,7 +505,8 @@ where
             let request = InvokeRequest {
                 function_arn: self.options.function_arn.clone(),
                 request_id: self.request_id(),
-                payload: batch.payload.clone(),
+                // Moved, not copied: only a throttle needs it again, and then it is rebuilt.
+                payload: std::mem::take(&mut batch.payload),
                 deadline_ms: now + self.options.function_timeout.as_millis() as Millis,
             };
             self.record(
@@ -533,6 +534,11 @@ where
                         },
                     );
                     self.rescale(id, |s| s.backed_off(now));
+                    batch.payload = sqs_event(
+                        &self.settings.queue_arn,
+                        &self.settings.region,
+                        &batch.messages,
+                    );
                     self.clock.sleep_until(at).await;
                 }
                 Settlement::Done {

@@ -25,6 +25,8 @@ struct Seen {
     at: u64,
     bodies: Vec<String>,
     receive_counts: Vec<String>,
+    /// The event as sent.
+    payload: String,
 }
 
 type Script = dyn Fn(usize, &Seen) -> Outcome + Send + Sync;
@@ -93,6 +95,7 @@ fn start(
                             .to_owned()
                     })
                     .collect(),
+                payload: request.payload.clone(),
             };
             let number = {
                 let mut all = recorder.lock().unwrap();
@@ -399,6 +402,11 @@ async fn throttles_retry_the_batch_without_receiving_it_again() {
     assert_eq!(times, [0, 1_000, 3_000], "back-off 1 s then 2 s");
     assert_eq!(h.queue.receives(), 1, "throttles do not consume receives");
     assert!(h.seen().iter().all(|s| s.receive_counts == ["1"]));
+    let first = &h.seen()[0].payload;
+    assert!(
+        h.seen().iter().all(|s| s.payload == *first),
+        "every retry sends the same event"
+    );
     assert_eq!(h.metric(|m| &m.throttles), 2);
     h.stop().await;
 }
