@@ -38,6 +38,8 @@ pub fn clients(endpoint: &str, region: &str) -> (aws_sdk_kinesis::Client, aws_sd
         ))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
+    // SQS requests and answers are small JSON documents from a local endpoint: the stalled
+    // stream protection's throughput checks (which wrap every body) guard nothing here.
     let sqs = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -46,6 +48,7 @@ pub fn clients(endpoint: &str, region: &str) -> (aws_sdk_kinesis::Client, aws_sd
             "riffle", "riffle", None, None, "riffle",
         ))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .stalled_stream_protection(aws_sdk_sqs::config::StalledStreamProtectionConfig::disabled())
         .build();
     (
         aws_sdk_kinesis::Client::from_conf(kinesis),
