@@ -6,7 +6,7 @@
 //! queue, so a message sent between the look and the wait is never missed, and it sleeps on the
 //! injected clock until the next message becomes visible rather than polling.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -63,7 +63,9 @@ pub struct Sqs {
     sealer: Sealer,
     clock: Arc<dyn Clock>,
     wal: Option<Arc<Wal>>,
-    arrivals: Notify,
+    /// Per queue, the long polls waiting for messages: woken one at a time when messages may
+    /// have become receivable, each passing the wake-up on if messages remain after its receive.
+    arrivals: Mutex<HashMap<String, Arc<Notify>>>,
     id_prefix: u64,
     ids: AtomicU64,
 }
@@ -124,7 +126,7 @@ impl Sqs {
             sealer: Sealer::new(key),
             clock,
             wal,
-            arrivals: Notify::new(),
+            arrivals: Mutex::new(HashMap::new()),
             id_prefix,
             ids: AtomicU64::new(0),
         }
@@ -135,6 +137,27 @@ impl Sqs {
         self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The wake-up of long polls on queue `name`.
+    fn arrivals(&self, name: &str) -> Arc<Notify> {
+        let mut arrivals = self
+            .arrivals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(arrivals.entry(name.to_owned()).or_default())
+    }
+
+    /// Messages may have become receivable on queue `name`: wakes one of its long polls (or
+    /// the next to wait, if none waits now).
+    fn wake(&self, name: &str) {
+        let arrivals = self
+            .arrivals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(arrival) = arrivals.get(name) {
+            arrival.notify_one();
+        }
     }
 
     /// Trims expired messages.
@@ -692,7 +715,7 @@ impl Sqs {
                 messages: accepted,
             };
             let lsn = self.commit(store, now, mutation);
-            self.arrivals.notify_waiters();
+            self.wake(name);
             lsn
         };
         (results, durable_at)
@@ -814,8 +837,9 @@ impl Sqs {
             (name, wait * 1000, visibility * 1000)
         };
         let deadline = self.clock.now_millis() + wait_ms;
+        let arrivals = self.arrivals(&name);
         loop {
-            let arrival = self.arrivals.notified();
+            let arrival = arrivals.notified();
             tokio::pin!(arrival);
             arrival.as_mut().enable();
             let now = self.clock.now_millis();
@@ -831,14 +855,15 @@ impl Sqs {
                     unreachable!("plan_receive plans a receive")
                 };
                 let seqs: Vec<u64> = received.iter().map(|(seq, _)| *seq).collect();
-                let moved_any = !moved.is_empty();
-                let durable_at = if seqs.is_empty() && !moved_any {
+                let mut targets: Vec<String> = moved.iter().map(|(_, t)| t.clone()).collect();
+                targets.dedup();
+                let durable_at = if seqs.is_empty() && targets.is_empty() {
                     None
                 } else {
                     self.commit(&mut store, now, plan)
                 };
-                if moved_any {
-                    self.arrivals.notify_waiters();
+                for target in &targets {
+                    self.wake(target);
                 }
                 let queue = store.queue(&name)?;
                 let messages = seqs.iter().filter_map(|seq| queue.messages.get(seq));
@@ -851,6 +876,10 @@ impl Sqs {
                 }
                 if any {
                     body.extend_from_slice(b"]}");
+                    if queue.has_visible() {
+                        // Pass the wake-up on: another long poll may take the rest.
+                        arrivals.notify_one();
+                    }
                 }
                 // Only an empty receive needs to know when to wake.
                 let wake_at = if any {
@@ -1006,12 +1035,12 @@ impl Sqs {
             .ok_or_else(|| missing("ReceiptHandle"))?;
         let change =
             self.plan_visibility(store.queue(&name)?, &handle, input.visibility_timeout, now)?;
+        self.wake(&name);
         let mutation = SqsMutation::ChangeVisibility {
             queue: name,
             changes: vec![change],
         };
         let durable_at = self.commit(&mut store, now, mutation);
-        self.arrivals.notify_waiters();
         Ok(Self::empty_reply(durable_at))
     }
 
@@ -1033,16 +1062,15 @@ impl Sqs {
         let durable_at = if changes.is_empty() {
             None
         } else {
-            let lsn = self.commit(
+            self.wake(&name);
+            self.commit(
                 &mut store,
                 now,
                 SqsMutation::ChangeVisibility {
                     queue: name,
                     changes,
                 },
-            );
-            self.arrivals.notify_waiters();
-            lsn
+            )
         };
         Ok(Reply {
             body: reply::batch(&successful, &failed),
@@ -1688,12 +1716,42 @@ struct SendEntry {
     message_group_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// An entry of SendMessageBatch: its id and a message as SendMessage takes it.
+#[derive(Debug)]
 struct SendBatchEntry {
     id: Option<String>,
-    #[serde(flatten)]
     entry: SendEntry,
+}
+
+impl<'de> Deserialize<'de> for SendBatchEntry {
+    /// The members listed once rather than through `#[serde(flatten)]`, which buffers every
+    /// entry into an intermediate map of its own before deserializing it again.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Flat {
+            id: Option<String>,
+            message_body: Option<String>,
+            delay_seconds: Option<i64>,
+            message_attributes: Option<BTreeMap<String, AttributeInput>>,
+            message_system_attributes: Option<BTreeMap<String, AttributeInput>>,
+            message_deduplication_id: Option<String>,
+            message_group_id: Option<String>,
+        }
+        let flat = Flat::deserialize(deserializer)?;
+        Ok(Self {
+            id: flat.id,
+            entry: SendEntry {
+                queue_url: None,
+                message_body: flat.message_body,
+                delay_seconds: flat.delay_seconds,
+                message_attributes: flat.message_attributes,
+                message_system_attributes: flat.message_system_attributes,
+                message_deduplication_id: flat.message_deduplication_id,
+                message_group_id: flat.message_group_id,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -1880,6 +1938,53 @@ mod tests {
         let store = sqs.lock();
         let left: Vec<u64> = store.queues["q"].messages.keys().copied().collect();
         assert_eq!(left, [3], "the stale handle deletes nothing");
+    }
+
+    /// Long polls are woken one at a time: each takes what it asked for and wakes the next
+    /// while messages remain, so every waiter of the queue is served at once and none of
+    /// another queue is woken.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_send_wakes_as_many_long_polls_as_its_messages_serve() {
+        let sqs = Arc::new(service());
+        let mut urls = Vec::new();
+        for name in ["a", "b"] {
+            let created = call(&sqs, "CreateQueue", json!({ "QueueName": name })).await;
+            urls.push(created["QueueUrl"].as_str().unwrap().to_owned());
+        }
+        let mut polls = Vec::new();
+        for url in [&urls[0], &urls[0], &urls[0], &urls[1]] {
+            let (sqs, url) = (Arc::clone(&sqs), url.clone());
+            polls.push(tokio::spawn(async move {
+                let body = json!({
+                    "QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 20,
+                });
+                call(&sqs, "ReceiveMessage", body).await
+            }));
+        }
+        // The manual clock never moves: a long poll returns only when woken.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let batch: Vec<Value> = (0..3)
+            .map(|i| json!({ "Id": format!("e{i}"), "MessageBody": format!("m{i}") }))
+            .collect();
+        call(
+            &sqs,
+            "SendMessageBatch",
+            json!({ "QueueUrl": urls[0], "Entries": batch }),
+        )
+        .await;
+        let other = polls.pop().unwrap();
+        let mut bodies = Vec::new();
+        for poll in polls {
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(5), poll)
+                .await
+                .expect("every long poll of the queue is served")
+                .unwrap();
+            bodies.push(answer["Messages"][0]["Body"].as_str().unwrap().to_owned());
+        }
+        bodies.sort();
+        assert_eq!(bodies, ["m0", "m1", "m2"]);
+        assert!(!other.is_finished(), "the other queue's long poll still waits");
+        other.abort();
     }
 
     #[test]

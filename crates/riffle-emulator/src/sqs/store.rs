@@ -455,6 +455,11 @@ impl Queue {
         counts
     }
 
+    /// Whether some message was visible when the index was last brought up to date.
+    pub fn has_visible(&self) -> bool {
+        !self.index.visible.is_empty()
+    }
+
     /// The earliest time after `now` at which a message becomes visible.
     pub fn next_visible_at(&self, now: Millis) -> Option<Millis> {
         if now < self.index.horizon {
