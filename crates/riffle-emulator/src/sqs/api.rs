@@ -1983,7 +1983,10 @@ mod tests {
         }
         bodies.sort();
         assert_eq!(bodies, ["m0", "m1", "m2"]);
-        assert!(!other.is_finished(), "the other queue's long poll still waits");
+        assert!(
+            !other.is_finished(),
+            "the other queue's long poll still waits"
+        );
         other.abort();
     }
 
