@@ -160,10 +160,18 @@ impl Sqs {
         }
     }
 
+    /// Locks the store and reads the clock, in that order, so that the operations on the store
+    /// see time in the order they run (two requests reading the clock before taking the lock
+    /// could otherwise apply in the opposite order).
+    fn lock_now(&self) -> (MutexGuard<'_, SqsStore>, Millis) {
+        let store = self.lock();
+        (store, self.clock.now_millis())
+    }
+
     /// Trims expired messages.
     pub fn tick(&self) {
-        let now = self.clock.now_millis();
-        self.lock().tick(now);
+        let (mut store, now) = self.lock_now();
+        store.tick(now);
     }
 
     /// Runs `operation` (the part of `X-Amz-Target` after `AmazonSQS.`) on a JSON body.
@@ -327,8 +335,7 @@ impl Sqs {
         }
         let tags = input.tags.unwrap_or_default();
         validate_tags(&tags)?;
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let validated = validate_attributes(&store, &attributes, fifo_name, true, &name)?;
         if let Some(existing) = store.queues.get(&name) {
             for (key, value) in &validated {
@@ -452,16 +459,14 @@ impl Sqs {
     }
 
     fn delete_queue(&self, input: QueueUrlInput, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let durable_at = self.commit(&mut store, now, SqsMutation::DeleteQueue { name });
         Ok(Self::empty_reply(durable_at))
     }
 
     fn purge_queue(&self, input: QueueUrlInput, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let queue = store.queue(&name)?;
         if queue
@@ -482,8 +487,7 @@ impl Sqs {
         input: GetQueueAttributesInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let arn = store.queue_arn(&name);
         let queue = store.queue_at(&name, now)?;
@@ -536,8 +540,7 @@ impl Sqs {
         input: SetQueueAttributesInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let attributes = input.attributes.ok_or_else(|| missing("Attributes"))?;
         let fifo = store.queue(&name)?.fifo();
@@ -722,8 +725,7 @@ impl Sqs {
     }
 
     fn send_message(&self, input: SendEntry, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let account = store.settings.account_id.clone();
         let message =
@@ -737,8 +739,7 @@ impl Sqs {
         input: SendBatchInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()))?;
@@ -842,10 +843,9 @@ impl Sqs {
             let arrival = arrivals.notified();
             tokio::pin!(arrival);
             arrival.as_mut().enable();
-            let now = self.clock.now_millis();
             let mut body = Vec::new();
-            let (durable_at, wake_at) = {
-                let mut store = self.lock();
+            let (durable_at, wake_at, now) = {
+                let (mut store, now) = self.lock_now();
                 store.queue_at(&name, now)?;
                 let plan = store.plan_receive(&name, now, max as usize, visibility_ms)?;
                 let SqsMutation::Receive {
@@ -887,7 +887,7 @@ impl Sqs {
                 } else {
                     queue.next_visible_at(now)
                 };
-                (durable_at, wake_at)
+                (durable_at, wake_at, now)
             };
             if !body.is_empty() || now >= deadline {
                 if body.is_empty() {
@@ -937,8 +937,7 @@ impl Sqs {
     }
 
     fn delete_message(&self, input: ReceiptInput, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let handle = input
             .receipt_handle
@@ -964,8 +963,7 @@ impl Sqs {
         input: ReceiptBatchInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()))?;
@@ -1027,8 +1025,7 @@ impl Sqs {
         input: VisibilityInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let handle = input
             .receipt_handle
@@ -1049,8 +1046,7 @@ impl Sqs {
         input: VisibilityBatchInput,
         context: &RequestContext,
     ) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()))?;
@@ -1079,8 +1075,7 @@ impl Sqs {
     }
 
     fn tag_queue(&self, input: TagInput, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let tags = input.tags.ok_or_else(|| missing("Tags"))?;
         validate_tags(&tags)?;
@@ -1094,8 +1089,7 @@ impl Sqs {
     }
 
     fn untag_queue(&self, input: UntagInput, context: &RequestContext) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
+        let (mut store, now) = self.lock_now();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let keys = input.tag_keys.ok_or_else(|| missing("TagKeys"))?;
         let durable_at = self.commit(&mut store, now, SqsMutation::Untag { queue: name, keys });
