@@ -16,7 +16,6 @@ use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
-use md5::{Digest as _, Md5};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -109,10 +108,7 @@ pub(crate) fn index_of(body: &str) -> Option<u64> {
 }
 
 fn md5_hex(text: &str) -> String {
-    Md5::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    riffle_core::digest::md5_hex(text.as_bytes())
 }
 
 /// Options of the `sqs-send` workload.

@@ -643,7 +643,7 @@ impl Sqs {
             seq: 0,
             id: self.next_message_id(),
             body: body.to_owned(),
-            md5_body: md5_hex(body.as_bytes()),
+            md5_body: riffle_core::digest::md5_hex(body.as_bytes()),
             attributes,
             md5_attributes,
             system_attributes,
@@ -1481,18 +1481,6 @@ fn push_hex(out: &mut String, value: u64, digits: u32) {
     }
 }
 
-/// Lowercase hex MD5 of `bytes` (what `riffle_core::digest::md5_hex` returns, without a
-/// formatter call per byte).
-fn md5_hex(bytes: &[u8]) -> String {
-    use md5::Digest as _;
-    let digest = md5::Md5::digest(bytes);
-    let mut out = String::with_capacity(32);
-    for byte in digest {
-        push_hex(&mut out, byte.into(), 2);
-    }
-    out
-}
-
 fn attributes_size(attributes: Option<&BTreeMap<String, AttributeInput>>) -> usize {
     attributes.map_or(0, |attributes| {
         attributes
@@ -2000,6 +1988,5 @@ mod tests {
                 0
             )
         );
-        assert_eq!(md5_hex(b"hello"), riffle_core::digest::md5_hex(b"hello"));
     }
 }
