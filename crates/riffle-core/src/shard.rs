@@ -432,6 +432,11 @@ impl Shard {
         self.checkpoint.as_ref()
     }
 
+    /// Records read and not yet handed to the function.
+    pub fn buffered(&self) -> usize {
+        self.buffered
+    }
+
     /// Whether the runtime should poll more records now.
     pub fn wants_records(&self) -> bool {
         !self.ended && self.buffered < self.settings.buffer_limit

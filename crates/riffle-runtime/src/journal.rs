@@ -130,7 +130,24 @@ pub struct Metrics {
     pub dropped: AtomicU64,
     /// Records filtered out.
     pub filtered: AtomicU64,
-    iterator_age: Mutex<BTreeMap<String, Millis>>,
+    shards: Mutex<BTreeMap<String, ShardStatus>>,
+}
+
+/// Where one shard of a mapping stands, for status views.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardStatus {
+    /// Age of the last record of the last successful batch when it finished (IteratorAge).
+    pub iterator_age_ms: Option<Millis>,
+    /// Invocations and failure-record deliveries under way.
+    pub in_flight: u64,
+    /// Records read and not yet handed to the function.
+    pub buffered: u64,
+    /// The last checkpoint saved.
+    pub checkpoint: Option<String>,
+    /// The sequence number of the last record read.
+    pub position: Option<String>,
+    /// Every record of the shard is done (it was closed by resharding).
+    pub finished: bool,
 }
 
 impl Metrics {
@@ -141,18 +158,34 @@ impl Metrics {
 
     /// Records the iterator age of a shard.
     pub fn set_iterator_age(&self, shard_id: &str, age: Millis) {
-        self.iterator_age
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(shard_id.to_owned(), age);
+        self.update_shard(shard_id, |s| s.iterator_age_ms = Some(age));
     }
 
-    /// The last iterator age of every shard.
-    pub fn iterator_ages(&self) -> BTreeMap<String, Millis> {
-        self.iterator_age
+    /// Changes the status of a shard.
+    pub fn update_shard(&self, shard_id: &str, change: impl FnOnce(&mut ShardStatus)) {
+        let mut shards = self.shards.lock().unwrap_or_else(|p| p.into_inner());
+        match shards.get_mut(shard_id) {
+            Some(status) => change(status),
+            None => change(shards.entry(shard_id.to_owned()).or_default()),
+        }
+    }
+
+    /// The status of every shard the mapping has read.
+    pub fn shards(&self) -> BTreeMap<String, ShardStatus> {
+        self.shards
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The last iterator age of every shard that has one.
+    pub fn iterator_ages(&self) -> BTreeMap<String, Millis> {
+        self.shards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(|(id, s)| s.iterator_age_ms.map(|age| (id.clone(), age)))
+            .collect()
     }
 
     /// Reads a counter.

@@ -19,7 +19,7 @@ use tower::{Service, ServiceExt};
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::invoke::InvokeRequest;
 use crate::journal::{Journal, JournalKind, Metrics};
-use crate::source::{ShardReader, SourceError, StartAt, StreamSource};
+use crate::source::{ReadBatch, ShardReader, SourceError, StartAt, StreamSource};
 
 /// Where failure records go (an SQS queue, over the SDK).
 pub trait FailureDestination: Send + Sync + 'static {
@@ -334,7 +334,7 @@ where
                 from: format!("{start:?}"),
             },
         );
-        let mut reader = loop {
+        let reader = loop {
             match self.source.open(shard_id, start.clone()).await {
                 Ok(reader) => break reader,
                 Err(SourceError::NotFound(_)) => return true,
@@ -364,59 +364,20 @@ where
         );
         let mut machine = Shard::new(settings, resume, self.clock.now_millis());
         let (tx, mut rx) = mpsc::unbounded_channel::<Completion>();
-        let idle = self.options.idle_poll.as_millis() as Millis;
-        let mut next_poll = self.clock.now_millis();
+        // The stream is read on a task of its own, one read ahead, so that parsing a large
+        // GetRecords response never holds up the lanes' completions.
+        let (mut reads, _reader) = ReadAhead::spawn(
+            reader,
+            Arc::clone(&self.clock),
+            self.options.read_limit,
+            self.options.idle_poll.as_millis() as Millis,
+        );
         let mut ended = false;
         let mut in_flight = 0usize;
         loop {
             if *shutdown.borrow() {
                 self.drain(shard_id, &mut machine, &mut rx, in_flight).await;
                 return false;
-            }
-            let now = self.clock.now_millis();
-            if !ended && machine.wants_records() && now >= next_poll {
-                match reader.read(self.options.read_limit).await {
-                    Ok(batch) => {
-                        let count = batch.records.len();
-                        Metrics::add(&self.metrics.polled, count as u64);
-                        if count > 0 {
-                            self.journal.record(
-                                now,
-                                shard_id,
-                                JournalKind::Polled {
-                                    records: count,
-                                    millis_behind: batch.millis_behind,
-                                },
-                            );
-                        }
-                        next_poll = if count == 0 { now + idle } else { now };
-                        let mut effects = machine.records_polled(batch.records, now);
-                        if batch.millis_behind == 0 {
-                            effects.extend(machine.caught_up(now));
-                        }
-                        if batch.end_of_shard {
-                            ended = true;
-                            effects.extend(machine.shard_ended(now));
-                        }
-                        if !self
-                            .perform(shard_id, effects, &tx, &mut shutdown, &mut in_flight)
-                            .await
-                        {
-                            return false;
-                        }
-                    }
-                    Err(e) => {
-                        self.journal.record(
-                            now,
-                            shard_id,
-                            JournalKind::PollFailed {
-                                error: e.to_string(),
-                            },
-                        );
-                        next_poll = now + idle.max(1_000);
-                    }
-                }
-                continue;
             }
             if ended
                 && machine.is_finished()
@@ -426,15 +387,61 @@ where
                     .await
                     .is_ok()
             {
-                self.journal
-                    .record(now, shard_id, JournalKind::ShardFinished);
+                self.journal.record(
+                    self.clock.now_millis(),
+                    shard_id,
+                    JournalKind::ShardFinished,
+                );
+                self.metrics.update_shard(shard_id, |s| {
+                    s.finished = true;
+                    s.in_flight = 0;
+                    s.buffered = 0;
+                });
                 return true;
             }
-            let mut wake = machine.next_wake().unwrap_or(Millis::MAX);
-            if !ended && machine.wants_records() {
-                wake = wake.min(next_poll);
-            }
+            let wake = machine.next_wake().unwrap_or(Millis::MAX);
+            let reading = !ended && machine.wants_records();
             let effects = tokio::select! {
+                Some(read) = reads.recv(), if reading => {
+                    let now = self.clock.now_millis();
+                    match read {
+                        Ok(batch) => {
+                            let count = batch.records.len();
+                            Metrics::add(&self.metrics.polled, count as u64);
+                            if let Some(last) = batch.records.last() {
+                                self.journal.record(
+                                    now,
+                                    shard_id,
+                                    JournalKind::Polled {
+                                        records: count,
+                                        millis_behind: batch.millis_behind,
+                                    },
+                                );
+                                let position = last.sequence_number.to_string();
+                                self.metrics.update_shard(shard_id, |s| s.position = Some(position));
+                            }
+                            let mut effects = machine.records_polled(batch.records, now);
+                            if batch.millis_behind == 0 {
+                                effects.extend(machine.caught_up(now));
+                            }
+                            if batch.end_of_shard {
+                                ended = true;
+                                effects.extend(machine.shard_ended(now));
+                            }
+                            effects
+                        }
+                        Err(e) => {
+                            self.journal.record(
+                                now,
+                                shard_id,
+                                JournalKind::PollFailed {
+                                    error: e.to_string(),
+                                },
+                            );
+                            Vec::new()
+                        }
+                    }
+                }
                 Some(completion) = rx.recv() => {
                     let now = self.clock.now_millis();
                     in_flight = in_flight.saturating_sub(1);
@@ -470,6 +477,11 @@ where
             {
                 return false;
             }
+            let buffered = machine.buffered() as u64;
+            self.metrics.update_shard(shard_id, |s| {
+                s.in_flight = in_flight as u64;
+                s.buffered = buffered;
+            });
         }
     }
 
@@ -509,6 +521,9 @@ where
                         Effect::Checkpoint(seq) => {
                             let checkpoint = ShardCheckpoint::At(seq.to_string());
                             if self.checkpoints.save(shard_id, checkpoint).await.is_ok() {
+                                let saved = seq.to_string();
+                                self.metrics
+                                    .update_shard(shard_id, |s| s.checkpoint = Some(saved));
                                 self.journal.record(
                                     now,
                                     shard_id,
@@ -626,6 +641,9 @@ where
                                     sequence_number: seq.to_string(),
                                 },
                             );
+                            let saved = seq.to_string();
+                            self.metrics
+                                .update_shard(shard_id, |s| s.checkpoint = Some(saved));
                             break;
                         }
                         Err(e) => {
@@ -682,5 +700,47 @@ where
     fn request_id(&self) -> String {
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
         crate::invoke::request_id(&self.options.mapping_id, n)
+    }
+}
+
+/// A shard's reads, made on a task of their own one batch ahead of the shard's machine: back to
+/// back while records come, then once per idle interval; after an error, at most once a second.
+/// The task ends at the end of the shard, or when dropped.
+struct ReadAhead(tokio::task::JoinHandle<()>);
+
+impl ReadAhead {
+    fn spawn<R: ShardReader>(
+        mut reader: R,
+        clock: Arc<dyn Clock>,
+        limit: usize,
+        idle: Millis,
+    ) -> (mpsc::Receiver<Result<ReadBatch, SourceError>>, Self) {
+        let (tx, rx) = mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            loop {
+                let started = clock.now_millis();
+                let read = reader.read(limit).await;
+                let (end, pause) = match &read {
+                    Ok(batch) => (
+                        batch.end_of_shard,
+                        if batch.records.is_empty() { idle } else { 0 },
+                    ),
+                    Err(_) => (false, idle.max(1_000)),
+                };
+                if tx.send(read).await.is_err() || end {
+                    return;
+                }
+                if pause > 0 {
+                    clock.sleep_until(started + pause).await;
+                }
+            }
+        });
+        (rx, Self(task))
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

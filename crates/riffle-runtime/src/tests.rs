@@ -12,8 +12,9 @@ use riffle_core::shard::Outcome;
 use tokio::sync::watch;
 
 use crate::{
-    InvokeRequest, Mapping, MappingOptions, MemoryCheckpoints, MemoryDestination, MemoryStream,
-    ShardCheckpoint,
+    InvokeRequest, Mapping, MappingOptions, MemoryCheckpoints, MemoryDestination, MemoryReader,
+    MemoryStream, ReadBatch, ShardCheckpoint, ShardInfo, ShardReader, ShardStatus, SourceError,
+    StartAt, StreamSource,
 };
 
 const T0: u64 = 1_700_000_000_000;
@@ -44,11 +45,12 @@ struct Harness {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     iterator_ages: Box<dyn Fn() -> std::collections::BTreeMap<String, u64>>,
+    shards: Box<dyn Fn() -> std::collections::BTreeMap<String, ShardStatus>>,
 }
 
 /// Starts a mapping over `stream` whose function answers with `script` (given the call number).
 fn start(
-    stream: MemoryStream,
+    stream: impl StreamSource,
     config: riffle_core::config::KinesisMappingConfig,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
@@ -109,8 +111,11 @@ fn start(
     let mapping = Arc::new(mapping);
     let running = Arc::clone(&mapping);
     let task = tokio::spawn(async move { running.run(stopped).await.unwrap() });
+    let status = Arc::clone(&mapping);
+    let shards = Box::new(move || status.metrics().shards());
     let iterator_ages = Box::new(move || mapping.metrics().iterator_ages());
     Harness {
+        shards,
         clock,
         seen,
         checkpoints,
@@ -278,5 +283,86 @@ async fn child_shards_start_only_after_their_parent_is_finished() {
     );
     assert!(harness.checkpoints.snapshot().contains_key(&left));
     assert!(harness.checkpoints.snapshot().contains_key(&right));
+    harness.stop().await;
+}
+
+/// A stream whose reads after each shard's first wait for a permit of `gate`: a read that takes
+/// as long as the test wants.
+#[derive(Clone)]
+struct GatedStream {
+    stream: MemoryStream,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+struct GatedReader {
+    inner: MemoryReader,
+    reads: usize,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl StreamSource for GatedStream {
+    type Reader = GatedReader;
+
+    async fn list_shards(&self) -> Result<Vec<ShardInfo>, SourceError> {
+        self.stream.list_shards().await
+    }
+
+    async fn retention_ms(&self) -> Result<u64, SourceError> {
+        self.stream.retention_ms().await
+    }
+
+    async fn open(&self, shard_id: &str, start: StartAt) -> Result<GatedReader, SourceError> {
+        Ok(GatedReader {
+            inner: self.stream.open(shard_id, start).await?,
+            reads: 0,
+            gate: Arc::clone(&self.gate),
+        })
+    }
+}
+
+impl ShardReader for GatedReader {
+    async fn read(&mut self, limit: usize) -> Result<ReadBatch, SourceError> {
+        self.reads += 1;
+        if self.reads > 1 {
+            self.gate.acquire().await.expect("gate open").forget();
+        }
+        self.inner.read(limit).await
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_read_does_not_hold_up_finished_invocations() {
+    let stream = MemoryStream::new(1);
+    stream.put(0, "k", "a", T0);
+    let last = stream.put(0, "k", "b", T0);
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let gated = GatedStream {
+        stream,
+        gate: Arc::clone(&gate),
+    };
+    let harness = start(gated, config(|_| {}), |_| Outcome::Success(Vec::new()));
+    let done = ShardCheckpoint::At(last.to_string());
+    // The second read never returns while the gate is shut; the batch of the first read must
+    // still finish and be checkpointed.
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
+            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
+        })
+        .await;
+    assert_eq!(harness.seen().len(), 1);
+    let status = (harness.shards)()["shardId-000000000000"].clone();
+    assert_eq!(
+        status,
+        ShardStatus {
+            iterator_age_ms: Some(0),
+            in_flight: 0,
+            buffered: 0,
+            checkpoint: Some(last.to_string()),
+            position: Some(last.to_string()),
+            finished: false,
+        },
+        "the status view's numbers: read up to b, checkpointed at b, nothing under way"
+    );
+    gate.add_permits(1_000);
     harness.stop().await;
 }
