@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::support::{client, riffle_binary};
 
 /// Waits (bounded) for a JSON event from `riffle local` that satisfies `wanted`.
-fn wait_for(
+pub(crate) fn wait_for(
     events: &mpsc::Receiver<Value>,
     seen: &mut Vec<Value>,
     limit: Duration,
@@ -161,7 +161,7 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
 }
 
 /// Kills `riffle local` (and so its functions) if the test fails before stopping it.
-struct KillOnDrop(u32);
+pub(crate) struct KillOnDrop(pub(crate) u32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -1,7 +1,9 @@
 //! `lambda-probe`: a Lambda function built with `lambda_runtime`, for the Runtime API host's
 //! tests. The event says what to do: `{"action": "echo" | "noop" | "error" | "panic" | "exit"
 //! | "sleep" | "big" | "log" | "env", …}`. With `PROBE_INIT=exit` in its environment it exits before
-//! starting the runtime, as a function whose initialisation fails does.
+//! starting the runtime, as a function whose initialisation fails does; with `PROBE_LOG_EVENTS=1`
+//! it prints every event it receives as one line `event <json>` (so a test of `riffle local` can
+//! read what the mapping delivered from the function's log).
 
 use std::time::Duration;
 
@@ -10,6 +12,9 @@ use serde_json::{Value, json};
 
 async fn handler(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
+    if std::env::var("PROBE_LOG_EVENTS").as_deref() == Ok("1") {
+        println!("event {payload}");
+    }
     match payload["action"].as_str().unwrap_or("echo") {
         "error" => Err(Diagnostic {
             error_type: "OrderRejected".into(),

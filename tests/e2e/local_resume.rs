@@ -1,0 +1,316 @@
+//! `riffle local --data-dir` resumes where it stopped: run it on a Kinesis template (the
+//! `lambda-probe` function, which logs every event it receives), put records and wait until
+//! they are processed, stop it with Ctrl-C, put more records while it is down (through
+//! `riffle emulator` on the same emulator directory), start it again, and check that exactly the
+//! new records are delivered.
+//!
+//! What the checkpoint semantics give: a clean stop lets invocations in flight finish and saves
+//! every shard's checkpoint at the last record processed, so the second run delivers each new
+//! record exactly once and no old one again (at-least-once would allow old ones again only after
+//! a crash, for batches in flight at the time).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::Blob;
+use serde_json::Value;
+
+use crate::local::{KillOnDrop, wait_for};
+use crate::support::{client, riffle_binary};
+
+const MAPPING: &str = "ProbeFunctionStream";
+
+/// The template: one two-shard stream read from TRIM_HORIZON by the probe.
+const TEMPLATE: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Events:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      Name: resume-events
+      ShardCount: 2
+  ProbeFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: probe
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Timeout: 10
+      Environment:
+        Variables:
+          PROBE_LOG_EVENTS: "1"
+      Events:
+        Stream:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Events.Arn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 10
+"#;
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("riffle-resume-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("probe")).unwrap();
+        std::fs::write(path.join("template.yaml"), TEMPLATE).unwrap();
+        std::fs::copy(
+            env!("CARGO_BIN_EXE_lambda-probe"),
+            path.join("probe").join("bootstrap"),
+        )
+        .unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `riffle local` with its JSON events.
+struct Local {
+    child: Child,
+    guard: KillOnDrop,
+    events: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+    endpoint: String,
+}
+
+impl Local {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(riffle_binary())
+            .current_dir(dir)
+            .args([
+                "local",
+                "--port",
+                "0",
+                "--log-format",
+                "json",
+                "--status-every",
+                "1",
+                "--data-dir",
+                "data",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("riffle local starts");
+        let stdout = child.stdout.take().unwrap();
+        let guard = KillOnDrop(child.id());
+        let (sender, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                    let _ = sender.send(value);
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let ready = wait_for(
+            &events,
+            &mut seen,
+            Duration::from_secs(120),
+            "ready event",
+            |e| e["event"] == "ready",
+        );
+        let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+        Self {
+            child,
+            guard,
+            events,
+            seen,
+            endpoint,
+        }
+    }
+
+    /// Waits until the probe has received every record of `wanted`; returns the sequence
+    /// numbers of every record it received so far, in order, with repeats.
+    fn wait_delivered(&mut self, wanted: &BTreeSet<String>) -> Vec<String> {
+        let mut delivered = delivered_of(&self.seen);
+        while !wanted.iter().all(|s| delivered.iter().any(|(_, d)| d == s)) {
+            let missing = wanted
+                .iter()
+                .filter(|s| !delivered.iter().any(|(_, d)| d == *s))
+                .count();
+            wait_for(
+                &self.events,
+                &mut self.seen,
+                Duration::from_secs(60),
+                &format!("{missing} record(s) delivered"),
+                |e| e["event"] == "log",
+            );
+            delivered = delivered_of(&self.seen);
+        }
+        delivered.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// Ctrl-C; waits for the orderly stop.
+    fn interrupt(mut self) -> Vec<Value> {
+        let interrupted = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        wait_for(
+            &self.events,
+            &mut self.seen,
+            Duration::from_secs(60),
+            "the stopped event",
+            |e| e["event"] == "stopped",
+        );
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self.guard);
+        assert!(status.success(), "riffle local exits cleanly: {status}");
+        self.seen
+    }
+}
+
+/// (shard, sequence number) of every record the probe logged, in log order.
+fn delivered_of(seen: &[Value]) -> Vec<(String, String)> {
+    seen.iter()
+        .filter(|e| e["event"] == "log" && e["function"] == "ProbeFunction")
+        .filter_map(|e| e["line"].as_str()?.strip_prefix("event "))
+        .flat_map(|json| {
+            let event: Value = serde_json::from_str(json).expect("the probe logs JSON events");
+            event["Records"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| {
+                    let shard = r["eventID"]
+                        .as_str()
+                        .and_then(|id| id.split(':').next())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let seq = r["kinesis"]["sequenceNumber"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    (shard, seq)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Puts `count` records over several partition keys (so both shards get some); returns their
+/// sequence numbers by shard.
+async fn put(endpoint: &str, prefix: &str, count: usize) -> BTreeMap<String, Vec<String>> {
+    let kinesis = client(endpoint);
+    let mut by_shard: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for n in 0..count {
+        let out = kinesis
+            .put_record()
+            .stream_name("resume-events")
+            .partition_key(format!("key-{n}"))
+            .data(Blob::new(format!("{prefix}-{n}")))
+            .send()
+            .await
+            .unwrap();
+        by_shard
+            .entry(out.shard_id().to_owned())
+            .or_default()
+            .push(out.sequence_number().to_owned());
+    }
+    by_shard
+}
+
+fn all(by_shard: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    by_shard.values().flatten().cloned().collect()
+}
+
+/// The checkpoints file of the mapping.
+fn checkpoints(dir: &Path) -> Value {
+    let path = dir
+        .join("data")
+        .join("checkpoints")
+        .join(format!("{MAPPING}.checkpoints.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Starts `riffle emulator` on `dir` and a free port; returns it and its endpoint.
+fn emulator(dir: &Path) -> (Child, KillOnDrop, String) {
+    let mut child = Command::new(riffle_binary())
+        .args(["emulator", "--port", "0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child.id());
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:"),
+        "ready line: {line}"
+    );
+    (child, guard, endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
+    let scratch = Scratch::new();
+    let dir = scratch.0.as_path();
+
+    // First run: everything put is delivered, once.
+    let mut first = Local::start(dir);
+    let old = put(&first.endpoint, "old", 12).await;
+    assert_eq!(old.len(), 2, "the keys spread over both shards: {old:?}");
+    let delivered = first.wait_delivered(&all(&old));
+    assert_eq!(delivered.len(), 12, "each record once: {delivered:?}");
+    first.interrupt();
+    // The clean stop saved each shard's checkpoint at its last record.
+    let saved = checkpoints(dir);
+    for (shard, sequence_numbers) in &old {
+        assert_eq!(
+            saved[shard]["At"].as_str(),
+            sequence_numbers.last().map(String::as_str),
+            "checkpoint of {shard}: {saved}"
+        );
+    }
+
+    // While riffle local is down, records arrive through the emulator on the same directory.
+    let (mut stopped_emulator, guard, endpoint) = emulator(&dir.join("data").join("emulator"));
+    let new = put(&endpoint, "new", 12).await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &stopped_emulator.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    assert!(stopped_emulator.wait().unwrap().success());
+    std::mem::forget(guard);
+
+    // Second run: exactly the new records, each once. Within a shard records are delivered in
+    // order, so an old record delivered again would have come before the last new one.
+    let mut second = Local::start(dir);
+    let delivered = second.wait_delivered(&all(&new));
+    let seen = second.interrupt();
+    let mut by_shard: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (shard, seq) in delivered_of(&seen) {
+        by_shard.entry(shard).or_default().push(seq);
+    }
+    assert_eq!(by_shard, new, "only the new records, in order, once");
+    assert_eq!(delivered.len(), 12);
+    let saved = checkpoints(dir);
+    for (shard, sequence_numbers) in &new {
+        assert_eq!(
+            saved[shard]["At"].as_str(),
+            sequence_numbers.last().map(String::as_str),
+            "checkpoint of {shard}: {saved}"
+        );
+    }
+}
