@@ -272,6 +272,33 @@ async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
     assert_eq!(old.len(), 2, "the keys spread over both shards: {old:?}");
     let delivered = first.wait_delivered(&all(&old));
     assert_eq!(delivered.len(), 12, "each record once: {delivered:?}");
+    // The status reports each shard's position and checkpoint at its last record.
+    let status = wait_for(
+        &first.events,
+        &mut first.seen,
+        Duration::from_secs(30),
+        "a status with both checkpoints",
+        |e| {
+            e["event"] == "status"
+                && e["mapping"] == MAPPING
+                && old.iter().all(|(shard, seqs)| {
+                    e["shards"][shard]["checkpoint"].as_str() == seqs.last().map(String::as_str)
+                })
+        },
+    );
+    for (shard, seqs) in &old {
+        let shard_status = &status["shards"][shard];
+        assert_eq!(
+            shard_status["position"].as_str(),
+            seqs.last().map(String::as_str),
+            "{status}"
+        );
+        assert_eq!(shard_status["in_flight"], 0, "{status}");
+        assert_eq!(shard_status["buffered"], 0, "{status}");
+        assert_eq!(shard_status["errors"], 0, "{status}");
+        assert!(shard_status["invocations"].as_u64() >= Some(1), "{status}");
+        assert_eq!(shard_status["state"], "polling", "{status}");
+    }
     first.interrupt();
     // The clean stop saved each shard's checkpoint at its last record.
     let saved = checkpoints(dir);
