@@ -1,7 +1,8 @@
 //! The HTTP face of the emulator: routing on `X-Amz-Target`, AWS's error encoding, the health
-//! endpoint, start-up and clean shutdown.
+//! endpoint, an embedder's extra routes (`Config::extra_routes`), start-up and clean shutdown.
 //!
-//! Invariants: requests are routed by the `X-Amz-Target` header, never by path; signatures are
+//! Invariants: requests are routed by the `X-Amz-Target` header, never by path (only an
+//! embedder's extra routes, matched first, are routed by path); signatures are
 //! accepted and ignored; a body over the size limit is refused before it is parsed; shutdown
 //! stops accepting, finishes in-flight requests, then flushes the log and writes a snapshot.
 
@@ -64,6 +65,11 @@ pub struct Config {
     pub status_delay: Duration,
     /// The clock all time is read from.
     pub clock: Arc<dyn Clock>,
+    /// Routes an embedder serves on the emulator's port, tried before the `X-Amz-Target`
+    /// dispatch (which answers every other request). `riffle local` serves its control API
+    /// here. They must not have a fallback, nor a route at `/_riffle/health` (axum panics on
+    /// both when the routers are merged).
+    pub extra_routes: Router,
 }
 
 impl Default for Config {
@@ -78,6 +84,7 @@ impl Default for Config {
             shard_limit: 500,
             status_delay: Duration::ZERO,
             clock: Arc::new(SystemClock),
+            extra_routes: Router::new(),
         }
     }
 }
@@ -190,7 +197,7 @@ impl Emulator {
             endpoint,
         });
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::clone(&services));
+        let app = router(Arc::clone(&services)).merge(config.extra_routes);
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -267,7 +274,8 @@ fn random_key() -> [u8; 16] {
     key
 }
 
-/// The router: `GET /_riffle/health`, and every other request dispatched on `X-Amz-Target`.
+/// The router: `GET /_riffle/health`, and every other request dispatched on `X-Amz-Target`
+/// (`Emulator::start` merges [`Config::extra_routes`] into it).
 pub fn router(services: Arc<Services>) -> Router {
     Router::new()
         .route("/_riffle/health", get(health))
