@@ -7,6 +7,7 @@ mod aws_cli;
 mod cli_tools;
 mod esm_kinesis;
 mod esm_sqs;
+mod explain_redrive;
 mod http;
 mod kinesis_api;
 mod kinesis_errors;

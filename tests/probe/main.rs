@@ -57,8 +57,19 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
                 "trace_id": context.xray_trace_id,
             }))
         }
+        _ if payload.get("action").is_none() && failing() => Err(Diagnostic {
+            error_type: "ProbeFailing".into(),
+            error_message: "the probe fails while PROBE_FAIL_FILE exists".into(),
+        }),
         _ => Ok(json!({ "echo": payload, "pid": std::process::id() })),
     }
+}
+
+/// Whether the file `PROBE_FAIL_FILE` names exists: then every event without an `action` (a
+/// Kinesis or SQS event from a mapping) fails, so a test can make a mapping's batches fail and
+/// later succeed by creating and removing the file.
+fn failing() -> bool {
+    std::env::var_os("PROBE_FAIL_FILE").is_some_and(|path| std::path::Path::new(&path).exists())
 }
 
 #[tokio::main]

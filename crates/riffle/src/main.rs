@@ -1,5 +1,6 @@
-//! The `riffle` command: the embedded emulator, and tools around it (`put`, `tail`, `dlq`,
-//! `generate-event`); `riffle local` joins them with the SAM template issue.
+//! The `riffle` command: the embedded emulator, `riffle local` (the SAM template, run locally),
+//! and tools around them (`put`, `tail`, `dlq`, `generate-event`, and `explain` and `redrive`,
+//! which use `riffle local`'s control API).
 //!
 //! This binary only parses arguments and wires library pieces together; it holds no engine or
 //! emulator logic.
@@ -40,6 +41,12 @@ enum Command {
     Tail(tools::tail::TailArgs),
     /// Show what an on-failure queue holds, summarising Lambda's invocation records.
     Dlq(tools::dlq::DlqArgs),
+    /// Print a mapping's decision journal from a running `riffle local`: why each batch was
+    /// retried, split or dropped.
+    Explain(tools::explain::ExplainArgs),
+    /// Re-invoke the function with the exact records of each on-failure record in a queue, and
+    /// delete the failure records the function now processes.
+    Redrive(tools::redrive::RedriveArgs),
     /// Run the SAM template's streams, queues, functions and event source mappings locally.
     Local(local::run::LocalArgs),
     /// Check the SAM template as `riffle local` would, and start nothing.
@@ -112,6 +119,8 @@ fn main() -> ExitCode {
             Command::Put(args) => tools::put::run(args).await,
             Command::Tail(args) => tools::tail::run(args).await,
             Command::Dlq(args) => tools::dlq::run(args).await,
+            Command::Explain(args) => tools::explain::run(args).await,
+            Command::Redrive(args) => tools::redrive::run(args).await,
             Command::GenerateEvent(args) => {
                 println!("{}", tools::generate::event(&args));
                 Ok(())

@@ -5,10 +5,14 @@
 //! Runtime API host, starts every mapping, and shows their status and the functions' logs
 //! until Ctrl-C, when it stops polling, lets invocations finish and saves checkpoints.
 //!
+//! `control` serves the control API on the emulator's port (or on `--control-port` with
+//! `--endpoint-url`): the mappings, their decision journals and Lambda's Invoke API.
+//!
 //! Invariant: nothing starts unless the whole template is valid; every problem is reported at
 //! once, located, before any resource is created.
 
 mod build;
+mod control;
 mod resources;
 pub(crate) mod run;
 mod status;

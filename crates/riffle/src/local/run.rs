@@ -20,6 +20,7 @@ use riffle_runtime::{
 use riffle_template::{MappingConfig, SourceKind};
 use tokio::sync::watch;
 
+use super::control::Control;
 use super::status::{LogFormat, Status};
 use super::{TemplateArgs, build, resources};
 
@@ -40,6 +41,10 @@ pub(crate) struct LocalArgs {
     /// Use this endpoint (another emulator, or AWS) instead of starting the embedded one.
     #[arg(long)]
     pub(crate) endpoint_url: Option<String>,
+    /// With `--endpoint-url`: the port of the control API (`riffle explain`, the Invoke API),
+    /// which otherwise shares the embedded emulator's port (0 picks a free one).
+    #[arg(long, default_value_t = 4567, env = "RIFFLE_CONTROL_PORT")]
+    pub(crate) control_port: u16,
     /// `text` for people, `json` (one object per line) for machines.
     #[arg(long, value_enum, default_value = "text")]
     pub(crate) log_format: LogFormat,
@@ -108,6 +113,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
     super::read_template(&args.template, &provisional)?;
 
+    let control = Control::default();
     let emulator = match &args.endpoint_url {
         Some(_) => None,
         None => {
@@ -117,6 +123,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 data_dir: args.data_dir.as_ref().map(|d| d.join("emulator")),
                 region: args.template.region.clone(),
                 account_id: args.template.account_id.clone(),
+                extra_routes: control.router(),
                 ..Config::default()
             };
             Some(
@@ -131,6 +138,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         (None, Some(emulator)) => emulator.endpoint_url(),
         (None, None) => unreachable!("an emulator runs without --endpoint-url"),
     };
+    let control_server = serve_control(&args, &control).await?;
     // Names and URLs now resolve against the real endpoint (its port may have been 0).
     let template = super::read_template(&args.template, &endpoint)?;
     let app = template.application;
@@ -245,6 +253,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     }
 
     let running = Arc::new(running);
+    control.ready(Arc::clone(&running), &app);
     let status = Status::new(args.log_format);
     status.ready(&endpoint, &app);
     let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
@@ -272,6 +281,9 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     for function in running.functions.values() {
         function.shutdown().await;
     }
+    if let Some(server) = control_server {
+        server.abort();
+    }
     if let Some(emulator) = emulator {
         emulator
             .shutdown()
@@ -280,4 +292,20 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     }
     status.stopped();
     Ok(())
+}
+
+/// With `--endpoint-url` there is no embedded emulator to share a port with: the control API
+/// gets a listener of its own on `--control-port`.
+async fn serve_control(
+    args: &LocalArgs,
+    control: &Control,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if args.endpoint_url.is_none() {
+        return Ok(None);
+    }
+    let (addr, server) = control.serve(args.bind, args.control_port).await?;
+    eprintln!(
+        "riffle: control API (riffle explain, riffle redrive, the Invoke API) at http://{addr}"
+    );
+    Ok(Some(server))
 }

@@ -27,45 +27,104 @@ pub(crate) struct DlqArgs {
     endpoint: Endpoint,
 }
 
-/// One line about an on-failure invocation record, or `None` if `body` is not one.
-pub(crate) fn describe(body: &str) -> Option<String> {
+/// A Lambda invocation record, as the tools read it (`riffle dlq` summarises it, `riffle
+/// redrive` re-invokes its records).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InvocationRecord {
+    /// `requestContext.condition` (`RetryAttemptsExhausted`, …).
+    pub(crate) condition: String,
+    /// `requestContext.functionArn`.
+    pub(crate) function_arn: String,
+    /// `requestContext.approximateInvokeCount`.
+    pub(crate) invoke_count: Value,
+    /// `responseContext.functionError`, if any.
+    pub(crate) function_error: Option<String>,
+    /// `timestamp`.
+    pub(crate) timestamp: String,
+    /// `KinesisBatchInfo`, for a Kinesis mapping's record.
+    pub(crate) kinesis: Option<KinesisBatchInfo>,
+}
+
+/// `KinesisBatchInfo`: which records of which shard a failure record stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KinesisBatchInfo {
+    pub(crate) shard_id: String,
+    pub(crate) start_sequence_number: String,
+    pub(crate) end_sequence_number: String,
+    /// Records in the batch.
+    pub(crate) batch_size: u64,
+    pub(crate) stream_arn: String,
+}
+
+/// The invocation record in `body`, or `None` if it is not one (no `requestContext`).
+pub(crate) fn parse(body: &str) -> Option<InvocationRecord> {
     let record: Value = serde_json::from_str(body).ok()?;
-    let info = record.get("KinesisBatchInfo")?;
-    let context = &record["requestContext"];
-    let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    let context = record.get("requestContext")?.as_object()?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_owned();
+    let kinesis = record.get("KinesisBatchInfo").map(|info| KinesisBatchInfo {
+        shard_id: text(info.get("shardId")),
+        start_sequence_number: text(info.get("startSequenceNumber")),
+        end_sequence_number: text(info.get("endSequenceNumber")),
+        batch_size: info["batchSize"].as_u64().unwrap_or(0),
+        stream_arn: text(info.get("streamArn")),
+    });
+    Some(InvocationRecord {
+        condition: text(context.get("condition")),
+        function_arn: text(context.get("functionArn")),
+        invoke_count: context
+            .get("approximateInvokeCount")
+            .cloned()
+            .unwrap_or(Value::Null),
+        function_error: record["responseContext"]["functionError"]
+            .as_str()
+            .map(str::to_owned),
+        timestamp: text(record.get("timestamp")),
+        kinesis,
+    })
+}
+
+/// One line about an on-failure invocation record of a Kinesis mapping, or `None` if `body` is
+/// not one.
+pub(crate) fn describe(body: &str) -> Option<String> {
+    let record = parse(body)?;
+    let info = record.kinesis.as_ref()?;
     Some(format!(
         "{}: {} record(s) of {} {}..{} ({}), {} invocation(s), function error {}, at {}",
-        text(&context["condition"]),
-        info["batchSize"],
-        text(&info["shardId"]),
-        text(&info["startSequenceNumber"]),
-        text(&info["endSequenceNumber"]),
-        text(&info["streamArn"]),
-        context["approximateInvokeCount"],
-        record["responseContext"]["functionError"]
-            .as_str()
-            .unwrap_or("none"),
-        text(&record["timestamp"]),
+        record.condition,
+        info.batch_size,
+        info.shard_id,
+        info.start_sequence_number,
+        info.end_sequence_number,
+        info.stream_arn,
+        record.invoke_count,
+        record.function_error.as_deref().unwrap_or("none"),
+        record.timestamp,
     ))
+}
+
+/// The URL of `queue`: a name, URL or ARN.
+pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, queue: &str) -> anyhow::Result<String> {
+    if queue.starts_with("http://") || queue.starts_with("https://") {
+        Ok(queue.to_owned())
+    } else if queue.starts_with("arn:") {
+        riffle_aws::queue_url(sqs, queue)
+            .await
+            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {e}"))
+    } else {
+        Ok(sqs
+            .get_queue_url()
+            .queue_name(queue)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {}", super::sdk_error(&e)))?
+            .queue_url
+            .unwrap_or_default())
+    }
 }
 
 pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     let (_, sqs) = args.endpoint.clients();
-    let url = if args.queue.starts_with("http://") || args.queue.starts_with("https://") {
-        args.queue.clone()
-    } else if args.queue.starts_with("arn:") {
-        riffle_aws::queue_url(&sqs, &args.queue)
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {}: {e}", args.queue))?
-    } else {
-        sqs.get_queue_url()
-            .queue_name(&args.queue)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {}: {e}", args.queue))?
-            .queue_url
-            .unwrap_or_default()
-    };
+    let url = queue_url(&sqs, &args.queue).await?;
     let mut seen = BTreeSet::new();
     let mut quiet_rounds = 0;
     while seen.len() < args.max && quiet_rounds < 3 {
@@ -114,5 +173,12 @@ mod tests {
             "RetryAttemptsExhausted: 2 record(s) of shardId-000000000000 1..2 (arn:aws:kinesis:us-east-1:000000000000:stream/orders), 4 invocation(s), function error Unhandled, at 2025-11-25T16:35:01.512Z"
         );
         assert_eq!(super::describe("hello"), None);
+        let parsed = super::parse(body).unwrap();
+        assert_eq!(parsed.function_arn, "f");
+        assert_eq!(
+            parsed.kinesis.unwrap().end_sequence_number,
+            "2",
+            "redrive reads the range from here"
+        );
     }
 }

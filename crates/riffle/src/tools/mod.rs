@@ -1,10 +1,14 @@
 //! Everyday tools around a running emulator (or any endpoint): put records, tail a stream, read
 //! an on-failure queue, and print realistic events. They talk to the endpoint through the same
-//! SDK clients as the engine.
+//! SDK clients as the engine. `explain` and `redrive` also need `riffle local`: its control API
+//! (the decision journal, `control.rs` is its client) and its Lambda Invoke API.
 
+pub(crate) mod control;
 pub(crate) mod dlq;
+pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod put;
+pub(crate) mod redrive;
 pub(crate) mod tail;
 
 /// Where the tools connect.

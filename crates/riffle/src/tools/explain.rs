@@ -1,0 +1,319 @@
+//! `riffle explain`: prints a mapping's decision journal from a running `riffle local`, so a
+//! user learns why a record was retried, split or dropped — one line per entry (time, shard or
+//! poller, lane, what happened, sequence range), or the control API's JSON objects, one per
+//! line, with `--format json`.
+//!
+//! Invariant: the text is written from the control API's JSON alone (`GET
+//! /_riffle/mappings/{id}/journal`), so both formats say the same thing; an entry kind this
+//! version does not know is still printed, with its fields.
+
+use serde_json::Value;
+
+use super::Endpoint;
+use super::control::{encode, get_json};
+
+/// How entries are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// One aligned line per entry.
+    Text,
+    /// The journal's JSON objects, one per line.
+    Json,
+}
+
+/// Options of `riffle explain`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExplainArgs {
+    /// The mapping: its logical id in the template (`riffle local` lists them when it starts).
+    #[arg(long)]
+    mapping: String,
+    /// Only this shard's entries (Kinesis mappings).
+    #[arg(long)]
+    shard: Option<String>,
+    /// `text` for people, `json` for machines.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+pub(crate) async fn run(args: ExplainArgs) -> anyhow::Result<()> {
+    let mut path = format!("/_riffle/mappings/{}/journal", encode(&args.mapping));
+    if let Some(shard) = &args.shard {
+        path.push_str(&format!("?shard={}", encode(shard)));
+    }
+    let entries = match get_json(&args.endpoint.endpoint_url, &path).await {
+        Ok(Value::Array(entries)) => entries,
+        Ok(other) => anyhow::bail!("the journal is not a list: {other}"),
+        Err(error) => anyhow::bail!("{error}"),
+    };
+    if entries.is_empty() && args.format == Format::Text {
+        println!(
+            "{}{}: no journal entries yet (nothing polled or decided)",
+            args.mapping,
+            args.shard
+                .as_deref()
+                .map(|s| format!(" shard {s}"))
+                .unwrap_or_default()
+        );
+    }
+    for entry in &entries {
+        match args.format {
+            Format::Json => println!("{entry}"),
+            Format::Text => println!("{}", line(entry)),
+        }
+    }
+    Ok(())
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "?".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn plural(n: &Value, one: &str) -> String {
+    match n.as_u64() {
+        Some(1) => format!("1 {one}"),
+        _ => format!("{} {one}s", text(n)),
+    }
+}
+
+/// One journal entry as a line: time, shard (or poller), lane, what happened, sequence range.
+pub(crate) fn line(entry: &Value) -> String {
+    let where_ = match (&entry["shard"], &entry["poller"]) {
+        (Value::String(shard), _) => shard.clone(),
+        (_, Value::Number(poller)) => format!("poller {poller}"),
+        _ => "-".to_owned(),
+    };
+    let lane = match &entry["lane"] {
+        Value::Number(lane) => format!("lane {lane}"),
+        _ => "-".to_owned(),
+    };
+    let range = match (
+        entry["first_sequence_number"].as_str(),
+        entry["last_sequence_number"].as_str(),
+    ) {
+        (Some(first), Some(last)) if first == last => first.to_owned(),
+        (Some(first), Some(last)) => format!("{first}..{last}"),
+        _ => match (
+            entry["sequence_number"].as_str(),
+            entry["resume_at"].as_str(),
+            entry["first_message_id"].as_str(),
+        ) {
+            (Some(sequence_number), _, _) => sequence_number.to_owned(),
+            (_, Some(resume_at), _) => format!("{resume_at}.."),
+            (_, _, Some(message_id)) => format!("first message {message_id}"),
+            _ => "-".to_owned(),
+        },
+    };
+    format!(
+        "{:<24}  {:<20}  {:<7}  {}  {}",
+        text(&entry["time"]),
+        where_,
+        lane,
+        what(entry),
+        range
+    )
+}
+
+/// What happened, in words.
+fn what(e: &Value) -> String {
+    let kind = e["kind"].as_str().unwrap_or("?");
+    let is_sqs = e["poller"].is_number();
+    match kind {
+        "shard_started" => format!("started reading at {}", text(&e["from"])),
+        "polled" => format!(
+            "read {}, {} ms behind the tip",
+            plural(&e["records"], "record"),
+            text(&e["millis_behind"])
+        ),
+        "poll_failed" => format!("reading failed, will read again: {}", text(&e["error"])),
+        "invoked" if is_sqs => format!(
+            "invoked the function with {}{}",
+            plural(&e["messages"], "message"),
+            match e["throttles"].as_u64() {
+                Some(0) | None => String::new(),
+                Some(n) => format!(" (after {n} throttled attempt(s))"),
+            }
+        ),
+        "invoked" => match e["previous_invocations"].as_u64() {
+            Some(0) | None => format!(
+                "invoked the function with {}",
+                plural(&e["records"], "record")
+            ),
+            Some(n) => format!(
+                "invoked again with {} (invocation {} of this batch)",
+                plural(&e["records"], "record"),
+                n + 1
+            ),
+        },
+        "succeeded" => format!("succeeded: {} done", plural(&e["records"], "record")),
+        "partially_failed" => format!(
+            "reported batchItemFailures: {} done, the rest is retried from the first failed item",
+            plural(&e["succeeded"], "record")
+        ),
+        "failed" => format!(
+            "failed with {} (failed attempt {})",
+            text(&e["reason"]),
+            text(&e["attempts"])
+        ),
+        "bisected" => format!(
+            "split the failed batch in two: {} + {} records, the first half first",
+            text(&e["left"]),
+            text(&e["right"])
+        ),
+        "retry_scheduled" => format!(
+            "will retry at {} after {}",
+            text(&e["retry_time"]),
+            text(&e["reason"])
+        ),
+        "filtered" if is_sqs => format!(
+            "{} matched no filter and were deleted",
+            plural(&e["messages"], "message")
+        ),
+        "filtered" => format!(
+            "{} matched no filter and were skipped",
+            plural(&e["records"], "record")
+        ),
+        "window_state_dropped" => {
+            "the tumbling window's final invocation kept failing: its state was dropped".to_owned()
+        }
+        "discarded" if e["delivered"] == true => format!(
+            "gave up ({}): {} sent to the on-failure destination",
+            text(&e["condition"]),
+            plural(&e["records"], "record")
+        ),
+        "discarded" => format!(
+            "gave up ({}): {} dropped (no on-failure destination)",
+            text(&e["condition"]),
+            plural(&e["records"], "record")
+        ),
+        "delivery_failed" => format!(
+            "sending the failure record failed; sending again at {}",
+            text(&e["retry_time"])
+        ),
+        "checkpointed" => "checkpoint saved".to_owned(),
+        "delivered" => format!("failure record sent to {}", text(&e["destination"])),
+        "delivery_error" => format!("sending the failure record failed: {}", text(&e["error"])),
+        "shard_finished" => "every record of the shard is done".to_owned(),
+        "received" => format!("received {}", plural(&e["messages"], "message")),
+        "source_failed" => format!("{} failed: {}", text(&e["call"]), text(&e["error"])),
+        "throttled" => format!(
+            "throttled; invoking again in {} ms",
+            text(&e["retry_in_ms"])
+        ),
+        "settled" => {
+            let back = format!(
+                "{} return to the queue after the visibility timeout (then its redrive policy applies)",
+                plural(&e["returned"], "message")
+            );
+            match e["outcome"].as_str().unwrap_or("?") {
+                "success" => format!("succeeded: {} deleted", plural(&e["deleted"], "message")),
+                "partial_failure" => format!(
+                    "reported {} failed: {} deleted, {back}",
+                    e["failed_message_ids"].as_array().map_or(0, Vec::len),
+                    text(&e["deleted"])
+                ),
+                "function_error" => format!("failed with {}: {back}", text(&e["reason"])),
+                "invalid_response" => {
+                    format!("invalid response ({}): {back}", text(&e["reason"]))
+                }
+                "gave_up" => format!("gave up ({}): {back}", text(&e["reason"])),
+                other => format!("settled ({other}): {back}"),
+            }
+        }
+        "delete_failed" => {
+            let codes: Vec<String> = e["failures"]
+                .as_array()
+                .map(|f| f.iter().map(|f| text(&f["code"])).collect())
+                .unwrap_or_default();
+            format!(
+                "deleting {} message(s) failed ({}); they will be received again",
+                codes.len(),
+                codes.join(", ")
+            )
+        }
+        "released" => format!("handed back {} on stop", plural(&e["messages"], "message")),
+        "scaled" => format!("pollers scaled to {}", text(&e["pollers"])),
+        other => {
+            // A kind this version does not know: print its fields.
+            let fields: Vec<String> = e
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| {
+                            !matches!(
+                                k.as_str(),
+                                "at" | "time" | "kind" | "shard" | "poller" | "lane"
+                            )
+                        })
+                        .map(|(k, v)| format!("{k}={}", text(v)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{other} {}", fields.join(" "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::line;
+
+    #[test]
+    fn kinesis_entries_read_as_sentences() {
+        let base = |kind: &str| {
+            json!({"at": 1_700_000_000_123u64, "time": "2023-11-14T22:13:20.123Z",
+                   "shard": "shardId-000000000000", "kind": kind})
+        };
+        let mut invoked = base("invoked");
+        invoked["lane"] = json!(0);
+        invoked["records"] = json!(2);
+        invoked["first_sequence_number"] = json!("49");
+        invoked["last_sequence_number"] = json!("51");
+        invoked["previous_invocations"] = json!(1);
+        assert_eq!(
+            line(&invoked),
+            "2023-11-14T22:13:20.123Z  shardId-000000000000  lane 0   invoked again with 2 records (invocation 2 of this batch)  49..51"
+        );
+        let mut failed = base("failed");
+        failed["lane"] = json!(0);
+        failed["reason"] = json!("OrderRejected");
+        failed["attempts"] = json!(2);
+        assert!(line(&failed).contains("failed with OrderRejected (failed attempt 2)  -"));
+        let mut discarded = base("discarded");
+        discarded["lane"] = json!(0);
+        discarded["condition"] = json!("RetryAttemptsExhausted");
+        discarded["records"] = json!(1);
+        discarded["delivered"] = json!(true);
+        discarded["first_sequence_number"] = json!("49");
+        discarded["last_sequence_number"] = json!("49");
+        assert!(line(&discarded).ends_with(
+            "gave up (RetryAttemptsExhausted): 1 record sent to the on-failure destination  49"
+        ));
+        let mut bisected = base("bisected");
+        bisected["lane"] = json!(1);
+        bisected["left"] = json!(2);
+        bisected["right"] = json!(3);
+        assert!(line(&bisected).contains("lane 1   split the failed batch in two: 2 + 3 records"));
+        let mut future = base("something_new");
+        future["detail"] = json!("x");
+        assert!(line(&future).contains("something_new detail=x"));
+    }
+
+    #[test]
+    fn queue_entries_name_the_poller() {
+        let settled = json!({"at": 1u64, "time": "1970-01-01T00:00:00.001Z", "poller": 2,
+            "kind": "settled", "outcome": "function_error", "reason": "OrderRejected",
+            "deleted": 0, "returned": 3});
+        assert_eq!(
+            line(&settled),
+            "1970-01-01T00:00:00.001Z  poller 2              -        failed with OrderRejected: 3 messages return to the queue after the visibility timeout (then its redrive policy applies)  -"
+        );
+    }
+}
