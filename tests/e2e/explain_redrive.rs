@@ -314,7 +314,11 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     assert_eq!(discarded["last_sequence_number"], failed[1].as_str());
     assert_eq!(discarded["shard"], "shardId-000000000000");
     assert!(discarded["time"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(journal[position("failed")]["reason"], "ProbeFailing");
+    assert_eq!(
+        journal[position("failed")]["reason"],
+        "ProbeFailing: the probe fails while PROBE_FAIL_FILE exists",
+        "the function's errorType and errorMessage: why the batch was retried"
+    );
     let (_, one_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
     assert!(one_shard.as_array().unwrap().len() >= journal.len());
     let (_, other_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
-use riffle_core::shard::Outcome;
+use riffle_core::shard::{Outcome, error_document};
 use riffle_runtime::InvokeRequest;
 
 /// An aws-sdk-lambda client for a local endpoint (`sam local start-lambda`, `cargo lambda
@@ -67,9 +67,17 @@ impl LambdaInvoker {
             Ok(output) => {
                 let body = output.payload.map(Blob::into_inner).unwrap_or_default();
                 match output.function_error {
-                    Some(_) => Outcome::FunctionError {
-                        error_type: error_type(&body).unwrap_or_else(|| "Unhandled".to_owned()),
-                        status_code: output.status_code as u16,
+                    Some(_) => match Outcome::from_error_document(&body) {
+                        Outcome::FunctionError {
+                            error_type,
+                            error_message,
+                            ..
+                        } => Outcome::FunctionError {
+                            error_type,
+                            error_message,
+                            status_code: output.status_code as u16,
+                        },
+                        other => other,
                     },
                     None => Outcome::Success(body),
                 }
@@ -82,14 +90,11 @@ impl LambdaInvoker {
                     return Outcome::Throttled;
                 }
                 if status == 500
-                    && let Some(error_type) = error_type(body)
+                    && let Some((error_type, error_message)) = error_document(body)
                 {
                     // cargo-lambda's watch and the runtime interface emulator answer a function
                     // error with a 500 carrying the error document.
-                    return Outcome::FunctionError {
-                        error_type,
-                        status_code: 200,
-                    };
+                    return Outcome::function_error(error_type, error_message);
                 }
                 Outcome::ServiceError(format!(
                     "{} (HTTP {status}): {}",
@@ -103,14 +108,6 @@ impl LambdaInvoker {
 }
 
 /// `errorType` of an error document, if `body` is one.
-fn error_type(body: &[u8]) -> Option<String> {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()?
-        .get("errorType")?
-        .as_str()
-        .map(str::to_owned)
-}
-
 impl tower::Service<InvokeRequest> for LambdaInvoker {
     type Response = Outcome;
     type Error = Infallible;
@@ -219,10 +216,7 @@ mod tests {
             outcome_of(&endpoint, "ok").await,
             Outcome::Success(br#"{"batchItemFailures":[]}"#.to_vec())
         );
-        let function_error = Outcome::FunctionError {
-            error_type: "OrderRejected".into(),
-            status_code: 200,
-        };
+        let function_error = Outcome::function_error("OrderRejected", "no");
         assert_eq!(
             outcome_of(&endpoint, "aws-error").await,
             function_error,

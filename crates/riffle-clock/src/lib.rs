@@ -99,6 +99,35 @@ impl ManualClock {
     pub fn set(&self, to: Millis) {
         self.now.send_replace(to);
     }
+
+    /// Lets every task of a current-thread runtime run until all of them wait (on this clock or
+    /// on each other): the point where a test looks at what happened.
+    pub async fn settle() {
+        for _ in 0..500 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Moves the clock forward in `step`s, settling before each, until `done` holds (true) or
+    /// `limit` of virtual time has passed (false).
+    pub async fn run_until(
+        &self,
+        step: Duration,
+        limit: Duration,
+        mut done: impl FnMut() -> bool,
+    ) -> bool {
+        let end = self.now_millis() + limit.as_millis() as Millis;
+        loop {
+            Self::settle().await;
+            if done() {
+                return true;
+            }
+            if self.now_millis() >= end {
+                return false;
+            }
+            self.advance(step);
+        }
+    }
 }
 
 impl Clock for ManualClock {

@@ -140,6 +140,8 @@ pub enum Outcome {
     FunctionError {
         /// `errorType` (e.g. `Sandbox.Timedout`), for the journal.
         error_type: String,
+        /// `errorMessage`, for the journal and the Invoke API's answer.
+        error_message: String,
         /// HTTP status of the invoke (200 for function errors).
         status_code: u16,
     },
@@ -147,6 +149,44 @@ pub enum Outcome {
     Throttled,
     /// The invoke failed before reaching the function.
     ServiceError(String),
+}
+
+impl Outcome {
+    /// An unhandled function error (HTTP 200, as Lambda answers one).
+    pub fn function_error(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
+        Self::FunctionError {
+            error_type: error_type.into(),
+            error_message: error_message.into(),
+            status_code: 200,
+        }
+    }
+
+    /// The function error a runtime reported with `body`, its error document
+    /// (`{"errorType": …, "errorMessage": …}`); a body that is not one becomes the message of an
+    /// `Unhandled` error.
+    pub fn from_error_document(body: &[u8]) -> Self {
+        let (error_type, error_message) = error_document(body).unwrap_or_else(|| {
+            (
+                "Unhandled".to_owned(),
+                String::from_utf8_lossy(body).into_owned(),
+            )
+        });
+        Self::function_error(error_type, error_message)
+    }
+}
+
+/// `errorType` and `errorMessage` of a Lambda error document, if `body` is one (a JSON object with
+/// at least one of them).
+pub fn error_document(body: &[u8]) -> Option<(String, String)> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    match (field("errorType"), field("errorMessage")) {
+        (None, None) => None,
+        (error_type, message) => Some((
+            error_type.unwrap_or_else(|| "Unhandled".to_owned()),
+            message.unwrap_or_default(),
+        )),
+    }
 }
 
 /// The result of one invocation.
@@ -635,6 +675,7 @@ impl Shard {
             }
             Outcome::FunctionError {
                 error_type,
+                error_message,
                 status_code,
             } => {
                 piece.invocations += 1;
@@ -644,7 +685,12 @@ impl Shard {
                     executed_version: "$LATEST".into(),
                     function_error: Some("Unhandled".into()),
                 });
-                self.function_failed(lane_index, piece, error_type, now, &mut effects);
+                let reason = if error_message.is_empty() {
+                    error_type
+                } else {
+                    format!("{error_type}: {error_message}")
+                };
+                self.function_failed(lane_index, piece, reason, now, &mut effects);
             }
         }
         effects.extend(self.drive(now));

@@ -297,10 +297,7 @@ impl Shared {
                 None,
                 format!("failed to start {}: {error}", self.config.binary.display()),
             );
-            Outcome::FunctionError {
-                error_type: "Runtime.InvalidEntrypoint".into(),
-                status_code: 200,
-            }
+            Outcome::function_error("Runtime.InvalidEntrypoint", error.to_string())
         })?;
         pool.environments.insert(id, Arc::clone(&environment));
         let mut stats = lock(&self.stats);
@@ -492,10 +489,7 @@ impl Shared {
             format!("RequestId: {request_id} Error: {message}"),
         );
         lock(&self.stats).errors += 1;
-        Outcome::FunctionError {
-            error_type: error_type.to_owned(),
-            status_code: 200,
-        }
+        Outcome::function_error(error_type, message)
     }
 
     /// Runs one invocation to its outcome.
@@ -578,7 +572,9 @@ impl Shared {
                 Ok(Completion::Error { error_type, body }) => {
                     self.platform_log(environment.id, Some(&request_id), format!("RequestId: {request_id} Error: {}", String::from_utf8_lossy(&body)));
                     lock(&self.stats).errors += 1;
-                    Outcome::FunctionError { error_type, status_code: 200 }
+                    let message = riffle_core::shard::error_document(&body)
+                        .map_or_else(|| String::from_utf8_lossy(&body).into_owned(), |(_, message)| message);
+                    Outcome::function_error(error_type, message)
                 }
                 Err(_) => return self.fail(&environment, &request_id, "Runtime.ExitError", "the environment is gone"),
             },

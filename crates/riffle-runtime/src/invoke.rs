@@ -95,7 +95,10 @@ where
                 Ok(event) => event,
                 Err(e) => {
                     tracing::warn!(error = %e, "the handler cannot deserialize the event");
-                    return Ok(function_error("Runtime.UnmarshalError"));
+                    return Ok(Outcome::function_error(
+                        "Runtime.UnmarshalError",
+                        format!("the event is not a {}", std::any::type_name::<E>()),
+                    ));
                 }
             };
             let mut context = Context::default();
@@ -104,15 +107,23 @@ where
             context.invoked_function_arn = request.function_arn.clone();
             let call = tokio::spawn(service.oneshot(LambdaEvent::new(event, context)));
             let outcome = match tokio::time::timeout(timeout, call).await {
-                Err(_) => function_error("Sandbox.Timedout"),
-                Ok(Err(_panicked)) => function_error("Runtime.ExitError"),
+                Err(_) => Outcome::function_error(
+                    "Sandbox.Timedout",
+                    format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+                ),
+                Ok(Err(panicked)) => {
+                    Outcome::function_error("Runtime.ExitError", format!("the handler {panicked}"))
+                }
                 Ok(Ok(Err(error))) => {
                     let diagnostic: Diagnostic = error.into();
-                    function_error(&diagnostic.error_type)
+                    Outcome::function_error(diagnostic.error_type, diagnostic.error_message)
                 }
                 Ok(Ok(Ok(response))) => match serde_json::to_vec(&response) {
                     Ok(body) => Outcome::Success(body),
-                    Err(_) => function_error("Runtime.SerializationError"),
+                    Err(error) => Outcome::function_error(
+                        "Runtime.SerializationError",
+                        format!("the response could not be serialized: {error}"),
+                    ),
                 },
             };
             Ok(outcome)
@@ -134,13 +145,6 @@ pub fn request_id(mapping_id: &str, n: u64) -> String {
         (n >> 48) & 0xfff,
         n & 0xffff_ffff_ffff
     )
-}
-
-fn function_error(error_type: &str) -> Outcome {
-    Outcome::FunctionError {
-        error_type: error_type.to_owned(),
-        status_code: 200,
-    }
 }
 
 #[cfg(test)]

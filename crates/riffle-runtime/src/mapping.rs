@@ -615,10 +615,16 @@ where
                     let (task, tx) = (Arc::clone(self), tx.clone());
                     let body = record.to_json();
                     let records = record.batch_size as u64;
+                    let shard = shard_id.to_owned();
                     tokio::spawn(async move {
                         let result = task.destination.send(&arn, body).await;
                         if result.is_ok() {
                             Metrics::add(&task.metrics.sent_to_destination, records);
+                            task.journal.record(
+                                task.clock.now_millis(),
+                                &shard,
+                                JournalKind::Delivered { destination: arn },
+                            );
                         }
                         let _ = tx.send(Completion::Delivered {
                             lane,

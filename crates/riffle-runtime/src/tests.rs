@@ -46,6 +46,7 @@ struct Harness {
     task: tokio::task::JoinHandle<()>,
     iterator_ages: Box<dyn Fn() -> std::collections::BTreeMap<String, u64>>,
     shards: Box<dyn Fn() -> std::collections::BTreeMap<String, ShardStatus>>,
+    journal: Box<dyn Fn() -> Vec<crate::JournalKind>>,
 }
 
 /// Starts a mapping over `stream` whose function answers with `script` (given the call number).
@@ -113,9 +114,19 @@ fn start(
     let task = tokio::spawn(async move { running.run(stopped).await.unwrap() });
     let status = Arc::clone(&mapping);
     let shards = Box::new(move || status.metrics().shards());
+    let decisions = Arc::clone(&mapping);
+    let journal = Box::new(move || {
+        decisions
+            .journal()
+            .entries(None)
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    });
     let iterator_ages = Box::new(move || mapping.metrics().iterator_ages());
     Harness {
         shards,
+        journal,
         clock,
         seen,
         checkpoints,
@@ -127,28 +138,14 @@ fn start(
 }
 
 impl Harness {
-    /// Lets every task run until it waits on the clock.
-    async fn settle(&self) {
-        for _ in 0..200 {
-            tokio::task::yield_now().await;
-        }
-    }
-
     /// Moves the clock in `step` increments until `done` holds, or panics after `limit`.
     async fn run_until(&self, step: Duration, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let start = self.clock.now_millis();
-        loop {
-            self.settle().await;
-            if done(self) {
-                return;
-            }
-            assert!(
-                self.clock.now_millis() - start < limit.as_millis() as u64,
-                "not done after {limit:?} of virtual time; seen: {:?}",
-                self.seen.lock().unwrap()
-            );
-            self.clock.advance(step);
-        }
+        let finished = self.clock.run_until(step, limit, || done(self)).await;
+        assert!(
+            finished,
+            "not done after {limit:?} of virtual time; seen: {:?}",
+            self.seen.lock().unwrap()
+        );
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -157,16 +154,13 @@ impl Harness {
 
     async fn stop(self) {
         self.stop.send(true).unwrap();
-        self.settle().await;
+        ManualClock::settle().await;
         self.task.await.unwrap();
     }
 }
 
 fn error() -> Outcome {
-    Outcome::FunctionError {
-        error_type: "Error".into(),
-        status_code: 200,
-    }
+    Outcome::function_error("Error", "")
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -223,7 +217,7 @@ async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it
         }
     });
     harness.destination.refuse_next(2);
-    harness.settle().await;
+    ManualClock::settle().await;
     assert_eq!(
         harness.seen().len(),
         1,
@@ -242,6 +236,26 @@ async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it
     assert_eq!(
         body["requestContext"]["condition"],
         "RetryAttemptsExhausted"
+    );
+    let deliveries: Vec<_> = (harness.journal)()
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                k,
+                crate::JournalKind::Delivered { .. } | crate::JournalKind::DeliveryError { .. }
+            )
+        })
+        .collect();
+    assert_eq!(
+        deliveries.len(),
+        3,
+        "two refusals, then the delivery: {deliveries:?}"
+    );
+    assert_eq!(
+        deliveries[2],
+        crate::JournalKind::Delivered {
+            destination: "arn:aws:sqs:us-east-1:000000000000:dlq".into()
+        }
     );
     assert_eq!(harness.seen().len(), 2);
     assert_eq!(harness.seen()[1].data, ["fine"]);

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -308,18 +309,17 @@ fn recording(
             let fault = faults.fault_for(n, &records);
             let (request_id, payload) = (request.request_id.clone(), request.payload.clone());
             let outcome = match &fault {
-                Some(Fault::Error(error_type)) => Outcome::FunctionError {
-                    error_type: error_type.clone(),
-                    status_code: 200,
-                },
+                Some(Fault::Error(error_type)) => {
+                    Outcome::function_error(error_type.clone(), "injected by the simulation")
+                }
                 Some(Fault::Timeout) => {
                     clock
                         .sleep_until(clock.now_millis() + timeout.as_millis() as Millis)
                         .await;
-                    Outcome::FunctionError {
-                        error_type: "Sandbox.Timedout".into(),
-                        status_code: 200,
-                    }
+                    Outcome::function_error(
+                        "Sandbox.Timedout",
+                        format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+                    )
                 }
                 Some(Fault::Throttle) => Outcome::Throttled,
                 Some(Fault::Respond(body)) => Outcome::Success(body.clone().into_bytes()),
@@ -355,19 +355,33 @@ fn properties<T: DeserializeOwned>(mut properties: Value, defaults: &[(&str, Val
     serde_json::from_value(properties).unwrap_or_else(|e| panic!("mapping properties: {e}"))
 }
 
-/// Lets every task run until it waits on the clock (the simulation runs on the test's
-/// current-thread runtime).
-async fn settle() {
-    for _ in 0..500 {
-        tokio::task::yield_now().await;
-    }
+/// Runs a mapping (`run`, given its stop switch) on a task while driving `clock` until `done`
+/// or `limit`, then stops it; true if `done` held.
+async fn run_to_end<F>(
+    clock: &ManualClock,
+    limit: Duration,
+    run: impl FnOnce(watch::Receiver<bool>) -> F,
+    done: impl Fn() -> bool,
+) -> bool
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run(stopped));
+    let finished = drive(clock, limit, done).await;
+    let _ = stop.send(true);
+    ManualClock::settle().await;
+    task.abort();
+    let _ = task.await;
+    finished
 }
 
 /// Drives `clock` from one scheduled wake-up to the next until `done` or `limit`.
 async fn drive(clock: &ManualClock, limit: Duration, done: impl Fn() -> bool) -> bool {
     let end = SIMULATION_EPOCH_MS + limit.as_millis() as Millis;
     loop {
-        settle().await;
+        ManualClock::settle().await;
         if done() {
             return true;
         }
@@ -610,22 +624,21 @@ impl<H, T> KinesisSimulation<H, T> {
             checkpoints.clone(),
             Arc::new(self.clock.clone()),
         ));
-        let (stop, stopped) = watch::channel(false);
         let running = Arc::clone(&mapping);
-        let task = tokio::spawn(async move { running.run(stopped).await });
         let last = self.last.clone();
-        let finished = drive(&self.clock, self.limit, || {
-            let snapshot = checkpoints.snapshot();
-            last.iter().all(|(shard, seq)| {
-                matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == seq)
-                    || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
-            })
-        })
+        let finished = run_to_end(
+            &self.clock,
+            self.limit,
+            |stopped| async move { running.run(stopped).await },
+            || {
+                let snapshot = checkpoints.snapshot();
+                last.iter().all(|(shard, seq)| {
+                    matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == seq)
+                        || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
+                })
+            },
+        )
         .await;
-        let _ = stop.send(true);
-        settle().await;
-        task.abort();
-        let _ = task.await;
         let invocations = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Trace {
             invocations,
@@ -891,15 +904,15 @@ impl<H> QueueSimulation<H> {
             invoker,
             Arc::new(self.clock.clone()),
         ));
-        let (stop, stopped) = watch::channel(false);
         let running = Arc::clone(&mapping);
-        let task = tokio::spawn(async move { running.run(stopped).await });
         let queue = self.queue.clone();
-        let finished = drive(&self.clock, self.limit, || queue.bodies().is_empty()).await;
-        let _ = stop.send(true);
-        settle().await;
-        task.abort();
-        let _ = task.await;
+        let finished = run_to_end(
+            &self.clock,
+            self.limit,
+            |stopped| async move { running.run(stopped).await },
+            || queue.bodies().is_empty(),
+        )
+        .await;
         let invocations = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Trace {
             invocations,

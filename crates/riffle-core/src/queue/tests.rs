@@ -208,10 +208,7 @@ fn success_deletes_the_batch_and_a_function_error_deletes_nothing() {
         (3, 0, Settled::Success)
     );
     let mut batch = batch_of(&settings, 3);
-    let error = Outcome::FunctionError {
-        error_type: "Sandbox.Timedout".into(),
-        status_code: 200,
-    };
+    let error = Outcome::function_error("Sandbox.Timedout", "");
     let Settlement::Done {
         delete,
         returned,

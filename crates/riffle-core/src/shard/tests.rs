@@ -196,10 +196,7 @@ fn ok(_: &Call) -> Outcome {
 }
 
 fn error() -> Outcome {
-    Outcome::FunctionError {
-        error_type: "Error".into(),
-        status_code: 200,
-    }
+    Outcome::function_error("Error", "")
 }
 
 fn accept(_: &FailureRecord) -> bool {

@@ -135,34 +135,20 @@ fn start(
 }
 
 impl Harness {
-    /// Lets every task run until it waits on the clock.
-    async fn settle(&self) {
-        for _ in 0..300 {
-            tokio::task::yield_now().await;
-        }
-    }
-
     /// Moves the clock in `step` increments until `done` holds, or panics after `limit`.
     async fn run_until(&self, step: Duration, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let start = self.clock.now_millis();
-        loop {
-            self.settle().await;
-            if done(self) {
-                return;
-            }
-            assert!(
-                self.clock.now_millis() - start < limit.as_millis() as u64,
-                "not done after {limit:?} of virtual time; seen: {:?}; journal: {:?}",
-                self.seen.lock().unwrap(),
-                self.mapping
-                    .journal()
-                    .iter()
-                    .rev()
-                    .take(10)
-                    .collect::<Vec<_>>()
-            );
-            self.clock.advance(step);
-        }
+        let finished = self.clock.run_until(step, limit, || done(self)).await;
+        assert!(
+            finished,
+            "not done after {limit:?} of virtual time; seen: {:?}; journal: {:?}",
+            self.seen.lock().unwrap(),
+            self.mapping
+                .journal()
+                .iter()
+                .rev()
+                .take(10)
+                .collect::<Vec<_>>()
+        );
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -175,16 +161,13 @@ impl Harness {
 
     async fn stop(self) {
         self.stop.send(true).unwrap();
-        self.settle().await;
+        ManualClock::settle().await;
         self.task.await.unwrap();
     }
 }
 
 fn error() -> Outcome {
-    Outcome::FunctionError {
-        error_type: "Error".into(),
-        status_code: 200,
-    }
+    Outcome::function_error("Error", "")
 }
 
 fn ok() -> Outcome {
@@ -452,7 +435,7 @@ async fn pollers_grow_while_messages_remain_and_shrink_when_the_queue_is_idle() 
         h.mapping.target_pollers() == 2
     })
     .await;
-    h.settle().await;
+    ManualClock::settle().await;
     assert_eq!(h.metric(|m| &m.deleted), 3_000);
     h.stop().await;
 }

@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -756,7 +755,7 @@ async fn invoke(
         _ => {}
     }
     let outcome = function.invoke(request).await;
-    invoke_response(outcome, &request_id, timeout)
+    invoke_response(outcome, &request_id)
 }
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
@@ -767,21 +766,18 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
 }
 
 /// AWS's answer to a RequestResponse invoke that ended in `outcome`.
-fn invoke_response(outcome: Outcome, request_id: &str, timeout: Duration) -> Response {
+fn invoke_response(outcome: Outcome, request_id: &str) -> Response {
     let mut response = match outcome {
         Outcome::Success(body) => (StatusCode::OK, body).into_response(),
-        Outcome::FunctionError { error_type, .. } => {
-            // The runtime's own errorMessage stays in the function's log (riffle local prints
-            // it with this request id); the outcome carries the error type only.
+        Outcome::FunctionError {
+            error_type,
+            error_message,
+            ..
+        } => {
             let message = if error_type == "Sandbox.Timedout" {
-                format!(
-                    "{request_id} Task timed out after {:.2} seconds",
-                    timeout.as_secs_f64()
-                )
+                format!("{request_id} {error_message}")
             } else {
-                format!(
-                    "the function failed with {error_type}; its message is in riffle local's log under request {request_id}"
-                )
+                error_message
             };
             let body = json!({ "errorType": error_type, "errorMessage": message });
             let mut response = (StatusCode::OK, body.to_string()).into_response();
@@ -944,20 +940,27 @@ mod tests {
         assert!(query_pairs(None).is_empty());
     }
 
-    #[test]
-    fn function_errors_are_answered_as_aws_does() {
+    async fn response_json(response: Response) -> Value {
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn function_errors_are_answered_as_aws_does() {
         let response = invoke_response(
-            Outcome::FunctionError {
-                error_type: "OrderRejected".into(),
-                status_code: 200,
-            },
+            Outcome::function_error("OrderRejected", "order 7 has no items"),
             "r-1",
-            Duration::from_secs(3),
         );
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["x-amz-function-error"], "Unhandled");
         assert_eq!(response.headers()["x-amzn-requestid"], "r-1");
-        let throttled = invoke_response(Outcome::Throttled, "r-2", Duration::from_secs(3));
+        let body = response_json(response).await;
+        assert_eq!(
+            body,
+            json!({"errorType": "OrderRejected", "errorMessage": "order 7 has no items"}),
+            "the function's own error document"
+        );
+        let throttled = invoke_response(Outcome::Throttled, "r-2");
         assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             throttled.headers()["x-amzn-errortype"],
