@@ -1,7 +1,8 @@
 //! `riffle local` on the repository's own template.yaml, as a new user runs it, without a
 //! terminal: it builds the example functions, creates the streams and queues, and the order
 //! events mapping processes valid orders, reports the invalid one, retries it and sends it to
-//! the on-failure queue, where failure-inspector reads it; Ctrl-C stops everything cleanly.
+//! the on-failure queue, where failure-inspector reads it; `riffle explain` tells that story from
+//! the decision journal; Ctrl-C stops everything cleanly.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -123,6 +124,7 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     );
     assert_eq!(status["state"], "Enabled");
     assert!(status["retries"].as_u64().unwrap() >= 3, "{status}");
+    explain_tells_why_the_invalid_order_was_dropped(&endpoint);
     wait_for(
         &events,
         &mut seen,
@@ -158,6 +160,74 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let status = child.wait().unwrap();
     std::mem::forget(guard);
     assert!(status.success(), "riffle local exits cleanly: {status}");
+}
+
+/// `riffle explain`, as a user runs it next to `riffle local`, gives the invalid order's story:
+/// reported by the function, retried three times, then given up on and delivered to the
+/// on-failure queue, with the checkpoint moved past it.
+fn explain_tells_why_the_invalid_order_was_dropped(endpoint: &str) {
+    let explain = || {
+        let output = Command::new(riffle_binary())
+            .args([
+                "explain",
+                "--endpoint-url",
+                endpoint,
+                "--mapping",
+                "OrderEventsFunctionOrders",
+                "--format",
+                "json",
+            ])
+            .output()
+            .expect("riffle explain runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect::<Vec<Value>>()
+    };
+    // The status that announced the delivery can come a moment before the checkpoint is saved.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let journal = loop {
+        let journal = explain();
+        let settled = journal
+            .iter()
+            .skip_while(|e| e["kind"] != "delivered")
+            .any(|e| e["kind"] == "checkpointed");
+        if settled || Instant::now() > deadline {
+            break journal;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let kinds: Vec<&str> = journal.iter().filter_map(|e| e["kind"].as_str()).collect();
+    let position = |kind: &str| {
+        kinds
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_else(|| panic!("no {kind} in the journal: {kinds:?}"))
+    };
+    let reported = position("partially_failed");
+    let retried = journal
+        .iter()
+        .filter(|e| e["kind"] == "invoked" && e["previous_invocations"].as_u64() >= Some(1))
+        .count();
+    assert_eq!(retried, 3, "MaximumRetryAttempts 3: {kinds:?}");
+    let discarded = &journal[position("discarded")];
+    assert_eq!(discarded["condition"], "RetryAttemptsExhausted");
+    assert_eq!(discarded["delivered"], true);
+    let delivered = position("delivered");
+    assert!(reported < delivered, "{kinds:?}");
+    assert!(
+        journal[delivered]["destination"]
+            .as_str()
+            .is_some_and(|d| d.ends_with(":order-events-failures")),
+        "{}",
+        journal[delivered]
+    );
+    assert!(
+        kinds[delivered..].contains(&"checkpointed"),
+        "the checkpoint moves past the batch after the delivery: {kinds:?}"
+    );
 }
 
 /// Kills `riffle local` (and so its functions) if the test fails before stopping it.
