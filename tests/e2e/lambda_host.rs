@@ -91,6 +91,30 @@ async fn a_warm_environment_answers_successive_invocations() {
     function.shutdown().await;
 }
 
+/// The process group of process `pid` (field 5 of `/proc/{pid}/stat`).
+#[cfg(target_os = "linux")]
+fn process_group(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    after_name.split(' ').nth(2).unwrap().to_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_environment_runs_in_its_own_process_group_so_ctrl_c_does_not_reach_it() {
+    let function = LocalFunction::start(probe("group")).await.unwrap();
+    let answer = function.invoke(request(1, json!({"action": "echo"}))).await;
+    let pid = body(&answer)["pid"].to_string();
+    assert_eq!(
+        process_group(&pid),
+        pid,
+        "the environment leads a group of its own"
+    );
+    assert_ne!(process_group("self"), pid);
+    function.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_function_sees_lambdas_environment_and_invocation_headers() {
     let mut config = probe("env-probe");

@@ -386,6 +386,11 @@ impl Shared {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // A process group of its own: Ctrl-C in the terminal signals `riffle local`'s group, and
+        // the environment must outlive that signal to finish its invocation while the mapping
+        // drains; riffle stops it itself afterwards.
+        #[cfg(unix)]
+        command.process_group(0);
         if let Some(root) = self
             .config
             .binary
