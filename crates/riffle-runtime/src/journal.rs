@@ -133,7 +133,7 @@ pub struct Metrics {
     shards: Mutex<BTreeMap<String, ShardStatus>>,
 }
 
-/// Where one shard of a mapping stands, for status views.
+/// Where one shard of a mapping stands, and what happened to it, for status views.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShardStatus {
     /// Age of the last record of the last successful batch when it finished (IteratorAge).
@@ -148,12 +148,143 @@ pub struct ShardStatus {
     pub position: Option<String>,
     /// Every record of the shard is done (it was closed by resharding).
     pub finished: bool,
+    /// Invocations (counting retries).
+    pub invocations: u64,
+    /// Failed invocations.
+    pub errors: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+    /// Bisects.
+    pub bisects: u64,
+    /// Records reported to the on-failure destination.
+    pub sent_to_destination: u64,
+    /// Records dropped without a destination.
+    pub dropped: u64,
+    /// Records filtered out.
+    pub filtered: u64,
+    /// A retry is scheduled and has not started.
+    pub retry_pending: bool,
+    /// The last read failed.
+    pub read_failing: bool,
+    /// The last problem (failure, partial failure, give-up, read or delivery error) and when.
+    pub last_error: Option<(Millis, String)>,
 }
 
 impl Metrics {
     /// Adds `n` to `counter`.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts what a journal entry says happened, for the mapping and for its shard.
+    pub fn observe(&self, at: Millis, shard_id: &str, kind: &JournalKind) {
+        let add = |counter: &AtomicU64, n: usize| Self::add(counter, n as u64);
+        let mut error = None;
+        match kind {
+            JournalKind::Polled { records, .. } => add(&self.polled, *records),
+            JournalKind::PollFailed { error: e } => error = Some(format!("read: {e}")),
+            JournalKind::Invoked { records, .. } => {
+                add(&self.invocations, 1);
+                add(&self.invoked_records, *records);
+            }
+            JournalKind::DeliveryError { error: e } => {
+                error = Some(format!("on-failure destination: {e}"));
+            }
+            JournalKind::Decision(decision) => match decision {
+                JournalEntry::Failed { reason, .. } => {
+                    add(&self.errors, 1);
+                    error = Some(reason.clone());
+                }
+                JournalEntry::PartiallyFailed { resume_at, .. } => {
+                    error = Some(format!("batch item failures from {resume_at}"));
+                }
+                JournalEntry::RetryScheduled { .. } => add(&self.retries, 1),
+                JournalEntry::Bisected { .. } => add(&self.bisects, 1),
+                JournalEntry::Filtered { records } => add(&self.filtered, *records),
+                JournalEntry::Discarded {
+                    condition,
+                    records,
+                    delivered,
+                    ..
+                } => {
+                    let (counter, what) = if *delivered {
+                        (
+                            &self.sent_to_destination,
+                            "sent to the on-failure destination",
+                        )
+                    } else {
+                        (&self.dropped, "dropped")
+                    };
+                    add(counter, *records);
+                    error = Some(format!(
+                        "{records} record(s) {what}: {}",
+                        condition.as_str()
+                    ));
+                }
+                JournalEntry::WindowStateDropped { .. } => {
+                    error = Some("tumbling window state dropped".to_owned());
+                }
+                JournalEntry::Succeeded { .. } | JournalEntry::DeliveryFailed { .. } => {}
+            },
+            JournalKind::ShardStarted { .. }
+            | JournalKind::Checkpointed { .. }
+            | JournalKind::Delivered { .. }
+            | JournalKind::ShardFinished => {}
+        }
+        self.update_shard(shard_id, |s| {
+            match kind {
+                JournalKind::Polled { .. } => s.read_failing = false,
+                JournalKind::PollFailed { .. } => s.read_failing = true,
+                JournalKind::Invoked { .. } => {
+                    s.invocations += 1;
+                    s.retry_pending = false;
+                }
+                JournalKind::Checkpointed { sequence_number } => {
+                    s.checkpoint = Some(sequence_number.clone());
+                }
+                JournalKind::ShardFinished => {
+                    s.finished = true;
+                    s.in_flight = 0;
+                    s.buffered = 0;
+                }
+                JournalKind::Decision(decision) => match decision {
+                    JournalEntry::Failed { .. } => s.errors += 1,
+                    JournalEntry::RetryScheduled { .. } => {
+                        s.retries += 1;
+                        s.retry_pending = true;
+                    }
+                    JournalEntry::Bisected { .. } => s.bisects += 1,
+                    JournalEntry::Filtered { records } => s.filtered += *records as u64,
+                    JournalEntry::Discarded {
+                        records, delivered, ..
+                    } => {
+                        if *delivered {
+                            s.sent_to_destination += *records as u64;
+                        } else {
+                            s.dropped += *records as u64;
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+            if let Some(error) = error {
+                s.last_error = Some((at, error));
+            }
+        });
+    }
+
+    /// The latest problem over every shard: (when, shard, what).
+    pub fn last_error(&self) -> Option<(Millis, String, String)> {
+        self.shards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(|(id, s)| {
+                let (at, error) = s.last_error.as_ref()?;
+                Some((*at, id.clone(), error.clone()))
+            })
+            .max_by_key(|(at, _, _)| *at)
     }
 
     /// Records the iterator age of a shard.
@@ -191,5 +322,110 @@ impl Metrics {
     /// Reads a counter.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use riffle_core::event::FailureCondition;
+    use riffle_core::sequence::SequenceNumber;
+
+    use super::*;
+
+    #[test]
+    fn observing_the_journal_counts_per_mapping_and_per_shard() {
+        let metrics = Metrics::default();
+        let (s0, s1) = ("shardId-000000000000", "shardId-000000000001");
+        let invoked = JournalKind::Invoked {
+            lane: 0,
+            records: 3,
+            range: None,
+            previous_invocations: 0,
+        };
+        let decision = |entry| JournalKind::Decision(entry);
+        metrics.observe(1, s0, &invoked);
+        metrics.observe(
+            2,
+            s0,
+            &decision(JournalEntry::Failed {
+                lane: 0,
+                reason: "Function.Error: boom".into(),
+                attempts: 1,
+            }),
+        );
+        metrics.observe(
+            2,
+            s0,
+            &decision(JournalEntry::Bisected {
+                lane: 0,
+                left: 1,
+                right: 2,
+            }),
+        );
+        metrics.observe(
+            2,
+            s0,
+            &decision(JournalEntry::RetryScheduled {
+                lane: 0,
+                at: 3,
+                reason: "Function.Error".into(),
+            }),
+        );
+        metrics.observe(3, s1, &decision(JournalEntry::Filtered { records: 4 }));
+        assert!(metrics.shards()[s0].retry_pending);
+        metrics.observe(4, s0, &invoked);
+        metrics.observe(
+            5,
+            s0,
+            &decision(JournalEntry::Discarded {
+                lane: 0,
+                condition: FailureCondition::RetryAttemptsExhausted,
+                range: (
+                    SequenceNumber::parse("1").unwrap(),
+                    SequenceNumber::parse("2").unwrap(),
+                ),
+                records: 2,
+                delivered: true,
+            }),
+        );
+        metrics.observe(
+            6,
+            s0,
+            &JournalKind::Checkpointed {
+                sequence_number: "2".into(),
+            },
+        );
+        let shards = metrics.shards();
+        let first = &shards[s0];
+        assert_eq!(
+            (
+                first.invocations,
+                first.errors,
+                first.bisects,
+                first.retries,
+                first.sent_to_destination,
+                first.retry_pending,
+                first.checkpoint.as_deref(),
+            ),
+            (2, 1, 1, 1, 2, false, Some("2"))
+        );
+        let gave_up = "2 record(s) sent to the on-failure destination: RetryAttemptsExhausted";
+        assert_eq!(first.last_error, Some((5, gave_up.to_owned())));
+        assert_eq!((shards[s1].filtered, shards[s1].invocations), (4, 0));
+        assert_eq!(
+            (
+                Metrics::get(&metrics.invocations),
+                Metrics::get(&metrics.invoked_records),
+                Metrics::get(&metrics.errors),
+                Metrics::get(&metrics.sent_to_destination),
+                Metrics::get(&metrics.filtered),
+            ),
+            (2, 6, 1, 2, 4),
+            "the mapping's counters add up its shards'"
+        );
+        assert_eq!(
+            metrics.last_error(),
+            Some((5, s0.to_owned(), gave_up.to_owned()))
+        );
     }
 }

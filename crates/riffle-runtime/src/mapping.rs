@@ -239,7 +239,7 @@ where
                         }
                     }
                 }
-                Err(e) => inner.journal.record(
+                Err(e) => inner.note(
                     inner.clock.now_millis(),
                     "",
                     JournalKind::PollFailed {
@@ -303,7 +303,7 @@ where
             match self.checkpoints.load(shard_id).await {
                 Ok(checkpoint) => break checkpoint,
                 Err(e) => {
-                    self.journal.record(
+                    self.note(
                         self.clock.now_millis(),
                         shard_id,
                         JournalKind::PollFailed {
@@ -327,7 +327,7 @@ where
                 StartingPosition::AtTimestamp(at) => StartAt::AtTimestamp(at),
             },
         };
-        self.journal.record(
+        self.note(
             self.clock.now_millis(),
             shard_id,
             JournalKind::ShardStarted {
@@ -339,7 +339,7 @@ where
                 Ok(reader) => break reader,
                 Err(SourceError::NotFound(_)) => return true,
                 Err(e) => {
-                    self.journal.record(
+                    self.note(
                         self.clock.now_millis(),
                         shard_id,
                         JournalKind::PollFailed {
@@ -387,16 +387,11 @@ where
                     .await
                     .is_ok()
             {
-                self.journal.record(
+                self.note(
                     self.clock.now_millis(),
                     shard_id,
                     JournalKind::ShardFinished,
                 );
-                self.metrics.update_shard(shard_id, |s| {
-                    s.finished = true;
-                    s.in_flight = 0;
-                    s.buffered = 0;
-                });
                 return true;
             }
             let wake = machine.next_wake().unwrap_or(Millis::MAX);
@@ -407,9 +402,15 @@ where
                     match read {
                         Ok(batch) => {
                             let count = batch.records.len();
-                            Metrics::add(&self.metrics.polled, count as u64);
-                            if let Some(last) = batch.records.last() {
-                                self.journal.record(
+                            let position = batch.records.last().map(|r| r.sequence_number.to_string());
+                            self.metrics.update_shard(shard_id, |s| {
+                                s.read_failing = false;
+                                if position.is_some() {
+                                    s.position = position;
+                                }
+                            });
+                            if count > 0 {
+                                self.note(
                                     now,
                                     shard_id,
                                     JournalKind::Polled {
@@ -417,8 +418,6 @@ where
                                         millis_behind: batch.millis_behind,
                                     },
                                 );
-                                let position = last.sequence_number.to_string();
-                                self.metrics.update_shard(shard_id, |s| s.position = Some(position));
                             }
                             let mut effects = machine.records_polled(batch.records, now);
                             if batch.millis_behind == 0 {
@@ -431,7 +430,7 @@ where
                             effects
                         }
                         Err(e) => {
-                            self.journal.record(
+                            self.note(
                                 now,
                                 shard_id,
                                 JournalKind::PollFailed {
@@ -455,7 +454,7 @@ where
                         }
                         Completion::Delivered { lane, delivery, result } => {
                             if let Err(error) = &result {
-                                self.journal.record(now, shard_id, JournalKind::DeliveryError { error: error.clone() });
+                                self.note(now, shard_id, JournalKind::DeliveryError { error: error.clone() });
                             }
                             machine.delivery_finished(lane, delivery, result.is_ok(), now)
                         }
@@ -521,10 +520,7 @@ where
                         Effect::Checkpoint(seq) => {
                             let checkpoint = ShardCheckpoint::At(seq.to_string());
                             if self.checkpoints.save(shard_id, checkpoint).await.is_ok() {
-                                let saved = seq.to_string();
-                                self.metrics
-                                    .update_shard(shard_id, |s| s.checkpoint = Some(saved));
-                                self.journal.record(
+                                self.note(
                                     now,
                                     shard_id,
                                     JournalKind::Checkpointed {
@@ -534,8 +530,7 @@ where
                             }
                         }
                         Effect::Journal(entry) => {
-                            self.journal
-                                .record(now, shard_id, JournalKind::Decision(entry))
+                            self.note(now, shard_id, JournalKind::Decision(entry))
                         }
                         Effect::Invoke { .. } | Effect::Deliver { .. } => {}
                     }
@@ -566,9 +561,7 @@ where
                     previous_invocations,
                     last_arrival_ms,
                 } => {
-                    Metrics::add(&self.metrics.invocations, 1);
-                    Metrics::add(&self.metrics.invoked_records, records as u64);
-                    self.journal.record(
+                    self.note(
                         now,
                         shard_id,
                         JournalKind::Invoked {
@@ -614,13 +607,11 @@ where
                     *in_flight += 1;
                     let (task, tx) = (Arc::clone(self), tx.clone());
                     let body = record.to_json();
-                    let records = record.batch_size as u64;
                     let shard = shard_id.to_owned();
                     tokio::spawn(async move {
                         let result = task.destination.send(&arn, body).await;
                         if result.is_ok() {
-                            Metrics::add(&task.metrics.sent_to_destination, records);
-                            task.journal.record(
+                            task.note(
                                 task.clock.now_millis(),
                                 &shard,
                                 JournalKind::Delivered { destination: arn },
@@ -640,20 +631,17 @@ where
                         .await
                     {
                         Ok(()) => {
-                            self.journal.record(
+                            self.note(
                                 now,
                                 shard_id,
                                 JournalKind::Checkpointed {
                                     sequence_number: seq.to_string(),
                                 },
                             );
-                            let saved = seq.to_string();
-                            self.metrics
-                                .update_shard(shard_id, |s| s.checkpoint = Some(saved));
                             break;
                         }
                         Err(e) => {
-                            self.journal.record(
+                            self.note(
                                 now,
                                 shard_id,
                                 JournalKind::PollFailed {
@@ -668,32 +656,26 @@ where
                     }
                 },
                 Effect::Journal(entry) => {
-                    match &entry {
-                        JournalEntry::Failed { .. } => Metrics::add(&self.metrics.errors, 1),
-                        JournalEntry::RetryScheduled { .. } => {
-                            Metrics::add(&self.metrics.retries, 1)
-                        }
-                        JournalEntry::Bisected { .. } => Metrics::add(&self.metrics.bisects, 1),
-                        JournalEntry::Filtered { records } => {
-                            Metrics::add(&self.metrics.filtered, *records as u64);
-                        }
-                        JournalEntry::Discarded {
-                            delivered: false,
-                            records,
-                            range,
-                            ..
-                        } => {
-                            Metrics::add(&self.metrics.dropped, *records as u64);
-                            tracing::warn!(shard_id, first = %range.0, last = %range.1, records, "records dropped: no on-failure destination");
-                        }
-                        _ => {}
+                    if let JournalEntry::Discarded {
+                        delivered: false,
+                        records,
+                        range,
+                        ..
+                    } = &entry
+                    {
+                        tracing::warn!(shard_id, first = %range.0, last = %range.1, records, "records dropped: no on-failure destination");
                     }
-                    self.journal
-                        .record(now, shard_id, JournalKind::Decision(entry));
+                    self.note(now, shard_id, JournalKind::Decision(entry));
                 }
             }
         }
         true
+    }
+
+    /// Journals `kind` and counts it in the metrics.
+    fn note(&self, at: Millis, shard_id: &str, kind: JournalKind) {
+        self.metrics.observe(at, shard_id, &kind);
+        self.journal.record(at, shard_id, kind);
     }
 
     fn config(&self) -> KinesisMappingConfig {

@@ -208,6 +208,60 @@ pub struct QueueMetrics {
     pub pollers: AtomicUsize,
     /// Age of the oldest message of the last receive (now − SentTimestamp), ms.
     pub oldest_message_age_ms: AtomicU64,
+    /// Batches invoked and not yet settled (a throttled batch waiting to be invoked again
+    /// counts).
+    pub in_flight: AtomicUsize,
+    holding: Mutex<std::collections::BTreeSet<usize>>,
+    last_error: Mutex<Option<(Millis, String)>>,
+}
+
+impl QueueMetrics {
+    /// The last problem (a failed batch, a source error, failed deletes) and when.
+    pub fn last_error(&self) -> Option<(Millis, String)> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Counts what a journal entry of `poller` says happened.
+    fn observe(&self, at: Millis, poller: usize, kind: &QueueJournalKind) {
+        let mut holding = self.holding.lock().unwrap_or_else(|p| p.into_inner());
+        let error = match kind {
+            QueueJournalKind::Invoked { .. } => {
+                holding.insert(poller);
+                None
+            }
+            QueueJournalKind::Released { .. } => {
+                holding.remove(&poller);
+                None
+            }
+            QueueJournalKind::Settled { settled, .. } => {
+                holding.remove(&poller);
+                match settled {
+                    Settled::Success => None,
+                    Settled::PartialFailure(ids) => {
+                        Some(format!("{} message(s) reported failed", ids.len()))
+                    }
+                    Settled::InvalidResponse(why) => Some(format!("invalid response: {why}")),
+                    Settled::FunctionError(why) => Some(why.clone()),
+                    Settled::GaveUp(why) => Some(format!("gave up: {why}")),
+                }
+            }
+            QueueJournalKind::SourceFailed { call, error } => Some(format!("{call}: {error}")),
+            QueueJournalKind::DeleteFailed { failures } => {
+                Some(format!("{} delete(s) failed", failures.len()))
+            }
+            QueueJournalKind::Received { .. }
+            | QueueJournalKind::Filtered { .. }
+            | QueueJournalKind::Throttled { .. }
+            | QueueJournalKind::Scaled { .. } => None,
+        };
+        self.in_flight.store(holding.len(), Ordering::Relaxed);
+        if let Some(error) = error {
+            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some((at, error));
+        }
+    }
 }
 
 fn add(counter: &AtomicU64, n: usize) {
@@ -346,15 +400,13 @@ where
 
     fn record(&self, poller: usize, kind: QueueJournalKind) {
         tracing::debug!(mapping = %self.options.mapping_id, poller, ?kind, "queue mapping decision");
+        let at = self.clock.now_millis();
+        self.metrics.observe(at, poller, &kind);
         let mut journal = self.lock_journal();
         if journal.len() == JOURNAL_CAPACITY {
             journal.pop_front();
         }
-        journal.push_back(QueueJournalEvent {
-            at: self.clock.now_millis(),
-            poller,
-            kind,
-        });
+        journal.push_back(QueueJournalEvent { at, poller, kind });
     }
 
     /// Applies a scaler change: journal it and wake the supervisor to start pollers.

@@ -373,7 +373,8 @@ async fn a_slow_read_does_not_hold_up_finished_invocations() {
             buffered: 0,
             checkpoint: Some(last.to_string()),
             position: Some(last.to_string()),
-            finished: false,
+            invocations: 1,
+            ..ShardStatus::default()
         },
         "the status view's numbers: read up to b, checkpointed at b, nothing under way"
     );

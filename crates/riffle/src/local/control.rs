@@ -292,7 +292,9 @@ pub(crate) fn queue_counters(m: &QueueMetrics) -> Value {
         "errors": get(&m.errors),
         "throttles": get(&m.throttles),
         "pollers": m.pollers.load(Ordering::Relaxed),
+        "in_flight": m.in_flight.load(Ordering::Relaxed),
         "oldest_message_age_ms": get(&m.oldest_message_age_ms),
+        "last_error": m.last_error().map(|(_, error)| error),
     })
 }
 

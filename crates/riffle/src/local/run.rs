@@ -48,7 +48,8 @@ pub(crate) struct LocalArgs {
     /// `text` for people, `json` (one object per line) for machines.
     #[arg(long, value_enum, default_value = "text")]
     pub(crate) log_format: LogFormat,
-    /// Seconds between status reports (0: none).
+    /// Seconds between status reports when the output is JSON or not a terminal; on a terminal
+    /// the status table is redrawn every second. 0: no status at all.
     #[arg(long, default_value_t = 5)]
     pub(crate) status_every: u64,
     /// Cargo profile the functions are built with (`dev` builds faster, `release` runs as

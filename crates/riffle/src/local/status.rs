@@ -12,13 +12,11 @@
 //! - text to a pipe or file: one status line per mapping every `--status-every` seconds;
 //! - `--log-format json`: one object per line, status objects with a `shards` object.
 //!
-//! Per-shard counts come from the mapping's decision journal, read incrementally (the mapping's
-//! `Metrics` counts per mapping); positions, checkpoints, ages, buffered and in-flight counts
-//! from `Metrics::shards`.
+//! Every number comes from the runtime's metrics: `Metrics` and its `ShardStatus` per shard for
+//! Kinesis mappings, `QueueMetrics` for SQS mappings.
 //!
 //! Invariant: output never blocks the engine: logs come from a broadcast that drops lines for a
-//! slow terminal rather than holding a function back, and the status reads counters and copies
-//! of the journals.
+//! slow terminal rather than holding a function back, and the status only reads counters.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
@@ -27,10 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use riffle_core::queue::Settled;
-use riffle_core::shard::JournalEntry;
 use riffle_lambda::LogSource;
-use riffle_runtime::{JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueJournalKind};
+use riffle_runtime::{Metrics, ShardStatus};
 use riffle_template::Application;
 use serde_json::{Value, json};
 
@@ -54,7 +50,6 @@ pub(crate) struct Status {
     format: LogFormat,
     /// The live table, when stdout is a terminal and the format is text.
     live: Option<Arc<Live>>,
-    tallies: Arc<Mutex<Tallies>>,
     running: Arc<Mutex<Option<Arc<Running>>>>,
     /// `RUNNING`, `STOPPING` or `STOPPED`: what SQS mappings are doing (they have no state of
     /// their own).
@@ -72,7 +67,6 @@ impl Status {
         Self {
             format,
             live,
-            tallies: Arc::default(),
             running: Arc::default(),
             phase: Arc::new(AtomicU8::new(RUNNING)),
         }
@@ -161,37 +155,29 @@ impl Status {
         }
     }
 
-    /// Reads every mapping's counters, shard statuses and new journal entries.
+    /// Reads every mapping's counters and shard statuses.
     fn snapshot(&self, running: &Running) -> (Vec<KinesisView>, Vec<QueueView>) {
-        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
         let kinesis = running
             .kinesis
             .iter()
             .map(|(id, controller)| {
-                let mapping = controller.mapping();
-                let tally = tallies.kinesis.entry(id.clone()).or_default();
-                tally.absorb(&mapping.journal().entries(None));
-                KinesisView::new(id, controller.state().as_str(), mapping.metrics(), tally)
+                KinesisView::new(
+                    id,
+                    controller.state().as_str(),
+                    controller.mapping().metrics(),
+                )
             })
             .collect();
         let queues = running
             .queues
             .iter()
             .map(|(id, mapping)| {
-                let tally = tallies.queues.entry(id.clone()).or_default();
-                tally.absorb(&mapping.journal());
                 let state = match self.phase.load(Ordering::Relaxed) {
                     RUNNING => "polling",
                     STOPPING => "stopping",
                     _ => "stopped",
                 };
-                QueueView::new(
-                    id,
-                    state,
-                    mapping.metrics(),
-                    mapping.target_pollers(),
-                    tally,
-                )
+                QueueView::new(id, state, mapping.metrics(), mapping.target_pollers())
             })
             .collect();
         (kinesis, queues)
@@ -354,7 +340,7 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
             let age = mapping
                 .shards
                 .iter()
-                .filter_map(|s| s.iterator_age_ms)
+                .filter_map(|s| s.status.iterator_age_ms)
                 .max();
             rows.push(vec![
                 mapping.id.clone(),
@@ -365,13 +351,13 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
                 mapping
                     .shards
                     .iter()
-                    .map(|s| s.buffered)
+                    .map(|s| s.status.buffered)
                     .sum::<u64>()
                     .to_string(),
                 mapping
                     .shards
                     .iter()
-                    .map(|s| s.in_flight)
+                    .map(|s| s.status.in_flight)
                     .sum::<u64>()
                     .to_string(),
                 mapping.invocations.to_string(),
@@ -386,18 +372,37 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
                 rows.push(vec![
                     format!("  {}", shard.id),
                     shard.state.to_owned(),
-                    shard.position.as_deref().map(short).unwrap_or_default(),
-                    shard.checkpoint.as_deref().map(short).unwrap_or_default(),
-                    shard.iterator_age_ms.map(duration).unwrap_or_default(),
-                    shard.buffered.to_string(),
-                    shard.in_flight.to_string(),
-                    shard.counts.invocations.to_string(),
-                    shard.counts.errors.to_string(),
-                    shard.counts.retries.to_string(),
-                    shard.counts.bisects.to_string(),
-                    shard.counts.sent_to_destination.to_string(),
-                    shard.counts.filtered.to_string(),
-                    shard.counts.last_error.clone().unwrap_or_default(),
+                    shard
+                        .status
+                        .position
+                        .as_deref()
+                        .map(short)
+                        .unwrap_or_default(),
+                    shard
+                        .status
+                        .checkpoint
+                        .as_deref()
+                        .map(short)
+                        .unwrap_or_default(),
+                    shard
+                        .status
+                        .iterator_age_ms
+                        .map(duration)
+                        .unwrap_or_default(),
+                    shard.status.buffered.to_string(),
+                    shard.status.in_flight.to_string(),
+                    shard.status.invocations.to_string(),
+                    shard.status.errors.to_string(),
+                    shard.status.retries.to_string(),
+                    shard.status.bisects.to_string(),
+                    shard.status.sent_to_destination.to_string(),
+                    shard.status.filtered.to_string(),
+                    shard
+                        .status
+                        .last_error
+                        .as_ref()
+                        .map(|(_, e)| e.clone())
+                        .unwrap_or_default(),
                 ]);
             }
         }
@@ -532,35 +537,25 @@ struct KinesisView {
 struct ShardView {
     id: String,
     state: &'static str,
-    position: Option<String>,
-    checkpoint: Option<String>,
-    iterator_age_ms: Option<u64>,
-    buffered: u64,
-    in_flight: u64,
-    counts: ShardCounts,
+    status: ShardStatus,
 }
 
 impl KinesisView {
-    fn new(id: &str, state: &str, metrics: &Metrics, tally: &KinesisTally) -> Self {
-        let statuses = metrics.shards();
-        let mut ids: Vec<&String> = statuses.keys().chain(tally.shards.keys()).collect();
-        ids.sort();
-        ids.dedup();
+    fn new(id: &str, state: &str, metrics: &Metrics) -> Self {
         let disabled = matches!(state, "Disabled" | "Disabling");
-        let shards = ids
+        let shards = metrics
+            .shards()
             .into_iter()
-            .map(|shard| {
-                let status = statuses.get(shard).cloned().unwrap_or_default();
-                let counts = tally.shards.get(shard).cloned().unwrap_or_default();
+            .map(|(shard, status)| {
                 let shard_state = if status.finished {
                     "finished"
                 } else if disabled && status.in_flight == 0 {
                     "stopped"
                 } else if status.in_flight > 0 {
                     "invoking"
-                } else if counts.retry_pending {
+                } else if status.retry_pending {
                     "retrying"
-                } else if counts.read_failing {
+                } else if status.read_failing {
                     "read error"
                 } else if status.buffered > 0 {
                     "batching"
@@ -568,14 +563,9 @@ impl KinesisView {
                     "polling"
                 };
                 ShardView {
-                    id: shard.clone(),
+                    id: shard,
                     state: shard_state,
-                    position: status.position,
-                    checkpoint: status.checkpoint,
-                    iterator_age_ms: status.iterator_age_ms,
-                    buffered: status.buffered,
-                    in_flight: status.in_flight,
-                    counts,
+                    status,
                 }
             })
             .collect();
@@ -591,7 +581,9 @@ impl KinesisView {
             sent_to_destination: Metrics::get(&metrics.sent_to_destination),
             dropped: Metrics::get(&metrics.dropped),
             filtered: Metrics::get(&metrics.filtered),
-            last_error: tally.last_error.clone(),
+            last_error: metrics
+                .last_error()
+                .map(|(_, shard, error)| format!("{shard}: {error}")),
             shards,
         }
     }
@@ -600,8 +592,9 @@ impl KinesisView {
         let shards: Vec<String> = self
             .shards
             .iter()
-            .map(|s| {
-                let mut text = format!("{} {}", s.id, s.state);
+            .map(|view| {
+                let mut text = format!("{} {}", view.id, view.state);
+                let s = &view.status;
                 if let Some(position) = &s.position {
                     text.push_str(&format!(" at {}", short(position)));
                 }
@@ -649,7 +642,7 @@ impl KinesisView {
         let ages: BTreeMap<&str, u64> = self
             .shards
             .iter()
-            .filter_map(|s| Some((s.id.as_str(), s.iterator_age_ms?)))
+            .filter_map(|s| Some((s.id.as_str(), s.status.iterator_age_ms?)))
             .collect();
         let shards: serde_json::Map<String, Value> = self
             .shards
@@ -659,19 +652,19 @@ impl KinesisView {
                     s.id.clone(),
                     json!({
                         "state": s.state,
-                        "position": s.position,
-                        "checkpoint": s.checkpoint,
-                        "iterator_age_ms": s.iterator_age_ms,
-                        "buffered": s.buffered,
-                        "in_flight": s.in_flight,
-                        "invocations": s.counts.invocations,
-                        "errors": s.counts.errors,
-                        "retries": s.counts.retries,
-                        "bisects": s.counts.bisects,
-                        "sent_to_destination": s.counts.sent_to_destination,
-                        "dropped": s.counts.dropped,
-                        "filtered": s.counts.filtered,
-                        "last_error": s.counts.last_error,
+                        "position": s.status.position,
+                        "checkpoint": s.status.checkpoint,
+                        "iterator_age_ms": s.status.iterator_age_ms,
+                        "buffered": s.status.buffered,
+                        "in_flight": s.status.in_flight,
+                        "invocations": s.status.invocations,
+                        "errors": s.status.errors,
+                        "retries": s.status.retries,
+                        "bisects": s.status.bisects,
+                        "sent_to_destination": s.status.sent_to_destination,
+                        "dropped": s.status.dropped,
+                        "filtered": s.status.filtered,
+                        "last_error": s.status.last_error.as_ref().map(|(_, e)| e),
                     }),
                 )
             })
@@ -721,7 +714,6 @@ impl QueueView {
         state: &'static str,
         metrics: &riffle_runtime::QueueMetrics,
         target_pollers: usize,
-        tally: &QueueTally,
     ) -> Self {
         use std::sync::atomic::Ordering::Relaxed;
         Self {
@@ -729,7 +721,7 @@ impl QueueView {
             state,
             pollers: metrics.pollers.load(Relaxed),
             target_pollers,
-            in_flight: tally.in_flight(),
+            in_flight: metrics.in_flight.load(Relaxed),
             received: metrics.polled.load(Relaxed),
             invocations: metrics.invocations.load(Relaxed),
             invoked_messages: metrics.invoked_messages.load(Relaxed),
@@ -739,7 +731,7 @@ impl QueueView {
             errors: metrics.errors.load(Relaxed),
             throttles: metrics.throttles.load(Relaxed),
             oldest_message_age_ms: metrics.oldest_message_age_ms.load(Relaxed),
-            last_error: tally.last_error.clone(),
+            last_error: metrics.last_error().map(|(_, error)| error),
         }
     }
 
@@ -788,311 +780,9 @@ impl QueueView {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Counting from the journals.
-
-/// What the status has counted from every mapping's journal so far.
-#[derive(Default)]
-struct Tallies {
-    kinesis: BTreeMap<String, KinesisTally>,
-    queues: BTreeMap<String, QueueTally>,
-}
-
-/// Finds the entries of a journal not seen before. A journal keeps its last entries in order
-/// and drops the oldest, so the new entries are those after the last ones seen; if those were
-/// dropped too (more entries than the journal keeps since the last look), every entry is new.
-struct Cursor<T> {
-    tail: Vec<T>,
-}
-
-impl<T> Default for Cursor<T> {
-    fn default() -> Self {
-        Self { tail: Vec::new() }
-    }
-}
-
-impl<T: PartialEq + Clone> Cursor<T> {
-    /// Entries compared to find the last look: enough that a run of identical entries (same
-    /// time, same shard, same decision) is not mistaken for it.
-    const TAIL: usize = 8;
-
-    fn fresh<'a>(&mut self, entries: &'a [T]) -> &'a [T] {
-        // The last look ended at the latest `end` where the entries before `end` are the tail
-        // seen then (as far as the journal still has them).
-        let k = self.tail.len();
-        let start = (1..=entries.len())
-            .rev()
-            .find(|&end| {
-                let n = k.min(end);
-                n > 0 && entries[end - n..end] == self.tail[k - n..]
-            })
-            .unwrap_or(0);
-        let keep = entries.len().min(Self::TAIL);
-        self.tail = entries[entries.len() - keep..].to_vec();
-        &entries[start..]
-    }
-}
-
-/// Per-shard counts of a Kinesis mapping.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ShardCounts {
-    invocations: u64,
-    errors: u64,
-    retries: u64,
-    bisects: u64,
-    sent_to_destination: u64,
-    dropped: u64,
-    filtered: u64,
-    last_error: Option<String>,
-    /// A retry is scheduled and its invocation has not started.
-    retry_pending: bool,
-    /// The last read failed.
-    read_failing: bool,
-}
-
-#[derive(Default)]
-struct KinesisTally {
-    cursor: Cursor<JournalEvent>,
-    shards: BTreeMap<String, ShardCounts>,
-    last_error: Option<String>,
-}
-
-impl KinesisTally {
-    fn absorb(&mut self, entries: &[JournalEvent]) {
-        for event in self.cursor.fresh(entries) {
-            let counts = self.shards.entry(event.shard_id.clone()).or_default();
-            let mut error = None;
-            match &event.kind {
-                JournalKind::ShardStarted { .. } | JournalKind::ShardFinished => {}
-                JournalKind::Polled { .. } => counts.read_failing = false,
-                JournalKind::PollFailed { error: e } => {
-                    counts.read_failing = true;
-                    error = Some(format!("read: {e}"));
-                }
-                JournalKind::Invoked { .. } => {
-                    counts.invocations += 1;
-                    counts.retry_pending = false;
-                }
-                JournalKind::Checkpointed { .. } | JournalKind::Delivered { .. } => {}
-                JournalKind::DeliveryError { error: e } => {
-                    error = Some(format!("on-failure destination: {e}"));
-                }
-                JournalKind::Decision(decision) => match decision {
-                    JournalEntry::Succeeded { .. } | JournalEntry::DeliveryFailed { .. } => {}
-                    JournalEntry::PartiallyFailed { resume_at, .. } => {
-                        error = Some(format!("batch item failures from {resume_at}"));
-                    }
-                    JournalEntry::Failed { reason, .. } => {
-                        counts.errors += 1;
-                        error = Some(reason.clone());
-                    }
-                    JournalEntry::Bisected { .. } => counts.bisects += 1,
-                    JournalEntry::RetryScheduled { .. } => {
-                        counts.retries += 1;
-                        counts.retry_pending = true;
-                    }
-                    JournalEntry::Filtered { records } => counts.filtered += *records as u64,
-                    JournalEntry::WindowStateDropped { .. } => {
-                        error = Some("tumbling window state dropped".to_owned());
-                    }
-                    JournalEntry::Discarded {
-                        condition,
-                        records,
-                        delivered,
-                        ..
-                    } => {
-                        if *delivered {
-                            counts.sent_to_destination += *records as u64;
-                        } else {
-                            counts.dropped += *records as u64;
-                        }
-                        error = Some(format!(
-                            "{} record(s) {}: {}",
-                            records,
-                            if *delivered {
-                                "sent to the on-failure destination"
-                            } else {
-                                "dropped"
-                            },
-                            condition.as_str()
-                        ));
-                    }
-                },
-            }
-            if let Some(error) = error {
-                counts.last_error = Some(error.clone());
-                self.last_error = Some(format!("{}: {error}", event.shard_id));
-            }
-        }
-    }
-}
-
-#[derive(Default)]
-struct QueueTally {
-    cursor: Cursor<QueueJournalEvent>,
-    /// Pollers holding a batch (invoked, or waiting to invoke it again after a throttle).
-    holding: BTreeMap<usize, bool>,
-    last_error: Option<String>,
-}
-
-impl QueueTally {
-    fn absorb(&mut self, entries: &[QueueJournalEvent]) {
-        for event in self.cursor.fresh(entries) {
-            match &event.kind {
-                QueueJournalKind::Invoked { .. } | QueueJournalKind::Throttled { .. } => {
-                    self.holding.insert(event.poller, true);
-                }
-                QueueJournalKind::Settled { settled, .. } => {
-                    self.holding.insert(event.poller, false);
-                    let error = match settled {
-                        Settled::Success => None,
-                        Settled::PartialFailure(ids) => {
-                            Some(format!("{} message(s) reported failed", ids.len()))
-                        }
-                        Settled::InvalidResponse(why) => Some(format!("invalid response: {why}")),
-                        Settled::FunctionError(why) => Some(why.clone()),
-                        Settled::GaveUp(why) => Some(format!("gave up: {why}")),
-                    };
-                    if error.is_some() {
-                        self.last_error = error;
-                    }
-                }
-                QueueJournalKind::Released { .. } => {
-                    self.holding.insert(event.poller, false);
-                }
-                QueueJournalKind::SourceFailed { call, error } => {
-                    self.last_error = Some(format!("{call}: {error}"));
-                }
-                QueueJournalKind::DeleteFailed { failures } => {
-                    self.last_error = Some(format!("{} delete(s) failed", failures.len()));
-                }
-                QueueJournalKind::Received { .. }
-                | QueueJournalKind::Filtered { .. }
-                | QueueJournalKind::Scaled { .. } => {}
-            }
-        }
-    }
-
-    fn in_flight(&self) -> usize {
-        self.holding.values().filter(|h| **h).count()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn event(at: u64, shard: &str, kind: JournalKind) -> JournalEvent {
-        JournalEvent {
-            at,
-            shard_id: shard.to_owned(),
-            kind,
-        }
-    }
-
-    #[test]
-    fn the_cursor_yields_each_entry_once_even_when_the_journal_drops_old_ones() {
-        let mut cursor = Cursor::default();
-        let all: Vec<u32> = (0..30).collect();
-        assert_eq!(cursor.fresh(&all[..10]), &all[..10]);
-        assert_eq!(cursor.fresh(&all[..10]), &[] as &[u32]);
-        // The journal dropped 0..5 and gained 10..20.
-        assert_eq!(cursor.fresh(&all[5..20]), &all[10..20]);
-        // Everything seen was dropped: all that is left is new.
-        assert_eq!(cursor.fresh(&all[21..30]), &all[21..30]);
-    }
-
-    #[test]
-    fn the_cursor_is_not_fooled_by_entries_seen_again_later() {
-        let mut cursor = Cursor::default();
-        assert_eq!(cursor.fresh(&[1, 2, 1, 2]).len(), 4);
-        // The last entry seen (2) comes again, but not after the same entries.
-        assert_eq!(cursor.fresh(&[1, 2, 1, 2, 3, 1, 2]), &[3, 1, 2]);
-    }
-
-    #[test]
-    fn shard_counts_follow_the_journal() {
-        let mut tally = KinesisTally::default();
-        let s0 = "shardId-000000000000";
-        let s1 = "shardId-000000000001";
-        let invoked = JournalKind::Invoked {
-            lane: 0,
-            records: 3,
-            range: None,
-            previous_invocations: 0,
-        };
-        let mut journal = vec![
-            event(1, s0, invoked.clone()),
-            event(
-                2,
-                s0,
-                JournalKind::Decision(JournalEntry::Failed {
-                    lane: 0,
-                    reason: "Function.Error".into(),
-                    attempts: 1,
-                }),
-            ),
-            event(
-                2,
-                s0,
-                JournalKind::Decision(JournalEntry::Bisected {
-                    lane: 0,
-                    left: 1,
-                    right: 2,
-                }),
-            ),
-            event(
-                2,
-                s0,
-                JournalKind::Decision(JournalEntry::RetryScheduled {
-                    lane: 0,
-                    at: 3,
-                    reason: "Function.Error".into(),
-                }),
-            ),
-            event(
-                3,
-                s1,
-                JournalKind::Decision(JournalEntry::Filtered { records: 4 }),
-            ),
-        ];
-        tally.absorb(&journal);
-        assert!(tally.shards[s0].retry_pending);
-        journal.push(event(4, s0, invoked));
-        journal.push(event(
-            5,
-            s0,
-            JournalKind::Decision(JournalEntry::Discarded {
-                lane: 0,
-                condition: riffle_core::event::FailureCondition::RetryAttemptsExhausted,
-                range: (
-                    riffle_core::sequence::SequenceNumber::parse("1").unwrap(),
-                    riffle_core::sequence::SequenceNumber::parse("2").unwrap(),
-                ),
-                records: 2,
-                delivered: true,
-            }),
-        ));
-        tally.absorb(&journal);
-        let s0_counts = &tally.shards[s0];
-        assert_eq!(
-            (
-                s0_counts.invocations,
-                s0_counts.errors,
-                s0_counts.bisects,
-                s0_counts.retries,
-                s0_counts.sent_to_destination,
-                s0_counts.retry_pending,
-            ),
-            (2, 1, 1, 1, 2, false)
-        );
-        assert_eq!(
-            s0_counts.last_error.as_deref(),
-            Some("2 record(s) sent to the on-failure destination: RetryAttemptsExhausted")
-        );
-        assert_eq!(tally.shards[s1].filtered, 4);
-        assert_eq!(tally.shards[s1].invocations, 0);
-    }
 
     #[test]
     fn the_table_aligns_columns_and_shortens_sequence_numbers() {
@@ -1112,17 +802,20 @@ mod tests {
             shards: vec![ShardView {
                 id: "shardId-000000000000".into(),
                 state: "polling",
-                position: Some("49590338271490256608559692538361571095921575989136588898".into()),
-                checkpoint: Some("49590338271490256608559692538361571095921575989136588898".into()),
-                iterator_age_ms: Some(1_500),
-                buffered: 0,
-                in_flight: 1,
-                counts: ShardCounts {
+                status: ShardStatus {
+                    position: Some(
+                        "49590338271490256608559692538361571095921575989136588898".into(),
+                    ),
+                    checkpoint: Some(
+                        "49590338271490256608559692538361571095921575989136588898".into(),
+                    ),
+                    iterator_age_ms: Some(1_500),
+                    in_flight: 1,
                     invocations: 4,
                     errors: 1,
                     retries: 1,
-                    last_error: Some("Function.Error".into()),
-                    ..ShardCounts::default()
+                    last_error: Some((1, "Function.Error".into())),
+                    ..ShardStatus::default()
                 },
             }],
         };
