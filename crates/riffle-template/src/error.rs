@@ -345,6 +345,22 @@ impl Sink {
         Failed
     }
 
+    /// An error: the required `property` is missing.
+    pub(crate) fn missing(
+        &mut self,
+        at: Pos,
+        scope: &Scope<'_>,
+        property: impl Into<String>,
+    ) -> Failed {
+        self.error(
+            at,
+            scope,
+            Problem::MissingProperty {
+                property: property.into(),
+            },
+        )
+    }
+
     pub(crate) fn warning(&mut self, at: Pos, scope: &Scope<'_>, problem: Problem) {
         self.push(Severity::Warning, at, scope, problem);
     }

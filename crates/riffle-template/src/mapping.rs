@@ -219,13 +219,7 @@ impl<'t> Reader<'t> {
                 &scope,
             );
             let Some(type_entry) = event.value.get("Type") else {
-                self.resolver.sink.error(
-                    event.key_at,
-                    &scope,
-                    Problem::MissingProperty {
-                        property: "Type".to_owned(),
-                    },
-                );
+                self.resolver.sink.missing(event.key_at, &scope, "Type");
                 continue;
             };
             let kind = match type_entry.value.as_str() {
@@ -246,13 +240,9 @@ impl<'t> Reader<'t> {
                 }
             };
             let Some(properties) = event.value.get("Properties") else {
-                self.resolver.sink.error(
-                    event.key_at,
-                    &scope,
-                    Problem::MissingProperty {
-                        property: "Properties".to_owned(),
-                    },
-                );
+                self.resolver
+                    .sink
+                    .missing(event.key_at, &scope, "Properties");
                 continue;
             };
             let properties_scope = scope.child("Properties");
@@ -291,24 +281,16 @@ impl<'t> Reader<'t> {
         let id = declaration.logical_id;
         let scope = Scope::resource(id, "Properties");
         let Some(properties) = declaration.properties else {
-            self.resolver.sink.error(
-                declaration.at,
-                &scope,
-                Problem::MissingProperty {
-                    property: "EventSourceArn".to_owned(),
-                },
-            );
+            self.resolver
+                .sink
+                .missing(declaration.at, &scope, "EventSourceArn");
             return;
         };
         // The kind decides which properties apply: read the source first.
         let Some(source) = properties.get("EventSourceArn") else {
-            self.resolver.sink.error(
-                declaration.at,
-                &scope,
-                Problem::MissingProperty {
-                    property: "EventSourceArn".to_owned(),
-                },
-            );
+            self.resolver
+                .sink
+                .missing(declaration.at, &scope, "EventSourceArn");
             return;
         };
         let source_scope = scope.child("EventSourceArn");
@@ -345,13 +327,9 @@ impl<'t> Reader<'t> {
             }
         };
         let Some(function_entry) = properties.get("FunctionName") else {
-            self.resolver.sink.error(
-                declaration.at,
-                &scope,
-                Problem::MissingProperty {
-                    property: "FunctionName".to_owned(),
-                },
-            );
+            self.resolver
+                .sink
+                .missing(declaration.at, &scope, "FunctionName");
             return;
         };
         let function_scope = scope.child("FunctionName");
@@ -532,17 +510,15 @@ impl<'t> Reader<'t> {
             }
         }
         if origin == Origin::Event && !source_seen {
-            self.resolver.sink.error(
+            self.resolver.sink.missing(
                 properties.at,
                 scope,
-                Problem::MissingProperty {
-                    property: if draft.kind == SourceKind::Kinesis {
-                        "Stream"
-                    } else {
-                        "Queue"
-                    }
-                    .to_owned(),
-                },
+                if draft.kind == SourceKind::Kinesis {
+                    "Stream"
+                } else {
+                    "Queue"
+                }
+                .to_owned(),
             );
             draft.failed.insert("EventSourceArn".to_owned());
         }

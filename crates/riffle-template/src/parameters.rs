@@ -102,13 +102,7 @@ fn read_one(declaration: &Entry, supplied: Option<&String>, sink: &mut Sink) -> 
         }
     }
     let Some(type_entry) = body.get("Type") else {
-        sink.error(
-            declaration.key_at,
-            &scope,
-            Problem::MissingProperty {
-                property: "Type".to_owned(),
-            },
-        );
+        sink.missing(declaration.key_at, &scope, "Type");
         return None;
     };
     let Some(type_name) = type_entry.value.as_str() else {

@@ -390,13 +390,7 @@ fn declare<'t>(
         &BTreeSet::new(),
     );
     let Some(type_entry) = entry.value.get("Type") else {
-        sink.error(
-            entry.key_at,
-            &scope,
-            Problem::MissingProperty {
-                property: "Type".to_owned(),
-            },
-        );
+        sink.missing(entry.key_at, &scope, "Type");
         return None;
     };
     let Some(type_name) = type_entry.value.as_str() else {
@@ -665,13 +659,7 @@ impl<'t> Reader<'t> {
         if properties.and_then(|p| p.get(key)).is_some() {
             return true;
         }
-        self.resolver.sink.error(
-            at,
-            scope,
-            Problem::MissingProperty {
-                property: key.to_owned(),
-            },
-        );
+        self.resolver.sink.missing(at, scope, key);
         false
     }
 

@@ -683,12 +683,10 @@ impl<'t> Reader<'t> {
                 return None;
             }
             None => {
-                self.resolver.sink.error(
+                self.resolver.sink.missing(
                     declaration.at,
                     &scope,
-                    Problem::MissingProperty {
-                        property: "BuildMethod (rust-cargolambda)".to_owned(),
-                    },
+                    "BuildMethod (rust-cargolambda)",
                 );
                 return None;
             }
