@@ -34,6 +34,11 @@ pub enum JournalKind {
         /// The error.
         error: String,
     },
+    /// Loading or saving the checkpoint failed; it is tried again.
+    CheckpointFailed {
+        /// The error.
+        error: String,
+    },
     /// A batch was sent to the function.
     Invoked {
         /// Lane.
@@ -183,6 +188,9 @@ impl Metrics {
         match kind {
             JournalKind::Polled { records, .. } => add(&self.polled, *records),
             JournalKind::PollFailed { error: e } => error = Some(format!("read: {e}")),
+            JournalKind::CheckpointFailed { error: e } => {
+                error = Some(format!("checkpoint: {e}"));
+            }
             JournalKind::Invoked { records, .. } => {
                 add(&self.invocations, 1);
                 add(&self.invoked_records, *records);
@@ -427,5 +435,21 @@ mod tests {
             metrics.last_error(),
             Some((5, s0.to_owned(), gave_up.to_owned()))
         );
+    }
+
+    #[test]
+    fn a_failing_checkpoint_store_is_the_shards_last_error_not_a_read_error() {
+        let metrics = Metrics::default();
+        let shard = "shardId-000000000000";
+        metrics.observe(
+            7,
+            shard,
+            &JournalKind::CheckpointFailed {
+                error: "disk full".into(),
+            },
+        );
+        let status = &metrics.shards()[shard];
+        assert!(!status.read_failing);
+        assert_eq!(status.last_error, Some((7, "checkpoint: disk full".into())));
     }
 }

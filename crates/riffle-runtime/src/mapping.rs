@@ -306,7 +306,7 @@ where
                     self.note(
                         self.clock.now_millis(),
                         shard_id,
-                        JournalKind::PollFailed {
+                        JournalKind::CheckpointFailed {
                             error: e.to_string(),
                         },
                     );
@@ -644,7 +644,7 @@ where
                             self.note(
                                 now,
                                 shard_id,
-                                JournalKind::PollFailed {
+                                JournalKind::CheckpointFailed {
                                     error: e.to_string(),
                                 },
                             );

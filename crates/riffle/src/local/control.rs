@@ -387,6 +387,11 @@ pub(crate) fn journal_json(event: &JournalEvent) -> Value {
             o.insert("error".into(), json!(error));
             o
         }
+        JournalKind::CheckpointFailed { error } => {
+            let mut o = entry(at, "checkpoint_failed");
+            o.insert("error".into(), json!(error));
+            o
+        }
         JournalKind::Invoked {
             lane,
             records,

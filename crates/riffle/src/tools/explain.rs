@@ -131,6 +131,10 @@ fn what(e: &Value) -> String {
             text(&e["millis_behind"])
         ),
         "poll_failed" => format!("reading failed, will read again: {}", text(&e["error"])),
+        "checkpoint_failed" => format!(
+            "the checkpoint store failed, will try again: {}",
+            text(&e["error"])
+        ),
         "invoked" if is_sqs => format!(
             "invoked the function with {}{}",
             plural(&e["messages"], "message"),
