@@ -380,26 +380,52 @@ async fn a_response_over_six_mb_is_a_function_error() {
     function.shutdown().await;
 }
 
-#[tokio::test]
+// Several workers, as in `riffle local`: the pipe readers and the answer race on other threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
     let function = LocalFunction::start(probe("logs")).await.unwrap();
     let id = "00000000-0000-4000-8000-000000000005";
-    body(&function.invoke(request(5, json!({"action": "log"}))).await);
-    // The pipes are read concurrently; wait (bounded) until both lines arrived.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let lines = loop {
-        let lines = function.logs().for_request(id);
-        if lines
+    let next = "00000000-0000-4000-8000-000000000006";
+    // Many lines, written just before the answer: when the invocation returns, every one is
+    // already in the log with its own request id, before END and REPORT, and none spills into
+    // the next invocation.
+    body(
+        &function
+            .invoke(request(5, json!({"action": "log", "lines": 300})))
+            .await,
+    );
+    body(
+        &function
+            .invoke(request(6, json!({"action": "log", "lines": 300})))
+            .await,
+    );
+    let lines = function.logs().for_request(id);
+    let hellos = lines
+        .iter()
+        .filter(|l| l.line.starts_with("hello on"))
+        .count();
+    assert_eq!(hellos, 600, "every line of request 5 carries its id");
+    let end = lines
+        .iter()
+        .position(|l| l.line.starts_with("END RequestId"))
+        .expect("an END line");
+    assert!(
+        lines[..end]
             .iter()
             .filter(|l| l.line.starts_with("hello on"))
             .count()
-            == 2
-            || std::time::Instant::now() > deadline
-        {
-            break lines;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+            == 600,
+        "the function's lines come before END"
+    );
+    assert!(
+        function
+            .logs()
+            .for_request(next)
+            .iter()
+            .filter(|l| l.line.starts_with("hello on"))
+            .all(|l| l.line.ends_with(next)),
+        "no line of request 5 is attributed to request 6"
+    );
     let texts: Vec<(LogSource, &str)> = lines.iter().map(|l| (l.source, l.line.as_str())).collect();
     assert!(
         texts.contains(&(LogSource::Stdout, &*format!("hello on stdout from {id}"))),

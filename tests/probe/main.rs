@@ -1,6 +1,6 @@
 //! `lambda-probe`: a Lambda function built with `lambda_runtime`, for the Runtime API host's
 //! tests. The event says what to do: `{"action": "echo" | "noop" | "error" | "panic" | "exit"
-//! | "sleep" | "big" | "log" | "env", …}`. With `PROBE_INIT=exit` in its environment it exits before
+//! | "sleep" | "big" | "log" (`lines`: how many) | "env", …}`. With `PROBE_INIT=exit` in its environment it exits before
 //! starting the runtime, as a function whose initialisation fails does; with `PROBE_LOG_EVENTS=1`
 //! it prints every event it receives as one line `event <json>` (so a test of `riffle local` can
 //! read what the mapping delivered from the function's log).
@@ -33,8 +33,11 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
             Ok(Value::String("x".repeat(bytes)))
         }
         "log" => {
-            println!("hello on stdout from {}", context.request_id);
-            eprintln!("hello on stderr from {}", context.request_id);
+            let lines = payload["lines"].as_u64().unwrap_or(1);
+            for _ in 0..lines {
+                println!("hello on stdout from {}", context.request_id);
+                eprintln!("hello on stderr from {}", context.request_id);
+            }
             Ok(json!({ "logged": true }))
         }
         "env" => {
