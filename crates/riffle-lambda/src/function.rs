@@ -35,6 +35,9 @@ pub const ACCOUNT_CONCURRENCY: usize = 1000;
 /// How long an environment may take to initialise (reach its first `/next`), as on Lambda.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest an invocation waits for its log lines to be read from the pipes before it ends.
+const LOG_CATCH_UP: Duration = Duration::from_millis(200);
+
 /// What Riffle needs to run a function.
 #[derive(Debug, Clone)]
 pub struct FunctionConfig {
@@ -106,7 +109,7 @@ pub struct FunctionStats {
 /// An invocation handed to an environment's `/next`.
 pub(crate) struct Dispatch {
     pub(crate) request_id: String,
-    pub(crate) payload: String,
+    pub(crate) payload: bytes::Bytes,
     pub(crate) deadline_ms: Millis,
     pub(crate) function_arn: String,
     pub(crate) trace_id: String,
@@ -114,11 +117,24 @@ pub(crate) struct Dispatch {
 
 struct Pending {
     request_id: String,
-    payload: String,
+    payload: bytes::Bytes,
     function_arn: String,
     trace_id: String,
     picked: oneshot::Sender<Millis>,
 }
+
+/// Why an environment did not take an invocation.
+struct Ended {
+    /// The function never saw the event.
+    unseen: bool,
+    error_type: String,
+    message: String,
+}
+
+/// Warm environments that may end under one invocation before it is failed: each is replaced
+/// by a fresh one, which is how Lambda treats a sandbox whose runtime exited between
+/// invocations.
+const MAX_REPLACED: usize = 3;
 
 /// How an invocation finished, as the runtime reported it.
 pub(crate) enum Completion {
@@ -137,6 +153,8 @@ struct Environment {
     ready: AtomicBool,
     started: Instant,
     init_duration: Mutex<Option<Duration>>,
+    /// One per pipe reader: ask it to read what is already in its pipe, and wait for its ack.
+    catch_up: Mutex<Vec<mpsc::UnboundedSender<oneshot::Sender<()>>>>,
 }
 
 impl Environment {
@@ -258,6 +276,26 @@ impl Shared {
         pool.environments.remove(&environment.id);
         pool.idle.retain(|id| *id != environment.id);
         lock(&self.stats).environments = pool.environments.len();
+    }
+
+    /// Waits (briefly, bounded) until the environment's pipe readers have read what the
+    /// function wrote before it answered, so those lines carry this request's id, not the next
+    /// one's (or none): the function writes them before it posts its answer, so by the time the
+    /// answer arrives they are in the pipes, ready to read.
+    async fn logs_caught_up(&self, environment: &Environment) {
+        let acks: Vec<oneshot::Receiver<()>> = lock(&environment.catch_up)
+            .iter()
+            .filter_map(|reader| {
+                let (ack, acked) = oneshot::channel();
+                reader.send(ack).ok().map(|()| acked)
+            })
+            .collect();
+        let _ = tokio::time::timeout(LOG_CATCH_UP, async {
+            for acked in acks {
+                let _ = acked.await;
+            }
+        })
+        .await;
     }
 
     fn release(&self, environment: &Arc<Environment>) {
@@ -414,6 +452,7 @@ impl Shared {
             ready: AtomicBool::new(false),
             started: Instant::now(),
             init_duration: Mutex::default(),
+            catch_up: Mutex::default(),
         });
         let readers = [
             child.stdout.take().map(|s| {
@@ -432,9 +471,21 @@ impl Shared {
         let mut pipes = Vec::new();
         for (stream, source) in readers.into_iter().flatten() {
             let (shared, current) = (Arc::clone(self), Arc::clone(&environment.current));
+            let (catch_up, mut asked) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
+            lock(&environment.catch_up).push(catch_up);
             pipes.push(tokio::spawn(async move {
                 let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
+                loop {
+                    // Lines first: an ack means the pipe had nothing ready to read.
+                    let line = tokio::select! {
+                        biased;
+                        line = lines.next_line() => line,
+                        Some(ack) = asked.recv() => {
+                            let _ = ack.send(());
+                            continue;
+                        }
+                    };
+                    let Ok(Some(line)) = line else { break };
                     let request_id = lock(&current).clone();
                     shared.logs.push(LogLine {
                         at: epoch_ms(),
@@ -497,6 +548,50 @@ impl Shared {
         Outcome::function_error(error_type, message)
     }
 
+    /// Hands `pending` to `environment` and waits until its runtime takes it from `/next`; or
+    /// says how the environment ended first.
+    async fn hand_over(
+        &self,
+        environment: &Environment,
+        pending: Pending,
+        picked: oneshot::Receiver<Millis>,
+        cold: bool,
+    ) -> Result<(), Ended> {
+        let gone = |unseen| Ended {
+            unseen,
+            error_type: "Runtime.ExitError".to_owned(),
+            message: "the environment is gone".to_owned(),
+        };
+        if environment.inbox.send(pending).await.is_err() {
+            return Err(gone(true));
+        }
+        let mut exited = environment.exited.clone();
+        let init_limit = environment.started + INIT_TIMEOUT;
+        tokio::select! {
+            picked = picked => picked.map(|_| ()).map_err(|_| gone(true)),
+            _ = exited.wait_for(Option::is_some) => {
+                let status = environment.exited.borrow().clone().unwrap_or_default();
+                Err(match lock(&environment.init_error).take() {
+                    Some((error_type, body)) => Ended {
+                        unseen: true,
+                        error_type,
+                        message: format!("init failed: {}", String::from_utf8_lossy(&body)),
+                    },
+                    None => Ended {
+                        unseen: true,
+                        error_type: "Runtime.ExitError".to_owned(),
+                        message: format!("Runtime exited with error: {status}"),
+                    },
+                })
+            }
+            () = tokio::time::sleep_until(init_limit.into()), if cold => Err(Ended {
+                unseen: true,
+                error_type: "Sandbox.Timedout".to_owned(),
+                message: format!("init did not finish within {} s", INIT_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+
     /// Runs one invocation to its outcome.
     async fn invoke(self: Arc<Self>, request: InvokeRequest) -> Outcome {
         if request.payload.len() > MAX_REQUEST_BYTES {
@@ -504,73 +599,61 @@ impl Shared {
                 "RequestTooLargeException: Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation"
             ));
         }
-        let environment = match self.acquire() {
-            Ok(environment) => environment,
-            Err(outcome) => {
-                if outcome == Outcome::Throttled {
-                    lock(&self.stats).throttles += 1;
-                }
-                return outcome;
-            }
-        };
-        lock(&self.stats).invocations += 1;
         let request_id = request.request_id.clone();
-        let (done_tx, done_rx) = oneshot::channel();
-        lock(&self.in_flight).insert(request_id.clone(), (environment.id, done_tx));
-        let (picked_tx, picked_rx) = oneshot::channel();
-        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let pending = Pending {
-            request_id: request_id.clone(),
-            payload: request.payload,
-            function_arn: self.arn.clone(),
-            trace_id: self.trace_id(n),
-            picked: picked_tx,
-        };
-        if environment.inbox.send(pending).await.is_err() {
-            return self.fail(
-                &environment,
-                &request_id,
-                "Runtime.ExitError",
-                "the environment is gone",
-            );
-        }
-        let mut exited = environment.exited.clone();
-        let cold = !environment.ready.load(Ordering::SeqCst);
-        let init_limit = environment.started + INIT_TIMEOUT;
-        // Phase 1: the environment takes the invocation from `/next` (after its init, if cold).
-        tokio::select! {
-            picked = picked_rx => {
-                if picked.is_err() {
-                    return self.fail(&environment, &request_id, "Runtime.ExitError", "the environment is gone");
-                }
-            }
-            _ = exited.wait_for(Option::is_some) => {
-                let status = environment.exited.borrow().clone().unwrap_or_default();
-                let init_error = lock(&environment.init_error).take();
-                return match init_error {
-                    Some((error_type, body)) => {
-                        let message = format!("init failed: {}", String::from_utf8_lossy(&body));
-                        self.fail(&environment, &request_id, &error_type, &message)
+        let payload = bytes::Bytes::from(request.payload);
+        // Phase 1: an environment takes the invocation from `/next` (after its init, if cold).
+        // A warm environment that ends before it takes it (its runtime exited after its last
+        // answer, as `lambda_runtime` does when the Runtime API refuses a response) never saw
+        // the event: as on Lambda, the invocation goes to another environment.
+        let mut replaced = 0;
+        let (environment, done_rx, cold) = loop {
+            let environment = match self.acquire() {
+                Ok(environment) => environment,
+                Err(outcome) => {
+                    if outcome == Outcome::Throttled {
+                        lock(&self.stats).throttles += 1;
                     }
-                    None => self.fail(
-                        &environment,
-                        &request_id,
-                        "Runtime.ExitError",
-                        &format!("Runtime exited with error: {status}"),
+                    return outcome;
+                }
+            };
+            if replaced == 0 {
+                lock(&self.stats).invocations += 1;
+            }
+            let (done_tx, done_rx) = oneshot::channel();
+            lock(&self.in_flight).insert(request_id.clone(), (environment.id, done_tx));
+            let (picked_tx, picked_rx) = oneshot::channel();
+            let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+            let pending = Pending {
+                request_id: request_id.clone(),
+                payload: payload.clone(),
+                function_arn: self.arn.clone(),
+                trace_id: self.trace_id(n),
+                picked: picked_tx,
+            };
+            let cold = !environment.ready.load(Ordering::SeqCst);
+            let ended = match self.hand_over(&environment, pending, picked_rx, cold).await {
+                Ok(()) => break (environment, done_rx, cold),
+                Err(ended) => ended,
+            };
+            if ended.unseen && !cold && replaced < MAX_REPLACED {
+                replaced += 1;
+                lock(&self.in_flight).remove(&request_id);
+                self.remove(&environment);
+                self.platform_log(
+                    environment.id,
+                    Some(&request_id),
+                    format!(
+                        "environment {} ended before it took the invocation; trying another",
+                        environment.id
                     ),
-                };
-            }
-            () = tokio::time::sleep_until(init_limit.into()), if cold => {
-                return self.fail(
-                    &environment,
-                    &request_id,
-                    "Sandbox.Timedout",
-                    &format!("init did not finish within {} s", INIT_TIMEOUT.as_secs()),
                 );
+                continue;
             }
-        }
+            return self.fail(&environment, &request_id, &ended.error_type, &ended.message);
+        };
         let started = Instant::now();
         // Phase 2: the function runs until it answers, exits, or times out.
+        let mut exited = environment.exited.clone();
         let outcome = tokio::select! {
             done = done_rx => match done {
                 Ok(Completion::Response(body)) => Outcome::Success(body),
@@ -593,6 +676,7 @@ impl Shared {
             }
         };
         let duration = started.elapsed();
+        self.logs_caught_up(&environment).await;
         let init = if cold {
             *lock(&environment.init_duration)
         } else {
