@@ -2,7 +2,8 @@
 //! terminal: it builds the example functions, creates the streams and queues, and the order
 //! events mapping processes valid orders, reports the invalid one, retries it and sends it to
 //! the on-failure queue, where failure-inspector reads it; `riffle explain` tells that story from
-//! the decision journal; Ctrl-C stops everything cleanly.
+//! the decision journal (and the SQS mapping's journal the receive, invocation and delete);
+//! Ctrl-C stops everything cleanly.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -136,6 +137,22 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
                 && e["deleted"].as_u64() == Some(1)
         },
     );
+    // The SQS mapping's journal: the failure record received, invoked, and deleted on success.
+    let journal = explain(&endpoint, "FailureInspectorFunctionFailures");
+    let settled = journal
+        .iter()
+        .find(|e| e["kind"] == "settled")
+        .unwrap_or_else(|| panic!("no settled batch in {journal:#?}"));
+    assert_eq!(
+        (&settled["outcome"], &settled["deleted"]),
+        (&Value::from("success"), &Value::from(1))
+    );
+    for kind in ["received", "invoked"] {
+        assert!(
+            journal.iter().any(|e| e["kind"] == kind),
+            "no {kind} in {journal:#?}"
+        );
+    }
     assert!(
         seen.iter().any(|e| e["event"] == "log"
             && e["function"] == "FailureInspectorFunction"
@@ -162,34 +179,37 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     assert!(status.success(), "riffle local exits cleanly: {status}");
 }
 
+/// `riffle explain --format json` for `mapping`: its journal entries, oldest first.
+fn explain(endpoint: &str, mapping: &str) -> Vec<Value> {
+    let output = Command::new(riffle_binary())
+        .args([
+            "explain",
+            "--endpoint-url",
+            endpoint,
+            "--mapping",
+            mapping,
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("riffle explain runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect()
+}
+
 /// `riffle explain`, as a user runs it next to `riffle local`, gives the invalid order's story:
 /// reported by the function, retried three times, then given up on and delivered to the
 /// on-failure queue, with the checkpoint moved past it.
 fn explain_tells_why_the_invalid_order_was_dropped(endpoint: &str) {
-    let explain = || {
-        let output = Command::new(riffle_binary())
-            .args([
-                "explain",
-                "--endpoint-url",
-                endpoint,
-                "--mapping",
-                "OrderEventsFunctionOrders",
-                "--format",
-                "json",
-            ])
-            .output()
-            .expect("riffle explain runs");
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-            .collect::<Vec<Value>>()
-    };
+    let journal_now = || explain(endpoint, "OrderEventsFunctionOrders");
     // The status that announced the delivery can come a moment before the checkpoint is saved.
     let deadline = Instant::now() + Duration::from_secs(30);
     let journal = loop {
-        let journal = explain();
+        let journal = journal_now();
         let settled = journal
             .iter()
             .skip_while(|e| e["kind"] != "delivered")
