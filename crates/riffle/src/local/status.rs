@@ -6,7 +6,8 @@
 //!   (per Kinesis mapping and shard: state, position, checkpoint, iterator age, records
 //!   buffered, batches in flight, invocations, errors, retries, bisects, records sent to the
 //!   on-failure destination, filtered, last error; per SQS mapping: pollers, in flight,
-//!   received / deleted / failed / filtered, age of the oldest message, last error). Log lines
+//!   received / deleted / failed / filtered, age of the oldest message, last error; a last
+//!   error gets a line of its own under its row). Log lines
 //!   are printed above it and the table is drawn again below them; rows are cut to the
 //!   terminal's width;
 //! - text to a pipe or file: one status line per mapping every `--status-every` seconds;
@@ -313,6 +314,8 @@ impl Live {
 
 /// The rows of the live table: a header, each Kinesis mapping and its shards, then the SQS
 /// mappings under their own header.
+/// The live table: a row per mapping and per shard, the counts people look at first on the left
+/// (a narrow terminal cuts the right), and a row's last error on a line of its own below it.
 fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
     let mut lines = Vec::new();
     if !kinesis.is_empty() {
@@ -320,10 +323,7 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
             [
                 "KINESIS MAPPING / SHARD",
                 "STATE",
-                "POSITION",
-                "CHECKPOINT",
                 "AGE",
-                "BUFFERED",
                 "IN FLIGHT",
                 "INVOKED",
                 "ERRORS",
@@ -331,82 +331,67 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
                 "BISECTS",
                 "TO DEST",
                 "FILTERED",
-                "LAST ERROR",
+                "BUFFERED",
+                "POSITION",
+                "CHECKPOINT",
             ]
             .map(str::to_owned)
             .to_vec(),
         ];
+        let mut errors = vec![None];
         for mapping in kinesis {
             let age = mapping
                 .shards
                 .iter()
                 .filter_map(|s| s.status.iterator_age_ms)
                 .max();
+            let total = |count: fn(&ShardStatus) -> u64| {
+                mapping
+                    .shards
+                    .iter()
+                    .map(|s| count(&s.status))
+                    .sum::<u64>()
+                    .to_string()
+            };
             rows.push(vec![
                 mapping.id.clone(),
                 mapping.state.clone(),
-                String::new(),
-                String::new(),
                 age.map(duration).unwrap_or_default(),
-                mapping
-                    .shards
-                    .iter()
-                    .map(|s| s.status.buffered)
-                    .sum::<u64>()
-                    .to_string(),
-                mapping
-                    .shards
-                    .iter()
-                    .map(|s| s.status.in_flight)
-                    .sum::<u64>()
-                    .to_string(),
+                total(|s| s.in_flight),
                 mapping.invocations.to_string(),
                 mapping.errors.to_string(),
                 mapping.retries.to_string(),
                 mapping.bisects.to_string(),
                 mapping.sent_to_destination.to_string(),
                 mapping.filtered.to_string(),
-                mapping.last_error.clone().unwrap_or_default(),
+                total(|s| s.buffered),
             ]);
+            // The mapping's last error is its latest shard's, shown under that shard.
+            errors.push(None);
             for shard in &mapping.shards {
+                let status = &shard.status;
                 rows.push(vec![
                     format!("  {}", shard.id),
                     shard.state.to_owned(),
-                    shard
-                        .status
-                        .position
-                        .as_deref()
-                        .map(short)
-                        .unwrap_or_default(),
-                    shard
-                        .status
-                        .checkpoint
-                        .as_deref()
-                        .map(short)
-                        .unwrap_or_default(),
-                    shard
-                        .status
-                        .iterator_age_ms
-                        .map(duration)
-                        .unwrap_or_default(),
-                    shard.status.buffered.to_string(),
-                    shard.status.in_flight.to_string(),
-                    shard.status.invocations.to_string(),
-                    shard.status.errors.to_string(),
-                    shard.status.retries.to_string(),
-                    shard.status.bisects.to_string(),
-                    shard.status.sent_to_destination.to_string(),
-                    shard.status.filtered.to_string(),
-                    shard
-                        .status
-                        .last_error
-                        .as_ref()
-                        .map(|(_, e)| e.clone())
-                        .unwrap_or_default(),
+                    status.iterator_age_ms.map(duration).unwrap_or_default(),
+                    status.in_flight.to_string(),
+                    status.invocations.to_string(),
+                    status.errors.to_string(),
+                    status.retries.to_string(),
+                    status.bisects.to_string(),
+                    status.sent_to_destination.to_string(),
+                    status.filtered.to_string(),
+                    status.buffered.to_string(),
+                    status.position.as_deref().map(short).unwrap_or_default(),
+                    status.checkpoint.as_deref().map(short).unwrap_or_default(),
                 ]);
+                errors.push(status.last_error.as_ref().map(|(_, e)| e.clone()));
             }
         }
-        lines.extend(align(&rows, &[4, 5, 6, 7, 8, 9, 10, 11, 12]));
+        lines.extend(with_errors(
+            align(&rows, &[2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            errors,
+        ));
     }
     if !queues.is_empty() {
         if !lines.is_empty() {
@@ -423,11 +408,11 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
                 "FAILED",
                 "FILTERED",
                 "OLDEST",
-                "LAST ERROR",
             ]
             .map(str::to_owned)
             .to_vec(),
         ];
+        let mut errors = vec![None];
         for queue in queues {
             rows.push(vec![
                 queue.id.clone(),
@@ -447,10 +432,10 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
                 } else {
                     duration(queue.oldest_message_age_ms)
                 },
-                queue.last_error.clone().unwrap_or_default(),
             ]);
+            errors.push(queue.last_error.clone());
         }
-        lines.extend(align(&rows, &[2, 3, 4, 5, 6, 7, 8]));
+        lines.extend(with_errors(align(&rows, &[2, 3, 4, 5, 6, 7, 8]), errors));
     }
     if lines.is_empty() {
         lines.push("no mappings".to_owned());
@@ -458,8 +443,21 @@ fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
     lines
 }
 
-/// Pads every cell to its column's width (numbers, in `right`, to the right); the last column
-/// is left as it is, so only it is cut on a narrow terminal.
+/// `lines`, each followed by its error (one line, indented) when it has one.
+fn with_errors(lines: Vec<String>, errors: Vec<Option<String>>) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    for (line, error) in lines.into_iter().zip(errors) {
+        out.push(line);
+        if let Some(error) = error {
+            out.push(format!(
+                "    last error: {}",
+                error.replace(['\n', '\r'], " ")
+            ));
+        }
+    }
+    out
+}
+
 fn align(rows: &[Vec<String>], right: &[usize]) -> Vec<String> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
@@ -477,10 +475,7 @@ fn align(rows: &[Vec<String>], right: &[usize]) -> Vec<String> {
                 .iter()
                 .enumerate()
                 .map(|(c, cell)| {
-                    if c + 1 == row.len() {
-                        // Errors are one line in the table.
-                        cell.replace(['\n', '\r'], " ")
-                    } else if right.contains(&c) {
+                    if right.contains(&c) {
                         format!("{cell:>width$}", width = widths[c])
                     } else {
                         format!("{cell:<width$}", width = widths[c])
@@ -837,22 +832,28 @@ mod tests {
             last_error: None,
         };
         let lines = table(&[mapping], &[queue]);
-        assert_eq!(lines.len(), 6, "{lines:#?}");
+        assert_eq!(lines.len(), 7, "{lines:#?}");
         assert!(lines[0].starts_with("KINESIS MAPPING / SHARD  STATE"));
         assert!(
-            lines[2].contains("…9136588898  …9136588898"),
+            lines[2].ends_with("…9136588898  …9136588898"),
             "{}",
             lines[2]
         );
         assert!(lines[2].contains("1.5s"), "{}", lines[2]);
-        assert!(lines[2].ends_with("Function.Error"), "{}", lines[2]);
+        assert_eq!(
+            lines[3], "    last error: Function.Error",
+            "the error on a line of its own, under its shard"
+        );
         // Columns line up: STATE starts at the same place in every row.
         let at = lines[0].find("STATE").unwrap();
         assert_eq!(&lines[1][at..at + 7], "Enabled");
         assert_eq!(&lines[2][at..at + 7], "polling");
-        assert_eq!(lines[3], "");
-        assert!(lines[4].starts_with("SQS MAPPING  STATE    POLLERS"));
-        assert!(lines[5].starts_with("Failures"), "{}", lines[5]);
+        // Counts are right-aligned under their headers.
+        let errors_end = lines[0].find("ERRORS").unwrap() + "ERRORS".len();
+        assert_eq!(&lines[2][errors_end - 1..errors_end], "1");
+        assert_eq!(lines[4], "");
+        assert!(lines[5].starts_with("SQS MAPPING  STATE    POLLERS"));
+        assert!(lines[6].starts_with("Failures"), "{}", lines[6]);
     }
 
     #[test]
