@@ -2,7 +2,9 @@
 //!
 //! Invariant (file store): a save returns only after the new state is on disk (temporary file,
 //! fsync, rename, fsync of the directory), so after `kill -9` a mapping resumes from the last
-//! checkpoint it reported saved.
+//! checkpoint it reported saved. Saves that arrive while a write is under way are written
+//! together by the next write (group commit): the shards of a mapping share fsyncs instead of
+//! queueing one each.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -120,8 +122,21 @@ impl CheckpointStore for MemoryCheckpoints {
 #[derive(Debug, Clone)]
 pub struct FileCheckpoints {
     path: PathBuf,
-    shards: Arc<tokio::sync::Mutex<Option<BTreeMap<String, ShardCheckpoint>>>>,
+    shards: Arc<tokio::sync::Mutex<Option<Versioned>>>,
+    /// Held by the one save that is writing the file.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// The version of the map on disk.
+    written: Arc<std::sync::atomic::AtomicU64>,
+    /// Files written, for tests of the group commit.
+    writes: Arc<std::sync::atomic::AtomicU64>,
     saved: Arc<tokio::sync::watch::Sender<BTreeMap<String, ShardCheckpoint>>>,
+}
+
+/// The checkpoints, and how many changes they have had.
+#[derive(Debug, Default)]
+struct Versioned {
+    map: BTreeMap<String, ShardCheckpoint>,
+    version: u64,
 }
 
 impl FileCheckpoints {
@@ -140,6 +155,9 @@ impl FileCheckpoints {
         Self {
             path: dir.into().join(format!("{file}.checkpoints.json")),
             shards: Arc::new(tokio::sync::Mutex::new(None)),
+            writer: Arc::default(),
+            written: Arc::default(),
+            writes: Arc::default(),
             saved: Arc::new(tokio::sync::watch::Sender::new(BTreeMap::new())),
         }
     }
@@ -152,10 +170,7 @@ impl FileCheckpoints {
 
     async fn loaded(
         &self,
-    ) -> Result<
-        tokio::sync::MutexGuard<'_, Option<BTreeMap<String, ShardCheckpoint>>>,
-        CheckpointError,
-    > {
+    ) -> Result<tokio::sync::MutexGuard<'_, Option<Versioned>>, CheckpointError> {
         let mut guard = self.shards.lock().await;
         if guard.is_none() {
             let map = match tokio::fs::read(&self.path).await {
@@ -168,7 +183,7 @@ impl FileCheckpoints {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
                 Err(e) => return Err(CheckpointError(format!("{}: {e}", self.path.display()))),
             };
-            *guard = Some(map);
+            *guard = Some(Versioned { map, version: 0 });
         }
         Ok(guard)
     }
@@ -179,7 +194,7 @@ impl CheckpointStore for FileCheckpoints {
         let guard = self.loaded().await?;
         Ok(guard
             .as_ref()
-            .and_then(|m| m.get(shard_id).cloned())
+            .and_then(|v| v.map.get(shard_id).cloned())
             .unwrap_or(ShardCheckpoint::New))
     }
 
@@ -188,17 +203,35 @@ impl CheckpointStore for FileCheckpoints {
         shard_id: &str,
         checkpoint: ShardCheckpoint,
     ) -> Result<(), CheckpointError> {
-        let mut guard = self.loaded().await?;
-        let map = guard.get_or_insert_with(BTreeMap::new);
-        map.insert(shard_id.to_owned(), checkpoint);
-        let bytes = serde_json::to_vec_pretty(map).map_err(|e| CheckpointError(e.to_string()))?;
+        use std::sync::atomic::Ordering;
+        let mine = {
+            let mut guard = self.loaded().await?;
+            let state = guard.get_or_insert_with(Versioned::default);
+            state.map.insert(shard_id.to_owned(), checkpoint);
+            state.version += 1;
+            state.version
+        };
+        // One writer at a time; whoever gets the turn writes everything saved so far, so the
+        // saves that waited meanwhile find their change already on disk.
+        let _turn = self.writer.lock().await;
+        if self.written.load(Ordering::Acquire) >= mine {
+            return Ok(());
+        }
+        let (bytes, version, snapshot) = {
+            let guard = self.loaded().await?;
+            let state = guard.as_ref().expect("loaded above");
+            let bytes = serde_json::to_vec_pretty(&state.map)
+                .map_err(|e| CheckpointError(e.to_string()))?;
+            (bytes, state.version, state.map.clone())
+        };
         let path = self.path.clone();
-        let written = map.clone();
         tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
             .await
             .map_err(|e| CheckpointError(e.to_string()))?
             .map_err(|e| CheckpointError(format!("{}: {e}", self.path.display())))?;
-        self.saved.send_replace(written);
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.written.store(version, Ordering::Release);
+        self.saved.send_replace(snapshot);
         Ok(())
     }
 }
@@ -251,6 +284,41 @@ mod tests {
             broken.load("shardId-000000000000").await.is_err(),
             "a damaged file is an error, not a fresh start"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn saves_that_wait_for_a_write_share_the_next_one() {
+        let dir =
+            std::env::temp_dir().join(format!("riffle-checkpoints-group-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = FileCheckpoints::new(&dir, "m");
+        let saves: Vec<_> = (0..50)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .save(&format!("shard-{n:02}"), ShardCheckpoint::At(n.to_string()))
+                        .await
+                })
+            })
+            .collect();
+        for save in saves {
+            save.await.unwrap().unwrap();
+        }
+        let writes = store.writes.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            (1..=2).contains(&writes),
+            "50 saves at once share the writes (the first may write alone): {writes} writes"
+        );
+        let reopened = FileCheckpoints::new(&dir, "m");
+        for n in 0..50 {
+            assert_eq!(
+                reopened.load(&format!("shard-{n:02}")).await.unwrap(),
+                ShardCheckpoint::At(n.to_string()),
+                "every save is on disk when it returns"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
