@@ -30,7 +30,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{KinesisSource, SqsDestination};
 use riffle_core::config::RawKinesisMapping;
 use riffle_runtime::{
-    HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, Metrics, SystemClock,
+    Checkpoints, FileCheckpoints, HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints,
+    Metrics, SystemClock,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
@@ -95,6 +96,10 @@ struct Common {
     /// Give up waiting for the handler after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
+    /// Keep the mapping's checkpoints in files under this directory (a fresh subdirectory per
+    /// run), as `riffle local --data-dir` does, instead of in memory.
+    #[arg(long)]
+    checkpoint_dir: Option<std::path::PathBuf>,
 }
 
 /// The emulator a workload runs against: an endpoint, and the in-process emulator if one was
@@ -351,7 +356,13 @@ impl RunningMapping {
             KinesisSource::new(kinesis, stream_arn),
             HandlerInvoker::new(handler, Duration::from_secs(60)),
             SqsDestination::new(sqs),
-            MemoryCheckpoints::default(),
+            match &common.checkpoint_dir {
+                Some(dir) => Checkpoints::File(FileCheckpoints::new(
+                    dir.join(format!("{}-{now_ms}", common.stream)),
+                    "bench",
+                )),
+                None => Checkpoints::Memory(MemoryCheckpoints::default()),
+            },
             Arc::new(SystemClock),
         ));
         let (stop, stopped) = watch::channel(false);
@@ -503,6 +514,7 @@ async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
             "batch_size": args.batch_size,
             "idle_poll_ms": args.common.idle_poll_ms,
             "read_limit": args.common.read_limit,
+            "checkpoints": if args.common.checkpoint_dir.is_some() { "file" } else { "memory" },
             "record_size": args.record_size,
             "producers": args.producers,
             "put_batch": args.put_batch,

@@ -236,6 +236,35 @@ impl CheckpointStore for FileCheckpoints {
     }
 }
 
+/// A file store or a memory store, chosen at run time (by whether a data directory was given).
+#[derive(Debug, Clone)]
+pub enum Checkpoints {
+    /// Durable, in a file per mapping.
+    File(FileCheckpoints),
+    /// In memory, gone with the process.
+    Memory(MemoryCheckpoints),
+}
+
+impl CheckpointStore for Checkpoints {
+    async fn load(&self, shard_id: &str) -> Result<ShardCheckpoint, CheckpointError> {
+        match self {
+            Self::File(store) => store.load(shard_id).await,
+            Self::Memory(store) => store.load(shard_id).await,
+        }
+    }
+
+    async fn save(
+        &self,
+        shard_id: &str,
+        checkpoint: ShardCheckpoint,
+    ) -> Result<(), CheckpointError> {
+        match self {
+            Self::File(store) => store.save(shard_id, checkpoint).await,
+            Self::Memory(store) => store.save(shard_id, checkpoint).await,
+        }
+    }
+}
+
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));

@@ -23,7 +23,9 @@ pub mod memory;
 pub mod queue;
 pub mod source;
 
-pub use checkpoint::{CheckpointStore, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint};
+pub use checkpoint::{
+    CheckpointStore, Checkpoints, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint,
+};
 pub use controller::{MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics, ShardStatus};

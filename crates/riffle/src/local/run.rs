@@ -12,10 +12,9 @@ use riffle_core::queue::QueueSettings;
 use riffle_core::sqs::SqsFacts;
 use riffle_emulator::{Config, Emulator};
 use riffle_lambda::{FunctionConfig, LocalFunction};
-use riffle_runtime::checkpoint::CheckpointError;
 use riffle_runtime::{
-    CheckpointStore, FileCheckpoints, Mapping, MappingController, MappingOptions,
-    MemoryCheckpoints, QueueMapping, QueueOptions, ShardCheckpoint, SystemClock,
+    Checkpoints, FileCheckpoints, Mapping, MappingController, MappingOptions, MemoryCheckpoints,
+    QueueMapping, QueueOptions, SystemClock,
 };
 use riffle_template::{MappingConfig, SourceKind};
 use tokio::sync::watch;
@@ -59,33 +58,6 @@ pub(crate) struct LocalArgs {
     /// How long in-flight invocations may take to finish on shutdown.
     #[arg(long, default_value_t = 30)]
     pub(crate) shutdown_timeout: u64,
-}
-
-/// Checkpoints in the data directory, or in memory without one.
-#[derive(Debug, Clone)]
-pub(crate) enum Checkpoints {
-    File(FileCheckpoints),
-    Memory(MemoryCheckpoints),
-}
-
-impl CheckpointStore for Checkpoints {
-    async fn load(&self, shard_id: &str) -> Result<ShardCheckpoint, CheckpointError> {
-        match self {
-            Self::File(store) => store.load(shard_id).await,
-            Self::Memory(store) => store.load(shard_id).await,
-        }
-    }
-
-    async fn save(
-        &self,
-        shard_id: &str,
-        checkpoint: ShardCheckpoint,
-    ) -> Result<(), CheckpointError> {
-        match self {
-            Self::File(store) => store.save(shard_id, checkpoint).await,
-            Self::Memory(store) => store.save(shard_id, checkpoint).await,
-        }
-    }
 }
 
 /// A running Kinesis mapping.
