@@ -131,6 +131,9 @@ impl ShardSettings {
     }
 }
 
+/// The longest function error message a journal reason keeps, in characters.
+const MAX_REASON_CHARS: usize = 1_024;
+
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -526,10 +529,11 @@ impl Shard {
         self.drive(now)
     }
 
-    /// The reader caught up with the shard at `now`: every record that arrived before `now` has
-    /// been polled. Tumbling windows that ended before it can be closed.
-    pub fn caught_up(&mut self, now: Millis) -> Vec<Effect> {
-        self.caught_up_at = self.caught_up_at.max(now);
+    /// A read that started at `at` reached the tip of the shard: every record that arrived
+    /// before `at` has been polled. Tumbling windows that ended before it can be closed (`now`
+    /// is the time the machine learns it, which may be later).
+    pub fn caught_up(&mut self, at: Millis, now: Millis) -> Vec<Effect> {
+        self.caught_up_at = self.caught_up_at.max(at.min(now));
         self.drive(now)
     }
 
@@ -688,7 +692,13 @@ impl Shard {
                 let reason = if error_message.is_empty() {
                     error_type
                 } else {
-                    format!("{error_type}: {error_message}")
+                    // The journal keeps the reason; a function can answer with a large body.
+                    let cut = error_message
+                        .char_indices()
+                        .nth(MAX_REASON_CHARS)
+                        .map_or(error_message.len(), |(i, _)| i);
+                    let more = if cut < error_message.len() { "…" } else { "" };
+                    format!("{error_type}: {}{more}", &error_message[..cut])
                 };
                 self.function_failed(lane_index, piece, reason, now, &mut effects);
             }

@@ -567,9 +567,16 @@ impl Shared {
         }
         let mut exited = environment.exited.clone();
         let init_limit = environment.started + INIT_TIMEOUT;
+        let mut picked = picked;
         tokio::select! {
-            picked = picked => picked.map(|_| ()).map_err(|_| gone(true)),
+            // Taken first: a runtime that took the event and died at once has seen it, and
+            // must not be given it again.
+            biased;
+            taken = &mut picked => taken.map(|_| ()).map_err(|_| gone(true)),
             _ = exited.wait_for(Option::is_some) => {
+                if picked.try_recv().is_ok() {
+                    return Ok(());
+                }
                 let status = environment.exited.borrow().clone().unwrap_or_default();
                 Err(match lock(&environment.init_error).take() {
                     Some((error_type, body)) => Ended {

@@ -89,10 +89,12 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Records an entry.
+    /// Records an entry. Entries stay in time order: one stamped before the last entry (its
+    /// time was read before another task recorded) takes the last entry's time.
     pub fn record(&self, at: Millis, shard_id: &str, kind: JournalKind) {
         tracing::debug!(shard_id, ?kind, "mapping decision");
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let at = entries.back().map_or(at, |last| at.max(last.at));
         if entries.len() == JOURNAL_CAPACITY {
             entries.pop_front();
         }
@@ -136,6 +138,8 @@ pub struct Metrics {
     /// Records filtered out.
     pub filtered: AtomicU64,
     shards: Mutex<BTreeMap<String, ShardStatus>>,
+    /// The last problem not tied to a shard (listing the shards failed).
+    mapping_error: Mutex<Option<(Millis, String)>>,
 }
 
 /// Where one shard of a mapping stands, and what happened to it, for status views.
@@ -239,6 +243,12 @@ impl Metrics {
             | JournalKind::Delivered { .. }
             | JournalKind::ShardFinished => {}
         }
+        if shard_id.is_empty() {
+            if let Some(error) = error {
+                *self.mapping_error.lock().unwrap_or_else(|p| p.into_inner()) = Some((at, error));
+            }
+            return;
+        }
         self.update_shard(shard_id, |s| {
             match kind {
                 JournalKind::Polled { .. } => s.read_failing = false,
@@ -266,6 +276,7 @@ impl Metrics {
                     JournalEntry::Discarded {
                         records, delivered, ..
                     } => {
+                        s.retry_pending = false;
                         if *delivered {
                             s.sent_to_destination += *records as u64;
                         } else {
@@ -282,8 +293,15 @@ impl Metrics {
         });
     }
 
-    /// The latest problem over every shard: (when, shard, what).
+    /// The latest problem over every shard and the mapping itself: (when, shard, what); the
+    /// shard is empty for a problem of the whole mapping (listing its shards failed).
     pub fn last_error(&self) -> Option<(Millis, String, String)> {
+        let mapping = self
+            .mapping_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .map(|(at, error)| (at, String::new(), error));
         self.shards
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -292,6 +310,7 @@ impl Metrics {
                 let (at, error) = s.last_error.as_ref()?;
                 Some((*at, id.clone(), error.clone()))
             })
+            .chain(mapping)
             .max_by_key(|(at, _, _)| *at)
     }
 
@@ -451,5 +470,54 @@ mod tests {
         let status = &metrics.shards()[shard];
         assert!(!status.read_failing);
         assert_eq!(status.last_error, Some((7, "checkpoint: disk full".into())));
+    }
+
+    #[test]
+    fn a_failed_shard_listing_is_the_mappings_error_not_a_shard() {
+        let metrics = Metrics::default();
+        let failed = JournalKind::PollFailed {
+            error: "ListShards: throttled".into(),
+        };
+        metrics.observe(9, "", &failed);
+        assert!(metrics.shards().is_empty(), "no shard named \"\"");
+        assert_eq!(
+            metrics.last_error(),
+            Some((9, String::new(), "read: ListShards: throttled".into()))
+        );
+    }
+
+    #[test]
+    fn a_batch_given_up_while_waiting_for_its_retry_is_no_longer_retrying() {
+        let metrics = Metrics::default();
+        let shard = "shardId-000000000000";
+        let retry = JournalEntry::RetryScheduled {
+            lane: 0,
+            at: 5,
+            reason: "Error".into(),
+        };
+        metrics.observe(1, shard, &JournalKind::Decision(retry));
+        assert!(metrics.shards()[shard].retry_pending);
+        let discarded = JournalEntry::Discarded {
+            lane: 0,
+            condition: FailureCondition::RecordAgeExceeded,
+            range: (
+                SequenceNumber::parse("1").unwrap(),
+                SequenceNumber::parse("1").unwrap(),
+            ),
+            records: 1,
+            delivered: false,
+        };
+        metrics.observe(2, shard, &JournalKind::Decision(discarded));
+        assert!(!metrics.shards()[shard].retry_pending);
+    }
+
+    #[test]
+    fn the_journal_stays_in_time_order() {
+        let journal = Journal::default();
+        journal.record(10, "s", JournalKind::ShardFinished);
+        // Stamped earlier by a task that recorded later.
+        journal.record(7, "s", JournalKind::ShardFinished);
+        let times: Vec<Millis> = journal.entries(None).iter().map(|e| e.at).collect();
+        assert_eq!(times, [10, 10]);
     }
 }

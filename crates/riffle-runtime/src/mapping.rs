@@ -397,7 +397,7 @@ where
             let wake = machine.next_wake().unwrap_or(Millis::MAX);
             let reading = !ended && machine.wants_records();
             let effects = tokio::select! {
-                Some(read) = reads.recv(), if reading => {
+                Some((read_started, read)) = reads.recv(), if reading => {
                     let now = self.clock.now_millis();
                     match read {
                         Ok(batch) => {
@@ -421,7 +421,7 @@ where
                             }
                             let mut effects = machine.records_polled(batch.records, now);
                             if batch.millis_behind == 0 {
-                                effects.extend(machine.caught_up(now));
+                                effects.extend(machine.caught_up(read_started, now));
                             }
                             if batch.end_of_shard {
                                 ended = true;
@@ -538,6 +538,11 @@ where
             }
         };
         let _ = tokio::time::timeout(bound, drained).await;
+        let buffered = machine.buffered() as u64;
+        self.metrics.update_shard(shard_id, |s| {
+            s.in_flight = in_flight as u64;
+            s.buffered = buffered;
+        });
     }
 
     /// Performs effects; false if shutdown interrupted a checkpoint that could not be saved.
@@ -693,8 +698,13 @@ where
 
 /// A shard's reads, made on a task of their own one batch ahead of the shard's machine: back to
 /// back while records come, then once per idle interval; after an error, at most once a second.
+/// Each batch comes with the time its read started: a batch can wait in the channel, and only
+/// records that arrived before its read are known to be in it (tumbling windows close on that).
 /// The task ends at the end of the shard, or when dropped.
 struct ReadAhead(tokio::task::JoinHandle<()>);
+
+/// A read's result, with the time the read started.
+type TimedRead = (Millis, Result<ReadBatch, SourceError>);
 
 impl ReadAhead {
     fn spawn<R: ShardReader>(
@@ -702,7 +712,7 @@ impl ReadAhead {
         clock: Arc<dyn Clock>,
         limit: usize,
         idle: Millis,
-    ) -> (mpsc::Receiver<Result<ReadBatch, SourceError>>, Self) {
+    ) -> (mpsc::Receiver<TimedRead>, Self) {
         let (tx, rx) = mpsc::channel(1);
         let task = tokio::spawn(async move {
             loop {
@@ -715,7 +725,7 @@ impl ReadAhead {
                     ),
                     Err(_) => (false, idle.max(1_000)),
                 };
-                if tx.send(read).await.is_err() || end {
+                if tx.send((started, read)).await.is_err() || end {
                     return;
                 }
                 if pause > 0 {

@@ -576,9 +576,13 @@ impl KinesisView {
             sent_to_destination: Metrics::get(&metrics.sent_to_destination),
             dropped: Metrics::get(&metrics.dropped),
             filtered: Metrics::get(&metrics.filtered),
-            last_error: metrics
-                .last_error()
-                .map(|(_, shard, error)| format!("{shard}: {error}")),
+            last_error: metrics.last_error().map(|(_, shard, error)| {
+                if shard.is_empty() {
+                    error
+                } else {
+                    format!("{shard}: {error}")
+                }
+            }),
             shards,
         }
     }

@@ -89,7 +89,10 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
         region: args.endpoint.region.clone(),
     };
     let url = dlq::queue_url(&sqs, &args.queue).await?;
-    let visibility = if args.dry_run { 0 } else { HOLD_SECONDS };
+    // Every record read stays hidden while this runs (so it is read once, and no other
+    // consumer takes it meanwhile); the kept ones, and in a dry run all of them, are handed back
+    // at the end. SQS has no peek: each record's receive count still goes up by one.
+    let visibility = HOLD_SECONDS;
     let mut seen = HashSet::new();
     let mut kept = Vec::new();
     let (mut deleted, mut quiet_rounds) = (0usize, 0);
@@ -114,7 +117,10 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
             let body = message.body().unwrap_or_default();
             let verdict = redrive(&tools, body, &args).await;
             match verdict {
-                Verdict::Would(what) => println!("{id}  would {what}"),
+                Verdict::Would(what) => {
+                    println!("{id}  would {what}");
+                    kept.extend(message.receipt_handle().map(str::to_owned));
+                }
                 Verdict::Keep(why) => {
                     println!("{id}  kept: {why}");
                     kept.extend(message.receipt_handle().map(str::to_owned));
@@ -146,21 +152,19 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
         quiet_rounds = if new == 0 { quiet_rounds + 1 } else { 0 };
     }
     // Kept messages were hidden while we worked; hand them back now.
-    if !args.dry_run {
-        for receipt in &kept {
-            if let Err(e) = sqs
-                .change_message_visibility()
-                .queue_url(&url)
-                .receipt_handle(receipt)
-                .visibility_timeout(0)
-                .send()
-                .await
-            {
-                eprintln!(
-                    "riffle: a kept message stays hidden until its visibility timeout ({HOLD_SECONDS} s): {}",
-                    sdk_error(&e)
-                );
-            }
+    for receipt in &kept {
+        if let Err(e) = sqs
+            .change_message_visibility()
+            .queue_url(&url)
+            .receipt_handle(receipt)
+            .visibility_timeout(0)
+            .send()
+            .await
+        {
+            eprintln!(
+                "riffle: a kept message stays hidden until its visibility timeout ({HOLD_SECONDS} s): {}",
+                sdk_error(&e)
+            );
         }
     }
     match (seen.len(), args.dry_run, kept.len()) {
