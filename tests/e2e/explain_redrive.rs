@@ -576,6 +576,19 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
     let (status, list) = get(&control, "/_riffle/mappings").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list[0]["id"], MAPPING);
+    // The shard task starts reading a moment after `ready`: wait (bounded) for its first entry.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, journal) = get(&control, &format!("/_riffle/mappings/{MAPPING}/journal")).await;
+        if journal
+            .as_array()
+            .is_some_and(|entries| !entries.is_empty())
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no journal entry within 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let explained = riffle(args(&[
         "explain",
         "--mapping",

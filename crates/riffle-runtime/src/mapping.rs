@@ -363,6 +363,7 @@ where
             retention,
         );
         let mut machine = Shard::new(settings, resume, self.clock.now_millis());
+        let mut writer = self.checkpoint_writer(shard_id);
         let (tx, mut rx) = mpsc::unbounded_channel::<Completion>();
         // The stream is read on a task of its own, one read ahead, so that parsing a large
         // GetRecords response never holds up the lanes' completions.
@@ -376,17 +377,16 @@ where
         let mut in_flight = 0usize;
         loop {
             if *shutdown.borrow() {
-                self.drain(shard_id, &mut machine, &mut rx, in_flight).await;
+                self.drain(shard_id, &mut machine, &mut rx, &mut writer, in_flight)
+                    .await;
                 return false;
             }
-            if ended
-                && machine.is_finished()
-                && self
-                    .checkpoints
-                    .save(shard_id, ShardCheckpoint::Finished)
-                    .await
-                    .is_ok()
-            {
+            if ended && machine.is_finished() {
+                writer.save(ShardCheckpoint::Finished);
+                tokio::select! {
+                    () = writer.flush() => {}
+                    _ = shutdown.changed() => return false,
+                }
                 self.note(
                     self.clock.now_millis(),
                     shard_id,
@@ -464,18 +464,14 @@ where
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         // The switch was dropped: treat it as a shutdown.
-                        self.drain(shard_id, &mut machine, &mut rx, in_flight).await;
+                        self.drain(shard_id, &mut machine, &mut rx, &mut writer, in_flight)
+                    .await;
                         return false;
                     }
                     continue;
                 }
             };
-            if !self
-                .perform(shard_id, effects, &tx, &mut shutdown, &mut in_flight)
-                .await
-            {
-                return false;
-            }
+            self.perform(shard_id, effects, &tx, &writer, &mut in_flight);
             let buffered = machine.buffered() as u64;
             self.metrics.update_shard(shard_id, |s| {
                 s.in_flight = in_flight as u64;
@@ -492,6 +488,7 @@ where
         shard_id: &str,
         machine: &mut Shard,
         rx: &mut mpsc::UnboundedReceiver<Completion>,
+        writer: &mut CheckpointWriter,
         mut in_flight: usize,
     ) {
         let bound = self.options.function_timeout + Duration::from_secs(5);
@@ -518,16 +515,7 @@ where
                 for effect in effects {
                     match effect {
                         Effect::Checkpoint(seq) => {
-                            let checkpoint = ShardCheckpoint::At(seq.to_string());
-                            if self.checkpoints.save(shard_id, checkpoint).await.is_ok() {
-                                self.note(
-                                    now,
-                                    shard_id,
-                                    JournalKind::Checkpointed {
-                                        sequence_number: seq.to_string(),
-                                    },
-                                );
-                            }
+                            writer.save(ShardCheckpoint::At(seq.to_string()));
                         }
                         Effect::Journal(entry) => {
                             self.note(now, shard_id, JournalKind::Decision(entry))
@@ -537,7 +525,9 @@ where
                 }
             }
         };
-        let _ = tokio::time::timeout(bound, drained).await;
+        let deadline = tokio::time::Instant::now() + bound;
+        let _ = tokio::time::timeout_at(deadline, drained).await;
+        let _ = tokio::time::timeout_at(deadline, writer.flush()).await;
         let buffered = machine.buffered() as u64;
         self.metrics.update_shard(shard_id, |s| {
             s.in_flight = in_flight as u64;
@@ -545,15 +535,16 @@ where
         });
     }
 
-    /// Performs effects; false if shutdown interrupted a checkpoint that could not be saved.
-    async fn perform(
+    /// Performs effects: invocations and deliveries start as tasks, checkpoints go to the
+    /// shard's writer; nothing here waits.
+    fn perform(
         self: &Arc<Self>,
         shard_id: &str,
         effects: Vec<Effect>,
         tx: &mpsc::UnboundedSender<Completion>,
-        shutdown: &mut watch::Receiver<bool>,
+        writer: &CheckpointWriter,
         in_flight: &mut usize,
-    ) -> bool {
+    ) {
         for effect in effects {
             let now = self.clock.now_millis();
             match effect {
@@ -629,37 +620,7 @@ where
                         });
                     });
                 }
-                Effect::Checkpoint(seq) => loop {
-                    match self
-                        .checkpoints
-                        .save(shard_id, ShardCheckpoint::At(seq.to_string()))
-                        .await
-                    {
-                        Ok(()) => {
-                            self.note(
-                                now,
-                                shard_id,
-                                JournalKind::Checkpointed {
-                                    sequence_number: seq.to_string(),
-                                },
-                            );
-                            break;
-                        }
-                        Err(e) => {
-                            self.note(
-                                now,
-                                shard_id,
-                                JournalKind::CheckpointFailed {
-                                    error: e.to_string(),
-                                },
-                            );
-                            tokio::select! {
-                                _ = shutdown.changed() => return false,
-                                () = self.clock.sleep_until(self.clock.now_millis() + 1_000) => {}
-                            }
-                        }
-                    }
-                },
+                Effect::Checkpoint(seq) => writer.save(ShardCheckpoint::At(seq.to_string())),
                 Effect::Journal(entry) => {
                     if let JournalEntry::Discarded {
                         delivered: false,
@@ -674,7 +635,56 @@ where
                 }
             }
         }
-        true
+    }
+
+    /// Starts the task that persists `shard_id`'s checkpoints.
+    fn checkpoint_writer(self: &Arc<Self>, shard_id: &str) -> CheckpointWriter {
+        let (latest, mut wanted) = watch::channel((0u64, None::<ShardCheckpoint>));
+        let (saved_tx, saved) = watch::channel(0u64);
+        let (inner, shard) = (Arc::clone(self), shard_id.to_owned());
+        let task = tokio::spawn(async move {
+            loop {
+                let (version, checkpoint) = wanted.borrow_and_update().clone();
+                if let Some(checkpoint) = checkpoint
+                    && *saved_tx.borrow() < version
+                {
+                    match inner.checkpoints.save(&shard, checkpoint.clone()).await {
+                        Ok(()) => {
+                            if let ShardCheckpoint::At(sequence_number) = checkpoint {
+                                let now = inner.clock.now_millis();
+                                inner.note(
+                                    now,
+                                    &shard,
+                                    JournalKind::Checkpointed { sequence_number },
+                                );
+                            }
+                            saved_tx.send_replace(version);
+                        }
+                        Err(e) => {
+                            let now = inner.clock.now_millis();
+                            inner.note(
+                                now,
+                                &shard,
+                                JournalKind::CheckpointFailed {
+                                    error: e.to_string(),
+                                },
+                            );
+                            // Then save the newest checkpoint there is.
+                            inner.clock.sleep_until(now + 1_000).await;
+                            continue;
+                        }
+                    }
+                }
+                if wanted.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        CheckpointWriter {
+            latest,
+            saved,
+            task,
+        }
     }
 
     /// Journals `kind` and counts it in the metrics.
@@ -740,5 +750,38 @@ impl ReadAhead {
 impl Drop for ReadAhead {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Persists one shard's checkpoints off the shard task, which hands over each new checkpoint
+/// and goes on; the writer saves the newest it has (a save that fails is journaled and tried
+/// again a second later) and journals it once saved. A crash loses at most the checkpoints not
+/// yet saved: the shard resumes from the last saved one, at least once as before. The shard task
+/// waits for the writer only to finish a shard and when it stops.
+struct CheckpointWriter {
+    latest: watch::Sender<(u64, Option<ShardCheckpoint>)>,
+    saved: watch::Receiver<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CheckpointWriter {
+    /// Hands over the shard's newest checkpoint.
+    fn save(&self, checkpoint: ShardCheckpoint) {
+        self.latest.send_modify(|(version, latest)| {
+            *version += 1;
+            *latest = Some(checkpoint);
+        });
+    }
+
+    /// Waits until everything handed over is saved.
+    async fn flush(&mut self) {
+        let target = self.latest.borrow().0;
+        let _ = self.saved.wait_for(|saved| *saved >= target).await;
+    }
+}
+
+impl Drop for CheckpointWriter {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
