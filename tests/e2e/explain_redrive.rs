@@ -321,8 +321,13 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     );
     let (_, one_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
     assert!(one_shard.as_array().unwrap().len() >= journal.len());
-    let (_, other_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
-    assert_eq!(other_shard, serde_json::json!([]));
+    let (status, other_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
+    assert_eq!(status, 404, "a shard the mapping never read: {other_shard}");
+    assert_eq!(other_shard["error"], "UnknownShard");
+    assert_eq!(
+        other_shard["known"],
+        serde_json::json!(["shardId-000000000000"])
+    );
     let (status, unknown) = get(&endpoint, "/_riffle/mappings/Nope/journal").await;
     assert_eq!(status, 404);
     assert_eq!(unknown["error"], "UnknownMapping");

@@ -309,6 +309,30 @@ async fn journal(
     };
     let shard = query.get("shard").map(String::as_str);
     if let Some((_, controller)) = ready.running.kinesis.iter().find(|(m, _)| *m == id) {
+        // A shard the mapping has never read is most likely a typo: say which ones it has.
+        let known: Vec<String> = controller
+            .mapping()
+            .metrics()
+            .shards()
+            .into_keys()
+            .collect();
+        if let Some(shard) = shard
+            && !known.iter().any(|k| k == shard)
+        {
+            return control_error(
+                StatusCode::NOT_FOUND,
+                "UnknownShard",
+                &format!(
+                    "mapping {id} has read no shard {shard}; its shards are: {}",
+                    if known.is_empty() {
+                        "none yet".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+                Some(&known),
+            );
+        }
         let entries: Vec<Value> = controller
             .mapping()
             .journal()
