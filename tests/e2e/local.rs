@@ -6,7 +6,7 @@
 //! Ctrl-C stops everything cleanly.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -44,34 +44,21 @@ pub(crate) fn wait_for(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let mut child = Command::new(riffle_binary())
-        .args([
-            "local",
-            "--template",
-            template,
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-            "--status-every",
-            "1",
-            "--build-profile",
-            "dev",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("riffle local starts");
-    let stdout = child.stdout.take().unwrap();
-    let guard = KillOnDrop(child.id());
-    let (sender, events) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                let _ = sender.send(value);
-            }
-        }
-    });
+    let mut command = Command::new(riffle_binary());
+    command.args([
+        "local",
+        "--template",
+        template,
+        "--port",
+        "0",
+        "--log-format",
+        "json",
+        "--status-every",
+        "1",
+        "--build-profile",
+        "dev",
+    ]);
+    let (mut child, guard, events) = spawn_json(command);
     let mut seen = Vec::new();
     // Building the three functions can take a while on a cold target directory.
     let ready = wait_for(
@@ -248,6 +235,27 @@ fn explain_tells_why_the_invalid_order_was_dropped(endpoint: &str) {
         kinds[delivered..].contains(&"checkpointed"),
         "the checkpoint moves past the batch after the delivery: {kinds:?}"
     );
+}
+
+/// Starts `command` (a `riffle local … --log-format json`) with its JSON output lines coming
+/// through the returned channel; the guard kills it if the test fails before stopping it.
+pub(crate) fn spawn_json(mut command: Command) -> (Child, KillOnDrop, mpsc::Receiver<Value>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("riffle local starts");
+    let stdout = child.stdout.take().unwrap();
+    let guard = KillOnDrop(child.id());
+    let (sender, events) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                let _ = sender.send(value);
+            }
+        }
+    });
+    (child, guard, events)
 }
 
 /// Kills `riffle local` (and so its functions) if the test fails before stopping it.

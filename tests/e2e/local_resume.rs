@@ -19,7 +19,7 @@ use std::time::Duration;
 use aws_sdk_kinesis::primitives::Blob;
 use serde_json::Value;
 
-use crate::local::{KillOnDrop, wait_for};
+use crate::local::{KillOnDrop, spawn_json, wait_for};
 use crate::support::{client, riffle_binary};
 
 const MAPPING: &str = "ProbeFunctionStream";
@@ -87,33 +87,19 @@ struct Local {
 
 impl Local {
     fn start(dir: &Path) -> Self {
-        let mut child = Command::new(riffle_binary())
-            .current_dir(dir)
-            .args([
-                "local",
-                "--port",
-                "0",
-                "--log-format",
-                "json",
-                "--status-every",
-                "1",
-                "--data-dir",
-                "data",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("riffle local starts");
-        let stdout = child.stdout.take().unwrap();
-        let guard = KillOnDrop(child.id());
-        let (sender, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                    let _ = sender.send(value);
-                }
-            }
-        });
+        let mut command = Command::new(riffle_binary());
+        command.current_dir(dir).args([
+            "local",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+            "--status-every",
+            "1",
+            "--data-dir",
+            "data",
+        ]);
+        let (child, guard, events) = spawn_json(command);
         let mut seen = Vec::new();
         let ready = wait_for(
             &events,
