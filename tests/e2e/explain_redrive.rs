@@ -428,6 +428,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     let error = lambda
         .invoke()
         .function_name("probe")
+        .log_type(aws_sdk_lambda::types::LogType::Tail)
         .payload(aws_sdk_lambda::primitives::Blob::new(
             r#"{"action":"error"}"#,
         ))
@@ -436,6 +437,20 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         .unwrap();
     assert_eq!(error.status_code, 200);
     assert_eq!(error.function_error.as_deref(), Some("Unhandled"));
+    // LogType Tail: the invocation's own log lines, base64, as `aws lambda invoke --log-type
+    // Tail` decodes them.
+    let tail = {
+        use base64::Engine as _;
+        let encoded = error.log_result.clone().expect("X-Amz-Log-Result");
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(tail.contains("START RequestId: "), "{tail}");
+    assert!(tail.contains("REPORT RequestId: "), "{tail}");
     let body: Value = serde_json::from_slice(error.payload.unwrap().as_ref()).unwrap();
     assert_eq!(body["errorType"], "OrderRejected");
     let missing = lambda

@@ -786,8 +786,34 @@ async fn invoke(
         _ => {}
     }
     let outcome = function.invoke(request).await;
-    invoke_response(outcome, &request_id)
+    let mut response = invoke_response(outcome, &request_id);
+    let tail = headers
+        .get("x-amz-log-type")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"Tail"));
+    if tail && let Ok(value) = HeaderValue::from_str(&log_tail(&function, &request_id)) {
+        response.headers_mut().insert("x-amz-log-result", value);
+    }
+    response
 }
+
+/// `X-Amz-Log-Result` for `LogType: Tail`: the invocation's log lines (with Lambda's START, END
+/// and REPORT), their last 4 KB, base64-encoded.
+fn log_tail(function: &LocalFunction, request_id: &str) -> String {
+    use base64::Engine as _;
+    let mut text = String::new();
+    for line in function.logs().for_request(request_id) {
+        text.push_str(&line.line);
+        text.push('\n');
+    }
+    let mut start = text.len().saturating_sub(LOG_TAIL_BYTES);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    base64::engine::general_purpose::STANDARD.encode(&text[start..])
+}
+
+/// How much of an invocation's log `LogType: Tail` returns, as Lambda does.
+const LOG_TAIL_BYTES: usize = 4 * 1024;
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(request_id) {
