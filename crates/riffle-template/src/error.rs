@@ -361,6 +361,33 @@ impl Sink {
         )
     }
 
+    /// The string `Type` of `body` (a resource's or a parameter's, declared at `at`) and where it
+    /// stands, or an error saying it is missing or not `expected`.
+    pub(crate) fn type_name<'n>(
+        &mut self,
+        body: &'n crate::node::Node,
+        at: Pos,
+        scope: &Scope<'_>,
+        expected: &str,
+    ) -> Option<(&'n str, Pos)> {
+        let Some(entry) = body.get("Type") else {
+            self.missing(at, scope, "Type");
+            return None;
+        };
+        let name = entry.value.as_str().map(|name| (name, entry.value.at));
+        if name.is_none() {
+            self.error(
+                entry.value.at,
+                &scope.child("Type"),
+                Problem::WrongType {
+                    expected: expected.to_owned(),
+                    found: entry.value.describe(),
+                },
+            );
+        }
+        name
+    }
+
     pub(crate) fn warning(&mut self, at: Pos, scope: &Scope<'_>, problem: Problem) {
         self.push(Severity::Warning, at, scope, problem);
     }

@@ -280,14 +280,11 @@ impl<'t> Reader<'t> {
     pub(crate) fn read_event_source_mapping(&mut self, declaration: &Declaration<'t>) {
         let id = declaration.logical_id;
         let scope = Scope::resource(id, "Properties");
-        let Some(properties) = declaration.properties else {
-            self.resolver
-                .sink
-                .missing(declaration.at, &scope, "EventSourceArn");
-            return;
-        };
         // The kind decides which properties apply: read the source first.
-        let Some(source) = properties.get("EventSourceArn") else {
+        let Some((properties, source)) = declaration
+            .properties
+            .and_then(|properties| Some((properties, properties.get("EventSourceArn")?)))
+        else {
             self.resolver
                 .sink
                 .missing(declaration.at, &scope, "EventSourceArn");

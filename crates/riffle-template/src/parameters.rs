@@ -101,26 +101,13 @@ fn read_one(declaration: &Entry, supplied: Option<&String>, sink: &mut Sink) -> 
             );
         }
     }
-    let Some(type_entry) = body.get("Type") else {
-        sink.missing(declaration.key_at, &scope, "Type");
-        return None;
-    };
-    let Some(type_name) = type_entry.value.as_str() else {
-        sink.error(
-            type_entry.value.at,
-            &scope.child("Type"),
-            Problem::WrongType {
-                expected: "a parameter type".to_owned(),
-                found: type_entry.value.describe(),
-            },
-        );
-        return None;
-    };
+    let (type_name, type_at) =
+        sink.type_name(body, declaration.key_at, &scope, "a parameter type")?;
     let kind = match kind_of(type_name) {
         Ok(kind) => kind,
         Err(reason) => {
             sink.error(
-                type_entry.value.at,
+                type_at,
                 &scope.child("Type"),
                 Problem::Parameter {
                     name: name.to_owned(),

@@ -389,21 +389,8 @@ fn declare<'t>(
         &scope,
         &BTreeSet::new(),
     );
-    let Some(type_entry) = entry.value.get("Type") else {
-        sink.missing(entry.key_at, &scope, "Type");
-        return None;
-    };
-    let Some(type_name) = type_entry.value.as_str() else {
-        sink.error(
-            type_entry.value.at,
-            &scope.child("Type"),
-            Problem::WrongType {
-                expected: "a resource type name".to_owned(),
-                found: type_entry.value.describe(),
-            },
-        );
-        return None;
-    };
+    let (type_name, type_at) =
+        sink.type_name(&entry.value, entry.key_at, &scope, "a resource type name")?;
     let properties = match entry.value.get("Properties") {
         Some(properties) if properties.value.entries().is_none() => {
             sink.error(
@@ -440,7 +427,7 @@ fn declare<'t>(
         logical_id: &entry.key,
         at: entry.key_at,
         type_name,
-        type_at: type_entry.value.at,
+        type_at,
         properties: if type_name == FUNCTION {
             merged
         } else {

@@ -479,6 +479,43 @@ impl Queue {
     }
 }
 
+/// What a receive hands out: each message offered is received (hidden until `hidden_until`), or
+/// moved to the dead-letter queue when it was received maxReceiveCount times already.
+struct ReceivePlan<'a> {
+    redrive: Option<(&'a str, u32)>,
+    hidden_until: Millis,
+    received: Vec<(u64, Millis)>,
+    moved: Vec<(u64, String)>,
+}
+
+impl<'a> ReceivePlan<'a> {
+    fn new(redrive: Option<(&'a str, u32)>, hidden_until: Millis) -> Self {
+        Self {
+            redrive,
+            hidden_until,
+            received: Vec::new(),
+            moved: Vec::new(),
+        }
+    }
+
+    fn offer(&mut self, message: &Message) {
+        match self.redrive {
+            Some((target, max_receives)) if message.receive_count >= max_receives => {
+                self.moved.push((message.seq, target.to_owned()));
+            }
+            _ => self.received.push((message.seq, self.hidden_until)),
+        }
+    }
+
+    fn into_mutation(self, queue: &str) -> SqsMutation {
+        SqsMutation::Receive {
+            queue: queue.to_owned(),
+            received: self.received,
+            moved: self.moved,
+        }
+    }
+}
+
 /// Every state change of the SQS store, as resolved facts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum SqsMutation {
@@ -660,13 +697,11 @@ impl SqsStore {
         if queue.index.horizon != now {
             return self.plan_receive_by_scan(name, now, max, visibility_ms);
         }
-        let redrive = self.redrive_target(queue);
+        let mut plan = ReceivePlan::new(self.redrive_target(queue), now + visibility_ms);
         let fifo = queue.fifo();
         let retention = queue.settings.retention_ms;
-        let mut received = Vec::new();
-        let mut moved = Vec::new();
         for seq in &queue.index.visible {
-            if received.len() >= max {
+            if plan.received.len() >= max {
                 break;
             }
             let Some(message) = queue.messages.get(seq) else {
@@ -675,19 +710,9 @@ impl SqsStore {
             if (fifo && queue.index.group_blocked(message)) || message.sent_ms + retention <= now {
                 continue;
             }
-            if let Some((target, max_receives)) = redrive
-                && message.receive_count >= max_receives
-            {
-                moved.push((message.seq, target.to_owned()));
-                continue;
-            }
-            received.push((message.seq, now + visibility_ms));
+            plan.offer(message);
         }
-        Ok(SqsMutation::Receive {
-            queue: name.to_owned(),
-            received,
-            moved,
-        })
+        Ok(plan.into_mutation(name))
     }
 
     /// [`SqsStore::plan_receive`] by looking at every message of the queue.
@@ -699,7 +724,7 @@ impl SqsStore {
         visibility_ms: Millis,
     ) -> ApiResult<SqsMutation> {
         let queue = self.queue(name)?;
-        let redrive = self.redrive_target(queue);
+        let mut plan = ReceivePlan::new(self.redrive_target(queue), now + visibility_ms);
         let fifo = queue.fifo();
         let mut blocked: Vec<&str> = Vec::new();
         if fifo {
@@ -707,10 +732,8 @@ impl SqsStore {
                 blocked.extend(message.group_id.as_deref());
             }
         }
-        let mut received = Vec::new();
-        let mut moved = Vec::new();
         for message in queue.messages.values() {
-            if received.len() >= max {
+            if plan.received.len() >= max {
                 break;
             }
             let group = message.group_id.as_deref().unwrap_or_default();
@@ -723,19 +746,9 @@ impl SqsStore {
                 }
                 continue;
             }
-            if let Some((target, max_receives)) = redrive
-                && message.receive_count >= max_receives
-            {
-                moved.push((message.seq, target.to_owned()));
-                continue;
-            }
-            received.push((message.seq, now + visibility_ms));
+            plan.offer(message);
         }
-        Ok(SqsMutation::Receive {
-            queue: name.to_owned(),
-            received,
-            moved,
-        })
+        Ok(plan.into_mutation(name))
     }
 
     /// Applies a fact at `now`.
