@@ -247,6 +247,57 @@ fn lower_first(name: &str) -> String {
 
 /// Most filters per mapping (AWS's default quota).
 pub const MAX_FILTERS: usize = 5;
+/// Longest filter pattern, in characters: the API model's `Pattern` maximum length.
+pub const MAX_PATTERN_LENGTH: usize = 4096;
+
+/// Validates `FilterCriteria` the same way for every kind of mapping: at most [`MAX_FILTERS`]
+/// filters, each pattern at most [`MAX_PATTERN_LENGTH`] characters (counted as the service
+/// counts a string's length, in UTF-16 code units) and a JSON object in Lambda's filter-rule
+/// syntax. Returns the patterns; pushes AWS's refusal for each problem onto `errors`.
+pub fn filter_patterns(
+    criteria: Option<&RawFilterCriteria>,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<serde_json::Value> {
+    let mut c = Collector(std::mem::take(errors));
+    let mut patterns = Vec::new();
+    let filters = criteria
+        .and_then(|f| f.filters.as_deref())
+        .unwrap_or_default();
+    if filters.len() > MAX_FILTERS {
+        c.invalid(
+            "FilterCriteria",
+            format!(
+                "The number of filters ({}) exceeds the limit of {MAX_FILTERS} per event source \
+                 mapping.",
+                filters.len()
+            ),
+        );
+    }
+    for (index, filter) in filters.iter().enumerate() {
+        let pattern = filter.pattern.as_deref().unwrap_or_default();
+        if pattern.encode_utf16().count() > MAX_PATTERN_LENGTH {
+            c.0.push(ConfigError {
+                property: "FilterCriteria",
+                kind: ConfigErrorKind::Validation,
+                message: format!(
+                    "Value '{pattern}' at 'filterCriteria.filters.{}.member.pattern' failed to \
+                     satisfy constraint: Member must have length less than or equal to \
+                     {MAX_PATTERN_LENGTH}",
+                    index + 1
+                ),
+            });
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(pattern) {
+            Ok(value) if crate::filter::Filters::compile(std::slice::from_ref(&value)).is_ok() => {
+                patterns.push(value);
+            }
+            _ => c.invalid("FilterCriteria", "Invalid filter pattern definition."),
+        }
+    }
+    *errors = c.0;
+    patterns
+}
 
 impl RawKinesisMapping {
     /// Validates the mapping as CreateEventSourceMapping would at `now` (epoch ms).
@@ -425,36 +476,7 @@ impl RawKinesisMapping {
                 }
             }
         }
-        let mut filter_patterns = Vec::new();
-        if let Some(filters) = self
-            .filter_criteria
-            .as_ref()
-            .and_then(|f| f.filters.as_ref())
-        {
-            if filters.len() > MAX_FILTERS {
-                c.invalid(
-                    "FilterCriteria",
-                    format!(
-                        "The number of filters ({}) exceeds the limit of {MAX_FILTERS} per event \
-                         source mapping.",
-                        filters.len()
-                    ),
-                );
-            }
-            for filter in filters {
-                let pattern = filter.pattern.as_deref().unwrap_or_default();
-                match serde_json::from_str::<serde_json::Value>(pattern) {
-                    Ok(value)
-                        if pattern.len() <= 4096
-                            && crate::filter::Filters::compile(std::slice::from_ref(&value))
-                                .is_ok() =>
-                    {
-                        filter_patterns.push(value);
-                    }
-                    _ => c.invalid("FilterCriteria", "Invalid filter pattern definition."),
-                }
-            }
-        }
+        let filter_patterns = filter_patterns(self.filter_criteria.as_ref(), &mut c.0);
         if !c.0.is_empty() {
             return Err(ConfigErrors(c.0));
         }
@@ -615,6 +637,13 @@ mod tests {
             filters: Some(vec![filter(r#"{"data":{"a":[1]}}"#); 5]),
         });
         assert_eq!(config.validate(0).unwrap().filter_patterns.len(), 5);
+        let long = format!(r#"{{"data":{{"a":["{}"]}}}}"#, "x".repeat(4096));
+        config.filter_criteria = Some(RawFilterCriteria {
+            filters: Some(vec![filter(&long)]),
+        });
+        let errors = config.validate(0).unwrap_err().0;
+        assert_eq!(errors[0].kind, ConfigErrorKind::Validation);
+        assert!(errors[0].message.ends_with("less than or equal to 4096"));
     }
 
     #[test]

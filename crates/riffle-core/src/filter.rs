@@ -1,14 +1,21 @@
-//! Event filtering: the EventBridge-style pattern language Lambda applies to records before
-//! batching, on the base64-decoded, JSON-parsed `data` of Kinesis records.
+//! Event filtering: the pattern language Lambda applies to records before batching, on the
+//! base64-decoded, JSON-parsed `data` of Kinesis records and on the `body` and metadata of SQS
+//! messages.
 //!
 //! A pattern is a JSON object. Each key names a field; its value is either a nested object
 //! (match inside that field) or a list of matchers, any one of which must match (OR). Every key
 //! of a pattern must match (AND); a record passes if any of the mapping's patterns matches.
-//! Matchers: literal strings, numbers, booleans and `null` (exact; numbers compare by their JSON
-//! text, so `300` does not match `300.0`), `{"prefix": s}`, `{"suffix": s}`,
-//! `{"equals-ignore-case": s}`, `{"anything-but": v | [v…] | {"prefix": s}}`,
-//! `{"numeric": [op, n (, op, n)]}` with `=`, `<`, `<=`, `>`, `>=`, and `{"exists": bool}`.
 //! A field holding a list matches if any element matches.
+//!
+//! The matchers are exactly the rows of Lambda's filter-rule syntax table (Lambda Developer
+//! Guide, "Filter rule syntax"), nothing more: literal strings, numbers, booleans and `null`
+//! (Null, Empty `""`, Equals; exact, and numbers compare by their JSON text, so `300` does not
+//! match `300.0`), `{"equals-ignore-case": s}`, `{"anything-but": v | [v…]}` (Not),
+//! `{"numeric": [op, n (, op, n)]}` with `=`, `<`, `<=`, `>`, `>=` (Numeric equals and range),
+//! `{"exists": bool}` (Exists, Does not exist), `{"prefix": s}` (Begins with) and
+//! `{"suffix": s}` (Ends with). EventBridge's other operators — `wildcard`, `cidr`, `$or`,
+//! and `anything-but` with `prefix`, `suffix`, `wildcard` or `equals-ignore-case` — are not in
+//! Lambda's table and are refused like any malformed pattern.
 //!
 //! Records whose `data` is not JSON are dropped by a pattern that names `data`, and matched on
 //! their metadata (`partitionKey`, `sequenceNumber`) otherwise, as Lambda documents.
@@ -29,7 +36,6 @@ enum Matcher {
     Suffix(String),
     EqualsIgnoreCase(String),
     AnythingBut(Vec<Value>),
-    AnythingButPrefix(String),
     Numeric(Vec<(String, f64)>),
     Exists(bool),
 }
@@ -81,17 +87,13 @@ fn compile_matcher(item: &Value) -> Result<Matcher, String> {
     Ok(match (kind.as_str(), argument) {
         ("prefix", Value::String(s)) => Matcher::Prefix(s.clone()),
         ("suffix", Value::String(s)) => Matcher::Suffix(s.clone()),
-        ("equals-ignore-case", Value::String(s)) => Matcher::EqualsIgnoreCase(s.clone()),
+        ("equals-ignore-case", Value::String(s)) => Matcher::EqualsIgnoreCase(s.to_lowercase()),
         ("exists", Value::Bool(b)) => Matcher::Exists(*b),
-        ("anything-but", Value::Array(values)) if !values.is_empty() => {
+        ("anything-but", Value::Array(values))
+            if !values.is_empty() && values.iter().all(|v| v.is_string() || v.is_number()) =>
+        {
             Matcher::AnythingBut(values.clone())
         }
-        ("anything-but", Value::Object(inner)) => match inner.get("prefix") {
-            Some(Value::String(prefix)) if inner.len() == 1 => {
-                Matcher::AnythingButPrefix(prefix.clone())
-            }
-            _ => return Err(invalid()),
-        },
         ("anything-but", value @ (Value::String(_) | Value::Number(_))) => {
             Matcher::AnythingBut(vec![value.clone()])
         }
@@ -127,12 +129,9 @@ impl Matcher {
             Self::Exact(expected) => literal_eq(expected, value),
             Self::Prefix(p) => value.as_str().is_some_and(|s| s.starts_with(p.as_str())),
             Self::Suffix(p) => value.as_str().is_some_and(|s| s.ends_with(p.as_str())),
-            Self::EqualsIgnoreCase(p) => value.as_str().is_some_and(|s| s.eq_ignore_ascii_case(p)),
+            Self::EqualsIgnoreCase(p) => value.as_str().is_some_and(|s| s.to_lowercase() == *p),
             Self::AnythingBut(values) => {
                 !matches!(value, Value::Null) && !values.iter().any(|v| literal_eq(v, value))
-            }
-            Self::AnythingButPrefix(p) => {
-                value.as_str().is_some_and(|s| !s.starts_with(p.as_str()))
             }
             Self::Numeric(conditions) => value.as_f64().is_some_and(|n| {
                 conditions.iter().all(|(op, bound)| match op.as_str() {
@@ -345,10 +344,53 @@ mod tests {
             r#"{"data":{"s":[{"anything-but":"bad"}]}}"#,
             r#"{"s":"bad"}"#
         ));
-        assert!(!passes(
-            r#"{"data":{"s":[{"anything-but":{"prefix":"tmp"}}]}}"#,
-            r#"{"s":"tmp-1"}"#
+        assert!(passes(
+            r#"{"data":{"s":[{"equals-ignore-case":"straße"}]}}"#,
+            r#"{"s":"STRAßE"}"#
         ));
+    }
+
+    fn compiles(pattern: &str) -> bool {
+        Filters::compile(&[serde_json::from_str(pattern).unwrap()]).is_ok()
+    }
+
+    /// Every row of Lambda's filter-rule syntax table compiles, and EventBridge's operators that
+    /// Lambda's table does not list are refused.
+    #[test]
+    fn the_operator_set_is_exactly_lambdas_filter_rule_table() {
+        for row in [
+            r#"{"UserID":[null]}"#,
+            r#"{"LastName":[""]}"#,
+            r#"{"Name":["Alice"]}"#,
+            r#"{"Name":[{"equals-ignore-case":"alice"}]}"#,
+            r#"{"Location":["New York"],"Day":["Monday"]}"#,
+            r#"{"PaymentType":["Credit","Debit"]}"#,
+            r#"{"Weather":[{"anything-but":["Raining"]}]}"#,
+            r#"{"Price":[{"numeric":["=",100]}]}"#,
+            r#"{"Price":[{"numeric":[">",10,"<=",20]}]}"#,
+            r#"{"ProductName":[{"exists":true}]}"#,
+            r#"{"ProductName":[{"exists":false}]}"#,
+            r#"{"Region":[{"prefix":"us-"}]}"#,
+            r#"{"FileName":[{"suffix":".png"}]}"#,
+        ] {
+            assert!(compiles(row), "in Lambda's table: {row}");
+        }
+        for eventbridge_only in [
+            r#"{"FileName":[{"wildcard":"*.png"}]}"#,
+            r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#,
+            r#"{"$or":[{"Location":["New York"]},{"Day":["Monday"]}]}"#,
+            r#"{"s":[{"anything-but":{"prefix":"tmp"}}]}"#,
+            r#"{"s":[{"anything-but":{"suffix":".tmp"}}]}"#,
+            r#"{"s":[{"anything-but":{"wildcard":"*.tmp"}}]}"#,
+            r#"{"s":[{"anything-but":{"equals-ignore-case":"x"}}]}"#,
+            r#"{"s":[{"anything-but":[{"prefix":"tmp"}]}]}"#,
+            r#"{"s":[{"numeric":["!=",1]}]}"#,
+        ] {
+            assert!(
+                !compiles(eventbridge_only),
+                "not in Lambda's table: {eventbridge_only}"
+            );
+        }
     }
 
     #[test]
