@@ -219,8 +219,7 @@ impl Harness {
         configure(&mut raw);
         let sqs_facts = facts.sqs_facts(FUNCTION_TIMEOUT.as_secs());
         let config = raw.validate(sqs_facts).expect("a valid mapping");
-        let settings =
-            QueueSettings::new(&config, REGION, sqs_facts, None).expect("valid settings");
+        let settings = QueueSettings::new(&config, REGION, sqs_facts).expect("valid settings");
         let log = Arc::new(Mutex::new(Vec::new()));
         let handler = Handler {
             behaviour,

@@ -9,7 +9,9 @@
 //! - a received message is in exactly one batch, and a batch is invoked only while its
 //!   messages are still hidden (throttle retries stop before the visibility timeout passes);
 //! - the number of pollers stays within `[1, ceiling]`, where the ceiling is
-//!   MaximumConcurrency (or 1 000) and the function's reserved concurrency.
+//!   MaximumConcurrency (or 1 000). The function's reserved concurrency is deliberately not a
+//!   cap: Lambda's SQS pollers do not account for it, so invocations beyond it are throttled
+//!   (and retried until the visibility timeout is near, then returned to the queue).
 
 use std::collections::VecDeque;
 
@@ -61,7 +63,8 @@ pub struct QueueSettings {
     pub visibility_timeout_ms: Millis,
     /// The VisibilityTimeout the poller passes to ReceiveMessage, if it overrides the queue's.
     pub receive_visibility_timeout_seconds: Option<u32>,
-    /// Most concurrent batches: MaximumConcurrency (or 1 000), capped by reserved concurrency.
+    /// Most concurrent batches: MaximumConcurrency (or 1 000). Not the function's reserved
+    /// concurrency, which Lambda's SQS pollers do not account for.
     pub ceiling: usize,
     /// Whether MaximumConcurrency is set (the floor then stays at 5).
     pub maximum_concurrency_set: bool,
@@ -70,18 +73,16 @@ pub struct QueueSettings {
 }
 
 impl QueueSettings {
-    /// Settings for `config` on the queue and function `facts` describe, for a function with
-    /// optional reserved concurrency.
+    /// Settings for `config` on the queue and function `facts` describe.
+    ///
+    /// The function's reserved concurrency plays no part, as on AWS: with reserved concurrency
+    /// below what the pollers want, the invocations beyond it are throttled; only
+    /// MaximumConcurrency caps the pollers.
     ///
     /// Lambda extends the visibility timeout of the messages it receives when a batching window
     /// is set and `window + function timeout` exceeds the queue's: they stay hidden for
     /// `window + timeout + 30 s`.
-    pub fn new(
-        config: &SqsMappingConfig,
-        region: &str,
-        facts: SqsFacts,
-        reserved_concurrency: Option<usize>,
-    ) -> Result<Self, String> {
+    pub fn new(config: &SqsMappingConfig, region: &str, facts: SqsFacts) -> Result<Self, String> {
         let function_timeout_seconds = facts.function_timeout_seconds;
         let window_seconds = config.batching_window_ms / 1000;
         let mut visibility_seconds = facts.visibility_timeout_seconds;
@@ -93,7 +94,6 @@ impl QueueSettings {
         let ceiling = config
             .maximum_concurrency
             .map_or(MAX_POLLERS, |c| c as usize)
-            .min(reserved_concurrency.unwrap_or(usize::MAX))
             .max(1);
         Ok(Self {
             queue_arn: config.event_source_arn.clone(),

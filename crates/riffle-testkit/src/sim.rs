@@ -847,7 +847,7 @@ impl<H> QueueSimulation<H> {
             .raw
             .validate(facts)
             .unwrap_or_else(|errors| panic!("invalid mapping: {errors:?}"));
-        let settings = QueueSettings::new(&config, "us-east-1", facts, None)
+        let settings = QueueSettings::new(&config, "us-east-1", facts)
             .unwrap_or_else(|e| panic!("invalid mapping: {e}"));
         let filtered: Vec<String> = self
             .put

@@ -231,7 +231,7 @@ pub(super) async fn throughput(args: SqsArgs) -> anyhow::Result<Value> {
     let config = raw
         .validate(sqs_facts)
         .map_err(|e| anyhow::anyhow!("invalid mapping: {e:?}"))?;
-    let settings = QueueSettings::new(&config, "us-east-1", sqs_facts, None)
+    let settings = QueueSettings::new(&config, "us-east-1", sqs_facts)
         .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
     let seen = Arc::new(Seen::new(args.messages, Duration::ZERO, None));
     let handler_seen = seen.clone();

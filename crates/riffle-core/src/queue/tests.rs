@@ -24,13 +24,7 @@ fn config(batch_size: i64, window: i64, report: bool) -> SqsMappingConfig {
 }
 
 fn settings(batch_size: i64, window: i64, report: bool) -> QueueSettings {
-    QueueSettings::new(
-        &config(batch_size, window, report),
-        "us-east-1",
-        FACTS,
-        None,
-    )
-    .unwrap()
+    QueueSettings::new(&config(batch_size, window, report), "us-east-1", FACTS).unwrap()
 }
 
 fn message(n: usize, body: &str) -> QueueMessage {
@@ -155,7 +149,7 @@ fn a_batch_is_cut_at_six_mb_and_the_rest_starts_the_next_batch() {
 fn filtered_out_messages_are_handed_back_for_deletion() {
     let mut config = config(10, 0, false);
     config.filter_patterns = vec![serde_json::json!({"body": {"kind": ["order"]}})];
-    let settings = QueueSettings::new(&config, "us-east-1", FACTS, None).unwrap();
+    let settings = QueueSettings::new(&config, "us-east-1", FACTS).unwrap();
     let mut gatherer = Gatherer::new();
     let dropped = gatherer.received(
         &settings,
@@ -173,7 +167,7 @@ fn filtered_out_messages_are_handed_back_for_deletion() {
 #[test]
 fn a_window_longer_than_the_visibility_timeout_extends_it() {
     // 30 s queue, 3 s function: a 40 s window makes it 40 + 3 + 30 s.
-    let long = QueueSettings::new(&config(100, 40, false), "us-east-1", FACTS, None).unwrap();
+    let long = QueueSettings::new(&config(100, 40, false), "us-east-1", FACTS).unwrap();
     assert_eq!(long.receive_visibility_timeout_seconds, Some(73));
     assert_eq!(long.visibility_timeout_ms, 73_000);
     let short = settings(100, 5, false);
@@ -300,7 +294,7 @@ fn throttles_retry_the_same_batch_until_its_visibility_timeout_is_near() {
     assert!(now + VISIBILITY_MARGIN_MS <= batch.hidden_until);
 }
 
-fn new_scaler(maximum_concurrency: Option<i64>, reserved: Option<usize>) -> Scaler {
+fn new_scaler(maximum_concurrency: Option<i64>) -> Scaler {
     let mut raw = RawSqsMapping {
         event_source_arn: Some("arn:aws:sqs:us-east-1:000000000000:jobs".into()),
         function_name: Some("f".into()),
@@ -310,13 +304,13 @@ fn new_scaler(maximum_concurrency: Option<i64>, reserved: Option<usize>) -> Scal
         maximum_concurrency: Some(c),
     });
     let config = raw.validate(FACTS).unwrap();
-    let settings = QueueSettings::new(&config, "us-east-1", FACTS, reserved).unwrap();
+    let settings = QueueSettings::new(&config, "us-east-1", FACTS).unwrap();
     Scaler::new(&settings, T0)
 }
 
 #[test]
 fn pollers_start_at_five_and_grow_by_five_a_second_while_receives_come_back_full() {
-    let mut scaler = new_scaler(None, None);
+    let mut scaler = new_scaler(None);
     assert_eq!(scaler.target(), 5);
     // Full receives within the first second do not grow it yet.
     assert!(!scaler.received(10, 10, T0 + 500));
@@ -331,20 +325,17 @@ fn pollers_start_at_five_and_grow_by_five_a_second_while_receives_come_back_full
 }
 
 #[test]
-fn pollers_never_exceed_maximum_concurrency_or_reserved_concurrency() {
-    let mut capped = new_scaler(Some(12), None);
-    let mut limited = new_scaler(None, Some(3));
-    assert_eq!(limited.target(), 3);
+fn pollers_never_exceed_maximum_concurrency() {
+    let mut capped = new_scaler(Some(12));
     for second in 1..=10 {
         capped.received(10, 10, T0 + second * 1000);
-        limited.received(10, 10, T0 + second * 1000);
     }
-    assert_eq!((capped.target(), limited.target()), (12, 3));
+    assert_eq!(capped.target(), 12);
 }
 
 #[test]
 fn pollers_shrink_when_receives_come_back_empty_to_five_then_two_after_a_idle_minute() {
-    let mut scaler = new_scaler(None, None);
+    let mut scaler = new_scaler(None);
     for second in 1..=4 {
         scaler.received(10, 10, T0 + second * 1000);
     }
@@ -368,14 +359,14 @@ fn pollers_shrink_when_receives_come_back_empty_to_five_then_two_after_a_idle_mi
     scaler.received(10, 1, busy_until + IDLE_AFTER_MS + 100);
     assert_eq!(scaler.target(), 5);
     // With MaximumConcurrency set, the floor stays at five.
-    let mut capped = new_scaler(Some(50), None);
+    let mut capped = new_scaler(Some(50));
     capped.received(10, 0, T0 + 2 * IDLE_AFTER_MS);
     assert_eq!(capped.target(), 5);
 }
 
 #[test]
 fn failures_halve_the_pollers_down_to_the_floor() {
-    let mut scaler = new_scaler(None, None);
+    let mut scaler = new_scaler(None);
     for second in 1..=7 {
         scaler.received(10, 10, T0 + second * 1000);
     }

@@ -61,23 +61,43 @@ fn start(
     work: Duration,
     script: impl Fn(usize, &Seen) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
+    start_limited(clock, queue, raw, work, None, script)
+}
+
+/// As [`start`], for a function whose reserved concurrency is `reserved`: an invocation that
+/// finds `reserved` invocations running is throttled before the function sees it, as Lambda
+/// does.
+fn start_limited(
+    clock: &ManualClock,
+    queue: &MemoryQueue,
+    raw: RawSqsMapping,
+    work: Duration,
+    reserved: Option<usize>,
+    script: impl Fn(usize, &Seen) -> Outcome + Send + Sync + 'static,
+) -> Harness {
     let facts = SqsFacts {
         fifo: queue.arn().ends_with(".fifo"),
         visibility_timeout_seconds: VISIBILITY_MS / 1000,
         function_timeout_seconds: 3,
     };
     let config = raw.validate(facts).unwrap();
-    let settings = QueueSettings::new(&config, "us-east-1", facts, None).unwrap();
+    let settings = QueueSettings::new(&config, "us-east-1", facts).unwrap();
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let script: Arc<Script> = Arc::new(script);
     let (recorder, call_clock) = (Arc::clone(&seen), clock.clone());
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let invoker = tower::service_fn(move |request: InvokeRequest| {
-        let (recorder, call_clock, script) = (
+        let (recorder, call_clock, script, running) = (
             Arc::clone(&recorder),
             call_clock.clone(),
             Arc::clone(&script),
+            Arc::clone(&running),
         );
         async move {
+            if reserved.is_some_and(|limit| running.load(Ordering::SeqCst) >= limit) {
+                return Ok(Outcome::Throttled);
+            }
+            running.fetch_add(1, Ordering::SeqCst);
             let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
             let records = event["Records"].as_array().unwrap();
             let seen = Seen {
@@ -107,6 +127,7 @@ fn start(
                     .sleep_until(call_clock.now_millis() + work.as_millis() as u64)
                     .await;
             }
+            running.fetch_sub(1, Ordering::SeqCst);
             Ok::<Outcome, Infallible>(script(number, &seen))
         }
     });
@@ -391,6 +412,80 @@ async fn throttles_retry_the_batch_without_receiving_it_again() {
         "every retry sends the same event"
     );
     assert_eq!(h.metric(|m| &m.throttles), 2);
+    h.stop().await;
+}
+
+/// AWS's SQS pollers do not account for the function's reserved concurrency. With reserved
+/// concurrency 2 and a backlog, five pollers (and more, while receives come back full) invoke at
+/// once; the invocations beyond two are throttled, retried until the batch's visibility timeout
+/// is near, and then the batch returns to the queue with a higher receive count: with
+/// maxReceiveCount 1, to the dead-letter queue.
+#[tokio::test(flavor = "current_thread")]
+async fn reserved_concurrency_does_not_cap_pollers_so_throttled_messages_reach_the_dlq() {
+    let clock = ManualClock::new(T0);
+    let queue = new_queue(&clock, "jobs");
+    let dlq = new_queue(&clock, "jobs-dlq");
+    queue.redrive_to(&dlq, 1);
+    for n in 0..1_000 {
+        queue.send(format!("m{n}"));
+    }
+    let h = start_limited(
+        &clock,
+        &queue,
+        raw(|_| {}),
+        Duration::from_secs(3),
+        Some(2),
+        |_, _| ok(),
+    );
+    assert_eq!(h.mapping.target_pollers(), 5, "not capped at 2");
+    h.run_until(Duration::from_millis(500), Duration::from_secs(600), |h| {
+        h.queue.bodies().is_empty()
+    })
+    .await;
+    let throttles = h.metric(|m| &m.throttles);
+    assert!(throttles > 0, "invocations beyond 2 are throttled");
+    let journal = h.mapping.journal();
+    let retried = journal
+        .iter()
+        .filter(|e| matches!(e.kind, QueueJournalKind::Throttled { .. }))
+        .count();
+    let gave_up: usize = journal
+        .iter()
+        .filter_map(|e| match &e.kind {
+            QueueJournalKind::Settled {
+                settled: Settled::GaveUp(why),
+                returned,
+                ..
+            } if why == "throttled" => Some(*returned),
+            _ => None,
+        })
+        .sum();
+    assert!(retried > 0, "throttles are journaled");
+    assert!(
+        gave_up > 0,
+        "some batches were throttled until their visibility timeout"
+    );
+    let dead = dlq.bodies();
+    assert!(
+        !dead.is_empty(),
+        "throttled messages reached the dead-letter queue"
+    );
+    assert_eq!(
+        h.queue.deleted().len() + dead.len(),
+        1_000,
+        "every message was either processed or moved to the dead-letter queue"
+    );
+    assert!(
+        h.seen()
+            .iter()
+            .all(|s| s.receive_counts.iter().all(|c| c == "1")),
+        "a message received again (count 2 > maxReceiveCount 1) goes to the DLQ, not the function"
+    );
+    assert_eq!(
+        h.metric(|m| &m.errors),
+        0,
+        "throttles are not function errors"
+    );
     h.stop().await;
 }
 

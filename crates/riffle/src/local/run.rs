@@ -194,13 +194,10 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
                 let sqs_facts: SqsFacts = facts.sqs_facts(timeout.as_secs());
-                let settings = QueueSettings::new(
-                    config,
-                    &args.template.region,
-                    sqs_facts,
-                    function.reserved_concurrent_executions.map(|n| n as usize),
-                )
-                .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
+                // Reserved concurrency limits the function's environments (LocalFunction
+                // throttles beyond it), never the pollers: AWS's do not account for it.
+                let settings = QueueSettings::new(config, &args.template.region, sqs_facts)
+                    .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
                 let queue_mapping = Arc::new(QueueMapping::new(
                     settings,
                     QueueOptions::new(&mapping.logical_id, &function.arn, timeout),
