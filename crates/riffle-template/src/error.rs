@@ -39,7 +39,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Whether a problem stops `riffle local`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// Accepted, but has no effect locally (IAM policies, tracing, …).
+    /// Accepted, but has no effect locally (IAM policies, tracing, …), or runs as written with
+    /// a risk worth naming (reserved concurrency under an SQS mapping).
     Warning,
     /// The template cannot run as written.
     Error,
@@ -216,6 +217,20 @@ pub enum Problem {
         function_name: String,
         /// The logical id of the first mapping.
         other: String,
+    },
+    /// An SQS mapping whose function's reserved concurrency is below what its pollers may
+    /// want: no ScalingConfig.MaximumConcurrency, or one above the reserved concurrency.
+    #[error(
+        "function {function} has ReservedConcurrentExecutions {reserved}, but {}",
+        crate::concurrency::risk_text(*.reserved, *.maximum_concurrency)
+    )]
+    ReservedConcurrencyRisk {
+        /// The function's name.
+        function: String,
+        /// Its ReservedConcurrentExecutions.
+        reserved: u32,
+        /// The mapping's ScalingConfig.MaximumConcurrency, if set.
+        maximum_concurrency: Option<u32>,
     },
     /// An ARN that names no stream or queue of this template (it may exist elsewhere, for
     /// example with `--endpoint-url` pointing at AWS).

@@ -69,6 +69,7 @@
 //! - [`error`]: [`Error`], [`Diagnostic`], [`Problem`], [`Report`].
 //! - [`model`]: [`Application`] and its streams, queues, functions and mappings.
 
+mod concurrency;
 pub mod error;
 mod globals;
 mod intrinsics;

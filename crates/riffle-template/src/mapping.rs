@@ -787,7 +787,19 @@ impl<'t> Reader<'t> {
                     }
                 };
                 match raw.validate(facts) {
-                    Ok(config) => MappingConfig::Sqs(config),
+                    Ok(config) => {
+                        if let Some(risk) = crate::concurrency::reserved_concurrency_risk(
+                            &function.name,
+                            function.reserved_concurrent_executions,
+                            config.maximum_concurrency,
+                        ) {
+                            let (at, scope) = places
+                                .get("ScalingConfig")
+                                .map_or((at, scope.clone()), |(at, s)| (*at, s.clone()));
+                            self.resolver.sink.warning(at, &scope, risk);
+                        }
+                        MappingConfig::Sqs(config)
+                    }
                     Err(errors) => return self.rules(errors, &places, &failed, at, &scope),
                 }
             }
