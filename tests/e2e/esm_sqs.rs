@@ -759,3 +759,31 @@ async fn the_handler_receives_the_sqs_event_with_aws_fields() {
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqs_messages_of_1_mib_reach_the_function_five_to_an_invocation_under_6_mib() {
+    let h = harness().await;
+    let (url, arn) = h.queue("big", &[]).await;
+    let bodies: Vec<String> = (0..7)
+        .map(|i| format!("{i}{}", "x".repeat(1_048_576 - 1)))
+        .collect();
+    for body in &bodies {
+        let sent = h.client.send_message().queue_url(&url).message_body(body);
+        sent.send().await.expect("SQS takes messages of 1 MiB");
+    }
+    let running = h.start_mapping(&arn, |_| {}, succeed()).await;
+    let r = &running;
+    eventually("all 7 messages were deleted", || async move {
+        r.metric(|m| &m.deleted) == 7
+    })
+    .await;
+    let invocations = running.invocations();
+    assert!(
+        invocations.iter().all(|i| i.messages.len() <= 5),
+        "six messages of 1 MiB exceed the 6 MiB payload"
+    );
+    let mut seen = running.bodies();
+    seen.sort();
+    assert_eq!(seen, bodies, "each delivered once, whole");
+    running.stop().await;
+}

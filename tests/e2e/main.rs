@@ -19,4 +19,5 @@ mod persistence;
 mod sqs_api;
 mod sqs_errors;
 mod sqs_semantics;
+mod sqs_size;
 mod support;

@@ -109,7 +109,7 @@ async fn attributes_have_aws_defaults_and_can_be_set() {
     assert_eq!(attributes[&QueueAttributeName::DelaySeconds], "0");
     assert_eq!(
         attributes[&QueueAttributeName::MaximumMessageSize],
-        "262144"
+        "1048576"
     );
     assert_eq!(
         attributes[&QueueAttributeName::MessageRetentionPeriod],

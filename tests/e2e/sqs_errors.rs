@@ -279,7 +279,7 @@ async fn batch_requests_check_count_ids_and_size() {
             .is_invalid_batch_entry_id()
     );
     let big: Vec<_> = (0..2)
-        .map(|i| entry(&format!("b{i}"), "x".repeat(200_000)))
+        .map(|i| entry(&format!("b{i}"), "x".repeat(600_000)))
         .collect();
     let out = client
         .send_message_batch()

@@ -86,7 +86,7 @@ pub struct Queue {
     pub delay_seconds: Option<u32>,
     /// `ReceiveMessageWaitTimeSeconds` (SQS default 0).
     pub receive_message_wait_time_seconds: Option<u32>,
-    /// `MaximumMessageSize`, bytes (SQS default 262 144).
+    /// `MaximumMessageSize`, bytes (SQS default and maximum 1 048 576).
     pub maximum_message_size: Option<u32>,
     /// `RedrivePolicy`.
     pub redrive_policy: Option<RedrivePolicy>,

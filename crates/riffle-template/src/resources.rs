@@ -327,7 +327,7 @@ impl<'t> Reader<'t> {
                 "MaximumMessageSize",
                 &scope,
                 1024,
-                262_144,
+                1_048_576,
             ),
             redrive_policy,
             location,

@@ -29,8 +29,9 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::Sealer;
 use crate::persist::{EntryRef, Wal};
 
-/// Largest message (body plus attributes) and largest batch, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 262_144;
+/// Largest message (body plus attributes) and largest batch, in bytes: 1 MiB, the maximum and
+/// default of `MaximumMessageSize` since SQS raised it from 256 KiB.
+pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
 /// Most message attributes per message.
 pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
 /// Most tags per queue.
@@ -1190,7 +1191,7 @@ fn is_known_attribute(name: &str) -> bool {
 fn default_attributes(fifo: bool) -> BTreeMap<String, String> {
     let mut map: BTreeMap<String, String> = [
         ("DelaySeconds", "0"),
-        ("MaximumMessageSize", "262144"),
+        ("MaximumMessageSize", "1048576"),
         ("MessageRetentionPeriod", "345600"),
         ("ReceiveMessageWaitTimeSeconds", "0"),
         ("VisibilityTimeout", "30"),
@@ -1481,6 +1482,8 @@ fn push_hex(out: &mut String, value: u64, digits: u32) {
     }
 }
 
+/// Bytes the message attributes count toward the size limits, as SQS counts them: each
+/// attribute's name, data type and value (a binary value by its decoded bytes).
 fn attributes_size(attributes: Option<&BTreeMap<String, AttributeInput>>) -> usize {
     attributes.map_or(0, |attributes| {
         attributes
@@ -1489,10 +1492,16 @@ fn attributes_size(attributes: Option<&BTreeMap<String, AttributeInput>>) -> usi
                 k.len()
                     + v.data_type.as_ref().map_or(0, String::len)
                     + v.string_value.as_ref().map_or(0, String::len)
-                    + v.binary_value.as_ref().map_or(0, |b| b.len() * 3 / 4)
+                    + v.binary_value.as_deref().map_or(0, base64_decoded_len)
             })
             .sum()
     })
+}
+
+/// The number of bytes base64 `text` decodes to (for size accounting before decoding).
+fn base64_decoded_len(text: &str) -> usize {
+    let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
+    (text.len() / 4 * 3 + (text.len() % 4).saturating_sub(1)).saturating_sub(padding)
 }
 
 /// Validates and decodes message (or system) attributes.

@@ -959,7 +959,7 @@ mod tests {
     fn attributes(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         let mut map: BTreeMap<String, String> = [
             ("DelaySeconds", "0"),
-            ("MaximumMessageSize", "262144"),
+            ("MaximumMessageSize", "1048576"),
             ("MessageRetentionPeriod", "345600"),
             ("ReceiveMessageWaitTimeSeconds", "0"),
             ("VisibilityTimeout", "30"),

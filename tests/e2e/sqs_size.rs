@@ -1,0 +1,175 @@
+//! SQS's 1 MiB message size (raised from 256 KiB): the default and maximum of
+//! `MaximumMessageSize`, a message counted as body plus attribute names, types and values, and
+//! a batch's total; exactly at the limit is accepted, one byte more refused with SQS's error.
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::primitives::Blob;
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+
+use crate::support::{self, code, message};
+
+const MIB: usize = 1_048_576;
+
+async fn queue(client: &Client, name: &str) -> String {
+    client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
+fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048576() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = queue(&client, "default").await;
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::MaximumMessageSize)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert_eq!(
+        attributes[&QueueAttributeName::MaximumMessageSize],
+        "1048576"
+    );
+    for (value, accepted) in [
+        ("1023", false),
+        ("1024", true),
+        ("1048576", true),
+        ("1048577", false),
+    ] {
+        let out = client
+            .create_queue()
+            .queue_name(format!("q{value}"))
+            .attributes(QueueAttributeName::MaximumMessageSize, value)
+            .send()
+            .await;
+        let expected = if accepted {
+            "<succeeded>"
+        } else {
+            "InvalidAttributeValue"
+        };
+        assert_eq!(code(&out), expected, "MaximumMessageSize {value}");
+        let out = client
+            .set_queue_attributes()
+            .queue_url(&url)
+            .attributes(QueueAttributeName::MaximumMessageSize, value)
+            .send()
+            .await;
+        assert_eq!(code(&out), expected, "SetQueueAttributes {value}");
+    }
+}
+
+#[tokio::test]
+async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = queue(&client, "big").await;
+    let send = |body: String| {
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+    };
+    send("x".repeat(MIB)).await.unwrap();
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap();
+    assert_eq!(received[0].body().unwrap().len(), MIB);
+    let out = send("x".repeat(MIB + 1)).await;
+    assert_eq!(code(&out), "InvalidParameterValue");
+    assert_eq!(
+        message(&out),
+        "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."
+    );
+    // Attributes count: name "k" + type "String" + value "v" is 8 bytes.
+    let with_attribute = |body_len: usize| {
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x".repeat(body_len))
+            .message_attributes("k", string_attribute("v"))
+            .send()
+    };
+    with_attribute(MIB - 8).await.unwrap();
+    assert_eq!(
+        code(&with_attribute(MIB - 7).await),
+        "InvalidParameterValue"
+    );
+    // A binary value counts by its bytes: "b" + "Binary" + 3 bytes is 10.
+    let binary = MessageAttributeValue::builder()
+        .data_type("Binary")
+        .binary_value(Blob::new(vec![1, 2, 3]))
+        .build()
+        .unwrap();
+    let with_binary = |body_len: usize| {
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("x".repeat(body_len))
+            .message_attributes("b", binary.clone())
+            .send()
+    };
+    with_binary(MIB - 10).await.unwrap();
+    assert_eq!(code(&with_binary(MIB - 9).await), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn sqs_batches_of_1_mib_in_total_are_accepted_and_one_byte_more_is_batch_request_too_long() {
+    let (_emulator, client) = support::start_sqs().await;
+    let url = queue(&client, "batch").await;
+    let entry = |id: &str, body_len: usize| {
+        SendMessageBatchRequestEntry::builder()
+            .id(id)
+            .message_body("x".repeat(body_len))
+            .message_attributes("k", string_attribute("v"))
+            .build()
+            .unwrap()
+    };
+    let half = MIB / 2 - 8;
+    let out = client
+        .send_message_batch()
+        .queue_url(&url)
+        .entries(entry("a", half))
+        .entries(entry("b", half))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.successful().len(), 2, "exactly 1 MiB in total");
+    let out = client
+        .send_message_batch()
+        .queue_url(&url)
+        .entries(entry("a", half))
+        .entries(entry("b", half + 1))
+        .send()
+        .await;
+    assert_eq!(code(&out), "AWS.SimpleQueueService.BatchRequestTooLong");
+    assert_eq!(
+        message(&out),
+        "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes."
+    );
+    assert!(
+        out.unwrap_err()
+            .into_service_error()
+            .is_batch_request_too_long()
+    );
+}
