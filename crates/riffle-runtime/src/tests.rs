@@ -2,6 +2,8 @@
 //! scripted function double and an in-memory destination. No emulator, no network, no sleeping:
 //! the test moves the clock and lets the runtime's tasks run until they have nothing left to do.
 
+mod resharding;
+
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
