@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
 use crate::event::{
     ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
-    kinesis_event_with_capacity, record_json_len, windowed_event,
+    kinesis_event_with_capacity, record_json_len, window_fields_len, windowed_event,
 };
 use crate::filter::Filters;
 use crate::record::StreamRecord;
@@ -778,9 +778,19 @@ impl Shard {
                 left: piece.entries.len(),
                 right: right.len(),
             }));
+            // Both halves stay in the batch's tumbling window: they carry its window, state
+            // and flags, and only the right half can be the window's final invocation.
+            let window = piece.window;
+            let mut left = Piece::new(piece.entries);
+            left.window = window.map(|call| WindowCall {
+                final_invoke: false,
+                ..call
+            });
+            let mut right = Piece::new(right);
+            right.window = window;
             let queued = &mut self.lanes[lane].queued;
-            queued.push(Piece::new(right));
-            queued.push(Piece::new(piece.entries));
+            queued.push(right);
+            queued.push(left);
             return;
         }
         self.retry_or_discard(lane, piece, &reason, now, effects);
@@ -1059,6 +1069,20 @@ impl Shard {
         let first_window = window_of(lane.pending.front()?);
         let mut count = 0;
         let mut bytes = ENVELOPE_BYTES;
+        if let (Some(window), Some(length)) = (first_window, tumbling) {
+            // The payload limit counts what a windowed event adds, the state it carries above all.
+            let state_bytes = lane
+                .window
+                .as_ref()
+                .filter(|open| open.index == window)
+                .map_or(2, |open| open.state.to_string().len());
+            bytes += window_fields_len(
+                &settings.source,
+                window * length,
+                (window + 1) * length,
+                state_bytes,
+            );
+        }
         for entry in &lane.pending {
             if count == settings.batch_size
                 || (count > 0 && bytes + entry.size > settings.max_payload_bytes)

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use super::*;
 use crate::event::{kinesis_event, record_json};
 
+mod windows;
+
 const T0: Millis = 1_700_000_000_000;
 
 fn settings() -> ShardSettings {
@@ -48,6 +50,8 @@ struct Call {
     lane: usize,
     seqs: Vec<u64>,
     payload: serde_json::Value,
+    /// The payload's length as sent.
+    bytes: usize,
 }
 
 /// Drives a shard machine on virtual time against a scripted function and destination.
@@ -124,6 +128,7 @@ impl Sim {
                             at: self.now,
                             lane,
                             seqs: seqs_of(&payload),
+                            bytes: payload.len(),
                             payload: serde_json::from_str(&payload).unwrap(),
                         };
                         let outcome = function(&call);
