@@ -57,6 +57,16 @@ fn start(
     config: riffle_core::config::KinesisMappingConfig,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
+    start_with(stream, config, MemoryCheckpoints::default(), script)
+}
+
+/// [`start`] with checkpoints saved before (as after a restart).
+fn start_with(
+    stream: impl StreamSource,
+    config: riffle_core::config::KinesisMappingConfig,
+    checkpoints: MemoryCheckpoints,
+    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
+) -> Harness {
     let clock = ManualClock::new(T0);
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let script = Arc::new(script);
@@ -92,7 +102,6 @@ fn start(
             Ok::<Outcome, Infallible>(script(number))
         }
     });
-    let checkpoints = MemoryCheckpoints::default();
     let destination = MemoryDestination::default();
     let mut options = MappingOptions::new(
         "m",

@@ -5,8 +5,8 @@ use std::time::Duration;
 use riffle_clock::ManualClock;
 use riffle_core::shard::Outcome;
 
-use super::{T0, config, start};
-use crate::{JournalKind, MemoryStream};
+use super::{T0, config, start, start_with};
+use crate::{CheckpointStore, JournalKind, MemoryCheckpoints, MemoryStream, ShardCheckpoint};
 
 const PARENT: &str = "shardId-000000000000";
 
@@ -93,5 +93,35 @@ async fn shards_open_when_a_latest_mapping_starts_keep_its_position() {
     let seen: Vec<String> = harness.seen().into_iter().flat_map(|s| s.data).collect();
     assert_eq!(seen, ["new-child"]);
     assert_eq!(starts(&(harness.journal)()), ["Latest", "Latest"]);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn children_of_a_parent_read_before_a_restart_are_read_from_their_beginning() {
+    // The mapping read the parent, stopped; the shard was split while it was stopped.
+    let stream = MemoryStream::new(1);
+    let read = stream.put(0, "k", "read-before", T0);
+    stream.close(0);
+    stream.add_shard(Some(PARENT), None);
+    stream.put(1, "k", "child", T0);
+    let checkpoints = MemoryCheckpoints::default();
+    checkpoints
+        .save(PARENT, ShardCheckpoint::At(read.to_string()))
+        .await
+        .unwrap();
+    let harness = start_with(
+        stream,
+        config(|raw| raw.starting_position = Some("LATEST".into())),
+        checkpoints,
+        |_| Outcome::Success(Vec::new()),
+    );
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
+            !h.seen().is_empty()
+        })
+        .await;
+    let seen: Vec<String> = harness.seen().into_iter().flat_map(|s| s.data).collect();
+    assert_eq!(seen, ["child"]);
+    assert_eq!(starts(&(harness.journal)())[1], "TrimHorizon");
     harness.stop().await;
 }
