@@ -67,6 +67,7 @@ impl Shard {
                 );
                 continue;
             }
+            self.fit_window_state(index, &mut piece);
             let batch = self.next_batch;
             self.next_batch += 1;
             let size = ENVELOPE_BYTES + piece.entries.iter().map(|e| e.size).sum::<usize>();
@@ -102,6 +103,50 @@ impl Shard {
             });
             self.lanes[index].state = LaneState::Invoking { batch, piece };
             return;
+        }
+    }
+
+    /// Cuts a windowed piece again if it no longer fits the payload limit with the state it
+    /// carries now: the right half of a bisect was sized before the left half returned a
+    /// larger state. The records that do not fit follow as a piece of their own, which keeps
+    /// the final-invocation flag.
+    fn fit_window_state(&mut self, index: usize, piece: &mut Piece) {
+        let (Some(call), Some(length)) = (piece.window, self.settings.tumbling_window_ms) else {
+            return;
+        };
+        if piece.entries.len() < 2 {
+            return;
+        }
+        let state_bytes = self.lanes[index]
+            .window
+            .as_ref()
+            .filter(|open| open.index == call.index)
+            .map_or(2, |open| open.state.to_string().len());
+        let mut bytes = ENVELOPE_BYTES
+            + window_fields_len(
+                &self.settings.source,
+                call.index * length,
+                (call.index + 1) * length,
+                state_bytes,
+            );
+        let max = self.settings.max_payload_bytes;
+        let fit = piece
+            .entries
+            .iter()
+            .take_while(|entry| {
+                bytes += entry.size;
+                bytes <= max
+            })
+            .count()
+            .max(1);
+        if fit < piece.entries.len() {
+            let mut rest = Piece::new(piece.entries.split_off(fit));
+            rest.window = Some(call);
+            piece.window = Some(WindowCall {
+                final_invoke: false,
+                ..call
+            });
+            self.lanes[index].queued.push(rest);
         }
     }
 

@@ -285,3 +285,39 @@ fn the_payload_limit_of_a_windowed_batch_counts_its_state() {
         assert!(call.bytes <= limit, "{} > {limit}", call.bytes);
     }
 }
+
+#[test]
+fn a_bisected_half_is_cut_again_when_the_state_it_carries_has_grown() {
+    let source = settings().source;
+    let one = record_json(&source, &record(1, "k", W0 + 1_000)).len() + 1;
+    let fields = window_fields_len(&source, W0, W0 + 60_000, 2);
+    // Four records fit with the fresh state; with a state of three records' size, one does.
+    let limit = ENVELOPE_BYTES + fields + 4 * one + one / 2;
+    let mut sim = Sim::new(ShardSettings {
+        max_payload_bytes: limit,
+        bisect_on_function_error: true,
+        ..windowed()
+    });
+    sim.now = W0 + 5_000;
+    sim.put((1..=4).map(|s| record(s, "k", W0 + 1_000)).collect());
+    sim.run(
+        |call| {
+            if call.seqs.len() == 4 {
+                return error();
+            }
+            let pad = "x".repeat(3 * one - r#"{"pad":""}"#.len());
+            let body = serde_json::json!({ "state": { "pad": pad } });
+            Outcome::Success(body.to_string().into_bytes())
+        },
+        accept,
+    );
+    assert_eq!(
+        sim.invoked(),
+        [vec![1, 2, 3, 4], vec![1, 2], vec![3], vec![4]]
+    );
+    for call in &sim.calls {
+        assert!(call.bytes <= limit, "{} > {limit}", call.bytes);
+        assert_windowed(call);
+    }
+    assert_eq!(sim.checkpoints.last(), Some(&4));
+}
