@@ -495,3 +495,54 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     stop.send(true).unwrap();
     task.await.unwrap();
 }
+
+#[test]
+fn riffle_validate_refuses_a_stream_consumer_as_enhanced_fan_out() {
+    let dir = std::env::temp_dir().join(format!("riffle-consumer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("template.yaml");
+    std::fs::write(
+        &template,
+        "Transform: AWS::Serverless-2016-10-31
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      Name: orders
+      ShardCount: 1
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Events:
+        Orders:
+          Type: Kinesis
+          Properties:
+            Stream: !Sub '${Stream.Arn}/consumer/fan:1700000000'
+            StartingPosition: LATEST
+",
+    )
+    .unwrap();
+    let output = std::process::Command::new(support::riffle_binary())
+        .arg("validate")
+        .arg("--template")
+        .arg(&template)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(":18:")
+            && stderr.contains("Enhanced fan-out consumers are not supported yet"),
+        "the refusal names the feature at the Stream line: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Use the stream's ARN, arn:aws:kinesis:us-east-1:000000000000:stream/orders,"
+        ),
+        "{stderr}"
+    );
+}
