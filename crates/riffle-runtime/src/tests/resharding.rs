@@ -125,3 +125,37 @@ async fn children_of_a_parent_read_before_a_restart_are_read_from_their_beginnin
     assert_eq!(starts(&(harness.journal)())[1], "TrimHorizon");
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_child_of_a_merge_under_an_at_timestamp_mapping_is_read_from_its_beginning() {
+    let stream = MemoryStream::new(2);
+    let harness = start(
+        stream.clone(),
+        config(|raw| {
+            raw.starting_position = Some("AT_TIMESTAMP".into());
+            raw.starting_position_timestamp = Some((T0 / 1_000) as f64);
+        }),
+        |_| Outcome::Success(Vec::new()),
+    );
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
+            starts(&(h.journal)()).len() == 2
+        })
+        .await;
+    ManualClock::settle().await;
+    // Merged while running; the child takes a write (stamped before the mapping's timestamp,
+    // which AT_TIMESTAMP would skip) before both parents are finished.
+    stream.close(0);
+    stream.close(1);
+    stream.add_shard(Some(PARENT), Some("shardId-000000000001"));
+    stream.put(2, "k", "merged", T0 - 5_000);
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(30), |h| {
+            !h.seen().is_empty()
+        })
+        .await;
+    let seen: Vec<String> = harness.seen().into_iter().flat_map(|s| s.data).collect();
+    assert_eq!(seen, ["merged"]);
+    assert_eq!(starts(&(harness.journal)())[2], "TrimHorizon");
+    harness.stop().await;
+}
