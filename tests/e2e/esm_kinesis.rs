@@ -415,3 +415,134 @@ async fn disabling_and_enabling_resumes_from_the_checkpoint_with_aws_states() {
     }
     controller.delete().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
+    let (emulator, kinesis) = support::start().await;
+    support::create_stream(&kinesis, "orders", 1).await;
+    let put = |data: String, hash_key: &'static str| {
+        let kinesis = kinesis.clone();
+        async move {
+            kinesis
+                .put_record()
+                .stream_name("orders")
+                .partition_key("k")
+                .explicit_hash_key(hash_key)
+                .data(Blob::new(data))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    const LEFT: &str = "5";
+    const RIGHT: &str = "170141183460469231731687303715884105733";
+    let config = mapping_config(|raw| raw.starting_position = Some("LATEST".into()));
+    let (mut seen, stop, task) = start_mapping(
+        &emulator.endpoint_url(),
+        config,
+        MemoryCheckpoints::default(),
+    )
+    .await;
+    // LATEST: the parent's iterator exists once a record written after it reaches the handler.
+    let mut reading = false;
+    for attempt in 0..100 {
+        put(format!("warm-up-{attempt}"), LEFT).await;
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), seen.recv()).await {
+            reading = true;
+            break;
+        }
+    }
+    assert!(reading, "the LATEST mapping reads the parent");
+    for n in 0..10 {
+        put(format!("parent-{n}"), LEFT).await;
+    }
+    kinesis
+        .split_shard()
+        .stream_name("orders")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("170141183460469231731687303715884105728")
+        .send()
+        .await
+        .unwrap();
+    // Straight after the split, before the mapping has finished the parent.
+    for n in 0..100 {
+        put(format!("left-{n}"), LEFT).await;
+        put(format!("right-{n}"), RIGHT).await;
+    }
+    let mut order = Vec::new();
+    while order.len() < 210 {
+        let (_, data) = next_seen(&mut seen).await;
+        if !data.starts_with("warm-up") {
+            order.push(data);
+        }
+    }
+    let parents: Vec<&String> = order.iter().take(10).collect();
+    let expected: Vec<String> = (0..10).map(|n| format!("parent-{n}")).collect();
+    assert_eq!(
+        parents,
+        expected.iter().collect::<Vec<_>>(),
+        "parents first"
+    );
+    for side in ["left", "right"] {
+        let child: Vec<&String> = order.iter().filter(|d| d.starts_with(side)).collect();
+        let expected: Vec<String> = (0..100).map(|n| format!("{side}-{n}")).collect();
+        assert_eq!(
+            child,
+            expected.iter().collect::<Vec<_>>(),
+            "every record written to the {side} child, in order"
+        );
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[test]
+fn riffle_validate_refuses_a_stream_consumer_as_enhanced_fan_out() {
+    let dir = std::env::temp_dir().join(format!("riffle-consumer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("template.yaml");
+    std::fs::write(
+        &template,
+        "Transform: AWS::Serverless-2016-10-31
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      Name: orders
+      ShardCount: 1
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Events:
+        Orders:
+          Type: Kinesis
+          Properties:
+            Stream: !Sub '${Stream.Arn}/consumer/fan:1700000000'
+            StartingPosition: LATEST
+",
+    )
+    .unwrap();
+    let output = std::process::Command::new(support::riffle_binary())
+        .arg("validate")
+        .arg("--template")
+        .arg(&template)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(":18:")
+            && stderr.contains("Enhanced fan-out consumers are not supported yet"),
+        "the refusal names the feature at the Stream line: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Use the stream's ARN, arn:aws:kinesis:us-east-1:000000000000:stream/orders,"
+        ),
+        "{stderr}"
+    );
+}

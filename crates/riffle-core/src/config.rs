@@ -306,6 +306,11 @@ impl RawKinesisMapping {
         let event_source_arn = self.event_source_arn.clone().unwrap_or_default();
         if self.event_source_arn.is_none() {
             c.missing("EventSourceArn");
+        } else if let Some(stream) = consumer_stream_arn(&event_source_arn) {
+            c.invalid(
+                "EventSourceArn",
+                consumer_refusal(&event_source_arn, stream),
+            );
         } else if !is_kinesis_stream_arn(&event_source_arn) {
             c.invalid(
                 "EventSourceArn",
@@ -513,6 +518,29 @@ fn is_kinesis_stream_arn(arn: &str) -> bool {
             .is_some_and(|r| r.starts_with("stream/"))
 }
 
+/// The stream of a Kinesis stream consumer ARN
+/// (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:CREATION`), which names an
+/// enhanced fan-out consumer; `None` for any other ARN.
+pub fn consumer_stream_arn(arn: &str) -> Option<&str> {
+    if arn_service(arn) != Some("kinesis") {
+        return None;
+    }
+    let at = arn.find("/consumer/")?;
+    let stream = &arn[..at];
+    is_kinesis_stream_arn(stream).then_some(stream)
+}
+
+/// Why a consumer ARN is refused, naming the feature and the way out. Riffle reads streams
+/// with shared-throughput iterators (GetRecords) only; a consumer ARN would otherwise pass and
+/// fail at run time as a stream that is "not found".
+pub fn consumer_refusal(arn: &str, stream: &str) -> String {
+    format!(
+        "Enhanced fan-out consumers are not supported yet: {arn} is a stream consumer \
+         (SubscribeToShard). Use the stream's ARN, {stream}, to read it with a shared-throughput \
+         iterator"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,6 +552,29 @@ mod tests {
             starting_position: Some("TRIM_HORIZON".into()),
             ..RawKinesisMapping::default()
         }
+    }
+
+    #[test]
+    fn stream_consumer_arns_are_refused_as_enhanced_fan_out() {
+        let mut consumer = raw();
+        consumer.event_source_arn =
+            Some("arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan:1700000000".into());
+        let errors = consumer.validate(0).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].property, "EventSourceArn");
+        assert_eq!(
+            errors.0[0].message,
+            "Enhanced fan-out consumers are not supported yet: \
+             arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan:1700000000 is a stream \
+             consumer (SubscribeToShard). Use the stream's ARN, \
+             arn:aws:kinesis:us-east-1:000000000000:stream/s, to read it with a shared-throughput \
+             iterator"
+        );
+        assert_eq!(
+            consumer_stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/s"),
+            None,
+            "a stream ARN is not a consumer"
+        );
     }
 
     #[test]

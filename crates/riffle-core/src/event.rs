@@ -263,6 +263,26 @@ pub fn windowed_event(event: &str, source: &EventSource, window: &WindowFields<'
     )
 }
 
+/// The bytes [`windowed_event`] adds to an event for a window from `start_ms` to `end_ms` whose
+/// state serializes to `state_bytes` bytes; an upper bound, as both flags count as `false`.
+pub fn window_fields_len(
+    source: &EventSource,
+    start_ms: Millis,
+    end_ms: Millis,
+    state_bytes: usize,
+) -> usize {
+    let empty = serde_json::json!({});
+    let fields = WindowFields {
+        start_ms,
+        end_ms,
+        state: &empty,
+        final_invoke: false,
+        terminated_early: false,
+    };
+    // `{}` in, `{…fields}` out; the placeholder state `{}` is two bytes.
+    windowed_event("{}", source, &fields).len() - 2 - 2 + state_bytes
+}
+
 /// Why a batch went to the on-failure destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureCondition {

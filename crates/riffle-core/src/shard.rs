@@ -19,302 +19,22 @@
 
 use std::collections::VecDeque;
 
-use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
 use crate::event::{
-    ENVELOPE_BYTES, EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
-    kinesis_event_with_capacity, record_json_len, windowed_event,
+    ENVELOPE_BYTES, FailureCondition, FailureRecord, ResponseContext, WindowFields,
+    kinesis_event_with_capacity, record_json_len, window_fields_len, windowed_event,
 };
-use crate::filter::Filters;
 use crate::record::StreamRecord;
 use crate::response::{Verdict, judge};
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
-/// Identifies a batch (an invocation or a failure delivery) within a shard.
-pub type BatchId = u64;
+mod batching;
+mod types;
 
-/// Retry back-off: `initial_ms`, doubling per retry, capped at `max_ms`.
-///
-/// AWS does not document its schedule; with the defaults (0.5 s doubling to 16 s) a batch that
-/// always fails is invoked 8 times within 60 s, which is what AWS was recorded doing with
-/// infinite retries and a 60 s record age.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// First delay.
-    pub initial_ms: Millis,
-    /// Largest delay.
-    pub max_ms: Millis,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            initial_ms: 500,
-            max_ms: 16_000,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before retry number `step` (0 = first retry).
-    pub fn delay(&self, step: u32) -> Millis {
-        self.initial_ms
-            .saturating_mul(1u64 << step.min(32))
-            .min(self.max_ms)
-    }
-}
-
-/// Everything a shard machine needs to know about its mapping.
-#[derive(Debug, Clone)]
-pub struct ShardSettings {
-    /// Most records per batch.
-    pub batch_size: usize,
-    /// Batching window, from the end of the previous invocation.
-    pub batching_window_ms: Millis,
-    /// Lanes per shard.
-    pub parallelization_factor: usize,
-    /// Split failing batches in two.
-    pub bisect_on_function_error: bool,
-    /// Retries after the first invocation; `None` = until the records expire.
-    pub maximum_retry_attempts: Option<u32>,
-    /// Records older than this are discarded with `RecordAgeExceeded`. With
-    /// MaximumRecordAgeInSeconds −1 this is the stream's retention: a record about to leave the
-    /// stream is reported rather than lost silently.
-    pub maximum_record_age_ms: Millis,
-    /// Whether responses are judged for batch item failures.
-    pub report_batch_item_failures: bool,
-    /// Whether an on-failure destination is configured.
-    pub has_destination: bool,
-    /// Retry back-off for failed, throttled and undeliverable batches.
-    pub backoff: Backoff,
-    /// Largest event payload.
-    pub max_payload_bytes: usize,
-    /// Fields repeated in every record of the event.
-    pub source: EventSource,
-    /// The function's ARN, for failure records.
-    pub function_arn: String,
-    /// Most records held in memory per shard before polling pauses.
-    pub buffer_limit: usize,
-    /// FilterCriteria; records that do not pass are finished without an invocation.
-    pub filters: Filters,
-    /// Tumbling window length, when windows are on.
-    pub tumbling_window_ms: Option<Millis>,
-}
-
-impl ShardSettings {
-    /// Settings for `config`; `retention_ms` is the stream's retention period.
-    pub fn new(
-        config: &KinesisMappingConfig,
-        source: EventSource,
-        function_arn: String,
-        retention_ms: Millis,
-    ) -> Self {
-        Self {
-            batch_size: config.batch_size,
-            batching_window_ms: config.batching_window_ms,
-            parallelization_factor: config.parallelization_factor.max(1),
-            bisect_on_function_error: config.bisect_on_function_error,
-            maximum_retry_attempts: config.maximum_retry_attempts,
-            maximum_record_age_ms: config.maximum_record_age_ms.unwrap_or(retention_ms),
-            report_batch_item_failures: config.report_batch_item_failures,
-            has_destination: config.on_failure_destination.is_some(),
-            backoff: Backoff::default(),
-            max_payload_bytes: MAX_PAYLOAD_BYTES,
-            source,
-            function_arn,
-            buffer_limit: (config.batch_size * config.parallelization_factor.max(1) * 2)
-                .max(10_000),
-            filters: Filters::compile(&config.filter_patterns)
-                .expect("a validated configuration's filter patterns compile"),
-            tumbling_window_ms: config.tumbling_window_ms,
-        }
-    }
-}
-
-/// The longest function error message a journal reason keeps, in characters.
-const MAX_REASON_CHARS: usize = 1_024;
-
-/// How an invocation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The function returned this body (HTTP 200, no function error).
-    Success(Vec<u8>),
-    /// The function failed: an unhandled error, a timeout, a crash. Counts as an attempt.
-    FunctionError {
-        /// `errorType` (e.g. `Sandbox.Timedout`), for the journal.
-        error_type: String,
-        /// `errorMessage`, for the journal and the Invoke API's answer.
-        error_message: String,
-        /// HTTP status of the invoke (200 for function errors).
-        status_code: u16,
-    },
-    /// The invocation was throttled; the function never saw the batch.
-    Throttled,
-    /// The invoke failed before reaching the function.
-    ServiceError(String),
-}
-
-impl Outcome {
-    /// An unhandled function error (HTTP 200, as Lambda answers one).
-    pub fn function_error(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        Self::FunctionError {
-            error_type: error_type.into(),
-            error_message: error_message.into(),
-            status_code: 200,
-        }
-    }
-
-    /// The function error a runtime reported with `body`, its error document
-    /// (`{"errorType": …, "errorMessage": …}`); a body that is not one becomes the message of an
-    /// `Unhandled` error.
-    pub fn from_error_document(body: &[u8]) -> Self {
-        let (error_type, error_message) = error_document(body).unwrap_or_else(|| {
-            (
-                "Unhandled".to_owned(),
-                String::from_utf8_lossy(body).into_owned(),
-            )
-        });
-        Self::function_error(error_type, error_message)
-    }
-}
-
-/// `errorType` and `errorMessage` of a Lambda error document, if `body` is one (a JSON object with
-/// at least one of them).
-pub fn error_document(body: &[u8]) -> Option<(String, String)> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-    match (field("errorType"), field("errorMessage")) {
-        (None, None) => None,
-        (error_type, message) => Some((
-            error_type.unwrap_or_else(|| "Unhandled".to_owned()),
-            message.unwrap_or_default(),
-        )),
-    }
-}
-
-/// The result of one invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Lambda's request id for it.
-    pub request_id: String,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
-/// Something the runtime must do, or record.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Invoke the function with `payload` and report back with [`Shard::invocation_finished`].
-    Invoke {
-        /// Lane.
-        lane: usize,
-        /// Batch id.
-        batch: BatchId,
-        /// The Kinesis event JSON.
-        payload: String,
-        /// Records in it.
-        records: usize,
-        /// First and last sequence numbers (none for a window's empty final invocation).
-        range: Option<(SequenceNumber, SequenceNumber)>,
-        /// Invocations of this batch so far (0 on the first).
-        previous_invocations: u32,
-        /// Arrival time of the batch's last record (for IteratorAge).
-        last_arrival_ms: Option<Millis>,
-    },
-    /// Send `record` to the on-failure destination and report back with
-    /// [`Shard::delivery_finished`].
-    Deliver {
-        /// Lane.
-        lane: usize,
-        /// Delivery id.
-        delivery: BatchId,
-        /// The invocation record.
-        record: FailureRecord,
-    },
-    /// Persist the shard checkpoint: every record up to and including this one is done.
-    Checkpoint(SequenceNumber),
-    /// A decision worth recording in the journal.
-    Journal(JournalEntry),
-}
-
-/// A decision of the engine, as the user reads it back.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JournalEntry {
-    /// The batch succeeded.
-    Succeeded {
-        /// Lane.
-        lane: usize,
-        /// Records.
-        records: usize,
-    },
-    /// The function reported failed items; processing resumes at `resume_at`.
-    PartiallyFailed {
-        /// Lane.
-        lane: usize,
-        /// First record to retry.
-        resume_at: SequenceNumber,
-        /// Records that succeeded.
-        succeeded: usize,
-    },
-    /// The batch failed as a whole.
-    Failed {
-        /// Lane.
-        lane: usize,
-        /// Why (error type or response problem).
-        reason: String,
-        /// Failed invocations of this batch so far.
-        attempts: u32,
-    },
-    /// The failed batch was split in two.
-    Bisected {
-        /// Lane.
-        lane: usize,
-        /// Records in the left half (processed first).
-        left: usize,
-        /// Records in the right half.
-        right: usize,
-    },
-    /// The batch will be retried at `at`.
-    RetryScheduled {
-        /// Lane.
-        lane: usize,
-        /// When.
-        at: Millis,
-        /// Why.
-        reason: String,
-    },
-    /// Records did not pass the filters and were skipped (finished without an invocation).
-    Filtered {
-        /// How many.
-        records: usize,
-    },
-    /// A window's final invocation could not succeed within the retry policy; its state was
-    /// dropped and the next window starts fresh.
-    WindowStateDropped {
-        /// Lane.
-        lane: usize,
-    },
-    /// Records were discarded to the on-failure destination (or dropped without one).
-    Discarded {
-        /// Lane.
-        lane: usize,
-        /// Why.
-        condition: FailureCondition,
-        /// First and last sequence numbers.
-        range: (SequenceNumber, SequenceNumber),
-        /// Records.
-        records: usize,
-        /// Whether a destination received the failure record.
-        delivered: bool,
-    },
-    /// Delivering a failure record failed; it will be retried.
-    DeliveryFailed {
-        /// Lane.
-        lane: usize,
-        /// When it is retried.
-        retry_at: Millis,
-    },
-}
+use types::MAX_REASON_CHARS;
+pub use types::{
+    Backoff, BatchId, Effect, Invocation, JournalEntry, Outcome, ShardSettings, error_document,
+};
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -778,9 +498,19 @@ impl Shard {
                 left: piece.entries.len(),
                 right: right.len(),
             }));
+            // Both halves stay in the batch's tumbling window: they carry its window, state
+            // and flags, and only the right half can be the window's final invocation.
+            let window = piece.window;
+            let mut left = Piece::new(piece.entries);
+            left.window = window.map(|call| WindowCall {
+                final_invoke: false,
+                ..call
+            });
+            let mut right = Piece::new(right);
+            right.window = window;
             let queued = &mut self.lanes[lane].queued;
-            queued.push(Piece::new(right));
-            queued.push(Piece::new(piece.entries));
+            queued.push(right);
+            queued.push(left);
             return;
         }
         self.retry_or_discard(lane, piece, &reason, now, effects);
@@ -936,167 +666,7 @@ impl Shard {
         }
         effects
     }
-
-    fn drive_lane(&mut self, index: usize, now: Millis, effects: &mut Vec<Effect>) {
-        loop {
-            let lane = &mut self.lanes[index];
-            let piece = match std::mem::replace(&mut lane.state, LaneState::Idle) {
-                LaneState::Idle => match lane.queued.pop() {
-                    Some(piece) => piece,
-                    None => match self.next_batch_from_pending(index, now) {
-                        Some(piece) => piece,
-                        None => return,
-                    },
-                },
-                LaneState::Waiting { until, piece } if now >= until => piece,
-                LaneState::Delivering {
-                    delivery,
-                    entries,
-                    record,
-                    retry_at: Some(at),
-                } if now >= at => {
-                    effects.push(Effect::Deliver {
-                        lane: index,
-                        delivery,
-                        record: record.clone(),
-                    });
-                    self.lanes[index].state = LaneState::Delivering {
-                        delivery,
-                        entries,
-                        record,
-                        retry_at: None,
-                    };
-                    return;
-                }
-                other => {
-                    lane.state = other;
-                    return;
-                }
-            };
-            let mut piece = piece;
-            // Records older than the age limit are split off and discarded before invoking.
-            let limit = self.settings.maximum_record_age_ms;
-            let expired = piece
-                .entries
-                .iter()
-                .take_while(|e| now.saturating_sub(e.record.arrival_ms) > limit)
-                .count();
-            if expired > 0 {
-                let rest = piece.entries.split_off(expired);
-                let expired_entries = std::mem::replace(&mut piece.entries, rest);
-                if !piece.entries.is_empty() {
-                    let remainder = piece.clone();
-                    self.lanes[index].queued.push(remainder);
-                }
-                self.discard(
-                    index,
-                    expired_entries,
-                    &piece,
-                    FailureCondition::RecordAgeExceeded,
-                    now,
-                    effects,
-                );
-                continue;
-            }
-            let batch = self.next_batch;
-            self.next_batch += 1;
-            let size = ENVELOPE_BYTES + piece.entries.iter().map(|e| e.size).sum::<usize>();
-            let mut payload = kinesis_event_with_capacity(
-                &self.settings.source,
-                piece.entries.iter().map(|e| &e.record),
-                size,
-            );
-            if let (Some(call), Some(length)) = (piece.window, self.settings.tumbling_window_ms) {
-                let state = self.lanes[index]
-                    .window
-                    .as_ref()
-                    .filter(|w| w.index == call.index)
-                    .map_or_else(|| serde_json::json!({}), |w| w.state.clone());
-                let start_ms = call.index * length;
-                let window = WindowFields {
-                    start_ms,
-                    end_ms: start_ms + length,
-                    state: &state,
-                    final_invoke: call.final_invoke,
-                    terminated_early: call.terminated_early,
-                };
-                payload = windowed_event(&payload, &self.settings.source, &window);
-            }
-            effects.push(Effect::Invoke {
-                lane: index,
-                batch,
-                payload,
-                records: piece.entries.len(),
-                range: piece.range(),
-                previous_invocations: piece.invocations,
-                last_arrival_ms: piece.entries.last().map(|e| e.record.arrival_ms),
-            });
-            self.lanes[index].state = LaneState::Invoking { batch, piece };
-            return;
-        }
-    }
-
-    /// Takes the next batch from a lane's pending records if it is due: full, over the payload
-    /// limit, or its batching window has passed.
-    fn next_batch_from_pending(&mut self, index: usize, now: Millis) -> Option<Piece> {
-        let settings = &self.settings;
-        let caught_up_at = self.caught_up_at;
-        let lane = &mut self.lanes[index];
-        let tumbling = settings.tumbling_window_ms;
-        let window_of = |entry: &Entry| tumbling.map(|w| entry.record.arrival_ms / w.max(1));
-        // A tumbling window closes with a final invocation once its records are all handled
-        // and it is over: later records were polled, or the reader caught up past its end.
-        if let (Some(open), Some(length)) = (&lane.window, tumbling) {
-            let later_records = lane
-                .pending
-                .front()
-                .is_some_and(|e| window_of(e) > Some(open.index));
-            let over = caught_up_at >= (open.index + 1) * length;
-            if later_records || (lane.pending.is_empty() && over) {
-                return Some(Piece::final_for(open.index, false));
-            }
-        }
-        let first_window = window_of(lane.pending.front()?);
-        let mut count = 0;
-        let mut bytes = ENVELOPE_BYTES;
-        for entry in &lane.pending {
-            if count == settings.batch_size
-                || (count > 0 && bytes + entry.size > settings.max_payload_bytes)
-                || window_of(entry) != first_window
-            {
-                break;
-            }
-            bytes += entry.size;
-            count += 1;
-        }
-        let full = count == settings.batch_size || count < lane.pending.len();
-        let window_passed = now >= lane.window_start + settings.batching_window_ms;
-        if !full && !window_passed {
-            return None;
-        }
-        let mut piece = Piece::new(lane.pending.drain(..count).collect());
-        if let (Some(index), Some(length)) = (first_window, tumbling) {
-            let rest_of_window = lane
-                .pending
-                .front()
-                .is_some_and(|e| window_of(e) == Some(index));
-            let final_invoke = !rest_of_window && caught_up_at >= (index + 1) * length;
-            if lane.window.as_ref().is_none_or(|w| w.index != index) {
-                lane.window = Some(OpenWindow {
-                    index,
-                    state: serde_json::json!({}),
-                });
-            }
-            piece.window = Some(WindowCall {
-                index,
-                final_invoke,
-                terminated_early: false,
-            });
-        }
-        Some(piece)
-    }
 }
 
-/// Adds the tumbling window fields to a Kinesis event.
 #[cfg(test)]
 mod tests;

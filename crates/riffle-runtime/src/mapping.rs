@@ -19,7 +19,10 @@ use tower::{Service, ServiceExt};
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::invoke::InvokeRequest;
 use crate::journal::{Journal, JournalKind, Metrics};
-use crate::source::{ReadBatch, ShardReader, SourceError, StartAt, StreamSource};
+use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
+
+mod read_ahead;
+use read_ahead::ReadAhead;
 
 /// Where failure records go (an SQS queue, over the SDK).
 pub trait FailureDestination: Send + Sync + 'static {
@@ -202,6 +205,9 @@ where
         let mut finished: BTreeSet<String> = BTreeSet::new();
         let mut running: BTreeMap<String, tokio::task::JoinHandle<bool>> = BTreeMap::new();
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
+        // The shards a first read opens at the configured StartingPosition; every other shard
+        // without a checkpoint opens at TRIM_HORIZON. Set by the first listing.
+        let mut at_configured: Option<BTreeSet<String>> = None;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -210,6 +216,10 @@ where
                 Ok(shards) => {
                     let listed: BTreeSet<&str> =
                         shards.iter().map(|s| s.shard_id.as_str()).collect();
+                    if at_configured.is_none() {
+                        at_configured = Some(inner.open_at_configured(&shards).await?);
+                    }
+                    let at_configured = at_configured.as_ref().expect("set above");
                     for shard in &shards {
                         let id = &shard.shard_id;
                         if running.contains_key(id) || finished.contains(id) {
@@ -227,11 +237,13 @@ where
                             let task = Arc::clone(inner);
                             let (id_for_task, shutdown, done) =
                                 (id.clone(), shutdown.clone(), done_tx.clone());
+                            let configured = at_configured.contains(id);
                             running.insert(
                                 id.clone(),
                                 tokio::spawn(async move {
-                                    let ended =
-                                        task.run_shard(&id_for_task, retention, shutdown).await;
+                                    let ended = task
+                                        .run_shard(&id_for_task, configured, retention, shutdown)
+                                        .await;
                                     let _ = done.send(());
                                     ended
                                 }),
@@ -291,10 +303,38 @@ where
     D: FailureDestination,
     C: CheckpointStore,
 {
-    /// Runs one shard until it ends (true) or shutdown (false).
+    /// Of the shards listed when a run starts, those whose first read (no checkpoint) opens at
+    /// the configured StartingPosition: every one but the children of a shard the mapping has
+    /// read (a parent with a checkpoint). A child of a shard read by this mapping, or a shard
+    /// that appears later (a reshard while running), opens at TRIM_HORIZON, as the Kinesis
+    /// Client Library does: a LATEST (or AT_TIMESTAMP) child would skip every record written
+    /// to it between the split or merge and the moment its parent was finished.
+    async fn open_at_configured(
+        &self,
+        shards: &[ShardInfo],
+    ) -> Result<BTreeSet<String>, RuntimeError> {
+        let mut configured = BTreeSet::new();
+        for shard in shards {
+            let mut parent_read = false;
+            for parent in [&shard.parent, &shard.adjacent_parent]
+                .into_iter()
+                .flatten()
+            {
+                parent_read |= self.checkpoints.load(parent).await? != ShardCheckpoint::New;
+            }
+            if !parent_read {
+                configured.insert(shard.shard_id.clone());
+            }
+        }
+        Ok(configured)
+    }
+
+    /// Runs one shard until it ends (true) or shutdown (false). Without a checkpoint it starts
+    /// at the configured StartingPosition if `configured`, else at TRIM_HORIZON.
     async fn run_shard(
         self: Arc<Self>,
         shard_id: &str,
+        configured: bool,
         retention: Millis,
         mut shutdown: watch::Receiver<bool>,
     ) -> bool {
@@ -321,6 +361,7 @@ where
         let resume = checkpoint.sequence_number();
         let start = match &resume {
             Some(seq) => StartAt::After(seq.clone()),
+            None if !configured => StartAt::TrimHorizon,
             None => match config.starting_position {
                 StartingPosition::TrimHorizon => StartAt::TrimHorizon,
                 StartingPosition::Latest => StartAt::Latest,
@@ -703,53 +744,6 @@ where
     fn request_id(&self) -> String {
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
         crate::invoke::request_id(&self.options.mapping_id, n)
-    }
-}
-
-/// A shard's reads, made on a task of their own one batch ahead of the shard's machine: back to
-/// back while records come, then once per idle interval; after an error, at most once a second.
-/// Each batch comes with the time its read started: a batch can wait in the channel, and only
-/// records that arrived before its read are known to be in it (tumbling windows close on that).
-/// The task ends at the end of the shard, or when dropped.
-struct ReadAhead(tokio::task::JoinHandle<()>);
-
-/// A read's result, with the time the read started.
-type TimedRead = (Millis, Result<ReadBatch, SourceError>);
-
-impl ReadAhead {
-    fn spawn<R: ShardReader>(
-        mut reader: R,
-        clock: Arc<dyn Clock>,
-        limit: usize,
-        idle: Millis,
-    ) -> (mpsc::Receiver<TimedRead>, Self) {
-        let (tx, rx) = mpsc::channel(1);
-        let task = tokio::spawn(async move {
-            loop {
-                let started = clock.now_millis();
-                let read = reader.read(limit).await;
-                let (end, pause) = match &read {
-                    Ok(batch) => (
-                        batch.end_of_shard,
-                        if batch.records.is_empty() { idle } else { 0 },
-                    ),
-                    Err(_) => (false, idle.max(1_000)),
-                };
-                if tx.send((started, read)).await.is_err() || end {
-                    return;
-                }
-                if pause > 0 {
-                    clock.sleep_until(started + pause).await;
-                }
-            }
-        });
-        (rx, Self(task))
-    }
-}
-
-impl Drop for ReadAhead {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

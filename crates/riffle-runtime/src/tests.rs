@@ -2,6 +2,8 @@
 //! scripted function double and an in-memory destination. No emulator, no network, no sleeping:
 //! the test moves the clock and lets the runtime's tasks run until they have nothing left to do.
 
+mod resharding;
+
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,6 +57,16 @@ fn start(
     config: riffle_core::config::KinesisMappingConfig,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
+    start_with(stream, config, MemoryCheckpoints::default(), script)
+}
+
+/// [`start`] with checkpoints saved before (as after a restart).
+fn start_with(
+    stream: impl StreamSource,
+    config: riffle_core::config::KinesisMappingConfig,
+    checkpoints: MemoryCheckpoints,
+    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
+) -> Harness {
     let clock = ManualClock::new(T0);
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let script = Arc::new(script);
@@ -90,7 +102,6 @@ fn start(
             Ok::<Outcome, Infallible>(script(number))
         }
     });
-    let checkpoints = MemoryCheckpoints::default();
     let destination = MemoryDestination::default();
     let mut options = MappingOptions::new(
         "m",

@@ -534,6 +534,19 @@ impl<'t> Reader<'t> {
         at: Pos,
         scope: &Scope<'_>,
     ) -> bool {
+        if kind == SourceKind::Kinesis
+            && let Some(stream) = riffle_core::config::consumer_stream_arn(arn)
+        {
+            self.resolver.sink.error(
+                at,
+                scope,
+                Problem::UnsupportedProperty {
+                    property: key.to_owned(),
+                    reason: riffle_core::config::consumer_refusal(arn, stream),
+                },
+            );
+            return false;
+        }
         let hint = match kind {
             SourceKind::Kinesis => self
                 .application

@@ -1,6 +1,8 @@
 //! Reading whole templates: the repository's example, every intrinsic form, Globals,
 //! parameters, conditions, and every kind of problem with its line.
 
+mod event_sources;
+
 use riffle_core::config::{RawKinesisMapping, StartingPosition};
 use riffle_core::sqs::RawSqsMapping;
 use serde_json::json;

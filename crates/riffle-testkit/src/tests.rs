@@ -342,6 +342,52 @@ async fn a_tumbling_window_ends_with_its_final_state() {
     );
 }
 
+#[tokio::test]
+async fn bisected_halves_of_a_windowed_batch_reach_a_time_window_handler_with_their_state() {
+    let mut sim = KinesisSimulation::windowed(
+        service_fn(running_total),
+        json!({
+            "TumblingWindowInSeconds": 60,
+            "BisectBatchOnFunctionError": true,
+            "MaximumRetryAttempts": 0,
+        }),
+    );
+    for data in ["1", "2", "bad", "3"] {
+        sim.put("k", data);
+    }
+    sim.advance(Duration::from_secs(60));
+    sim.put("k", "10");
+    let trace = sim.run().await;
+    let texts: Vec<Vec<String>> = trace.invocations.iter().map(|i| i.texts()).collect();
+    assert_eq!(
+        texts[..5],
+        [
+            vec!["1", "2", "bad", "3"],
+            vec!["1", "2"],
+            vec!["bad", "3"],
+            vec!["bad"],
+            vec!["3"]
+        ]
+    );
+    for invocation in &trace.invocations {
+        serde_json::from_str::<KinesisTimeWindowEvent>(&invocation.payload)
+            .expect("every piece is a KinesisTimeWindowEvent");
+    }
+    let event = |i: &TraceInvocation| serde_json::from_str::<Value>(&i.payload).unwrap();
+    let last_half = &trace.invocations[4];
+    assert_eq!(event(last_half)["state"], json!({"total": "3"}));
+    let closing = trace
+        .invocations
+        .iter()
+        .find(|i| event(i)["isFinalInvokeForWindow"] == true)
+        .expect("the window closed with a final invocation");
+    assert_eq!(
+        event(closing)["state"],
+        json!({"total": "6"}),
+        "the halves' sums reach the final state; the poison record was dropped"
+    );
+}
+
 async fn fail_bad_sqs(event: LambdaEvent<SqsEvent>) -> Result<(), Error> {
     if event
         .payload

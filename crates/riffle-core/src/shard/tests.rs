@@ -3,7 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::*;
-use crate::event::{kinesis_event, record_json};
+use crate::config::MAX_PAYLOAD_BYTES;
+use crate::event::{EventSource, kinesis_event, record_json};
+use crate::filter::Filters;
+
+mod invariants;
+mod windows;
 
 const T0: Millis = 1_700_000_000_000;
 
@@ -48,6 +53,8 @@ struct Call {
     lane: usize,
     seqs: Vec<u64>,
     payload: serde_json::Value,
+    /// The payload's length as sent.
+    bytes: usize,
 }
 
 /// Drives a shard machine on virtual time against a scripted function and destination.
@@ -124,6 +131,7 @@ impl Sim {
                             at: self.now,
                             lane,
                             seqs: seqs_of(&payload),
+                            bytes: payload.len(),
                             payload: serde_json::from_str(&payload).unwrap(),
                         };
                         let outcome = function(&call);
@@ -697,123 +705,6 @@ fn polling_pauses_when_the_buffer_is_full_and_the_shard_finishes_after_its_end()
     assert!(sim.shard.is_finished());
 }
 
-/// A small deterministic generator for the property tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-#[test]
-fn ordering_and_nothing_lost_hold_under_random_failures_bisects_and_lanes() {
-    for seed in 1..=300u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let lanes = 1 + rng.below(10) as usize;
-        let reports_enabled = rng.below(2) == 0;
-        let mut sim = Sim::new(ShardSettings {
-            batch_size: 1 + rng.below(8) as usize,
-            parallelization_factor: lanes,
-            bisect_on_function_error: rng.below(2) == 0,
-            report_batch_item_failures: reports_enabled,
-            maximum_retry_attempts: [None, Some(0), Some(1), Some(3)][rng.below(4) as usize],
-            maximum_record_age_ms: 120_000,
-            has_destination: rng.below(4) != 0,
-            ..settings()
-        });
-        let n = 1 + rng.below(60);
-        let keys = 1 + rng.below(6);
-        let records: Vec<StreamRecord> = (1..=n)
-            .map(|s| record(s, &format!("k{}", rng.below(keys)), T0))
-            .collect();
-        let key_of: BTreeMap<u64, String> = records
-            .iter()
-            .map(|r| {
-                (
-                    r.sequence_number.as_str().parse().unwrap(),
-                    r.partition_key.clone(),
-                )
-            })
-            .collect();
-        sim.put(records);
-        let mut script = Rng(seed);
-        let mut acks = Rng(seed + 7);
-        sim.run(
-            |call| match script.below(6) {
-                0 => error(),
-                1 => Outcome::Throttled,
-                2 if call.seqs.len() > 1 => {
-                    report(&[call.seqs[1 + script.below(call.seqs.len() as u64 - 1) as usize]])
-                }
-                _ => Outcome::Success(Vec::new()),
-            },
-            |_| acks.below(5) != 0,
-        );
-        // Replay what happened, in order, tracking which records are finished.
-        let mut finished: BTreeSet<u64> = BTreeSet::new();
-        for event in &sim.events {
-            match event {
-                SimEvent::Call(call, outcome) => {
-                    for seq in &call.seqs {
-                        let key = &key_of[seq];
-                        let blocked = key_of.iter().any(|(s, k)| {
-                            k == key && s < seq && !finished.contains(s) && !call.seqs.contains(s)
-                        });
-                        assert!(
-                            !blocked,
-                            "seed {seed}: {seq} handed out before an earlier record of {key}"
-                        );
-                        assert!(
-                            !finished.contains(seq),
-                            "seed {seed}: {seq} handed out after it finished"
-                        );
-                    }
-                    if let Outcome::Success(body) = outcome {
-                        let text = String::from_utf8_lossy(body);
-                        let resume = (reports_enabled && text.contains("itemIdentifier"))
-                            .then(|| text.split('"').nth(5).unwrap().parse::<u64>().unwrap());
-                        finished
-                            .extend(call.seqs.iter().filter(|s| resume.is_none_or(|r| **s < r)));
-                    }
-                }
-                SimEvent::Discard { lane, start, end } => {
-                    finished.extend(
-                        key_of
-                            .iter()
-                            .filter(|(s, k)| {
-                                **s >= *start && **s <= *end && lane_of(k, lanes) == *lane
-                            })
-                            .map(|(s, _)| *s),
-                    );
-                }
-            }
-        }
-        for seq in key_of.keys() {
-            assert!(
-                finished.contains(seq),
-                "seed {seed}: record {seq} was neither processed nor discarded"
-            );
-        }
-        assert_eq!(
-            sim.checkpoints.last(),
-            Some(&n),
-            "seed {seed}: the checkpoint reaches the end"
-        );
-        assert!(
-            sim.checkpoints.windows(2).all(|w| w[0] < w[1]),
-            "seed {seed}: checkpoints only move forward"
-        );
-    }
-}
-
 #[test]
 fn filtered_out_records_are_skipped_and_checkpointed() {
     let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
@@ -847,162 +738,4 @@ fn a_poll_that_is_entirely_filtered_invokes_nothing() {
     sim.run(ok, accept);
     assert!(sim.calls.is_empty());
     assert_eq!(sim.checkpoints, [3]);
-}
-
-/// A window-aligned start time: 1,700,000,040,000 ms is a multiple of 60 s.
-const W0: Millis = 1_700_000_040_000;
-
-fn windowed() -> ShardSettings {
-    ShardSettings {
-        tumbling_window_ms: Some(60_000),
-        ..settings()
-    }
-}
-
-/// A window handler: counts records into `state.count`.
-fn count_into_state(call: &Call) -> Outcome {
-    let before = call.payload["state"]["count"].as_u64().unwrap_or(0);
-    let body = serde_json::json!({ "state": { "count": before + call.seqs.len() as u64 } });
-    Outcome::Success(body.to_string().into_bytes())
-}
-
-#[test]
-fn tumbling_windows_carry_state_and_close_with_a_final_invocation() {
-    let mut sim = Sim::new(windowed());
-    sim.now = W0 + 3_000;
-    sim.put(vec![record(1, "k", W0 + 1_000), record(2, "k", W0 + 2_000)]);
-    sim.run(count_into_state, accept);
-    sim.now = W0 + 30_000;
-    sim.put(vec![record(3, "k", W0 + 29_000)]);
-    sim.run(count_into_state, accept);
-    sim.now = W0 + 61_500;
-    sim.put(vec![record(4, "k", W0 + 61_000)]);
-    sim.run(count_into_state, accept);
-    let payloads: Vec<&serde_json::Value> = sim.calls.iter().map(|c| &c.payload).collect();
-    assert_eq!(sim.invoked(), [vec![1, 2], vec![3], vec![], vec![4]]);
-    assert_eq!(payloads[0]["window"]["start"], "2023-11-14T22:14:00Z");
-    assert_eq!(payloads[0]["window"]["end"], "2023-11-14T22:15:00Z");
-    assert_eq!(payloads[0]["state"], serde_json::json!({}));
-    assert_eq!(
-        payloads[1]["state"]["count"], 2,
-        "state carried to the next invocation"
-    );
-    assert_eq!(payloads[2]["isFinalInvokeForWindow"], true);
-    assert_eq!(
-        payloads[2]["state"]["count"], 3,
-        "the final invocation gets the final state"
-    );
-    assert_eq!(payloads[2]["Records"], serde_json::json!([]));
-    assert_eq!(
-        payloads[3]["state"],
-        serde_json::json!({}),
-        "a new window starts fresh"
-    );
-    assert_eq!(payloads[3]["window"]["start"], "2023-11-14T22:15:00Z");
-    assert_eq!(payloads[0]["shardId"], "shardId-000000000000");
-    assert_eq!(payloads[0]["isWindowTerminatedEarly"], false);
-    assert_eq!(sim.checkpoints.last(), Some(&4));
-}
-
-#[test]
-fn a_window_closes_once_the_reader_caught_up_past_its_end() {
-    let mut sim = Sim::new(windowed());
-    sim.now = W0 + 1_000;
-    sim.put(vec![record(1, "k", W0 + 500)]);
-    sim.run(count_into_state, accept);
-    sim.now = W0 + 59_000;
-    sim.queue.extend(sim.shard.caught_up(sim.now, sim.now));
-    sim.run(count_into_state, accept);
-    assert_eq!(sim.calls.len(), 1, "not before the window's end");
-    sim.now = W0 + 60_000;
-    sim.queue.extend(sim.shard.caught_up(sim.now, sim.now));
-    sim.run(count_into_state, accept);
-    assert_eq!(sim.calls.len(), 2);
-    assert_eq!(sim.calls[1].payload["isFinalInvokeForWindow"], true);
-}
-
-#[test]
-fn a_window_stays_open_when_the_read_that_caught_up_started_before_its_end() {
-    let mut sim = Sim::new(windowed());
-    sim.now = W0 + 1_000;
-    sim.put(vec![record(1, "k", W0 + 500)]);
-    sim.run(count_into_state, accept);
-    // A read started before the window's end reached the tip, but the machine learns of it
-    // only after the end: records that arrived in between may not be read yet.
-    sim.now = W0 + 61_000;
-    sim.queue.extend(sim.shard.caught_up(W0 + 59_000, sim.now));
-    sim.run(count_into_state, accept);
-    assert_eq!(sim.calls.len(), 1, "the window is not final yet");
-    sim.queue.extend(sim.shard.caught_up(W0 + 60_500, sim.now));
-    sim.run(count_into_state, accept);
-    assert_eq!(sim.calls.len(), 2);
-    assert_eq!(sim.calls[1].payload["isFinalInvokeForWindow"], true);
-}
-
-#[test]
-fn a_window_response_without_state_is_a_failure() {
-    let mut sim = Sim::new(ShardSettings {
-        maximum_retry_attempts: Some(1),
-        ..windowed()
-    });
-    sim.now = W0 + 1_000;
-    sim.put(vec![record(1, "k", W0 + 500)]);
-    sim.run(|_| Outcome::Success(b"{}".to_vec()), accept);
-    assert_eq!(sim.calls.len(), 2);
-    assert_eq!(
-        sim.delivered[0].condition,
-        FailureCondition::RetryAttemptsExhausted
-    );
-}
-
-#[test]
-fn state_over_one_megabyte_ends_the_window_early_and_it_continues_fresh() {
-    let mut sim = Sim::new(ShardSettings {
-        batch_size: 1,
-        ..windowed()
-    });
-    sim.now = W0 + 3_000;
-    sim.put(vec![record(1, "k", W0 + 1_000), record(2, "k", W0 + 2_000)]);
-    let big = "x".repeat(MAX_WINDOW_STATE_BYTES);
-    sim.run(
-        |call| {
-            let state = if call.seqs == [1] {
-                serde_json::json!({ "big": big })
-            } else {
-                serde_json::json!({ "n": 1 })
-            };
-            Outcome::Success(
-                serde_json::json!({ "state": state })
-                    .to_string()
-                    .into_bytes(),
-            )
-        },
-        accept,
-    );
-    let payloads: Vec<&serde_json::Value> = sim.calls.iter().map(|c| &c.payload).collect();
-    assert_eq!(sim.invoked(), [vec![1], vec![], vec![2]]);
-    assert_eq!(payloads[1]["isFinalInvokeForWindow"], true);
-    assert_eq!(payloads[1]["isWindowTerminatedEarly"], true);
-    assert!(
-        payloads[1]["state"]["big"].is_string(),
-        "the early final invocation carries the state"
-    );
-    assert_eq!(
-        payloads[2]["state"],
-        serde_json::json!({}),
-        "the same window continues with fresh state"
-    );
-    assert_eq!(payloads[2]["window"], payloads[0]["window"]);
-}
-
-#[test]
-fn batches_never_span_two_windows() {
-    let mut sim = Sim::new(windowed());
-    sim.now = W0 + 70_000;
-    sim.put(vec![
-        record(1, "k", W0 + 59_000),
-        record(2, "k", W0 + 61_000),
-    ]);
-    sim.run(count_into_state, accept);
-    assert_eq!(sim.invoked(), [vec![1], vec![], vec![2]]);
 }
