@@ -168,6 +168,23 @@ impl Sqs {
         (store, self.clock.now_millis())
     }
 
+    /// Every message of queue `name`, without receiving any ([`SqsStore::peek`]), once
+    /// everything it shows is on disk (as a receive would answer only then).
+    pub async fn peek(&self, name: &str) -> ApiResult<super::peek::QueueMessages> {
+        let (messages, logged) = {
+            let (store, now) = self.lock_now();
+            let logged = self
+                .wal
+                .as_ref()
+                .map(|wal| wal.reserve().lsn().saturating_sub(1));
+            (store.peek(name, now)?, logged)
+        };
+        if let (Some(lsn), Some(wal)) = (logged, &self.wal) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(messages)
+    }
+
     /// Trims expired messages.
     pub fn tick(&self) {
         let (mut store, now) = self.lock_now();
