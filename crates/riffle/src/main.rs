@@ -17,6 +17,8 @@ use riffle_emulator::{Config, Emulator, Limits};
 mod local;
 mod tools;
 
+use tools::output::out;
+
 /// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
 /// record, and glibc's arenas spent a third of its CPU on them (docs/benchmarks.md).
 #[global_allocator]
@@ -121,14 +123,13 @@ fn main() -> ExitCode {
             Command::Dlq(args) => tools::dlq::run(args).await,
             Command::Explain(args) => tools::explain::run(args).await,
             Command::Redrive(args) => tools::redrive::run(args).await,
-            Command::GenerateEvent(args) => {
-                println!("{}", tools::generate::event(&args));
-                Ok(())
-            }
+            Command::GenerateEvent(args) => out!("{}", tools::generate::event(&args)),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `riffle … | head -1`: the reader has what it wanted.
+        Err(e) if tools::output::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("riffle: {e:#}");
             ExitCode::FAILURE
@@ -154,7 +155,8 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let emulator = Emulator::start(config)
         .await
         .context("starting the emulator")?;
-    println!("riffle emulator ready at {}", emulator.endpoint_url());
+    // A closed stdout does not stop a server: it keeps serving.
+    let _ = out!("riffle emulator ready at {}", emulator.endpoint_url());
     shutdown_signal().await;
     tracing::info!("shutting down");
     emulator
