@@ -211,7 +211,9 @@ pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
 /// [`MAX_PUT_RECORDS_BYTES`] of data and partition keys each (every entry fits alone, as each
 /// was checked against the record limit).
 fn batches(entries: &[PutRecordsRequestEntry]) -> Vec<&[PutRecordsRequestEntry]> {
-    let size = |e: &PutRecordsRequestEntry| e.data().as_ref().len() + e.partition_key().map_or(0, str::len);
+    let size = |e: &PutRecordsRequestEntry| {
+        e.data().as_ref().len() + e.partition_key().map_or(0, str::len)
+    };
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, entry) in entries.iter().enumerate() {
