@@ -181,16 +181,15 @@ async fn put_refuses_a_file_with_oversized_lines_naming_each_and_puts_nothing() 
     let refused = riffle(&endpoint, &args).await;
     assert!(!refused.status.success());
     let message = stderr(&refused);
-    let length = |line: &str| line.len();
     for expected in [
-        format!("2 of 8 line(s) cannot be put, so nothing was put"),
+        "2 of 8 line(s) cannot be put, so nothing was put".to_owned(),
         format!(
             "line 3: {} bytes, over the 1048576-byte (1 MiB) limit",
-            length(&lines[2])
+            lines[2].len()
         ),
         format!(
             "line 6: {} bytes, over the 1048576-byte (1 MiB) limit",
-            length(&lines[5])
+            lines[5].len()
         ),
     ] {
         assert!(message.contains(&expected), "{expected:?} in {message}");
