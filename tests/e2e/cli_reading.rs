@@ -400,3 +400,97 @@ async fn a_closed_stdout_ends_explain_and_generate_event_quietly() {
         assert_quiet_exit(&format!("explain --format {format}"), &explained);
     }
 }
+
+/// An SQS endpoint that is not Riffle's emulator: it forwards every POST (the SQS API) to
+/// `emulator` and has no `/_riffle/…` routes.
+async fn plain_sqs_endpoint(emulator: String) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let forward = move |headers: axum::http::HeaderMap, uri: axum::http::Uri, body: String| {
+        let emulator = emulator.clone();
+        async move {
+            let addr = emulator.trim_start_matches("http://").to_owned();
+            let mut request = format!("POST {} HTTP/1.1\r\nHost: {addr}\r\n", uri.path());
+            for name in ["x-amz-target", "content-type", "authorization"] {
+                if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                    request.push_str(&format!("{name}: {value}\r\n"));
+                }
+            }
+            request.push_str(&format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            ));
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).await.unwrap();
+            let text = String::from_utf8(raw).unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            let mut lines = head.lines();
+            let status: u16 = lines
+                .next()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            let mut response = axum::response::Response::builder().status(status);
+            for line in lines {
+                let (name, value) = line.split_once(": ").unwrap();
+                if name.starts_with("x-amz") || name == "content-type" {
+                    response = response.header(name, value);
+                }
+            }
+            response
+                .body(axum::body::Body::from(body.to_owned()))
+                .unwrap()
+        }
+    };
+    let app = axum::Router::new()
+        .route("/", axum::routing::post(forward.clone()))
+        .route("/{*path}", axum::routing::post(forward));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    endpoint
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlq_elsewhere_receives_each_message_once_hands_it_back_and_says_it_counts() {
+    let (emulator, _) = start().await;
+    let endpoint = emulator.endpoint_url();
+    let sqs = sqs_client(&endpoint);
+    let url = sqs
+        .create_queue()
+        .queue_name("failures")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for n in 0..15 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("m{n}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let elsewhere = plain_sqs_endpoint(endpoint.clone()).await;
+    let output = riffle(&elsewhere, &["dlq", "--queue", "failures", "--json"]).await;
+    let shown = stdout(&output);
+    let mut bodies: Vec<&str> = shown.lines().collect();
+    bodies.sort_by_key(|b| b[1..].parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..15).map(|n| format!("m{n}")).collect();
+    assert_eq!(bodies, expected, "each message once");
+    assert!(
+        stderr(&output).contains("counts toward the queue's maxReceiveCount"),
+        "{}",
+        stderr(&output)
+    );
+    let (_, peeked) = http_get(&endpoint, "/_riffle/queues/failures/messages").await;
+    for message in peeked["messages"].as_array().unwrap() {
+        assert_eq!(message["receiveCount"], 1, "received once: {message}");
+        assert_eq!(message["state"], "visible", "handed back: {message}");
+    }
+}
