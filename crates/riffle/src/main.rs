@@ -37,7 +37,8 @@ struct Cli {
 enum Command {
     /// Serve the Kinesis Data Streams and SQS APIs on a local port.
     Emulator(EmulatorArgs),
-    /// Put one record, or every line of a JSON Lines file, into a stream.
+    /// Put one record (text, standard input or a file), or every line of a JSON Lines file,
+    /// into a stream.
     Put(tools::put::PutArgs),
     /// Print a stream's records as they arrive, from every shard.
     Tail(tools::tail::TailArgs),

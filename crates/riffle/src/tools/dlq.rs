@@ -177,11 +177,13 @@ pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
 async fn peek(endpoint: &str, url: &str) -> anyhow::Result<Option<Vec<Shown>>> {
     let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
     let path = format!("/_riffle/queues/{}/messages", control::encode(name));
-    let Ok((status, body)) = control::get(endpoint, &path).await else {
-        // Not plain HTTP, or it does not answer GETs: not the emulator. The SDK says why if
-        // it cannot reach the endpoint either.
+    if !endpoint.starts_with("http://") {
+        // The emulator serves plain HTTP only (AWS's endpoints are https://).
         return Ok(None);
-    };
+    }
+    let (status, body) = control::get(endpoint, &path)
+        .await
+        .map_err(|why| anyhow::anyhow!("cannot reach {endpoint}: {why}"))?;
     match status {
         200 => match serde_json::from_slice::<QueueMessages>(&body) {
             Ok(peeked) => Ok(Some(
