@@ -118,6 +118,15 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     );
     assert_eq!(messages[1]["visibleAt"], T0 + 60_000);
 
+    assert_eq!(first["total"], 3);
+    let (_, limited) = http_get(&endpoint, "/_riffle/queues/jobs/messages?limit=1").await;
+    assert_eq!(limited["total"], 3);
+    assert_eq!(limited["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(limited["messages"][0], first["messages"][0]);
+    let (status, bad) = http_get(&endpoint, "/_riffle/queues/jobs/messages?limit=x").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"], "InvalidLimit");
+
     // Looking again changes nothing, however often.
     for _ in 0..3 {
         let (_, again) = http_get(&endpoint, "/_riffle/queues/jobs/messages").await;

@@ -67,8 +67,8 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// Routes an embedder serves on the emulator's port, tried before the `X-Amz-Target`
     /// dispatch (which answers every other request). `riffle local` serves its control API
-    /// here. They must not have a fallback, nor a route at `/_riffle/health` (axum panics on
-    /// both when the routers are merged).
+    /// here. They must not have a fallback, nor a route at `/_riffle/health` or
+    /// `/_riffle/queues/{name}/messages` (axum panics on both when the routers are merged).
     pub extra_routes: Router,
 }
 
@@ -300,17 +300,34 @@ async fn health(State(services): State<Arc<Services>>) -> Response {
         .into_response()
 }
 
-/// `GET /_riffle/queues/{name}/messages`: every message of the queue with its state, read
+/// `GET /_riffle/queues/{name}/messages[?limit=N]`: the queue's messages with their state, read
 /// without receiving (no receive count changes, nothing moves to a dead-letter queue); 404 for
 /// an unknown queue, naming the queues there are.
 async fn queue_messages(
     State(services): State<Arc<Services>>,
     Path(name): Path<String>,
+    uri: Uri,
 ) -> Response {
     let json = |status: StatusCode, body: String| {
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     };
-    match services.sqs.peek(&name).await {
+    let mut limit = None;
+    for pair in uri.query().unwrap_or_default().split('&') {
+        if let Some(value) = pair.strip_prefix("limit=") {
+            match value.parse::<usize>() {
+                Ok(n) => limit = Some(n),
+                Err(_) => {
+                    let message = format!("limit must be a number of messages, not {value:?}");
+                    return json(
+                        StatusCode::BAD_REQUEST,
+                        serde_json::json!({ "error": "InvalidLimit", "message": message })
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    match services.sqs.peek(&name, limit).await {
         Ok(messages) => match serde_json::to_string(&messages) {
             Ok(body) => json(StatusCode::OK, body),
             Err(e) => json(

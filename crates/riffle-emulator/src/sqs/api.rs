@@ -168,16 +168,21 @@ impl Sqs {
         (store, self.clock.now_millis())
     }
 
-    /// Every message of queue `name`, without receiving any ([`SqsStore::peek`]), once
+    /// The messages of queue `name` (the first `limit`), without receiving any
+    /// ([`SqsStore::peek`]), once
     /// everything it shows is on disk (as a receive would answer only then).
-    pub async fn peek(&self, name: &str) -> ApiResult<super::peek::QueueMessages> {
+    pub async fn peek(
+        &self,
+        name: &str,
+        limit: Option<usize>,
+    ) -> ApiResult<super::peek::QueueMessages> {
         let (messages, logged) = {
             let (store, now) = self.lock_now();
             let logged = self
                 .wal
                 .as_ref()
                 .map(|wal| wal.reserve().lsn().saturating_sub(1));
-            (store.peek(name, now)?, logged)
+            (store.peek(name, now, limit)?, logged)
         };
         if let (Some(lsn), Some(wal)) = (logged, &self.wal) {
             wal.wait_durable(lsn).await?;

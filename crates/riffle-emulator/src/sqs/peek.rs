@@ -25,7 +25,9 @@ pub struct QueueMessages {
     pub queue_arn: String,
     /// When the emulator read the queue (epoch milliseconds).
     pub at: Millis,
-    /// Every message the queue holds (visible, in flight or delayed), in enqueue order.
+    /// How many messages the queue holds (visible, in flight or delayed).
+    pub total: usize,
+    /// Those messages in enqueue order (the first `limit`, when one was asked for).
     pub messages: Vec<PeekedMessage>,
 }
 
@@ -81,21 +83,26 @@ pub struct PeekedAttribute {
 }
 
 impl SqsStore {
-    /// Every message of queue `name` as of `now`, without receiving any (messages past the
-    /// queue's retention, not yet trimmed, are left out as a receive would), or
-    /// `QueueDoesNotExist`.
-    pub fn peek(&self, name: &str, now: Millis) -> ApiResult<QueueMessages> {
+    /// The messages of queue `name` as of `now` (the first `limit` of them, if given), without
+    /// receiving any (messages past the queue's retention, not yet trimmed, are left out as a
+    /// receive would), or `QueueDoesNotExist`.
+    pub fn peek(&self, name: &str, now: Millis, limit: Option<usize>) -> ApiResult<QueueMessages> {
         let queue = self.queue(name)?;
-        let messages = queue
-            .messages
-            .values()
-            .filter(|m| !queue.expired(m.sent_ms, now))
+        let live = || {
+            queue
+                .messages
+                .values()
+                .filter(|m| !queue.expired(m.sent_ms, now))
+        };
+        let messages = live()
+            .take(limit.unwrap_or(usize::MAX))
             .map(|m| peeked(m, now))
             .collect();
         Ok(QueueMessages {
             queue: name.to_owned(),
             queue_arn: self.queue_arn(name),
             at: now,
+            total: live().count(),
             messages,
         })
     }

@@ -142,8 +142,8 @@ struct Shown {
 pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     let (_, sqs) = args.endpoint.clients();
     let url = queue_url(&sqs, &args.queue).await?;
-    let messages = match peek(&args.endpoint.endpoint_url, &url).await? {
-        Some(messages) => messages,
+    let (messages, total) = match peek(&args.endpoint.endpoint_url, &url, args.max).await? {
+        Some(peeked) => peeked,
         None => {
             eprintln!(
                 "riffle dlq: warning: {} is not Riffle's emulator, which SQS has no way to read \
@@ -152,7 +152,9 @@ pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
                  dead-letter queue on its next receive)",
                 args.endpoint.endpoint_url
             );
-            receive_once(&sqs, &url, args.max).await?
+            let messages = receive_once(&sqs, &url, args.max).await?;
+            let total = messages.len();
+            (messages, total)
         }
     };
     for message in messages.iter().take(args.max) {
@@ -168,15 +170,27 @@ pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     }
     if messages.is_empty() && !args.json {
         out!("{} is empty", args.queue)?;
+    } else if total > messages.len() && !args.json {
+        out!(
+            "… the first {} of {total} messages (--max shows more)",
+            messages.len()
+        )?;
     }
     Ok(())
 }
 
-/// The messages of the queue at `url` from the emulator's peek route, or `None` if `endpoint`
-/// is not Riffle's emulator (the route is not there).
-async fn peek(endpoint: &str, url: &str) -> anyhow::Result<Option<Vec<Shown>>> {
+/// The first `max` messages of the queue at `url` from the emulator's peek route, and how many
+/// it holds, or `None` if `endpoint` is not Riffle's emulator (the route is not there).
+async fn peek(
+    endpoint: &str,
+    url: &str,
+    max: usize,
+) -> anyhow::Result<Option<(Vec<Shown>, usize)>> {
     let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
-    let path = format!("/_riffle/queues/{}/messages", control::encode(name));
+    let path = format!(
+        "/_riffle/queues/{}/messages?limit={max}",
+        control::encode(name)
+    );
     if !endpoint.starts_with("http://") {
         // The emulator serves plain HTTP only (AWS's endpoints are https://).
         return Ok(None);
@@ -186,7 +200,7 @@ async fn peek(endpoint: &str, url: &str) -> anyhow::Result<Option<Vec<Shown>>> {
         .map_err(|why| anyhow::anyhow!("cannot reach {endpoint}: {why}"))?;
     match status {
         200 => match serde_json::from_slice::<QueueMessages>(&body) {
-            Ok(peeked) => Ok(Some(
+            Ok(peeked) => Ok(Some((
                 peeked
                     .messages
                     .into_iter()
@@ -195,7 +209,8 @@ async fn peek(endpoint: &str, url: &str) -> anyhow::Result<Option<Vec<Shown>>> {
                         body: m.body,
                     })
                     .collect(),
-            )),
+                peeked.total,
+            ))),
             Err(_) => Ok(None),
         },
         404 => match serde_json::from_slice::<Value>(&body) {
