@@ -159,3 +159,50 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
         "no queue nope; its queues are: jobs, jobs-dlq"
     );
 }
+
+#[tokio::test]
+async fn the_peek_route_answers_with_a_data_directory_once_what_it_shows_is_durable() {
+    let dir = std::env::temp_dir().join(format!(
+        "riffle-peek-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let (emulator, _) = crate::support::start_with(riffle_emulator::Config {
+        data_dir: Some(dir.clone()),
+        ..riffle_emulator::Config::default()
+    })
+    .await;
+    let endpoint = emulator.endpoint_url();
+    let sqs = crate::support::sqs_client(&endpoint);
+    let (_, empty) = http_get(&endpoint, "/_riffle/queues/kept/messages").await;
+    assert_eq!(empty["error"], "QueueDoesNotExist");
+    assert_eq!(
+        empty["message"],
+        "no queue kept: the emulator has no queues"
+    );
+    let url = sqs
+        .create_queue()
+        .queue_name("kept")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("durable")
+        .send()
+        .await
+        .unwrap();
+    let look = http_get(&endpoint, "/_riffle/queues/kept/messages");
+    let (status, peeked) = tokio::time::timeout(std::time::Duration::from_secs(30), look)
+        .await
+        .expect("answers once the log is on disk");
+    assert_eq!(status, 200);
+    assert_eq!(peeked["messages"][0]["body"], "durable");
+    emulator.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

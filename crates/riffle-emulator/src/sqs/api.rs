@@ -62,7 +62,7 @@ pub struct Sqs {
     store: Mutex<SqsStore>,
     sealer: Sealer,
     clock: Arc<dyn Clock>,
-    wal: Option<Arc<Wal>>,
+    pub(super) wal: Option<Arc<Wal>>,
     /// Per queue, the long polls waiting for messages: woken one at a time when messages may
     /// have become receivable, each passing the wake-up on if messages remain after its receive.
     arrivals: Mutex<HashMap<String, Arc<Notify>>>,
@@ -163,31 +163,9 @@ impl Sqs {
     /// Locks the store and reads the clock, in that order, so that the operations on the store
     /// see time in the order they run (two requests reading the clock before taking the lock
     /// could otherwise apply in the opposite order).
-    fn lock_now(&self) -> (MutexGuard<'_, SqsStore>, Millis) {
+    pub(super) fn lock_now(&self) -> (MutexGuard<'_, SqsStore>, Millis) {
         let store = self.lock();
         (store, self.clock.now_millis())
-    }
-
-    /// The messages of queue `name` (the first `limit`), without receiving any
-    /// ([`SqsStore::peek`]), once
-    /// everything it shows is on disk (as a receive would answer only then).
-    pub async fn peek(
-        &self,
-        name: &str,
-        limit: Option<usize>,
-    ) -> ApiResult<super::peek::QueueMessages> {
-        let (messages, logged) = {
-            let (store, now) = self.lock_now();
-            let logged = self
-                .wal
-                .as_ref()
-                .map(|wal| wal.reserve().lsn().saturating_sub(1));
-            (store.peek(name, now, limit)?, logged)
-        };
-        if let (Some(lsn), Some(wal)) = (logged, &self.wal) {
-            wal.wait_durable(lsn).await?;
-        }
-        Ok(messages)
     }
 
     /// Trims expired messages.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use super::Sqs;
 use super::digest::AttributeValue;
 use super::store::{Message, SqsStore};
 use crate::clock::Millis;
@@ -105,6 +106,26 @@ impl SqsStore {
             total: live().count(),
             messages,
         })
+    }
+}
+
+impl Sqs {
+    /// The messages of queue `name` (the first `limit`), without receiving any
+    /// ([`SqsStore::peek`]), once everything it shows is on disk (as a receive would answer
+    /// only then).
+    pub async fn peek(&self, name: &str, limit: Option<usize>) -> ApiResult<QueueMessages> {
+        let (messages, logged) = {
+            let (store, now) = self.lock_now();
+            let logged = self
+                .wal
+                .as_ref()
+                .map(|wal| wal.reserve().lsn().saturating_sub(1));
+            (store.peek(name, now, limit)?, logged)
+        };
+        if let (Some(lsn), Some(wal)) = (logged, &self.wal) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(messages)
     }
 }
 
