@@ -43,6 +43,10 @@ enum Command {
     /// Print a stream's records as they arrive, from every shard.
     Tail(tools::tail::TailArgs),
     /// Show what an on-failure queue holds, summarising Lambda's invocation records.
+    ///
+    /// On Riffle's emulator it reads without receiving (no receive count changes). Any other
+    /// endpoint can only be read by receiving: each message is then received once, which
+    /// counts toward the queue's maxReceiveCount, and a warning says so.
     Dlq(tools::dlq::DlqArgs),
     /// Print a mapping's decision journal from a running `riffle local`: why each batch was
     /// retried, split or dropped.
