@@ -4,6 +4,7 @@
 //! conditions with bounds and move time with the emulator's injected clock; none sleeps.
 
 mod aws_cli;
+mod cli_reading;
 mod cli_tools;
 mod esm_kinesis;
 mod esm_sqs;
@@ -18,6 +19,7 @@ mod local_resume;
 mod persistence;
 mod sqs_api;
 mod sqs_errors;
+mod sqs_peek;
 mod sqs_semantics;
 mod sqs_size;
 mod support;

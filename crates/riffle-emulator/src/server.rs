@@ -1,5 +1,5 @@
 //! The HTTP face of the emulator: routing on `X-Amz-Target`, AWS's error encoding, the health
-//! endpoint, an embedder's extra routes (`Config::extra_routes`), start-up and clean shutdown.
+//! endpoint and the queue peek (`/_riffle/…`), an embedder's extra routes (`Config::extra_routes`), start-up and clean shutdown.
 //!
 //! Invariants: requests are routed by the `X-Amz-Target` header, never by path (only an
 //! embedder's extra routes, matched first, are routed by path); signatures are
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -67,8 +67,8 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// Routes an embedder serves on the emulator's port, tried before the `X-Amz-Target`
     /// dispatch (which answers every other request). `riffle local` serves its control API
-    /// here. They must not have a fallback, nor a route at `/_riffle/health` (axum panics on
-    /// both when the routers are merged).
+    /// here. They must not have a fallback, nor a route at `/_riffle/health` or
+    /// `/_riffle/queues/{name}/messages` (axum panics on both when the routers are merged).
     pub extra_routes: Router,
 }
 
@@ -274,11 +274,13 @@ fn random_key() -> [u8; 16] {
     key
 }
 
-/// The router: `GET /_riffle/health`, and every other request dispatched on `X-Amz-Target`
+/// The router: `GET /_riffle/health`, `GET /_riffle/queues/{name}/messages` (a queue read
+/// without receiving), and every other request dispatched on `X-Amz-Target`
 /// (`Emulator::start` merges [`Config::extra_routes`] into it).
 pub fn router(services: Arc<Services>) -> Router {
     Router::new()
         .route("/_riffle/health", get(health))
+        .route("/_riffle/queues/{name}/messages", get(queue_messages))
         .fallback(dispatch)
         .with_state(services)
 }
@@ -296,6 +298,62 @@ async fn health(State(services): State<Arc<Services>>) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// `GET /_riffle/queues/{name}/messages[?limit=N]`: the queue's messages with their state, read
+/// without receiving (no receive count changes, nothing moves to a dead-letter queue); 404 for
+/// an unknown queue, naming the queues there are.
+async fn queue_messages(
+    State(services): State<Arc<Services>>,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Response {
+    let json = |status: StatusCode, body: String| {
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    let mut limit = None;
+    for pair in uri.query().unwrap_or_default().split('&') {
+        if let Some(value) = pair.strip_prefix("limit=") {
+            match value.parse::<usize>() {
+                Ok(n) => limit = Some(n),
+                Err(_) => {
+                    let message = format!("limit must be a number of messages, not {value:?}");
+                    return json(
+                        StatusCode::BAD_REQUEST,
+                        serde_json::json!({ "error": "InvalidLimit", "message": message })
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    match services.sqs.peek(&name, limit).await {
+        Ok(messages) => match serde_json::to_string(&messages) {
+            Ok(body) => json(StatusCode::OK, body),
+            Err(e) => json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": "InternalFailure", "message": e.to_string() })
+                    .to_string(),
+            ),
+        },
+        Err(e) if e.code == ErrorCode::QueueDoesNotExist => {
+            let known: Vec<String> = services.sqs.lock().queues.keys().cloned().collect();
+            let message = if known.is_empty() {
+                format!("no queue {name}: the emulator has no queues")
+            } else {
+                format!("no queue {name}; its queues are: {}", known.join(", "))
+            };
+            json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({ "error": "QueueDoesNotExist", "message": message, "known": known })
+                    .to_string(),
+            )
+        }
+        Err(e) => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": e.code.as_str(), "message": e.message }).to_string(),
+        ),
+    }
 }
 
 async fn dispatch(

@@ -17,6 +17,8 @@ use riffle_emulator::{Config, Emulator, Limits};
 mod local;
 mod tools;
 
+use tools::output::out;
+
 /// mimalloc instead of glibc malloc: the engine allocates many small, short-lived strings per
 /// record, and glibc's arenas spent a third of its CPU on them (docs/benchmarks.md).
 #[global_allocator]
@@ -35,11 +37,16 @@ struct Cli {
 enum Command {
     /// Serve the Kinesis Data Streams and SQS APIs on a local port.
     Emulator(EmulatorArgs),
-    /// Put one record, or every line of a JSON Lines file, into a stream.
+    /// Put one record (text, standard input or a file), or every line of a JSON Lines file,
+    /// into a stream.
     Put(tools::put::PutArgs),
     /// Print a stream's records as they arrive, from every shard.
     Tail(tools::tail::TailArgs),
     /// Show what an on-failure queue holds, summarising Lambda's invocation records.
+    ///
+    /// On Riffle's emulator it reads without receiving (no receive count changes). Any other
+    /// endpoint can only be read by receiving: each message is then received once, which
+    /// counts toward the queue's maxReceiveCount, and a warning says so.
     Dlq(tools::dlq::DlqArgs),
     /// Print a mapping's decision journal from a running `riffle local`: why each batch was
     /// retried, split or dropped.
@@ -121,14 +128,13 @@ fn main() -> ExitCode {
             Command::Dlq(args) => tools::dlq::run(args).await,
             Command::Explain(args) => tools::explain::run(args).await,
             Command::Redrive(args) => tools::redrive::run(args).await,
-            Command::GenerateEvent(args) => {
-                println!("{}", tools::generate::event(&args));
-                Ok(())
-            }
+            Command::GenerateEvent(args) => out!("{}", tools::generate::event(&args)),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `riffle … | head -1`: the reader has what it wanted.
+        Err(e) if tools::output::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("riffle: {e:#}");
             ExitCode::FAILURE
@@ -154,7 +160,8 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let emulator = Emulator::start(config)
         .await
         .context("starting the emulator")?;
-    println!("riffle emulator ready at {}", emulator.endpoint_url());
+    // A closed stdout does not stop a server: it keeps serving.
+    let _ = out!("riffle emulator ready at {}", emulator.endpoint_url());
     shutdown_signal().await;
     tracing::info!("shutting down");
     emulator

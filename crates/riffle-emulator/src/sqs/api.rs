@@ -63,7 +63,7 @@ pub struct Sqs {
     store: Mutex<SqsStore>,
     sealer: Sealer,
     clock: Arc<dyn Clock>,
-    wal: Option<Arc<Wal>>,
+    pub(super) wal: Option<Arc<Wal>>,
     /// Per queue, the long polls waiting for messages: woken one at a time when messages may
     /// have become receivable, each passing the wake-up on if messages remain after its receive.
     arrivals: Mutex<HashMap<String, Arc<Notify>>>,
@@ -164,7 +164,7 @@ impl Sqs {
     /// Locks the store and reads the clock, in that order, so that the operations on the store
     /// see time in the order they run (two requests reading the clock before taking the lock
     /// could otherwise apply in the opposite order).
-    fn lock_now(&self) -> (MutexGuard<'_, SqsStore>, Millis) {
+    pub(super) fn lock_now(&self) -> (MutexGuard<'_, SqsStore>, Millis) {
         let store = self.lock();
         (store, self.clock.now_millis())
     }

@@ -2,9 +2,10 @@
 //!
 //! [`store`] holds queues and messages as pure state, [`api`] decodes, validates and answers
 //! requests and runs long polls, `reply` writes the busiest answers' JSON, [`digest`] computes
-//! the MD5 digests SQS returns.
+//! the MD5 digests SQS returns, [`peek`] reads a queue without receiving (Riffle's own route).
 
 pub mod api;
+pub mod peek;
 pub use riffle_core::digest;
 mod reply;
 pub mod store;

@@ -89,7 +89,7 @@ pub(crate) fn read_template(
 pub(crate) fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     let template = read_template(&args.template, "http://127.0.0.1:4566")?;
     let app = &template.application;
-    println!(
+    crate::tools::output::out!(
         "{} is valid: {} stream(s), {} queue(s), {} function(s), {} mapping(s){}",
         args.template.template.display(),
         app.streams.len(),
@@ -101,8 +101,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
         } else {
             format!(", {} warning(s)", template.warnings.len())
         }
-    );
-    Ok(())
+    )
 }
 
 /// The directory the template's relative paths (CodeUri) start from.

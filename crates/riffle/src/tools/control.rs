@@ -1,6 +1,7 @@
 //! The client side of `riffle local`'s control API (`local/control.rs`): a JSON GET with the
 //! errors a user can act on — nothing listening, an endpoint that is an emulator without
-//! `riffle local`, a route's own error message.
+//! `riffle local`, a route's own error message. [`get`] is the plain GET under it (`riffle dlq`
+//! reads the emulator's queue peek with it).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
@@ -48,49 +49,57 @@ pub(crate) fn encode(text: &str) -> String {
     out
 }
 
-/// `GET {endpoint}{path}`, answered with JSON by riffle local.
-pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, ControlError> {
+/// `GET {endpoint}{path}` over plain HTTP: the status and the body, or why nothing answered
+/// (the innermost cause, e.g. "Connection refused (os error 111)").
+pub(crate) async fn get(endpoint: &str, path: &str) -> Result<(u16, Bytes), String> {
     let endpoint = endpoint.trim_end_matches('/');
-    let not_running = |detail: String| {
-        ControlError::Unreachable(format!(
-            "cannot reach riffle local at {endpoint} ({detail}). Is `riffle local` running? It \
-             serves this on its emulator's port (default http://127.0.0.1:4566), or on \
-             --control-port (default 4567) when it runs with --endpoint-url; pass that address \
-             as --endpoint-url"
-        ))
-    };
     if !endpoint.starts_with("http://") {
-        return Err(ControlError::Unreachable(format!(
-            "{endpoint}: riffle local's control API is plain http://"
-        )));
+        return Err(format!("{endpoint} is not a plain http:// endpoint"));
     }
     let uri: axum::http::Uri = format!("{endpoint}{path}")
         .parse()
-        .map_err(|e| ControlError::Unreachable(format!("{endpoint}{path} is not a URL: {e}")))?;
+        .map_err(|e| format!("{endpoint}{path} is not a URL: {e}"))?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let request = async {
         let response = client.get(uri).await.map_err(|e| {
-            // The innermost cause says it best ("Connection refused (os error 111)").
             let mut detail = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
                 detail = cause.to_string();
                 source = cause.source();
             }
-            not_running(detail)
+            detail
         })?;
         let status = response.status().as_u16();
         let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| not_running(format!("reading the answer: {e}")))?
+            .map_err(|e| format!("reading the answer: {e}"))?
             .to_bytes();
-        Ok::<_, ControlError>((status, body))
+        Ok::<_, String>((status, body))
     };
-    let (status, body) = tokio::time::timeout(TIMEOUT, request)
+    tokio::time::timeout(TIMEOUT, request)
         .await
-        .map_err(|_| not_running(format!("no answer within {} s", TIMEOUT.as_secs())))??;
+        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+}
+
+/// `GET {endpoint}{path}`, answered with JSON by riffle local.
+pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, ControlError> {
+    let endpoint = endpoint.trim_end_matches('/');
+    if !endpoint.starts_with("http://") {
+        return Err(ControlError::Unreachable(format!(
+            "{endpoint}: riffle local's control API is plain http://"
+        )));
+    }
+    let (status, body) = get(endpoint, path).await.map_err(|detail| {
+        ControlError::Unreachable(format!(
+            "cannot reach riffle local at {endpoint} ({detail}). Is `riffle local` running? It \
+             serves this on its emulator's port (default http://127.0.0.1:4566), or on \
+             --control-port (default 4567) when it runs with --endpoint-url; pass that address \
+             as --endpoint-url"
+        ))
+    })?;
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     match (status, value) {
         (200, Some(value)) => Ok(value),

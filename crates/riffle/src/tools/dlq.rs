@@ -2,14 +2,25 @@
 //! Lambda invocation record summarised — why, which shard, which sequence range, how many
 //! invocations — and any other message as it is.
 //!
-//! Invariant: reading never hides or deletes a message (receives use a visibility timeout of 0).
+//! Invariant: on Riffle's emulator, reading changes nothing: the messages come from its peek
+//! route (`GET /_riffle/queues/{name}/messages`), never from ReceiveMessage, so no receive count
+//! goes up and nothing reaches a dead-letter queue because it was looked at. Any other endpoint
+//! has no such route: there each message is received at most once (one pass, hidden while the
+//! pass runs, handed back at the end), and a warning says that this receive counts toward the
+//! queue's maxReceiveCount.
 
 use std::collections::BTreeSet;
 
-use aws_sdk_sqs::types::MessageSystemAttributeName;
+use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
+use riffle_emulator::sqs::peek::QueueMessages;
 use serde_json::Value;
 
-use super::Endpoint;
+use super::output::out;
+use super::{Endpoint, control, sdk_error};
+
+/// How long the receive-once pass (on endpoints without the peek route) keeps the messages it
+/// read hidden, so that the pass sees each message once; they are handed back when it ends.
+const PASS_HOLD_SECONDS: i32 = 60;
 
 /// Options of `riffle dlq`.
 #[derive(Debug, clap::Args)]
@@ -122,45 +133,165 @@ pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, queue: &str) -> anyhow:
     }
 }
 
+/// One message to show.
+struct Shown {
+    id: String,
+    body: String,
+}
+
 pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     let (_, sqs) = args.endpoint.clients();
     let url = queue_url(&sqs, &args.queue).await?;
-    let mut seen = BTreeSet::new();
-    let mut quiet_rounds = 0;
-    while seen.len() < args.max && quiet_rounds < 3 {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .visibility_timeout(0)
-            .wait_time_seconds(0)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {e}"))?;
-        let mut new = 0;
-        for message in out.messages() {
-            let id = message.message_id().unwrap_or_default().to_owned();
-            if !seen.insert(id.clone()) || seen.len() > args.max {
-                continue;
-            }
-            new += 1;
-            let body = message.body().unwrap_or_default();
-            if args.json {
-                println!("{body}");
-            } else {
-                match describe(body) {
-                    Some(line) => println!("{id}  {line}"),
-                    None => println!("{id}  {body}"),
-                }
+    let (messages, total) = match peek(&args.endpoint.endpoint_url, &url, args.max).await? {
+        Some(peeked) => peeked,
+        None => {
+            eprintln!(
+                "riffle dlq: warning: {} is not Riffle's emulator, which SQS has no way to read \
+                 without receiving: each message shown is received once, and that receive \
+                 counts toward the queue's maxReceiveCount (a message at its limit moves to the \
+                 dead-letter queue on its next receive)",
+                args.endpoint.endpoint_url
+            );
+            let messages = receive_once(&sqs, &url, args.max).await?;
+            let total = messages.len();
+            (messages, total)
+        }
+    };
+    for message in messages.iter().take(args.max) {
+        let (id, body) = (&message.id, &message.body);
+        if args.json {
+            out!("{body}")?;
+        } else {
+            match describe(body) {
+                Some(line) => out!("{id}  {line}")?,
+                None => out!("{id}  {body}")?,
             }
         }
-        quiet_rounds = if new == 0 { quiet_rounds + 1 } else { 0 };
     }
-    if seen.is_empty() && !args.json {
-        println!("{} is empty", args.queue);
+    if messages.is_empty() && !args.json {
+        out!("{} is empty", args.queue)?;
+    } else if total > messages.len() && !args.json {
+        out!(
+            "… the first {} of {total} messages (--max shows more)",
+            messages.len()
+        )?;
     }
     Ok(())
+}
+
+/// The first `max` messages of the queue at `url` from the emulator's peek route, and how many
+/// it holds, or `None` if `endpoint` is not Riffle's emulator (the route is not there).
+async fn peek(
+    endpoint: &str,
+    url: &str,
+    max: usize,
+) -> anyhow::Result<Option<(Vec<Shown>, usize)>> {
+    let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
+    let path = format!(
+        "/_riffle/queues/{}/messages?limit={max}",
+        control::encode(name)
+    );
+    if !endpoint.starts_with("http://") {
+        // The emulator serves plain HTTP only (AWS's endpoints are https://).
+        return Ok(None);
+    }
+    let (status, body) = control::get(endpoint, &path)
+        .await
+        .map_err(|why| anyhow::anyhow!("cannot reach {endpoint}: {why}"))?;
+    match status {
+        200 => match serde_json::from_slice::<QueueMessages>(&body) {
+            Ok(peeked) => Ok(Some((
+                peeked
+                    .messages
+                    .into_iter()
+                    .map(|m| Shown {
+                        id: m.message_id,
+                        body: m.body,
+                    })
+                    .collect(),
+                peeked.total,
+            ))),
+            Err(_) => Ok(None),
+        },
+        404 => match serde_json::from_slice::<Value>(&body) {
+            Ok(refusal) if refusal["error"] == "QueueDoesNotExist" => anyhow::bail!(
+                "{}",
+                refusal["message"]
+                    .as_str()
+                    .unwrap_or("the queue does not exist")
+            ),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// One pass of receives over the queue at `url`: each message received at most once (kept
+/// hidden during the pass so the next receive moves on; a repeated message id ends it), then
+/// every message handed back (visibility 0).
+async fn receive_once(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    max: usize,
+) -> anyhow::Result<Vec<Shown>> {
+    let mut seen = BTreeSet::new();
+    let mut shown = Vec::new();
+    let mut receipts = Vec::new();
+    let outcome = async {
+        'pass: while shown.len() < max {
+            let out = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages((max - shown.len()).clamp(1, 10) as i32)
+                .visibility_timeout(PASS_HOLD_SECONDS)
+                .wait_time_seconds(1)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {}", sdk_error(&e)))?;
+            if out.messages().is_empty() {
+                break;
+            }
+            for message in out.messages() {
+                receipts.extend(message.receipt_handle().map(str::to_owned));
+                let id = message.message_id().unwrap_or_default().to_owned();
+                if !seen.insert(id.clone()) {
+                    break 'pass;
+                }
+                shown.push(Shown {
+                    id,
+                    body: message.body().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    // Hand everything back, also after an error.
+    for chunk in receipts.chunks(10) {
+        let entries = chunk.iter().enumerate().filter_map(|(i, receipt)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(receipt)
+                .visibility_timeout(0)
+                .build()
+                .ok()
+        });
+        if let Err(e) = sqs
+            .change_message_visibility_batch()
+            .queue_url(url)
+            .set_entries(Some(entries.collect()))
+            .send()
+            .await
+        {
+            eprintln!(
+                "riffle dlq: some messages stay hidden until their visibility timeout \
+                 ({PASS_HOLD_SECONDS} s): {}",
+                sdk_error(&e)
+            );
+        }
+    }
+    outcome.map(|()| shown)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Endpoint;
 use super::control::{encode, get_json};
+use super::output::out;
 
 /// How entries are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,19 +49,19 @@ pub(crate) async fn run(args: ExplainArgs) -> anyhow::Result<()> {
         Err(error) => anyhow::bail!("{error}"),
     };
     if entries.is_empty() && args.format == Format::Text {
-        println!(
+        out!(
             "{}{}: no journal entries yet (nothing polled or decided)",
             args.mapping,
             args.shard
                 .as_deref()
                 .map(|s| format!(" shard {s}"))
                 .unwrap_or_default()
-        );
+        )?;
     }
     for entry in &entries {
         match args.format {
-            Format::Json => println!("{entry}"),
-            Format::Text => println!("{}", line(entry)),
+            Format::Json => out!("{entry}")?,
+            Format::Text => out!("{}", line(entry))?,
         }
     }
     Ok(())

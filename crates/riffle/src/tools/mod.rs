@@ -1,12 +1,14 @@
 //! Everyday tools around a running emulator (or any endpoint): put records, tail a stream, read
 //! an on-failure queue, and print realistic events. They talk to the endpoint through the same
-//! SDK clients as the engine. `explain` and `redrive` also need `riffle local`: its control API
+//! SDK clients as the engine. Everything they print goes through `output` (a closed pipe ends
+//! them quietly). `explain` and `redrive` also need `riffle local`: its control API
 //! (the decision journal, `control.rs` is its client) and its Lambda Invoke API.
 
 pub(crate) mod control;
 pub(crate) mod dlq;
 pub(crate) mod explain;
 pub(crate) mod generate;
+pub(crate) mod output;
 pub(crate) mod put;
 pub(crate) mod redrive;
 pub(crate) mod tail;

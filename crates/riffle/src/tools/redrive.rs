@@ -27,6 +27,7 @@ use riffle_core::sequence::SequenceNumber;
 use serde_json::Value;
 
 use super::dlq::{self, InvocationRecord, KinesisBatchInfo};
+use super::output::out;
 use super::{Endpoint, sdk_error};
 
 /// How long a failure record stays hidden from other consumers while it is redriven; one kept
@@ -96,7 +97,10 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let mut seen = HashSet::new();
     let mut kept = Vec::new();
     let (mut deleted, mut quiet_rounds) = (0usize, 0);
-    while seen.len() < args.max && quiet_rounds < 3 {
+    // Set when stdout is closed (`| head`): stop taking messages, but still hand back the kept
+    // ones before ending.
+    let mut stopped = None;
+    while seen.len() < args.max && quiet_rounds < 3 && stopped.is_none() {
         let out = sqs
             .receive_message()
             .queue_url(&url)
@@ -110,20 +114,25 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
         let mut new = 0;
         for message in out.messages() {
             let id = message.message_id().unwrap_or_default().to_owned();
+            if stopped.is_some() {
+                // Received in this round but never looked at: hand it back too.
+                kept.extend(message.receipt_handle().map(str::to_owned));
+                continue;
+            }
             if !seen.insert(id.clone()) {
                 continue;
             }
             new += 1;
             let body = message.body().unwrap_or_default();
             let verdict = redrive(&tools, body, &args).await;
-            match verdict {
+            let line = match verdict {
                 Verdict::Would(what) => {
-                    println!("{id}  would {what}");
                     kept.extend(message.receipt_handle().map(str::to_owned));
+                    format!("{id}  would {what}")
                 }
                 Verdict::Keep(why) => {
-                    println!("{id}  kept: {why}");
                     kept.extend(message.receipt_handle().map(str::to_owned));
+                    format!("{id}  kept: {why}")
                 }
                 Verdict::Delete(what) => {
                     let receipt = message.receipt_handle().unwrap_or_default();
@@ -136,17 +145,20 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
                     {
                         Ok(_) => {
                             deleted += 1;
-                            println!("{id}  {what}; failure record deleted");
+                            format!("{id}  {what}; failure record deleted")
                         }
                         Err(e) => {
-                            println!(
+                            kept.push(receipt.to_owned());
+                            format!(
                                 "{id}  {what}, but deleting the failure record failed ({}); it stays in the queue",
                                 sdk_error(&e)
-                            );
-                            kept.push(receipt.to_owned());
+                            )
                         }
                     }
                 }
+            };
+            if let Err(e) = out!("{line}") {
+                stopped = Some(e);
             }
         }
         quiet_rounds = if new == 0 { quiet_rounds + 1 } else { 0 };
@@ -167,10 +179,13 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if let Some(closed) = stopped {
+        return Err(closed);
+    }
     match (seen.len(), args.dry_run, kept.len()) {
-        (0, _, _) => println!("{} is empty: nothing to redrive", args.queue),
-        (n, true, _) => println!("dry run: {n} message(s) read, nothing invoked or deleted"),
-        (_, false, 0) => println!("{deleted} failure record(s) redriven and deleted"),
+        (0, _, _) => out!("{} is empty: nothing to redrive", args.queue)?,
+        (n, true, _) => out!("dry run: {n} message(s) read, nothing invoked or deleted")?,
+        (_, false, 0) => out!("{deleted} failure record(s) redriven and deleted")?,
         (_, false, k) => anyhow::bail!(
             "{deleted} failure record(s) redriven and deleted, {k} kept in {} (see above)",
             args.queue

@@ -11,6 +11,7 @@ use std::time::Duration;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 
+use super::output::out;
 use super::{Endpoint, sdk_error};
 
 /// Options of `riffle tail`.
@@ -82,7 +83,7 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
         tokio::select! {
             line = receiver.recv() => {
                 let Some(line) = line else { return Ok(()) };
-                println!("{line}");
+                out!("{line}")?;
                 printed += 1;
                 if args.limit.is_some_and(|limit| printed >= limit) {
                     return Ok(());
