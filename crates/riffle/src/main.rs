@@ -153,7 +153,7 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     };
     let emulator = Emulator::start(config)
         .await
-        .context("starting the emulator")?;
+        .map_err(|e| start_error(e, "--port <PORT> (or RIFFLE_PORT)"))?;
     println!("riffle emulator ready at {}", emulator.endpoint_url());
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -162,6 +162,34 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         .await
         .context("persisting state on shutdown")?;
     Ok(())
+}
+
+/// Why the emulator did not start, for people: a port in use names its address, the likely
+/// holder and how to choose another port (`how`: the flag, such as `--port <PORT>`).
+pub(crate) fn start_error(error: riffle_emulator::StartError, how: &str) -> anyhow::Error {
+    match error {
+        riffle_emulator::StartError::Bind { addr, source } => listen_error(addr, &source, how),
+        other => anyhow::Error::new(other).context("starting the emulator"),
+    }
+}
+
+/// A listener that could not be bound on `addr`; `how` says how to choose another port.
+pub(crate) fn listen_error(
+    addr: std::net::SocketAddr,
+    error: &std::io::Error,
+    how: &str,
+) -> anyhow::Error {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: another process is already listening there (perhaps \
+             another `riffle local` or `riffle emulator`; `ss -ltnp` or `lsof -i :{port}` \
+             shows which). Stop it, or choose another port with {how}; port 0 picks a free one.",
+            port = addr.port(),
+        ),
+        _ => anyhow::anyhow!(
+            "cannot listen on {addr}: {error}. Choose another address or port with {how}."
+        ),
+    }
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -79,12 +79,13 @@ pub(crate) struct Running {
 }
 
 pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
-    // Validate before anything starts.
+    // Validate before anything starts, and warn then (once: the second read below finds the
+    // same warnings).
     let provisional = args
         .endpoint_url
         .clone()
         .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
-    super::read_template(&args.template, &provisional)?;
+    super::print_warnings(&super::read_template(&args.template, &provisional)?);
 
     let control = Control::default();
     let emulator = match &args.endpoint_url {
@@ -102,7 +103,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
             Some(
                 Emulator::start(config)
                     .await
-                    .context("starting the emulator")?,
+                    .map_err(|e| crate::start_error(e, "--port <PORT> (or RIFFLE_PORT)"))?,
             )
         }
     };
