@@ -16,6 +16,8 @@ mod control;
 mod resources;
 pub(crate) mod run;
 mod status;
+mod table;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 
