@@ -55,7 +55,8 @@ pub(crate) struct LocalArgs {
     /// deployed).
     #[arg(long, default_value = "release")]
     pub(crate) build_profile: String,
-    /// How long in-flight invocations may take to finish on shutdown.
+    /// Seconds in-flight invocations may take to finish on shutdown (Ctrl-C); after that
+    /// riffle stops anyway.
     #[arg(long, default_value_t = 30)]
     pub(crate) shutdown_timeout: u64,
 }
