@@ -280,23 +280,33 @@ struct Live {
     multi: MultiProgress,
     rows: Mutex<Vec<ProgressBar>>,
     style: ProgressStyle,
+    /// The terminal's width in columns, read at each draw (the terminal may be resized).
+    width: Box<dyn Fn() -> usize + Send + Sync>,
 }
 
 impl Live {
     fn new() -> Self {
+        // Rows are drawn together once a second (`draw` forces it); a low rate keeps the
+        // intermediate updates of single rows from being drawn one by one.
+        Self::with_target(ProgressDrawTarget::stdout_with_hz(1), Box::new(width))
+    }
+
+    fn with_target(
+        target: ProgressDrawTarget,
+        width: Box<dyn Fn() -> usize + Send + Sync>,
+    ) -> Self {
         Self {
-            // Rows are drawn together once a second (`draw` forces it); a low rate keeps the
-            // intermediate updates of single rows from being drawn one by one.
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(1)),
+            multi: MultiProgress::with_draw_target(target),
             rows: Mutex::new(Vec::new()),
             style: ProgressStyle::with_template("{wide_msg}").expect("a valid template"),
+            width,
         }
     }
 
     /// Prints `line` above the table, wrapped to rows no wider than the terminal, so that
     /// indicatif counts the rows the terminal shows (see [`terminal`]).
     fn println(&self, line: &str) {
-        let rows = terminal::fit(line, width());
+        let rows = terminal::fit(line, (self.width)());
         let _ = self.multi.println(rows.join("\n"));
     }
 
@@ -315,7 +325,7 @@ impl Live {
                 self.multi.remove(&row);
             }
         }
-        let width = width();
+        let width = (self.width)();
         for (row, line) in rows.iter().zip(lines) {
             row.set_message(terminal::truncate(&line, width));
         }
@@ -339,6 +349,181 @@ fn width() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A terminal as far as the table's redraws go: auto-wrap at the right margin (a full row
+    /// waits for the next character to wrap), tab stops every 8 columns, wide characters, colours
+    /// taking no room, and a history that never scrolls away, so a stray copy stays in sight.
+    #[derive(Debug)]
+    struct Screen {
+        rows: Vec<Vec<char>>,
+        row: usize,
+        /// `width` when the row is full and the next character wraps.
+        col: usize,
+        width: usize,
+    }
+
+    impl Screen {
+        fn cell(&mut self) -> &mut Vec<char> {
+            while self.rows.len() <= self.row {
+                self.rows.push(vec![' '; self.width]);
+            }
+            &mut self.rows[self.row]
+        }
+
+        fn write(&mut self, text: &str) {
+            use unicode_width::UnicodeWidthChar as _;
+            for (part, escape) in console::AnsiCodeIterator::new(text) {
+                if escape {
+                    continue;
+                }
+                for c in part.chars() {
+                    match c {
+                        '\r' => self.col = 0,
+                        '\n' => (self.row, self.col) = (self.row + 1, 0),
+                        '\t' => self.col = (self.col / 8 + 1).saturating_mul(8).min(self.width - 1),
+                        c => {
+                            let Some(w) = c.width().filter(|w| *w > 0) else {
+                                continue;
+                            };
+                            if self.col + w > self.width {
+                                (self.row, self.col) = (self.row + 1, 0);
+                            }
+                            let col = self.col;
+                            let row = self.cell();
+                            row[col] = c;
+                            for filler in &mut row[col + 1..col + w] {
+                                *filler = '\0';
+                            }
+                            self.col += w;
+                        }
+                    }
+                }
+            }
+            self.cell();
+        }
+
+        fn text(&self) -> Vec<String> {
+            self.rows
+                .iter()
+                .map(|r| r.iter().filter(|c| **c != '\0').collect::<String>())
+                .map(|r| r.trim_end().to_owned())
+                .collect()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct Terminal(Arc<Mutex<Screen>>);
+
+    impl Terminal {
+        fn new(width: usize) -> Self {
+            Self(Arc::new(Mutex::new(Screen {
+                rows: Vec::new(),
+                row: 0,
+                col: 0,
+                width,
+            })))
+        }
+
+        fn screen(&self) -> std::sync::MutexGuard<'_, Screen> {
+            self.0.lock().unwrap()
+        }
+    }
+
+    impl indicatif::TermLike for Terminal {
+        fn width(&self) -> u16 {
+            self.screen().width as u16
+        }
+        fn height(&self) -> u16 {
+            50
+        }
+        fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.row = screen.row.saturating_sub(n);
+            screen.col = screen.col.min(screen.width - 1);
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.row += n;
+            screen.col = screen.col.min(screen.width - 1);
+            screen.cell();
+            Ok(())
+        }
+        fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.col = (screen.col + n).min(screen.width - 1);
+            Ok(())
+        }
+        fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.col = screen.col.saturating_sub(n);
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.screen().write(&format!("{s}\n"));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.screen().write(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            *screen.cell() = vec![' '; screen.width];
+            screen.col = 0;
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_with_tabs_wide_characters_and_long_lines_leave_no_copy_of_the_table() {
+        const WIDTH: usize = 60;
+        let terminal = Terminal::new(WIDTH);
+        let live = Live::with_target(
+            ProgressDrawTarget::term_like(Box::new(terminal.clone())),
+            Box::new(|| WIDTH),
+        );
+        let table = vec![
+            "KINESIS MAPPING / SHARD  STATE     AGE  IN FLIGHT  INVOKED  ERRORS  RETRIES"
+                .to_owned(),
+            "Orders                   Enabled  caught up  0  3  0  0".to_owned(),
+            "  shardId-000000000000   polling  caught up  0  3  0  0".to_owned(),
+        ];
+        live.draw(table.clone());
+        let logs = [
+            "Orders 8f5a REPORT RequestId: 8f5a\tDuration: 1.25 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB",
+            "Orders 8f5a \u{1b}[2m2026-12-02T15:00:00Z\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m 注文を処理しました 注文番号 o-1 金額 1250 通貨 EUR 注文を処理しました",
+            "Orders 8f5a 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped",
+            &"a".repeat(3 * WIDTH + 7),
+            "Orders 8f5a x\ty\tz\r\u{1b}[2K",
+        ];
+        for line in logs {
+            live.println(line);
+            live.draw(table.clone());
+        }
+        let screen = terminal.screen().text();
+        let headers = screen
+            .iter()
+            .filter(|row| row.starts_with("KINESIS MAPPING"))
+            .count();
+        assert_eq!(headers, 1, "one header, under the logs: {screen:#?}");
+        // Every log line is there, whole, in order, then the table (cut to the width).
+        let mut expected: Vec<String> = logs
+            .iter()
+            .flat_map(|line| terminal::fit(line, WIDTH))
+            .map(|row| terminal::plain(&row).trim_end().to_owned())
+            .collect();
+        expected.extend(
+            table
+                .iter()
+                .map(|row| terminal::truncate(row, WIDTH).trim_end().to_owned()),
+        );
+        let screen: Vec<String> = screen.into_iter().filter(|r| !r.is_empty()).collect();
+        assert_eq!(screen, expected);
+    }
 
     #[test]
     fn function_log_lines_lose_their_colour_codes_when_stdout_is_not_a_terminal() {
