@@ -151,9 +151,9 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         status_delay: Duration::from_millis(args.status_delay_ms),
         ..Config::default()
     };
-    let emulator = Emulator::start(config)
+    let emulator = start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
         .await
-        .map_err(|e| start_error(e, "--port <PORT> (or RIFFLE_PORT)"))?;
+        .context("starting the emulator")?;
     println!("riffle emulator ready at {}", emulator.endpoint_url());
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -164,13 +164,14 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Why the emulator did not start, for people: a port in use names its address, the likely
-/// holder and how to choose another port (`how`: the flag, such as `--port <PORT>`).
-pub(crate) fn start_error(error: riffle_emulator::StartError, how: &str) -> anyhow::Error {
-    match error {
+/// Starts the emulator; if it cannot listen, the error says so for people: a port in use names
+/// its address, the likely holder and how to choose another port (`how`: the flag, such as
+/// `--port <PORT>`).
+pub(crate) async fn start_emulator(config: Config, how: &str) -> anyhow::Result<Emulator> {
+    Emulator::start(config).await.map_err(|error| match error {
         riffle_emulator::StartError::Bind { addr, source } => listen_error(addr, &source, how),
-        other => anyhow::Error::new(other).context("starting the emulator"),
-    }
+        other => anyhow::Error::new(other),
+    })
 }
 
 /// A listener that could not be bound on `addr`; `how` says how to choose another port.

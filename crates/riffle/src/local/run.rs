@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use riffle_core::queue::QueueSettings;
 use riffle_core::sqs::SqsFacts;
-use riffle_emulator::{Config, Emulator};
+use riffle_emulator::Config;
 use riffle_lambda::{FunctionConfig, LocalFunction};
 use riffle_runtime::{
     Checkpoints, FileCheckpoints, Mapping, MappingController, MappingOptions, MemoryCheckpoints,
@@ -102,9 +102,9 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 ..Config::default()
             };
             Some(
-                Emulator::start(config)
+                crate::start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
                     .await
-                    .map_err(|e| crate::start_error(e, "--port <PORT> (or RIFFLE_PORT)"))?,
+                    .context("starting the emulator")?,
             )
         }
     };
