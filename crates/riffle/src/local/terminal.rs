@@ -20,16 +20,22 @@ use unicode_width::UnicodeWidthChar;
 /// Where a tab moves the cursor: the next multiple of 8, as terminals set their tab stops.
 const TAB: usize = 8;
 
-/// `line` as rows of at most `width` columns for the terminal: tabs expanded, colours kept,
-/// every other escape sequence and control character removed, long lines wrapped.
+/// `line` as rows of at most `width` columns for the terminal: tabs expanded, colours kept (and
+/// reset at the end if the line leaves one on), every other escape sequence and control
+/// character removed, long lines wrapped.
 pub(crate) fn fit(line: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut rows = Vec::new();
     let mut row = String::new();
     let mut column = 0;
+    // A colour still on at the end of the line: reset, so it never reaches the table.
+    let mut coloured = false;
     for piece in pieces(line) {
         match piece {
-            Piece::Colour(code) => row.push_str(code),
+            Piece::Colour(code) => {
+                coloured = !matches!(code, "\u{1b}[0m" | "\u{1b}[m");
+                row.push_str(code);
+            }
             Piece::Char(c, w) => {
                 if column + w > width {
                     rows.push(std::mem::take(&mut row));
@@ -52,6 +58,9 @@ pub(crate) fn fit(line: &str, width: usize) -> Vec<String> {
                 }
             }
         }
+    }
+    if coloured {
+        row.push_str("\u{1b}[0m");
     }
     rows.push(row);
     rows
@@ -250,6 +259,8 @@ mod tests {
             ["\u{1b}[2m2026\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m done"]
         );
         assert_eq!(display_width(&rows[0]), 15);
+        // A colour left on is reset at the end of the line.
+        assert_eq!(fit("\u{1b}[31mred", 80), ["\u{1b}[31mred\u{1b}[0m"]);
         // Cut to 8 columns: colours kept, the row ends with a reset.
         assert_eq!(
             truncate(line, 8),
