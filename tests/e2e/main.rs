@@ -15,6 +15,7 @@ mod kinesis_errors;
 mod kinesis_resharding;
 mod lambda_host;
 mod local;
+mod local_cli;
 mod local_resume;
 mod persistence;
 mod sqs_api;

@@ -145,8 +145,12 @@ pub struct Metrics {
 /// Where one shard of a mapping stands, and what happened to it, for status views.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShardStatus {
-    /// Age of the last record of the last successful batch when it finished (IteratorAge).
+    /// Age of the last record of the last successful batch when it finished (IteratorAge), or 0
+    /// once the shard is caught up.
     pub iterator_age_ms: Option<Millis>,
+    /// Caught up: the last read returned no records with millisBehindLatest 0, after every
+    /// record read before was done. Cleared by the next record read.
+    pub caught_up: bool,
     /// Invocations and failure-record deliveries under way.
     pub in_flight: u64,
     /// Records read and not yet handed to the function.
@@ -316,7 +320,10 @@ impl Metrics {
 
     /// Records the iterator age of a shard.
     pub fn set_iterator_age(&self, shard_id: &str, age: Millis) {
-        self.update_shard(shard_id, |s| s.iterator_age_ms = Some(age));
+        self.update_shard(shard_id, |s| {
+            s.iterator_age_ms = Some(age);
+            s.caught_up = false;
+        });
     }
 
     /// Changes the status of a shard.

@@ -416,6 +416,9 @@ where
         );
         let mut ended = false;
         let mut in_flight = 0usize;
+        // The last record read, and when an invocation or delivery last finished: what tells a
+        // caught-up shard (below).
+        let (mut last_read, mut last_finished) = (None, 0);
         loop {
             if *shutdown.borrow() {
                 self.drain(shard_id, &mut machine, &mut rx, &mut writer, in_flight)
@@ -443,11 +446,27 @@ where
                     match read {
                         Ok(batch) => {
                             let count = batch.records.len();
+                            if let Some(last) = batch.records.last() {
+                                last_read = Some(last.sequence_number.clone());
+                            }
+                            // Caught up: a read that started after the last batch finished found
+                            // nothing behind the tip, and every record read is done. IteratorAge
+                            // is about records read (as AWS's), so it is 0, not the last batch's.
+                            let caught_up = count == 0
+                                && batch.millis_behind == 0
+                                && read_started >= last_finished
+                                && in_flight == 0
+                                && machine.buffered() == 0
+                                && (last_read.is_none() || machine.checkpoint() == last_read.as_ref());
                             let position = batch.records.last().map(|r| r.sequence_number.to_string());
                             self.metrics.update_shard(shard_id, |s| {
                                 s.read_failing = false;
                                 if position.is_some() {
                                     s.position = position;
+                                    s.caught_up = false;
+                                }
+                                if caught_up {
+                                    (s.caught_up, s.iterator_age_ms) = (true, Some(0));
                                 }
                             });
                             if count > 0 {
@@ -485,6 +504,7 @@ where
                 Some(completion) = rx.recv() => {
                     let now = self.clock.now_millis();
                     in_flight = in_flight.saturating_sub(1);
+                    last_finished = now;
                     match completion {
                         Completion::Invoked { lane, batch, last_arrival_ms, invocation } => {
                             // IteratorAge: how old the batch's last record was when it finished.

@@ -392,3 +392,39 @@ async fn a_slow_read_does_not_hold_up_finished_invocations() {
     gate.add_permits(1_000);
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_caught_up_shard_has_iterator_age_zero_not_its_last_batchs() {
+    let stream = MemoryStream::new(1);
+    let last = stream.put(0, "k", "a", T0);
+    // One error, then success after the 0.5 s back-off: the batch finishes 500 ms old.
+    let harness = start(stream, config(|_| {}), |n| {
+        if n == 0 {
+            error()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    });
+    let shard = "shardId-000000000000";
+    let done = ShardCheckpoint::At(last.to_string());
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
+            h.checkpoints.snapshot().get(shard) == Some(&done)
+        })
+        .await;
+    let status = (harness.shards)()[shard].clone();
+    assert_eq!(
+        (status.iterator_age_ms, status.caught_up),
+        (Some(500), false),
+        "the batch's age when it finished"
+    );
+    // The next poll (idle_poll 100 ms) finds nothing new, millisBehindLatest 0.
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(2), |h| {
+            (h.shards)()[shard].caught_up
+        })
+        .await;
+    assert_eq!((harness.shards)()[shard].iterator_age_ms, Some(0));
+    assert_eq!((harness.iterator_ages)()[shard], 0);
+    harness.stop().await;
+}

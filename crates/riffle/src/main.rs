@@ -157,7 +157,7 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         status_delay: Duration::from_millis(args.status_delay_ms),
         ..Config::default()
     };
-    let emulator = Emulator::start(config)
+    let emulator = start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
         .await
         .context("starting the emulator")?;
     // A closed stdout does not stop a server: it keeps serving.
@@ -169,6 +169,35 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         .await
         .context("persisting state on shutdown")?;
     Ok(())
+}
+
+/// Starts the emulator; if it cannot listen, the error says so for people: a port in use names
+/// its address, the likely holder and how to choose another port (`how`: the flag, such as
+/// `--port <PORT>`).
+pub(crate) async fn start_emulator(config: Config, how: &str) -> anyhow::Result<Emulator> {
+    Emulator::start(config).await.map_err(|error| match error {
+        riffle_emulator::StartError::Bind { addr, source } => listen_error(addr, &source, how),
+        other => anyhow::Error::new(other),
+    })
+}
+
+/// A listener that could not be bound on `addr`; `how` says how to choose another port.
+pub(crate) fn listen_error(
+    addr: std::net::SocketAddr,
+    error: &std::io::Error,
+    how: &str,
+) -> anyhow::Error {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: another process is already listening there (perhaps \
+             another `riffle local` or `riffle emulator`; `ss -ltnp` or `lsof -i :{port}` \
+             shows which). Stop it, or choose another port with {how}; port 0 picks a free one.",
+            port = addr.port(),
+        ),
+        _ => anyhow::anyhow!(
+            "cannot listen on {addr}: {error}. Choose another address or port with {how}."
+        ),
+    }
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -18,7 +18,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -80,8 +79,9 @@ impl Control {
         port: u16,
     ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
         let addr = SocketAddr::new(bind, port);
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!("cannot listen on {addr} for the control API (--control-port)")
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            crate::listen_error(addr, &e, "--control-port <PORT> (or RIFFLE_CONTROL_PORT)")
+                .context("the control API")
         })?;
         let addr = listener.local_addr()?;
         let app = self.router();

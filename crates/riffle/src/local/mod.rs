@@ -16,6 +16,8 @@ mod control;
 mod resources;
 pub(crate) mod run;
 mod status;
+mod table;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 
@@ -50,7 +52,9 @@ pub(crate) struct ValidateArgs {
     pub(crate) template: TemplateArgs,
 }
 
-/// Reads and checks the template; prints warnings; returns the application or every error.
+/// Reads and checks the template; returns the application and its warnings, or every error.
+/// Printing the warnings is the caller's: `riffle local` reads the template twice (to validate
+/// before anything starts, then against the endpoint's real URL) and prints them once.
 pub(crate) fn read_template(
     args: &TemplateArgs,
     queue_url_base: &str,
@@ -74,20 +78,20 @@ pub(crate) fn read_template(
     options.parameter_overrides =
         riffle_template::parse_parameter_overrides(&args.parameter_overrides)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    match riffle_template::read(&source, &options) {
-        Ok(template) => {
-            for warning in &template.warnings {
-                eprintln!("{warning}");
-            }
-            Ok(template)
-        }
-        Err(error) => Err(anyhow::anyhow!("{error}")),
+    riffle_template::read(&source, &options).map_err(|error| anyhow::anyhow!("{error}"))
+}
+
+/// Prints the template's warnings on stderr, one a line.
+pub(crate) fn print_warnings(template: &riffle_template::Template) {
+    for warning in &template.warnings {
+        eprintln!("{warning}");
     }
 }
 
 /// `riffle validate`: the same checks as `riffle local`, and nothing else.
 pub(crate) fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     let template = read_template(&args.template, "http://127.0.0.1:4566")?;
+    print_warnings(&template);
     let app = &template.application;
     crate::tools::output::out!(
         "{} is valid: {} stream(s), {} queue(s), {} function(s), {} mapping(s){}",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use riffle_core::queue::QueueSettings;
 use riffle_core::sqs::SqsFacts;
-use riffle_emulator::{Config, Emulator};
+use riffle_emulator::Config;
 use riffle_lambda::{FunctionConfig, LocalFunction};
 use riffle_runtime::{
     Checkpoints, FileCheckpoints, Mapping, MappingController, MappingOptions, MemoryCheckpoints,
@@ -55,7 +55,8 @@ pub(crate) struct LocalArgs {
     /// deployed).
     #[arg(long, default_value = "release")]
     pub(crate) build_profile: String,
-    /// How long in-flight invocations may take to finish on shutdown.
+    /// Seconds in-flight invocations may take to finish on shutdown (Ctrl-C); after that
+    /// riffle stops anyway.
     #[arg(long, default_value_t = 30)]
     pub(crate) shutdown_timeout: u64,
 }
@@ -79,12 +80,13 @@ pub(crate) struct Running {
 }
 
 pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
-    // Validate before anything starts.
+    // Validate before anything starts, and warn then (once: the second read below finds the
+    // same warnings).
     let provisional = args
         .endpoint_url
         .clone()
         .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
-    super::read_template(&args.template, &provisional)?;
+    super::print_warnings(&super::read_template(&args.template, &provisional)?);
 
     let control = Control::default();
     let emulator = match &args.endpoint_url {
@@ -100,7 +102,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 ..Config::default()
             };
             Some(
-                Emulator::start(config)
+                crate::start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
                     .await
                     .context("starting the emulator")?,
             )

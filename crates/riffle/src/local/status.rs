@@ -19,7 +19,6 @@
 //! Invariant: output never blocks the engine: logs come from a broadcast that drops lines for a
 //! slow terminal rather than holding a function back, and the status only reads counters.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,11 +26,12 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use riffle_lambda::LogSource;
-use riffle_runtime::{Metrics, ShardStatus};
 use riffle_template::Application;
 use serde_json::{Value, json};
 
 use super::run::Running;
+use super::table::{KinesisView, QueueView, table};
+use super::terminal;
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +49,9 @@ const REDRAW: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub(crate) struct Status {
     format: LogFormat,
+    /// Stdout is a terminal. Otherwise function log lines lose their escape sequences (colour
+    /// codes are noise in a file or a pipe).
+    terminal: bool,
     /// The live table, when stdout is a terminal and the format is text.
     live: Option<Arc<Live>>,
     running: Arc<Mutex<Option<Arc<Running>>>>,
@@ -63,10 +66,11 @@ const STOPPED: u8 = 2;
 
 impl Status {
     pub(crate) fn new(format: LogFormat) -> Self {
-        let live = (format == LogFormat::Text && std::io::stdout().is_terminal())
-            .then(|| Arc::new(Live::new()));
+        let terminal = std::io::stdout().is_terminal();
+        let live = (format == LogFormat::Text && terminal).then(|| Arc::new(Live::new()));
         Self {
             format,
+            terminal,
             live,
             running: Arc::default(),
             phase: Arc::new(AtomicU8::new(RUNNING)),
@@ -199,26 +203,10 @@ impl Status {
             tasks.push(tokio::spawn(async move {
                 loop {
                     match logs.recv().await {
-                        Ok(line) => status.emit(
-                            format!(
-                                "{name} {} {}{}",
-                                line.request_id.as_deref().unwrap_or("-"),
-                                if line.source == LogSource::Stderr {
-                                    "! "
-                                } else {
-                                    ""
-                                },
-                                line.line
-                            ),
-                            json!({
-                                "event": "log",
-                                "function": name,
-                                "request_id": line.request_id,
-                                "stream": format!("{:?}", line.source).to_lowercase(),
-                                "line": line.line,
-                                "at": line.at,
-                            }),
-                        ),
+                        Ok(line) => {
+                            let (text, value) = log_line(&name, line, status.terminal);
+                            status.emit(text, value);
+                        }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => status
                             .emit(
                                 format!("{name}: {missed} log line(s) skipped (output too slow)"),
@@ -256,6 +244,33 @@ impl Status {
     }
 }
 
+/// A function's log line as text and as JSON. Not on a terminal, its escape sequences are
+/// removed: a function's colours are noise in a file, a pipe or a JSON string.
+fn log_line(function: &str, mut line: riffle_lambda::LogLine, terminal: bool) -> (String, Value) {
+    if !terminal {
+        line.line = terminal::plain(&line.line);
+    }
+    let text = format!(
+        "{function} {} {}{}",
+        line.request_id.as_deref().unwrap_or("-"),
+        if line.source == LogSource::Stderr {
+            "! "
+        } else {
+            ""
+        },
+        line.line
+    );
+    let value = json!({
+        "event": "log",
+        "function": function,
+        "request_id": line.request_id,
+        "stream": format!("{:?}", line.source).to_lowercase(),
+        "line": line.line,
+        "at": line.at,
+    });
+    (text, value)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The live table on the terminal.
 
@@ -265,21 +280,34 @@ struct Live {
     multi: MultiProgress,
     rows: Mutex<Vec<ProgressBar>>,
     style: ProgressStyle,
+    /// The terminal's width in columns, read at each draw (the terminal may be resized).
+    width: Box<dyn Fn() -> usize + Send + Sync>,
 }
 
 impl Live {
     fn new() -> Self {
+        // Rows are drawn together once a second (`draw` forces it); a low rate keeps the
+        // intermediate updates of single rows from being drawn one by one.
+        Self::with_target(ProgressDrawTarget::stdout_with_hz(1), Box::new(width))
+    }
+
+    fn with_target(
+        target: ProgressDrawTarget,
+        width: Box<dyn Fn() -> usize + Send + Sync>,
+    ) -> Self {
         Self {
-            // Rows are drawn together once a second (`draw` forces it); a low rate keeps the
-            // intermediate updates of single rows from being drawn one by one.
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(1)),
+            multi: MultiProgress::with_draw_target(target),
             rows: Mutex::new(Vec::new()),
             style: ProgressStyle::with_template("{wide_msg}").expect("a valid template"),
+            width,
         }
     }
 
+    /// Prints `line` above the table, wrapped to rows no wider than the terminal, so that
+    /// indicatif counts the rows the terminal shows (see [`terminal`]).
     fn println(&self, line: &str) {
-        let _ = self.multi.println(line);
+        let rows = terminal::fit(line, (self.width)());
+        let _ = self.multi.println(rows.join("\n"));
     }
 
     /// Shows `lines` as the table.
@@ -297,8 +325,9 @@ impl Live {
                 self.multi.remove(&row);
             }
         }
+        let width = (self.width)();
         for (row, line) in rows.iter().zip(lines) {
-            row.set_message(line);
+            row.set_message(terminal::truncate(&line, width));
         }
         // Draw every row now, whatever the rate limit let through.
         self.multi.suspend(|| ());
@@ -312,559 +341,212 @@ impl Live {
     }
 }
 
-/// The rows of the live table: a header, each Kinesis mapping and its shards, then the SQS
-/// mappings under their own header.
-/// The live table: a row per mapping and per shard, the counts people look at first on the left
-/// (a narrow terminal cuts the right), and a row's last error on a line of its own below it.
-fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String> {
-    let mut lines = Vec::new();
-    if !kinesis.is_empty() {
-        let mut rows = vec![
-            [
-                "KINESIS MAPPING / SHARD",
-                "STATE",
-                "AGE",
-                "IN FLIGHT",
-                "INVOKED",
-                "ERRORS",
-                "RETRIES",
-                "BISECTS",
-                "TO DEST",
-                "FILTERED",
-                "BUFFERED",
-                "POSITION",
-                "CHECKPOINT",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        ];
-        let mut errors = vec![None];
-        for mapping in kinesis {
-            let age = mapping
-                .shards
-                .iter()
-                .filter_map(|s| s.status.iterator_age_ms)
-                .max();
-            let total = |count: fn(&ShardStatus) -> u64| {
-                mapping
-                    .shards
-                    .iter()
-                    .map(|s| count(&s.status))
-                    .sum::<u64>()
-                    .to_string()
-            };
-            rows.push(vec![
-                mapping.id.clone(),
-                mapping.state.clone(),
-                age.map(duration).unwrap_or_default(),
-                total(|s| s.in_flight),
-                mapping.invocations.to_string(),
-                mapping.errors.to_string(),
-                mapping.retries.to_string(),
-                mapping.bisects.to_string(),
-                mapping.sent_to_destination.to_string(),
-                mapping.filtered.to_string(),
-                total(|s| s.buffered),
-            ]);
-            // The mapping's last error is its latest shard's, shown under that shard.
-            errors.push(None);
-            for shard in &mapping.shards {
-                let status = &shard.status;
-                rows.push(vec![
-                    format!("  {}", shard.id),
-                    shard.state.to_owned(),
-                    status.iterator_age_ms.map(duration).unwrap_or_default(),
-                    status.in_flight.to_string(),
-                    status.invocations.to_string(),
-                    status.errors.to_string(),
-                    status.retries.to_string(),
-                    status.bisects.to_string(),
-                    status.sent_to_destination.to_string(),
-                    status.filtered.to_string(),
-                    status.buffered.to_string(),
-                    status.position.as_deref().map(short).unwrap_or_default(),
-                    status.checkpoint.as_deref().map(short).unwrap_or_default(),
-                ]);
-                errors.push(status.last_error.as_ref().map(|(_, e)| e.clone()));
-            }
-        }
-        lines.extend(with_errors(
-            align(&rows, &[2, 3, 4, 5, 6, 7, 8, 9, 10]),
-            errors,
-        ));
-    }
-    if !queues.is_empty() {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        let mut rows = vec![
-            [
-                "SQS MAPPING",
-                "STATE",
-                "POLLERS",
-                "IN FLIGHT",
-                "RECEIVED",
-                "DELETED",
-                "FAILED",
-                "FILTERED",
-                "OLDEST",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        ];
-        let mut errors = vec![None];
-        for queue in queues {
-            rows.push(vec![
-                queue.id.clone(),
-                queue.state.to_owned(),
-                if queue.state == "stopped" {
-                    "0".to_owned()
-                } else {
-                    format!("{}/{}", queue.pollers, queue.target_pollers)
-                },
-                queue.in_flight.to_string(),
-                queue.received.to_string(),
-                queue.deleted.to_string(),
-                queue.failed.to_string(),
-                queue.filtered.to_string(),
-                if queue.received == 0 {
-                    String::new()
-                } else {
-                    duration(queue.oldest_message_age_ms)
-                },
-            ]);
-            errors.push(queue.last_error.clone());
-        }
-        lines.extend(with_errors(align(&rows, &[2, 3, 4, 5, 6, 7, 8]), errors));
-    }
-    if lines.is_empty() {
-        lines.push("no mappings".to_owned());
-    }
-    lines
-}
-
-/// `lines`, each followed by its error (one line, indented) when it has one.
-fn with_errors(lines: Vec<String>, errors: Vec<Option<String>>) -> Vec<String> {
-    let mut out = Vec::with_capacity(lines.len());
-    for (line, error) in lines.into_iter().zip(errors) {
-        out.push(line);
-        if let Some(error) = error {
-            out.push(format!(
-                "    last error: {}",
-                error.replace(['\n', '\r'], " ")
-            ));
-        }
-    }
-    out
-}
-
-fn align(rows: &[Vec<String>], right: &[usize]) -> Vec<String> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(c, cell)| {
-                    if right.contains(&c) {
-                        format!("{cell:>width$}", width = widths[c])
-                    } else {
-                        format!("{cell:<width$}", width = widths[c])
-                    }
-                })
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect()
-}
-
-/// A sequence number, shortened to its last digits (where records of a shard differ).
-fn short(sequence_number: &str) -> String {
-    const KEEP: usize = 10;
-    let digits = sequence_number.chars().count();
-    if digits <= KEEP {
-        return sequence_number.to_owned();
-    }
-    let tail: String = sequence_number.chars().skip(digits - KEEP).collect();
-    format!("…{tail}")
-}
-
-/// Milliseconds for people: `850ms`, `4.2s`, `3m07s`, `2h05m`.
-fn duration(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..60_000 => format!("{:.1}s", ms as f64 / 1_000.0),
-        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1_000 % 60),
-        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the status shows, read from the mappings.
-
-/// A Kinesis mapping as the status shows it.
-struct KinesisView {
-    id: String,
-    state: String,
-    polled: u64,
-    invocations: u64,
-    invoked_records: u64,
-    errors: u64,
-    retries: u64,
-    bisects: u64,
-    sent_to_destination: u64,
-    dropped: u64,
-    filtered: u64,
-    last_error: Option<String>,
-    shards: Vec<ShardView>,
-}
-
-/// One shard of a Kinesis mapping.
-struct ShardView {
-    id: String,
-    state: &'static str,
-    status: ShardStatus,
-}
-
-impl KinesisView {
-    fn new(id: &str, state: &str, metrics: &Metrics) -> Self {
-        let disabled = matches!(state, "Disabled" | "Disabling");
-        let shards = metrics
-            .shards()
-            .into_iter()
-            .map(|(shard, status)| {
-                let shard_state = if status.finished {
-                    "finished"
-                } else if disabled && status.in_flight == 0 {
-                    "stopped"
-                } else if status.in_flight > 0 {
-                    "invoking"
-                } else if status.retry_pending {
-                    "retrying"
-                } else if status.read_failing {
-                    "read error"
-                } else if status.buffered > 0 {
-                    "batching"
-                } else {
-                    "polling"
-                };
-                ShardView {
-                    id: shard,
-                    state: shard_state,
-                    status,
-                }
-            })
-            .collect();
-        Self {
-            id: id.to_owned(),
-            state: state.to_owned(),
-            polled: Metrics::get(&metrics.polled),
-            invocations: Metrics::get(&metrics.invocations),
-            invoked_records: Metrics::get(&metrics.invoked_records),
-            errors: Metrics::get(&metrics.errors),
-            retries: Metrics::get(&metrics.retries),
-            bisects: Metrics::get(&metrics.bisects),
-            sent_to_destination: Metrics::get(&metrics.sent_to_destination),
-            dropped: Metrics::get(&metrics.dropped),
-            filtered: Metrics::get(&metrics.filtered),
-            last_error: metrics.last_error().map(|(_, shard, error)| {
-                if shard.is_empty() {
-                    error
-                } else {
-                    format!("{shard}: {error}")
-                }
-            }),
-            shards,
-        }
-    }
-
-    fn line(&self) -> String {
-        let shards: Vec<String> = self
-            .shards
-            .iter()
-            .map(|view| {
-                let mut text = format!("{} {}", view.id, view.state);
-                let s = &view.status;
-                if let Some(position) = &s.position {
-                    text.push_str(&format!(" at {}", short(position)));
-                }
-                if let Some(checkpoint) = &s.checkpoint {
-                    text.push_str(&format!(" checkpoint {}", short(checkpoint)));
-                }
-                if let Some(age) = s.iterator_age_ms {
-                    text.push_str(&format!(" age {age} ms"));
-                }
-                if s.buffered > 0 || s.in_flight > 0 {
-                    text.push_str(&format!(
-                        " buffered {} in flight {}",
-                        s.buffered, s.in_flight
-                    ));
-                }
-                text
-            })
-            .collect();
-        format!(
-            "{} [{}] polled {} invoked {}× ({} records) errors {} retries {} bisects {} to destination {} dropped {} filtered {}{}{}",
-            self.id,
-            self.state,
-            self.polled,
-            self.invocations,
-            self.invoked_records,
-            self.errors,
-            self.retries,
-            self.bisects,
-            self.sent_to_destination,
-            self.dropped,
-            self.filtered,
-            if shards.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", shards.join(", "))
-            },
-            self.last_error
-                .as_deref()
-                .map(|e| format!("; last error: {e}"))
-                .unwrap_or_default(),
-        )
-    }
-
-    fn json(&self) -> Value {
-        let ages: BTreeMap<&str, u64> = self
-            .shards
-            .iter()
-            .filter_map(|s| Some((s.id.as_str(), s.status.iterator_age_ms?)))
-            .collect();
-        let shards: serde_json::Map<String, Value> = self
-            .shards
-            .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    json!({
-                        "state": s.state,
-                        "position": s.status.position,
-                        "checkpoint": s.status.checkpoint,
-                        "iterator_age_ms": s.status.iterator_age_ms,
-                        "buffered": s.status.buffered,
-                        "in_flight": s.status.in_flight,
-                        "invocations": s.status.invocations,
-                        "errors": s.status.errors,
-                        "retries": s.status.retries,
-                        "bisects": s.status.bisects,
-                        "sent_to_destination": s.status.sent_to_destination,
-                        "dropped": s.status.dropped,
-                        "filtered": s.status.filtered,
-                        "last_error": s.status.last_error.as_ref().map(|(_, e)| e),
-                    }),
-                )
-            })
-            .collect();
-        json!({
-            "event": "status",
-            "mapping": self.id,
-            "state": self.state,
-            "polled": self.polled,
-            "invocations": self.invocations,
-            "invoked_records": self.invoked_records,
-            "errors": self.errors,
-            "retries": self.retries,
-            "bisects": self.bisects,
-            "sent_to_destination": self.sent_to_destination,
-            "dropped": self.dropped,
-            "filtered": self.filtered,
-            "iterator_age_ms": ages,
-            "last_error": self.last_error,
-            "shards": shards,
-        })
-    }
-}
-
-/// An SQS mapping as the status shows it.
-struct QueueView {
-    id: String,
-    state: &'static str,
-    pollers: usize,
-    target_pollers: usize,
-    in_flight: usize,
-    received: u64,
-    invocations: u64,
-    invoked_messages: u64,
-    deleted: u64,
-    failed: u64,
-    filtered: u64,
-    errors: u64,
-    throttles: u64,
-    oldest_message_age_ms: u64,
-    last_error: Option<String>,
-}
-
-impl QueueView {
-    fn new(
-        id: &str,
-        state: &'static str,
-        metrics: &riffle_runtime::QueueMetrics,
-        target_pollers: usize,
-    ) -> Self {
-        use std::sync::atomic::Ordering::Relaxed;
-        Self {
-            id: id.to_owned(),
-            state,
-            pollers: metrics.pollers.load(Relaxed),
-            target_pollers,
-            in_flight: metrics.in_flight.load(Relaxed),
-            received: metrics.polled.load(Relaxed),
-            invocations: metrics.invocations.load(Relaxed),
-            invoked_messages: metrics.invoked_messages.load(Relaxed),
-            deleted: metrics.deleted.load(Relaxed),
-            failed: metrics.failed.load(Relaxed),
-            filtered: metrics.filtered.load(Relaxed),
-            errors: metrics.errors.load(Relaxed),
-            throttles: metrics.throttles.load(Relaxed),
-            oldest_message_age_ms: metrics.oldest_message_age_ms.load(Relaxed),
-            last_error: metrics.last_error().map(|(_, error)| error),
-        }
-    }
-
-    fn line(&self) -> String {
-        format!(
-            "{} [SQS {}] pollers {} received {} invoked {}× ({} messages) deleted {} failed {} filtered {} errors {} throttles {}; in flight {}; oldest message {} ms{}",
-            self.id,
-            self.state,
-            self.pollers,
-            self.received,
-            self.invocations,
-            self.invoked_messages,
-            self.deleted,
-            self.failed,
-            self.filtered,
-            self.errors,
-            self.throttles,
-            self.in_flight,
-            self.oldest_message_age_ms,
-            self.last_error
-                .as_deref()
-                .map(|e| format!("; last error: {e}"))
-                .unwrap_or_default(),
-        )
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "event": "status",
-            "mapping": self.id,
-            "state": self.state,
-            "pollers": self.pollers,
-            "target_pollers": self.target_pollers,
-            "in_flight": self.in_flight,
-            "received": self.received,
-            "invocations": self.invocations,
-            "invoked_messages": self.invoked_messages,
-            "deleted": self.deleted,
-            "failed": self.failed,
-            "filtered": self.filtered,
-            "errors": self.errors,
-            "throttles": self.throttles,
-            "oldest_message_age_ms": self.oldest_message_age_ms,
-            "last_error": self.last_error,
-        })
-    }
+/// The terminal's width in columns, as indicatif reads it.
+fn width() -> usize {
+    usize::from(console::Term::stdout().size().1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_table_aligns_columns_and_shortens_sequence_numbers() {
-        let mapping = KinesisView {
-            id: "Orders".into(),
-            state: "Enabled".into(),
-            polled: 12,
-            invocations: 4,
-            invoked_records: 12,
-            errors: 1,
-            retries: 1,
-            bisects: 0,
-            sent_to_destination: 0,
-            dropped: 0,
-            filtered: 0,
-            last_error: Some("shardId-000000000000: Function.Error".into()),
-            shards: vec![ShardView {
-                id: "shardId-000000000000".into(),
-                state: "polling",
-                status: ShardStatus {
-                    position: Some(
-                        "49590338271490256608559692538361571095921575989136588898".into(),
-                    ),
-                    checkpoint: Some(
-                        "49590338271490256608559692538361571095921575989136588898".into(),
-                    ),
-                    iterator_age_ms: Some(1_500),
-                    in_flight: 1,
-                    invocations: 4,
-                    errors: 1,
-                    retries: 1,
-                    last_error: Some((1, "Function.Error".into())),
-                    ..ShardStatus::default()
-                },
-            }],
-        };
-        let queue = QueueView {
-            id: "Failures".into(),
-            state: "polling",
-            pollers: 5,
-            target_pollers: 5,
-            in_flight: 0,
-            received: 0,
-            invocations: 0,
-            invoked_messages: 0,
-            deleted: 0,
-            failed: 0,
-            filtered: 0,
-            errors: 0,
-            throttles: 0,
-            oldest_message_age_ms: 0,
-            last_error: None,
-        };
-        let lines = table(&[mapping], &[queue]);
-        assert_eq!(lines.len(), 7, "{lines:#?}");
-        assert!(lines[0].starts_with("KINESIS MAPPING / SHARD  STATE"));
-        assert!(
-            lines[2].ends_with("…9136588898  …9136588898"),
-            "{}",
-            lines[2]
-        );
-        assert!(lines[2].contains("1.5s"), "{}", lines[2]);
-        assert_eq!(
-            lines[3], "    last error: Function.Error",
-            "the error on a line of its own, under its shard"
-        );
-        // Columns line up: STATE starts at the same place in every row.
-        let at = lines[0].find("STATE").unwrap();
-        assert_eq!(&lines[1][at..at + 7], "Enabled");
-        assert_eq!(&lines[2][at..at + 7], "polling");
-        // Counts are right-aligned under their headers.
-        let errors_end = lines[0].find("ERRORS").unwrap() + "ERRORS".len();
-        assert_eq!(&lines[2][errors_end - 1..errors_end], "1");
-        assert_eq!(lines[4], "");
-        assert!(lines[5].starts_with("SQS MAPPING  STATE    POLLERS"));
-        assert!(lines[6].starts_with("Failures"), "{}", lines[6]);
+    /// A terminal as far as the table's redraws go: auto-wrap at the right margin (a full row
+    /// waits for the next character to wrap), tab stops every 8 columns, wide characters, colours
+    /// taking no room, and a history that never scrolls away, so a stray copy stays in sight.
+    #[derive(Debug)]
+    struct Screen {
+        rows: Vec<Vec<char>>,
+        row: usize,
+        /// `width` when the row is full and the next character wraps.
+        col: usize,
+        width: usize,
+    }
+
+    impl Screen {
+        fn cell(&mut self) -> &mut Vec<char> {
+            while self.rows.len() <= self.row {
+                self.rows.push(vec![' '; self.width]);
+            }
+            &mut self.rows[self.row]
+        }
+
+        fn write(&mut self, text: &str) {
+            use unicode_width::UnicodeWidthChar as _;
+            for (part, escape) in console::AnsiCodeIterator::new(text) {
+                if escape {
+                    continue;
+                }
+                for c in part.chars() {
+                    match c {
+                        '\r' => self.col = 0,
+                        '\n' => (self.row, self.col) = (self.row + 1, 0),
+                        '\t' => self.col = (self.col / 8 + 1).saturating_mul(8).min(self.width - 1),
+                        c => {
+                            let Some(w) = c.width().filter(|w| *w > 0) else {
+                                continue;
+                            };
+                            if self.col + w > self.width {
+                                (self.row, self.col) = (self.row + 1, 0);
+                            }
+                            let col = self.col;
+                            let row = self.cell();
+                            row[col] = c;
+                            for filler in &mut row[col + 1..col + w] {
+                                *filler = '\0';
+                            }
+                            self.col += w;
+                        }
+                    }
+                }
+            }
+            self.cell();
+        }
+
+        fn text(&self) -> Vec<String> {
+            self.rows
+                .iter()
+                .map(|r| r.iter().filter(|c| **c != '\0').collect::<String>())
+                .map(|r| r.trim_end().to_owned())
+                .collect()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct Terminal(Arc<Mutex<Screen>>);
+
+    impl Terminal {
+        fn new(width: usize) -> Self {
+            Self(Arc::new(Mutex::new(Screen {
+                rows: Vec::new(),
+                row: 0,
+                col: 0,
+                width,
+            })))
+        }
+
+        fn screen(&self) -> std::sync::MutexGuard<'_, Screen> {
+            self.0.lock().unwrap()
+        }
+    }
+
+    impl indicatif::TermLike for Terminal {
+        fn width(&self) -> u16 {
+            self.screen().width as u16
+        }
+        fn height(&self) -> u16 {
+            50
+        }
+        fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.row = screen.row.saturating_sub(n);
+            screen.col = screen.col.min(screen.width - 1);
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.row += n;
+            screen.col = screen.col.min(screen.width - 1);
+            screen.cell();
+            Ok(())
+        }
+        fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.col = (screen.col + n).min(screen.width - 1);
+            Ok(())
+        }
+        fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            screen.col = screen.col.saturating_sub(n);
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.screen().write(&format!("{s}\n"));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.screen().write(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            let mut screen = self.screen();
+            *screen.cell() = vec![' '; screen.width];
+            screen.col = 0;
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(duration(850), "850ms");
-        assert_eq!(duration(4_200), "4.2s");
-        assert_eq!(duration(187_000), "3m07s");
-        assert_eq!(duration(7_500_000), "2h05m");
+    fn log_lines_with_tabs_wide_characters_and_long_lines_leave_no_copy_of_the_table() {
+        const WIDTH: usize = 60;
+        let terminal = Terminal::new(WIDTH);
+        let live = Live::with_target(
+            ProgressDrawTarget::term_like(Box::new(terminal.clone())),
+            Box::new(|| WIDTH),
+        );
+        let table = vec![
+            "KINESIS MAPPING / SHARD  STATE     AGE  IN FLIGHT  INVOKED  ERRORS  RETRIES"
+                .to_owned(),
+            "Orders                   Enabled  caught up  0  3  0  0".to_owned(),
+            "  shardId-000000000000   polling  caught up  0  3  0  0".to_owned(),
+        ];
+        live.draw(table.clone());
+        let logs = [
+            "Orders 8f5a REPORT RequestId: 8f5a\tDuration: 1.25 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB",
+            "Orders 8f5a \u{1b}[2m2026-12-02T15:00:00Z\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m 注文を処理しました 注文番号 o-1 金額 1250 通貨 EUR 注文を処理しました",
+            "Orders 8f5a 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped 📦 shipped",
+            &"a".repeat(3 * WIDTH + 7),
+            "Orders 8f5a x\ty\tz\r\u{1b}[2K",
+        ];
+        for line in logs {
+            live.println(line);
+            live.draw(table.clone());
+        }
+        let screen = terminal.screen().text();
+        let headers = screen
+            .iter()
+            .filter(|row| row.starts_with("KINESIS MAPPING"))
+            .count();
+        assert_eq!(headers, 1, "one header, under the logs: {screen:#?}");
+        // Every log line is there, whole, in order, then the table (cut to the width).
+        let mut expected: Vec<String> = logs
+            .iter()
+            .flat_map(|line| terminal::fit(line, WIDTH))
+            .map(|row| terminal::plain(&row).trim_end().to_owned())
+            .collect();
+        expected.extend(
+            table
+                .iter()
+                .map(|row| terminal::truncate(row, WIDTH).trim_end().to_owned()),
+        );
+        let screen: Vec<String> = screen.into_iter().filter(|r| !r.is_empty()).collect();
+        assert_eq!(screen, expected);
+    }
+
+    #[test]
+    fn function_log_lines_lose_their_colour_codes_when_stdout_is_not_a_terminal() {
+        // What lambda_runtime's default tracing subscriber writes: dimmed time, green level.
+        let coloured =
+            "\u{1b}[2m2026-12-02T15:00:00Z\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m order processed";
+        let line = riffle_lambda::LogLine {
+            at: 1,
+            function: "orders".into(),
+            environment: 0,
+            request_id: Some("r-1".into()),
+            source: LogSource::Stdout,
+            line: coloured.into(),
+        };
+        let (text, value) = log_line("Orders", line.clone(), false);
+        assert_eq!(
+            text,
+            "Orders r-1 2026-12-02T15:00:00Z  INFO order processed"
+        );
+        assert_eq!(value["line"], "2026-12-02T15:00:00Z  INFO order processed");
+        // On a terminal the colours are the function's to show.
+        let (text, value) = log_line("Orders", line, true);
+        assert_eq!(text, format!("Orders r-1 {coloured}"));
+        assert_eq!(value["line"], coloured);
     }
 }
