@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use super::run::Running;
 use super::table::{KinesisView, QueueView, table};
 use super::terminal;
+use crate::tools::output::out;
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,13 +78,17 @@ impl Status {
         }
     }
 
-    /// Prints a line (above the live table when there is one).
+    /// Prints a line (above the live table when there is one). A closed stdout (`riffle local
+    /// | head`) drops the line: the application keeps running, as `riffle emulator` does.
     fn emit(&self, text: String, value: Value) {
-        match (self.format, &self.live) {
-            (LogFormat::Json, _) => println!("{value}"),
-            (LogFormat::Text, Some(live)) => live.println(&text),
-            (LogFormat::Text, None) => println!("{text}"),
-        }
+        let _ = match (self.format, &self.live) {
+            (LogFormat::Json, _) => out!("{value}"),
+            (LogFormat::Text, Some(live)) => {
+                live.println(&text);
+                Ok(())
+            }
+            (LogFormat::Text, None) => out!("{text}"),
+        };
     }
 
     /// Announces what runs.
@@ -140,7 +145,7 @@ impl Status {
             }
             live.finish();
             // Below the table, which is no longer redrawn.
-            println!("riffle local stopped");
+            let _ = out!("riffle local stopped");
             return;
         }
         self.emit(

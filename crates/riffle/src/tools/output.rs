@@ -3,8 +3,8 @@
 //! through the `out!` macro) returns [`StdoutClosed`] instead, the command stops at its next
 //! line, and `main` exits quietly with status 0, as `cat` or `grep` do under `head`.
 //!
-//! Invariant: no command writes to stdout except through here (`riffle local`'s status and
-//! log lines in `local/status.rs` are the one exception left).
+//! Invariant: no command writes to stdout except through here (`riffle local`'s live table,
+//! drawn by indicatif on a terminal, is the one exception).
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
