@@ -20,20 +20,30 @@ fn starts(journal: &[JournalKind]) -> Vec<String> {
         .collect()
 }
 
+/// A mapping at LATEST over `stream` whose function succeeds.
+fn start_latest(stream: &MemoryStream) -> super::Harness {
+    start(
+        stream.clone(),
+        config(|raw| raw.starting_position = Some("LATEST".into())),
+        |_| Outcome::Success(Vec::new()),
+    )
+}
+
+/// Runs the clock until `n` shard tasks have journaled where they start.
+async fn wait_for_starts(harness: &super::Harness, n: usize) {
+    harness
+        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
+            starts(&(h.journal)()).len() == n
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     let stream = MemoryStream::new(1);
     stream.put(0, "k", "before-the-mapping", T0);
-    let harness = start(
-        stream.clone(),
-        config(|raw| raw.starting_position = Some("LATEST".into())),
-        |_| Outcome::Success(Vec::new()),
-    );
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-            starts(&(h.journal)()).len() == 1
-        })
-        .await;
+    let harness = start_latest(&stream);
+    wait_for_starts(&harness, 1).await;
     ManualClock::settle().await;
     stream.put(0, "k", "parent", T0);
     // Split while the mapping runs; the children take writes before the parent is finished.
@@ -73,16 +83,8 @@ async fn shards_open_when_a_latest_mapping_starts_keep_its_position() {
     stream.close(0);
     stream.add_shard(Some(PARENT), None);
     stream.put(1, "k", "old-child", T0);
-    let harness = start(
-        stream.clone(),
-        config(|raw| raw.starting_position = Some("LATEST".into())),
-        |_| Outcome::Success(Vec::new()),
-    );
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-            starts(&(h.journal)()).len() == 2
-        })
-        .await;
+    let harness = start_latest(&stream);
+    wait_for_starts(&harness, 2).await;
     ManualClock::settle().await;
     stream.put(1, "k", "new-child", T0);
     harness
@@ -137,11 +139,7 @@ async fn the_child_of_a_merge_under_an_at_timestamp_mapping_is_read_from_its_beg
         }),
         |_| Outcome::Success(Vec::new()),
     );
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-            starts(&(h.journal)()).len() == 2
-        })
-        .await;
+    wait_for_starts(&harness, 2).await;
     ManualClock::settle().await;
     // Merged while running; the child takes a write (stamped before the mapping's timestamp,
     // which AT_TIMESTAMP would skip) before both parents are finished.
