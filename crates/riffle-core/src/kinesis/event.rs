@@ -218,8 +218,8 @@ pub fn window_fields_len(
     windowed_event("{}", source, &fields).len() - 2 - 2 + state_bytes
 }
 
-/// Why a batch went to the on-failure destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a batch went to the on-failure destination. Serialized as AWS spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FailureCondition {
     /// The retry quota ran out.
     RetryAttemptsExhausted,
@@ -444,5 +444,20 @@ mod tests {
         });
         let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
         assert!(json["responseContext"]["functionError"].is_null());
+    }
+
+    #[test]
+    fn failure_conditions_serialize_as_aws_spells_them() {
+        for condition in [
+            FailureCondition::RetryAttemptsExhausted,
+            FailureCondition::RecordAgeExceeded,
+        ] {
+            let json = serde_json::to_string(&condition).unwrap();
+            assert_eq!(json, format!("\"{}\"", condition.as_str()));
+            assert_eq!(
+                serde_json::from_str::<FailureCondition>(&json).unwrap(),
+                condition
+            );
+        }
     }
 }
