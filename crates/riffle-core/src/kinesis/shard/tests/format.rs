@@ -4,7 +4,8 @@
 use super::*;
 use crate::kinesis::config::RawKinesisMapping;
 
-/// `{"Records":[{"n":"<sequence number>"},…]}`, failure records with a fixed shard.
+/// `{"Records":[{"n":"<sequence number>"},…]}`; failure records as Kinesis writes them, for a
+/// shard named `plain`.
 #[derive(Debug, Clone)]
 struct Plain;
 
@@ -39,21 +40,11 @@ impl EventFormat for Plain {
     }
 
     fn failure_record(&self, discard: Discard<'_>) -> FailureRecord {
-        FailureRecord {
-            request_id: discard.request_id.to_owned(),
-            function_arn: discard.function_arn.to_owned(),
-            condition: discard.condition,
-            approximate_invoke_count: discard.invocations,
-            response: discard.response.cloned(),
-            timestamp_ms: discard.now,
+        let source = EventSource {
             shard_id: "plain".into(),
-            start_sequence_number: discard.first.sequence_number.to_string(),
-            end_sequence_number: discard.last.sequence_number.to_string(),
-            first_arrival_ms: discard.first.arrival_ms,
-            last_arrival_ms: discard.last.arrival_ms,
-            batch_size: discard.records,
-            stream_arn: "plain".into(),
-        }
+            ..settings().source
+        };
+        source.failure_record(discard)
     }
 }
 
