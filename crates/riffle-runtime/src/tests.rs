@@ -70,6 +70,23 @@ fn start_with(
     checkpoints: MemoryCheckpoints,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
+    start_polling(
+        stream,
+        config,
+        checkpoints,
+        Duration::from_millis(100),
+        script,
+    )
+}
+
+/// [`start_with`] polling an idle shard every `idle_poll`.
+fn start_polling(
+    stream: impl StreamSource,
+    config: riffle_core::kinesis::config::KinesisMappingConfig,
+    checkpoints: MemoryCheckpoints,
+    idle_poll: Duration,
+    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
+) -> Harness {
     let clock = ManualClock::new(T0);
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let script = Arc::new(script);
@@ -111,7 +128,7 @@ fn start_with(
         "arn:aws:lambda:us-east-1:000000000000:function:f",
         "us-east-1",
     );
-    options.idle_poll = Duration::from_millis(100);
+    options.idle_poll = idle_poll;
     options.shard_discovery = Duration::from_millis(500);
     let mapping = Mapping::new(
         config,
@@ -400,14 +417,23 @@ async fn a_slow_read_does_not_hold_up_finished_invocations() {
 async fn an_idle_caught_up_shard_has_iterator_age_zero_not_its_last_batchs() {
     let stream = MemoryStream::new(1);
     let last = stream.put(0, "k", "a", T0);
-    // One error, then success after the 0.5 s back-off: the batch finishes 500 ms old.
-    let harness = start(stream, config(|_| {}), |n| {
+    // One error, then success after the 0.5 s back-off: the batch finishes 500 ms old. Idle
+    // polls every 300 ms (at 0, 300, 600 ms), so none lands in the millisecond the batch
+    // finishes, where which of the two the shard task sees first is the select's pick.
+    let script = |n| {
         if n == 0 {
             error()
         } else {
             Outcome::Success(Vec::new())
         }
-    });
+    };
+    let harness = start_polling(
+        stream,
+        config(|_| {}),
+        MemoryCheckpoints::default(),
+        Duration::from_millis(300),
+        script,
+    );
     let shard = "shardId-000000000000";
     let done = ShardCheckpoint::At(last.to_string());
     harness
@@ -421,7 +447,7 @@ async fn an_idle_caught_up_shard_has_iterator_age_zero_not_its_last_batchs() {
         (Some(500), false),
         "the batch's age when it finished"
     );
-    // The next poll (idle_poll 100 ms) finds nothing new, millisBehindLatest 0.
+    // The next poll (at 600 ms) finds nothing new, millisBehindLatest 0.
     harness
         .run_until(Duration::from_millis(100), Duration::from_secs(2), |h| {
             (h.shards)()[shard].caught_up
