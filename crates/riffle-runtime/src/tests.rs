@@ -198,13 +198,22 @@ fn error() -> Outcome {
 async fn retries_wait_for_their_back_off_on_the_injected_clock() {
     let stream = MemoryStream::new(1);
     let last = stream.put(0, "k", "a", T0);
-    let harness = start(stream, config(|_| {}), |n| {
+    let script = |n| {
         if n < 2 {
             error()
         } else {
             Outcome::Success(Vec::new())
         }
-    });
+    };
+    // Idle polls every 700 ms, so none lands in the millisecond the batch finishes (1 500 ms),
+    // where the shard task's select would pick between the read and the completion at random.
+    let harness = start_polling(
+        stream,
+        config(|_| {}),
+        MemoryCheckpoints::default(),
+        Duration::from_millis(700),
+        script,
+    );
     let done = ShardCheckpoint::At(last.to_string());
     harness
         .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
