@@ -380,10 +380,13 @@ async fn dispatch(
         )),
         Ok(bytes) => match service {
             "Kinesis_20131202" => services.kinesis.call(operation, &bytes).await,
-            "AmazonSQS" => {
-                let context = request_context(&services, &uri, &headers);
-                services.sqs.call(operation, &bytes, &context).await
-            }
+            "AmazonSQS" => match operation.parse() {
+                Ok(action) => {
+                    let context = request_context(&services, &uri, &headers);
+                    services.sqs.call(action, &bytes, &context).await
+                }
+                Err(unknown) => Err(unknown),
+            },
             _ => Err(ApiError::new(
                 ErrorCode::UnknownOperationException,
                 if target.is_empty() {

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
+use super::Action;
 use super::digest::{AttributeValue, attributes_md5};
 use super::reply::{self, SystemAttributes};
 use super::store::{
@@ -175,46 +176,51 @@ impl Sqs {
         store.tick(now);
     }
 
-    /// Runs `operation` (the part of `X-Amz-Target` after `AmazonSQS.`) on a JSON body.
+    /// Runs `action` on a JSON body.
     pub async fn call(
         &self,
-        operation: &str,
+        action: Action,
         body: &[u8],
         context: &RequestContext,
     ) -> ApiResult<Vec<u8>> {
-        let reply = match operation {
-            "ReceiveMessage" => self.receive_message(decode(body)?, context).await?,
-            _ => self.execute(operation, body, context)?,
-        };
+        let reply = self.execute(action, body, context).await?;
         if let (Some(lsn), Some(wal)) = (reply.durable_at, &self.wal) {
             wal.wait_durable(lsn).await?;
         }
         Ok(reply.body)
     }
 
-    fn execute(&self, operation: &str, body: &[u8], context: &RequestContext) -> ApiResult<Reply> {
-        match operation {
-            "CreateQueue" => self.create_queue(decode(body)?, context),
-            "GetQueueUrl" => self.get_queue_url(decode(body)?, context),
-            "ListQueues" => self.list_queues(decode(body)?, context),
-            "DeleteQueue" => self.delete_queue(decode(body)?, context),
-            "PurgeQueue" => self.purge_queue(decode(body)?, context),
-            "GetQueueAttributes" => self.get_queue_attributes(decode(body)?, context),
-            "SetQueueAttributes" => self.set_queue_attributes(decode(body)?, context),
-            "SendMessage" => self.send_message(decode(body)?, context),
-            "SendMessageBatch" => self.send_message_batch(decode(body)?, context),
-            "DeleteMessage" => self.delete_message(decode(body)?, context),
-            "DeleteMessageBatch" => self.delete_message_batch(decode(body)?, context),
-            "ChangeMessageVisibility" => self.change_visibility(decode(body)?, context),
-            "ChangeMessageVisibilityBatch" => self.change_visibility_batch(decode(body)?, context),
-            "TagQueue" => self.tag_queue(decode(body)?, context),
-            "UntagQueue" => self.untag_queue(decode(body)?, context),
-            "ListQueueTags" => self.list_queue_tags(decode(body)?, context),
-            "ListDeadLetterSourceQueues" => self.list_dead_letter_sources(decode(body)?, context),
-            other => Err(ApiError::new(
-                ErrorCode::UnknownOperationException,
-                format!("The action {other} is not valid for this endpoint."),
-            )),
+    /// The one dispatch on the action. Only ReceiveMessage waits (a long poll); every other
+    /// action finishes without yielding.
+    async fn execute(
+        &self,
+        action: Action,
+        body: &[u8],
+        context: &RequestContext,
+    ) -> ApiResult<Reply> {
+        match action {
+            Action::CreateQueue => self.create_queue(decode(body)?, context),
+            Action::GetQueueUrl => self.get_queue_url(decode(body)?, context),
+            Action::ListQueues => self.list_queues(decode(body)?, context),
+            Action::DeleteQueue => self.delete_queue(decode(body)?, context),
+            Action::PurgeQueue => self.purge_queue(decode(body)?, context),
+            Action::GetQueueAttributes => self.get_queue_attributes(decode(body)?, context),
+            Action::SetQueueAttributes => self.set_queue_attributes(decode(body)?, context),
+            Action::SendMessage => self.send_message(decode(body)?, context),
+            Action::SendMessageBatch => self.send_message_batch(decode(body)?, context),
+            Action::ReceiveMessage => self.receive_message(decode(body)?, context).await,
+            Action::DeleteMessage => self.delete_message(decode(body)?, context),
+            Action::DeleteMessageBatch => self.delete_message_batch(decode(body)?, context),
+            Action::ChangeMessageVisibility => self.change_visibility(decode(body)?, context),
+            Action::ChangeMessageVisibilityBatch => {
+                self.change_visibility_batch(decode(body)?, context)
+            }
+            Action::TagQueue => self.tag_queue(decode(body)?, context),
+            Action::UntagQueue => self.untag_queue(decode(body)?, context),
+            Action::ListQueueTags => self.list_queue_tags(decode(body)?, context),
+            Action::ListDeadLetterSourceQueues => {
+                self.list_dead_letter_sources(decode(body)?, context)
+            }
         }
     }
 
@@ -1846,7 +1852,8 @@ mod tests {
             access_key: Some("AKID".into()),
         };
         let body = serde_json::to_vec(&body).unwrap();
-        let out = sqs.call(operation, &body, &context).await.unwrap();
+        let action = operation.parse().unwrap();
+        let out = sqs.call(action, &body, &context).await.unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
