@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use riffle_emulator::ManualClock;
-use riffle_emulator::sqs::store::{SqsSettings, SqsStore};
+use riffle_emulator::sqs::store::{SqsStore, StoreSettings};
 use riffle_emulator::sqs::{Action, RequestContext, Sqs};
 
 const OPERATIONS: [&str; 19] = [
@@ -38,7 +38,7 @@ const OPERATIONS: [&str; 19] = [
 ];
 
 fn setup(runtime: &tokio::runtime::Runtime, clock: &ManualClock) -> Sqs {
-    let store = SqsStore::new(SqsSettings {
+    let store = SqsStore::new(StoreSettings {
         region: "us-east-1".into(),
         account_id: "000000000000".into(),
     });

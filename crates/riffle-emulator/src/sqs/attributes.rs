@@ -195,7 +195,7 @@ fn validate_redrive_policy(
         .name_from_arn(target)
         .ok_or_else(|| bad("Dead-letter target does not exist."))?;
     let dlq = store
-        .queues
+        .queues()
         .get(target_name)
         .ok_or_else(|| bad("Dead-letter target does not exist."))?;
     if dlq.fifo() != fifo {

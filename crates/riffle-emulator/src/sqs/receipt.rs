@@ -134,7 +134,7 @@ mod tests {
         let handle = messages[0]["ReceiptHandle"].as_str().unwrap();
         let payload = sqs.sealer.open(handle).unwrap();
         let receipt = ReceiptPayload::decode(&payload).unwrap();
-        let queue_created_ms = sqs.lock().queues["q"].created_ms;
+        let queue_created_ms = sqs.lock().queues()["q"].created_ms;
         assert_eq!(
             receipt,
             ReceiptPayload {
@@ -180,7 +180,7 @@ mod tests {
         );
         assert_eq!(deleted["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
         let store = sqs.lock();
-        let left: Vec<u64> = store.queues["q"].messages.keys().copied().collect();
+        let left: Vec<u64> = store.queues()["q"].messages.keys().copied().collect();
         assert_eq!(left, [3], "the stale handle deletes nothing");
     }
 }

@@ -12,7 +12,7 @@ use super::request::{body_of, missing, secs};
 use super::{Reply, RequestContext, Sqs};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::attributes::{is_known_attribute, validate_attributes};
-use crate::sqs::store::SqsMutation;
+use crate::sqs::store::Mutation;
 
 impl Sqs {
     pub(super) fn get_queue_attributes(
@@ -76,7 +76,7 @@ impl Sqs {
         let attributes = input.attributes.ok_or_else(|| missing("Attributes"))?;
         let fifo = store.queue(&name)?.fifo();
         let validated = validate_attributes(&store, &attributes, fifo, false, &name)?;
-        let mutation = SqsMutation::SetAttributes {
+        let mutation = Mutation::SetAttributes {
             queue: name,
             attributes: validated,
         };

@@ -10,7 +10,7 @@ use super::request::{BatchInput, ReceiptEntry, missing, per_entry};
 use super::{Reply, RequestContext, Sqs};
 use crate::error::ApiResult;
 use crate::sqs::receipt;
-use crate::sqs::store::SqsMutation;
+use crate::sqs::store::Mutation;
 
 impl Sqs {
     pub(super) fn delete_message(
@@ -29,7 +29,7 @@ impl Sqs {
             self.commit(
                 &mut store,
                 now,
-                SqsMutation::Delete {
+                Mutation::Delete {
                     queue: name,
                     seqs: vec![seq],
                 },
@@ -57,7 +57,7 @@ impl Sqs {
         let durable_at = if seqs.is_empty() {
             None
         } else {
-            self.commit(&mut store, now, SqsMutation::Delete { queue: name, seqs })
+            self.commit(&mut store, now, Mutation::Delete { queue: name, seqs })
         };
         Ok(Reply::batch(&successful, &failed, durable_at))
     }

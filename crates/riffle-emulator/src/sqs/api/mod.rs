@@ -3,7 +3,7 @@
 //! page tokens). Each family of actions has its own module.
 //!
 //! Invariants: validation finishes before anything changes; every change is a
-//! [`SqsMutation`] applied to the store and logged in the same step ([`Sqs::commit`]); a reply
+//! [`Mutation`] applied to the store and logged in the same step ([`Sqs::commit`]); a reply
 //! waits until its facts are durable (with a data directory); the store is locked before the
 //! clock is read, so operations see time in the order they run.
 
@@ -29,7 +29,7 @@ use self::request::{decode, invalid, missing};
 use super::Action;
 use super::long_poll::Arrivals;
 use super::message::MessageIds;
-use super::store::{SqsMutation, SqsStore, no_such_queue};
+use super::store::{Mutation, SqsStore, no_such_queue};
 use crate::clock::{Clock, Millis};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::Sealer;
@@ -182,7 +182,7 @@ impl Sqs {
     }
 
     /// Applies facts and logs them; returns the log position the reply must wait for.
-    fn commit(&self, store: &mut SqsStore, now: Millis, mutation: SqsMutation) -> Option<u64> {
+    fn commit(&self, store: &mut SqsStore, now: Millis, mutation: Mutation) -> Option<u64> {
         let Some(wal) = &self.wal else {
             store.apply_owned(now, mutation);
             return None;

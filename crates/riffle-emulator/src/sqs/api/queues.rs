@@ -16,7 +16,7 @@ use super::{Reply, RequestContext, Sqs};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::Action;
 use crate::sqs::attributes::{default_attributes, validate_attributes};
-use crate::sqs::store::{PURGE_INTERVAL_MS, QUEUE_DELETED_RECENTLY_MS, SqsMutation, no_such_queue};
+use crate::sqs::store::{Mutation, PURGE_INTERVAL_MS, no_such_queue};
 
 impl Sqs {
     pub(super) fn create_queue(
@@ -68,7 +68,7 @@ impl Sqs {
         validate_tags(&tags)?;
         let (mut store, now) = self.lock_now();
         let validated = validate_attributes(&store, &attributes, fifo_name, true, &name)?;
-        if let Some(existing) = store.queues.get(&name) {
+        if let Some(existing) = store.queues().get(&name) {
             for (key, value) in &validated {
                 if attributes.contains_key(key) && existing.attributes.get(key) != Some(value) {
                     return Err(ApiError::new(
@@ -86,11 +86,7 @@ impl Sqs {
                 durable_at: None,
             });
         }
-        if store
-            .deleted
-            .get(&name)
-            .is_some_and(|at| *at + QUEUE_DELETED_RECENTLY_MS > now)
-        {
+        if store.deleted_recently(&name, now) {
             return Err(ApiError::new(
                 ErrorCode::QueueDeletedRecently,
                 "You must wait 60 seconds after deleting a queue before you can create another \
@@ -99,7 +95,7 @@ impl Sqs {
         }
         let mut full = default_attributes(fifo_name);
         full.extend(validated);
-        let mutation = SqsMutation::CreateQueue {
+        let mutation = Mutation::CreateQueue {
             name: name.clone(),
             attributes: full,
             tags,
@@ -141,7 +137,7 @@ impl Sqs {
         check_max_results(input.max_results)?;
         let store = self.lock();
         let prefix = input.queue_name_prefix.unwrap_or_default();
-        let names = store.queues.keys().filter(|n| n.starts_with(&prefix));
+        let names = store.queues().keys().filter(|n| n.starts_with(&prefix));
         let paging = (input.max_results, input.next_token.as_deref());
         let (urls, next) = self.page(&store, context, Action::ListQueues, paging, names)?;
         let mut out = Map::new();
@@ -163,7 +159,7 @@ impl Sqs {
         context: &RequestContext,
     ) -> ApiResult<Reply> {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
-        let durable_at = self.commit(&mut store, now, SqsMutation::DeleteQueue { name });
+        let durable_at = self.commit(&mut store, now, Mutation::DeleteQueue { name });
         Ok(Reply::empty(durable_at))
     }
 
@@ -183,7 +179,7 @@ impl Sqs {
                 format!("Only one PurgeQueue operation on {name} is allowed every 60 seconds."),
             ));
         }
-        let durable_at = self.commit(&mut store, now, SqsMutation::Purge { queue: name });
+        let durable_at = self.commit(&mut store, now, Mutation::Purge { queue: name });
         Ok(Reply::empty(durable_at))
     }
 }

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::attributes::is_known_attribute;
 use crate::sqs::receipt;
 use crate::sqs::reply::{self, SystemAttributes};
-use crate::sqs::store::SqsMutation;
+use crate::sqs::store::Mutation;
 
 impl Sqs {
     pub(super) async fn receive_message(
@@ -88,7 +88,7 @@ impl Sqs {
                 let (mut store, now) = self.lock_now();
                 store.queue_at(&name, now)?;
                 let plan = store.plan_receive(&name, now, max as usize, visibility_ms)?;
-                let SqsMutation::Receive {
+                let Mutation::Receive {
                     received, moved, ..
                 } = &plan
                 else {

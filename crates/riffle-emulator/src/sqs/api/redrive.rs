@@ -22,7 +22,7 @@ impl Sqs {
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let arn = store.queue_arn(&name);
         let sources = store
-            .queues
+            .queues()
             .values()
             .filter(|q| q.redrive().is_some_and(|(target, _)| target == arn))
             .map(|q| &q.name);

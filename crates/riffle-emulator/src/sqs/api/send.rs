@@ -18,9 +18,7 @@ use crate::sqs::message::{
     fifo_sequence_number,
 };
 use crate::sqs::reply;
-use crate::sqs::store::{
-    DEDUPLICATION_WINDOW_MS, Message, SqsMutation, SqsStore, deduplication_key,
-};
+use crate::sqs::store::{DEDUPLICATION_WINDOW_MS, Message, Mutation, SqsStore, deduplication_key};
 
 impl Sqs {
     /// Sends validated entries: assigns FIFO sequence numbers, drops duplicates within the
@@ -34,7 +32,7 @@ impl Sqs {
         now: Millis,
         messages: Vec<(Option<String>, Message)>,
     ) -> (Vec<u8>, Option<u64>) {
-        let queue = store.queues.get(name).expect("resolved queue exists");
+        let queue = store.queues().get(name).expect("resolved queue exists");
         let fifo = queue.fifo();
         let mut next_seq = queue.next_seq;
         let mut planned: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -72,7 +70,7 @@ impl Sqs {
         let durable_at = if accepted.is_empty() {
             None
         } else {
-            let mutation = SqsMutation::Send {
+            let mutation = Mutation::Send {
                 queue: name.to_owned(),
                 messages: accepted,
             };

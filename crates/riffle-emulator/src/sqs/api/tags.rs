@@ -11,7 +11,7 @@ use serde_json::json;
 use super::request::{QueueUrlInput, body_of, invalid, missing};
 use super::{Reply, RequestContext, Sqs};
 use crate::error::ApiResult;
-use crate::sqs::store::SqsMutation;
+use crate::sqs::store::Mutation;
 
 /// Most tags per queue.
 pub const MAX_TAGS_PER_QUEUE: usize = 50;
@@ -26,7 +26,7 @@ impl Sqs {
         if queue.tags.len() + added > MAX_TAGS_PER_QUEUE {
             return Err(invalid(format!("Too many tags added for queue {name}.")));
         }
-        let durable_at = self.commit(&mut store, now, SqsMutation::Tag { queue: name, tags });
+        let durable_at = self.commit(&mut store, now, Mutation::Tag { queue: name, tags });
         Ok(Reply::empty(durable_at))
     }
 
@@ -37,7 +37,7 @@ impl Sqs {
     ) -> ApiResult<Reply> {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let keys = input.tag_keys.ok_or_else(|| missing("TagKeys"))?;
-        let durable_at = self.commit(&mut store, now, SqsMutation::Untag { queue: name, keys });
+        let durable_at = self.commit(&mut store, now, Mutation::Untag { queue: name, keys });
         Ok(Reply::empty(durable_at))
     }
 

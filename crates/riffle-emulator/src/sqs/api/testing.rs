@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use super::{RequestContext, Sqs};
 use crate::clock::ManualClock;
-use crate::sqs::store::{SqsSettings, SqsStore};
+use crate::sqs::store::{SqsStore, StoreSettings};
 
 /// A service with no queues, no log and a clock that never moves.
 pub(crate) fn service() -> Sqs {
-    let store = SqsStore::new(SqsSettings {
+    let store = SqsStore::new(StoreSettings {
         region: "us-east-1".into(),
         account_id: "000000000000".into(),
     });

@@ -10,7 +10,7 @@ use super::{Reply, RequestContext, Sqs};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::receipt;
-use crate::sqs::store::{MAX_VISIBILITY_MS, Queue, SqsMutation};
+use crate::sqs::store::{MAX_VISIBILITY_MS, Mutation, Queue};
 
 impl Sqs {
     /// Plans one visibility change; `Ok((seq, visible_ms))`.
@@ -61,7 +61,7 @@ impl Sqs {
         let change =
             self.plan_visibility(store.queue(&name)?, &handle, input.visibility_timeout, now)?;
         self.arrivals.wake(&name);
-        let mutation = SqsMutation::ChangeVisibility {
+        let mutation = Mutation::ChangeVisibility {
             queue: name,
             changes: vec![change],
         };
@@ -88,7 +88,7 @@ impl Sqs {
             self.commit(
                 &mut store,
                 now,
-                SqsMutation::ChangeVisibility {
+                Mutation::ChangeVisibility {
                     queue: name,
                     changes,
                 },
