@@ -1,25 +1,13 @@
-//! The store's tests: the index against a scan of the whole queue, and its rebuilds.
+//! The store's tests: a property test of the index against a scan of the whole queue over
+//! random histories (failures are kept in `proptest-regressions/` and replayed first), and the
+//! index's rebuilds.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use proptest::prelude::*;
+
 use super::*;
 use crate::sqs::attributes::default_attributes;
-
-/// A small deterministic generator (xorshift64*), so failures replay.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn store() -> SqsStore {
     SqsStore::new(StoreSettings {
@@ -105,13 +93,66 @@ fn check_index(queue: &Queue, now: Millis) {
     assert_eq!(queue.next_visible_at(now), expected);
 }
 
-/// Random sends (some delayed), receives, deletes, visibility changes, redrives, purges,
-/// retention changes and time steps: every receive the index plans is the one a scan of the
-/// whole queue plans, and the index always matches the messages.
-#[test]
-fn receives_from_the_index_match_a_scan_of_the_whole_queue() {
-    for (seed, fifo) in (1..=40u64).map(|s| (s * 7919, s % 2 == 0)) {
-        let mut rng = Rng(seed);
+/// One step of a random history of a queue and its dead-letter queue.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Sends messages (delay in ms, FIFO group), applying the fact by reference or by value.
+    Send {
+        messages: Vec<(Millis, u8)>,
+        owned: bool,
+    },
+    /// Receives from the queue (or its dead-letter queue) and checks the plan against a scan.
+    Receive {
+        dlq: bool,
+        max: usize,
+        visibility_ms: Millis,
+    },
+    /// Deletes the messages whose position in the queue `pick` (cycled) selects.
+    Delete {
+        pick: Vec<bool>,
+    },
+    /// Changes the visibility of in-flight messages `pick` (cycled) selects, to `now` plus
+    /// that many seconds.
+    ChangeVisibility {
+        pick: Vec<Option<u8>>,
+    },
+    Purge,
+    /// Sets the retention period to 60 s (`true`) or the default.
+    SetRetention(bool),
+    Tick,
+    Advance(Millis),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let message = (prop_oneof![4 => Just(0), 1 => 0..5_000u64], 0..4u8);
+    prop_oneof![
+        60 => (prop::collection::vec(message, 1..=4), any::<bool>())
+            .prop_map(|(messages, owned)| Step::Send { messages, owned }),
+        60 => (prop::bool::weighted(0.25), 1..=10usize, 0..3u64).prop_map(
+            |(dlq, max, visibility)| Step::Receive { dlq, max, visibility_ms: visibility * 2_000 }
+        ),
+        20 => prop::collection::vec(prop::bool::weighted(1.0 / 3.0), 1..8)
+            .prop_map(|pick| Step::Delete { pick }),
+        20 => prop::collection::vec(prop::option::weighted(1.0 / 3.0, 0..3u8), 1..8)
+            .prop_map(|pick| Step::ChangeVisibility { pick }),
+        1 => Just(Step::Purge),
+        1 => any::<bool>().prop_map(Step::SetRetention),
+        1 => Just(Step::Tick),
+        20 => (0..4_000u64).prop_map(Step::Advance),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Random sends (some delayed), receives, deletes, visibility changes, redrives, purges,
+    /// retention changes and time steps: every receive the index plans is the one a scan of the
+    /// whole queue plans, and the index always matches the messages.
+    #[test]
+    fn receives_from_the_index_match_a_scan_of_the_whole_queue(
+        fifo in any::<bool>(),
+        steps in prop::collection::vec(step(), 1..600),
+    ) {
         let mut store = store();
         let mut now: Millis = 1_000_000;
         let suffix = if fifo { ".fifo" } else { "" };
@@ -139,99 +180,72 @@ fn receives_from_the_index_match_a_scan_of_the_whole_queue() {
                 tags: BTreeMap::new(),
             },
         );
-        for _ in 0..600 {
-            match rng.below(10) {
-                0..=2 => {
-                    let messages = (0..1 + rng.below(4))
-                        .map(|_| {
-                            let delay = if rng.below(5) == 0 {
-                                rng.below(5_000)
-                            } else {
-                                0
-                            };
-                            let group = fifo.then(|| format!("g{}", rng.below(4)));
-                            message(now, delay, group)
+        for step in steps {
+            match step {
+                Step::Send { messages, owned } => {
+                    let messages = messages
+                        .into_iter()
+                        .map(|(delay, group)| {
+                            message(now, delay, fifo.then(|| format!("g{group}")))
                         })
                         .collect();
                     let queue = name.clone();
-                    if rng.below(2) == 0 {
-                        store.apply(now, &Mutation::Send { queue, messages });
-                    } else {
+                    if owned {
                         store.apply_owned(now, Mutation::Send { queue, messages });
+                    } else {
+                        store.apply(now, &Mutation::Send { queue, messages });
                     }
                 }
-                3..=5 => {
-                    let target = if rng.below(4) == 0 { &dlq } else { &name };
+                Step::Receive { dlq: to_dlq, max, visibility_ms } => {
+                    let target = if to_dlq { &dlq } else { &name };
                     store.queue_at(target, now).unwrap();
-                    let max = 1 + rng.below(10) as usize;
-                    let visibility = rng.below(3) * 2_000;
-                    let fast = store.plan_receive(target, now, max, visibility).unwrap();
+                    let fast = store.plan_receive(target, now, max, visibility_ms).unwrap();
                     let scan = store
-                        .plan_receive_by_scan(target, now, max, visibility)
+                        .plan_receive_by_scan(target, now, max, visibility_ms)
                         .unwrap();
-                    assert_eq!(
-                        format!("{fast:?}"),
-                        format!("{scan:?}"),
-                        "seed {seed} at {now}"
-                    );
+                    prop_assert_eq!(format!("{fast:?}"), format!("{scan:?}"), "at {}", now);
                     store.apply(now, &fast);
                 }
-                6 => {
-                    let queue = &store.queues[&name];
-                    let seqs: Vec<u64> = queue
+                Step::Delete { pick } => {
+                    let seqs: Vec<u64> = store.queues[&name]
                         .messages
                         .keys()
-                        .copied()
-                        .filter(|_| rng.below(3) == 0)
+                        .zip(pick.iter().cycle())
+                        .filter(|(_, picked)| **picked)
+                        .map(|(seq, _)| *seq)
+                        .collect();
+                    store.apply(now, &Mutation::Delete { queue: name.clone(), seqs });
+                }
+                Step::ChangeVisibility { pick } => {
+                    let changes: Vec<(u64, Millis)> = store.queues[&name]
+                        .messages
+                        .values()
+                        .filter(|m| m.in_flight(now))
+                        .zip(pick.iter().cycle())
+                        .filter_map(|(m, seconds)| {
+                            seconds.map(|s| (m.seq, now + u64::from(s) * 1_000))
+                        })
                         .collect();
                     store.apply(
                         now,
-                        &Mutation::Delete {
-                            queue: name.clone(),
-                            seqs,
-                        },
+                        &Mutation::ChangeVisibility { queue: name.clone(), changes },
                     );
                 }
-                7 => {
-                    let queue = &store.queues[&name];
-                    let mut changes: Vec<(u64, Millis)> = Vec::new();
-                    for m in queue.messages.values() {
-                        if m.in_flight(now) && rng.below(3) == 0 {
-                            changes.push((m.seq, now + rng.below(3) * 1_000));
-                        }
-                    }
-                    store.apply(
-                        now,
-                        &Mutation::ChangeVisibility {
-                            queue: name.clone(),
-                            changes,
-                        },
-                    );
-                }
-                8 => match rng.below(20) {
-                    0 => store.apply(
-                        now,
-                        &Mutation::Purge {
-                            queue: name.clone(),
-                        },
-                    ),
-                    1 => store.apply(
-                        now,
-                        &Mutation::SetAttributes {
-                            queue: name.clone(),
-                            attributes: attributes(&[(
-                                "MessageRetentionPeriod",
-                                ["60", "345600"][rng.below(2) as usize],
-                            )])
-                            .into_iter()
-                            .filter(|(k, _)| k == "MessageRetentionPeriod")
-                            .collect(),
-                        },
-                    ),
-                    2 => store.tick(now),
-                    _ => {}
-                },
-                _ => now += rng.below(4_000),
+                Step::Purge => store.apply(now, &Mutation::Purge { queue: name.clone() }),
+                Step::SetRetention(short) => store.apply(
+                    now,
+                    &Mutation::SetAttributes {
+                        queue: name.clone(),
+                        attributes: [(
+                            "MessageRetentionPeriod".to_owned(),
+                            if short { "60" } else { "345600" }.to_owned(),
+                        )]
+                        .into_iter()
+                        .collect(),
+                    },
+                ),
+                Step::Tick => store.tick(now),
+                Step::Advance(ms) => now += ms,
             }
             for queue in [&name, &dlq] {
                 store.queues.get_mut(queue.as_str()).unwrap().catch_up(now);
