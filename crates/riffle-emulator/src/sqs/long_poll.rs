@@ -18,6 +18,9 @@ use crate::clock::{Clock, Millis};
 #[derive(Debug, Default)]
 pub(crate) struct Arrivals {
     queues: Mutex<HashMap<String, Arc<Notify>>>,
+    /// How many long polls wait right now, so tests can wait for them instead of sleeping.
+    #[cfg(test)]
+    waiting: tokio::sync::watch::Sender<usize>,
 }
 
 impl Arrivals {
@@ -50,10 +53,24 @@ impl Arrivals {
         clock: &dyn Clock,
         wake_at: Millis,
     ) {
+        #[cfg(test)]
+        self.waiting.send_modify(|n| *n += 1);
         tokio::select! {
             () = arrival => {}
             () = clock.sleep_until(wake_at) => {}
         }
+        #[cfg(test)]
+        self.waiting.send_modify(|n| *n -= 1);
+    }
+
+    /// Resolves once exactly `count` long polls wait.
+    #[cfg(test)]
+    pub(crate) async fn until_waiting(&self, count: usize) {
+        let mut waiting = self.waiting.subscribe();
+        waiting
+            .wait_for(|n| *n == count)
+            .await
+            .expect("the sender lives as long as self");
     }
 }
 
@@ -87,8 +104,11 @@ mod tests {
                 call(&sqs, "ReceiveMessage", body).await
             }));
         }
-        // The manual clock never moves: a long poll returns only when woken.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The manual clock never moves: a long poll returns only when woken. Send once all
+        // four have looked at their (empty) queue and wait.
+        tokio::time::timeout(Duration::from_secs(5), sqs.arrivals.until_waiting(4))
+            .await
+            .expect("all four long polls wait");
         let batch: Vec<Value> = (0..3)
             .map(|i| json!({ "Id": format!("e{i}"), "MessageBody": format!("m{i}") }))
             .collect();
