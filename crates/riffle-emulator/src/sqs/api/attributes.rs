@@ -98,3 +98,6 @@ pub(super) struct SetQueueAttributesInput {
     queue_url: Option<String>,
     attributes: Option<BTreeMap<String, String>>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -69,3 +69,6 @@ pub(super) struct ReceiptInput {
     queue_url: Option<String>,
     receipt_handle: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -208,3 +208,6 @@ pub(super) struct ListQueuesInput {
     next_token: Option<String>,
     max_results: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -156,3 +156,6 @@ pub(super) struct ReceiveInput {
     #[serde(rename = "ReceiveRequestAttemptId")]
     _receive_request_attempt_id: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -47,3 +47,6 @@ pub(super) struct ListDeadLetterSourcesInput {
     next_token: Option<String>,
     max_results: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -178,3 +178,6 @@ impl BatchEntry for SendBatchEntry {
         self.id.as_deref()
     }
 }
+
+#[cfg(test)]
+mod tests;

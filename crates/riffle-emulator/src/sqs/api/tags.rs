@@ -86,3 +86,6 @@ pub(super) struct UntagInput {
     queue_url: Option<String>,
     tag_keys: Option<Vec<String>>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{RequestContext, Sqs};
 use crate::clock::ManualClock;
+use crate::error::{ApiError, ApiResult};
 use crate::sqs::store::{SqsStore, StoreSettings};
 
 /// A service with no queues, no log and a clock that never moves.
@@ -19,13 +20,45 @@ pub(crate) fn service() -> Sqs {
 
 /// Calls `operation` with `body` as access key `AKID`; panics on an error answer.
 pub(crate) async fn call(sqs: &Sqs, operation: &str, body: Value) -> Value {
+    match try_call(sqs, operation, body).await {
+        Ok(answer) => answer,
+        Err(error) => panic!("{operation}: {error:?}"),
+    }
+}
+
+/// Calls `operation` with `body`; the answer, or the error SQS would send.
+pub(crate) async fn try_call(sqs: &Sqs, operation: &str, body: Value) -> ApiResult<Value> {
     let context = RequestContext {
         host: "127.0.0.1:4566".into(),
         path: "/".into(),
         access_key: Some("AKID".into()),
     };
     let body = serde_json::to_vec(&body).unwrap();
-    let action = operation.parse().unwrap();
-    let out = sqs.call(action, &body, &context).await.unwrap();
-    serde_json::from_slice(&out).unwrap()
+    let out = sqs.call(operation.parse()?, &body, &context).await?;
+    Ok(serde_json::from_slice(&out).unwrap())
+}
+
+/// Calls `operation` with `body`, which must fail; the error SQS would send.
+pub(crate) async fn refused(sqs: &Sqs, operation: &str, body: Value) -> ApiError {
+    match try_call(sqs, operation, body).await {
+        Ok(answer) => panic!("{operation} answered {answer}"),
+        Err(error) => error,
+    }
+}
+
+/// Sends a message of `body` to the queue at `url`.
+pub(crate) async fn send(sqs: &Sqs, url: &str, body: &str) {
+    let request = serde_json::json!({ "QueueUrl": url, "MessageBody": body });
+    call(sqs, "SendMessage", request).await;
+}
+
+/// Creates queue `name` with `attributes`; its URL.
+pub(crate) async fn queue(sqs: &Sqs, name: &str, attributes: Value) -> String {
+    let created = call(
+        sqs,
+        "CreateQueue",
+        serde_json::json!({ "QueueName": name, "Attributes": attributes }),
+    )
+    .await;
+    created["QueueUrl"].as_str().unwrap().to_owned()
 }

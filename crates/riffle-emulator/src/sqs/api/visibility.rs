@@ -105,3 +105,6 @@ pub(super) struct VisibilityInput {
     receipt_handle: Option<String>,
     visibility_timeout: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests;
