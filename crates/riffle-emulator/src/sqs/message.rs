@@ -21,10 +21,10 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Largest message (body plus attributes) and largest batch, in bytes: 1 MiB, the maximum and
 /// default of `MaximumMessageSize` since SQS raised it from 256 KiB.
-pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 1_048_576;
 
 /// Most message attributes per message.
-pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
+pub(crate) const MAX_MESSAGE_ATTRIBUTES: usize = 10;
 
 /// Message ids of one service: a per-start prefix and a counter.
 #[derive(Debug)]

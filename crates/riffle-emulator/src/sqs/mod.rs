@@ -1,6 +1,6 @@
 //! The Amazon SQS API (AWS JSON 1.0 with the awsQueryCompatible error codes).
 //!
-//! [`Action`] names the operations; [`api`] holds the service, its one dispatch and a module
+//! [`Action`] names the operations; `api` holds [`Sqs`], the service, its one dispatch and a module
 //! per family of actions; [`store`] holds queues and messages as pure state. Around them:
 //! `attributes` validates queue attributes, `message` builds messages from send entries,
 //! `receipt` seals and opens receipt handles, `long_poll` wakes waiting receives, `reply` writes
@@ -8,7 +8,7 @@
 //! queue without receiving (Riffle's own route).
 
 mod action;
-pub mod api;
+mod api;
 mod attributes;
 mod long_poll;
 mod message;

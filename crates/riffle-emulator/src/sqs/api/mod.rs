@@ -22,9 +22,6 @@ pub(super) mod testing;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use self::tags::MAX_TAGS_PER_QUEUE;
-pub use super::message::{MAX_MESSAGE_ATTRIBUTES, MAX_MESSAGE_BYTES};
-
 use self::request::{decode, invalid, missing};
 use super::Action;
 use super::long_poll::Arrivals;

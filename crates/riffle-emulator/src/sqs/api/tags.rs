@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 use crate::sqs::store::Mutation;
 
 /// Most tags per queue.
-pub const MAX_TAGS_PER_QUEUE: usize = 50;
+pub(crate) const MAX_TAGS_PER_QUEUE: usize = 50;
 
 impl Sqs {
     pub(super) fn tag_queue(&self, input: TagInput, context: &RequestContext) -> ApiResult<Reply> {

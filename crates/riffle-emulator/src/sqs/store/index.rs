@@ -9,8 +9,8 @@ use crate::clock::Millis;
 
 /// Where each message of a queue stands, derived from its timestamps at `horizon`.
 ///
-/// Invariants (after [`Queue::catch_up`] to `now`, which every receive and every applied fact
-/// does first): every message is in exactly one of `visible` (its `visible_ms <= horizon`) and
+/// Invariants (after [`Queue::catch_up`](super::Queue::catch_up) to `now`, which every receive
+/// and every applied fact does first): every message is in exactly one of `visible` (its `visible_ms <= horizon`) and
 /// `hidden` (keyed by its `visible_ms`, later than `horizon`); for a FIFO queue, `in_flight`
 /// counts the hidden messages with a receive per group, and `delayed` holds the positions of the
 /// hidden messages never received per group.

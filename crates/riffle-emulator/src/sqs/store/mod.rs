@@ -11,8 +11,8 @@
 //! message is in exactly one state: delayed, visible, or in flight (received and not yet
 //! visible again).
 //!
-//! [`queue`] holds one queue with its parsed settings, [`index`] the derived index of where its
-//! messages stand, [`plan`] the planning of receives against it.
+//! `queue` holds one queue with its parsed settings, `index` the derived index of where its
+//! messages stand, `plan` the planning of receives against it.
 
 mod index;
 mod plan;
