@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use super::request::{body_of, missing, secs};
-use super::{Reply, RequestContext, Sqs};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::{Answer, Reply, RequestContext, Sqs};
+use crate::error::{ApiError, ErrorCode};
 use crate::sqs::attributes::{is_known_attribute, validate_attributes};
 use crate::sqs::store::Mutation;
 
@@ -19,7 +19,7 @@ impl Sqs {
         &self,
         input: GetQueueAttributesInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let arn = store.queue_arn(&name);
         let queue = store.queue_at(&name, now)?;
@@ -71,7 +71,7 @@ impl Sqs {
         &self,
         input: SetQueueAttributesInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let attributes = input.attributes.ok_or_else(|| missing("Attributes"))?;
         let fifo = store.queue(&name)?.fifo();

@@ -7,17 +7,12 @@
 use serde::Deserialize;
 
 use super::request::{BatchInput, ReceiptEntry, missing, per_entry};
-use super::{Reply, RequestContext, Sqs};
-use crate::error::ApiResult;
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::sqs::receipt;
 use crate::sqs::store::Mutation;
 
 impl Sqs {
-    pub(super) fn delete_message(
-        &self,
-        input: ReceiptInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn delete_message(&self, input: ReceiptInput, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let handle = input
             .receipt_handle
@@ -42,7 +37,7 @@ impl Sqs {
         &self,
         input: BatchInput<ReceiptEntry>,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let entries = input.into_entries()?;
         let queue = store.queue(&name)?;

@@ -61,6 +61,9 @@ struct Reply {
     durable_at: Option<u64>,
 }
 
+/// What an action's handler answers: its reply, or SQS's error.
+type Answer = ApiResult<Reply>;
+
 impl Reply {
     /// A batch answer of the `Successful` and `Failed` entries written.
     fn batch(successful: &[u8], failed: &[u8], durable_at: Option<u64>) -> Self {
@@ -146,12 +149,7 @@ impl Sqs {
 
     /// The one dispatch on the action. Only ReceiveMessage waits (a long poll); every other
     /// action finishes without yielding.
-    async fn execute(
-        &self,
-        action: Action,
-        body: &[u8],
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    async fn execute(&self, action: Action, body: &[u8], context: &RequestContext) -> Answer {
         match action {
             Action::CreateQueue => self.create_queue(decode(body)?, context),
             Action::GetQueueUrl => self.get_queue_url(decode(body)?, context),

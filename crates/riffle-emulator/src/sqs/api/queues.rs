@@ -12,18 +12,14 @@ use serde_json::{Map, Value, json};
 
 use super::request::{QueueUrlInput, body_of, check_max_results, invalid, missing};
 use super::tags::validate_tags;
-use super::{Reply, RequestContext, Sqs};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::{Answer, Reply, RequestContext, Sqs};
+use crate::error::{ApiError, ErrorCode};
 use crate::sqs::Action;
 use crate::sqs::attributes::{default_attributes, validate_attributes};
 use crate::sqs::store::{Mutation, PURGE_INTERVAL_MS, no_such_queue};
 
 impl Sqs {
-    pub(super) fn create_queue(
-        &self,
-        input: CreateQueueInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn create_queue(&self, input: CreateQueueInput, context: &RequestContext) -> Answer {
         let name = input.queue_name.ok_or_else(|| missing("QueueName"))?;
         let attributes = input.attributes.unwrap_or_default();
         let declared_fifo = attributes.get("FifoQueue").map(String::as_str);
@@ -112,7 +108,7 @@ impl Sqs {
         &self,
         input: GetQueueUrlInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let name = input.queue_name.ok_or_else(|| missing("QueueName"))?;
         let store = self.lock();
         if input
@@ -129,11 +125,7 @@ impl Sqs {
         })
     }
 
-    pub(super) fn list_queues(
-        &self,
-        input: ListQueuesInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn list_queues(&self, input: ListQueuesInput, context: &RequestContext) -> Answer {
         check_max_results(input.max_results)?;
         let store = self.lock();
         let prefix = input.queue_name_prefix.unwrap_or_default();
@@ -153,21 +145,13 @@ impl Sqs {
         })
     }
 
-    pub(super) fn delete_queue(
-        &self,
-        input: QueueUrlInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn delete_queue(&self, input: QueueUrlInput, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let durable_at = self.commit(&mut store, now, Mutation::DeleteQueue { name });
         Ok(Reply::empty(durable_at))
     }
 
-    pub(super) fn purge_queue(
-        &self,
-        input: QueueUrlInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn purge_queue(&self, input: QueueUrlInput, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let queue = store.queue(&name)?;
         if queue

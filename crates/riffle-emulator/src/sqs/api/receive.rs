@@ -9,8 +9,8 @@
 use serde::Deserialize;
 
 use super::request::bad_value;
-use super::{Reply, RequestContext, Sqs};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::{Answer, Reply, RequestContext, Sqs};
+use crate::error::{ApiError, ErrorCode};
 use crate::sqs::attributes::is_known_attribute;
 use crate::sqs::receipt;
 use crate::sqs::reply::{self, SystemAttributes};
@@ -21,7 +21,7 @@ impl Sqs {
         &self,
         input: ReceiveInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let max = input.max_number_of_messages.unwrap_or(1);
         if !(1..=10).contains(&max) {
             return Err(bad_value(

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::request::{body_of, check_max_results};
-use super::{Reply, RequestContext, Sqs};
-use crate::error::ApiResult;
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::sqs::Action;
 
 impl Sqs {
@@ -16,7 +15,7 @@ impl Sqs {
         &self,
         input: ListDeadLetterSourcesInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         check_max_results(input.max_results)?;
         let store = self.lock();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;

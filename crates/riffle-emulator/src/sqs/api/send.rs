@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::request::{BatchEntry, BatchInput};
-use super::{Reply, RequestContext, Sqs};
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::clock::Millis;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::sqs::message::{
     AttributeInput, MAX_MESSAGE_BYTES, SendEntry, attributes_size, build_message,
     fifo_sequence_number,
@@ -81,11 +81,7 @@ impl Sqs {
         (results, durable_at)
     }
 
-    pub(super) fn send_message(
-        &self,
-        input: SendEntry,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn send_message(&self, input: SendEntry, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let account = store.settings.account_id.clone();
         let sender = context.access_key.as_deref().unwrap_or(&account);
@@ -99,7 +95,7 @@ impl Sqs {
         &self,
         input: BatchInput<SendBatchEntry>,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let entries = input.into_entries()?;
         let total: usize = entries

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::request::{QueueUrlInput, body_of, invalid, missing};
-use super::{Reply, RequestContext, Sqs};
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::error::ApiResult;
 use crate::sqs::store::Mutation;
 
@@ -17,7 +17,7 @@ use crate::sqs::store::Mutation;
 pub(crate) const MAX_TAGS_PER_QUEUE: usize = 50;
 
 impl Sqs {
-    pub(super) fn tag_queue(&self, input: TagInput, context: &RequestContext) -> ApiResult<Reply> {
+    pub(super) fn tag_queue(&self, input: TagInput, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let tags = input.tags.ok_or_else(|| missing("Tags"))?;
         validate_tags(&tags)?;
@@ -30,22 +30,14 @@ impl Sqs {
         Ok(Reply::empty(durable_at))
     }
 
-    pub(super) fn untag_queue(
-        &self,
-        input: UntagInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn untag_queue(&self, input: UntagInput, context: &RequestContext) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let keys = input.tag_keys.ok_or_else(|| missing("TagKeys"))?;
         let durable_at = self.commit(&mut store, now, Mutation::Untag { queue: name, keys });
         Ok(Reply::empty(durable_at))
     }
 
-    pub(super) fn list_queue_tags(
-        &self,
-        input: QueueUrlInput,
-        context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    pub(super) fn list_queue_tags(&self, input: QueueUrlInput, context: &RequestContext) -> Answer {
         let store = self.lock();
         let name = self.resolve(&store, input.queue_url.as_deref(), context)?;
         let tags = &store.queue(&name)?.tags;

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::request::{BatchInput, ReceiptEntry, bad_value, missing, per_entry};
-use super::{Reply, RequestContext, Sqs};
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::receipt;
@@ -53,7 +53,7 @@ impl Sqs {
         &self,
         input: VisibilityInput,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let handle = input
             .receipt_handle
@@ -73,7 +73,7 @@ impl Sqs {
         &self,
         input: BatchInput<ReceiptEntry>,
         context: &RequestContext,
-    ) -> ApiResult<Reply> {
+    ) -> Answer {
         let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
         let entries = input.into_entries()?;
         let queue = store.queue(&name)?;
