@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use riffle_emulator::ManualClock;
-use riffle_emulator::sqs::store::{SqsSettings, SqsStore};
-use riffle_emulator::sqs::{RequestContext, Sqs};
+use riffle_emulator::sqs::store::{SqsStore, StoreSettings};
+use riffle_emulator::sqs::{Action, RequestContext, Sqs};
 
 const OPERATIONS: [&str; 19] = [
     "CreateQueue",
@@ -38,7 +38,7 @@ const OPERATIONS: [&str; 19] = [
 ];
 
 fn setup(runtime: &tokio::runtime::Runtime, clock: &ManualClock) -> Sqs {
-    let store = SqsStore::new(SqsSettings {
+    let store = SqsStore::new(StoreSettings {
         region: "us-east-1".into(),
         account_id: "000000000000".into(),
     });
@@ -76,8 +76,9 @@ fn setup(runtime: &tokio::runtime::Runtime, clock: &ManualClock) -> Sqs {
         ),
     ];
     for (operation, body) in calls {
+        let action = operation.parse::<Action>().expect("setup names real actions");
         runtime
-            .block_on(sqs.call(operation, body.as_bytes(), &context))
+            .block_on(sqs.call(action, body.as_bytes(), &context))
             .expect("setup succeeds");
     }
     sqs
@@ -101,15 +102,17 @@ fuzz_target!(|data: &[u8]| {
         path: "/000000000000/q".into(),
         access_key: None,
     };
-    let result = runtime.block_on(async {
-        let call = sqs.call(operation, body, &context);
-        tokio::pin!(call);
-        loop {
-            tokio::select! {
-                result = &mut call => break result,
-                () = tokio::task::yield_now() => clock.advance(Duration::from_secs(5)),
+    let result = operation.parse::<Action>().and_then(|action| {
+        runtime.block_on(async {
+            let call = sqs.call(action, body, &context);
+            tokio::pin!(call);
+            loop {
+                tokio::select! {
+                    result = &mut call => break result,
+                    () = tokio::task::yield_now() => clock.advance(Duration::from_secs(5)),
+                }
             }
-        }
+        })
     });
     if let Err(error) = result {
         assert!(

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
 use crate::kinesis::store::{KinesisStore, Mutation};
-use crate::sqs::store::{SqsMutation, SqsStore};
+use crate::sqs::store::{Mutation as SqsMutation, SqsStore};
 
 const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version of the snapshot and log formats this build writes and reads.

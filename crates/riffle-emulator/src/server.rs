@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::kinesis::Kinesis;
 use crate::kinesis::store::{KinesisStore, StoreSettings};
 use crate::persist::{self, OpenError, State as Persisted, StateRef, Wal};
-use crate::sqs::store::{SqsSettings, SqsStore};
+use crate::sqs::store::{self as sqs_store, SqsStore};
 use crate::sqs::{RequestContext, Sqs};
 
 /// Largest request body accepted: a 5 MiB PutRecords in base64 with JSON overhead fits.
@@ -163,7 +163,7 @@ impl Emulator {
             settings.delete_delay_ms,
             settings.update_delay_ms,
         ) = (delay, delay, delay);
-        let sqs_settings = SqsSettings {
+        let sqs_settings = sqs_store::StoreSettings {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
         };
@@ -338,7 +338,7 @@ async fn queue_messages(
             ),
         },
         Err(e) if e.code == ErrorCode::QueueDoesNotExist => {
-            let known: Vec<String> = services.sqs.lock().queues.keys().cloned().collect();
+            let known: Vec<String> = services.sqs.lock().queues().keys().cloned().collect();
             let message = if known.is_empty() {
                 format!("no queue {name}: the emulator has no queues")
             } else {
@@ -380,10 +380,13 @@ async fn dispatch(
         )),
         Ok(bytes) => match service {
             "Kinesis_20131202" => services.kinesis.call(operation, &bytes).await,
-            "AmazonSQS" => {
-                let context = request_context(&services, &uri, &headers);
-                services.sqs.call(operation, &bytes, &context).await
-            }
+            "AmazonSQS" => match operation.parse() {
+                Ok(action) => {
+                    let context = request_context(&services, &uri, &headers);
+                    services.sqs.call(action, &bytes, &context).await
+                }
+                Err(unknown) => Err(unknown),
+            },
             _ => Err(ApiError::new(
                 ErrorCode::UnknownOperationException,
                 if target.is_empty() {

@@ -1,0 +1,167 @@
+//! What every SQS action shares about its request: decoding the JSON 1.0 body, SQS's wording
+//! for missing and invalid parameters, and the shape checks and per-entry answers of batches.
+//!
+//! Invariant: a batch's shape (1 to 10 entries, distinct well-formed ids) is checked before any
+//! entry is, and each entry's result lands in `Successful` or `Failed` in request order.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::clock::Millis;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::sqs::reply;
+
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::SerializationException, e.to_string()))
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameterValue, message)
+}
+
+pub(crate) fn missing(parameter: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::MissingParameter,
+        format!("The request must contain the parameter {parameter}."),
+    )
+}
+
+pub(crate) fn bad_value(parameter: &str, value: impl std::fmt::Display, reason: &str) -> ApiError {
+    invalid(format!(
+        "Value {value} for parameter {parameter} is invalid. Reason: {reason}"
+    ))
+}
+
+pub(crate) fn secs(ms: Millis) -> String {
+    (ms / 1000).to_string()
+}
+
+pub(crate) fn body_of(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("responses are plain JSON values")
+}
+
+pub(crate) fn check_batch_ids<'a>(
+    ids: impl ExactSizeIterator<Item = Option<&'a str>>,
+) -> ApiResult<()> {
+    let count = ids.len();
+    if count == 0 {
+        return Err(ApiError::new(
+            ErrorCode::EmptyBatchRequest,
+            "There should be at least one SendMessageBatchRequestEntry in the request.",
+        ));
+    }
+    if count > 10 {
+        return Err(ApiError::new(
+            ErrorCode::TooManyEntriesInBatchRequest,
+            format!("Maximum number of entries per request are 10. You have sent {count}."),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for id in ids {
+        let id = id.unwrap_or_default();
+        let valid = !id.is_empty()
+            && id.len() <= 80
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(ApiError::new(
+                ErrorCode::InvalidBatchEntryId,
+                "A batch entry id can only contain alphanumeric characters, hyphens and \
+                 underscores. It can be at most 80 letters long.",
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(ApiError::new(
+                ErrorCode::BatchEntryIdsNotDistinct,
+                format!("Id {id} repeated."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A batch request: the queue and its entries.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct BatchInput<E> {
+    pub(crate) queue_url: Option<String>,
+    entries: Option<Vec<E>>,
+}
+
+/// An entry of a batch request, which names itself with an id unique in the batch.
+pub(crate) trait BatchEntry {
+    /// The entry's `Id`.
+    fn id(&self) -> Option<&str>;
+}
+
+impl<E: BatchEntry> BatchInput<E> {
+    /// The entries, once the batch's shape is checked ([`check_batch_ids`]).
+    pub(crate) fn into_entries(self) -> ApiResult<Vec<E>> {
+        let entries = self.entries.unwrap_or_default();
+        check_batch_ids(entries.iter().map(E::id))?;
+        Ok(entries)
+    }
+}
+
+impl BatchEntry for ReceiptEntry {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+/// Checks a list action's `MaxResults`, when given.
+pub(crate) fn check_max_results(max_results: Option<i64>) -> ApiResult<()> {
+    match max_results {
+        Some(max) if !(1..=1000).contains(&max) => Err(bad_value(
+            "MaxResults",
+            max,
+            "MaxResults must be an integer between 1 and 1000.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Plans each entry of a receipt-handle batch: the planned values, and the `Successful` and
+/// `Failed` entries of the answer, written.
+pub(crate) fn per_entry<T>(
+    entries: &[ReceiptEntry],
+    mut plan: impl FnMut(&ReceiptEntry) -> ApiResult<T>,
+) -> (Vec<T>, Vec<u8>, Vec<u8>) {
+    let mut planned = Vec::with_capacity(entries.len());
+    let (mut successful, mut failed) = (Vec::with_capacity(entries.len() * 12), Vec::new());
+    for entry in entries {
+        let id = entry.id.as_deref().unwrap_or_default();
+        match plan(entry) {
+            Ok(value) => {
+                planned.push(value);
+                reply::batch_success(reply::entry(&mut successful), id);
+            }
+            Err(e) => reply::batch_failure(reply::entry(&mut failed), id, &e),
+        }
+    }
+    (planned, successful, failed)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct QueueUrlInput {
+    pub(crate) queue_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ReceiptEntry {
+    pub(crate) id: Option<String>,
+    pub(crate) receipt_handle: Option<String>,
+    pub(crate) visibility_timeout: Option<i64>,
+}
