@@ -7,12 +7,11 @@ use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_sqs::types::QueueAttributeName;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::support::{create_stream, http_get, riffle_binary, sqs_client, start};
+use crate::support::{kinesis, sqs};
 
 /// `riffle ARGS` against `endpoint`, with `stdin` as its standard input, to its end (bounded).
 async fn riffle_with(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
@@ -53,35 +52,16 @@ fn stderr(output: &Output) -> String {
 
 /// Every record of `stream`'s shard 0, oldest first: (partition key, data).
 async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Vec<u8>)> {
-    let mut iterator = kinesis
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator;
-    let mut out = Vec::new();
-    while let Some(current) = iterator {
-        let page = kinesis
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
-        if page.records().is_empty() {
-            break;
-        }
-        out.extend(page.records().iter().map(|r| {
+    let records = kinesis::read_to_tip(kinesis, stream, kinesis::SHARD_0).await;
+    records
+        .iter()
+        .map(|r| {
             (
                 r.partition_key().unwrap_or_default().to_owned(),
                 r.data().as_ref().to_vec(),
             )
-        }));
-        iterator = page.next_shard_iterator;
-    }
-    out
+        })
+        .collect()
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -240,14 +220,7 @@ async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive
     create_stream(&kinesis, "orders", 1).await;
     let mut sequence = Vec::new();
     for data in ["one", "two"] {
-        let out = kinesis
-            .put_record()
-            .stream_name("orders")
-            .partition_key("k")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::put(&kinesis, "orders", "k", data).await;
         sequence.push(out.sequence_number);
     }
     let sqs = sqs_client(&endpoint);
@@ -460,14 +433,7 @@ async fn dlq_elsewhere_receives_each_message_once_hands_it_back_and_says_it_coun
     let (emulator, _) = start().await;
     let endpoint = emulator.endpoint_url();
     let sqs = sqs_client(&endpoint);
-    let url = sqs
-        .create_queue()
-        .queue_name("failures")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "failures", &[]).await;
     for n in 0..15 {
         sqs.send_message()
             .queue_url(&url)

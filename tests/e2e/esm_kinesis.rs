@@ -13,6 +13,7 @@ use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints,
 use tokio::sync::{mpsc, watch};
 
 use crate::support;
+use crate::support::{kinesis, sqs};
 
 const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
 
@@ -137,28 +138,14 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
     let (emulator, kinesis) = support::start().await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
     support::create_stream(&kinesis, "orders", 1).await;
-    let dlq = sqs
-        .create_queue()
-        .queue_name("orders-failures")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&sqs, "orders-failures", &[]).await;
     for i in 0..8 {
         let data = if i == 5 {
             "poison".to_owned()
         } else {
             format!("r{i}")
         };
-        kinesis
-            .put_record()
-            .stream_name("orders")
-            .partition_key("k")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&kinesis, "orders", "k", data).await;
     }
     let config = mapping_config(|raw| {
         raw.batch_size = Some(8);
@@ -202,20 +189,15 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
     assert_eq!(body["KinesisBatchInfo"]["shardId"], "shardId-000000000000");
     assert_eq!(body["KinesisBatchInfo"]["streamArn"], STREAM_ARN);
     // The checkpoint reaches the last record once the failure record was delivered.
-    let last = kinesis
-        .get_shard_iterator()
-        .stream_name("orders")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let records = kinesis
-        .get_records()
-        .shard_iterator(last.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let last = kinesis::iterator(
+        &kinesis,
+        "orders",
+        "shardId-000000000000",
+        aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let records = kinesis::records(&kinesis, &last).await;
     let last_sequence = records
         .records()
         .last()

@@ -23,6 +23,7 @@ use riffle_runtime::{HandlerInvoker, QueueMapping, QueueMetrics, QueueOptions};
 use tokio::sync::watch;
 
 use crate::support;
+use crate::support::sqs;
 
 const REGION: &str = "us-east-1";
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:consumer";
@@ -429,14 +430,7 @@ async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_ends_it
         running.metric(|m| &m.errors),
         running.metric(|m| &m.invocations)
     );
-    let moved = h
-        .client
-        .receive_message()
-        .queue_url(&dlq_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
+    let moved = sqs::receive_ten(&h.client, &dlq_url).await;
     let mut moved: Vec<String> = moved
         .messages()
         .iter()
@@ -684,14 +678,7 @@ async fn the_handler_receives_the_sqs_event_with_aws_fields() {
         .send()
         .await
         .unwrap();
-    let plain_sent = h
-        .client
-        .send_message()
-        .queue_url(&url)
-        .message_body("plain")
-        .send()
-        .await
-        .unwrap();
+    let plain_sent = sqs::send(&h.client, &url, "plain").await;
     let running = h.start_mapping(&arn, |_| {}, succeed()).await;
     let r = &running;
     eventually("both messages were handled", || async move {

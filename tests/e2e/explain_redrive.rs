@@ -10,12 +10,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::kinesis;
 use crate::support::{client, riffle_binary, sqs_client};
 
 const MAPPING: &str = "ProbeRecords";
@@ -254,13 +253,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     // Two records in one batch; the function fails it twice (MaximumRetryAttempts 1), and the
     // mapping sends one failure record for both to the queue.
     let kinesis = client(&endpoint);
-    let entry = |data: &str| {
-        PutRecordsRequestEntry::builder()
-            .partition_key("k")
-            .data(Blob::new(data))
-            .build()
-            .unwrap()
-    };
+    let entry = |data: &str| kinesis::entry("k", data);
     let put = kinesis
         .put_records()
         .stream_name("probe-stream")
@@ -536,14 +529,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     // The function recovers; a later record in the shard is processed by the mapping, and must
     // not be part of the redrive.
     std::fs::remove_file(&fail_file).unwrap();
-    let later = kinesis
-        .put_record()
-        .stream_name("probe-stream")
-        .partition_key("k")
-        .data(Blob::new("three"))
-        .send()
-        .await
-        .unwrap();
+    let later = kinesis::put(&kinesis, "probe-stream", "k", "three").await;
     wait_for_counters(&endpoint, "the later record processed", |c| {
         c["invoked_records"].as_u64() >= Some(5)
     })

@@ -8,6 +8,7 @@ use aws_sdk_kinesis::types::{
     PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails, StreamStatus,
 };
 
+use crate::support::kinesis;
 use crate::support::{self, T0, code, create_stream};
 
 #[tokio::test]
@@ -21,12 +22,7 @@ async fn stream_lifecycle_create_describe_list_delete() {
         .send()
         .await
         .unwrap();
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "orders").await;
     let summary = summary.stream_description_summary().unwrap();
     assert_eq!(summary.stream_name(), "orders");
     assert_eq!(
@@ -92,15 +88,7 @@ async fn stream_lifecycle_create_describe_list_delete() {
         .send()
         .await;
     assert_eq!(code(&gone), "ResourceNotFoundException");
-    assert!(
-        client
-            .list_streams()
-            .send()
-            .await
-            .unwrap()
-            .stream_names()
-            .is_empty()
-    );
+    assert!(kinesis::stream_names(&client).await.is_empty());
 }
 
 #[tokio::test]
@@ -118,12 +106,7 @@ async fn on_demand_streams_start_with_four_shards() {
         .send()
         .await
         .unwrap();
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("od")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "od").await;
     let summary = summary.stream_description_summary().unwrap();
     assert_eq!(summary.open_shard_count(), 4);
     assert_eq!(
@@ -169,31 +152,17 @@ async fn put_record_then_get_records_round_trips_every_field() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     let payload: Vec<u8> = (0..=255).collect();
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("key-1")
-        .data(Blob::new(payload.clone()))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "key-1", payload.clone()).await;
     assert_eq!(put.shard_id(), "shardId-000000000000");
     assert_eq!(put.sequence_number().len(), 56);
 
-    let iterator = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(iterator.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::read(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     let record = &out.records()[0];
     assert_eq!(record.data().as_ref(), payload.as_slice());
     assert_eq!(record.partition_key(), Some("key-1"));
@@ -221,21 +190,9 @@ async fn put_records_answers_each_entry_in_order_and_routes_by_key() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 4).await;
     let entries: Vec<PutRecordsRequestEntry> = (0..500)
-        .map(|i| {
-            PutRecordsRequestEntry::builder()
-                .partition_key(format!("pk-{i}"))
-                .data(Blob::new(format!("record {i}")))
-                .build()
-                .unwrap()
-        })
+        .map(|i| kinesis::entry(format!("pk-{i}"), format!("record {i}")))
         .collect();
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::put_records(&client, "s", entries).await;
     assert_eq!(out.failed_record_count(), Some(0));
     assert_eq!(out.records().len(), 500);
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
@@ -353,14 +310,7 @@ async fn every_iterator_type_starts_where_aws_says() {
     let mut sequence_numbers = Vec::new();
     for i in 0..5 {
         clock.advance(Duration::from_secs(1));
-        let put = client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new(format!("r{i}")))
-            .send()
-            .await
-            .unwrap();
+        let put = kinesis::put(&client, "s", "k", format!("r{i}")).await;
         sequence_numbers.push(put.sequence_number().to_owned());
     }
     let read = |kind: ShardIteratorType, seq: Option<&str>, at: Option<DateTime>| {
@@ -377,12 +327,7 @@ async fn every_iterator_type_starts_where_aws_says() {
                 .send()
                 .await
                 .unwrap();
-            let out = client
-                .get_records()
-                .shard_iterator(it.shard_iterator().unwrap())
-                .send()
-                .await
-                .unwrap();
+            let out = kinesis::records(&client, it.shard_iterator().unwrap()).await;
             out.records()
                 .iter()
                 .map(|r| String::from_utf8(r.data().as_ref().to_vec()).unwrap())
@@ -424,36 +369,13 @@ async fn every_iterator_type_starts_where_aws_says() {
 async fn latest_iterator_sees_records_put_after_it() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await
-        .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("new"))
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::iterator(&client, "s", kinesis::SHARD_0, ShardIteratorType::Latest).await;
+
+    kinesis::put(&client, "s", "k", "new").await;
+    let out = kinesis::records(&client, &it).await;
     assert_eq!(out.records().len(), 1);
     // Following NextShardIterator continues after what was read.
-    let next = client
-        .get_records()
-        .shard_iterator(out.next_shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let next = kinesis::records(&client, out.next_shard_iterator().unwrap()).await;
     assert!(next.records().is_empty());
 }
 
@@ -462,39 +384,21 @@ async fn get_records_honours_limit_and_reports_millis_behind_latest() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
     for _ in 0..10 {
-        client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new("x"))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&client, "s", "k", "x").await;
     }
     clock.advance(Duration::from_secs(7));
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let first = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(4)
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::iterator(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let first = kinesis::try_records(&client, &it, Some(4)).await.unwrap();
     assert_eq!(first.records().len(), 4);
     assert_eq!(first.millis_behind_latest(), Some(7_000));
-    let rest = client
-        .get_records()
-        .shard_iterator(first.next_shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let rest = kinesis::records(&client, first.next_shard_iterator().unwrap()).await;
     assert_eq!(rest.records().len(), 6);
     assert_eq!(rest.millis_behind_latest(), Some(0));
 }
@@ -503,38 +407,17 @@ async fn get_records_honours_limit_and_reports_millis_behind_latest() {
 async fn retention_trims_records_and_moves_trim_horizon() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("old"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "old").await;
     clock.advance(Duration::from_secs(3600 * 12));
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("new"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "new").await;
     clock.advance(Duration::from_secs(3600 * 12 + 1));
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::read(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     let data: Vec<&[u8]> = out.records().iter().map(|r| r.data().as_ref()).collect();
     assert_eq!(data, [b"new"]);
 }
@@ -550,21 +433,9 @@ async fn retention_period_can_be_increased_and_decreased() {
         .send()
         .await
         .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("kept"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "kept").await;
     clock.advance(Duration::from_secs(3600 * 30));
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "s").await;
     assert_eq!(
         summary
             .stream_description_summary()
@@ -572,20 +443,13 @@ async fn retention_period_can_be_increased_and_decreased() {
             .retention_period_hours(),
         48
     );
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::read(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     assert_eq!(
         out.records().len(),
         1,
@@ -598,20 +462,15 @@ async fn retention_period_can_be_increased_and_decreased() {
         .send()
         .await
         .unwrap();
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::iterator(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let out = kinesis::records(&client, &it).await;
     assert!(out.records().is_empty(), "24 h retention drops it");
 }
 
@@ -676,25 +535,14 @@ async fn creating_status_lasts_the_configured_delay() {
     .await;
     create_stream(&client, "s", 1).await;
     let status = |client: aws_sdk_kinesis::Client| async move {
-        let out = client
-            .describe_stream_summary()
-            .stream_name("s")
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::summary(&client, "s").await;
         out.stream_description_summary()
             .unwrap()
             .stream_status()
             .clone()
     };
     assert_eq!(status(client.clone()).await, StreamStatus::Creating);
-    let early = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let early = kinesis::try_put(&client, "s", "k", "x").await;
     assert_eq!(code(&early), "ResourceNotFoundException");
     clock.advance(Duration::from_millis(500));
     assert_eq!(status(client.clone()).await, StreamStatus::Active);

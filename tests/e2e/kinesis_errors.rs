@@ -6,6 +6,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 use riffle_emulator::{Config, Limits};
 
+use crate::support::kinesis;
 use crate::support::{self, code, create_stream, message};
 
 #[tokio::test]
@@ -17,13 +18,7 @@ async fn missing_streams_are_resource_not_found() {
         message(&out),
         "Stream nope under account 000000000000 not found."
     );
-    let out = client
-        .put_record()
-        .stream_name("nope")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "nope", "k", "x").await;
     assert_eq!(code(&out), "ResourceNotFoundException");
     let out = client.delete_stream().stream_name("nope").send().await;
     assert_eq!(code(&out), "ResourceNotFoundException");
@@ -32,12 +27,7 @@ async fn missing_streams_are_resource_not_found() {
 #[tokio::test]
 async fn constraint_violations_are_validation_exceptions_listing_every_field() {
     let (_emulator, client) = support::start().await;
-    let out = client
-        .create_stream()
-        .stream_name("bad name!")
-        .shard_count(0)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "bad name!", 0).await;
     assert_eq!(code(&out), "ValidationException");
     assert_eq!(
         message(&out),
@@ -47,41 +37,18 @@ async fn constraint_violations_are_validation_exceptions_listing_every_field() {
          equal to 1"
     );
     let long = "x".repeat(129);
-    let out = client
-        .create_stream()
-        .stream_name(long)
-        .shard_count(1)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, long, 1).await;
     assert_eq!(code(&out), "ValidationException");
-    assert!(
-        client
-            .list_streams()
-            .send()
-            .await
-            .unwrap()
-            .stream_names()
-            .is_empty()
-    );
+    assert!(kinesis::stream_names(&client).await.is_empty());
 }
 
 #[tokio::test]
 async fn creating_an_existing_stream_is_resource_in_use() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .create_stream()
-        .stream_name("s")
-        .shard_count(2)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "s", 2).await;
     assert_eq!(code(&out), "ResourceInUseException");
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "s").await;
     assert_eq!(
         summary
             .stream_description_summary()
@@ -99,12 +66,7 @@ async fn shard_limit_is_limit_exceeded() {
     })
     .await;
     create_stream(&client, "a", 2).await;
-    let out = client
-        .create_stream()
-        .stream_name("b")
-        .shard_count(2)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "b", 2).await;
     assert_eq!(code(&out), "LimitExceededException");
 }
 
@@ -112,29 +74,11 @@ async fn shard_limit_is_limit_exceeded() {
 async fn put_record_validates_key_data_and_hash_key() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "", "x").await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k".repeat(257))
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "k".repeat(257), "x").await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new(vec![0u8; 1024 * 1024 + 1]))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "k", vec![0u8; 1024 * 1024 + 1]).await;
     assert_eq!(code(&out), "ValidationException");
     let out = client
         .put_record()
@@ -146,63 +90,28 @@ async fn put_record_validates_key_data_and_hash_key() {
         .await;
     assert_eq!(code(&out), "ValidationException");
     // A full-size record is fine.
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new(vec![7u8; 1024 * 1024]))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", vec![7u8; 1024 * 1024]).await;
 }
 
 #[tokio::test]
 async fn put_records_enforces_count_and_size_limits_atomically() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let entry = |size: usize| {
-        PutRecordsRequestEntry::builder()
-            .partition_key("k")
-            .data(Blob::new(vec![1u8; size]))
-            .build()
-            .unwrap()
-    };
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![entry(1); 501]))
-        .send()
-        .await;
+    let entry = |size: usize| kinesis::entry("k", vec![1u8; size]);
+    let out = kinesis::try_put_records(&client, "s", vec![entry(1); 501]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![]))
-        .send()
-        .await;
+    let out = kinesis::try_put_records(&client, "s", vec![]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![entry(1024 * 1024); 6]))
-        .send()
-        .await;
+    let out = kinesis::try_put_records(&client, "s", vec![entry(1024 * 1024); 6]).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert_eq!(message(&out), "Records size exceeds 5 MB limit");
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let read = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let read = kinesis::read(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     assert!(read.records().is_empty(), "rejected requests wrote nothing");
 }
 
@@ -210,31 +119,22 @@ async fn put_records_enforces_count_and_size_limits_atomically() {
 async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let token = it.shard_iterator().unwrap().to_owned();
+    let it = kinesis::iterator(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let token = it.clone();
     let mut tampered: Vec<char> = token.chars().collect();
     let middle = tampered.len() / 2;
     tampered[middle] = if tampered[middle] == 'A' { 'B' } else { 'A' };
-    let out = client
-        .get_records()
-        .shard_iterator(tampered.into_iter().collect::<String>())
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, tampered.into_iter().collect::<String>(), None).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     clock.advance(Duration::from_secs(300));
-    client
-        .get_records()
-        .shard_iterator(&token)
-        .send()
-        .await
-        .unwrap();
+    kinesis::records(&client, &token).await;
     clock.advance(Duration::from_millis(1));
     let out = client.get_records().shard_iterator(&token).send().await;
     assert_eq!(code(&out), "ExpiredIteratorException");
@@ -244,14 +144,14 @@ async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
 async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::iterator(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
     client
         .delete_stream()
         .stream_name("s")
@@ -260,11 +160,7 @@ async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
         .unwrap();
     clock.advance(Duration::from_secs(2));
     create_stream(&client, "s", 1).await;
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, &it, None).await;
     assert_eq!(code(&out), "ResourceNotFoundException");
 }
 
@@ -330,27 +226,11 @@ async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
 async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(10_001)
-        .send()
-        .await;
+    let it = kinesis::iterator(&client, "s", kinesis::SHARD_0, ShardIteratorType::Latest).await;
+
+    let out = kinesis::try_records(&client, &it, Some(10_001)).await;
     assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(0)
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, &it, Some(0)).await;
     assert_eq!(code(&out), "ValidationException");
 }
 
@@ -426,71 +306,34 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     })
     .await;
     create_stream(&client, "s", 1).await;
-    let batch: Vec<PutRecordsRequestEntry> = (0..500)
-        .map(|_| {
-            PutRecordsRequestEntry::builder()
-                .partition_key("k")
-                .data(Blob::new("x"))
-                .build()
-                .unwrap()
-        })
-        .collect();
+    let batch: Vec<PutRecordsRequestEntry> = (0..500).map(|_| kinesis::entry("k", "x")).collect();
     for _ in 0..2 {
-        let out = client
-            .put_records()
-            .stream_name("s")
-            .set_records(Some(batch.clone()))
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::put_records(&client, "s", batch.clone()).await;
         assert_eq!(out.failed_record_count(), Some(0));
     }
     // The shard took 1,000 records this second; the next batch is refused entry by entry.
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(batch.clone()))
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::put_records(&client, "s", batch.clone()).await;
     assert_eq!(out.failed_record_count(), Some(500));
     assert_eq!(
         out.records()[0].error_code(),
         Some("ProvisionedThroughputExceededException")
     );
-    let single = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let single = kinesis::try_put(&client, "s", "k", "x").await;
     assert_eq!(code(&single), "ProvisionedThroughputExceededException");
     clock.advance(Duration::from_secs(1));
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "x").await;
 
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().unwrap().to_owned();
+    let it = kinesis::iterator(
+        &client,
+        "s",
+        kinesis::SHARD_0,
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let mut token = it.clone();
     for _ in 0..5 {
-        let out = client
-            .get_records()
-            .shard_iterator(&token)
-            .limit(1)
-            .send()
+        let out = kinesis::try_records(&client, &token, Some(1))
             .await
             .unwrap();
         token = out.next_shard_iterator().unwrap().to_owned();
@@ -498,12 +341,7 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     let out = client.get_records().shard_iterator(&token).send().await;
     assert_eq!(code(&out), "ProvisionedThroughputExceededException");
     clock.advance(Duration::from_millis(200));
-    client
-        .get_records()
-        .shard_iterator(&token)
-        .send()
-        .await
-        .unwrap();
+    kinesis::records(&client, &token).await;
 }
 
 /// Regression: fuzzing found GetShardIterator overflowing on a counter of u64::MAX and
@@ -512,14 +350,7 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
 async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "k", "x").await;
     let prefix = &put.sequence_number()[..36];
     for (kind, counter) in [
         (
@@ -533,37 +364,12 @@ async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
         (ShardIteratorType::AfterSequenceNumber, u64::MAX.to_string()),
     ] {
         let sequence_number = format!("{prefix}{counter:0>20}");
-        let it = client
-            .get_shard_iterator()
-            .stream_name("s")
-            .shard_id("shardId-000000000000")
-            .shard_iterator_type(kind)
-            .starting_sequence_number(sequence_number)
-            .send()
-            .await
-            .unwrap();
-        let out = client
-            .get_records()
-            .shard_iterator(it.shard_iterator().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let it = kinesis::iterator_at(&client, "s", kinesis::SHARD_0, kind, sequence_number).await;
+        let out = kinesis::records(&client, &it).await;
         assert!(out.records().is_empty());
         let next = out.next_shard_iterator().unwrap();
-        client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new("later"))
-            .send()
-            .await
-            .unwrap();
-        let later = client
-            .get_records()
-            .shard_iterator(next)
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&client, "s", "k", "later").await;
+        let later = kinesis::records(&client, next).await;
         assert_eq!(
             later.records().len(),
             1,

@@ -1,31 +1,20 @@
 //! Resharding through the SDK: lineage, closed shards, ChildShards, ListShards filters.
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{ScalingType, ShardFilter, ShardFilterType, ShardIteratorType};
 
+use crate::support::kinesis;
 use crate::support::{self, code, create_stream, message, shard_ids};
 
 async fn read_all(client: &Client, stream: &str, shard: &str) -> (Vec<String>, Vec<String>) {
-    let it = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().map(str::to_owned);
+    let it = kinesis::iterator(client, stream, shard, ShardIteratorType::TrimHorizon).await;
+
+    let mut token = Some(it);
     let mut data = Vec::new();
     // A closed shard ends with a null NextShardIterator; an open one with an empty read.
     for _ in 0..10 {
         let Some(current) = token else { break };
-        let out = client
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::records(client, current).await;
         data.extend(
             out.records()
                 .iter()
@@ -51,14 +40,7 @@ async fn read_all(client: &Client, stream: &str, shard: &str) -> (Vec<String>, V
 async fn split_shard_closes_parent_which_ends_with_child_shards() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("before"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "before").await;
     client
         .split_shard()
         .stream_name("s")
@@ -102,14 +84,7 @@ async fn split_shard_closes_parent_which_ends_with_child_shards() {
     assert_eq!(children, ["shardId-000000000001", "shardId-000000000002"]);
 
     // New writes go to the children.
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("after"))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "k", "after").await;
     assert_ne!(put.shard_id(), "shardId-000000000000");
     let (data, children) = read_all(&client, "s", put.shard_id()).await;
     assert_eq!(data, ["after"]);
@@ -214,12 +189,7 @@ async fn update_shard_count_scales_uniformly_with_aws_lineage() {
         let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()];
         assert!(parents.iter().flatten().count() <= 2);
     }
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "s").await;
     assert_eq!(
         summary
             .stream_description_summary()

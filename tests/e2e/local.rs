@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::Value;
 
+use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
 /// Waits (bounded) for a JSON event from `riffle local` that satisfies `wanted`.
@@ -74,14 +74,7 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let kinesis = client(&endpoint);
     let valid = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;
     for data in [valid, "not an order", valid] {
-        kinesis
-            .put_record()
-            .stream_name("order-events")
-            .partition_key("o-1")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&kinesis, "order-events", "o-1", data).await;
     }
     // Valid orders are processed, and the invalid one reported, retried (MaximumRetryAttempts 3)
     // and sent to the on-failure queue — together with the order behind it in its batch, as

@@ -16,10 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::Value;
 
 use crate::local::{KillOnDrop, spawn_json, wait_for};
+use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
 const MAPPING: &str = "ProbeFunctionStream";
@@ -195,14 +195,13 @@ async fn put(endpoint: &str, prefix: &str, count: usize) -> BTreeMap<String, Vec
     let kinesis = client(endpoint);
     let mut by_shard: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for n in 0..count {
-        let out = kinesis
-            .put_record()
-            .stream_name("resume-events")
-            .partition_key(format!("key-{n}"))
-            .data(Blob::new(format!("{prefix}-{n}")))
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::put(
+            &kinesis,
+            "resume-events",
+            format!("key-{n}"),
+            format!("{prefix}-{n}"),
+        )
+        .await;
         by_shard
             .entry(out.shard_id().to_owned())
             .or_default()

@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use riffle_emulator::{Config, Emulator};
 
 use crate::support::{self, create_stream};
+use crate::support::{kinesis, sqs};
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -36,30 +37,8 @@ impl Drop for TempDir {
 }
 
 async fn read_shard(client: &Client, stream: &str, shard: &str) -> Vec<Vec<u8>> {
-    let it = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().map(str::to_owned);
-    let mut out = Vec::new();
-    while let Some(current) = token {
-        let page = client
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
-        if page.records().is_empty() {
-            break;
-        }
-        out.extend(page.records().iter().map(|r| r.data().as_ref().to_vec()));
-        token = page.next_shard_iterator().map(str::to_owned);
-    }
-    out
+    let records = kinesis::read_to_tip(client, stream, shard).await;
+    records.iter().map(|r| r.data().as_ref().to_vec()).collect()
 }
 
 #[tokio::test]
@@ -85,14 +64,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         .send()
         .await
         .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("one"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "one").await;
     client
         .split_shard()
         .stream_name("s")
@@ -121,12 +93,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(tags.tags()[0].value(), Some("a"));
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "s").await;
     assert_eq!(
         summary
             .stream_description_summary()
@@ -185,21 +152,9 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
             let mut acknowledged = Vec::new();
             for batch in 0..25 {
                 let entries: Vec<PutRecordsRequestEntry> = (0..20)
-                    .map(|i| {
-                        PutRecordsRequestEntry::builder()
-                            .partition_key(format!("{w}-{i}"))
-                            .data(Blob::new(format!("{w}/{batch}/{i}")))
-                            .build()
-                            .unwrap()
-                    })
+                    .map(|i| kinesis::entry(format!("{w}-{i}"), format!("{w}/{batch}/{i}")))
                     .collect();
-                let out = client
-                    .put_records()
-                    .stream_name("s")
-                    .set_records(Some(entries))
-                    .send()
-                    .await
-                    .unwrap();
+                let out = kinesis::put_records(&client, "s", entries).await;
                 assert_eq!(out.failed_record_count(), Some(0));
                 acknowledged.extend((0..20).map(|i| format!("{w}/{batch}/{i}")));
             }
@@ -258,14 +213,7 @@ async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
     };
     let (emulator, client) = support::start_with(config()).await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("kept"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "kept").await;
     // Simulate a crash in the middle of the next frame: no shutdown, half a frame appended.
     drop(emulator);
     let log = dir.0.join("wal.log");
@@ -285,14 +233,7 @@ async fn sigterm_flushes_a_snapshot_and_exits_cleanly() {
     let (mut child, endpoint) = spawn_riffle(&dir.0);
     let client = support::client(&endpoint);
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "x").await;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -355,14 +296,8 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     let tags = sqs.list_queue_tags().queue_url(&url).send().await.unwrap();
     assert_eq!(tags.tags().unwrap()["team"], "a");
     // "first" is still in flight; only "second" can be received.
-    let visible = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let bodies: Vec<&str> = visible.messages().iter().filter_map(|m| m.body()).collect();
+    let visible = sqs::receive_ten(&sqs, &url).await;
+    let bodies = sqs::bodies(visible.messages());
     assert_eq!(bodies, ["second"]);
     // The receipt handle issued before the restart still deletes its message.
     sqs.delete_message()
@@ -393,14 +328,7 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
     let dir = TempDir::new();
     let (mut child, endpoint) = spawn_riffle(&dir.0);
     let sqs = support::sqs_client(&endpoint);
-    let url = sqs
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "q", &[]).await;
     let mut senders = Vec::new();
     for s in 0..4 {
         let (sqs, url) = (sqs.clone(), url.clone());
@@ -440,13 +368,7 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
     let sqs = support::sqs_client(&endpoint);
     let mut found = Vec::new();
     loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
+        let out = sqs::receive_ten(&sqs, &url).await;
         if out.messages().is_empty() {
             break;
         }

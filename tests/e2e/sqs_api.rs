@@ -10,6 +10,7 @@ use aws_sdk_sqs::types::{
 };
 
 use crate::support;
+use crate::support::sqs;
 
 #[tokio::test]
 async fn queue_lifecycle_create_get_list_delete() {
@@ -88,15 +89,12 @@ async fn list_queues_paginates_when_max_results_is_given() {
 #[tokio::test]
 async fn attributes_have_aws_defaults_and_can_be_set() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::VisibilityTimeout, "45")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::VisibilityTimeout, "45")],
+    )
+    .await;
     let all = client
         .get_queue_attributes()
         .queue_url(&url)
@@ -151,14 +149,7 @@ async fn attributes_have_aws_defaults_and_can_be_set() {
 #[tokio::test]
 async fn send_receive_delete_round_trips_body_and_attributes() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let sent = client
         .send_message()
         .queue_url(&url)
@@ -218,13 +209,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
     assert_eq!(system[&MessageSystemAttributeName::SenderId], "AKIDTEST");
     assert!(system.contains_key(&MessageSystemAttributeName::SentTimestamp));
     assert!(system.contains_key(&MessageSystemAttributeName::ApproximateFirstReceiveTimestamp));
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(message.receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
+    sqs::delete(&client, &url, message.receipt_handle().unwrap()).await;
     let attrs = client
         .get_queue_attributes()
         .queue_url(&url)
@@ -243,14 +228,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
 #[tokio::test]
 async fn message_attribute_names_filter_by_name_and_prefix() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let text = |v: &str| {
         MessageAttributeValue::builder()
             .data_type("String")
@@ -288,14 +266,7 @@ async fn message_attribute_names_filter_by_name_and_prefix() {
 #[tokio::test]
 async fn batches_send_delete_and_change_visibility_per_entry() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let entries: Vec<SendMessageBatchRequestEntry> = (0..10)
         .map(|i| {
             SendMessageBatchRequestEntry::builder()
@@ -314,13 +285,7 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
         .unwrap();
     assert_eq!(sent.successful().len(), 10);
     assert!(sent.failed().is_empty());
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::receive_ten(&client, &url).await;
     assert_eq!(received.messages().len(), 10);
     let bodies: Vec<&str> = received
         .messages()
@@ -376,14 +341,8 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
         .await
         .unwrap();
     assert_eq!(deleted.successful().len(), 9);
-    let again = client
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let bodies: Vec<&str> = again.messages().iter().filter_map(|m| m.body()).collect();
+    let again = sqs::receive_ten(&client, &url).await;
+    let bodies = sqs::bodies(again.messages());
     assert_eq!(
         bodies,
         ["body 0"],
@@ -436,21 +395,8 @@ async fn tags_are_set_listed_and_removed() {
 #[tokio::test]
 async fn purge_removes_every_message_once_a_minute() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
+    sqs::send(&client, &url, "x").await;
     client.purge_queue().queue_url(&url).send().await.unwrap();
     let received = client
         .receive_message()
@@ -473,14 +419,7 @@ async fn purge_removes_every_message_once_a_minute() {
 #[tokio::test]
 async fn dead_letter_source_queues_are_listed() {
     let (_emulator, client) = support::start_sqs().await;
-    let dlq = client
-        .create_queue()
-        .queue_name("dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&client, "dlq", &[]).await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#;
     for name in ["a", "b"] {
@@ -509,19 +448,13 @@ async fn dead_letter_source_queues_are_listed() {
 async fn queue_url_host_is_ignored_and_the_path_resolves_the_queue() {
     let (_emulator, client) = support::start_sqs().await;
     client.create_queue().queue_name("q").send().await.unwrap();
-    client
-        .send_message()
-        .queue_url("https://sqs.us-east-1.amazonaws.com/000000000000/q")
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let wrong_account = client
-        .send_message()
-        .queue_url("http://localhost/111111111111/q")
-        .message_body("x")
-        .send()
-        .await;
+    sqs::send(
+        &client,
+        "https://sqs.us-east-1.amazonaws.com/000000000000/q",
+        "x",
+    )
+    .await;
+    let wrong_account = sqs::try_send(&client, "http://localhost/111111111111/q", "x").await;
     assert!(
         wrong_account
             .unwrap_err()

@@ -1,7 +1,8 @@
 //! Bad SQS requests get SQS's error codes (as the SDK matches them) and change nothing.
 
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 
+use crate::support::sqs;
 use crate::support::{self, code, message};
 
 #[tokio::test]
@@ -15,12 +16,7 @@ async fn missing_queues_are_queue_does_not_exist_as_the_sdk_matches_it() {
             .is_queue_does_not_exist()
     );
     let url = "http://127.0.0.1/000000000000/nope";
-    let out = client
-        .send_message()
-        .queue_url(url)
-        .message_body("x")
-        .send()
-        .await;
+    let out = sqs::try_send(&client, url, "x").await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -51,14 +47,7 @@ async fn create_queue_with_different_attributes_is_queue_name_exists() {
 #[tokio::test]
 async fn a_deleted_queue_name_is_unavailable_for_sixty_seconds() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     client.delete_queue().queue_url(&url).send().await.unwrap();
     let out = client.create_queue().queue_name("q").send().await;
     assert!(
@@ -73,53 +62,64 @@ async fn a_deleted_queue_name_is_unavailable_for_sixty_seconds() {
 #[tokio::test]
 async fn invalid_names_and_attributes_are_refused() {
     let (_emulator, client) = support::start_sqs().await;
-    let out = client.create_queue().queue_name("bad name").send().await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client
-        .create_queue()
-        .queue_name("x".repeat(81))
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client.create_queue().queue_name("q.fifo").send().await;
-    assert_eq!(
-        code(&out),
-        "InvalidParameterValue",
-        "a .fifo name needs FifoQueue=true"
-    );
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::VisibilityTimeout, "43201")
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidAttributeValue");
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::QueueArn, "x")
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidAttributeName");
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::ContentBasedDeduplication, "true")
-        .send()
-        .await;
-    assert_eq!(
-        code(&out),
-        "InvalidAttributeName",
-        "FIFO-only attribute on a standard queue"
-    );
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::RedrivePolicy, r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:missing","maxReceiveCount":3}"#)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    assert!(message(&out).contains("Dead-letter target does not exist"));
+    let missing_target = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:missing","maxReceiveCount":3}"#;
+    let cases = [
+        (
+            "a space in the name",
+            "bad name".to_owned(),
+            vec![],
+            "InvalidParameterValue",
+        ),
+        (
+            "an 81-character name",
+            "x".repeat(81),
+            vec![],
+            "InvalidParameterValue",
+        ),
+        (
+            "a .fifo name needs FifoQueue=true",
+            "q.fifo".to_owned(),
+            vec![],
+            "InvalidParameterValue",
+        ),
+        (
+            "visibility timeout over 12 hours",
+            "q".to_owned(),
+            vec![(QueueAttributeName::VisibilityTimeout, "43201")],
+            "InvalidAttributeValue",
+        ),
+        (
+            "a read-only attribute",
+            "q".to_owned(),
+            vec![(QueueAttributeName::QueueArn, "x")],
+            "InvalidAttributeName",
+        ),
+        (
+            "FIFO-only attribute on a standard queue",
+            "q".to_owned(),
+            vec![(QueueAttributeName::ContentBasedDeduplication, "true")],
+            "InvalidAttributeName",
+        ),
+        (
+            "a missing dead-letter target",
+            "q".to_owned(),
+            vec![(QueueAttributeName::RedrivePolicy, missing_target)],
+            "InvalidParameterValue",
+        ),
+    ];
+    for (case, name, attributes, expected) in cases {
+        let out = sqs::try_queue(&client, &name, &attributes).await;
+        assert_eq!(code(&out), expected, "{case}");
+        if attributes
+            .first()
+            .is_some_and(|(key, _)| *key == QueueAttributeName::RedrivePolicy)
+        {
+            assert!(
+                message(&out).contains("Dead-letter target does not exist"),
+                "{case}"
+            );
+        }
+    }
     assert!(
         client
             .list_queues()
@@ -134,95 +134,127 @@ async fn invalid_names_and_attributes_are_refused() {
 #[tokio::test]
 async fn messages_are_validated_like_sqs() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::MaximumMessageSize, "1024")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("")
-        .send()
-        .await;
-    assert_eq!(code(&out), "MissingParameter");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x".repeat(1025))
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("bad \u{1} char")
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidMessageContents");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .delay_seconds(901)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_deduplication_id("d")
-        .send()
-        .await;
-    assert_eq!(
-        code(&out),
-        "InvalidParameterValue",
-        "deduplication ids are for FIFO queues"
-    );
-    let attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value("v")
-        .build()
-        .unwrap();
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_attributes("AWS.reserved", attribute)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let number = aws_sdk_sqs::types::MessageAttributeValue::builder()
+    let url = sqs::queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::MaximumMessageSize, "1024")],
+    )
+    .await;
+    let number = MessageAttributeValue::builder()
         .data_type("Number")
         .string_value("abc")
         .build()
         .unwrap();
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_attributes("n", number)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
+    let no = || SendCase::default();
+    let cases = [
+        (
+            "an empty body",
+            SendCase {
+                body: String::new(),
+                ..no()
+            },
+            "MissingParameter",
+        ),
+        (
+            "a body over the maximum",
+            SendCase {
+                body: "x".repeat(1025),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "a control character",
+            SendCase {
+                body: "bad \u{1} char".into(),
+                ..no()
+            },
+            "InvalidMessageContents",
+        ),
+        (
+            "a delay over 15 minutes",
+            SendCase {
+                delay: Some(901),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "deduplication ids are for FIFO queues",
+            SendCase {
+                deduplication_id: Some("d"),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "a reserved attribute name",
+            SendCase {
+                attribute: Some(("AWS.reserved", sqs::string_attribute("v"))),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "a Number that is not a number",
+            SendCase {
+                attribute: Some(("n", number)),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+    ];
+    for (case, send, expected) in cases {
+        let out = send.send(&client, &url).await;
+        assert_eq!(code(&out), expected, "{case}");
+    }
+}
+
+/// One SendMessage whose parts a validation case changes; by default a valid one of body `x`.
+struct SendCase {
+    body: String,
+    delay: Option<i32>,
+    deduplication_id: Option<&'static str>,
+    attribute: Option<(&'static str, MessageAttributeValue)>,
+}
+
+impl Default for SendCase {
+    fn default() -> Self {
+        Self {
+            body: "x".to_owned(),
+            delay: None,
+            deduplication_id: None,
+            attribute: None,
+        }
+    }
+}
+
+impl SendCase {
+    async fn send(
+        self,
+        client: &aws_sdk_sqs::Client,
+        url: &str,
+    ) -> Result<
+        aws_sdk_sqs::operation::send_message::SendMessageOutput,
+        aws_sdk_sqs::error::SdkError<aws_sdk_sqs::operation::send_message::SendMessageError>,
+    > {
+        let mut request = client
+            .send_message()
+            .queue_url(url)
+            .message_body(self.body)
+            .set_delay_seconds(self.delay)
+            .set_message_deduplication_id(self.deduplication_id.map(str::to_owned));
+        if let Some((name, value)) = self.attribute {
+            request = request.message_attributes(name, value);
+        }
+        request.send().await
+    }
 }
 
 #[tokio::test]
 async fn batch_requests_check_count_ids_and_size() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let entry = |id: &str, body: String| {
         SendMessageBatchRequestEntry::builder()
             .id(id)
@@ -309,14 +341,7 @@ async fn batch_requests_check_count_ids_and_size() {
 #[tokio::test]
 async fn receive_parameters_are_range_checked() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let out = client
         .receive_message()
         .queue_url(&url)
@@ -343,22 +368,8 @@ async fn receive_parameters_are_range_checked() {
 #[tokio::test]
 async fn receipt_handles_are_checked() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let other = client
-        .create_queue()
-        .queue_name("other")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
+    let other = sqs::queue(&client, "other", &[]).await;
     let out = client
         .delete_message()
         .queue_url(&url)
@@ -370,13 +381,7 @@ async fn receipt_handles_are_checked() {
             .into_service_error()
             .is_receipt_handle_is_invalid()
     );
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "x").await;
     let received = client
         .receive_message()
         .queue_url(&url)

@@ -5,20 +5,14 @@
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 
+use crate::support::sqs;
 use crate::support::{T0, http_get, start_sqs_manual};
 
 #[tokio::test]
 async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     let (emulator, sqs, _clock) = start_sqs_manual().await;
     let endpoint = emulator.endpoint_url();
-    let dlq = sqs
-        .create_queue()
-        .queue_name("jobs-dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&sqs, "jobs-dlq", &[]).await;
     let url = sqs
         .create_queue()
         .queue_name("jobs")
@@ -183,14 +177,7 @@ async fn the_peek_route_answers_with_a_data_directory_once_what_it_shows_is_dura
         empty["message"],
         "no queue kept: the emulator has no queues"
     );
-    let url = sqs
-        .create_queue()
-        .queue_name("kept")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "kept", &[]).await;
     sqs.send_message()
         .queue_url(&url)
         .message_body("durable")

@@ -3,65 +3,27 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
 use crate::support;
-
-async fn queue(client: &Client, name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
-    let mut request = client.create_queue().queue_name(name);
-    for (key, value) in attributes {
-        request = request.attributes(key.clone(), *value);
-    }
-    request.send().await.unwrap().queue_url.unwrap()
-}
-
-async fn receive(client: &Client, url: &str, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
-    client
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(max)
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default()
-}
-
-async fn count(client: &Client, url: &str, attribute: QueueAttributeName) -> String {
-    let out = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(attribute.clone())
-        .send()
-        .await
-        .unwrap();
-    out.attributes().unwrap()[&attribute].clone()
-}
+use crate::support::sqs;
 
 #[tokio::test]
 async fn a_received_message_is_invisible_until_its_timeout_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[(QueueAttributeName::VisibilityTimeout, "30")],
     )
     .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let first = receive(&client, &url, 1).await;
+    sqs::send(&client, &url, "x").await;
+    let first = sqs::receive(&client, &url, 1).await;
     assert_eq!(first.len(), 1);
     assert_eq!(
-        count(
+        sqs::attribute(
             &client,
             &url,
             QueueAttributeName::ApproximateNumberOfMessagesNotVisible
@@ -70,9 +32,9 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
         "1"
     );
     clock.advance(Duration::from_secs(29));
-    assert!(receive(&client, &url, 1).await.is_empty());
+    assert!(sqs::receive(&client, &url, 1).await.is_empty());
     clock.advance(Duration::from_secs(1));
-    let second = receive(&client, &url, 1).await;
+    let second = sqs::receive(&client, &url, 1).await;
     assert_eq!(second[0].message_id(), first[0].message_id());
     let attributes = second[0].attributes().unwrap();
     assert_eq!(
@@ -93,31 +55,19 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
 #[tokio::test]
 async fn a_stale_receipt_handle_deletes_nothing() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[(QueueAttributeName::VisibilityTimeout, "10")],
     )
     .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let first = receive(&client, &url, 1).await;
+    sqs::send(&client, &url, "x").await;
+    let first = sqs::receive(&client, &url, 1).await;
     clock.advance(Duration::from_secs(10));
-    let second = receive(&client, &url, 1).await;
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(first[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let second = sqs::receive(&client, &url, 1).await;
+    sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
     assert_eq!(
-        count(
+        sqs::attribute(
             &client,
             &url,
             QueueAttributeName::ApproximateNumberOfMessagesNotVisible
@@ -125,15 +75,9 @@ async fn a_stale_receipt_handle_deletes_nothing() {
         .await,
         "1"
     );
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(second[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
+    sqs::delete(&client, &url, second[0].receipt_handle().unwrap()).await;
     assert_eq!(
-        count(
+        sqs::attribute(
             &client,
             &url,
             QueueAttributeName::ApproximateNumberOfMessagesNotVisible
@@ -146,14 +90,8 @@ async fn a_stale_receipt_handle_deletes_nothing() {
 #[tokio::test]
 async fn delays_hold_messages_per_queue_and_per_message() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(&client, "q", &[(QueueAttributeName::DelaySeconds, "5")]).await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("queue delay")
-        .send()
-        .await
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[(QueueAttributeName::DelaySeconds, "5")]).await;
+    sqs::send(&client, &url, "queue delay").await;
     client
         .send_message()
         .queue_url(&url)
@@ -163,7 +101,7 @@ async fn delays_hold_messages_per_queue_and_per_message() {
         .await
         .unwrap();
     assert_eq!(
-        count(
+        sqs::attribute(
             &client,
             &url,
             QueueAttributeName::ApproximateNumberOfMessagesDelayed
@@ -171,46 +109,22 @@ async fn delays_hold_messages_per_queue_and_per_message() {
         .await,
         "2"
     );
-    assert!(receive(&client, &url, 10).await.is_empty());
+    assert!(sqs::receive(&client, &url, 10).await.is_empty());
     clock.advance(Duration::from_secs(5));
-    let ready = receive(&client, &url, 10).await;
-    assert_eq!(
-        ready.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["queue delay"]
-    );
+    let ready = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&ready), ["queue delay"]);
     clock.advance(Duration::from_secs(15));
-    let later = receive(&client, &url, 10).await;
-    assert_eq!(
-        later.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["own delay"]
-    );
+    let later = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&later), ["own delay"]);
 }
 
 #[tokio::test]
 async fn long_polling_returns_as_soon_as_a_message_arrives() {
-    let (_emulator, client, _clock) = support::start_sqs_manual().await;
-    let url = queue(&client, "q", &[]).await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .wait_time_seconds(20)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = sqs::queue(&client, "q", &[]).await;
+    let poller = sqs::long_poll(&client, &url, Some(20), &clock).await;
     // The manual clock never moves: only the arrival can end this poll.
-    tokio::task::yield_now().await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("arrived")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "arrived").await;
     let out = tokio::time::timeout(Duration::from_secs(10), poller)
         .await
         .expect("woke on arrival")
@@ -221,26 +135,13 @@ async fn long_polling_returns_as_soon_as_a_message_arrives() {
 #[tokio::test]
 async fn long_polling_ends_empty_when_the_wait_time_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[(QueueAttributeName::ReceiveMessageWaitTimeSeconds, "20")],
     )
     .await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
-    for _ in 0..50 {
-        tokio::task::yield_now().await;
-    }
+    let poller = sqs::long_poll(&client, &url, None, &clock).await;
     assert!(
         !poller.is_finished(),
         "the queue's ReceiveMessageWaitTimeSeconds applies"
@@ -256,33 +157,15 @@ async fn long_polling_ends_empty_when_the_wait_time_passes() {
 #[tokio::test]
 async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[(QueueAttributeName::VisibilityTimeout, "5")],
     )
     .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    receive(&client, &url, 1).await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .wait_time_seconds(20)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
-    tokio::task::yield_now().await;
+    sqs::send(&client, &url, "x").await;
+    sqs::receive(&client, &url, 1).await;
+    let poller = sqs::long_poll(&client, &url, Some(20), &clock).await;
     clock.advance(Duration::from_secs(5));
     let out = tokio::time::timeout(Duration::from_secs(10), poller)
         .await
@@ -294,10 +177,10 @@ async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
 #[tokio::test]
 async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let dlq = queue(&client, "dlq", &[]).await;
+    let dlq = sqs::queue(&client, "dlq", &[]).await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[
@@ -320,11 +203,11 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         .await
         .unwrap();
     for _ in 0..2 {
-        assert_eq!(receive(&client, &url, 1).await.len(), 1);
+        assert_eq!(sqs::receive(&client, &url, 1).await.len(), 1);
         clock.advance(Duration::from_secs(1));
     }
     assert!(
-        receive(&client, &url, 1).await.is_empty(),
+        sqs::receive(&client, &url, 1).await.is_empty(),
         "the third receive moves it instead"
     );
     let moved = client
@@ -350,7 +233,7 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
 #[tokio::test]
 async fn redrive_allow_policy_can_refuse_a_source() {
     let (_emulator, client) = support::start_sqs().await;
-    queue(
+    sqs::queue(
         &client,
         "dlq",
         &[(
@@ -373,39 +256,24 @@ async fn redrive_allow_policy_can_refuse_a_source() {
 #[tokio::test]
 async fn retention_trims_old_messages() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[(QueueAttributeName::MessageRetentionPeriod, "60")],
     )
     .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("old")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "old").await;
     clock.advance(Duration::from_secs(30));
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("new")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "new").await;
     clock.advance(Duration::from_secs(30));
-    let left = receive(&client, &url, 10).await;
-    assert_eq!(
-        left.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["new"]
-    );
+    let left = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&left), ["new"]);
 }
 
 #[tokio::test]
 async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q.fifo",
         &[(QueueAttributeName::FifoQueue, "true")],
@@ -438,31 +306,22 @@ async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
         .filter_map(|s| s.sequence_number())
         .collect();
     assert!(sequence_numbers.windows(2).all(|w| w[0] < w[1]));
-    let first = receive(&client, &url, 1).await;
+    let first = sqs::receive(&client, &url, 1).await;
     assert_eq!(first[0].body(), Some("a1"));
     // Group a is in flight, so its later message waits; group b is free.
-    let second = receive(&client, &url, 10).await;
-    let bodies: Vec<&str> = second.iter().filter_map(|m| m.body()).collect();
+    let second = sqs::receive(&client, &url, 10).await;
+    let bodies = sqs::bodies(&second);
     assert_eq!(bodies, ["b1", "b2"]);
-    assert!(receive(&client, &url, 10).await.is_empty());
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(first[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let third = receive(&client, &url, 10).await;
-    assert_eq!(
-        third.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["a2"]
-    );
+    assert!(sqs::receive(&client, &url, 10).await.is_empty());
+    sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
+    let third = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&third), ["a2"]);
 }
 
 #[tokio::test]
 async fn fifo_deduplicates_within_five_minutes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q.fifo",
         &[
@@ -483,7 +342,7 @@ async fn fifo_deduplicates_within_five_minutes() {
     let duplicate = send().await.unwrap();
     assert_eq!(first.message_id(), duplicate.message_id());
     assert_eq!(first.sequence_number(), duplicate.sequence_number());
-    let got = receive(&client, &url, 10).await;
+    let got = sqs::receive(&client, &url, 10).await;
     assert_eq!(got.len(), 1);
     let dedup_id =
         &got[0].attributes().unwrap()[&MessageSystemAttributeName::MessageDeduplicationId];
@@ -504,7 +363,7 @@ async fn fifo_deduplicates_within_five_minutes() {
 #[tokio::test]
 async fn fifo_requires_a_group_and_a_deduplication_id() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q.fifo",
         &[(QueueAttributeName::FifoQueue, "true")],

@@ -7,6 +7,9 @@ use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use riffle_emulator::{Config, Emulator, ManualClock};
 
+pub(crate) mod kinesis;
+pub(crate) mod sqs;
+
 /// 2023-11-14T22:13:20Z: where manual clocks start.
 pub(crate) const T0: u64 = 1_700_000_000_000;
 

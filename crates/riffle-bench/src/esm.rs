@@ -24,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_lambda_events::event::kinesis::KinesisEvent;
-use aws_sdk_kinesis::primitives::Blob;
 use clap::Subcommand;
 use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{KinesisSource, SqsDestination};
@@ -586,19 +585,14 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     for index in 0..total {
         ticker.tick().await;
         stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
-        let sent = client
-            .put_record()
-            .stream_name(&args.common.stream)
-            .partition_key(format!("pk-{index}"))
-            .data(Blob::new(payload(&template, index)))
-            .send()
-            .await;
-        if let Err(e) = sent {
-            put_failures += 1;
-            if put_failures == 1 {
-                eprintln!("riffle-bench: PutRecord failed: {}", sdk_error(e));
-            }
-        }
+        kinesis::put_counting_failures(
+            &client,
+            &args.common.stream,
+            index,
+            payload(&template, index),
+            &mut put_failures,
+        )
+        .await;
     }
     let put_elapsed = put_start.elapsed();
     let complete = seen.wait_all(Duration::from_secs(10)).await;

@@ -8,25 +8,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::kinesis::{self, sdk_error};
-use crate::process::CpuWindow;
+use crate::kinesis;
+use crate::process::{CpuWindow, Endpoint};
 use crate::stats::{millis, percentile, round3};
 use crate::throughput::{payload, template};
 
 /// Options of the `latency` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LatencyArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Stream to create and use; it must not exist yet.
     #[arg(long)]
     stream: String,
@@ -52,14 +47,14 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     if args.record_size < 8 {
         bail!("--record-size must be at least 8 bytes");
     }
-    let client = kinesis::client(&args.endpoint);
+    let client = kinesis::client(&args.target.endpoint);
     kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
     kinesis::create_stream(&client, &args.stream, args.shards).await?;
     let shards = kinesis::shard_ids(&client, &args.stream).await?;
     let total = args.records;
     // Send stamps in nanoseconds since `base`, plus one so that zero means "not sent".
     let stamps: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let base = Instant::now();
     let received = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -81,14 +76,7 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let out = client
-                    .get_records()
-                    .shard_iterator(it)
-                    .limit(10_000)
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .with_context(|| format!("GetRecords {shard}"))?;
+                let out = kinesis::get_records(&client, it, 10_000, &shard).await?;
                 let now = base.elapsed();
                 polls += 1;
                 for record in out.records() {
@@ -128,19 +116,14 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
         ticker.tick().await;
         let stamp = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1;
         stamps[index as usize].store(stamp, Ordering::Release);
-        let sent = client
-            .put_record()
-            .stream_name(&args.stream)
-            .partition_key(format!("pk-{index}"))
-            .data(Blob::new(payload(&template, index)))
-            .send()
-            .await;
-        if let Err(e) = sent {
-            put_failures += 1;
-            if put_failures == 1 {
-                eprintln!("riffle-bench: PutRecord failed: {}", sdk_error(e));
-            }
-        }
+        kinesis::put_counting_failures(
+            &client,
+            &args.stream,
+            index,
+            payload(&template, index),
+            &mut put_failures,
+        )
+        .await;
     }
     let put_elapsed = put_start.elapsed();
 

@@ -165,14 +165,7 @@ async fn send_all(
                         entry.build()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let out = client
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .context("SendMessageBatch")?;
+                let out = crate::sqs::send_batch(&client, &url, entries).await?;
                 sent.calls.fetch_add(1, Ordering::Relaxed);
                 sent.ok
                     .fetch_add(out.successful().len() as u64, Ordering::Relaxed);

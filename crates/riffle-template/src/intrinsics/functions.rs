@@ -1,0 +1,251 @@
+//! The intrinsic functions that compute a value from their arguments: `Fn::Sub`, `Fn::Join`,
+//! `Fn::Select`, `Fn::Split`, `Fn::If` and `Fn::FindInMap`.
+//!
+//! Invariant: each gives what CloudFormation gives for the same arguments, or records why it
+//! cannot at the place the function is written; `AWS::NoValue` items drop out of lists.
+
+use super::*;
+
+impl<'t> Resolver<'t> {
+    pub(super) fn sub(
+        &mut self,
+        argument: &Node,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        let usage = "takes a string, or [string, {Name: value, …}]";
+        let (template, variables) = match &argument.value {
+            Value::Str(text) => (text.as_str(), None),
+            Value::Seq(items) if items.len() == 2 => {
+                match (items[0].as_str(), items[1].entries()) {
+                    (Some(text), Some(entries)) => (text, Some(entries)),
+                    _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
+                }
+            }
+            _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
+        };
+        let mut failed = false;
+        let mut values = BTreeMap::new();
+        for entry in variables.unwrap_or_default() {
+            match self.resolve_text(&entry.value, &scope.child(&entry.key)) {
+                Ok(text) => {
+                    values.insert(entry.key.as_str(), text);
+                }
+                Err(Failed) => failed = true,
+            }
+        }
+        let mut output = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            output.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            if let Some(literal) = after.strip_prefix('!') {
+                output.push_str("${");
+                rest = literal;
+                continue;
+            }
+            let Some(end) = after.find('}') else {
+                output.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = after[..end].trim();
+            match self.sub_variable(name, &values, at, scope) {
+                Ok(text) => output.push_str(&text),
+                Err(Failed) => failed = true,
+            }
+            rest = &after[end + 1..];
+        }
+        output.push_str(rest);
+        if failed { Err(Failed) } else { Ok(output) }
+    }
+
+    pub(super) fn sub_variable(
+        &mut self,
+        name: &str,
+        values: &BTreeMap<&str, String>,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        if let Some(text) = values.get(name) {
+            return Ok(text.clone());
+        }
+        if !name.starts_with("AWS::")
+            && !self.parameters.contains_key(name)
+            && let Some((id, attribute)) = name.split_once('.')
+        {
+            return self.attribute(id, attribute, at, scope);
+        }
+        let reference = Node::str(name, at);
+        match self.reference(&reference, at, scope)? {
+            Some(value) => match value.scalar_text() {
+                Some(text) => Ok(text.into_owned()),
+                None => Err(self.sink.error(
+                    at,
+                    scope,
+                    Problem::InvalidIntrinsic {
+                        name: "Fn::Sub".to_owned(),
+                        reason: format!("${{{name}}} is a list; Fn::Sub takes strings only"),
+                    },
+                )),
+            },
+            None => Err(self.invalid(
+                "Fn::Sub",
+                "${AWS::NoValue} cannot be substituted",
+                at,
+                scope,
+            )),
+        }
+    }
+
+    /// Resolves `node` and requires a list.
+    pub(super) fn resolve_list(
+        &mut self,
+        node: &Node,
+        function: &str,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<Node>, Failed> {
+        match self.resolve(node, scope)? {
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }) => Ok(items),
+            other => {
+                let found = other.map_or_else(|| "AWS::NoValue".to_owned(), |n| n.describe());
+                Err(self.invalid(
+                    function,
+                    &format!("expected a list, found {found}"),
+                    node.at,
+                    scope,
+                ))
+            }
+        }
+    }
+
+    pub(super) fn join(
+        &mut self,
+        argument: &Node,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<String, Failed> {
+        let Some([delimiter, list]) = argument.items() else {
+            return Err(self.invalid("Fn::Join", "takes [delimiter, [value, …]]", at, scope));
+        };
+        let delimiter = self.resolve_text(delimiter, scope)?;
+        let items = self.resolve_list(list, "Fn::Join", scope)?;
+        let mut parts = Vec::with_capacity(items.len());
+        for item in &items {
+            parts.push(self.text(item, scope)?);
+        }
+        Ok(parts.join(&delimiter))
+    }
+
+    pub(super) fn select(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let Some([index, list]) = argument.items() else {
+            return Err(self.invalid("Fn::Select", "takes [index, [value, …]]", at, scope));
+        };
+        let index_text = self.resolve_text(index, scope)?;
+        let Ok(position) = index_text.trim().parse::<usize>() else {
+            return Err(self.invalid(
+                "Fn::Select",
+                &format!("the index must be a non-negative integer, found {index_text:?}"),
+                at,
+                scope,
+            ));
+        };
+        let items = self.resolve_list(list, "Fn::Select", scope)?;
+        let count = items.len();
+        match items.into_iter().nth(position) {
+            Some(item) => Ok(Some(item)),
+            None => Err(self.invalid(
+                "Fn::Select",
+                &format!("index {position} is out of range for a list of {count}"),
+                at,
+                scope,
+            )),
+        }
+    }
+
+    pub(super) fn split(
+        &mut self,
+        argument: &Node,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Result<Node, Failed> {
+        let Some([delimiter, source]) = argument.items() else {
+            return Err(self.invalid("Fn::Split", "takes [delimiter, string]", at, scope));
+        };
+        let delimiter = self.resolve_text(delimiter, scope)?;
+        let source = self.resolve_text(source, scope)?;
+        if delimiter.is_empty() {
+            return Err(self.invalid("Fn::Split", "the delimiter must not be empty", at, scope));
+        }
+        let items = source
+            .split(delimiter.as_str())
+            .map(|part| Node::str(part, at))
+            .collect();
+        Ok(Node::new(Value::Seq(items), at))
+    }
+
+    pub(super) fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let Some([condition, when_true, when_false]) = argument.items() else {
+            return Err(self.invalid(
+                "Fn::If",
+                "takes [condition name, value if true, value if false]",
+                at,
+                scope,
+            ));
+        };
+        let Some(name) = condition.as_str() else {
+            return Err(self.invalid(
+                "Fn::If",
+                "the first argument must be the name of a condition",
+                at,
+                scope,
+            ));
+        };
+        if self.condition(name, condition.at, scope)? {
+            self.resolve(when_true, scope)
+        } else {
+            self.resolve(when_false, scope)
+        }
+    }
+
+    pub(super) fn find_in_map(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+        let usage = "takes [MapName, TopLevelKey, SecondLevelKey] and optionally \
+                     {DefaultValue: value}";
+        let Some(arguments) = argument.items() else {
+            return Err(self.invalid("Fn::FindInMap", usage, at, scope));
+        };
+        let (keys, default) = match arguments {
+            [a, b, c] => ([a, b, c], None),
+            [a, b, c, d] => match d.get("DefaultValue") {
+                Some(entry) => ([a, b, c], Some(&entry.value)),
+                None => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
+            },
+            _ => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
+        };
+        let mut names = Vec::with_capacity(3);
+        for key in keys {
+            names.push(self.resolve_text(key, scope)?);
+        }
+        let found = self
+            .mappings
+            .and_then(|mappings| mappings.get(&names[0]))
+            .and_then(|map| map.value.get(&names[1]))
+            .and_then(|top| top.value.get(&names[2]))
+            .map(|entry| entry.value.clone());
+        match (found, default) {
+            (Some(value), _) => self.resolve(&value, scope),
+            (None, Some(default)) => self.resolve(default, scope),
+            (None, None) => Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnresolvableReference {
+                    target: format!("Mappings.{}.{}.{}", names[0], names[1], names[2]),
+                    reason: "no such entry in the Mappings section".to_owned(),
+                },
+            )),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Kinesis calls the tests make again and again, each one SDK call with the test's inputs and
+//! nothing added: put a record, get an iterator, read a batch, describe a stream.
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::error::SdkError;
+use aws_sdk_kinesis::operation::create_stream::{CreateStreamError, CreateStreamOutput};
+use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
+use aws_sdk_kinesis::operation::get_records::{GetRecordsError, GetRecordsOutput};
+use aws_sdk_kinesis::operation::put_record::{PutRecordError, PutRecordOutput};
+use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType};
+
+/// The first shard of every stream.
+pub(crate) const SHARD_0: &str = "shardId-000000000000";
+
+/// CreateStream of `name` with `shards` shards, as the SDK answers it.
+pub(crate) async fn try_create(
+    client: &Client,
+    name: impl Into<String>,
+    shards: i32,
+) -> Result<CreateStreamOutput, SdkError<CreateStreamError>> {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+}
+
+/// One PutRecords entry of `data` under `key`.
+pub(crate) fn entry(key: impl Into<String>, data: impl Into<Vec<u8>>) -> PutRecordsRequestEntry {
+    PutRecordsRequestEntry::builder()
+        .partition_key(key)
+        .data(Blob::new(data))
+        .build()
+        .expect("an entry")
+}
+
+/// PutRecords of `entries`, as the SDK answers it.
+pub(crate) async fn try_put_records(
+    client: &Client,
+    stream: &str,
+    entries: Vec<PutRecordsRequestEntry>,
+) -> Result<PutRecordsOutput, SdkError<PutRecordsError>> {
+    client
+        .put_records()
+        .stream_name(stream)
+        .set_records(Some(entries))
+        .send()
+        .await
+}
+
+/// PutRecords of `entries`, which must succeed (entries may still fail one by one).
+pub(crate) async fn put_records(
+    client: &Client,
+    stream: &str,
+    entries: Vec<PutRecordsRequestEntry>,
+) -> PutRecordsOutput {
+    try_put_records(client, stream, entries)
+        .await
+        .expect("put records")
+}
+
+/// PutRecord of `data` under `key`, as the SDK answers it.
+pub(crate) async fn try_put(
+    client: &Client,
+    stream: &str,
+    key: impl Into<String>,
+    data: impl Into<Vec<u8>>,
+) -> Result<PutRecordOutput, SdkError<PutRecordError>> {
+    client
+        .put_record()
+        .stream_name(stream)
+        .partition_key(key)
+        .data(Blob::new(data))
+        .send()
+        .await
+}
+
+/// PutRecord of `data` under `key`, which must succeed.
+pub(crate) async fn put(
+    client: &Client,
+    stream: &str,
+    key: impl Into<String>,
+    data: impl Into<Vec<u8>>,
+) -> PutRecordOutput {
+    try_put(client, stream, key, data).await.expect("put")
+}
+
+/// A shard iterator of `kind` (one without a sequence number or timestamp) for `shard`.
+pub(crate) async fn iterator(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+) -> String {
+    iterator_from(client, stream, shard, kind, None).await
+}
+
+/// A shard iterator of `kind` at or after `sequence_number` for `shard`.
+pub(crate) async fn iterator_at(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+    sequence_number: impl Into<String>,
+) -> String {
+    iterator_from(client, stream, shard, kind, Some(sequence_number.into())).await
+}
+
+async fn iterator_from(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+    sequence_number: Option<String>,
+) -> String {
+    let out = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(kind)
+        .set_starting_sequence_number(sequence_number)
+        .send()
+        .await
+        .expect("an iterator");
+    out.shard_iterator().expect("an iterator").to_owned()
+}
+
+/// GetRecords at `iterator` (with `limit` if given), as the SDK answers it.
+pub(crate) async fn try_records(
+    client: &Client,
+    iterator: impl Into<String>,
+    limit: Option<i32>,
+) -> Result<GetRecordsOutput, SdkError<GetRecordsError>> {
+    client
+        .get_records()
+        .shard_iterator(iterator)
+        .set_limit(limit)
+        .send()
+        .await
+}
+
+/// GetRecords at `iterator`, which must succeed.
+pub(crate) async fn records(client: &Client, iterator: impl Into<String>) -> GetRecordsOutput {
+    try_records(client, iterator, None).await.expect("records")
+}
+
+/// One GetRecords from a fresh iterator of `kind` on `shard`.
+pub(crate) async fn read(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+) -> GetRecordsOutput {
+    let iterator = iterator(client, stream, shard, kind).await;
+    records(client, &iterator).await
+}
+
+/// DescribeStreamSummary of `stream`, which must succeed.
+pub(crate) async fn summary(client: &Client, stream: &str) -> DescribeStreamSummaryOutput {
+    client
+        .describe_stream_summary()
+        .stream_name(stream)
+        .send()
+        .await
+        .expect("described")
+}
+
+/// The names ListStreams answers.
+pub(crate) async fn stream_names(client: &Client) -> Vec<String> {
+    let out = client.list_streams().send().await.expect("listed");
+    out.stream_names().to_vec()
+}
+
+/// Every record of `shard` from TRIM_HORIZON, oldest first, following NextShardIterator until
+/// a read comes back empty.
+pub(crate) async fn read_to_tip(client: &Client, stream: &str, shard: &str) -> Vec<Record> {
+    let mut iterator = Some(iterator(client, stream, shard, ShardIteratorType::TrimHorizon).await);
+    let mut out = Vec::new();
+    while let Some(current) = iterator {
+        let page = records(client, current).await;
+        if page.records().is_empty() {
+            break;
+        }
+        out.extend_from_slice(page.records());
+        iterator = page.next_shard_iterator;
+    }
+    out
+}

@@ -1,0 +1,145 @@
+//! SQS calls the tests make again and again, each one SDK call with the test's inputs and
+//! nothing added: create a queue, send, receive, delete, read an attribute.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::SdkError;
+use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
+use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
+use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
+use aws_sdk_sqs::types::{
+    Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+};
+use riffle_emulator::ManualClock;
+use tokio::task::JoinHandle;
+
+/// CreateQueue of `name` with `attributes`, as the SDK answers it.
+pub(crate) async fn try_queue(
+    client: &Client,
+    name: &str,
+    attributes: &[(QueueAttributeName, &str)],
+) -> Result<CreateQueueOutput, SdkError<CreateQueueError>> {
+    let mut request = client.create_queue().queue_name(name);
+    for (key, value) in attributes {
+        request = request.attributes(key.clone(), *value);
+    }
+    request.send().await
+}
+
+/// Creates queue `name` with `attributes`; its URL.
+pub(crate) async fn queue(
+    client: &Client,
+    name: &str,
+    attributes: &[(QueueAttributeName, &str)],
+) -> String {
+    let out = try_queue(client, name, attributes).await.unwrap();
+    out.queue_url.unwrap()
+}
+
+/// SendMessage of `body` to `url`, as the SDK answers it.
+pub(crate) async fn try_send(
+    client: &Client,
+    url: &str,
+    body: impl Into<String>,
+) -> Result<SendMessageOutput, SdkError<SendMessageError>> {
+    client
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .send()
+        .await
+}
+
+/// SendMessage of `body` to `url`, which must succeed.
+pub(crate) async fn send(client: &Client, url: &str, body: impl Into<String>) -> SendMessageOutput {
+    try_send(client, url, body).await.expect("sent")
+}
+
+/// ReceiveMessage of up to `max` messages with every system attribute.
+pub(crate) async fn receive(client: &Client, url: &str, max: i32) -> Vec<Message> {
+    client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default()
+}
+
+/// ReceiveMessage of up to ten messages, no attributes asked for.
+pub(crate) async fn receive_ten(client: &Client, url: &str) -> ReceiveMessageOutput {
+    client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// DeleteMessage of `handle`, which must succeed.
+pub(crate) async fn delete(client: &Client, url: &str, handle: &str) {
+    client
+        .delete_message()
+        .queue_url(url)
+        .receipt_handle(handle)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The value of one queue attribute.
+pub(crate) async fn attribute(client: &Client, url: &str, name: QueueAttributeName) -> String {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .unwrap();
+    out.attributes().unwrap()[&name].clone()
+}
+
+/// A message attribute of type String.
+pub(crate) fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap()
+}
+
+/// The bodies of `messages`, in order.
+pub(crate) fn bodies(messages: &[Message]) -> Vec<&str> {
+    messages.iter().filter_map(|m| m.body()).collect()
+}
+
+/// Starts a ReceiveMessage long poll on `url` (waiting `wait_seconds`, or the queue's
+/// ReceiveMessageWaitTimeSeconds when `None`) and returns once the emulator has found the queue
+/// empty and waits on `clock`: from then on only an arrival or the clock can end the poll, so
+/// the test can make that event knowing the poll is already waiting (no sleeping or yielding to
+/// get the order).
+pub(crate) async fn long_poll(
+    client: &Client,
+    url: &str,
+    wait_seconds: Option<i32>,
+    clock: &ManualClock,
+) -> JoinHandle<ReceiveMessageOutput> {
+    let waiting = clock.sleepers();
+    let request = client
+        .receive_message()
+        .queue_url(url)
+        .set_wait_time_seconds(wait_seconds);
+    let poll = tokio::spawn(async move { request.send().await.unwrap() });
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        clock.sleepers_at_least(waiting + 1),
+    )
+    .await
+    .expect("the long poll waits on the clock");
+    poll
+}
