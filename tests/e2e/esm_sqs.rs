@@ -154,14 +154,7 @@ impl Harness {
                         .unwrap()
                 })
                 .collect();
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .unwrap();
+            let out = sqs::send_batch(&self.client, url, entries).await;
             assert!(out.failed().is_empty(), "{:?}", out.failed());
             ids.extend(out.successful().iter().map(|s| s.message_id().to_owned()));
         }

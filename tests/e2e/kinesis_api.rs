@@ -156,13 +156,7 @@ async fn put_record_then_get_records_round_trips_every_field() {
     assert_eq!(put.shard_id(), "shardId-000000000000");
     assert_eq!(put.sequence_number().len(), 56);
 
-    let out = kinesis::read(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let out = kinesis::read_from_start(&client, "s").await;
     let record = &out.records()[0];
     assert_eq!(record.data().as_ref(), payload.as_slice());
     assert_eq!(record.partition_key(), Some("key-1"));
@@ -387,13 +381,7 @@ async fn get_records_honours_limit_and_reports_millis_behind_latest() {
         kinesis::put(&client, "s", "k", "x").await;
     }
     clock.advance(Duration::from_secs(7));
-    let it = kinesis::iterator(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let it = kinesis::trim_horizon(&client, "s").await;
 
     let first = kinesis::try_records(&client, &it, Some(4)).await.unwrap();
     assert_eq!(first.records().len(), 4);
@@ -411,13 +399,7 @@ async fn retention_trims_records_and_moves_trim_horizon() {
     clock.advance(Duration::from_secs(3600 * 12));
     kinesis::put(&client, "s", "k", "new").await;
     clock.advance(Duration::from_secs(3600 * 12 + 1));
-    let out = kinesis::read(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let out = kinesis::read_from_start(&client, "s").await;
     let data: Vec<&[u8]> = out.records().iter().map(|r| r.data().as_ref()).collect();
     assert_eq!(data, [b"new"]);
 }
@@ -443,13 +425,7 @@ async fn retention_period_can_be_increased_and_decreased() {
             .retention_period_hours(),
         48
     );
-    let out = kinesis::read(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let out = kinesis::read_from_start(&client, "s").await;
     assert_eq!(
         out.records().len(),
         1,
@@ -462,13 +438,7 @@ async fn retention_period_can_be_increased_and_decreased() {
         .send()
         .await
         .unwrap();
-    let it = kinesis::iterator(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let it = kinesis::trim_horizon(&client, "s").await;
 
     let out = kinesis::records(&client, &it).await;
     assert!(out.records().is_empty(), "24 h retention drops it");

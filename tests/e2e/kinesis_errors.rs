@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_sdk_kinesis::types::ShardIteratorType::{self, AtSequenceNumber, AtTimestamp, Latest};
 use riffle_emulator::{Config, Limits};
 
 use crate::support::kinesis;
@@ -105,13 +106,7 @@ async fn put_records_enforces_count_and_size_limits_atomically() {
     let out = kinesis::try_put_records(&client, "s", vec![entry(1024 * 1024); 6]).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert_eq!(message(&out), "Records size exceeds 5 MB limit");
-    let read = kinesis::read(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let read = kinesis::read_from_start(&client, "s").await;
     assert!(read.records().is_empty(), "rejected requests wrote nothing");
 }
 
@@ -119,13 +114,7 @@ async fn put_records_enforces_count_and_size_limits_atomically() {
 async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = kinesis::iterator(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let it = kinesis::trim_horizon(&client, "s").await;
 
     let token = it.clone();
     let mut tampered: Vec<char> = token.chars().collect();
@@ -144,13 +133,7 @@ async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
 async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = kinesis::iterator(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let it = kinesis::trim_horizon(&client, "s").await;
 
     client
         .delete_stream()
@@ -177,49 +160,73 @@ async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
         .send()
         .await
         .unwrap();
-    let base = || client.get_shard_iterator().stream_name("s");
-    let out = base()
-        .shard_id("shardId-000000000009")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await;
-    assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = base()
-        .shard_id("shardId-000000000001")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number(put.sequence_number())
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException", "{}", message(&out));
-    assert!(message(&out).contains("It encodes shardId-000000000000"));
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number("12345")
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number("not-a-number")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ValidationException");
     let future = aws_sdk_kinesis::primitives::DateTime::from_secs(4_000_000_000);
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtTimestamp)
-        .timestamp(future)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let at = |sequence_number: &str| Some(sequence_number.to_owned());
+    let cases = [
+        (
+            "no such shard",
+            "shardId-000000000009",
+            Latest,
+            None,
+            None,
+            "ResourceNotFoundException",
+        ),
+        (
+            "no sequence number",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            None,
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "a sequence number of another shard",
+            "shardId-000000000001",
+            AtSequenceNumber,
+            at(put.sequence_number()),
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "a sequence number of no shard",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            at("12345"),
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "not a number",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            at("not-a-number"),
+            None,
+            "ValidationException",
+        ),
+        (
+            "a timestamp in the future",
+            kinesis::SHARD_0,
+            AtTimestamp,
+            None,
+            Some(future),
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, shard, kind, sequence_number, timestamp, expected) in cases {
+        let out = client
+            .get_shard_iterator()
+            .stream_name("s")
+            .shard_id(shard)
+            .shard_iterator_type(kind)
+            .set_starting_sequence_number(sequence_number)
+            .set_timestamp(timestamp)
+            .send()
+            .await;
+        assert_eq!(code(&out), expected, "{case}: {}", message(&out));
+        if case == "a sequence number of another shard" {
+            assert!(message(&out).contains("It encodes shardId-000000000000"));
+        }
+    }
 }
 
 #[tokio::test]
@@ -238,62 +245,77 @@ async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
 async fn retention_changes_check_direction_and_bounds() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(23)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(8761)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(72)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    assert!(message(&out).contains("Use DecreaseRetentionPeriod API"));
-    let out = client
-        .decrease_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(96)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let cases = [
+        ("under a day", true, 23, "InvalidArgumentException"),
+        ("over a year", true, 8761, "InvalidArgumentException"),
+        ("to three days", true, 72, "<succeeded>"),
+        (
+            "an increase that shortens",
+            true,
+            48,
+            "InvalidArgumentException",
+        ),
+        (
+            "a decrease that lengthens",
+            false,
+            96,
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, increase, hours, expected) in cases {
+        let (code, message) = if increase {
+            let out = client
+                .increase_stream_retention_period()
+                .stream_name("s")
+                .retention_period_hours(hours)
+                .send()
+                .await;
+            (code(&out), message(&out))
+        } else {
+            let out = client
+                .decrease_stream_retention_period()
+                .stream_name("s")
+                .retention_period_hours(hours)
+                .send()
+                .await;
+            (code(&out), message(&out))
+        };
+        assert_eq!(code, expected, "{case}: {message}");
+        if case == "an increase that shortens" {
+            assert!(message.contains("Use DecreaseRetentionPeriod API"));
+        }
+    }
 }
 
 #[tokio::test]
 async fn stream_arn_of_another_account_is_not_found_and_malformed_arn_is_invalid() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .describe_stream_summary()
-        .stream_arn("arn:aws:kinesis:us-east-1:111111111111:stream/s")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = client
-        .describe_stream_summary()
-        .stream_arn("arn:aws:sqs:us-east-1:000000000000:s")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ValidationException");
-    let out = client.describe_stream_summary().send().await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let cases = [
+        (
+            "another account",
+            Some("arn:aws:kinesis:us-east-1:111111111111:stream/s"),
+            "ResourceNotFoundException",
+        ),
+        (
+            "not a stream ARN",
+            Some("arn:aws:sqs:us-east-1:000000000000:s"),
+            "ValidationException",
+        ),
+        (
+            "neither a name nor an ARN",
+            None,
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, arn, expected) in cases {
+        let out = client
+            .describe_stream_summary()
+            .set_stream_arn(arn.map(str::to_owned))
+            .send()
+            .await;
+        assert_eq!(code(&out), expected, "{case}");
+    }
 }
 
 #[tokio::test]
@@ -323,13 +345,7 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     clock.advance(Duration::from_secs(1));
     kinesis::put(&client, "s", "k", "x").await;
 
-    let it = kinesis::iterator(
-        &client,
-        "s",
-        kinesis::SHARD_0,
-        ShardIteratorType::TrimHorizon,
-    )
-    .await;
+    let it = kinesis::trim_horizon(&client, "s").await;
 
     let mut token = it.clone();
     for _ in 0..5 {

@@ -336,21 +336,9 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
             let mut acknowledged = Vec::new();
             for batch in 0..10 {
                 let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (0..10)
-                    .map(|i| {
-                        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                            .id(format!("e{i}"))
-                            .message_body(format!("{s}/{batch}/{i}"))
-                            .build()
-                            .unwrap()
-                    })
+                    .map(|i| sqs::batch_entry(format!("e{i}"), format!("{s}/{batch}/{i}")))
                     .collect();
-                let out = sqs
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .unwrap();
+                let out = sqs::send_batch(&sqs, &url, entries).await;
                 assert!(out.failed().is_empty());
                 acknowledged.extend((0..10).map(|i| format!("{s}/{batch}/{i}")));
             }

@@ -89,12 +89,7 @@ async fn list_queues_paginates_when_max_results_is_given() {
 #[tokio::test]
 async fn attributes_have_aws_defaults_and_can_be_set() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = sqs::queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "45")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "45").await;
     let all = client
         .get_queue_attributes()
         .queue_url(&url)
@@ -268,21 +263,9 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
     let entries: Vec<SendMessageBatchRequestEntry> = (0..10)
-        .map(|i| {
-            SendMessageBatchRequestEntry::builder()
-                .id(format!("m{i}"))
-                .message_body(format!("body {i}"))
-                .build()
-                .unwrap()
-        })
+        .map(|i| sqs::batch_entry(format!("m{i}"), format!("body {i}")))
         .collect();
-    let sent = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let sent = sqs::send_batch(&client, &url, entries).await;
     assert_eq!(sent.successful().len(), 10);
     assert!(sent.failed().is_empty());
     let received = sqs::receive_ten(&client, &url).await;

@@ -1,6 +1,6 @@
 //! Bad SQS requests get SQS's error codes (as the SDK matches them) and change nothing.
 
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 
 use crate::support::sqs;
 use crate::support::{self, code, message};
@@ -134,22 +134,17 @@ async fn invalid_names_and_attributes_are_refused() {
 #[tokio::test]
 async fn messages_are_validated_like_sqs() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = sqs::queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::MaximumMessageSize, "1024")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::MaximumMessageSize, "1024").await;
     let number = MessageAttributeValue::builder()
         .data_type("Number")
         .string_value("abc")
         .build()
         .unwrap();
-    let no = || SendCase::default();
+    let no = sqs::SendCase::default;
     let cases = [
         (
             "an empty body",
-            SendCase {
+            sqs::SendCase {
                 body: String::new(),
                 ..no()
             },
@@ -157,7 +152,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "a body over the maximum",
-            SendCase {
+            sqs::SendCase {
                 body: "x".repeat(1025),
                 ..no()
             },
@@ -165,7 +160,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "a control character",
-            SendCase {
+            sqs::SendCase {
                 body: "bad \u{1} char".into(),
                 ..no()
             },
@@ -173,7 +168,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "a delay over 15 minutes",
-            SendCase {
+            sqs::SendCase {
                 delay: Some(901),
                 ..no()
             },
@@ -181,7 +176,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "deduplication ids are for FIFO queues",
-            SendCase {
+            sqs::SendCase {
                 deduplication_id: Some("d"),
                 ..no()
             },
@@ -189,7 +184,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "a reserved attribute name",
-            SendCase {
+            sqs::SendCase {
                 attribute: Some(("AWS.reserved", sqs::string_attribute("v"))),
                 ..no()
             },
@@ -197,7 +192,7 @@ async fn messages_are_validated_like_sqs() {
         ),
         (
             "a Number that is not a number",
-            SendCase {
+            sqs::SendCase {
                 attribute: Some(("n", number)),
                 ..no()
             },
@@ -210,64 +205,12 @@ async fn messages_are_validated_like_sqs() {
     }
 }
 
-/// One SendMessage whose parts a validation case changes; by default a valid one of body `x`.
-struct SendCase {
-    body: String,
-    delay: Option<i32>,
-    deduplication_id: Option<&'static str>,
-    attribute: Option<(&'static str, MessageAttributeValue)>,
-}
-
-impl Default for SendCase {
-    fn default() -> Self {
-        Self {
-            body: "x".to_owned(),
-            delay: None,
-            deduplication_id: None,
-            attribute: None,
-        }
-    }
-}
-
-impl SendCase {
-    async fn send(
-        self,
-        client: &aws_sdk_sqs::Client,
-        url: &str,
-    ) -> Result<
-        aws_sdk_sqs::operation::send_message::SendMessageOutput,
-        aws_sdk_sqs::error::SdkError<aws_sdk_sqs::operation::send_message::SendMessageError>,
-    > {
-        let mut request = client
-            .send_message()
-            .queue_url(url)
-            .message_body(self.body)
-            .set_delay_seconds(self.delay)
-            .set_message_deduplication_id(self.deduplication_id.map(str::to_owned));
-        if let Some((name, value)) = self.attribute {
-            request = request.message_attributes(name, value);
-        }
-        request.send().await
-    }
-}
-
 #[tokio::test]
 async fn batch_requests_check_count_ids_and_size() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
-    let entry = |id: &str, body: String| {
-        SendMessageBatchRequestEntry::builder()
-            .id(id)
-            .message_body(body)
-            .build()
-            .unwrap()
-    };
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(vec![]))
-        .send()
-        .await;
+    let entry = |id: &str, body: String| sqs::batch_entry(id, body);
+    let out = sqs::try_send_batch(&client, &url, vec![]).await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -276,12 +219,7 @@ async fn batch_requests_check_count_ids_and_size() {
     let eleven: Vec<_> = (0..11)
         .map(|i| entry(&format!("e{i}"), "x".into()))
         .collect();
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(eleven))
-        .send()
-        .await;
+    let out = sqs::try_send_batch(&client, &url, eleven).await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -313,12 +251,7 @@ async fn batch_requests_check_count_ids_and_size() {
     let big: Vec<_> = (0..2)
         .map(|i| entry(&format!("b{i}"), "x".repeat(600_000)))
         .collect();
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(big))
-        .send()
-        .await;
+    let out = sqs::try_send_batch(&client, &url, big).await;
     assert!(
         out.unwrap_err()
             .into_service_error()

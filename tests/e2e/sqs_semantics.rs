@@ -13,12 +13,7 @@ use crate::support::sqs;
 #[tokio::test]
 async fn a_received_message_is_invisible_until_its_timeout_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "30")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "30").await;
     sqs::send(&client, &url, "x").await;
     let first = sqs::receive(&client, &url, 1).await;
     assert_eq!(first.len(), 1);
@@ -55,12 +50,7 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
 #[tokio::test]
 async fn a_stale_receipt_handle_deletes_nothing() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "10")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "10").await;
     sqs::send(&client, &url, "x").await;
     let first = sqs::receive(&client, &url, 1).await;
     clock.advance(Duration::from_secs(10));
@@ -90,7 +80,7 @@ async fn a_stale_receipt_handle_deletes_nothing() {
 #[tokio::test]
 async fn delays_hold_messages_per_queue_and_per_message() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(&client, "q", &[(QueueAttributeName::DelaySeconds, "5")]).await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::DelaySeconds, "5").await;
     sqs::send(&client, &url, "queue delay").await;
     client
         .send_message()
@@ -135,10 +125,11 @@ async fn long_polling_returns_as_soon_as_a_message_arrives() {
 #[tokio::test]
 async fn long_polling_ends_empty_when_the_wait_time_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(
+    let url = sqs::queue_with(
         &client,
         "q",
-        &[(QueueAttributeName::ReceiveMessageWaitTimeSeconds, "20")],
+        QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+        "20",
     )
     .await;
     let poller = sqs::long_poll(&client, &url, None, &clock).await;
@@ -157,12 +148,7 @@ async fn long_polling_ends_empty_when_the_wait_time_passes() {
 #[tokio::test]
 async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "5")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "5").await;
     sqs::send(&client, &url, "x").await;
     sqs::receive(&client, &url, 1).await;
     let poller = sqs::long_poll(&client, &url, Some(20), &clock).await;
@@ -256,10 +242,11 @@ async fn redrive_allow_policy_can_refuse_a_source() {
 #[tokio::test]
 async fn retention_trims_old_messages() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue(
+    let url = sqs::queue_with(
         &client,
         "q",
-        &[(QueueAttributeName::MessageRetentionPeriod, "60")],
+        QueueAttributeName::MessageRetentionPeriod,
+        "60",
     )
     .await;
     sqs::send(&client, &url, "old").await;
@@ -273,12 +260,7 @@ async fn retention_trims_old_messages() {
 #[tokio::test]
 async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = sqs::queue(
-        &client,
-        "q.fifo",
-        &[(QueueAttributeName::FifoQueue, "true")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q.fifo", QueueAttributeName::FifoQueue, "true").await;
     let entries: Vec<SendMessageBatchRequestEntry> =
         [("a", "a1"), ("b", "b1"), ("a", "a2"), ("b", "b2")]
             .iter()
@@ -293,13 +275,7 @@ async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
                     .unwrap()
             })
             .collect();
-    let sent = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let sent = sqs::send_batch(&client, &url, entries).await;
     let sequence_numbers: Vec<&str> = sent
         .successful()
         .iter()
@@ -363,40 +339,38 @@ async fn fifo_deduplicates_within_five_minutes() {
 #[tokio::test]
 async fn fifo_requires_a_group_and_a_deduplication_id() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = sqs::queue(
-        &client,
-        "q.fifo",
-        &[(QueueAttributeName::FifoQueue, "true")],
-    )
-    .await;
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_deduplication_id("d")
-        .send()
-        .await;
-    assert_eq!(support::code(&out), "MissingParameter");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("g")
-        .send()
-        .await;
-    assert_eq!(support::code(&out), "InvalidParameterValue");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("g")
-        .message_deduplication_id("d")
-        .delay_seconds(1)
-        .send()
-        .await;
-    assert_eq!(
-        support::code(&out),
-        "InvalidParameterValue",
-        "per-message delay is not for FIFO"
-    );
+    let url = sqs::queue_with(&client, "q.fifo", QueueAttributeName::FifoQueue, "true").await;
+    let no = sqs::SendCase::default;
+    let cases = [
+        (
+            "a message group id is required",
+            sqs::SendCase {
+                deduplication_id: Some("d"),
+                ..no()
+            },
+            "MissingParameter",
+        ),
+        (
+            "a deduplication id is required without content-based deduplication",
+            sqs::SendCase {
+                group_id: Some("g"),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "per-message delay is not for FIFO",
+            sqs::SendCase {
+                group_id: Some("g"),
+                deduplication_id: Some("d"),
+                delay: Some(1),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+    ];
+    for (case, send, expected) in cases {
+        let out = send.send(&client, &url).await;
+        assert_eq!(support::code(&out), expected, "{case}");
+    }
 }

@@ -128,6 +128,16 @@ async fn iterator_from(
     out.shard_iterator().expect("an iterator").to_owned()
 }
 
+/// A TRIM_HORIZON iterator for the first shard of `stream`.
+pub(crate) async fn trim_horizon(client: &Client, stream: &str) -> String {
+    iterator(client, stream, SHARD_0, ShardIteratorType::TrimHorizon).await
+}
+
+/// One GetRecords from TRIM_HORIZON of the first shard of `stream`.
+pub(crate) async fn read_from_start(client: &Client, stream: &str) -> GetRecordsOutput {
+    read(client, stream, SHARD_0, ShardIteratorType::TrimHorizon).await
+}
+
 /// GetRecords at `iterator` (with `limit` if given), as the SDK answers it.
 pub(crate) async fn try_records(
     client: &Client,

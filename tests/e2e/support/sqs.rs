@@ -8,8 +8,10 @@ use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
 use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
 use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
+use aws_sdk_sqs::operation::send_message_batch::{SendMessageBatchError, SendMessageBatchOutput};
 use aws_sdk_sqs::types::{
     Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
 };
 use riffle_emulator::ManualClock;
 use tokio::task::JoinHandle;
@@ -35,6 +37,51 @@ pub(crate) async fn queue(
 ) -> String {
     let out = try_queue(client, name, attributes).await.unwrap();
     out.queue_url.unwrap()
+}
+
+/// Creates queue `name` with one attribute set; its URL.
+pub(crate) async fn queue_with(
+    client: &Client,
+    name: &str,
+    attribute: QueueAttributeName,
+    value: &str,
+) -> String {
+    queue(client, name, &[(attribute, value)]).await
+}
+
+/// One SendMessageBatch entry.
+pub(crate) fn batch_entry(
+    id: impl Into<String>,
+    body: impl Into<String>,
+) -> SendMessageBatchRequestEntry {
+    SendMessageBatchRequestEntry::builder()
+        .id(id)
+        .message_body(body)
+        .build()
+        .unwrap()
+}
+
+/// SendMessageBatch of `entries` to `url`, as the SDK answers it.
+pub(crate) async fn try_send_batch(
+    client: &Client,
+    url: &str,
+    entries: Vec<SendMessageBatchRequestEntry>,
+) -> Result<SendMessageBatchOutput, SdkError<SendMessageBatchError>> {
+    client
+        .send_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+}
+
+/// SendMessageBatch of `entries` to `url`, which must succeed (entries may still fail).
+pub(crate) async fn send_batch(
+    client: &Client,
+    url: &str,
+    entries: Vec<SendMessageBatchRequestEntry>,
+) -> SendMessageBatchOutput {
+    try_send_batch(client, url, entries).await.unwrap()
 }
 
 /// SendMessage of `body` to `url`, as the SDK answers it.
@@ -142,4 +189,45 @@ pub(crate) async fn long_poll(
     .await
     .expect("the long poll waits on the clock");
     poll
+}
+
+/// One SendMessage whose parts a validation case changes; by default a valid one of body `x`.
+pub(crate) struct SendCase {
+    pub(crate) body: String,
+    pub(crate) delay: Option<i32>,
+    pub(crate) group_id: Option<&'static str>,
+    pub(crate) deduplication_id: Option<&'static str>,
+    pub(crate) attribute: Option<(&'static str, MessageAttributeValue)>,
+}
+
+impl Default for SendCase {
+    fn default() -> Self {
+        Self {
+            body: "x".to_owned(),
+            delay: None,
+            group_id: None,
+            deduplication_id: None,
+            attribute: None,
+        }
+    }
+}
+
+impl SendCase {
+    pub(crate) async fn send(
+        self,
+        client: &Client,
+        url: &str,
+    ) -> Result<SendMessageOutput, SdkError<SendMessageError>> {
+        let mut request = client
+            .send_message()
+            .queue_url(url)
+            .message_body(self.body)
+            .set_delay_seconds(self.delay)
+            .set_message_group_id(self.group_id.map(str::to_owned))
+            .set_message_deduplication_id(self.deduplication_id.map(str::to_owned));
+        if let Some((name, value)) = self.attribute {
+            request = request.message_attributes(name, value);
+        }
+        request.send().await
+    }
 }
