@@ -10,45 +10,9 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use tokio::io::AsyncWriteExt as _;
 
+use crate::support::cli::{riffle, riffle_with, stderr, stdout, temp_dir};
 use crate::support::{create_stream, http_get, riffle_binary, sqs_client, start};
 use crate::support::{kinesis, sqs};
-
-/// `riffle ARGS` against `endpoint`, with `stdin` as its standard input, to its end (bounded).
-async fn riffle_with(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .env("RIFFLE_ENDPOINT_URL", endpoint)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("riffle runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).await.unwrap();
-    drop(input);
-    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("riffle finishes within a minute")
-        .unwrap()
-}
-
-async fn riffle(endpoint: &str, args: &[&str]) -> Output {
-    riffle_with(endpoint, args, b"").await
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "riffle failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// Every record of `stream`'s shard 0, oldest first: (partition key, data).
 async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Vec<u8>)> {
@@ -62,19 +26,6 @@ async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String
             )
         })
         .collect()
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "riffle-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[tokio::test]

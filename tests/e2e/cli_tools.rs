@@ -1,32 +1,11 @@
 //! The `riffle` tools against an emulator: `put` (one record and a JSONL file), `tail`, `dlq` and
 //! `generate-event`, run as a user runs them.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use crate::support::cli::{riffle, stdout};
 use crate::support::{kinesis, sqs};
 use crate::support::{riffle_binary, sqs_client, start};
-
-/// Runs `riffle ARGS` against `endpoint` without blocking the runtime the emulator serves on.
-async fn riffle(endpoint: &str, args: &[&str]) -> Output {
-    let run = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .env("RIFFLE_ENDPOINT_URL", endpoint)
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(std::time::Duration::from_secs(60), run)
-        .await
-        .expect("riffle finishes within a minute")
-        .expect("riffle runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "riffle failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 #[tokio::test]
 async fn put_writes_every_line_of_a_file_with_its_key_and_tail_reads_them_back() {

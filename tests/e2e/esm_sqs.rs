@@ -163,15 +163,8 @@ impl Harness {
 
     /// A queue attribute as a number.
     async fn count(&self, url: &str, attribute: QueueAttributeName) -> u64 {
-        let out = self
-            .client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(attribute.clone())
-            .send()
-            .await
-            .unwrap();
-        out.attributes().unwrap()[&attribute].parse().unwrap()
+        let value = sqs::attribute(&self.client, url, attribute).await;
+        value.parse().unwrap()
     }
 
     /// Messages in the queue: visible, in flight and delayed.

@@ -14,28 +14,17 @@ use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::kinesis;
+use crate::support::cli::{install_probe, stderr, temp_dir};
 use crate::support::{client, riffle_binary, sqs_client};
+use crate::support::{http_get, kinesis};
 
 const MAPPING: &str = "ProbeRecords";
 const QUEUE: &str = "probe-failures";
 
 /// A directory with the template and the probe as the function's `bootstrap`.
 fn application(name: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "riffle-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(dir.join("probe")).unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_lambda-probe"),
-        dir.join("probe").join("bootstrap"),
-    )
-    .unwrap();
+    let dir = temp_dir(name);
+    install_probe(&dir);
     let fail_file = dir.join("fail");
     let template = format!(
         r#"AWSTemplateFormatVersion: '2010-09-09'
@@ -159,20 +148,6 @@ impl Drop for Local {
     }
 }
 
-/// `GET {endpoint}{path}` over plain HTTP/1.1: the status and the JSON body.
-async fn get(endpoint: &str, path: &str) -> (u16, Value) {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
 /// Polls `GET /_riffle/mappings` (bounded) until the mapping's counters satisfy `wanted`.
 async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
     let limit = Duration::from_secs(60);
@@ -180,7 +155,7 @@ async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     loop {
         ticker.tick().await;
-        let (status, list) = get(endpoint, "/_riffle/mappings").await;
+        let (status, list) = http_get(endpoint, "/_riffle/mappings").await;
         assert_eq!(status, 200, "{list}");
         let mapping = list
             .as_array()
@@ -218,10 +193,6 @@ fn args(list: &[&str]) -> Vec<String> {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The bodies the on-failure queue holds, read without hiding them.
@@ -285,7 +256,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
 
     // The journal route: oldest first, with the retry and the discard of exactly those records.
     let path = format!("/_riffle/mappings/{MAPPING}/journal");
-    let (status, journal) = get(&endpoint, &path).await;
+    let (status, journal) = http_get(&endpoint, &path).await;
     assert_eq!(status, 200);
     let journal = journal.as_array().unwrap().clone();
     let kinds: Vec<&str> = journal.iter().filter_map(|e| e["kind"].as_str()).collect();
@@ -312,16 +283,17 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         "ProbeFailing: the probe fails while PROBE_FAIL_FILE exists",
         "the function's errorType and errorMessage: why the batch was retried"
     );
-    let (_, one_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
+    let (_, one_shard) = http_get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
     assert!(one_shard.as_array().unwrap().len() >= journal.len());
-    let (status, other_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
+    let (status, other_shard) =
+        http_get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
     assert_eq!(status, 404, "a shard the mapping never read: {other_shard}");
     assert_eq!(other_shard["error"], "UnknownShard");
     assert_eq!(
         other_shard["known"],
         serde_json::json!(["shardId-000000000000"])
     );
-    let (status, unknown) = get(&endpoint, "/_riffle/mappings/Nope/journal").await;
+    let (status, unknown) = http_get(&endpoint, "/_riffle/mappings/Nope/journal").await;
     assert_eq!(status, 404);
     assert_eq!(unknown["error"], "UnknownMapping");
     assert_eq!(unknown["known"], serde_json::json!([MAPPING]));
@@ -579,13 +551,14 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         e["event"] == "ready"
     });
     let control = format!("http://{control}");
-    let (status, list) = get(&control, "/_riffle/mappings").await;
+    let (status, list) = http_get(&control, "/_riffle/mappings").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list[0]["id"], MAPPING);
     // The shard task starts reading a moment after `ready`: wait (bounded) for its first entry.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, journal) = get(&control, &format!("/_riffle/mappings/{MAPPING}/journal")).await;
+        let (_, journal) =
+            http_get(&control, &format!("/_riffle/mappings/{MAPPING}/journal")).await;
         if journal
             .as_array()
             .is_some_and(|entries| !entries.is_empty())
@@ -653,7 +626,7 @@ async fn an_embedder_adds_routes_to_the_emulator() {
         raw.starts_with("HTTP/1.1 200") && raw.ends_with("pong"),
         "{raw}"
     );
-    let (status, health) = get(&endpoint, "/_riffle/health").await;
+    let (status, health) = http_get(&endpoint, "/_riffle/health").await;
     assert_eq!((status, &health["status"]), (200, &Value::from("ready")));
     // Everything else still goes to the X-Amz-Target dispatch.
     client(&endpoint).list_streams().send().await.unwrap();

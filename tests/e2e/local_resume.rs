@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::local::{KillOnDrop, spawn_json, wait_for};
+use crate::support::cli::install_probe;
 use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
@@ -59,13 +60,8 @@ impl Scratch {
     fn new() -> Self {
         let path = std::env::temp_dir().join(format!("riffle-resume-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(path.join("probe")).unwrap();
+        install_probe(&path);
         std::fs::write(path.join("template.yaml"), TEMPLATE).unwrap();
-        std::fs::copy(
-            env!("CARGO_BIN_EXE_lambda-probe"),
-            path.join("probe").join("bootstrap"),
-        )
-        .unwrap();
         Self(path)
     }
 }

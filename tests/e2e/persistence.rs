@@ -300,23 +300,13 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     let bodies = sqs::bodies(visible.messages());
     assert_eq!(bodies, ["second"]);
     // The receipt handle issued before the restart still deletes its message.
-    sqs.delete_message()
-        .queue_url(&url)
-        .receipt_handle(&handle)
-        .send()
-        .await
-        .unwrap();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(
-            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        )
-        .send()
-        .await
-        .unwrap();
-    let not_visible = &attributes.attributes().unwrap()
-        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible];
+    sqs::delete(&sqs, &url, &handle).await;
+    let not_visible = &sqs::attribute(
+        &sqs,
+        &url,
+        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    )
+    .await;
     assert_eq!(
         not_visible, "1",
         "only \"second\", received after the restart, is in flight"

@@ -90,36 +90,21 @@ async fn list_queues_paginates_when_max_results_is_given() {
 async fn attributes_have_aws_defaults_and_can_be_set() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "45").await;
-    let all = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let attributes = all.attributes().unwrap();
-    assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "45");
-    assert_eq!(attributes[&QueueAttributeName::DelaySeconds], "0");
-    assert_eq!(
-        attributes[&QueueAttributeName::MaximumMessageSize],
-        "1048576"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::MessageRetentionPeriod],
-        "345600"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::ReceiveMessageWaitTimeSeconds],
-        "0"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::QueueArn],
-        "arn:aws:sqs:us-east-1:000000000000:q"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::ApproximateNumberOfMessages],
-        "0"
-    );
+    let attributes = sqs::attributes(&client, &url, QueueAttributeName::All).await;
+    for (name, expected) in [
+        (QueueAttributeName::VisibilityTimeout, "45"),
+        (QueueAttributeName::DelaySeconds, "0"),
+        (QueueAttributeName::MaximumMessageSize, "1048576"),
+        (QueueAttributeName::MessageRetentionPeriod, "345600"),
+        (QueueAttributeName::ReceiveMessageWaitTimeSeconds, "0"),
+        (
+            QueueAttributeName::QueueArn,
+            "arn:aws:sqs:us-east-1:000000000000:q",
+        ),
+        (QueueAttributeName::ApproximateNumberOfMessages, "0"),
+    ] {
+        assert_eq!(attributes[&name], expected, "{name}");
+    }
     client
         .set_queue_attributes()
         .queue_url(&url)
@@ -127,18 +112,9 @@ async fn attributes_have_aws_defaults_and_can_be_set() {
         .send()
         .await
         .unwrap();
-    let one = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::DelaySeconds)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(one.attributes().unwrap().len(), 1);
-    assert_eq!(
-        one.attributes().unwrap()[&QueueAttributeName::DelaySeconds],
-        "5"
-    );
+    let one = sqs::attributes(&client, &url, QueueAttributeName::DelaySeconds).await;
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[&QueueAttributeName::DelaySeconds], "5");
 }
 
 #[tokio::test]
@@ -205,14 +181,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
     assert!(system.contains_key(&MessageSystemAttributeName::SentTimestamp));
     assert!(system.contains_key(&MessageSystemAttributeName::ApproximateFirstReceiveTimestamp));
     sqs::delete(&client, &url, message.receipt_handle().unwrap()).await;
-    let attrs = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let attrs = attrs.attributes().unwrap();
+    let attrs = sqs::attributes(&client, &url, QueueAttributeName::All).await;
     assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessages], "0");
     assert_eq!(
         attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible],

@@ -2,46 +2,18 @@
 //! `MaximumMessageSize`, a message counted as body plus attribute names, types and values, and
 //! a batch's total; exactly at the limit is accepted, one byte more refused with SQS's error.
 
-use aws_sdk_sqs::Client;
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 
-use crate::support::{self, code, message};
+use crate::support::{self, code, message, sqs};
 
 const MIB: usize = 1_048_576;
-
-async fn queue(client: &Client, name: &str) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap()
-}
-
-fn string_attribute(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048576() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "default").await;
-    let attributes = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::MaximumMessageSize)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
+    let url = sqs::queue(&client, "default", &[]).await;
+    let attributes = sqs::attributes(&client, &url, QueueAttributeName::MaximumMessageSize).await;
     assert_eq!(
         attributes[&QueueAttributeName::MaximumMessageSize],
         "1048576"
@@ -77,7 +49,7 @@ async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048
 #[tokio::test]
 async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "big").await;
+    let url = sqs::queue(&client, "big", &[]).await;
     let send = |body: String| {
         client
             .send_message()
@@ -107,7 +79,7 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
             .send_message()
             .queue_url(&url)
             .message_body("x".repeat(body_len))
-            .message_attributes("k", string_attribute("v"))
+            .message_attributes("k", sqs::string_attribute("v"))
             .send()
     };
     with_attribute(MIB - 8).await.unwrap();
@@ -136,32 +108,20 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
 #[tokio::test]
 async fn sqs_batches_of_1_mib_in_total_are_accepted_and_one_byte_more_is_batch_request_too_long() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "batch").await;
+    let url = sqs::queue(&client, "batch", &[]).await;
     let entry = |id: &str, body_len: usize| {
         SendMessageBatchRequestEntry::builder()
             .id(id)
             .message_body("x".repeat(body_len))
-            .message_attributes("k", string_attribute("v"))
+            .message_attributes("k", sqs::string_attribute("v"))
             .build()
             .unwrap()
     };
     let half = MIB / 2 - 8;
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", half))
-        .entries(entry("b", half))
-        .send()
-        .await
-        .unwrap();
+    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half)]).await;
     assert_eq!(out.successful().len(), 2, "exactly 1 MiB in total");
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", half))
-        .entries(entry("b", half + 1))
-        .send()
-        .await;
+    let out =
+        sqs::try_send_batch(&client, &url, vec![entry("a", half), entry("b", half + 1)]).await;
     assert_eq!(code(&out), "AWS.SimpleQueueService.BatchRequestTooLong");
     assert_eq!(
         message(&out),

@@ -3,53 +3,42 @@
 use std::sync::Arc;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use riffle_emulator::{Config, Emulator, ManualClock};
 
+pub(crate) mod cli;
 pub(crate) mod kinesis;
 pub(crate) mod sqs;
 
 /// 2023-11-14T22:13:20Z: where manual clocks start.
 pub(crate) const T0: u64 = 1_700_000_000_000;
 
-/// An SDK client for `endpoint`, as a user would configure it: endpoint URL, region, dummy
-/// credentials, plain HTTP, no retries (so every error surfaces).
+/// A client of SDK crate `$sdk` for `$endpoint`, as a user would configure it: endpoint URL,
+/// region, dummy credentials, plain HTTP, no retries (so every error surfaces).
+macro_rules! sdk_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        use $sdk::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+        let credentials = Credentials::new("AKIDTEST", "SECRETTEST", None, None, "test");
+        let config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url($endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
+/// A Kinesis SDK client for `endpoint` (see [`sdk_client`]).
 pub(crate) fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDTEST",
-            "SECRETTEST",
-            None,
-            None,
-            "test",
-        ))
-        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    Client::from_conf(config)
+    sdk_client!(aws_sdk_kinesis, endpoint)
 }
 
 /// An SQS SDK client for `endpoint`, configured like [`client`].
 pub(crate) fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "AKIDTEST",
-            "SECRETTEST",
-            None,
-            None,
-            "test",
-        ))
-        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
+    sdk_client!(aws_sdk_sqs, endpoint)
 }
 
 /// An emulator with a manual clock, and an SQS client for it.
@@ -109,11 +98,7 @@ pub(crate) fn message<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> Stri
 
 /// Creates stream `name` with `shards` shards.
 pub(crate) async fn create_stream(client: &Client, name: &str, shards: i32) {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
+    kinesis::try_create(client, name, shards)
         .await
         .expect("created");
 }

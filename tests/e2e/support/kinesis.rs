@@ -20,12 +20,8 @@ pub(crate) async fn try_create(
     name: impl Into<String>,
     shards: i32,
 ) -> Result<CreateStreamOutput, SdkError<CreateStreamError>> {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
-        .await
+    let request = client.create_stream().stream_name(name);
+    request.shard_count(shards).send().await
 }
 
 /// One PutRecords entry of `data` under `key`.
@@ -43,12 +39,8 @@ pub(crate) async fn try_put_records(
     stream: &str,
     entries: Vec<PutRecordsRequestEntry>,
 ) -> Result<PutRecordsOutput, SdkError<PutRecordsError>> {
-    client
-        .put_records()
-        .stream_name(stream)
-        .set_records(Some(entries))
-        .send()
-        .await
+    let request = client.put_records().stream_name(stream);
+    request.set_records(Some(entries)).send().await
 }
 
 /// PutRecords of `entries`, which must succeed (entries may still fail one by one).
@@ -144,12 +136,8 @@ pub(crate) async fn try_records(
     iterator: impl Into<String>,
     limit: Option<i32>,
 ) -> Result<GetRecordsOutput, SdkError<GetRecordsError>> {
-    client
-        .get_records()
-        .shard_iterator(iterator)
-        .set_limit(limit)
-        .send()
-        .await
+    let request = client.get_records().shard_iterator(iterator);
+    request.set_limit(limit).send().await
 }
 
 /// GetRecords at `iterator`, which must succeed.

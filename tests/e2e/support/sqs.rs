@@ -1,6 +1,7 @@
 //! SQS calls the tests make again and again, each one SDK call with the test's inputs and
 //! nothing added: create a queue, send, receive, delete, read an attribute.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
@@ -67,12 +68,8 @@ pub(crate) async fn try_send_batch(
     url: &str,
     entries: Vec<SendMessageBatchRequestEntry>,
 ) -> Result<SendMessageBatchOutput, SdkError<SendMessageBatchError>> {
-    client
-        .send_message_batch()
-        .queue_url(url)
-        .set_entries(Some(entries))
-        .send()
-        .await
+    let request = client.send_message_batch().queue_url(url);
+    request.set_entries(Some(entries)).send().await
 }
 
 /// SendMessageBatch of `entries` to `url`, which must succeed (entries may still fail).
@@ -90,12 +87,8 @@ pub(crate) async fn try_send(
     url: &str,
     body: impl Into<String>,
 ) -> Result<SendMessageOutput, SdkError<SendMessageError>> {
-    client
-        .send_message()
-        .queue_url(url)
-        .message_body(body)
-        .send()
-        .await
+    let request = client.send_message().queue_url(url);
+    request.message_body(body).send().await
 }
 
 /// SendMessage of `body` to `url`, which must succeed.
@@ -139,16 +132,20 @@ pub(crate) async fn delete(client: &Client, url: &str, handle: &str) {
         .unwrap();
 }
 
+/// The attributes GetQueueAttributes answers for `name` (`All` for every one).
+pub(crate) async fn attributes(
+    client: &Client,
+    url: &str,
+    name: QueueAttributeName,
+) -> HashMap<QueueAttributeName, String> {
+    let request = client.get_queue_attributes().queue_url(url);
+    let out = request.attribute_names(name).send().await.unwrap();
+    out.attributes.unwrap()
+}
+
 /// The value of one queue attribute.
 pub(crate) async fn attribute(client: &Client, url: &str, name: QueueAttributeName) -> String {
-    let out = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(name.clone())
-        .send()
-        .await
-        .unwrap();
-    out.attributes().unwrap()[&name].clone()
+    attributes(client, url, name.clone()).await[&name].clone()
 }
 
 /// A message attribute of type String.
