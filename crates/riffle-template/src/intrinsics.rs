@@ -81,6 +81,16 @@ enum Memo<T> {
     Failed,
 }
 
+impl<T: Clone> Memo<T> {
+    /// What to remember of a finished computation.
+    fn of(result: &Result<T, Failed>) -> Self {
+        match result {
+            Ok(value) => Memo::Done(value.clone()),
+            Err(Failed) => Memo::Failed,
+        }
+    }
+}
+
 /// Values of the pseudo parameters.
 #[derive(Debug, Clone)]
 struct Pseudo {
@@ -159,6 +169,21 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// Records that `target` cannot be resolved, and why.
+    fn unresolvable(
+        &mut self,
+        at: Pos,
+        scope: &Scope<'_>,
+        target: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Failed {
+        let problem = Problem::UnresolvableReference {
+            target: target.into(),
+            reason: reason.into(),
+        };
+        self.sink.error(at, scope, problem)
+    }
+
     /// The physical names and ARNs of a resource (computed once).
     pub(crate) fn target(
         &mut self,
@@ -172,26 +197,17 @@ impl<'t> Resolver<'t> {
             } else {
                 "no parameter or pseudo parameter of this template has this name"
             };
-            return Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: id.to_owned(),
-                    reason: reason.to_owned(),
-                },
-            ));
+            return Err(self.unresolvable(at, scope, id.to_owned(), reason.to_owned()));
         }
         match self.targets.get(id) {
             Some(Memo::Done(target)) => return Ok(target.clone()),
             Some(Memo::Failed) => return Err(Failed),
             Some(Memo::InProgress) => {
-                return Err(self.sink.error(
+                return Err(self.unresolvable(
                     at,
                     scope,
-                    Problem::UnresolvableReference {
-                        target: id.to_owned(),
-                        reason: "circular reference: its name depends on itself".to_owned(),
-                    },
+                    id.to_owned(),
+                    "circular reference: its name depends on itself".to_owned(),
                 ));
             }
             None => {}
@@ -204,24 +220,11 @@ impl<'t> Resolver<'t> {
             } else {
                 "no parameter, pseudo parameter or resource of this template has this name"
             };
-            return Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: id.to_owned(),
-                    reason: reason.to_owned(),
-                },
-            ));
+            return Err(self.unresolvable(at, scope, id.to_owned(), reason.to_owned()));
         };
         self.targets.insert(id.to_owned(), Memo::InProgress);
         let target = self.compute_target(declaration);
-        self.targets.insert(
-            id.to_owned(),
-            match &target {
-                Ok(target) => Memo::Done(target.clone()),
-                Err(Failed) => Memo::Failed,
-            },
-        );
+        self.targets.insert(id.to_owned(), Memo::of(&target));
         target
     }
 
@@ -540,14 +543,7 @@ impl<'t> Resolver<'t> {
             }
             _ => "it has no such value".to_owned(),
         };
-        self.sink.error(
-            at,
-            scope,
-            Problem::UnresolvableReference {
-                target: id.to_owned(),
-                reason,
-            },
-        )
+        self.unresolvable(at, scope, id.to_owned(), reason)
     }
 
     fn get_att(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
@@ -595,14 +591,7 @@ impl<'t> Resolver<'t> {
                 return Err(self.not_created(id, &target, at, scope));
             }
         };
-        Err(self.sink.error(
-            at,
-            scope,
-            Problem::UnresolvableReference {
-                target: format!("{id}.{attribute}"),
-                reason: supported.to_owned(),
-            },
-        ))
+        Err(self.unresolvable(at, scope, format!("{id}.{attribute}"), supported.to_owned()))
     }
 }
 

@@ -106,6 +106,27 @@ const FUNCTION: &str = "  Fn:
       Runtime: provided.al2023
 ";
 
+/// A template of `resources`, then [`FUNCTION`] with one Kinesis event `Orders` whose
+/// properties are `properties` (indented by twelve spaces).
+fn kinesis_event(resources: &str, properties: &str) -> String {
+    sam(&format!(
+        "{resources}{FUNCTION}      Events:
+        Orders:
+          Type: Kinesis
+          Properties:
+{properties}"
+    ))
+}
+
+/// A function `Fn` with only the properties every function needs; a test appends its own.
+const BARE_FUNCTION: &str = "  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
+";
+
 const STREAM: &str = "  Stream:
     Type: AWS::Kinesis::Stream
     Properties:

@@ -18,25 +18,21 @@ impl<'t> Resolver<'t> {
             Some(Memo::Done(value)) => return Ok(*value),
             Some(Memo::Failed) => return Err(Failed),
             Some(Memo::InProgress) => {
-                return Err(self.sink.error(
+                return Err(self.unresolvable(
                     at,
                     scope,
-                    Problem::UnresolvableReference {
-                        target: name.to_owned(),
-                        reason: "circular condition: it depends on itself".to_owned(),
-                    },
+                    name.to_owned(),
+                    "circular condition: it depends on itself".to_owned(),
                 ));
             }
             None => {}
         }
         let Some(expression) = self.condition_expressions.get(name).copied() else {
-            return Err(self.sink.error(
+            return Err(self.unresolvable(
                 at,
                 scope,
-                Problem::UnresolvableReference {
-                    target: name.to_owned(),
-                    reason: "no condition of this name in the Conditions section".to_owned(),
-                },
+                name.to_owned(),
+                "no condition of this name in the Conditions section".to_owned(),
             ));
         };
         self.conditions.insert(name.to_owned(), Memo::InProgress);
@@ -45,13 +41,7 @@ impl<'t> Resolver<'t> {
         let scope = Scope::section(&format!("Conditions.{name}"));
         let value = self.evaluate(expression, &scope);
         self.in_condition = saved;
-        self.conditions.insert(
-            name.to_owned(),
-            match value {
-                Ok(value) => Memo::Done(value),
-                Err(Failed) => Memo::Failed,
-            },
-        );
+        self.conditions.insert(name.to_owned(), Memo::of(&value));
         value
     }
 

@@ -238,13 +238,11 @@ impl<'t> Resolver<'t> {
         match (found, default) {
             (Some(value), _) => self.resolve(&value, scope),
             (None, Some(default)) => self.resolve(default, scope),
-            (None, None) => Err(self.sink.error(
+            (None, None) => Err(self.unresolvable(
                 at,
                 scope,
-                Problem::UnresolvableReference {
-                    target: format!("Mappings.{}.{}.{}", names[0], names[1], names[2]),
-                    reason: "no such entry in the Mappings section".to_owned(),
-                },
+                format!("Mappings.{}.{}.{}", names[0], names[1], names[2]),
+                "no such entry in the Mappings section".to_owned(),
             )),
         }
     }

@@ -19,13 +19,7 @@ Mappings:
       Batch: 10
       Zones: [z1, z2]
 Resources:
-{STREAM}{QUEUE}{extra}  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: .
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Environment:
+{STREAM}{QUEUE}{extra}{BARE_FUNCTION}      Environment:
         Variables:
 {variables}"
     );

@@ -4,16 +4,13 @@ use super::*;
 
 #[test]
 fn invalid_settings_name_the_resource_the_property_and_aws_rule() {
-    let source = sam(&format!(
-        "{STREAM}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
+    let source = kinesis_event(
+        STREAM,
+        "            Stream: !GetAtt Stream.Arn
             StartingPosition: LATEST
             ParallelizationFactor: 11
-"
-    ));
+",
+    );
     let report = read_err(&source);
     assert_eq!(report.errors().count(), 1, "{report}");
     let error = report.errors().next().unwrap();
@@ -38,18 +35,15 @@ fn invalid_settings_name_the_resource_the_property_and_aws_rule() {
 /// rust-notes §7: `sam validate --lint` passed all of these.
 #[test]
 fn what_sam_validate_lint_misses_is_caught_all_at_once() {
-    let source = sam(&format!(
-        "{STREAM}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
+    let source = kinesis_event(
+        STREAM,
+        "            Stream: !GetAtt Stream.Arn
             StartingPosition: BOGUS
             MaximumRetryAttempts: 20000
             ParallelizationFactor: 11
             BisectBatchOnFunctionErrorX: true
-"
-    ));
+",
+    );
     let report = read_err(&source);
     let starting = find(report.errors(), "StartingPosition");
     assert_eq!(line(starting), line_of(&source, "BOGUS"));
@@ -124,19 +118,16 @@ fn sqs_rules_use_the_template_queue_and_function() {
 
 #[test]
 fn sam_destination_type_is_removed_and_checked() {
-    let source = sam(&format!(
-        "{STREAM}{QUEUE}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
+    let source = kinesis_event(
+        &[STREAM, QUEUE].concat(),
+        "            Stream: !GetAtt Stream.Arn
             StartingPosition: TRIM_HORIZON
             DestinationConfig:
               OnFailure:
                 Type: SQS
                 Destination: !GetAtt Queue.Arn
-"
-    ));
+",
+    );
     let app = read_ok(&source).application;
     assert_eq!(
         app.mappings[0].properties["DestinationConfig"],
@@ -150,20 +141,17 @@ fn sam_destination_type_is_removed_and_checked() {
 
 #[test]
 fn nested_misspellings_and_wrong_types_are_located() {
-    let source = sam(&format!(
-        "{STREAM}{QUEUE}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
+    let source = kinesis_event(
+        &[STREAM, QUEUE].concat(),
+        "            Stream: !GetAtt Stream.Arn
             StartingPosition: TRIM_HORIZON
             BatchSize: many
             FunctionResponseTypes: ReportBatchItemFailures
             DestinationConfig:
               OnFailure:
                 Destinaton: !GetAtt Queue.Arn
-"
-    ));
+",
+    );
     let report = read_err(&source);
     let batch = find(report.errors(), "BatchSize");
     assert!(
@@ -184,15 +172,12 @@ fn nested_misspellings_and_wrong_types_are_located() {
 
 #[test]
 fn a_stream_name_where_an_arn_belongs_gets_a_hint() {
-    let source = sam(&format!(
-        "{STREAM}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !Ref Stream
+    let source = kinesis_event(
+        STREAM,
+        "            Stream: !Ref Stream
             StartingPosition: LATEST
-"
-    ));
+",
+    );
     let report = read_err(&source);
     let error = find(report.errors(), "use !GetAtt Stream.Arn");
     assert_eq!(line(error), line_of(&source, "Stream: !Ref Stream"));
@@ -228,16 +213,13 @@ fn missing_stream_and_duplicate_mappings_are_errors() {
 
 #[test]
 fn external_sources_are_warnings() {
-    let source = sam(&format!(
-        "{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: arn:aws:kinesis:us-east-1:000000000000:stream/elsewhere
+    let source = kinesis_event(
+        "",
+        "            Stream: arn:aws:kinesis:us-east-1:000000000000:stream/elsewhere
             StartingPosition: LATEST
             KmsKeyArn: arn:aws:kms:us-east-1:000000000000:key/k
-"
-    ));
+",
+    );
     let template = read_ok(&source);
     let warning = find(&template.warnings, "is not a stream of this template");
     assert_eq!(line(warning), line_of(&source, "stream/elsewhere"));

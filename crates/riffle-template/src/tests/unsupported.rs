@@ -45,13 +45,7 @@ fn unsupported_resources_events_and_runtimes_are_errors_with_their_line() {
 #[test]
 fn unknown_and_unsupported_intrinsics_are_errors_with_their_line() {
     let source = sam(&format!(
-        "{STREAM}{QUEUE}  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: .
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Environment:
+        "{STREAM}{QUEUE}{BARE_FUNCTION}      Environment:
         Variables:
           TAG: !Foo bar
           LONG: {{'Fn::Bar': [1]}}
@@ -79,13 +73,7 @@ fn unresolvable_references_are_errors_with_their_line() {
     let source = sam(&format!(
         "{STREAM}{QUEUE}  Role:
     Type: AWS::IAM::Role
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: .
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Environment:
+{BARE_FUNCTION}      Environment:
         Variables:
           MISSING: !GetAtt Missing.Arn
           ATTRIBUTE: !GetAtt Stream.StreamArn
