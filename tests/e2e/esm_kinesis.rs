@@ -170,13 +170,12 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
         ["r0", "r1", "r2", "r3", "r4", "r6", "r7"],
         "in order, poison skipped"
     );
-    let message = sqs
-        .receive_message()
-        .queue_url(&dlq)
-        .wait_time_seconds(20)
-        .send()
-        .await
-        .unwrap();
+    let message = sqs::Receive {
+        wait: Some(20),
+        ..Default::default()
+    }
+    .receive(&sqs, &dlq)
+    .await;
     let body: serde_json::Value =
         serde_json::from_str(message.messages()[0].body().unwrap()).unwrap();
     assert_eq!(
@@ -235,14 +234,13 @@ async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split
             put(format!("k{key}"), format!("k{key}-{round}")).await;
         }
     }
-    kinesis
-        .split_shard()
-        .stream_name("orders")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(
+        &kinesis,
+        "orders",
+        "shardId-000000000000",
+        "170141183460469231731687303715884105728",
+    )
+    .await;
     for round in 3..6 {
         for key in 0..4 {
             put(format!("k{key}"), format!("k{key}-{round}")).await;
@@ -438,14 +436,13 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     for n in 0..10 {
         put(format!("parent-{n}"), LEFT).await;
     }
-    kinesis
-        .split_shard()
-        .stream_name("orders")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(
+        &kinesis,
+        "orders",
+        "shardId-000000000000",
+        "170141183460469231731687303715884105728",
+    )
+    .await;
     // Straight after the split, before the mapping has finished the parent.
     for n in 0..100 {
         put(format!("left-{n}"), LEFT).await;

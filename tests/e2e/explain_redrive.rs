@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::cli::{install_probe, stderr, temp_dir};
 use crate::support::{client, riffle_binary, sqs_client};
-use crate::support::{http_get, kinesis};
+use crate::support::{http_get, kinesis, sqs};
 
 const MAPPING: &str = "ProbeRecords";
 const QUEUE: &str = "probe-failures";
@@ -197,14 +197,13 @@ fn stdout(output: &Output) -> String {
 
 /// The bodies the on-failure queue holds, read without hiding them.
 async fn failure_records(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .visibility_timeout(0)
-        .send()
-        .await
-        .unwrap();
+    let out = sqs::Receive {
+        max: Some(10),
+        visibility: Some(0),
+        ..Default::default()
+    }
+    .receive(sqs, url)
+    .await;
     out.messages()
         .iter()
         .map(|m| m.body().unwrap_or_default().to_owned())

@@ -68,20 +68,10 @@ async fn stream_lifecycle_create_describe_list_delete() {
         &StreamStatus::Active
     );
 
-    let tags = client
-        .list_tags_for_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let tags = kinesis::tags(&client, "orders").await;
     assert_eq!(tags.tags()[0].key(), "team");
 
-    client
-        .delete_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    kinesis::delete(&client, "orders").await;
     let gone = client
         .describe_stream_summary()
         .stream_name("orders")
@@ -484,12 +474,7 @@ async fn tags_can_be_added_listed_paged_and_removed() {
         .send()
         .await
         .unwrap();
-    let left = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let left = kinesis::tags(&client, "s").await;
     assert_eq!(left.tags().len(), 1);
     assert_eq!(left.tags()[0].key(), "b");
 }
@@ -516,22 +501,9 @@ async fn creating_status_lasts_the_configured_delay() {
     assert_eq!(code(&early), "ResourceNotFoundException");
     clock.advance(Duration::from_millis(500));
     assert_eq!(status(client.clone()).await, StreamStatus::Active);
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("100")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&client, "s", "shardId-000000000000", "100").await;
     assert_eq!(status(client.clone()).await, StreamStatus::Updating);
-    let again = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000001")
-        .new_starting_hash_key("50")
-        .send()
-        .await;
+    let again = kinesis::try_split(&client, "s", "shardId-000000000001", "50").await;
     assert_eq!(code(&again), "ResourceInUseException");
     clock.advance(Duration::from_millis(500));
     assert_eq!(status(client.clone()).await, StreamStatus::Active);

@@ -135,12 +135,7 @@ async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
     create_stream(&client, "s", 1).await;
     let it = kinesis::trim_horizon(&client, "s").await;
 
-    client
-        .delete_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    kinesis::delete(&client, "s").await;
     clock.advance(Duration::from_secs(2));
     create_stream(&client, "s", 1).await;
     let out = kinesis::try_records(&client, &it, None).await;

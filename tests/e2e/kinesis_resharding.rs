@@ -41,14 +41,13 @@ async fn split_shard_closes_parent_which_ends_with_child_shards() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     kinesis::put(&client, "s", "k", "before").await;
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(
+        &client,
+        "s",
+        "shardId-000000000000",
+        "170141183460469231731687303715884105728",
+    )
+    .await;
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
     let shards = shards.shards();
     assert_eq!(shards.len(), 3);
@@ -128,21 +127,9 @@ async fn resharding_errors_are_aws_errors() {
         .await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert!(message(&out).contains("not an adjacent pair"));
-    let out = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("0")
-        .send()
-        .await;
+    let out = kinesis::try_split(&client, "s", "shardId-000000000000", "0").await;
     assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000007")
-        .new_starting_hash_key("5")
-        .send()
-        .await;
+    let out = kinesis::try_split(&client, "s", "shardId-000000000007", "5").await;
     assert_eq!(code(&out), "ResourceNotFoundException");
     let out = client
         .update_shard_count()
@@ -203,14 +190,7 @@ async fn update_shard_count_scales_uniformly_with_aws_lineage() {
 async fn list_shards_pages_and_filters() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 4).await;
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("1000")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
     let first = client
         .list_shards()
         .stream_name("s")

@@ -65,14 +65,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         .await
         .unwrap();
     kinesis::put(&client, "s", "k", "one").await;
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("1000")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
     emulator.shutdown().await.unwrap();
 
     let (_emulator, client) = support::start_with(config()).await;
@@ -86,12 +79,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         read_shard(&client, "s", "shardId-000000000000").await,
         [b"one".to_vec()]
     );
-    let tags = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let tags = kinesis::tags(&client, "s").await;
     assert_eq!(tags.tags()[0].value(), Some("a"));
     let summary = kinesis::summary(&client, "s").await;
     assert_eq!(

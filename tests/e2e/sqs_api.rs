@@ -35,19 +35,9 @@ async fn queue_lifecycle_create_get_list_delete() {
         Some(url.as_str()),
         "CreateQueue is idempotent"
     );
-    let got = client
-        .get_queue_url()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let got = sqs::url_of(&client, "orders").await;
     assert_eq!(got.queue_url(), Some(url.as_str()));
-    client
-        .create_queue()
-        .queue_name("other")
-        .send()
-        .await
-        .unwrap();
+    sqs::queue(&client, "other", &[]).await;
     let listed = client.list_queues().send().await.unwrap();
     assert_eq!(listed.queue_urls().len(), 2);
     let prefixed = client
@@ -150,14 +140,13 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
         Some("3eab6315c76c9d32094bb53bac85a397")
     );
     assert!(sent.md5_of_message_attributes().is_some());
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive {
+        attributes: Some("All"),
+        system: true,
+        ..Default::default()
+    }
+    .receive(&client, &url)
+    .await;
     let message = &received.messages()[0];
     assert_eq!(message.body(), Some("hello ✓"));
     assert_eq!(message.message_id(), sent.message_id());
@@ -210,13 +199,12 @@ async fn message_attribute_names_filter_by_name_and_prefix() {
         .send()
         .await
         .unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .message_attribute_names("trace.*")
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive {
+        attributes: Some("trace.*"),
+        ..Default::default()
+    }
+    .receive(&client, &url)
+    .await;
     let names: Vec<&String> = received.messages()[0]
         .message_attributes()
         .unwrap()
@@ -350,12 +338,7 @@ async fn purge_removes_every_message_once_a_minute() {
     let url = sqs::queue(&client, "q", &[]).await;
     sqs::send(&client, &url, "x").await;
     client.purge_queue().queue_url(&url).send().await.unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::default().receive(&client, &url).await;
     assert!(received.messages().is_empty());
     let again = client.purge_queue().queue_url(&url).send().await;
     assert!(
@@ -375,13 +358,7 @@ async fn dead_letter_source_queues_are_listed() {
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#;
     for name in ["a", "b"] {
-        client
-            .create_queue()
-            .queue_name(name)
-            .attributes(QueueAttributeName::RedrivePolicy, policy)
-            .send()
-            .await
-            .unwrap();
+        sqs::queue_with(&client, name, QueueAttributeName::RedrivePolicy, policy).await;
     }
     client.create_queue().queue_name("c").send().await.unwrap();
     let sources = client

@@ -27,19 +27,13 @@ async fn missing_queues_are_queue_does_not_exist_as_the_sdk_matches_it() {
 #[tokio::test]
 async fn create_queue_with_different_attributes_is_queue_name_exists() {
     let (_emulator, client) = support::start_sqs().await;
-    client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::VisibilityTimeout, "10")
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::VisibilityTimeout, "20")
-        .send()
-        .await;
+    sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "10").await;
+    let out = sqs::try_queue(
+        &client,
+        "q",
+        &[(QueueAttributeName::VisibilityTimeout, "20")],
+    )
+    .await;
     assert_eq!(code(&out), "QueueAlreadyExists");
     assert!(out.unwrap_err().into_service_error().is_queue_name_exists());
 }
@@ -275,26 +269,26 @@ async fn batch_requests_check_count_ids_and_size() {
 async fn receive_parameters_are_range_checked() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
-    let out = client
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(11)
-        .send()
-        .await;
+    let out = sqs::Receive {
+        max: Some(11),
+        ..Default::default()
+    }
+    .try_receive(&client, &url)
+    .await;
     assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client
-        .receive_message()
-        .queue_url(&url)
-        .wait_time_seconds(21)
-        .send()
-        .await;
+    let out = sqs::Receive {
+        wait: Some(21),
+        ..Default::default()
+    }
+    .try_receive(&client, &url)
+    .await;
     assert_eq!(code(&out), "InvalidParameterValue");
-    let out = client
-        .receive_message()
-        .queue_url(&url)
-        .visibility_timeout(43_201)
-        .send()
-        .await;
+    let out = sqs::Receive {
+        visibility: Some(43_201),
+        ..Default::default()
+    }
+    .try_receive(&client, &url)
+    .await;
     assert_eq!(code(&out), "InvalidParameterValue");
 }
 
@@ -315,12 +309,7 @@ async fn receipt_handles_are_checked() {
             .is_receipt_handle_is_invalid()
     );
     sqs::send(&client, &url, "x").await;
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::default().receive(&client, &url).await;
     let handle = received.messages()[0].receipt_handle().unwrap();
     let out = client
         .delete_message()

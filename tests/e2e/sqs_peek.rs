@@ -61,14 +61,13 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
         .send()
         .await
         .unwrap();
-    let received = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(1)
-        .visibility_timeout(30)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive {
+        max: Some(1),
+        visibility: Some(30),
+        ..Default::default()
+    }
+    .receive(&sqs, &url)
+    .await;
     assert_eq!(received.messages()[0].body(), Some("taken"));
 
     let (status, first) = http_get(&endpoint, "/_riffle/queues/jobs/messages").await;
@@ -128,13 +127,12 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     }
     // With maxReceiveCount 1, a receive would have moved a message received before to the DLQ;
     // the peeks did not count: "waiting" is received for the first time.
-    let next = sqs
-        .receive_message()
-        .queue_url(&url)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let next = sqs::Receive {
+        system: true,
+        ..Default::default()
+    }
+    .receive(&sqs, &url)
+    .await;
     let next = &next.messages()[0];
     assert_eq!(next.body(), Some("waiting"));
     assert_eq!(

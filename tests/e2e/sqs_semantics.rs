@@ -196,14 +196,13 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         sqs::receive(&client, &url, 1).await.is_empty(),
         "the third receive moves it instead"
     );
-    let moved = client
-        .receive_message()
-        .queue_url(&dlq)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let moved = sqs::Receive {
+        attributes: Some("All"),
+        system: true,
+        ..Default::default()
+    }
+    .receive(&client, &dlq)
+    .await;
     let message = &moved.messages()[0];
     assert_eq!(message.body(), Some("poison"));
     assert_eq!(
@@ -230,12 +229,7 @@ async fn redrive_allow_policy_can_refuse_a_source() {
     .await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::RedrivePolicy, policy)
-        .send()
-        .await;
+    let out = sqs::try_queue(&client, "q", &[(QueueAttributeName::RedrivePolicy, policy)]).await;
     assert_eq!(support::code(&out), "InvalidParameterValue");
 }
 

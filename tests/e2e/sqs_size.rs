@@ -24,12 +24,12 @@ async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048
         ("1048576", true),
         ("1048577", false),
     ] {
-        let out = client
-            .create_queue()
-            .queue_name(format!("q{value}"))
-            .attributes(QueueAttributeName::MaximumMessageSize, value)
-            .send()
-            .await;
+        let out = sqs::try_queue(
+            &client,
+            &format!("q{value}"),
+            &[(QueueAttributeName::MaximumMessageSize, value)],
+        )
+        .await;
         let expected = if accepted {
             "<succeeded>"
         } else {
@@ -58,12 +58,9 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
             .send()
     };
     send("x".repeat(MIB)).await.unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .send()
+    let received = sqs::Receive::default()
+        .receive(&client, &url)
         .await
-        .unwrap()
         .messages
         .unwrap();
     assert_eq!(received[0].body().unwrap().len(), MIB);

@@ -105,12 +105,7 @@ pub(crate) async fn create_stream(client: &Client, name: &str, shards: i32) {
 
 /// The shard ids of `stream`, open and closed.
 pub(crate) async fn shard_ids(client: &Client, stream: &str) -> Vec<String> {
-    let out = client
-        .list_shards()
-        .stream_name(stream)
-        .send()
-        .await
-        .expect("listed");
+    let out = kinesis::list_shards(client, stream).await;
     out.shards()
         .iter()
         .map(|s| s.shard_id().to_owned())

@@ -6,8 +6,11 @@ use aws_sdk_kinesis::error::SdkError;
 use aws_sdk_kinesis::operation::create_stream::{CreateStreamError, CreateStreamOutput};
 use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
 use aws_sdk_kinesis::operation::get_records::{GetRecordsError, GetRecordsOutput};
+use aws_sdk_kinesis::operation::list_shards::ListShardsOutput;
+use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
 use aws_sdk_kinesis::operation::put_record::{PutRecordError, PutRecordOutput};
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
+use aws_sdk_kinesis::operation::split_shard::{SplitShardError, SplitShardOutput};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType};
 
@@ -186,4 +189,43 @@ pub(crate) async fn read_to_tip(client: &Client, stream: &str, shard: &str) -> V
         iterator = page.next_shard_iterator;
     }
     out
+}
+
+/// SplitShard of `shard` at `hash_key`, as the SDK answers it.
+pub(crate) async fn try_split(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    hash_key: &str,
+) -> Result<SplitShardOutput, SdkError<SplitShardError>> {
+    let request = client
+        .split_shard()
+        .stream_name(stream)
+        .shard_to_split(shard);
+    request.new_starting_hash_key(hash_key).send().await
+}
+
+/// SplitShard of `shard` at `hash_key`, which must succeed.
+pub(crate) async fn split(client: &Client, stream: &str, shard: &str, hash_key: &str) {
+    try_split(client, stream, shard, hash_key)
+        .await
+        .expect("split");
+}
+
+/// ListShards of `stream`, which must succeed.
+pub(crate) async fn list_shards(client: &Client, stream: &str) -> ListShardsOutput {
+    let request = client.list_shards().stream_name(stream);
+    request.send().await.expect("listed")
+}
+
+/// ListTagsForStream of `stream`, which must succeed.
+pub(crate) async fn tags(client: &Client, stream: &str) -> ListTagsForStreamOutput {
+    let request = client.list_tags_for_stream().stream_name(stream);
+    request.send().await.expect("tags")
+}
+
+/// DeleteStream of `stream`, which must succeed.
+pub(crate) async fn delete(client: &Client, stream: &str) {
+    let request = client.delete_stream().stream_name(stream);
+    request.send().await.expect("deleted");
 }

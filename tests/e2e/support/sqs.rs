@@ -7,7 +7,8 @@ use std::time::Duration;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
-use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
+use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlOutput;
+use aws_sdk_sqs::operation::receive_message::{ReceiveMessageError, ReceiveMessageOutput};
 use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
 use aws_sdk_sqs::operation::send_message_batch::{SendMessageBatchError, SendMessageBatchOutput};
 use aws_sdk_sqs::types::{
@@ -226,5 +227,55 @@ impl SendCase {
             request = request.message_attributes(name, value);
         }
         request.send().await
+    }
+}
+
+/// GetQueueUrl of `name`, which must succeed.
+pub(crate) async fn url_of(client: &Client, name: &str) -> GetQueueUrlOutput {
+    client
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// One ReceiveMessage whose parameters a test sets; unset ones are left out of the request.
+#[derive(Default)]
+pub(crate) struct Receive {
+    pub(crate) max: Option<i32>,
+    pub(crate) wait: Option<i32>,
+    pub(crate) visibility: Option<i32>,
+    /// MessageAttributeNames, as one name or pattern.
+    pub(crate) attributes: Option<&'static str>,
+    /// Whether to ask for every system attribute.
+    pub(crate) system: bool,
+}
+
+impl Receive {
+    /// The ReceiveMessage on `url`, as the SDK answers it.
+    pub(crate) async fn try_receive(
+        self,
+        client: &Client,
+        url: &str,
+    ) -> Result<ReceiveMessageOutput, SdkError<ReceiveMessageError>> {
+        let mut request = client
+            .receive_message()
+            .queue_url(url)
+            .set_max_number_of_messages(self.max)
+            .set_wait_time_seconds(self.wait)
+            .set_visibility_timeout(self.visibility);
+        if let Some(names) = self.attributes {
+            request = request.message_attribute_names(names);
+        }
+        if self.system {
+            request = request.message_system_attribute_names(MessageSystemAttributeName::All);
+        }
+        request.send().await
+    }
+
+    /// The ReceiveMessage on `url`, which must succeed.
+    pub(crate) async fn receive(self, client: &Client, url: &str) -> ReceiveMessageOutput {
+        self.try_receive(client, url).await.unwrap()
     }
 }
