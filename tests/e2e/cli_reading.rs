@@ -175,23 +175,8 @@ async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive
         sequence.push(out.sequence_number);
     }
     let sqs = sqs_client(&endpoint);
-    sqs.create_queue()
-        .queue_name("failures-dlq")
-        .send()
-        .await
-        .unwrap();
-    let url = sqs
-        .create_queue()
-        .queue_name("failures")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:failures-dlq","maxReceiveCount":"1"}"#,
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    sqs::queue(&sqs, "failures-dlq", &[]).await;
+    let url = sqs::queue_with(&sqs, "failures", QueueAttributeName::RedrivePolicy, r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:failures-dlq","maxReceiveCount":"1"}"#).await;
     let record = format!(
         r#"{{"requestContext":{{"requestId":"r","functionArn":"arn:aws:lambda:us-east-1:000000000000:function:probe","condition":"RetryAttemptsExhausted","approximateInvokeCount":2}},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{{"shardId":"shardId-000000000000","startSequenceNumber":"{}","endSequenceNumber":"{}","approximateArrivalOfFirstRecord":"2025-11-25T16:34:58.101Z","approximateArrivalOfLastRecord":"2025-11-25T16:34:58.907Z","batchSize":2,"streamArn":"arn:aws:kinesis:us-east-1:000000000000:stream/orders"}}}}"#,
         sequence[0], sequence[1]

@@ -170,12 +170,7 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
         ["r0", "r1", "r2", "r3", "r4", "r6", "r7"],
         "in order, poison skipped"
     );
-    let message = sqs::Receive {
-        wait: Some(20),
-        ..Default::default()
-    }
-    .receive(&sqs, &dlq)
-    .await;
+    let message = sqs::Receive::default().wait(20).receive(&sqs, &dlq).await;
     let body: serde_json::Value =
         serde_json::from_str(message.messages()[0].body().unwrap()).unwrap();
     assert_eq!(

@@ -197,13 +197,11 @@ fn stdout(output: &Output) -> String {
 
 /// The bodies the on-failure queue holds, read without hiding them.
 async fn failure_records(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let out = sqs::Receive {
-        max: Some(10),
-        visibility: Some(0),
-        ..Default::default()
-    }
-    .receive(sqs, url)
-    .await;
+    let out = sqs::Receive::default()
+        .max(10)
+        .visibility(0)
+        .receive(sqs, url)
+        .await;
     out.messages()
         .iter()
         .map(|m| m.body().unwrap_or_default().to_owned())

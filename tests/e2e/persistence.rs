@@ -250,15 +250,7 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     };
     let (emulator, _) = support::start_with(config()).await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
-    let url = sqs
-        .create_queue()
-        .queue_name("q")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue_tagged(&sqs, "q", "team", "a").await;
     for body in ["first", "second"] {
         sqs.send_message()
             .queue_url(&url)

@@ -140,13 +140,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
         Some("3eab6315c76c9d32094bb53bac85a397")
     );
     assert!(sent.md5_of_message_attributes().is_some());
-    let received = sqs::Receive {
-        attributes: Some("All"),
-        system: true,
-        ..Default::default()
-    }
-    .receive(&client, &url)
-    .await;
+    let received = sqs::Receive::all_attributes().receive(&client, &url).await;
     let message = &received.messages()[0];
     assert_eq!(message.body(), Some("hello ✓"));
     assert_eq!(message.message_id(), sent.message_id());
@@ -199,12 +193,10 @@ async fn message_attribute_names_filter_by_name_and_prefix() {
         .send()
         .await
         .unwrap();
-    let received = sqs::Receive {
-        attributes: Some("trace.*"),
-        ..Default::default()
-    }
-    .receive(&client, &url)
-    .await;
+    let received = sqs::Receive::default()
+        .attributes("trace.*")
+        .receive(&client, &url)
+        .await;
     let names: Vec<&String> = received.messages()[0]
         .message_attributes()
         .unwrap()
@@ -293,15 +285,7 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
 #[tokio::test]
 async fn tags_are_set_listed_and_removed() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue_tagged(&client, "q", "team", "a").await;
     client
         .tag_queue()
         .queue_url(&url)

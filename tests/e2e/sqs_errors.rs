@@ -269,27 +269,18 @@ async fn batch_requests_check_count_ids_and_size() {
 async fn receive_parameters_are_range_checked() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
-    let out = sqs::Receive {
-        max: Some(11),
-        ..Default::default()
+    let receive = sqs::Receive::default;
+    for (case, request) in [
+        ("more than ten messages", receive().max(11)),
+        ("a wait over twenty seconds", receive().wait(21)),
+        (
+            "a visibility timeout over twelve hours",
+            receive().visibility(43_201),
+        ),
+    ] {
+        let out = request.try_receive(&client, &url).await;
+        assert_eq!(code(&out), "InvalidParameterValue", "{case}");
     }
-    .try_receive(&client, &url)
-    .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = sqs::Receive {
-        wait: Some(21),
-        ..Default::default()
-    }
-    .try_receive(&client, &url)
-    .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
-    let out = sqs::Receive {
-        visibility: Some(43_201),
-        ..Default::default()
-    }
-    .try_receive(&client, &url)
-    .await;
-    assert_eq!(code(&out), "InvalidParameterValue");
 }
 
 #[tokio::test]

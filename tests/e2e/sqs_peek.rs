@@ -13,18 +13,7 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     let (emulator, sqs, _clock) = start_sqs_manual().await;
     let endpoint = emulator.endpoint_url();
     let dlq = sqs::queue(&sqs, "jobs-dlq", &[]).await;
-    let url = sqs
-        .create_queue()
-        .queue_name("jobs")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":"1"}"#,
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue_with(&sqs, "jobs", QueueAttributeName::RedrivePolicy, r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":"1"}"#).await;
     let taken = sqs
         .send_message()
         .queue_url(&url)
@@ -61,13 +50,11 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
         .send()
         .await
         .unwrap();
-    let received = sqs::Receive {
-        max: Some(1),
-        visibility: Some(30),
-        ..Default::default()
-    }
-    .receive(&sqs, &url)
-    .await;
+    let received = sqs::Receive::default()
+        .max(1)
+        .visibility(30)
+        .receive(&sqs, &url)
+        .await;
     assert_eq!(received.messages()[0].body(), Some("taken"));
 
     let (status, first) = http_get(&endpoint, "/_riffle/queues/jobs/messages").await;
@@ -127,12 +114,7 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     }
     // With maxReceiveCount 1, a receive would have moved a message received before to the DLQ;
     // the peeks did not count: "waiting" is received for the first time.
-    let next = sqs::Receive {
-        system: true,
-        ..Default::default()
-    }
-    .receive(&sqs, &url)
-    .await;
+    let next = sqs::Receive::default().system().receive(&sqs, &url).await;
     let next = &next.messages()[0];
     assert_eq!(next.body(), Some("waiting"));
     assert_eq!(

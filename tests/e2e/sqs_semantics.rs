@@ -196,13 +196,7 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         sqs::receive(&client, &url, 1).await.is_empty(),
         "the third receive moves it instead"
     );
-    let moved = sqs::Receive {
-        attributes: Some("All"),
-        system: true,
-        ..Default::default()
-    }
-    .receive(&client, &dlq)
-    .await;
+    let moved = sqs::Receive::all_attributes().receive(&client, &dlq).await;
     let message = &moved.messages()[0];
     assert_eq!(message.body(), Some("poison"));
     assert_eq!(

@@ -51,6 +51,12 @@ pub(crate) async fn queue_with(
     queue(client, name, &[(attribute, value)]).await
 }
 
+/// Creates queue `name` tagged `key`=`value`; its URL.
+pub(crate) async fn queue_tagged(client: &Client, name: &str, key: &str, value: &str) -> String {
+    let request = client.create_queue().queue_name(name).tags(key, value);
+    request.send().await.unwrap().queue_url.unwrap()
+}
+
 /// One SendMessageBatch entry.
 pub(crate) fn batch_entry(
     id: impl Into<String>,
@@ -243,16 +249,61 @@ pub(crate) async fn url_of(client: &Client, name: &str) -> GetQueueUrlOutput {
 /// One ReceiveMessage whose parameters a test sets; unset ones are left out of the request.
 #[derive(Default)]
 pub(crate) struct Receive {
-    pub(crate) max: Option<i32>,
-    pub(crate) wait: Option<i32>,
-    pub(crate) visibility: Option<i32>,
+    max: Option<i32>,
+    wait: Option<i32>,
+    visibility: Option<i32>,
     /// MessageAttributeNames, as one name or pattern.
-    pub(crate) attributes: Option<&'static str>,
+    attributes: Option<&'static str>,
     /// Whether to ask for every system attribute.
-    pub(crate) system: bool,
+    system: bool,
 }
 
 impl Receive {
+    /// Every message attribute and every system attribute.
+    pub(crate) fn all_attributes() -> Self {
+        Self::default().attributes("All").system()
+    }
+
+    /// MaxNumberOfMessages.
+    pub(crate) fn max(self, max: i32) -> Self {
+        Self {
+            max: Some(max),
+            ..self
+        }
+    }
+
+    /// WaitTimeSeconds.
+    pub(crate) fn wait(self, seconds: i32) -> Self {
+        Self {
+            wait: Some(seconds),
+            ..self
+        }
+    }
+
+    /// VisibilityTimeout.
+    pub(crate) fn visibility(self, seconds: i32) -> Self {
+        Self {
+            visibility: Some(seconds),
+            ..self
+        }
+    }
+
+    /// MessageAttributeNames of one name or pattern.
+    pub(crate) fn attributes(self, names: &'static str) -> Self {
+        Self {
+            attributes: Some(names),
+            ..self
+        }
+    }
+
+    /// Every system attribute.
+    pub(crate) fn system(self) -> Self {
+        Self {
+            system: true,
+            ..self
+        }
+    }
+
     /// The ReceiveMessage on `url`, as the SDK answers it.
     pub(crate) async fn try_receive(
         self,
