@@ -5,13 +5,12 @@
 
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::support::cli::{riffle, riffle_with, stderr, stdout, temp_dir};
-use crate::support::{create_stream, http_get, riffle_binary, sqs_client, start};
+use crate::support::{create_stream, http_get, sqs_client, start};
 use crate::support::{kinesis, sqs};
 
 /// Every record of `stream`'s shard 0, oldest first: (partition key, data).
@@ -248,19 +247,9 @@ async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive
 /// Runs `riffle ARGS` with its stdout a pipe whose reading end is closed at once (the reader
 /// went away, as `| head -1` does after its line), to its end (bounded).
 async fn with_stdout_closed(args: &[&str]) -> Output {
-    let mut child = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("riffle runs");
+    let mut child = crate::support::cli::spawn(args, None, Stdio::null());
     drop(child.stdout.take());
-    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("riffle finishes within a minute")
-        .unwrap()
+    crate::support::cli::finish(child).await
 }
 
 fn assert_quiet_exit(what: &str, output: &Output) {
@@ -334,15 +323,9 @@ async fn plain_sqs_endpoint(emulator: String) -> String {
             stream.read_to_end(&mut raw).await.unwrap();
             let text = String::from_utf8(raw).unwrap();
             let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            let status = crate::support::status_of(head);
             let mut lines = head.lines();
-            let status: u16 = lines
-                .next()
-                .unwrap()
-                .split(' ')
-                .nth(1)
-                .unwrap()
-                .parse()
-                .unwrap();
+            lines.next();
             let mut response = axum::response::Response::builder().status(status);
             for line in lines {
                 let (name, value) = line.split_once(": ").unwrap();

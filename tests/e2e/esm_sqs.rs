@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 use lambda_runtime::LambdaEvent;
 use riffle_aws::{SqsQueueSource, queue_facts};
@@ -154,7 +153,7 @@ impl Harness {
                         .unwrap()
                 })
                 .collect();
-            let out = sqs::send_batch(&self.client, url, entries).await;
+            let out = sqs::send_batch(&self.client, url, entries).await.unwrap();
             assert!(out.failed().is_empty(), "{:?}", out.failed());
             ids.extend(out.successful().iter().map(|s| s.message_id().to_owned()));
         }
@@ -653,14 +652,7 @@ async fn the_handler_receives_the_sqs_event_with_aws_fields() {
         .message_body(r#"{"order": 7}"#)
         .message_attributes("Author", string("String", "Ada"))
         .message_attributes("Pages", string("Number", "6"))
-        .message_attributes(
-            "Cover",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(vec![0u8, 1, 2, 255]))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("Cover", sqs::binary_attribute(vec![0u8, 1, 2, 255]))
         .send()
         .await
         .unwrap();

@@ -41,15 +41,9 @@ async fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> Response {
     let (head, body) = text
         .split_once("\r\n\r\n")
         .expect("a complete HTTP response");
+    let status = crate::support::status_of(head);
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    lines.next();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -176,7 +176,7 @@ async fn put_records_answers_each_entry_in_order_and_routes_by_key() {
     let entries: Vec<PutRecordsRequestEntry> = (0..500)
         .map(|i| kinesis::entry(format!("pk-{i}"), format!("record {i}")))
         .collect();
-    let out = kinesis::put_records(&client, "s", entries).await;
+    let out = kinesis::put_records(&client, "s", entries).await.unwrap();
     assert_eq!(out.failed_record_count(), Some(0));
     assert_eq!(out.records().len(), 500);
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
@@ -398,13 +398,7 @@ async fn retention_trims_records_and_moves_trim_horizon() {
 async fn retention_period_can_be_increased_and_decreased() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await
-        .unwrap();
+    kinesis::increase_retention(&client, "s", 48).await.unwrap();
     kinesis::put(&client, "s", "k", "kept").await;
     clock.advance(Duration::from_secs(3600 * 30));
     let summary = kinesis::summary(&client, "s").await;
@@ -438,15 +432,7 @@ async fn retention_period_can_be_increased_and_decreased() {
 async fn tags_can_be_added_listed_paged_and_removed() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    client
-        .add_tags_to_stream()
-        .stream_name("s")
-        .tags("a", "1")
-        .tags("b", "2")
-        .tags("c", "3")
-        .send()
-        .await
-        .unwrap();
+    kinesis::add_tags(&client, "s", &[("a", "1"), ("b", "2"), ("c", "3")]).await;
     let page = client
         .list_tags_for_stream()
         .stream_name("s")

@@ -99,11 +99,11 @@ async fn put_records_enforces_count_and_size_limits_atomically() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     let entry = |size: usize| kinesis::entry("k", vec![1u8; size]);
-    let out = kinesis::try_put_records(&client, "s", vec![entry(1); 501]).await;
+    let out = kinesis::put_records(&client, "s", vec![entry(1); 501]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = kinesis::try_put_records(&client, "s", vec![]).await;
+    let out = kinesis::put_records(&client, "s", vec![]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = kinesis::try_put_records(&client, "s", vec![entry(1024 * 1024); 6]).await;
+    let out = kinesis::put_records(&client, "s", vec![entry(1024 * 1024); 6]).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert_eq!(message(&out), "Records size exceeds 5 MB limit");
     let read = kinesis::read_from_start(&client, "s").await;
@@ -259,12 +259,7 @@ async fn retention_changes_check_direction_and_bounds() {
     ];
     for (case, increase, hours, expected) in cases {
         let (code, message) = if increase {
-            let out = client
-                .increase_stream_retention_period()
-                .stream_name("s")
-                .retention_period_hours(hours)
-                .send()
-                .await;
+            let out = kinesis::increase_retention(&client, "s", hours).await;
             (code(&out), message(&out))
         } else {
             let out = client
@@ -325,11 +320,15 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     create_stream(&client, "s", 1).await;
     let batch: Vec<PutRecordsRequestEntry> = (0..500).map(|_| kinesis::entry("k", "x")).collect();
     for _ in 0..2 {
-        let out = kinesis::put_records(&client, "s", batch.clone()).await;
+        let out = kinesis::put_records(&client, "s", batch.clone())
+            .await
+            .unwrap();
         assert_eq!(out.failed_record_count(), Some(0));
     }
     // The shard took 1,000 records this second; the next batch is refused entry by entry.
-    let out = kinesis::put_records(&client, "s", batch.clone()).await;
+    let out = kinesis::put_records(&client, "s", batch.clone())
+        .await
+        .unwrap();
     assert_eq!(out.failed_record_count(), Some(500));
     assert_eq!(
         out.records()[0].error_code(),

@@ -50,20 +50,8 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
     };
     let (emulator, client) = support::start_with(config()).await;
     create_stream(&client, "s", 1).await;
-    client
-        .add_tags_to_stream()
-        .stream_name("s")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap();
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await
-        .unwrap();
+    kinesis::add_tags(&client, "s", &[("team", "a")]).await;
+    kinesis::increase_retention(&client, "s", 48).await.unwrap();
     kinesis::put(&client, "s", "k", "one").await;
     kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
     emulator.shutdown().await.unwrap();
@@ -142,7 +130,7 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
                 let entries: Vec<PutRecordsRequestEntry> = (0..20)
                     .map(|i| kinesis::entry(format!("{w}-{i}"), format!("{w}/{batch}/{i}")))
                     .collect();
-                let out = kinesis::put_records(&client, "s", entries).await;
+                let out = kinesis::put_records(&client, "s", entries).await.unwrap();
                 assert_eq!(out.failed_record_count(), Some(0));
                 acknowledged.extend((0..20).map(|i| format!("{w}/{batch}/{i}")));
             }
@@ -308,7 +296,7 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
                 let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (0..10)
                     .map(|i| sqs::batch_entry(format!("e{i}"), format!("{s}/{batch}/{i}")))
                     .collect();
-                let out = sqs::send_batch(&sqs, &url, entries).await;
+                let out = sqs::send_batch(&sqs, &url, entries).await.unwrap();
                 assert!(out.failed().is_empty());
                 acknowledged.extend((0..10).map(|i| format!("{s}/{batch}/{i}")));
             }

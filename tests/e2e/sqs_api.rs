@@ -2,11 +2,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
 use crate::support;
@@ -115,22 +113,8 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
         .send_message()
         .queue_url(&url)
         .message_body("hello ✓")
-        .message_attributes(
-            "kind",
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value("greeting")
-                .build()
-                .unwrap(),
-        )
-        .message_attributes(
-            "raw",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(vec![0u8, 255]))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("kind", sqs::string_attribute("greeting"))
+        .message_attributes("raw", sqs::binary_attribute(vec![0u8, 255]))
         .send()
         .await
         .unwrap();
@@ -176,13 +160,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
 async fn message_attribute_names_filter_by_name_and_prefix() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
-    let text = |v: &str| {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(v)
-            .build()
-            .unwrap()
-    };
+    let text = |v: &str| sqs::string_attribute(v);
     client
         .send_message()
         .queue_url(&url)
@@ -214,7 +192,7 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
     let entries: Vec<SendMessageBatchRequestEntry> = (0..10)
         .map(|i| sqs::batch_entry(format!("m{i}"), format!("body {i}")))
         .collect();
-    let sent = sqs::send_batch(&client, &url, entries).await;
+    let sent = sqs::send_batch(&client, &url, entries).await.unwrap();
     assert_eq!(sent.successful().len(), 10);
     assert!(sent.failed().is_empty());
     let received = sqs::receive_ten(&client, &url).await;

@@ -204,7 +204,7 @@ async fn batch_requests_check_count_ids_and_size() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
     let entry = |id: &str, body: String| sqs::batch_entry(id, body);
-    let out = sqs::try_send_batch(&client, &url, vec![]).await;
+    let out = sqs::send_batch(&client, &url, vec![]).await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -213,7 +213,7 @@ async fn batch_requests_check_count_ids_and_size() {
     let eleven: Vec<_> = (0..11)
         .map(|i| entry(&format!("e{i}"), "x".into()))
         .collect();
-    let out = sqs::try_send_batch(&client, &url, eleven).await;
+    let out = sqs::send_batch(&client, &url, eleven).await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -245,7 +245,7 @@ async fn batch_requests_check_count_ids_and_size() {
     let big: Vec<_> = (0..2)
         .map(|i| entry(&format!("b{i}"), "x".repeat(600_000)))
         .collect();
-    let out = sqs::try_send_batch(&client, &url, big).await;
+    let out = sqs::send_batch(&client, &url, big).await;
     assert!(
         out.unwrap_err()
             .into_service_error()

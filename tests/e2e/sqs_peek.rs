@@ -2,8 +2,7 @@
 //! Every message is shown with its state, and looking changes nothing: no receive count goes
 //! up, no message is hidden or moved to a dead-letter queue.
 
-use aws_sdk_sqs::primitives::Blob;
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::support::sqs;
 use crate::support::{T0, http_get, start_sqs_manual};
@@ -18,22 +17,8 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
         .send_message()
         .queue_url(&url)
         .message_body("taken")
-        .message_attributes(
-            "kind",
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value("order")
-                .build()
-                .unwrap(),
-        )
-        .message_attributes(
-            "raw",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(b"\x00\x01"))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("kind", sqs::string_attribute("order"))
+        .message_attributes("raw", sqs::binary_attribute(b"\x00\x01"))
         .send()
         .await
         .unwrap();

@@ -175,11 +175,7 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         ],
     )
     .await;
-    let attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value("v")
-        .build()
-        .unwrap();
+    let attribute = sqs::string_attribute("v");
     client
         .send_message()
         .queue_url(&url)
@@ -263,7 +259,7 @@ async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
                     .unwrap()
             })
             .collect();
-    let sent = sqs::send_batch(&client, &url, entries).await;
+    let sent = sqs::send_batch(&client, &url, entries).await.unwrap();
     let sequence_numbers: Vec<&str> = sent
         .successful()
         .iter()

@@ -2,8 +2,7 @@
 //! `MaximumMessageSize`, a message counted as body plus attribute names, types and values, and
 //! a batch's total; exactly at the limit is accepted, one byte more refused with SQS's error.
 
-use aws_sdk_sqs::primitives::Blob;
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 
 use crate::support::{self, code, message, sqs};
 
@@ -85,11 +84,7 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
         "InvalidParameterValue"
     );
     // A binary value counts by its bytes: "b" + "Binary" + 3 bytes is 10.
-    let binary = MessageAttributeValue::builder()
-        .data_type("Binary")
-        .binary_value(Blob::new(vec![1, 2, 3]))
-        .build()
-        .unwrap();
+    let binary = sqs::binary_attribute(vec![1, 2, 3]);
     let with_binary = |body_len: usize| {
         client
             .send_message()
@@ -115,10 +110,11 @@ async fn sqs_batches_of_1_mib_in_total_are_accepted_and_one_byte_more_is_batch_r
             .unwrap()
     };
     let half = MIB / 2 - 8;
-    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half)]).await;
+    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half)])
+        .await
+        .unwrap();
     assert_eq!(out.successful().len(), 2, "exactly 1 MiB in total");
-    let out =
-        sqs::try_send_batch(&client, &url, vec![entry("a", half), entry("b", half + 1)]).await;
+    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half + 1)]).await;
     assert_eq!(code(&out), "AWS.SimpleQueueService.BatchRequestTooLong");
     assert_eq!(
         message(&out),

@@ -146,9 +146,15 @@ pub(crate) async fn http_get(endpoint: &str, path: &str) -> (u16, serde_json::Va
     stream.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let status = status_of(head);
     (
         status,
         serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// The status code of an HTTP/1.1 response whose head (or status line) is `head`.
+pub(crate) fn status_of(head: &str) -> u16 {
+    let status_line = head.lines().next().expect("a status line");
+    status_line.split(' ').nth(1).unwrap().parse().unwrap()
 }

@@ -23,24 +23,36 @@ pub(crate) async fn riffle(endpoint: &str, args: &[&str]) -> Output {
         .expect("riffle runs")
 }
 
-/// `riffle ARGS` against `endpoint`, with `stdin` as its standard input, to its end (bounded).
-pub(crate) async fn riffle_with(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .env("RIFFLE_ENDPOINT_URL", endpoint)
-        .stdin(Stdio::piped())
+/// `riffle ARGS` (against `endpoint` if given) started with `stdin`, its stdout and stderr
+/// piped, killed if dropped.
+pub(crate) fn spawn(args: &[&str], endpoint: Option<&str>, stdin: Stdio) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(riffle_binary());
+    command.args(args);
+    if let Some(endpoint) = endpoint {
+        command.env("RIFFLE_ENDPOINT_URL", endpoint);
+    }
+    command
+        .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("riffle runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).await.unwrap();
-    drop(input);
+        .stderr(Stdio::piped());
+    command.kill_on_drop(true).spawn().expect("riffle runs")
+}
+
+/// Waits (bounded) for `child` to end; what it wrote.
+pub(crate) async fn finish(child: tokio::process::Child) -> Output {
     tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
         .expect("riffle finishes within a minute")
         .unwrap()
+}
+
+/// `riffle ARGS` against `endpoint`, with `stdin` as its standard input, to its end (bounded).
+pub(crate) async fn riffle_with(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = spawn(args, Some(endpoint), Stdio::piped());
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).await.unwrap();
+    drop(input);
+    finish(child).await
 }
 
 /// The standard output of a run that must have succeeded.

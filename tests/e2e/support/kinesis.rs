@@ -6,6 +6,9 @@ use aws_sdk_kinesis::error::SdkError;
 use aws_sdk_kinesis::operation::create_stream::{CreateStreamError, CreateStreamOutput};
 use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
 use aws_sdk_kinesis::operation::get_records::{GetRecordsError, GetRecordsOutput};
+use aws_sdk_kinesis::operation::increase_stream_retention_period::{
+    IncreaseStreamRetentionPeriodError, IncreaseStreamRetentionPeriodOutput,
+};
 use aws_sdk_kinesis::operation::list_shards::ListShardsOutput;
 use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
 use aws_sdk_kinesis::operation::put_record::{PutRecordError, PutRecordOutput};
@@ -36,25 +39,14 @@ pub(crate) fn entry(key: impl Into<String>, data: impl Into<Vec<u8>>) -> PutReco
         .expect("an entry")
 }
 
-/// PutRecords of `entries`, as the SDK answers it.
-pub(crate) async fn try_put_records(
+/// PutRecords of `entries`, as the SDK answers it (entries may fail one by one).
+pub(crate) async fn put_records(
     client: &Client,
     stream: &str,
     entries: Vec<PutRecordsRequestEntry>,
 ) -> Result<PutRecordsOutput, SdkError<PutRecordsError>> {
     let request = client.put_records().stream_name(stream);
     request.set_records(Some(entries)).send().await
-}
-
-/// PutRecords of `entries`, which must succeed (entries may still fail one by one).
-pub(crate) async fn put_records(
-    client: &Client,
-    stream: &str,
-    entries: Vec<PutRecordsRequestEntry>,
-) -> PutRecordsOutput {
-    try_put_records(client, stream, entries)
-        .await
-        .expect("put records")
 }
 
 /// PutRecord of `data` under `key`, as the SDK answers it.
@@ -222,6 +214,27 @@ pub(crate) async fn list_shards(client: &Client, stream: &str) -> ListShardsOutp
 pub(crate) async fn tags(client: &Client, stream: &str) -> ListTagsForStreamOutput {
     let request = client.list_tags_for_stream().stream_name(stream);
     request.send().await.expect("tags")
+}
+
+/// IncreaseStreamRetentionPeriod of `stream` to `hours`, as the SDK answers it.
+pub(crate) async fn increase_retention(
+    client: &Client,
+    stream: &str,
+    hours: i32,
+) -> Result<IncreaseStreamRetentionPeriodOutput, SdkError<IncreaseStreamRetentionPeriodError>> {
+    let request = client
+        .increase_stream_retention_period()
+        .stream_name(stream);
+    request.retention_period_hours(hours).send().await
+}
+
+/// AddTagsToStream of `tags` to `stream`, which must succeed.
+pub(crate) async fn add_tags(client: &Client, stream: &str, tags: &[(&str, &str)]) {
+    let mut request = client.add_tags_to_stream().stream_name(stream);
+    for (key, value) in tags {
+        request = request.tags(*key, *value);
+    }
+    request.send().await.expect("tagged");
 }
 
 /// DeleteStream of `stream`, which must succeed.

@@ -69,23 +69,14 @@ pub(crate) fn batch_entry(
         .unwrap()
 }
 
-/// SendMessageBatch of `entries` to `url`, as the SDK answers it.
-pub(crate) async fn try_send_batch(
+/// SendMessageBatch of `entries` to `url`, as the SDK answers it (entries may fail one by one).
+pub(crate) async fn send_batch(
     client: &Client,
     url: &str,
     entries: Vec<SendMessageBatchRequestEntry>,
 ) -> Result<SendMessageBatchOutput, SdkError<SendMessageBatchError>> {
     let request = client.send_message_batch().queue_url(url);
     request.set_entries(Some(entries)).send().await
-}
-
-/// SendMessageBatch of `entries` to `url`, which must succeed (entries may still fail).
-pub(crate) async fn send_batch(
-    client: &Client,
-    url: &str,
-    entries: Vec<SendMessageBatchRequestEntry>,
-) -> SendMessageBatchOutput {
-    try_send_batch(client, url, entries).await.unwrap()
 }
 
 /// SendMessage of `body` to `url`, as the SDK answers it.
@@ -164,6 +155,16 @@ pub(crate) fn string_attribute(value: &str) -> MessageAttributeValue {
         .unwrap()
 }
 
+/// A message attribute of type Binary.
+pub(crate) fn binary_attribute(value: impl Into<Vec<u8>>) -> MessageAttributeValue {
+    let value = aws_sdk_sqs::primitives::Blob::new(value);
+    MessageAttributeValue::builder()
+        .data_type("Binary")
+        .binary_value(value)
+        .build()
+        .unwrap()
+}
+
 /// The bodies of `messages`, in order.
 pub(crate) fn bodies(messages: &[Message]) -> Vec<&str> {
     messages.iter().filter_map(|m| m.body()).collect()
@@ -222,10 +223,8 @@ impl SendCase {
         client: &Client,
         url: &str,
     ) -> Result<SendMessageOutput, SdkError<SendMessageError>> {
-        let mut request = client
-            .send_message()
-            .queue_url(url)
-            .message_body(self.body)
+        let request = client.send_message().queue_url(url).message_body(self.body);
+        let mut request = request
             .set_delay_seconds(self.delay)
             .set_message_group_id(self.group_id.map(str::to_owned))
             .set_message_deduplication_id(self.deduplication_id.map(str::to_owned));
@@ -310,9 +309,8 @@ impl Receive {
         client: &Client,
         url: &str,
     ) -> Result<ReceiveMessageOutput, SdkError<ReceiveMessageError>> {
-        let mut request = client
-            .receive_message()
-            .queue_url(url)
+        let request = client.receive_message().queue_url(url);
+        let mut request = request
             .set_max_number_of_messages(self.max)
             .set_wait_time_seconds(self.wait)
             .set_visibility_timeout(self.visibility);
