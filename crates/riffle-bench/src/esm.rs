@@ -39,7 +39,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::kinesis::{self, sdk_error};
 use crate::process::CpuWindow;
-use crate::stats::{millis, percentile, round3};
+use crate::stats::{after_warmup, millis, percentile, round3};
 use crate::throughput::{Produce, payload, produce, template};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:bench";
@@ -601,17 +601,7 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     let metrics = mapping.stop().await?;
     target_stop(target, &mut out).await?;
     let samples = std::mem::take(&mut *seen.samples.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut latencies: Vec<Duration> = samples
-        .into_iter()
-        .filter(|&(i, _)| i >= args.warmup)
-        .map(|(_, d)| d)
-        .collect();
-    latencies.sort_unstable();
-    let mean = if latencies.is_empty() {
-        Duration::ZERO
-    } else {
-        latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?
-    };
+    let (latencies, mean) = after_warmup(samples, args.warmup)?;
     merge(
         &mut out,
         json!({

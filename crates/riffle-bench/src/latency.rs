@@ -14,7 +14,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::kinesis;
 use crate::process::{CpuWindow, Endpoint};
-use crate::stats::{millis, percentile, round3};
+use crate::stats::{after_warmup, millis, percentile, round3};
 use crate::throughput::{payload, template};
 
 /// Options of the `latency` workload.
@@ -141,17 +141,7 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
         polls += p;
     }
     let arrived = samples.len() as u64;
-    let mut latencies: Vec<Duration> = samples
-        .into_iter()
-        .filter(|&(i, _)| i >= args.warmup)
-        .map(|(_, d)| d)
-        .collect();
-    latencies.sort_unstable();
-    let mean = if latencies.is_empty() {
-        Duration::ZERO
-    } else {
-        latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?
-    };
+    let (latencies, mean) = after_warmup(samples, args.warmup)?;
     let mut out = json!({
         "workload": "latency",
         "stream": args.stream,

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 
 use crate::kinesis::sdk_error;
 use crate::process::{CpuWindow, Endpoint};
-use crate::stats::{millis, round3};
+use crate::stats::{claim_batch, millis, round3};
 
 /// Digits of the index at the start of every body.
 pub(crate) const INDEX_DIGITS: usize = 12;
@@ -172,12 +172,9 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
         let (total, size) = (args.messages, args.message_size);
         tasks.spawn(async move {
             loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
+                let Some((first, count)) = claim_batch(&next, batches, batch, total) else {
                     return anyhow::Ok(());
-                }
-                let first = b * batch;
-                let count = batch.min(total - first);
+                };
                 let bodies: Vec<String> = (first..first + count).map(|i| body(i, size)).collect();
                 let entries = bodies
                     .iter()
@@ -446,14 +443,9 @@ pub(crate) async fn send_batch(
     url: &str,
     entries: Vec<SendMessageBatchRequestEntry>,
 ) -> anyhow::Result<aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput> {
-    client
-        .send_message_batch()
-        .queue_url(url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .map_err(sdk_error)
-        .context("SendMessageBatch")
+    let request = client.send_message_batch().queue_url(url);
+    let sent = request.set_entries(Some(entries)).send().await;
+    sent.map_err(sdk_error).context("SendMessageBatch")
 }
 
 /// DeleteMessageBatch of `entries` from `url`.
@@ -462,14 +454,9 @@ async fn delete_batch(
     url: &str,
     entries: Vec<DeleteMessageBatchRequestEntry>,
 ) -> anyhow::Result<aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput> {
-    client
-        .delete_message_batch()
-        .queue_url(url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .map_err(sdk_error)
-        .context("DeleteMessageBatch")
+    let request = client.delete_message_batch().queue_url(url);
+    let deleted = request.set_entries(Some(entries)).send().await;
+    deleted.map_err(sdk_error).context("DeleteMessageBatch")
 }
 
 #[cfg(test)]

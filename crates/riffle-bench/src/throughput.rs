@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::kinesis;
 use crate::process::{CpuWindow, Endpoint};
-use crate::stats::{millis, round3};
+use crate::stats::{claim_batch, millis, round3};
 
 /// Options of the `put` workload.
 #[derive(Debug, clap::Args)]
@@ -93,12 +93,9 @@ pub(crate) async fn produce(
         );
         tasks.spawn(async move {
             loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
+                let Some((first, count)) = claim_batch(&next, batches, batch, total) else {
                     return anyhow::Ok(());
-                }
-                let first = b * batch;
-                let count = batch.min(total - first);
+                };
                 let entries = (first..first + count)
                     .map(|i| {
                         let index = base + i;

@@ -406,63 +406,6 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    fn call(&mut self, function: &str, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
-        match function {
-            "Ref" => self.reference(argument, at, scope),
-            "Fn::GetAtt" => self
-                .get_att(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Sub" => self
-                .sub(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Join" => self
-                .join(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Select" => self.select(argument, at, scope),
-            "Fn::Split" => self.split(argument, at, scope).map(Some),
-            "Fn::If" => self.if_(argument, at, scope),
-            "Fn::FindInMap" => self.find_in_map(argument, at, scope),
-            "Fn::Equals" | "Fn::Not" | "Fn::And" | "Fn::Or" | "Condition" => Err(self.sink.error(
-                at,
-                scope,
-                Problem::InvalidIntrinsic {
-                    name: function.to_owned(),
-                    reason: "condition functions belong in the Conditions section (use \
-                                 Fn::If with a named condition here)"
-                        .to_owned(),
-                },
-            )),
-            "Fn::ImportValue" => Err(self.unsupported(
-                function,
-                "it reads another stack's exports, which do not exist locally; pass the value \
-                 as a parameter instead",
-                at,
-                scope,
-            )),
-            "Fn::GetAZs" => Err(self.unsupported(
-                function,
-                "availability zones have no local meaning",
-                at,
-                scope,
-            )),
-            "Fn::Base64" | "Fn::Cidr" | "Fn::Length" | "Fn::ToJsonString" | "Fn::Transform"
-            | "Fn::ForEach" => Err(self.unsupported(
-                function,
-                "Riffle resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, \
-                 Fn::If and Fn::FindInMap",
-                at,
-                scope,
-            )),
-            other => Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnknownIntrinsic {
-                    name: other.to_owned(),
-                },
-            )),
-        }
-    }
-
     fn unsupported(&mut self, function: &str, reason: &str, at: Pos, scope: &Scope<'_>) -> Failed {
         self.sink.error(
             at,

@@ -45,11 +45,7 @@ impl<'t> Resolver<'t> {
         value
     }
 
-    pub(super) fn evaluate(
-        &mut self,
-        expression: &Node,
-        scope: &Scope<'_>,
-    ) -> Result<bool, Failed> {
+    fn evaluate(&mut self, expression: &Node, scope: &Scope<'_>) -> Result<bool, Failed> {
         let Some((function, argument)) = expression.intrinsic() else {
             return Err(self.invalid(
                 "condition",

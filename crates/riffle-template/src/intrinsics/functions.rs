@@ -7,12 +7,70 @@
 use super::*;
 
 impl<'t> Resolver<'t> {
-    pub(super) fn sub(
+    pub(super) fn call(
         &mut self,
+        function: &str,
         argument: &Node,
         at: Pos,
         scope: &Scope<'_>,
-    ) -> Result<String, Failed> {
+    ) -> Resolved {
+        match function {
+            "Ref" => self.reference(argument, at, scope),
+            "Fn::GetAtt" => self
+                .get_att(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Sub" => self
+                .sub(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Join" => self
+                .join(argument, at, scope)
+                .map(|text| Some(Node::str(text, at))),
+            "Fn::Select" => self.select(argument, at, scope),
+            "Fn::Split" => self.split(argument, at, scope).map(Some),
+            "Fn::If" => self.if_(argument, at, scope),
+            "Fn::FindInMap" => self.find_in_map(argument, at, scope),
+            "Fn::Equals" | "Fn::Not" | "Fn::And" | "Fn::Or" | "Condition" => Err(self.sink.error(
+                at,
+                scope,
+                Problem::InvalidIntrinsic {
+                    name: function.to_owned(),
+                    reason: "condition functions belong in the Conditions section (use \
+                                 Fn::If with a named condition here)"
+                        .to_owned(),
+                },
+            )),
+            "Fn::ImportValue" => Err(self.unsupported(
+                function,
+                "it reads another stack's exports, which do not exist locally; pass the value \
+                 as a parameter instead",
+                at,
+                scope,
+            )),
+            "Fn::GetAZs" => Err(self.unsupported(
+                function,
+                "availability zones have no local meaning",
+                at,
+                scope,
+            )),
+            "Fn::Base64" | "Fn::Cidr" | "Fn::Length" | "Fn::ToJsonString" | "Fn::Transform"
+            | "Fn::ForEach" => Err(self.unsupported(
+                function,
+                "Riffle resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, \
+                 Fn::If and Fn::FindInMap",
+                at,
+                scope,
+            )),
+            other => Err(self.sink.error(
+                at,
+                scope,
+                Problem::UnknownIntrinsic {
+                    name: other.to_owned(),
+                },
+            )),
+        }
+    }
+
+    fn sub(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
         let usage = "takes a string, or [string, {Name: value, …}]";
         let (template, variables) = match &argument.value {
             Value::Str(text) => (text.as_str(), None),
@@ -99,7 +157,7 @@ impl<'t> Resolver<'t> {
     }
 
     /// Resolves `node` and requires a list.
-    pub(super) fn resolve_list(
+    fn resolve_list(
         &mut self,
         node: &Node,
         function: &str,
@@ -122,12 +180,7 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    pub(super) fn join(
-        &mut self,
-        argument: &Node,
-        at: Pos,
-        scope: &Scope<'_>,
-    ) -> Result<String, Failed> {
+    fn join(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
         let Some([delimiter, list]) = argument.items() else {
             return Err(self.invalid("Fn::Join", "takes [delimiter, [value, …]]", at, scope));
         };
@@ -140,7 +193,7 @@ impl<'t> Resolver<'t> {
         Ok(parts.join(&delimiter))
     }
 
-    pub(super) fn select(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+    fn select(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let Some([index, list]) = argument.items() else {
             return Err(self.invalid("Fn::Select", "takes [index, [value, …]]", at, scope));
         };
@@ -166,12 +219,7 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    pub(super) fn split(
-        &mut self,
-        argument: &Node,
-        at: Pos,
-        scope: &Scope<'_>,
-    ) -> Result<Node, Failed> {
+    fn split(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<Node, Failed> {
         let Some([delimiter, source]) = argument.items() else {
             return Err(self.invalid("Fn::Split", "takes [delimiter, string]", at, scope));
         };
@@ -187,7 +235,7 @@ impl<'t> Resolver<'t> {
         Ok(Node::new(Value::Seq(items), at))
     }
 
-    pub(super) fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+    fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let Some([condition, when_true, when_false]) = argument.items() else {
             return Err(self.invalid(
                 "Fn::If",
@@ -211,7 +259,7 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    pub(super) fn find_in_map(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
+    fn find_in_map(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let usage = "takes [MapName, TopLevelKey, SecondLevelKey] and optionally \
                      {DefaultValue: value}";
         let Some(arguments) = argument.items() else {
