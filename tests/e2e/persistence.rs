@@ -269,12 +269,7 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     assert_eq!(bodies, ["second"]);
     // The receipt handle issued before the restart still deletes its message.
     sqs::delete(&sqs, &url, &handle).await;
-    let not_visible = &sqs::attribute(
-        &sqs,
-        &url,
-        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-    )
-    .await;
+    let not_visible = &sqs::in_flight(&sqs, &url).await;
     assert_eq!(
         not_visible, "1",
         "only \"second\", received after the restart, is in flight"

@@ -17,15 +17,7 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
     sqs::send(&client, &url, "x").await;
     let first = sqs::receive(&client, &url, 1).await;
     assert_eq!(first.len(), 1);
-    assert_eq!(
-        sqs::attribute(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "1"
-    );
+    assert_eq!(sqs::in_flight(&client, &url).await, "1");
     clock.advance(Duration::from_secs(29));
     assert!(sqs::receive(&client, &url, 1).await.is_empty());
     clock.advance(Duration::from_secs(1));
@@ -56,25 +48,9 @@ async fn a_stale_receipt_handle_deletes_nothing() {
     clock.advance(Duration::from_secs(10));
     let second = sqs::receive(&client, &url, 1).await;
     sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
-    assert_eq!(
-        sqs::attribute(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "1"
-    );
+    assert_eq!(sqs::in_flight(&client, &url).await, "1");
     sqs::delete(&client, &url, second[0].receipt_handle().unwrap()).await;
-    assert_eq!(
-        sqs::attribute(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "0"
-    );
+    assert_eq!(sqs::in_flight(&client, &url).await, "0");
 }
 
 #[tokio::test]
@@ -90,15 +66,7 @@ async fn delays_hold_messages_per_queue_and_per_message() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sqs::attribute(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesDelayed
-        )
-        .await,
-        "2"
-    );
+    assert_eq!(sqs::delayed(&client, &url).await, "2");
     assert!(sqs::receive(&client, &url, 10).await.is_empty());
     clock.advance(Duration::from_secs(5));
     let ready = sqs::receive(&client, &url, 10).await;
@@ -125,13 +93,8 @@ async fn long_polling_returns_as_soon_as_a_message_arrives() {
 #[tokio::test]
 async fn long_polling_ends_empty_when_the_wait_time_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue_with(
-        &client,
-        "q",
-        QueueAttributeName::ReceiveMessageWaitTimeSeconds,
-        "20",
-    )
-    .await;
+    let attribute = QueueAttributeName::ReceiveMessageWaitTimeSeconds;
+    let url = sqs::queue_with(&client, "q", attribute, "20").await;
     let poller = sqs::long_poll(&client, &url, None, &clock).await;
     assert!(
         !poller.is_finished(),
@@ -226,13 +189,8 @@ async fn redrive_allow_policy_can_refuse_a_source() {
 #[tokio::test]
 async fn retention_trims_old_messages() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue_with(
-        &client,
-        "q",
-        QueueAttributeName::MessageRetentionPeriod,
-        "60",
-    )
-    .await;
+    let attribute = QueueAttributeName::MessageRetentionPeriod;
+    let url = sqs::queue_with(&client, "q", attribute, "60").await;
     sqs::send(&client, &url, "old").await;
     clock.advance(Duration::from_secs(30));
     sqs::send(&client, &url, "new").await;

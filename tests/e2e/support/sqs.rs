@@ -146,6 +146,26 @@ pub(crate) async fn attribute(client: &Client, url: &str, name: QueueAttributeNa
     attributes(client, url, name.clone()).await[&name].clone()
 }
 
+/// ApproximateNumberOfMessagesNotVisible: how many messages are in flight.
+pub(crate) async fn in_flight(client: &Client, url: &str) -> String {
+    attribute(
+        client,
+        url,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    )
+    .await
+}
+
+/// ApproximateNumberOfMessagesDelayed: how many messages wait for their delay.
+pub(crate) async fn delayed(client: &Client, url: &str) -> String {
+    attribute(
+        client,
+        url,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    )
+    .await
+}
+
 /// A message attribute of type String.
 pub(crate) fn string_attribute(value: &str) -> MessageAttributeValue {
     MessageAttributeValue::builder()
