@@ -35,9 +35,9 @@ use riffle_runtime::{
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 use crate::kinesis::{self, sdk_error};
+use crate::latency::paced;
 use crate::process::CpuWindow;
 use crate::stats::{after_warmup, millis, percentile, round3};
 use crate::throughput::{Produce, payload, produce, template};
@@ -578,8 +578,7 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     tokio::time::sleep(Duration::from_millis(300 + args.common.idle_poll_ms)).await;
     let cpu = CpuWindow::start(target.server_pid);
     let template = template(args.record_size);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / args.rate.max(1));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut ticker = paced(args.rate);
     let mut put_failures = 0u64;
     let put_start = Instant::now();
     for index in 0..total {

@@ -108,8 +108,7 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     }
 
     let template = template(args.record_size);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / args.rate.max(1));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut ticker = paced(args.rate);
     let mut put_failures = 0u64;
     let put_start = Instant::now();
     for index in 0..total {
@@ -160,4 +159,12 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     });
     cpu.finish(&mut out);
     Ok(out)
+}
+
+/// A ticker of `rate` ticks a second (at least one) that catches up in a burst when it falls
+/// behind, so the puts keep the asked-for rate on average.
+pub(crate) fn paced(rate: u32) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / rate.max(1));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    ticker
 }

@@ -74,21 +74,15 @@ pub(crate) async fn wait_ready(client: &Client, timeout: Duration) -> anyhow::Re
 /// The URL of `queue`, created first when `create` is set.
 async fn queue_url(client: &Client, queue: &str, create: bool) -> anyhow::Result<String> {
     let url = if create {
-        client
-            .create_queue()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(sdk_error)
+        let created = client.create_queue().queue_name(queue).send().await;
+        let created = created.map_err(sdk_error);
+        created
             .with_context(|| format!("CreateQueue {queue}"))?
             .queue_url
     } else {
-        client
-            .get_queue_url()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(sdk_error)
+        let found = client.get_queue_url().queue_name(queue).send().await;
+        let found = found.map_err(sdk_error);
+        found
             .with_context(|| format!("GetQueueUrl {queue}"))?
             .queue_url
     };
@@ -380,7 +374,9 @@ pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
                             .build()?,
                     );
                 }
-                let deleted = delete_batch(&client, &url, entries).await?;
+                let request = client.delete_message_batch().queue_url(&url);
+                let deleted = request.set_entries(Some(entries)).send().await;
+                let deleted = deleted.map_err(sdk_error).context("DeleteMessageBatch")?;
                 state.delete_calls.fetch_add(1, Ordering::Relaxed);
                 state
                     .delete_failed
@@ -446,17 +442,6 @@ pub(crate) async fn send_batch(
     let request = client.send_message_batch().queue_url(url);
     let sent = request.set_entries(Some(entries)).send().await;
     sent.map_err(sdk_error).context("SendMessageBatch")
-}
-
-/// DeleteMessageBatch of `entries` from `url`.
-async fn delete_batch(
-    client: &Client,
-    url: &str,
-    entries: Vec<DeleteMessageBatchRequestEntry>,
-) -> anyhow::Result<aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput> {
-    let request = client.delete_message_batch().queue_url(url);
-    let deleted = request.set_entries(Some(entries)).send().await;
-    deleted.map_err(sdk_error).context("DeleteMessageBatch")
 }
 
 #[cfg(test)]

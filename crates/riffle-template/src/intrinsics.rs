@@ -169,6 +169,23 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// What `memo` already knows of `target`: its value or failure, a cycle (reported as
+    /// `cycle`) if it is being computed, or `None` if it has not been.
+    fn recall<T>(
+        &mut self,
+        memo: Option<Memo<T>>,
+        target: &str,
+        cycle: &str,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Option<Result<T, Failed>> {
+        match memo? {
+            Memo::Done(value) => Some(Ok(value)),
+            Memo::Failed => Some(Err(Failed)),
+            Memo::InProgress => Some(Err(self.unresolvable(at, scope, target, cycle))),
+        }
+    }
+
     /// Records that `target` cannot be resolved, and why.
     fn unresolvable(
         &mut self,
@@ -199,18 +216,10 @@ impl<'t> Resolver<'t> {
             };
             return Err(self.unresolvable(at, scope, id.to_owned(), reason.to_owned()));
         }
-        match self.targets.get(id) {
-            Some(Memo::Done(target)) => return Ok(target.clone()),
-            Some(Memo::Failed) => return Err(Failed),
-            Some(Memo::InProgress) => {
-                return Err(self.unresolvable(
-                    at,
-                    scope,
-                    id.to_owned(),
-                    "circular reference: its name depends on itself".to_owned(),
-                ));
-            }
-            None => {}
+        let memo = self.targets.get(id).cloned();
+        let cycle = "circular reference: its name depends on itself";
+        if let Some(known) = self.recall(memo, id, cycle, at, scope) {
+            return known;
         }
         let Some(declaration) = self.resources.get(id).copied() else {
             let reason = if id.starts_with("AWS::") {

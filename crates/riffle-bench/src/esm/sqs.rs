@@ -93,6 +93,15 @@ struct Counted<Q> {
     entry_failures: AtomicU64,
 }
 
+impl<Q> Counted<Q> {
+    /// Counts one delete or release call in `calls`, and its failed entries.
+    fn count_entries(&self, calls: &AtomicU64, failed: &[EntryFailure]) {
+        calls.fetch_add(1, Ordering::Relaxed);
+        self.entry_failures
+            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+    }
+}
+
 impl<Q: QueueSource> QueueSource for Counted<Q> {
     async fn receive(&self, request: ReceiveRequest) -> Result<Vec<QueueMessage>, SourceError> {
         let messages = self.inner.receive(request).await?;
@@ -105,17 +114,13 @@ impl<Q: QueueSource> QueueSource for Counted<Q> {
 
     async fn delete(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
         let failed = self.inner.delete(entries).await?;
-        self.deletes.fetch_add(1, Ordering::Relaxed);
-        self.entry_failures
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+        self.count_entries(&self.deletes, &failed);
         Ok(failed)
     }
 
     async fn release(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
         let failed = self.inner.release(entries).await?;
-        self.releases.fetch_add(1, Ordering::Relaxed);
-        self.entry_failures
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+        self.count_entries(&self.releases, &failed);
         Ok(failed)
     }
 }

@@ -14,18 +14,10 @@ impl<'t> Resolver<'t> {
         at: Pos,
         scope: &Scope<'_>,
     ) -> Result<bool, Failed> {
-        match self.conditions.get(name) {
-            Some(Memo::Done(value)) => return Ok(*value),
-            Some(Memo::Failed) => return Err(Failed),
-            Some(Memo::InProgress) => {
-                return Err(self.unresolvable(
-                    at,
-                    scope,
-                    name.to_owned(),
-                    "circular condition: it depends on itself".to_owned(),
-                ));
-            }
-            None => {}
+        let memo = self.conditions.get(name).cloned();
+        let cycle = "circular condition: it depends on itself";
+        if let Some(known) = self.recall(memo, name, cycle, at, scope) {
+            return known;
         }
         let Some(expression) = self.condition_expressions.get(name).copied() else {
             return Err(self.unresolvable(
