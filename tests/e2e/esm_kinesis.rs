@@ -398,13 +398,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     let put = |data: String, hash_key: &'static str| {
         let kinesis = kinesis.clone();
         async move {
-            kinesis
-                .put_record()
-                .stream_name("orders")
-                .partition_key("k")
-                .explicit_hash_key(hash_key)
-                .data(Blob::new(data))
-                .send()
+            kinesis::try_put_at(&kinesis, "orders", "k", hash_key, data)
                 .await
                 .unwrap()
         }

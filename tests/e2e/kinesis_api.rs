@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::{Blob, DateTime};
+use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::{
     PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails, StreamStatus,
 };
@@ -274,13 +274,7 @@ async fn explicit_hash_key_overrides_the_partition_key() {
             "shardId-000000000001",
         ),
     ] {
-        let out = client
-            .put_record()
-            .stream_name("s")
-            .partition_key("same-key")
-            .explicit_hash_key(hash_key)
-            .data(Blob::new("x"))
-            .send()
+        let out = kinesis::try_put_at(&client, "s", "same-key", hash_key, "x")
             .await
             .unwrap();
         assert_eq!(out.shard_id(), shard);

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::types::ShardIteratorType::{self, AtSequenceNumber, AtTimestamp, Latest};
 use riffle_emulator::{Config, Limits};
@@ -81,14 +80,14 @@ async fn put_record_validates_key_data_and_hash_key() {
     assert_eq!(code(&out), "ValidationException");
     let out = kinesis::try_put(&client, "s", "k", vec![0u8; 1024 * 1024 + 1]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("340282366920938463463374607431768211456")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put_at(
+        &client,
+        "s",
+        "k",
+        "340282366920938463463374607431768211456",
+        "x",
+    )
+    .await;
     assert_eq!(code(&out), "ValidationException");
     // A full-size record is fine.
     kinesis::put(&client, "s", "k", vec![7u8; 1024 * 1024]).await;
@@ -146,13 +145,7 @@ async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
 async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 2).await;
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("0")
-        .data(Blob::new("x"))
-        .send()
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "x")
         .await
         .unwrap();
     let future = aws_sdk_kinesis::primitives::DateTime::from_secs(4_000_000_000);

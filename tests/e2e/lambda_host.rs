@@ -15,6 +15,11 @@ fn probe(name: &str) -> FunctionConfig {
     config
 }
 
+/// The probe started as function `name`.
+async fn started(name: &str) -> LocalFunction {
+    LocalFunction::start(probe(name)).await.unwrap()
+}
+
 fn request(n: u32, event: Value) -> InvokeRequest {
     InvokeRequest {
         function_arn: String::new(),
@@ -70,7 +75,7 @@ async fn a_relative_binary_path_works_and_a_missing_binary_is_an_invalid_entrypo
 
 #[tokio::test]
 async fn a_warm_environment_answers_successive_invocations() {
-    let function = LocalFunction::start(probe("echo")).await.unwrap();
+    let function = started("echo").await;
     let first = function
         .invoke(request(1, json!({"action": "echo", "n": 1})))
         .await;
@@ -103,7 +108,7 @@ fn process_group(pid: &str) -> String {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_environment_runs_in_its_own_process_group_so_ctrl_c_does_not_reach_it() {
-    let function = LocalFunction::start(probe("group")).await.unwrap();
+    let function = started("group").await;
     let answer = function.invoke(request(1, json!({"action": "echo"}))).await;
     let pid = body(&answer)["pid"].to_string();
     assert_eq!(
@@ -184,7 +189,7 @@ async fn the_function_sees_lambdas_environment_and_invocation_headers() {
 
 #[tokio::test]
 async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment() {
-    let function = LocalFunction::start(probe("errors")).await.unwrap();
+    let function = started("errors").await;
     let failed = function
         .invoke(request(1, json!({"action": "error"})))
         .await;
@@ -206,7 +211,7 @@ async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment
 
 #[tokio::test]
 async fn an_exit_mid_invocation_is_runtime_exit_error_and_the_environment_is_replaced() {
-    let function = LocalFunction::start(probe("exits")).await.unwrap();
+    let function = started("exits").await;
     let first = function.invoke(request(1, json!({"action": "echo"}))).await;
     let exited = function.invoke(request(2, json!({"action": "exit"}))).await;
     assert_eq!(error_type(&exited), "Runtime.ExitError");
@@ -283,7 +288,7 @@ async fn an_init_failure_fails_the_invocation_and_the_next_one_tries_a_fresh_env
 
 #[tokio::test]
 async fn concurrent_invocations_get_their_own_environments_and_reuse_them() {
-    let function = LocalFunction::start(probe("parallel")).await.unwrap();
+    let function = started("parallel").await;
     let round = |base: u32| {
         let calls = (0..4)
             .map(|i| {
@@ -358,7 +363,7 @@ async fn reserved_concurrency_throttles_beyond_its_environments() {
 
 #[tokio::test]
 async fn a_response_over_six_mb_is_a_function_error() {
-    let function = LocalFunction::start(probe("big")).await.unwrap();
+    let function = started("big").await;
     let too_big = function
         .invoke(request(1, json!({"action": "big", "bytes": 7_000_000})))
         .await;
@@ -383,7 +388,7 @@ async fn a_response_over_six_mb_is_a_function_error() {
 // Several workers, as in `riffle local`: the pipe readers and the answer race on other threads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
-    let function = LocalFunction::start(probe("logs")).await.unwrap();
+    let function = started("logs").await;
     let id = "00000000-0000-4000-8000-000000000005";
     let next = "00000000-0000-4000-8000-000000000006";
     // Many lines, written just before the answer: when the invocation returns, every one is

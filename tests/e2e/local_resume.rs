@@ -211,6 +211,18 @@ fn all(by_shard: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
 }
 
 /// The checkpoints file of the mapping.
+/// Each shard's saved checkpoint is at the last of its sequence numbers in `by_shard`.
+fn assert_checkpointed_at_last(dir: &Path, by_shard: &BTreeMap<String, Vec<String>>) {
+    let saved = checkpoints(dir);
+    for (shard, sequence_numbers) in by_shard {
+        assert_eq!(
+            saved[shard]["At"].as_str(),
+            sequence_numbers.last().map(String::as_str),
+            "checkpoint of {shard}: {saved}"
+        );
+    }
+}
+
 fn checkpoints(dir: &Path) -> Value {
     let path = dir
         .join("data")
@@ -282,14 +294,7 @@ async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
     }
     first.interrupt();
     // The clean stop saved each shard's checkpoint at its last record.
-    let saved = checkpoints(dir);
-    for (shard, sequence_numbers) in &old {
-        assert_eq!(
-            saved[shard]["At"].as_str(),
-            sequence_numbers.last().map(String::as_str),
-            "checkpoint of {shard}: {saved}"
-        );
-    }
+    assert_checkpointed_at_last(dir, &old);
 
     // While riffle local is down, records arrive through the emulator on the same directory.
     let (mut stopped_emulator, guard, endpoint) = emulator(&dir.join("data").join("emulator"));
@@ -313,12 +318,5 @@ async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
     }
     assert_eq!(by_shard, new, "only the new records, in order, once");
     assert_eq!(delivered.len(), 12);
-    let saved = checkpoints(dir);
-    for (shard, sequence_numbers) in &new {
-        assert_eq!(
-            saved[shard]["At"].as_str(),
-            sequence_numbers.last().map(String::as_str),
-            "checkpoint of {shard}: {saved}"
-        );
-    }
+    assert_checkpointed_at_last(dir, &new);
 }

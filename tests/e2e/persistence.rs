@@ -6,7 +6,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use riffle_emulator::{Config, Emulator};
 
@@ -78,13 +77,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         48
     );
     // Sequence numbers keep increasing after the restart.
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("0")
-        .data(Blob::new("two"))
-        .send()
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "two")
         .await
         .unwrap();
     assert!(

@@ -65,6 +65,19 @@ pub(crate) async fn try_put(
         .await
 }
 
+/// PutRecord of `data` under `key` with ExplicitHashKey `hash_key`, as the SDK answers it.
+pub(crate) async fn try_put_at(
+    client: &Client,
+    stream: &str,
+    key: &str,
+    hash_key: &str,
+    data: impl Into<Vec<u8>>,
+) -> Result<PutRecordOutput, SdkError<PutRecordError>> {
+    let request = client.put_record().stream_name(stream).partition_key(key);
+    let request = request.explicit_hash_key(hash_key).data(Blob::new(data));
+    request.send().await
+}
+
 /// PutRecord of `data` under `key`, which must succeed.
 pub(crate) async fn put(
     client: &Client,
