@@ -395,14 +395,8 @@ async fn retention_period_can_be_increased_and_decreased() {
     kinesis::increase_retention(&client, "s", 48).await.unwrap();
     kinesis::put(&client, "s", "k", "kept").await;
     clock.advance(Duration::from_secs(3600 * 30));
-    let summary = kinesis::summary(&client, "s").await;
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .retention_period_hours(),
-        48
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.retention_period_hours(), 48);
     let out = kinesis::read_from_start(&client, "s").await;
     assert_eq!(
         out.records().len(),

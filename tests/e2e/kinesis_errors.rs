@@ -48,14 +48,8 @@ async fn creating_an_existing_stream_is_resource_in_use() {
     create_stream(&client, "s", 1).await;
     let out = kinesis::try_create(&client, "s", 2).await;
     assert_eq!(code(&out), "ResourceInUseException");
-    let summary = kinesis::summary(&client, "s").await;
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .open_shard_count(),
-        1
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.open_shard_count(), 1);
 }
 
 #[tokio::test]

@@ -15,6 +15,11 @@ fn probe(name: &str) -> FunctionConfig {
     config
 }
 
+/// Invocation `n` of `function` with `event`.
+async fn call(function: &LocalFunction, n: u32, event: Value) -> Outcome {
+    function.invoke(request(n, event)).await
+}
+
 /// The probe started as function `name`.
 async fn started(name: &str) -> LocalFunction {
     LocalFunction::start(probe(name)).await.unwrap()
@@ -76,12 +81,8 @@ async fn a_relative_binary_path_works_and_a_missing_binary_is_an_invalid_entrypo
 #[tokio::test]
 async fn a_warm_environment_answers_successive_invocations() {
     let function = started("echo").await;
-    let first = function
-        .invoke(request(1, json!({"action": "echo", "n": 1})))
-        .await;
-    let second = function
-        .invoke(request(2, json!({"action": "echo", "n": 2})))
-        .await;
+    let first = call(&function, 1, json!({"action": "echo", "n": 1})).await;
+    let second = call(&function, 2, json!({"action": "echo", "n": 2})).await;
     assert_eq!(body(&first)["echo"]["n"], 1);
     assert_eq!(body(&second)["echo"]["n"], 2);
     assert_eq!(
@@ -148,9 +149,7 @@ async fn the_function_sees_lambdas_environment_and_invocation_headers() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    let outcome = function
-        .invoke(request(7, json!({"action": "env", "names": names})))
-        .await;
+    let outcome = call(&function, 7, json!({"action": "env", "names": names})).await;
     let seen = body(&outcome);
     let env = &seen["env"];
     assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "env-probe");
@@ -190,13 +189,9 @@ async fn the_function_sees_lambdas_environment_and_invocation_headers() {
 #[tokio::test]
 async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment() {
     let function = started("errors").await;
-    let failed = function
-        .invoke(request(1, json!({"action": "error"})))
-        .await;
+    let failed = call(&function, 1, json!({"action": "error"})).await;
     assert_eq!(error_type(&failed), "OrderRejected");
-    let panicked = function
-        .invoke(request(2, json!({"action": "panic"})))
-        .await;
+    let panicked = call(&function, 2, json!({"action": "panic"})).await;
     assert!(!error_type(&panicked).is_empty());
     let after = function.invoke(request(3, json!({"action": "echo"}))).await;
     body(&after);
@@ -232,9 +227,7 @@ async fn a_timeout_is_sandbox_timedout_and_the_environment_is_killed() {
     let function = LocalFunction::start(config).await.unwrap();
     let warm = function.invoke(request(1, json!({"action": "echo"}))).await;
     let started = std::time::Instant::now();
-    let timed_out = function
-        .invoke(request(2, json!({"action": "sleep", "ms": 30_000})))
-        .await;
+    let timed_out = call(&function, 2, json!({"action": "sleep", "ms": 30_000})).await;
     assert_eq!(error_type(&timed_out), "Sandbox.Timedout");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -340,11 +333,7 @@ async fn reserved_concurrency_throttles_beyond_its_environments() {
     let calls = (0..3)
         .map(|i| {
             let function = function.clone();
-            async move {
-                function
-                    .invoke(request(i, json!({"action": "sleep", "ms": 500})))
-                    .await
-            }
+            async move { call(&function, i, json!({"action": "sleep", "ms": 500})).await }
         })
         .collect();
     let outcomes = futures_join(calls).await;
@@ -364,13 +353,9 @@ async fn reserved_concurrency_throttles_beyond_its_environments() {
 #[tokio::test]
 async fn a_response_over_six_mb_is_a_function_error() {
     let function = started("big").await;
-    let too_big = function
-        .invoke(request(1, json!({"action": "big", "bytes": 7_000_000})))
-        .await;
+    let too_big = call(&function, 1, json!({"action": "big", "bytes": 7_000_000})).await;
     assert_eq!(error_type(&too_big), "Function.ResponseSizeTooLarge");
-    let fits = function
-        .invoke(request(2, json!({"action": "big", "bytes": 5_000_000})))
-        .await;
+    let fits = call(&function, 2, json!({"action": "big", "bytes": 5_000_000})).await;
     assert_eq!(body(&fits).as_str().unwrap().len(), 5_000_000);
     let oversized_request = function
         .invoke(request(
@@ -394,16 +379,8 @@ async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
     // Many lines, written just before the answer: when the invocation returns, every one is
     // already in the log with its own request id, before END and REPORT, and none spills into
     // the next invocation.
-    body(
-        &function
-            .invoke(request(5, json!({"action": "log", "lines": 300})))
-            .await,
-    );
-    body(
-        &function
-            .invoke(request(6, json!({"action": "log", "lines": 300})))
-            .await,
-    );
+    body(&call(&function, 5, json!({"action": "log", "lines": 300})).await);
+    body(&call(&function, 6, json!({"action": "log", "lines": 300})).await);
     let lines = function.logs().for_request(id);
     let hellos = lines
         .iter()

@@ -10,7 +10,6 @@
 //! a crash, for batches in flight at the time).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -19,7 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::local::{KillOnDrop, spawn_json, wait_for};
-use crate::support::cli::install_probe;
+use crate::support::cli::{install_probe, spawn_emulator};
 use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
@@ -234,23 +233,8 @@ fn checkpoints(dir: &Path) -> Value {
 
 /// Starts `riffle emulator` on `dir` and a free port; returns it and its endpoint.
 fn emulator(dir: &Path) -> (Child, KillOnDrop, String) {
-    let mut child = Command::new(riffle_binary())
-        .args(["emulator", "--port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let (child, endpoint) = spawn_emulator(dir, Stdio::inherit());
     let guard = KillOnDrop(child.id());
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "ready line: {line}"
-    );
     (child, guard, endpoint)
 }
 

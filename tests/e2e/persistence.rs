@@ -1,6 +1,5 @@
 //! Durability with a data directory: restarts, kill -9, and refusing foreign data.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -68,14 +67,8 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
     );
     let tags = kinesis::tags(&client, "s").await;
     assert_eq!(tags.tags()[0].value(), Some("a"));
-    let summary = kinesis::summary(&client, "s").await;
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .retention_period_hours(),
-        48
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.retention_period_hours(), 48);
     // Sequence numbers keep increasing after the restart.
     let put = kinesis::try_put_at(&client, "s", "k", "0", "two")
         .await
@@ -88,23 +81,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
 
 /// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.
 fn spawn_riffle(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(crate::support::riffle_binary())
-        .args(["emulator", "--port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "ready line: {line}"
-    );
-    (child, endpoint)
+    crate::support::cli::spawn_emulator(dir, Stdio::null())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

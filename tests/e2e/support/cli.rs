@@ -91,3 +91,27 @@ pub(crate) fn install_probe(dir: &Path) {
     )
     .unwrap();
 }
+
+/// Starts `riffle emulator` on a free port with data directory `dir`, its stderr going to
+/// `stderr`; returns it and the endpoint its ready line names.
+pub(crate) fn spawn_emulator(dir: &Path, stderr: Stdio) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut command = std::process::Command::new(riffle_binary());
+    command
+        .args(["emulator", "--port", "0", "--data-dir"])
+        .arg(dir);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:"),
+        "ready line: {line}"
+    );
+    (child, endpoint)
+}

@@ -15,7 +15,9 @@ use aws_sdk_kinesis::operation::put_record::{PutRecordError, PutRecordOutput};
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::operation::split_shard::{SplitShardError, SplitShardOutput};
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType};
+use aws_sdk_kinesis::types::{
+    PutRecordsRequestEntry, Record, ShardIteratorType, StreamDescriptionSummary,
+};
 
 /// The first shard of every stream.
 pub(crate) const SHARD_0: &str = "shardId-000000000000";
@@ -172,6 +174,13 @@ pub(crate) async fn summary(client: &Client, stream: &str) -> DescribeStreamSumm
         .send()
         .await
         .expect("described")
+}
+
+/// The StreamDescriptionSummary of `stream`.
+pub(crate) async fn description(client: &Client, stream: &str) -> StreamDescriptionSummary {
+    let out = summary(client, stream).await;
+    out.stream_description_summary
+        .expect("a stream description summary")
 }
 
 /// The names ListStreams answers.
