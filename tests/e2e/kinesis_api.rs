@@ -37,12 +37,8 @@ async fn stream_lifecycle_create_describe_list_delete() {
         &StreamMode::Provisioned
     );
 
-    let described = client
-        .describe_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let described = client.describe_stream().stream_name("orders").send().await;
+    let described = described.unwrap();
     let description = described.stream_description().unwrap();
     assert_eq!(description.shards().len(), 3);
     assert!(!description.has_more_shards());
@@ -126,12 +122,8 @@ async fn list_streams_paginates_with_next_token_and_exclusive_start() {
         .await
         .unwrap();
     assert_eq!(second.stream_names(), ["c", "d"]);
-    let rest = client
-        .list_streams()
-        .exclusive_start_stream_name("d")
-        .send()
-        .await
-        .unwrap();
+    let rest = client.list_streams().exclusive_start_stream_name("d");
+    let rest = rest.send().await.unwrap();
     assert_eq!(rest.stream_names(), ["e"]);
     assert!(!rest.has_more_streams());
     assert_eq!(rest.next_token(), None);

@@ -13,21 +13,11 @@ use crate::support::sqs;
 #[tokio::test]
 async fn queue_lifecycle_create_get_list_delete() {
     let (emulator, client) = support::start_sqs().await;
-    let created = client
-        .create_queue()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let created = sqs::try_queue(&client, "orders", &[]).await.unwrap();
     let url = created.queue_url().unwrap().to_owned();
     let addr = emulator.local_addr();
     assert_eq!(url, format!("http://{addr}/000000000000/orders"));
-    let again = client
-        .create_queue()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let again = sqs::try_queue(&client, "orders", &[]).await.unwrap();
     assert_eq!(
         again.queue_url(),
         Some(url.as_str()),
@@ -47,11 +37,7 @@ async fn queue_lifecycle_create_get_list_delete() {
     assert_eq!(prefixed.queue_urls(), std::slice::from_ref(&url));
     client.delete_queue().queue_url(&url).send().await.unwrap();
     let gone = client.get_queue_url().queue_name("orders").send().await;
-    assert!(
-        gone.unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    assert!(crate::support::service_error!(gone).is_queue_does_not_exist());
 }
 
 #[tokio::test]
@@ -303,12 +289,7 @@ async fn purge_removes_every_message_once_a_minute() {
     let received = sqs::Receive::default().receive(&client, &url).await;
     assert!(received.messages().is_empty());
     let again = client.purge_queue().queue_url(&url).send().await;
-    assert!(
-        again
-            .unwrap_err()
-            .into_service_error()
-            .is_purge_queue_in_progress()
-    );
+    assert!(crate::support::service_error!(again).is_purge_queue_in_progress());
     clock.advance(std::time::Duration::from_secs(60));
     client.purge_queue().queue_url(&url).send().await.unwrap();
 }
@@ -346,10 +327,5 @@ async fn queue_url_host_is_ignored_and_the_path_resolves_the_queue() {
     )
     .await;
     let wrong_account = sqs::try_send(&client, "http://localhost/111111111111/q", "x").await;
-    assert!(
-        wrong_account
-            .unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    assert!(crate::support::service_error!(wrong_account).is_queue_does_not_exist());
 }

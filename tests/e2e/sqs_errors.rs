@@ -10,18 +10,10 @@ async fn missing_queues_are_queue_does_not_exist_as_the_sdk_matches_it() {
     let (_emulator, client) = support::start_sqs().await;
     let out = client.get_queue_url().queue_name("nope").send().await;
     assert_eq!(code(&out), "AWS.SimpleQueueService.NonExistentQueue");
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    assert!(crate::support::service_error!(out).is_queue_does_not_exist());
     let url = "http://127.0.0.1/000000000000/nope";
     let out = sqs::try_send(&client, url, "x").await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    assert!(crate::support::service_error!(out).is_queue_does_not_exist());
 }
 
 #[tokio::test]
@@ -44,11 +36,7 @@ async fn a_deleted_queue_name_is_unavailable_for_sixty_seconds() {
     let url = sqs::queue(&client, "q", &[]).await;
     client.delete_queue().queue_url(&url).send().await.unwrap();
     let out = client.create_queue().queue_name("q").send().await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_queue_deleted_recently()
-    );
+    assert!(crate::support::service_error!(out).is_queue_deleted_recently());
     clock.advance(std::time::Duration::from_secs(60));
     client.create_queue().queue_name("q").send().await.unwrap();
 }
@@ -205,20 +193,12 @@ async fn batch_requests_check_count_ids_and_size() {
     let url = sqs::queue(&client, "q", &[]).await;
     let entry = |id: &str, body: String| sqs::batch_entry(id, body);
     let out = sqs::send_batch(&client, &url, vec![]).await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_empty_batch_request()
-    );
+    assert!(crate::support::service_error!(out).is_empty_batch_request());
     let eleven: Vec<_> = (0..11)
         .map(|i| entry(&format!("e{i}"), "x".into()))
         .collect();
     let out = sqs::send_batch(&client, &url, eleven).await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_too_many_entries_in_batch_request()
-    );
+    assert!(crate::support::service_error!(out).is_too_many_entries_in_batch_request());
     let out = client
         .send_message_batch()
         .queue_url(&url)
@@ -226,31 +206,19 @@ async fn batch_requests_check_count_ids_and_size() {
         .entries(entry("a", "y".into()))
         .send()
         .await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_batch_entry_ids_not_distinct()
-    );
+    assert!(crate::support::service_error!(out).is_batch_entry_ids_not_distinct());
     let out = client
         .send_message_batch()
         .queue_url(&url)
         .entries(entry("bad id!", "x".into()))
         .send()
         .await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_invalid_batch_entry_id()
-    );
+    assert!(crate::support::service_error!(out).is_invalid_batch_entry_id());
     let big: Vec<_> = (0..2)
         .map(|i| entry(&format!("b{i}"), "x".repeat(600_000)))
         .collect();
     let out = sqs::send_batch(&client, &url, big).await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_batch_request_too_long()
-    );
+    assert!(crate::support::service_error!(out).is_batch_request_too_long());
     // One bad entry fails alone; the rest are sent.
     let mixed = client
         .send_message_batch()
@@ -294,11 +262,7 @@ async fn receipt_handles_are_checked() {
         .receipt_handle("garbage")
         .send()
         .await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_receipt_handle_is_invalid()
-    );
+    assert!(crate::support::service_error!(out).is_receipt_handle_is_invalid());
     sqs::send(&client, &url, "x").await;
     let received = sqs::Receive::default().receive(&client, &url).await;
     let handle = received.messages()[0].receipt_handle().unwrap();
@@ -329,11 +293,7 @@ async fn receipt_handles_are_checked() {
         .visibility_timeout(10)
         .send()
         .await;
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_message_not_inflight()
-    );
+    assert!(crate::support::service_error!(out).is_message_not_inflight());
 }
 
 #[tokio::test]

@@ -120,9 +120,5 @@ async fn sqs_batches_of_1_mib_in_total_are_accepted_and_one_byte_more_is_batch_r
         message(&out),
         "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes."
     );
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_batch_request_too_long()
-    );
+    assert!(crate::support::service_error!(out).is_batch_request_too_long());
 }

@@ -80,6 +80,14 @@ pub(crate) async fn start_manual() -> (Emulator, Client, ManualClock) {
     (emulator, client, clock)
 }
 
+/// The service error of an SDK call that must have failed, to match on its kind.
+macro_rules! service_error {
+    ($out:expr) => {
+        $out.unwrap_err().into_service_error()
+    };
+}
+pub(crate) use service_error;
+
 /// The AWS error code of a failed SDK call.
 pub(crate) fn code<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> String {
     match result {
