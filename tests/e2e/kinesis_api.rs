@@ -114,13 +114,10 @@ async fn list_streams_paginates_with_next_token_and_exclusive_start() {
     let first = client.list_streams().limit(2).send().await.unwrap();
     assert_eq!(first.stream_names(), ["a", "b"]);
     assert!(first.has_more_streams());
-    let second = client
+    let request = client
         .list_streams()
-        .next_token(first.next_token().unwrap())
-        .limit(2)
-        .send()
-        .await
-        .unwrap();
+        .next_token(first.next_token().unwrap());
+    let second = request.limit(2).send().await.unwrap();
     assert_eq!(second.stream_names(), ["c", "d"]);
     let rest = client.list_streams().exclusive_start_stream_name("d");
     let rest = rest.send().await.unwrap();
@@ -395,13 +392,8 @@ async fn retention_period_can_be_increased_and_decreased() {
         1,
         "48 h retention keeps a 30 h old record"
     );
-    client
-        .decrease_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(24)
-        .send()
-        .await
-        .unwrap();
+    let request = client.decrease_stream_retention_period().stream_name("s");
+    request.retention_period_hours(24).send().await.unwrap();
     let it = kinesis::trim_horizon(&client, "s").await;
 
     let out = kinesis::records(&client, &it).await;
@@ -413,23 +405,13 @@ async fn tags_can_be_added_listed_paged_and_removed() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     kinesis::add_tags(&client, "s", &[("a", "1"), ("b", "2"), ("c", "3")]).await;
-    let page = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .limit(2)
-        .send()
-        .await
-        .unwrap();
+    let request = client.list_tags_for_stream().stream_name("s");
+    let page = request.limit(2).send().await.unwrap();
     let keys: Vec<&str> = page.tags().iter().map(|t| t.key()).collect();
     assert_eq!(keys, ["a", "b"]);
     assert!(page.has_more_tags());
-    let rest = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .exclusive_start_tag_key("b")
-        .send()
-        .await
-        .unwrap();
+    let request = client.list_tags_for_stream().stream_name("s");
+    let rest = request.exclusive_start_tag_key("b").send().await.unwrap();
     assert_eq!(rest.tags()[0].value(), Some("3"));
     assert!(!rest.has_more_tags());
     client

@@ -249,12 +249,8 @@ async fn retention_changes_check_direction_and_bounds() {
             let out = kinesis::increase_retention(&client, "s", hours).await;
             (code(&out), message(&out))
         } else {
-            let out = client
-                .decrease_stream_retention_period()
-                .stream_name("s")
-                .retention_period_hours(hours)
-                .send()
-                .await;
+            let request = client.decrease_stream_retention_period().stream_name("s");
+            let out = request.retention_period_hours(hours).send().await;
             (code(&out), message(&out))
         };
         assert_eq!(code, expected, "{case}: {message}");

@@ -118,10 +118,9 @@ async fn merge_shards_records_both_parents() {
 async fn resharding_errors_are_aws_errors() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 3).await;
-    let out = client
-        .merge_shards()
-        .stream_name("s")
-        .shard_to_merge("shardId-000000000000")
+    let request = client.merge_shards().stream_name("s");
+    let request = request.shard_to_merge("shardId-000000000000");
+    let out = request
         .adjacent_shard_to_merge("shardId-000000000002")
         .send()
         .await;
@@ -131,10 +130,9 @@ async fn resharding_errors_are_aws_errors() {
     assert_eq!(code(&out), "InvalidArgumentException");
     let out = kinesis::try_split(&client, "s", "shardId-000000000007", "5").await;
     assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = client
-        .update_shard_count()
-        .stream_name("s")
-        .target_shard_count(7)
+    let request = client.update_shard_count().stream_name("s");
+    let request = request.target_shard_count(7);
+    let out = request
         .scaling_type(ScalingType::UniformScaling)
         .send()
         .await;
@@ -146,10 +144,9 @@ async fn resharding_errors_are_aws_errors() {
 async fn update_shard_count_scales_uniformly_with_aws_lineage() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 5).await;
-    let out = client
-        .update_shard_count()
-        .stream_name("s")
-        .target_shard_count(3)
+    let request = client.update_shard_count().stream_name("s");
+    let request = request.target_shard_count(3);
+    let out = request
         .scaling_type(ScalingType::UniformScaling)
         .send()
         .await
@@ -185,21 +182,12 @@ async fn list_shards_pages_and_filters() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 4).await;
     kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
-    let first = client
-        .list_shards()
-        .stream_name("s")
-        .max_results(4)
-        .send()
-        .await
-        .unwrap();
+    let request = client.list_shards().stream_name("s");
+    let first = request.max_results(4).send().await.unwrap();
     assert_eq!(first.shards().len(), 4);
     let token = first.next_token().unwrap();
-    let both = client
-        .list_shards()
-        .stream_name("s")
-        .next_token(token)
-        .send()
-        .await;
+    let request = client.list_shards().stream_name("s");
+    let both = request.next_token(token).send().await;
     assert_eq!(code(&both), "InvalidArgumentException");
     let rest = client.list_shards().next_token(token).send().await.unwrap();
     let ids: Vec<&str> = rest.shards().iter().map(|s| s.shard_id()).collect();
@@ -213,9 +201,8 @@ async fn list_shards_pages_and_filters() {
             if kind == ShardFilterType::AfterShardId {
                 filter = filter.shard_id("shardId-000000000003");
             }
-            let out = client
-                .list_shards()
-                .stream_name("s")
+            let request = client.list_shards().stream_name("s");
+            let out = request
                 .shard_filter(filter.build().unwrap())
                 .send()
                 .await
@@ -233,9 +220,8 @@ async fn list_shards_pages_and_filters() {
         filtered(ShardFilterType::AfterShardId).await,
         ["shardId-000000000004", "shardId-000000000005"]
     );
-    let after = client
-        .list_shards()
-        .stream_name("s")
+    let request = client.list_shards().stream_name("s");
+    let after = request
         .exclusive_start_shard_id("shardId-000000000004")
         .send()
         .await

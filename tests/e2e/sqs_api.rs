@@ -48,9 +48,8 @@ async fn list_queues_paginates_when_max_results_is_given() {
     }
     let first = client.list_queues().max_results(2).send().await.unwrap();
     assert_eq!(first.queue_urls().len(), 2);
-    let rest = client
-        .list_queues()
-        .max_results(2)
+    let request = client.list_queues().max_results(2);
+    let rest = request
         .next_token(first.next_token().unwrap())
         .send()
         .await
@@ -79,9 +78,8 @@ async fn attributes_have_aws_defaults_and_can_be_set() {
     ] {
         assert_eq!(attributes[&name], expected, "{name}");
     }
-    client
-        .set_queue_attributes()
-        .queue_url(&url)
+    let request = client.set_queue_attributes().queue_url(&url);
+    request
         .attributes(QueueAttributeName::DelaySeconds, "5")
         .send()
         .await
@@ -229,13 +227,8 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
                 .unwrap()
         })
         .collect();
-    let deleted = client
-        .delete_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(deletes))
-        .send()
-        .await
-        .unwrap();
+    let request = client.delete_message_batch().queue_url(&url);
+    let deleted = request.set_entries(Some(deletes)).send().await.unwrap();
     assert_eq!(deleted.successful().len(), 9);
     let again = sqs::receive_ten(&client, &url).await;
     let bodies = sqs::bodies(again.messages());
@@ -250,13 +243,8 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
 async fn tags_are_set_listed_and_removed() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue_tagged(&client, "q", "team", "a").await;
-    client
-        .tag_queue()
-        .queue_url(&url)
-        .tags("env", "dev")
-        .send()
-        .await
-        .unwrap();
+    let request = client.tag_queue().queue_url(&url);
+    request.tags("env", "dev").send().await.unwrap();
     let tags = client
         .list_queue_tags()
         .queue_url(&url)
@@ -264,13 +252,8 @@ async fn tags_are_set_listed_and_removed() {
         .await
         .unwrap();
     assert_eq!(tags.tags().unwrap().len(), 2);
-    client
-        .untag_queue()
-        .queue_url(&url)
-        .tag_keys("team")
-        .send()
-        .await
-        .unwrap();
+    let request = client.untag_queue().queue_url(&url);
+    request.tag_keys("team").send().await.unwrap();
     let tags = client
         .list_queue_tags()
         .queue_url(&url)

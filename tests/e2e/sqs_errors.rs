@@ -199,20 +199,12 @@ async fn batch_requests_check_count_ids_and_size() {
         .collect();
     let out = sqs::send_batch(&client, &url, eleven).await;
     assert!(crate::support::service_error!(out).is_too_many_entries_in_batch_request());
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", "x".into()))
-        .entries(entry("a", "y".into()))
-        .send()
-        .await;
+    let request = client.send_message_batch().queue_url(&url);
+    let request = request.entries(entry("a", "x".into()));
+    let out = request.entries(entry("a", "y".into())).send().await;
     assert!(crate::support::service_error!(out).is_batch_entry_ids_not_distinct());
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("bad id!", "x".into()))
-        .send()
-        .await;
+    let request = client.send_message_batch().queue_url(&url);
+    let out = request.entries(entry("bad id!", "x".into())).send().await;
     assert!(crate::support::service_error!(out).is_invalid_batch_entry_id());
     let big: Vec<_> = (0..2)
         .map(|i| entry(&format!("b{i}"), "x".repeat(600_000)))
@@ -220,10 +212,9 @@ async fn batch_requests_check_count_ids_and_size() {
     let out = sqs::send_batch(&client, &url, big).await;
     assert!(crate::support::service_error!(out).is_batch_request_too_long());
     // One bad entry fails alone; the rest are sent.
-    let mixed = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("ok", "fine".into()))
+    let request = client.send_message_batch().queue_url(&url);
+    let request = request.entries(entry("ok", "fine".into()));
+    let mixed = request
         .entries(entry("bad", String::new()))
         .send()
         .await
@@ -256,22 +247,14 @@ async fn receipt_handles_are_checked() {
     let (_emulator, client) = support::start_sqs().await;
     let url = sqs::queue(&client, "q", &[]).await;
     let other = sqs::queue(&client, "other", &[]).await;
-    let out = client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle("garbage")
-        .send()
-        .await;
+    let request = client.delete_message().queue_url(&url);
+    let out = request.receipt_handle("garbage").send().await;
     assert!(crate::support::service_error!(out).is_receipt_handle_is_invalid());
     sqs::send(&client, &url, "x").await;
     let received = sqs::Receive::default().receive(&client, &url).await;
     let handle = received.messages()[0].receipt_handle().unwrap();
-    let out = client
-        .delete_message()
-        .queue_url(&other)
-        .receipt_handle(handle)
-        .send()
-        .await;
+    let request = client.delete_message().queue_url(&other);
+    let out = request.receipt_handle(handle).send().await;
     assert!(
         out.unwrap_err()
             .into_service_error()
@@ -286,13 +269,9 @@ async fn receipt_handles_are_checked() {
         .send()
         .await
         .unwrap();
-    let out = client
-        .change_message_visibility()
-        .queue_url(&url)
-        .receipt_handle(handle)
-        .visibility_timeout(10)
-        .send()
-        .await;
+    let request = client.change_message_visibility().queue_url(&url);
+    let request = request.receipt_handle(handle);
+    let out = request.visibility_timeout(10).send().await;
     assert!(crate::support::service_error!(out).is_message_not_inflight());
 }
 

@@ -35,9 +35,8 @@ async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048
             "InvalidAttributeValue"
         };
         assert_eq!(code(&out), expected, "MaximumMessageSize {value}");
-        let out = client
-            .set_queue_attributes()
-            .queue_url(&url)
+        let request = client.set_queue_attributes().queue_url(&url);
+        let out = request
             .attributes(QueueAttributeName::MaximumMessageSize, value)
             .send()
             .await;
