@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_sqs::types::QueueAttributeName;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::support::cli::{riffle, riffle_with, stderr, stdout, temp_dir};
+use crate::support::cli::{assert_fails_saying, riffle, riffle_with, stderr, stdout, temp_dir};
 use crate::support::{create_stream, http_get, sqs_client, start};
 use crate::support::{kinesis, sqs};
 
@@ -67,12 +67,7 @@ async fn put_reads_one_record_from_standard_input_or_from_a_file() {
         &[&base[..], &["x", "--data", "@/nonexistent/f"]].concat(),
     )
     .await;
-    assert!(!missing.status.success());
-    assert!(
-        stderr(&missing).contains("reading /nonexistent/f"),
-        "{}",
-        stderr(&missing)
-    );
+    assert_fails_saying(&missing, "reading /nonexistent/f");
     let huge = vec![b'x'; 1024 * 1024 + 1];
     let too_big = riffle_with(
         &endpoint,
@@ -236,11 +231,9 @@ async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive
         &["dlq", "--queue", &format!("{endpoint}/000000000000/gone")],
     )
     .await;
-    assert!(!unknown.status.success());
-    assert!(
-        stderr(&unknown).contains("no queue gone; its queues are: failures, failures-dlq"),
-        "{}",
-        stderr(&unknown)
+    assert_fails_saying(
+        &unknown,
+        "no queue gone; its queues are: failures, failures-dlq",
     );
 }
 

@@ -14,7 +14,7 @@ use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::cli::{install_probe, stderr, temp_dir};
+use crate::support::cli::{assert_fails_saying, install_probe, stderr, temp_dir};
 use crate::support::{client, riffle_binary, sqs_client};
 use crate::support::{http_get, kinesis, sqs};
 
@@ -341,12 +341,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         &endpoint,
     ]))
     .await;
-    assert!(!unknown.status.success());
-    assert!(
-        stderr(&unknown).contains("no mapping Nope; its mappings are: ProbeRecords"),
-        "{}",
-        stderr(&unknown)
-    );
+    assert_fails_saying(&unknown, "no mapping Nope; its mappings are: ProbeRecords");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let nobody = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
@@ -358,12 +353,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         &nobody,
     ]))
     .await;
-    assert!(!not_running.status.success());
-    assert!(
-        stderr(&not_running).contains("Is `riffle local` running?"),
-        "{}",
-        stderr(&not_running)
-    );
+    assert_fails_saying(&not_running, "Is `riffle local` running?");
 
     // The Invoke API, through aws-sdk-lambda, by name, logical id and ARN.
     let lambda = riffle_aws::lambda_client(&endpoint, "us-east-1");
@@ -588,12 +578,7 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         &emulator.endpoint_url(),
     ]))
     .await;
-    assert!(!wrong.status.success());
-    assert!(
-        stderr(&wrong).contains("not riffle local's control API"),
-        "{}",
-        stderr(&wrong)
-    );
+    assert_fails_saying(&wrong, "not riffle local's control API");
     local.stop();
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -65,6 +65,13 @@ pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// The run failed, and its standard error says `text`.
+#[track_caller]
+pub(crate) fn assert_fails_saying(output: &Output, text: &str) {
+    assert!(!output.status.success());
+    assert!(stderr(output).contains(text), "{}", stderr(output));
+}
+
 /// The standard error of a run, whatever its end.
 pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

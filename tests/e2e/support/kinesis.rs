@@ -19,6 +19,9 @@ use aws_sdk_kinesis::types::{
     PutRecordsRequestEntry, Record, ShardIteratorType, StreamDescriptionSummary,
 };
 
+/// What the SDK answers for an operation: its output or its error.
+type Answer<T, E> = Result<T, SdkError<E>>;
+
 /// The first shard of every stream.
 pub(crate) const SHARD_0: &str = "shardId-000000000000";
 
@@ -27,7 +30,7 @@ pub(crate) async fn try_create(
     client: &Client,
     name: impl Into<String>,
     shards: i32,
-) -> Result<CreateStreamOutput, SdkError<CreateStreamError>> {
+) -> Answer<CreateStreamOutput, CreateStreamError> {
     let request = client.create_stream().stream_name(name);
     request.shard_count(shards).send().await
 }
@@ -41,23 +44,13 @@ pub(crate) fn entry(key: impl Into<String>, data: impl Into<Vec<u8>>) -> PutReco
         .expect("an entry")
 }
 
-/// PutRecords of `entries`, as the SDK answers it (entries may fail one by one).
-pub(crate) async fn put_records(
-    client: &Client,
-    stream: &str,
-    entries: Vec<PutRecordsRequestEntry>,
-) -> Result<PutRecordsOutput, SdkError<PutRecordsError>> {
-    let request = client.put_records().stream_name(stream);
-    request.set_records(Some(entries)).send().await
-}
-
 /// PutRecord of `data` under `key`, as the SDK answers it.
 pub(crate) async fn try_put(
     client: &Client,
     stream: &str,
     key: impl Into<String>,
     data: impl Into<Vec<u8>>,
-) -> Result<PutRecordOutput, SdkError<PutRecordError>> {
+) -> Answer<PutRecordOutput, PutRecordError> {
     client
         .put_record()
         .stream_name(stream)
@@ -74,7 +67,7 @@ pub(crate) async fn try_put_at(
     key: &str,
     hash_key: &str,
     data: impl Into<Vec<u8>>,
-) -> Result<PutRecordOutput, SdkError<PutRecordError>> {
+) -> Answer<PutRecordOutput, PutRecordError> {
     let request = client.put_record().stream_name(stream).partition_key(key);
     let request = request.explicit_hash_key(hash_key).data(Blob::new(data));
     request.send().await
@@ -88,6 +81,16 @@ pub(crate) async fn put(
     data: impl Into<Vec<u8>>,
 ) -> PutRecordOutput {
     try_put(client, stream, key, data).await.expect("put")
+}
+
+/// PutRecords of `entries`, as the SDK answers it (entries may fail one by one).
+pub(crate) async fn put_records(
+    client: &Client,
+    stream: &str,
+    entries: Vec<PutRecordsRequestEntry>,
+) -> Answer<PutRecordsOutput, PutRecordsError> {
+    let request = client.put_records().stream_name(stream);
+    request.set_records(Some(entries)).send().await
 }
 
 /// A shard iterator of `kind` (one without a sequence number or timestamp) for `shard`.
@@ -145,7 +148,7 @@ pub(crate) async fn try_records(
     client: &Client,
     iterator: impl Into<String>,
     limit: Option<i32>,
-) -> Result<GetRecordsOutput, SdkError<GetRecordsError>> {
+) -> Answer<GetRecordsOutput, GetRecordsError> {
     let request = client.get_records().shard_iterator(iterator);
     request.set_limit(limit).send().await
 }
@@ -211,7 +214,7 @@ pub(crate) async fn try_split(
     stream: &str,
     shard: &str,
     hash_key: &str,
-) -> Result<SplitShardOutput, SdkError<SplitShardError>> {
+) -> Answer<SplitShardOutput, SplitShardError> {
     let request = client
         .split_shard()
         .stream_name(stream)
@@ -243,7 +246,7 @@ pub(crate) async fn increase_retention(
     client: &Client,
     stream: &str,
     hours: i32,
-) -> Result<IncreaseStreamRetentionPeriodOutput, SdkError<IncreaseStreamRetentionPeriodError>> {
+) -> Answer<IncreaseStreamRetentionPeriodOutput, IncreaseStreamRetentionPeriodError> {
     let request = client
         .increase_stream_retention_period()
         .stream_name(stream);
