@@ -459,12 +459,8 @@ impl<'t> Resolver<'t> {
 
     fn reference(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let Some(name) = argument.as_str() else {
-            return Err(self.invalid(
-                "Ref",
-                "takes the name of a parameter, pseudo parameter or resource",
-                at,
-                scope,
-            ));
+            let reason = "takes the name of a parameter, pseudo parameter or resource";
+            return Err(self.invalid("Ref", reason, at, scope));
         };
         if name == "AWS::NoValue" {
             return Ok(None);

@@ -90,22 +90,16 @@ impl<'t> Resolver<'t> {
             }
             "Condition" => {
                 let Some(name) = argument.as_str() else {
-                    return Err(self.invalid(
-                        "Condition",
-                        "takes the name of a condition",
-                        at,
-                        scope,
-                    ));
+                    let reason = "takes the name of a condition";
+                    return Err(self.invalid("Condition", reason, at, scope));
                 };
                 self.condition(name, at, scope)
             }
-            _ => Err(self.invalid(
-                function,
-                "not allowed in a condition (use Fn::Equals, Fn::Not, Fn::And, Fn::Or or \
-                 Condition)",
-                at,
-                scope,
-            )),
+            _ => {
+                let reason = "not allowed in a condition (use Fn::Equals, Fn::Not, Fn::And, Fn::Or or \
+                 Condition)";
+                Err(self.invalid(function, reason, at, scope))
+            }
         }
     }
 }

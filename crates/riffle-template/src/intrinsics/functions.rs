@@ -147,12 +147,10 @@ impl<'t> Resolver<'t> {
                     },
                 )),
             },
-            None => Err(self.invalid(
-                "Fn::Sub",
-                "${AWS::NoValue} cannot be substituted",
-                at,
-                scope,
-            )),
+            None => {
+                let reason = "${AWS::NoValue} cannot be substituted";
+                Err(self.invalid("Fn::Sub", reason, at, scope))
+            }
         }
     }
 
@@ -237,20 +235,12 @@ impl<'t> Resolver<'t> {
 
     fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let Some([condition, when_true, when_false]) = argument.items() else {
-            return Err(self.invalid(
-                "Fn::If",
-                "takes [condition name, value if true, value if false]",
-                at,
-                scope,
-            ));
+            let reason = "takes [condition name, value if true, value if false]";
+            return Err(self.invalid("Fn::If", reason, at, scope));
         };
         let Some(name) = condition.as_str() else {
-            return Err(self.invalid(
-                "Fn::If",
-                "the first argument must be the name of a condition",
-                at,
-                scope,
-            ));
+            let reason = "the first argument must be the name of a condition";
+            return Err(self.invalid("Fn::If", reason, at, scope));
         };
         if self.condition(name, condition.at, scope)? {
             self.resolve(when_true, scope)
