@@ -41,6 +41,17 @@ pub(crate) fn wait_for(
     }
 }
 
+/// Waits (bounded) for `riffle local`'s ready event.
+pub(crate) fn wait_ready(
+    events: &mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    limit: Duration,
+) -> Value {
+    wait_for(events, seen, limit, "ready event", |e| {
+        e["event"] == "ready"
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
@@ -61,13 +72,7 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let (mut child, guard, events) = spawn_json(command);
     let mut seen = Vec::new();
     // Building the three functions can take a while on a cold target directory.
-    let ready = wait_for(
-        &events,
-        &mut seen,
-        Duration::from_secs(600),
-        "ready event",
-        |e| e["event"] == "ready",
-    );
+    let ready = wait_ready(&events, &mut seen, Duration::from_secs(600));
     let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
     assert_eq!(ready["functions"].as_array().unwrap().len(), 3);
 

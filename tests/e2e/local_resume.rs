@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::local::{KillOnDrop, spawn_json, wait_for};
+use crate::local::{KillOnDrop, spawn_json, wait_for, wait_ready};
 use crate::support::cli::{install_probe, spawn_emulator};
 use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
@@ -96,13 +96,7 @@ impl Local {
         ]);
         let (child, guard, events) = spawn_json(command);
         let mut seen = Vec::new();
-        let ready = wait_for(
-            &events,
-            &mut seen,
-            Duration::from_secs(120),
-            "ready event",
-            |e| e["event"] == "ready",
-        );
+        let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
         let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
         Self {
             child,

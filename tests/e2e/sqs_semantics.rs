@@ -10,12 +10,28 @@ use aws_sdk_sqs::types::{
 use crate::support;
 use crate::support::sqs;
 
+/// A queue `q` with VisibilityTimeout `visibility`, holding message `x`, received once: the
+/// queue's URL and what that receive returned.
+async fn received_once(
+    client: &aws_sdk_sqs::Client,
+    visibility: &str,
+) -> (String, Vec<aws_sdk_sqs::types::Message>) {
+    let url = sqs::queue_with(
+        client,
+        "q",
+        QueueAttributeName::VisibilityTimeout,
+        visibility,
+    )
+    .await;
+    sqs::send(client, &url, "x").await;
+    let first = sqs::receive(client, &url, 1).await;
+    (url, first)
+}
+
 #[tokio::test]
 async fn a_received_message_is_invisible_until_its_timeout_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "30").await;
-    sqs::send(&client, &url, "x").await;
-    let first = sqs::receive(&client, &url, 1).await;
+    let (url, first) = received_once(&client, "30").await;
     assert_eq!(first.len(), 1);
     assert_eq!(sqs::in_flight(&client, &url).await, "1");
     clock.advance(Duration::from_secs(29));
@@ -42,9 +58,7 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
 #[tokio::test]
 async fn a_stale_receipt_handle_deletes_nothing() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "10").await;
-    sqs::send(&client, &url, "x").await;
-    let first = sqs::receive(&client, &url, 1).await;
+    let (url, first) = received_once(&client, "10").await;
     clock.advance(Duration::from_secs(10));
     let second = sqs::receive(&client, &url, 1).await;
     sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
