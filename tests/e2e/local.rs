@@ -56,19 +56,9 @@ pub(crate) fn wait_ready(
 async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
     let mut command = Command::new(riffle_binary());
-    command.args([
-        "local",
-        "--template",
-        template,
-        "--port",
-        "0",
-        "--log-format",
-        "json",
-        "--status-every",
-        "1",
-        "--build-profile",
-        "dev",
-    ]);
+    command.args(["local", "--template", template, "--port", "0"]);
+    command.args(["--log-format", "json", "--status-every", "1"]);
+    command.args(["--build-profile", "dev"]);
     let (mut child, guard, events) = spawn_json(command);
     let mut seen = Vec::new();
     // Building the three functions can take a while on a cold target directory.

@@ -83,17 +83,10 @@ struct Local {
 impl Local {
     fn start(dir: &Path) -> Self {
         let mut command = Command::new(riffle_binary());
-        command.current_dir(dir).args([
-            "local",
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-            "--status-every",
-            "1",
-            "--data-dir",
-            "data",
-        ]);
+        command
+            .current_dir(dir)
+            .args(["local", "--port", "0", "--log-format", "json"]);
+        command.args(["--status-every", "1", "--data-dir", "data"]);
         let (child, guard, events) = spawn_json(command);
         let mut seen = Vec::new();
         let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
