@@ -13,6 +13,14 @@ use crate::support::cli::{assert_fails_saying, riffle, riffle_with, stderr, stdo
 use crate::support::{create_stream, http_get, sqs_client, start};
 use crate::support::{kinesis, sqs};
 
+/// An emulator with a one-shard stream `stream`: the emulator, a client and its endpoint.
+async fn with_stream(stream: &str) -> (riffle_emulator::Emulator, aws_sdk_kinesis::Client, String) {
+    let (emulator, kinesis) = start().await;
+    let endpoint = emulator.endpoint_url();
+    create_stream(&kinesis, stream, 1).await;
+    (emulator, kinesis, endpoint)
+}
+
 /// Every record of `stream`'s shard 0, oldest first: (partition key, data).
 async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Vec<u8>)> {
     let records = kinesis::read_to_tip(kinesis, stream, kinesis::SHARD_0).await;
@@ -29,9 +37,7 @@ async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String
 
 #[tokio::test]
 async fn put_reads_one_record_from_standard_input_or_from_a_file() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "inputs", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("inputs").await;
     let dir = temp_dir("put-data");
     let file = dir.join("event.json");
     let contents = b"{\n  \"orderId\": \"o-1\"\n}\n\x00binary";
@@ -90,9 +96,7 @@ async fn put_reads_one_record_from_standard_input_or_from_a_file() {
 
 #[tokio::test]
 async fn put_refuses_a_file_with_oversized_lines_naming_each_and_puts_nothing() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "big", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("big").await;
     let dir = temp_dir("put-file");
     let file = dir.join("big.jsonl");
     let big = |n: usize, len: usize| format!("{{\"n\":{n},\"pad\":\"{}\"}}", "x".repeat(len));
@@ -160,9 +164,7 @@ async fn invoke_api() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive_count_1() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "orders", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("orders").await;
     let mut sequence = Vec::new();
     for data in ["one", "two"] {
         let out = kinesis::put(&kinesis, "orders", "k", data).await;

@@ -187,6 +187,18 @@ async fn riffle(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+/// `riffle explain --mapping MAPPING --endpoint-url ENDPOINT` to its end.
+async fn explain(mapping: &str, endpoint: &str) -> Output {
+    riffle(args(&[
+        "explain",
+        "--mapping",
+        mapping,
+        "--endpoint-url",
+        endpoint,
+    ]))
+    .await
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -296,14 +308,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     assert_eq!(unknown["known"], serde_json::json!([MAPPING]));
 
     // `riffle explain` says the same in words, and as JSON lines.
-    let explained = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &endpoint,
-    ]))
-    .await;
+    let explained = explain(MAPPING, &endpoint).await;
     assert!(explained.status.success(), "{}", stderr(&explained));
     let text = stdout(&explained);
     assert!(text.contains("failed with ProbeFailing"), "{text}");
@@ -333,26 +338,12 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect();
     assert!(lines.iter().any(|e| e["kind"] == "discarded"));
-    let unknown = riffle(args(&[
-        "explain",
-        "--mapping",
-        "Nope",
-        "--endpoint-url",
-        &endpoint,
-    ]))
-    .await;
+    let unknown = explain("Nope", &endpoint).await;
     assert_fails_saying(&unknown, "no mapping Nope; its mappings are: ProbeRecords");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let nobody = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let not_running = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &nobody,
-    ]))
-    .await;
+    let not_running = explain(MAPPING, &nobody).await;
     assert_fails_saying(&not_running, "Is `riffle local` running?");
 
     // The Invoke API, through aws-sdk-lambda, by name, logical id and ARN.
@@ -555,14 +546,7 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         assert!(Instant::now() < deadline, "no journal entry within 30 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let explained = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &control,
-    ]))
-    .await;
+    let explained = explain(MAPPING, &control).await;
     assert!(explained.status.success(), "{}", stderr(&explained));
     assert!(
         stdout(&explained).contains("started reading at"),
@@ -570,14 +554,7 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         stdout(&explained)
     );
     // The emulator itself has no control API: explain says what it reached.
-    let wrong = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &emulator.endpoint_url(),
-    ]))
-    .await;
+    let wrong = explain(MAPPING, &emulator.endpoint_url()).await;
     assert_fails_saying(&wrong, "not riffle local's control API");
     local.stop();
     let _ = std::fs::remove_dir_all(dir);
