@@ -133,6 +133,9 @@ async fn next_seen(seen: &mut mpsc::UnboundedReceiver<(String, String)>) -> (Str
         .unwrap()
 }
 
+/// The middle of the hash key range: a split there gives two children of equal range.
+const MIDDLE: &str = "170141183460469231731687303715884105728";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbours_succeed() {
     let (emulator, kinesis) = support::start().await;
@@ -229,13 +232,7 @@ async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split
             put(format!("k{key}"), format!("k{key}-{round}")).await;
         }
     }
-    kinesis::split(
-        &kinesis,
-        "orders",
-        "shardId-000000000000",
-        "170141183460469231731687303715884105728",
-    )
-    .await;
+    kinesis::split(&kinesis, "orders", kinesis::SHARD_0, MIDDLE).await;
     for round in 3..6 {
         for key in 0..4 {
             put(format!("k{key}"), format!("k{key}-{round}")).await;
@@ -425,13 +422,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     for n in 0..10 {
         put(format!("parent-{n}"), LEFT).await;
     }
-    kinesis::split(
-        &kinesis,
-        "orders",
-        "shardId-000000000000",
-        "170141183460469231731687303715884105728",
-    )
-    .await;
+    kinesis::split(&kinesis, "orders", kinesis::SHARD_0, MIDDLE).await;
     // Straight after the split, before the mapping has finished the parent.
     for n in 0..100 {
         put(format!("left-{n}"), LEFT).await;
