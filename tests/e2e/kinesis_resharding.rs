@@ -155,18 +155,13 @@ async fn update_shard_count_scales_uniformly_with_aws_lineage() {
         (out.current_shard_count(), out.target_shard_count()),
         (Some(5), Some(3))
     );
-    let open = client
-        .list_shards()
-        .stream_name("s")
-        .shard_filter(
-            ShardFilter::builder()
-                .r#type(ShardFilterType::AtLatest)
-                .build()
-                .unwrap(),
-        )
+    let at_latest = ShardFilter::builder().r#type(ShardFilterType::AtLatest);
+    let request = client.list_shards().stream_name("s");
+    let open = request
+        .shard_filter(at_latest.build().unwrap())
         .send()
-        .await
-        .unwrap();
+        .await;
+    let open = open.unwrap();
     assert_eq!(open.shards().len(), 3);
     let all = client.list_shards().stream_name("s").send().await.unwrap();
     for shard in all.shards() {
