@@ -45,7 +45,8 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to; clones share the same time, and sleepers wake when it
 /// is moved past their deadline. It knows the deadlines of its sleepers, so a driver can jump
-/// straight to the next one ([`ManualClock::next_deadline`]).
+/// straight to the next one ([`ManualClock::next_deadline`]), and how many there are, so a test
+/// can wait until a task has reached its wait ([`ManualClock::sleepers_at_least`]).
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     now: Arc<watch::Sender<Millis>>,
