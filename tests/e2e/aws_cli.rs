@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use riffle_emulator::{Config, Emulator};
 use serde_json::Value;
 
+mod sqs;
+
 /// How long one CLI invocation may take before the test kills it and fails.
 const CLI_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -138,6 +140,16 @@ impl Cli {
     /// Runs `aws sqs <args>` against the emulator, like [`Cli::kinesis`].
     fn sqs(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
         self.service("sqs", args)
+    }
+
+    /// `aws kinesis ARGS`, which must succeed; its JSON output.
+    async fn kinesis_json(&self, args: &[&str]) -> Value {
+        self.kinesis(args).await.json()
+    }
+
+    /// `aws sqs ARGS`, which must succeed; its JSON output.
+    async fn sqs_json(&self, args: &[&str]) -> Value {
+        self.sqs(args).await.json()
     }
 
     fn service(&self, service: &'static str, args: &[&str]) -> impl Future<Output = Run> + use<> {
@@ -272,6 +284,14 @@ fn before(a: &str, b: &str) -> bool {
     (a.len(), a) < (b.len(), b)
 }
 
+/// The string at `pointer` in each item of the array `value[array]`.
+fn strings_of<'a>(value: &'a Value, array: &str, pointer: &str) -> Vec<&'a str> {
+    let items = value[array]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {array} in {value:#}"));
+    items.iter().map(|item| str_of(item, pointer)).collect()
+}
+
 fn str_of<'a>(value: &'a Value, pointer: &str) -> &'a str {
     value
         .pointer(pointer)
@@ -283,7 +303,7 @@ fn str_of<'a>(value: &'a Value, pointer: &str) -> &'a str {
 /// call returns nothing; returns the records and the last response.
 async fn read_shard(cli: &Cli, stream: &str, shard: &str) -> (Vec<Value>, Value) {
     let iterator = cli
-        .kinesis(&[
+        .kinesis_json(&[
             "get-shard-iterator",
             "--stream-name",
             stream,
@@ -292,15 +312,13 @@ async fn read_shard(cli: &Cli, stream: &str, shard: &str) -> (Vec<Value>, Value)
             "--shard-iterator-type",
             "TRIM_HORIZON",
         ])
-        .await
-        .json();
+        .await;
     let mut iterator = str_of(&iterator, "/ShardIterator").to_owned();
     let mut records = Vec::new();
     for _ in 0..10 {
         let page = cli
-            .kinesis(&["get-records", "--shard-iterator", &iterator, "--limit", "2"])
-            .await
-            .json();
+            .kinesis_json(&["get-records", "--shard-iterator", &iterator, "--limit", "2"])
+            .await;
         let batch = page["Records"].as_array().expect("Records").clone();
         let done = batch.is_empty() || page.get("NextShardIterator").is_none_or(Value::is_null);
         records.extend(batch);
@@ -329,13 +347,11 @@ async fn cli_round_trips_records_byte_for_byte() {
         Value::Null,
         "create-stream prints nothing"
     );
-    cli.kinesis(&["wait", "stream-exists", "--stream-name", stream])
-        .await
-        .json();
+    cli.kinesis_json(&["wait", "stream-exists", "--stream-name", stream])
+        .await;
     let summary = cli
-        .kinesis(&["describe-stream-summary", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["describe-stream-summary", "--stream-name", stream])
+        .await;
     assert_eq!(
         str_of(&summary, "/StreamDescriptionSummary/StreamStatus"),
         "ACTIVE"
@@ -355,7 +371,7 @@ async fn cli_round_trips_records_byte_for_byte() {
         ("beta", "héllo wörld ☃ \"quoted\" \\ /"),
     ] {
         let put = cli
-            .kinesis(&[
+            .kinesis_json(&[
                 "put-record",
                 "--stream-name",
                 stream,
@@ -364,8 +380,7 @@ async fn cli_round_trips_records_byte_for_byte() {
                 "--data",
                 text,
             ])
-            .await
-            .json();
+            .await;
         assert!(str_of(&put, "/ShardId").starts_with("shardId-"), "{put:#}");
         written.insert(
             str_of(&put, "/SequenceNumber").to_owned(),
@@ -380,7 +395,7 @@ async fn cli_round_trips_records_byte_for_byte() {
     std::fs::write(&path, &binary).expect("write the binary payload");
     let file_arg = format!("fileb://{}", path.display());
     let put = cli
-        .kinesis(&[
+        .kinesis_json(&[
             "put-record",
             "--stream-name",
             stream,
@@ -389,8 +404,7 @@ async fn cli_round_trips_records_byte_for_byte() {
             "--data",
             &file_arg,
         ])
-        .await
-        .json();
+        .await;
     let _ = std::fs::remove_file(&path);
     written.insert(
         str_of(&put, "/SequenceNumber").to_owned(),
@@ -405,9 +419,8 @@ async fn cli_round_trips_records_byte_for_byte() {
         {"Data": "to the first shard", "PartitionKey": "eta", "ExplicitHashKey": "0"}
     ]"#;
     let put = cli
-        .kinesis(&["put-records", "--stream-name", stream, "--records", batch])
-        .await
-        .json();
+        .kinesis_json(&["put-records", "--stream-name", stream, "--records", batch])
+        .await;
     assert_eq!(put["FailedRecordCount"], 0, "{put:#}");
     let results = put["Records"].as_array().expect("Records");
     let sent: Vec<Value> = serde_json::from_str(batch).expect("batch JSON");
@@ -434,9 +447,8 @@ async fn cli_round_trips_records_byte_for_byte() {
 
     // The two shards tile the hash key space.
     let shards = cli
-        .kinesis(&["list-shards", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["list-shards", "--stream-name", stream])
+        .await;
     let shards = shards["Shards"].as_array().expect("Shards").clone();
     let ids: Vec<&str> = shards.iter().map(|s| str_of(s, "/ShardId")).collect();
     assert_eq!(ids, ["shardId-000000000000", "shardId-000000000001"]);
@@ -507,19 +519,13 @@ async fn cli_round_trips_records_byte_for_byte() {
         .await
         .json();
     let page = cli
-        .kinesis(&[
+        .kinesis_json(&[
             "get-records",
             "--shard-iterator",
             str_of(&iterator, "/ShardIterator"),
         ])
-        .await
-        .json();
-    let after: Vec<&str> = page["Records"]
-        .as_array()
-        .expect("Records")
-        .iter()
-        .map(|r| str_of(r, "/SequenceNumber"))
-        .collect();
+        .await;
+    let after = strings_of(&page, "Records", "/SequenceNumber");
     assert_eq!(
         after,
         first_shard[1..],
@@ -533,15 +539,14 @@ async fn cli_round_trips_records_byte_for_byte() {
 async fn cli_tags_and_splits_a_shard_with_lineage() {
     let (emulator, cli) = start().await;
     let stream = "riffle-cli-split";
-    cli.kinesis(&[
+    cli.kinesis_json(&[
         "create-stream",
         "--stream-name",
         stream,
         "--shard-count",
         "1",
     ])
-    .await
-    .json();
+    .await;
 
     let tagged = cli.kinesis(&[
         "add-tags-to-stream",
@@ -552,9 +557,8 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
     ]);
     assert_eq!(tagged.await.json(), Value::Null);
     let tags = cli
-        .kinesis(&["list-tags-for-stream", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["list-tags-for-stream", "--stream-name", stream])
+        .await;
     let pairs: BTreeSet<(&str, &str)> = tags["Tags"]
         .as_array()
         .expect("Tags")
@@ -567,26 +571,24 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
         "{tags:#}"
     );
     assert_eq!(tags["HasMoreTags"], false);
-    cli.kinesis(&[
+    cli.kinesis_json(&[
         "remove-tags-from-stream",
         "--stream-name",
         stream,
         "--tag-keys",
         "env",
     ])
-    .await
-    .json();
+    .await;
     let tags = cli
-        .kinesis(&["list-tags-for-stream", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["list-tags-for-stream", "--stream-name", stream])
+        .await;
     assert_eq!(
         tags["Tags"],
         serde_json::json!([{ "Key": "team", "Value": "riffle" }])
     );
 
     let put = cli
-        .kinesis(&[
+        .kinesis_json(&[
             "put-record",
             "--stream-name",
             stream,
@@ -595,8 +597,7 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
             "--data",
             "before split",
         ])
-        .await
-        .json();
+        .await;
     assert_eq!(str_of(&put, "/ShardId"), "shardId-000000000000");
 
     let middle = "170141183460469231731687303715884105728"; // 2^127
@@ -610,15 +611,13 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
         middle,
     ]);
     assert_eq!(split.await.json(), Value::Null);
-    cli.kinesis(&["wait", "stream-exists", "--stream-name", stream])
-        .await
-        .json();
+    cli.kinesis_json(&["wait", "stream-exists", "--stream-name", stream])
+        .await;
 
     // The closed parent is still listed (its records are within retention), then its children.
     let listed = cli
-        .kinesis(&["list-shards", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["list-shards", "--stream-name", stream])
+        .await;
     let shards = listed["Shards"].as_array().expect("Shards");
     let ids: Vec<&str> = shards.iter().map(|s| str_of(s, "/ShardId")).collect();
     assert_eq!(
@@ -665,26 +664,19 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
         );
     }
     let open = cli
-        .kinesis(&[
+        .kinesis_json(&[
             "list-shards",
             "--stream-name",
             stream,
             "--shard-filter",
             "Type=AT_LATEST",
         ])
-        .await
-        .json();
-    let open: Vec<&str> = open["Shards"]
-        .as_array()
-        .expect("Shards")
-        .iter()
-        .map(|s| str_of(s, "/ShardId"))
-        .collect();
+        .await;
+    let open = strings_of(&open, "Shards", "/ShardId");
     assert_eq!(open, ["shardId-000000000001", "shardId-000000000002"]);
     let summary = cli
-        .kinesis(&["describe-stream-summary", "--stream-name", stream])
-        .await
-        .json();
+        .kinesis_json(&["describe-stream-summary", "--stream-name", stream])
+        .await;
     assert_eq!(
         summary["StreamDescriptionSummary"]["OpenShardCount"], 2,
         "{summary:#}"
@@ -698,12 +690,7 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
         last.get("NextShardIterator").is_none_or(Value::is_null),
         "{last:#}"
     );
-    let children: Vec<&str> = last["ChildShards"]
-        .as_array()
-        .expect("ChildShards")
-        .iter()
-        .map(|c| str_of(c, "/ShardId"))
-        .collect();
+    let children = strings_of(&last, "ChildShards", "/ShardId");
     assert_eq!(
         children,
         ["shardId-000000000001", "shardId-000000000002"],
@@ -742,15 +729,14 @@ async fn cli_errors_exit_non_zero_with_aws_error_codes() {
         .failure();
     assert!(stderr.contains("ValidationException"), "{stderr}");
 
-    cli.kinesis(&[
+    cli.kinesis_json(&[
         "create-stream",
         "--stream-name",
         "taken",
         "--shard-count",
         "1",
     ])
-    .await
-    .json();
+    .await;
     let stderr = cli
         .kinesis(&[
             "create-stream",
@@ -778,111 +764,4 @@ async fn cli_errors_exit_non_zero_with_aws_error_codes() {
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
 
     emulator.shutdown().await.expect("clean shutdown");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn cli_drives_an_sqs_queue_and_sees_sqs_error_codes() {
-    let (_emulator, cli) = start().await;
-    let created = cli
-        .sqs(&[
-            "create-queue",
-            "--queue-name",
-            "cli-queue",
-            "--attributes",
-            "VisibilityTimeout=45",
-        ])
-        .await
-        .json();
-    let url = str_of(&created, "/QueueUrl").to_owned();
-    assert!(url.ends_with("/000000000000/cli-queue"), "{url}");
-    let got = cli
-        .sqs(&["get-queue-url", "--queue-name", "cli-queue"])
-        .await
-        .json();
-    assert_eq!(str_of(&got, "/QueueUrl"), url);
-    let sent = cli
-        .sqs(&[
-            "send-message",
-            "--queue-url",
-            &url,
-            "--message-body",
-            "héllo from the CLI",
-            "--message-attributes",
-            r#"{"kind":{"DataType":"String","StringValue":"greeting"}}"#,
-        ])
-        .await
-        .json();
-    assert_eq!(str_of(&sent, "/MD5OfMessageBody").len(), 32);
-    let received = cli
-        .sqs(&[
-            "receive-message",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-            "--message-attribute-names",
-            "All",
-            "--wait-time-seconds",
-            "1",
-        ])
-        .await
-        .json();
-    let message = &received["Messages"][0];
-    assert_eq!(str_of(message, "/Body"), "héllo from the CLI");
-    assert_eq!(
-        str_of(message, "/MD5OfBody"),
-        str_of(&sent, "/MD5OfMessageBody")
-    );
-    assert_eq!(
-        str_of(message, "/MessageAttributes/kind/StringValue"),
-        "greeting"
-    );
-    assert_eq!(str_of(message, "/Attributes/ApproximateReceiveCount"), "1");
-    let handle = str_of(message, "/ReceiptHandle").to_owned();
-    let attributes = cli
-        .sqs(&[
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-        ])
-        .await
-        .json();
-    assert_eq!(str_of(&attributes, "/Attributes/VisibilityTimeout"), "45");
-    assert_eq!(
-        str_of(
-            &attributes,
-            "/Attributes/ApproximateNumberOfMessagesNotVisible"
-        ),
-        "1"
-    );
-    cli.sqs(&[
-        "delete-message",
-        "--queue-url",
-        &url,
-        "--receipt-handle",
-        &handle,
-    ])
-    .await
-    .json();
-    let stderr = cli
-        .sqs(&["get-queue-url", "--queue-name", "no-such-queue"])
-        .await
-        .failure();
-    assert!(
-        stderr.contains("AWS.SimpleQueueService.NonExistentQueue"),
-        "{stderr}"
-    );
-    let stderr = cli
-        .sqs(&[
-            "delete-message",
-            "--queue-url",
-            &url,
-            "--receipt-handle",
-            "not-a-handle",
-        ])
-        .await
-        .failure();
-    assert!(stderr.contains("ReceiptHandleIsInvalid"), "{stderr}");
 }

@@ -5,103 +5,39 @@
 
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_sqs::types::QueueAttributeName;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::support::{create_stream, http_get, riffle_binary, sqs_client, start};
+use crate::support::cli::{assert_fails_saying, riffle, riffle_with, stderr, stdout, temp_dir};
+use crate::support::{create_stream, http_get, sqs_client, start};
+use crate::support::{kinesis, sqs};
 
-/// `riffle ARGS` against `endpoint`, with `stdin` as its standard input, to its end (bounded).
-async fn riffle_with(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .env("RIFFLE_ENDPOINT_URL", endpoint)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("riffle runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).await.unwrap();
-    drop(input);
-    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("riffle finishes within a minute")
-        .unwrap()
-}
-
-async fn riffle(endpoint: &str, args: &[&str]) -> Output {
-    riffle_with(endpoint, args, b"").await
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "riffle failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// An emulator with a one-shard stream `stream`: the emulator, a client and its endpoint.
+async fn with_stream(stream: &str) -> (riffle_emulator::Emulator, aws_sdk_kinesis::Client, String) {
+    let (emulator, kinesis) = start().await;
+    let endpoint = emulator.endpoint_url();
+    create_stream(&kinesis, stream, 1).await;
+    (emulator, kinesis, endpoint)
 }
 
 /// Every record of `stream`'s shard 0, oldest first: (partition key, data).
 async fn records(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Vec<u8>)> {
-    let mut iterator = kinesis
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator;
-    let mut out = Vec::new();
-    while let Some(current) = iterator {
-        let page = kinesis
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
-        if page.records().is_empty() {
-            break;
-        }
-        out.extend(page.records().iter().map(|r| {
+    let records = kinesis::read_to_tip(kinesis, stream, kinesis::SHARD_0).await;
+    records
+        .iter()
+        .map(|r| {
             (
                 r.partition_key().unwrap_or_default().to_owned(),
                 r.data().as_ref().to_vec(),
             )
-        }));
-        iterator = page.next_shard_iterator;
-    }
-    out
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "riffle-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn put_reads_one_record_from_standard_input_or_from_a_file() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "inputs", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("inputs").await;
     let dir = temp_dir("put-data");
     let file = dir.join("event.json");
     let contents = b"{\n  \"orderId\": \"o-1\"\n}\n\x00binary";
@@ -137,12 +73,7 @@ async fn put_reads_one_record_from_standard_input_or_from_a_file() {
         &[&base[..], &["x", "--data", "@/nonexistent/f"]].concat(),
     )
     .await;
-    assert!(!missing.status.success());
-    assert!(
-        stderr(&missing).contains("reading /nonexistent/f"),
-        "{}",
-        stderr(&missing)
-    );
+    assert_fails_saying(&missing, "reading /nonexistent/f");
     let huge = vec![b'x'; 1024 * 1024 + 1];
     let too_big = riffle_with(
         &endpoint,
@@ -165,9 +96,7 @@ async fn put_reads_one_record_from_standard_input_or_from_a_file() {
 
 #[tokio::test]
 async fn put_refuses_a_file_with_oversized_lines_naming_each_and_puts_nothing() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "big", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("big").await;
     let dir = temp_dir("put-file");
     let file = dir.join("big.jsonl");
     let big = |n: usize, len: usize| format!("{{\"n\":{n},\"pad\":\"{}\"}}", "x".repeat(len));
@@ -235,39 +164,15 @@ async fn invoke_api() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive_count_1() {
-    let (emulator, kinesis) = start().await;
-    let endpoint = emulator.endpoint_url();
-    create_stream(&kinesis, "orders", 1).await;
+    let (_emulator, kinesis, endpoint) = with_stream("orders").await;
     let mut sequence = Vec::new();
     for data in ["one", "two"] {
-        let out = kinesis
-            .put_record()
-            .stream_name("orders")
-            .partition_key("k")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::put(&kinesis, "orders", "k", data).await;
         sequence.push(out.sequence_number);
     }
     let sqs = sqs_client(&endpoint);
-    sqs.create_queue()
-        .queue_name("failures-dlq")
-        .send()
-        .await
-        .unwrap();
-    let url = sqs
-        .create_queue()
-        .queue_name("failures")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:failures-dlq","maxReceiveCount":"1"}"#,
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    sqs::queue(&sqs, "failures-dlq", &[]).await;
+    let url = sqs::queue_with(&sqs, "failures", QueueAttributeName::RedrivePolicy, r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:failures-dlq","maxReceiveCount":"1"}"#).await;
     let record = format!(
         r#"{{"requestContext":{{"requestId":"r","functionArn":"arn:aws:lambda:us-east-1:000000000000:function:probe","condition":"RetryAttemptsExhausted","approximateInvokeCount":2}},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{{"shardId":"shardId-000000000000","startSequenceNumber":"{}","endSequenceNumber":"{}","approximateArrivalOfFirstRecord":"2025-11-25T16:34:58.101Z","approximateArrivalOfLastRecord":"2025-11-25T16:34:58.907Z","batchSize":2,"streamArn":"arn:aws:kinesis:us-east-1:000000000000:stream/orders"}}}}"#,
         sequence[0], sequence[1]
@@ -328,30 +233,18 @@ async fn dlq_twice_then_redrive_still_finds_the_failure_records_with_max_receive
         &["dlq", "--queue", &format!("{endpoint}/000000000000/gone")],
     )
     .await;
-    assert!(!unknown.status.success());
-    assert!(
-        stderr(&unknown).contains("no queue gone; its queues are: failures, failures-dlq"),
-        "{}",
-        stderr(&unknown)
+    assert_fails_saying(
+        &unknown,
+        "no queue gone; its queues are: failures, failures-dlq",
     );
 }
 
 /// Runs `riffle ARGS` with its stdout a pipe whose reading end is closed at once (the reader
 /// went away, as `| head -1` does after its line), to its end (bounded).
 async fn with_stdout_closed(args: &[&str]) -> Output {
-    let mut child = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("riffle runs");
+    let mut child = crate::support::cli::spawn(args, None, Stdio::null());
     drop(child.stdout.take());
-    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("riffle finishes within a minute")
-        .unwrap()
+    crate::support::cli::finish(child).await
 }
 
 fn assert_quiet_exit(what: &str, output: &Output) {
@@ -425,15 +318,9 @@ async fn plain_sqs_endpoint(emulator: String) -> String {
             stream.read_to_end(&mut raw).await.unwrap();
             let text = String::from_utf8(raw).unwrap();
             let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            let status = crate::support::status_of(head);
             let mut lines = head.lines();
-            let status: u16 = lines
-                .next()
-                .unwrap()
-                .split(' ')
-                .nth(1)
-                .unwrap()
-                .parse()
-                .unwrap();
+            lines.next();
             let mut response = axum::response::Response::builder().status(status);
             for line in lines {
                 let (name, value) = line.split_once(": ").unwrap();
@@ -460,14 +347,7 @@ async fn dlq_elsewhere_receives_each_message_once_hands_it_back_and_says_it_coun
     let (emulator, _) = start().await;
     let endpoint = emulator.endpoint_url();
     let sqs = sqs_client(&endpoint);
-    let url = sqs
-        .create_queue()
-        .queue_name("failures")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "failures", &[]).await;
     for n in 0..15 {
         sqs.send_message()
             .queue_url(&url)

@@ -1,33 +1,11 @@
 //! The `riffle` tools against an emulator: `put` (one record and a JSONL file), `tail`, `dlq` and
 //! `generate-event`, run as a user runs them.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use aws_sdk_kinesis::types::ShardIteratorType;
-
+use crate::support::cli::{riffle, stdout};
+use crate::support::{kinesis, sqs};
 use crate::support::{riffle_binary, sqs_client, start};
-
-/// Runs `riffle ARGS` against `endpoint` without blocking the runtime the emulator serves on.
-async fn riffle(endpoint: &str, args: &[&str]) -> Output {
-    let run = tokio::process::Command::new(riffle_binary())
-        .args(args)
-        .env("RIFFLE_ENDPOINT_URL", endpoint)
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(std::time::Duration::from_secs(60), run)
-        .await
-        .expect("riffle finishes within a minute")
-        .expect("riffle runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "riffle failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 #[tokio::test]
 async fn put_writes_every_line_of_a_file_with_its_key_and_tail_reads_them_back() {
@@ -64,32 +42,11 @@ async fn put_writes_every_line_of_a_file_with_its_key_and_tail_reads_them_back()
     // Every line is in the stream once, under its orderId.
     let mut seen = Vec::new();
     for shard in ["shardId-000000000000", "shardId-000000000001"] {
-        let mut iterator = kinesis
-            .get_shard_iterator()
-            .stream_name("orders")
-            .shard_id(shard)
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-        while let Some(current) = iterator {
-            let page = kinesis
-                .get_records()
-                .shard_iterator(current)
-                .send()
-                .await
-                .unwrap();
-            if page.records().is_empty() {
-                break;
-            }
-            for record in page.records() {
-                let data = String::from_utf8(record.data().as_ref().to_vec()).unwrap();
-                let value: serde_json::Value = serde_json::from_str(&data).unwrap();
-                assert_eq!(value["orderId"], record.partition_key().unwrap());
-                seen.push(data);
-            }
-            iterator = page.next_shard_iterator;
+        for record in kinesis::read_to_tip(&kinesis, "orders", shard).await {
+            let data = String::from_utf8(record.data().as_ref().to_vec()).unwrap();
+            let value: serde_json::Value = serde_json::from_str(&data).unwrap();
+            assert_eq!(value["orderId"], record.partition_key().unwrap());
+            seen.push(data);
         }
     }
     seen.sort();
@@ -146,14 +103,7 @@ async fn dlq_summarises_invocation_records_without_consuming_them() {
     let (emulator, _) = start().await;
     let endpoint = emulator.endpoint_url();
     let sqs = sqs_client(&endpoint);
-    let url = sqs
-        .create_queue()
-        .queue_name("failures")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "failures", &[]).await;
     let record = r#"{"requestContext":{"requestId":"r","functionArn":"f","condition":"RecordAgeExceeded","approximateInvokeCount":1},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"11","endSequenceNumber":"19","approximateArrivalOfFirstRecord":"2025-11-25T16:34:58.101Z","approximateArrivalOfLastRecord":"2025-11-25T16:34:58.907Z","batchSize":9,"streamArn":"arn:aws:kinesis:us-east-1:000000000000:stream/orders"}}"#;
     sqs.send_message()
         .queue_url(&url)

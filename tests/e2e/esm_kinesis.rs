@@ -14,6 +14,7 @@ use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints,
 use tokio::sync::{mpsc, watch};
 
 use crate::support;
+use crate::support::{kinesis, sqs};
 
 const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
 
@@ -133,33 +134,22 @@ async fn next_seen(seen: &mut mpsc::UnboundedReceiver<(String, String)>) -> (Str
         .unwrap()
 }
 
+/// The middle of the hash key range: a split there gives two children of equal range.
+const MIDDLE: &str = "170141183460469231731687303715884105728";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbours_succeed() {
     let (emulator, kinesis) = support::start().await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
     support::create_stream(&kinesis, "orders", 1).await;
-    let dlq = sqs
-        .create_queue()
-        .queue_name("orders-failures")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&sqs, "orders-failures", &[]).await;
     for i in 0..8 {
         let data = if i == 5 {
             "poison".to_owned()
         } else {
             format!("r{i}")
         };
-        kinesis
-            .put_record()
-            .stream_name("orders")
-            .partition_key("k")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&kinesis, "orders", "k", data).await;
     }
     let config = mapping_config(|raw| {
         raw.batch_size = Some(8);
@@ -184,13 +174,7 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
         ["r0", "r1", "r2", "r3", "r4", "r6", "r7"],
         "in order, poison skipped"
     );
-    let message = sqs
-        .receive_message()
-        .queue_url(&dlq)
-        .wait_time_seconds(20)
-        .send()
-        .await
-        .unwrap();
+    let message = sqs::Receive::default().wait(20).receive(&sqs, &dlq).await;
     let body: serde_json::Value =
         serde_json::from_str(message.messages()[0].body().unwrap()).unwrap();
     assert_eq!(
@@ -203,20 +187,15 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
     assert_eq!(body["KinesisBatchInfo"]["shardId"], "shardId-000000000000");
     assert_eq!(body["KinesisBatchInfo"]["streamArn"], STREAM_ARN);
     // The checkpoint reaches the last record once the failure record was delivered.
-    let last = kinesis
-        .get_shard_iterator()
-        .stream_name("orders")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let records = kinesis
-        .get_records()
-        .shard_iterator(last.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let last = kinesis::iterator(
+        &kinesis,
+        "orders",
+        "shardId-000000000000",
+        aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon,
+    )
+    .await;
+
+    let records = kinesis::records(&kinesis, &last).await;
     let last_sequence = records
         .records()
         .last()
@@ -254,14 +233,7 @@ async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split
             put(format!("k{key}"), format!("k{key}-{round}")).await;
         }
     }
-    kinesis
-        .split_shard()
-        .stream_name("orders")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&kinesis, "orders", kinesis::SHARD_0, MIDDLE).await;
     for round in 3..6 {
         for key in 0..4 {
             put(format!("k{key}"), format!("k{key}-{round}")).await;
@@ -424,13 +396,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     let put = |data: String, hash_key: &'static str| {
         let kinesis = kinesis.clone();
         async move {
-            kinesis
-                .put_record()
-                .stream_name("orders")
-                .partition_key("k")
-                .explicit_hash_key(hash_key)
-                .data(Blob::new(data))
-                .send()
+            kinesis::try_put_at(&kinesis, "orders", "k", hash_key, data)
                 .await
                 .unwrap()
         }
@@ -457,14 +423,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     for n in 0..10 {
         put(format!("parent-{n}"), LEFT).await;
     }
-    kinesis
-        .split_shard()
-        .stream_name("orders")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&kinesis, "orders", kinesis::SHARD_0, MIDDLE).await;
     // Straight after the split, before the mapping has finished the parent.
     for n in 0..100 {
         put(format!("left-{n}"), LEFT).await;

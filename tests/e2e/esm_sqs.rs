@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 use lambda_runtime::LambdaEvent;
 use riffle_aws::{SqsQueueSource, queue_facts};
@@ -23,6 +22,7 @@ use riffle_runtime::{HandlerInvoker, QueueMapping, QueueMetrics, QueueOptions};
 use tokio::sync::watch;
 
 use crate::support;
+use crate::support::sqs;
 
 const REGION: &str = "us-east-1";
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:consumer";
@@ -153,14 +153,7 @@ impl Harness {
                         .unwrap()
                 })
                 .collect();
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .unwrap();
+            let out = sqs::send_batch(&self.client, url, entries).await.unwrap();
             assert!(out.failed().is_empty(), "{:?}", out.failed());
             ids.extend(out.successful().iter().map(|s| s.message_id().to_owned()));
         }
@@ -169,15 +162,8 @@ impl Harness {
 
     /// A queue attribute as a number.
     async fn count(&self, url: &str, attribute: QueueAttributeName) -> u64 {
-        let out = self
-            .client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(attribute.clone())
-            .send()
-            .await
-            .unwrap();
-        out.attributes().unwrap()[&attribute].parse().unwrap()
+        let value = sqs::attribute(&self.client, url, attribute).await;
+        value.parse().unwrap()
     }
 
     /// Messages in the queue: visible, in flight and delayed.
@@ -429,14 +415,7 @@ async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_ends_it
         running.metric(|m| &m.errors),
         running.metric(|m| &m.invocations)
     );
-    let moved = h
-        .client
-        .receive_message()
-        .queue_url(&dlq_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
+    let moved = sqs::receive_ten(&h.client, &dlq_url).await;
     let mut moved: Vec<String> = moved
         .messages()
         .iter()
@@ -673,25 +652,11 @@ async fn the_handler_receives_the_sqs_event_with_aws_fields() {
         .message_body(r#"{"order": 7}"#)
         .message_attributes("Author", string("String", "Ada"))
         .message_attributes("Pages", string("Number", "6"))
-        .message_attributes(
-            "Cover",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(vec![0u8, 1, 2, 255]))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("Cover", sqs::binary_attribute(vec![0u8, 1, 2, 255]))
         .send()
         .await
         .unwrap();
-    let plain_sent = h
-        .client
-        .send_message()
-        .queue_url(&url)
-        .message_body("plain")
-        .send()
-        .await
-        .unwrap();
+    let plain_sent = sqs::send(&h.client, &url, "plain").await;
     let running = h.start_mapping(&arn, |_| {}, succeed()).await;
     let r = &running;
     eventually("both messages were handled", || async move {

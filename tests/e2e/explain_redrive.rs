@@ -10,33 +10,21 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::cli::{assert_fails_saying, install_probe, stderr, temp_dir};
 use crate::support::{client, riffle_binary, sqs_client};
+use crate::support::{http_get, kinesis, sqs};
 
 const MAPPING: &str = "ProbeRecords";
 const QUEUE: &str = "probe-failures";
 
 /// A directory with the template and the probe as the function's `bootstrap`.
 fn application(name: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "riffle-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(dir.join("probe")).unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_lambda-probe"),
-        dir.join("probe").join("bootstrap"),
-    )
-    .unwrap();
+    let dir = temp_dir(name);
+    install_probe(&dir);
     let fail_file = dir.join("fail");
     let template = format!(
         r#"AWSTemplateFormatVersion: '2010-09-09'
@@ -160,20 +148,6 @@ impl Drop for Local {
     }
 }
 
-/// `GET {endpoint}{path}` over plain HTTP/1.1: the status and the JSON body.
-async fn get(endpoint: &str, path: &str) -> (u16, Value) {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
 /// Polls `GET /_riffle/mappings` (bounded) until the mapping's counters satisfy `wanted`.
 async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
     let limit = Duration::from_secs(60);
@@ -181,7 +155,7 @@ async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     loop {
         ticker.tick().await;
-        let (status, list) = get(endpoint, "/_riffle/mappings").await;
+        let (status, list) = http_get(endpoint, "/_riffle/mappings").await;
         assert_eq!(status, 200, "{list}");
         let mapping = list
             .as_array()
@@ -213,6 +187,18 @@ async fn riffle(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+/// `riffle explain --mapping MAPPING --endpoint-url ENDPOINT` to its end.
+async fn explain(mapping: &str, endpoint: &str) -> Output {
+    riffle(args(&[
+        "explain",
+        "--mapping",
+        mapping,
+        "--endpoint-url",
+        endpoint,
+    ]))
+    .await
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -221,20 +207,13 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 /// The bodies the on-failure queue holds, read without hiding them.
 async fn failure_records(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .visibility_timeout(0)
-        .send()
-        .await
-        .unwrap();
+    let out = sqs::Receive::default()
+        .max(10)
+        .visibility(0)
+        .receive(sqs, url)
+        .await;
     out.messages()
         .iter()
         .map(|m| m.body().unwrap_or_default().to_owned())
@@ -254,13 +233,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     // Two records in one batch; the function fails it twice (MaximumRetryAttempts 1), and the
     // mapping sends one failure record for both to the queue.
     let kinesis = client(&endpoint);
-    let entry = |data: &str| {
-        PutRecordsRequestEntry::builder()
-            .partition_key("k")
-            .data(Blob::new(data))
-            .build()
-            .unwrap()
-    };
+    let entry = |data: &str| kinesis::entry("k", data);
     let put = kinesis
         .put_records()
         .stream_name("probe-stream")
@@ -292,7 +265,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
 
     // The journal route: oldest first, with the retry and the discard of exactly those records.
     let path = format!("/_riffle/mappings/{MAPPING}/journal");
-    let (status, journal) = get(&endpoint, &path).await;
+    let (status, journal) = http_get(&endpoint, &path).await;
     assert_eq!(status, 200);
     let journal = journal.as_array().unwrap().clone();
     let kinds: Vec<&str> = journal.iter().filter_map(|e| e["kind"].as_str()).collect();
@@ -319,29 +292,23 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         "ProbeFailing: the probe fails while PROBE_FAIL_FILE exists",
         "the function's errorType and errorMessage: why the batch was retried"
     );
-    let (_, one_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
+    let (_, one_shard) = http_get(&endpoint, &format!("{path}?shard=shardId-000000000000")).await;
     assert!(one_shard.as_array().unwrap().len() >= journal.len());
-    let (status, other_shard) = get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
+    let (status, other_shard) =
+        http_get(&endpoint, &format!("{path}?shard=shardId-000000000009")).await;
     assert_eq!(status, 404, "a shard the mapping never read: {other_shard}");
     assert_eq!(other_shard["error"], "UnknownShard");
     assert_eq!(
         other_shard["known"],
         serde_json::json!(["shardId-000000000000"])
     );
-    let (status, unknown) = get(&endpoint, "/_riffle/mappings/Nope/journal").await;
+    let (status, unknown) = http_get(&endpoint, "/_riffle/mappings/Nope/journal").await;
     assert_eq!(status, 404);
     assert_eq!(unknown["error"], "UnknownMapping");
     assert_eq!(unknown["known"], serde_json::json!([MAPPING]));
 
     // `riffle explain` says the same in words, and as JSON lines.
-    let explained = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &endpoint,
-    ]))
-    .await;
+    let explained = explain(MAPPING, &endpoint).await;
     assert!(explained.status.success(), "{}", stderr(&explained));
     let text = stdout(&explained);
     assert!(text.contains("failed with ProbeFailing"), "{text}");
@@ -371,37 +338,13 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect();
     assert!(lines.iter().any(|e| e["kind"] == "discarded"));
-    let unknown = riffle(args(&[
-        "explain",
-        "--mapping",
-        "Nope",
-        "--endpoint-url",
-        &endpoint,
-    ]))
-    .await;
-    assert!(!unknown.status.success());
-    assert!(
-        stderr(&unknown).contains("no mapping Nope; its mappings are: ProbeRecords"),
-        "{}",
-        stderr(&unknown)
-    );
+    let unknown = explain("Nope", &endpoint).await;
+    assert_fails_saying(&unknown, "no mapping Nope; its mappings are: ProbeRecords");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let nobody = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let not_running = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &nobody,
-    ]))
-    .await;
-    assert!(!not_running.status.success());
-    assert!(
-        stderr(&not_running).contains("Is `riffle local` running?"),
-        "{}",
-        stderr(&not_running)
-    );
+    let not_running = explain(MAPPING, &nobody).await;
+    assert_fails_saying(&not_running, "Is `riffle local` running?");
 
     // The Invoke API, through aws-sdk-lambda, by name, logical id and ARN.
     let lambda = riffle_aws::lambda_client(&endpoint, "us-east-1");
@@ -536,14 +479,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
     // The function recovers; a later record in the shard is processed by the mapping, and must
     // not be part of the redrive.
     std::fs::remove_file(&fail_file).unwrap();
-    let later = kinesis
-        .put_record()
-        .stream_name("probe-stream")
-        .partition_key("k")
-        .data(Blob::new("three"))
-        .send()
-        .await
-        .unwrap();
+    let later = kinesis::put(&kinesis, "probe-stream", "k", "three").await;
     wait_for_counters(&endpoint, "the later record processed", |c| {
         c["invoked_records"].as_u64() >= Some(5)
     })
@@ -593,13 +529,14 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         e["event"] == "ready"
     });
     let control = format!("http://{control}");
-    let (status, list) = get(&control, "/_riffle/mappings").await;
+    let (status, list) = http_get(&control, "/_riffle/mappings").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list[0]["id"], MAPPING);
     // The shard task starts reading a moment after `ready`: wait (bounded) for its first entry.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, journal) = get(&control, &format!("/_riffle/mappings/{MAPPING}/journal")).await;
+        let (_, journal) =
+            http_get(&control, &format!("/_riffle/mappings/{MAPPING}/journal")).await;
         if journal
             .as_array()
             .is_some_and(|entries| !entries.is_empty())
@@ -609,14 +546,7 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         assert!(Instant::now() < deadline, "no journal entry within 30 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let explained = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &control,
-    ]))
-    .await;
+    let explained = explain(MAPPING, &control).await;
     assert!(explained.status.success(), "{}", stderr(&explained));
     assert!(
         stdout(&explained).contains("started reading at"),
@@ -624,20 +554,8 @@ async fn explain_reaches_the_control_port_when_riffle_local_uses_another_endpoin
         stdout(&explained)
     );
     // The emulator itself has no control API: explain says what it reached.
-    let wrong = riffle(args(&[
-        "explain",
-        "--mapping",
-        MAPPING,
-        "--endpoint-url",
-        &emulator.endpoint_url(),
-    ]))
-    .await;
-    assert!(!wrong.status.success());
-    assert!(
-        stderr(&wrong).contains("not riffle local's control API"),
-        "{}",
-        stderr(&wrong)
-    );
+    let wrong = explain(MAPPING, &emulator.endpoint_url()).await;
+    assert_fails_saying(&wrong, "not riffle local's control API");
     local.stop();
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -667,7 +585,7 @@ async fn an_embedder_adds_routes_to_the_emulator() {
         raw.starts_with("HTTP/1.1 200") && raw.ends_with("pong"),
         "{raw}"
     );
-    let (status, health) = get(&endpoint, "/_riffle/health").await;
+    let (status, health) = http_get(&endpoint, "/_riffle/health").await;
     assert_eq!((status, &health["status"]), (200, &Value::from("ready")));
     // Everything else still goes to the X-Amz-Target dispatch.
     client(&endpoint).list_streams().send().await.unwrap();

@@ -20,6 +20,16 @@ impl Response {
     }
 }
 
+/// POSTs `body` to Kinesis operation `operation` of `emulator`.
+async fn kinesis_post(
+    emulator: &riffle_emulator::Emulator,
+    operation: &str,
+    body: &[u8],
+) -> Response {
+    let target = format!("Kinesis_20131202.{operation}");
+    post(&emulator.endpoint_url(), Some(&target), body).await
+}
+
 async fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> Response {
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -41,15 +51,9 @@ async fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> Response {
     let (head, body) = text
         .split_once("\r\n\r\n")
         .expect("a complete HTTP response");
+    let status = crate::support::status_of(head);
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    lines.next();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -65,12 +69,7 @@ async fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> Response {
 #[tokio::test]
 async fn malformed_json_is_a_serialization_exception() {
     let (emulator, _) = support::start().await;
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.CreateStream"),
-        b"{not json",
-    )
-    .await;
+    let out = kinesis_post(&emulator, "CreateStream", b"{not json").await;
     assert_eq!(out.status, 400);
     assert_eq!(out.body["__type"], "SerializationException");
     assert_eq!(
@@ -87,24 +86,14 @@ async fn malformed_json_is_a_serialization_exception() {
 async fn wrong_member_types_are_serialization_exceptions() {
     let (emulator, _) = support::start().await;
     let body = br#"{"StreamName":"s","ShardCount":"two"}"#;
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.CreateStream"),
-        body,
-    )
-    .await;
+    let out = kinesis_post(&emulator, "CreateStream", body).await;
     assert_eq!(out.body["__type"], "SerializationException");
 }
 
 #[tokio::test]
 async fn unknown_operations_and_missing_targets_are_unknown_operation() {
     let (emulator, _) = support::start().await;
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.FlyToTheMoon"),
-        b"{}",
-    )
-    .await;
+    let out = kinesis_post(&emulator, "FlyToTheMoon", b"{}").await;
     assert_eq!(out.body["__type"], "UnknownOperationException");
     let out = post(&emulator.endpoint_url(), None, b"{}").await;
     assert_eq!(out.body["__type"], "UnknownOperationException");
@@ -114,12 +103,7 @@ async fn unknown_operations_and_missing_targets_are_unknown_operation() {
 async fn oversized_bodies_are_refused_before_parsing() {
     let (emulator, _) = support::start().await;
     let body = vec![b' '; riffle_emulator::server::MAX_BODY_BYTES + 1];
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.PutRecords"),
-        &body,
-    )
-    .await;
+    let out = kinesis_post(&emulator, "PutRecords", &body).await;
     assert_eq!(out.status, 413);
     assert_eq!(out.body["__type"], "RequestEntityTooLarge");
 }
@@ -127,9 +111,9 @@ async fn oversized_bodies_are_refused_before_parsing() {
 #[tokio::test]
 async fn unsigned_requests_are_accepted_and_get_a_request_id() {
     let (emulator, _) = support::start().await;
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.CreateStream"),
+    let out = kinesis_post(
+        &emulator,
+        "CreateStream",
         br#"{"StreamName":"raw","ShardCount":1}"#,
     )
     .await;
@@ -138,12 +122,7 @@ async fn unsigned_requests_are_accepted_and_get_a_request_id() {
         out.header("x-amzn-RequestId")
             .is_some_and(|id| id.len() == 36)
     );
-    let out = post(
-        &emulator.endpoint_url(),
-        Some("Kinesis_20131202.ListStreams"),
-        b"",
-    )
-    .await;
+    let out = kinesis_post(&emulator, "ListStreams", b"").await;
     assert_eq!(out.body["StreamNames"][0], "raw");
     let created = out.body["StreamSummaries"][0]["StreamCreationTimestamp"]
         .as_f64()

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::{Blob, DateTime};
+use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::{
     PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails, StreamStatus,
 };
 
+use crate::support::kinesis;
 use crate::support::{self, T0, code, create_stream};
 
 #[tokio::test]
@@ -21,12 +22,7 @@ async fn stream_lifecycle_create_describe_list_delete() {
         .send()
         .await
         .unwrap();
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "orders").await;
     let summary = summary.stream_description_summary().unwrap();
     assert_eq!(summary.stream_name(), "orders");
     assert_eq!(
@@ -41,12 +37,8 @@ async fn stream_lifecycle_create_describe_list_delete() {
         &StreamMode::Provisioned
     );
 
-    let described = client
-        .describe_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let described = client.describe_stream().stream_name("orders").send().await;
+    let described = described.unwrap();
     let description = described.stream_description().unwrap();
     assert_eq!(description.shards().len(), 3);
     assert!(!description.has_more_shards());
@@ -72,35 +64,17 @@ async fn stream_lifecycle_create_describe_list_delete() {
         &StreamStatus::Active
     );
 
-    let tags = client
-        .list_tags_for_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let tags = kinesis::tags(&client, "orders").await;
     assert_eq!(tags.tags()[0].key(), "team");
 
-    client
-        .delete_stream()
-        .stream_name("orders")
-        .send()
-        .await
-        .unwrap();
+    kinesis::delete(&client, "orders").await;
     let gone = client
         .describe_stream_summary()
         .stream_name("orders")
         .send()
         .await;
     assert_eq!(code(&gone), "ResourceNotFoundException");
-    assert!(
-        client
-            .list_streams()
-            .send()
-            .await
-            .unwrap()
-            .stream_names()
-            .is_empty()
-    );
+    assert!(kinesis::stream_names(&client).await.is_empty());
 }
 
 #[tokio::test]
@@ -118,12 +92,7 @@ async fn on_demand_streams_start_with_four_shards() {
         .send()
         .await
         .unwrap();
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("od")
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::summary(&client, "od").await;
     let summary = summary.stream_description_summary().unwrap();
     assert_eq!(summary.open_shard_count(), 4);
     assert_eq!(
@@ -145,20 +114,13 @@ async fn list_streams_paginates_with_next_token_and_exclusive_start() {
     let first = client.list_streams().limit(2).send().await.unwrap();
     assert_eq!(first.stream_names(), ["a", "b"]);
     assert!(first.has_more_streams());
-    let second = client
+    let request = client
         .list_streams()
-        .next_token(first.next_token().unwrap())
-        .limit(2)
-        .send()
-        .await
-        .unwrap();
+        .next_token(first.next_token().unwrap());
+    let second = request.limit(2).send().await.unwrap();
     assert_eq!(second.stream_names(), ["c", "d"]);
-    let rest = client
-        .list_streams()
-        .exclusive_start_stream_name("d")
-        .send()
-        .await
-        .unwrap();
+    let rest = client.list_streams().exclusive_start_stream_name("d");
+    let rest = rest.send().await.unwrap();
     assert_eq!(rest.stream_names(), ["e"]);
     assert!(!rest.has_more_streams());
     assert_eq!(rest.next_token(), None);
@@ -169,31 +131,11 @@ async fn put_record_then_get_records_round_trips_every_field() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     let payload: Vec<u8> = (0..=255).collect();
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("key-1")
-        .data(Blob::new(payload.clone()))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "key-1", payload.clone()).await;
     assert_eq!(put.shard_id(), "shardId-000000000000");
     assert_eq!(put.sequence_number().len(), 56);
 
-    let iterator = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(iterator.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::read_from_start(&client, "s").await;
     let record = &out.records()[0];
     assert_eq!(record.data().as_ref(), payload.as_slice());
     assert_eq!(record.partition_key(), Some("key-1"));
@@ -221,21 +163,9 @@ async fn put_records_answers_each_entry_in_order_and_routes_by_key() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 4).await;
     let entries: Vec<PutRecordsRequestEntry> = (0..500)
-        .map(|i| {
-            PutRecordsRequestEntry::builder()
-                .partition_key(format!("pk-{i}"))
-                .data(Blob::new(format!("record {i}")))
-                .build()
-                .unwrap()
-        })
+        .map(|i| kinesis::entry(format!("pk-{i}"), format!("record {i}")))
         .collect();
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::put_records(&client, "s", entries).await.unwrap();
     assert_eq!(out.failed_record_count(), Some(0));
     assert_eq!(out.records().len(), 500);
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
@@ -333,13 +263,7 @@ async fn explicit_hash_key_overrides_the_partition_key() {
             "shardId-000000000001",
         ),
     ] {
-        let out = client
-            .put_record()
-            .stream_name("s")
-            .partition_key("same-key")
-            .explicit_hash_key(hash_key)
-            .data(Blob::new("x"))
-            .send()
+        let out = kinesis::try_put_at(&client, "s", "same-key", hash_key, "x")
             .await
             .unwrap();
         assert_eq!(out.shard_id(), shard);
@@ -353,14 +277,7 @@ async fn every_iterator_type_starts_where_aws_says() {
     let mut sequence_numbers = Vec::new();
     for i in 0..5 {
         clock.advance(Duration::from_secs(1));
-        let put = client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new(format!("r{i}")))
-            .send()
-            .await
-            .unwrap();
+        let put = kinesis::put(&client, "s", "k", format!("r{i}")).await;
         sequence_numbers.push(put.sequence_number().to_owned());
     }
     let read = |kind: ShardIteratorType, seq: Option<&str>, at: Option<DateTime>| {
@@ -377,12 +294,7 @@ async fn every_iterator_type_starts_where_aws_says() {
                 .send()
                 .await
                 .unwrap();
-            let out = client
-                .get_records()
-                .shard_iterator(it.shard_iterator().unwrap())
-                .send()
-                .await
-                .unwrap();
+            let out = kinesis::records(&client, it.shard_iterator().unwrap()).await;
             out.records()
                 .iter()
                 .map(|r| String::from_utf8(r.data().as_ref().to_vec()).unwrap())
@@ -424,36 +336,13 @@ async fn every_iterator_type_starts_where_aws_says() {
 async fn latest_iterator_sees_records_put_after_it() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await
-        .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("new"))
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::iterator(&client, "s", kinesis::SHARD_0, ShardIteratorType::Latest).await;
+
+    kinesis::put(&client, "s", "k", "new").await;
+    let out = kinesis::records(&client, &it).await;
     assert_eq!(out.records().len(), 1);
     // Following NextShardIterator continues after what was read.
-    let next = client
-        .get_records()
-        .shard_iterator(out.next_shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let next = kinesis::records(&client, out.next_shard_iterator().unwrap()).await;
     assert!(next.records().is_empty());
 }
 
@@ -462,39 +351,15 @@ async fn get_records_honours_limit_and_reports_millis_behind_latest() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
     for _ in 0..10 {
-        client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new("x"))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&client, "s", "k", "x").await;
     }
     clock.advance(Duration::from_secs(7));
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let first = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(4)
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::trim_horizon(&client, "s").await;
+
+    let first = kinesis::try_records(&client, &it, Some(4)).await.unwrap();
     assert_eq!(first.records().len(), 4);
     assert_eq!(first.millis_behind_latest(), Some(7_000));
-    let rest = client
-        .get_records()
-        .shard_iterator(first.next_shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let rest = kinesis::records(&client, first.next_shard_iterator().unwrap()).await;
     assert_eq!(rest.records().len(), 6);
     assert_eq!(rest.millis_behind_latest(), Some(0));
 }
@@ -503,38 +368,11 @@ async fn get_records_honours_limit_and_reports_millis_behind_latest() {
 async fn retention_trims_records_and_moves_trim_horizon() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("old"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "old").await;
     clock.advance(Duration::from_secs(3600 * 12));
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("new"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "new").await;
     clock.advance(Duration::from_secs(3600 * 12 + 1));
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let out = kinesis::read_from_start(&client, "s").await;
     let data: Vec<&[u8]> = out.records().iter().map(|r| r.data().as_ref()).collect();
     assert_eq!(data, [b"new"]);
 }
@@ -543,75 +381,22 @@ async fn retention_trims_records_and_moves_trim_horizon() {
 async fn retention_period_can_be_increased_and_decreased() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await
-        .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("kept"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::increase_retention(&client, "s", 48).await.unwrap();
+    kinesis::put(&client, "s", "k", "kept").await;
     clock.advance(Duration::from_secs(3600 * 30));
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .retention_period_hours(),
-        48
-    );
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.retention_period_hours(), 48);
+    let out = kinesis::read_from_start(&client, "s").await;
     assert_eq!(
         out.records().len(),
         1,
         "48 h retention keeps a 30 h old record"
     );
-    client
-        .decrease_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(24)
-        .send()
-        .await
-        .unwrap();
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let request = client.decrease_stream_retention_period().stream_name("s");
+    request.retention_period_hours(24).send().await.unwrap();
+    let it = kinesis::trim_horizon(&client, "s").await;
+
+    let out = kinesis::records(&client, &it).await;
     assert!(out.records().is_empty(), "24 h retention drops it");
 }
 
@@ -619,32 +404,14 @@ async fn retention_period_can_be_increased_and_decreased() {
 async fn tags_can_be_added_listed_paged_and_removed() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    client
-        .add_tags_to_stream()
-        .stream_name("s")
-        .tags("a", "1")
-        .tags("b", "2")
-        .tags("c", "3")
-        .send()
-        .await
-        .unwrap();
-    let page = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .limit(2)
-        .send()
-        .await
-        .unwrap();
+    kinesis::add_tags(&client, "s", &[("a", "1"), ("b", "2"), ("c", "3")]).await;
+    let request = client.list_tags_for_stream().stream_name("s");
+    let page = request.limit(2).send().await.unwrap();
     let keys: Vec<&str> = page.tags().iter().map(|t| t.key()).collect();
     assert_eq!(keys, ["a", "b"]);
     assert!(page.has_more_tags());
-    let rest = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .exclusive_start_tag_key("b")
-        .send()
-        .await
-        .unwrap();
+    let request = client.list_tags_for_stream().stream_name("s");
+    let rest = request.exclusive_start_tag_key("b").send().await.unwrap();
     assert_eq!(rest.tags()[0].value(), Some("3"));
     assert!(!rest.has_more_tags());
     client
@@ -655,12 +422,7 @@ async fn tags_can_be_added_listed_paged_and_removed() {
         .send()
         .await
         .unwrap();
-    let left = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let left = kinesis::tags(&client, "s").await;
     assert_eq!(left.tags().len(), 1);
     assert_eq!(left.tags()[0].key(), "b");
 }
@@ -676,44 +438,20 @@ async fn creating_status_lasts_the_configured_delay() {
     .await;
     create_stream(&client, "s", 1).await;
     let status = |client: aws_sdk_kinesis::Client| async move {
-        let out = client
-            .describe_stream_summary()
-            .stream_name("s")
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::summary(&client, "s").await;
         out.stream_description_summary()
             .unwrap()
             .stream_status()
             .clone()
     };
     assert_eq!(status(client.clone()).await, StreamStatus::Creating);
-    let early = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let early = kinesis::try_put(&client, "s", "k", "x").await;
     assert_eq!(code(&early), "ResourceNotFoundException");
     clock.advance(Duration::from_millis(500));
     assert_eq!(status(client.clone()).await, StreamStatus::Active);
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("100")
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&client, "s", "shardId-000000000000", "100").await;
     assert_eq!(status(client.clone()).await, StreamStatus::Updating);
-    let again = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000001")
-        .new_starting_hash_key("50")
-        .send()
-        .await;
+    let again = kinesis::try_split(&client, "s", "shardId-000000000001", "50").await;
     assert_eq!(code(&again), "ResourceInUseException");
     clock.advance(Duration::from_millis(500));
     assert_eq!(status(client.clone()).await, StreamStatus::Active);

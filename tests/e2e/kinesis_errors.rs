@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_sdk_kinesis::types::ShardIteratorType::{self, AtSequenceNumber, AtTimestamp, Latest};
 use riffle_emulator::{Config, Limits};
 
+use crate::support::kinesis;
 use crate::support::{self, code, create_stream, message};
 
 #[tokio::test]
@@ -17,13 +18,7 @@ async fn missing_streams_are_resource_not_found() {
         message(&out),
         "Stream nope under account 000000000000 not found."
     );
-    let out = client
-        .put_record()
-        .stream_name("nope")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "nope", "k", "x").await;
     assert_eq!(code(&out), "ResourceNotFoundException");
     let out = client.delete_stream().stream_name("nope").send().await;
     assert_eq!(code(&out), "ResourceNotFoundException");
@@ -32,12 +27,7 @@ async fn missing_streams_are_resource_not_found() {
 #[tokio::test]
 async fn constraint_violations_are_validation_exceptions_listing_every_field() {
     let (_emulator, client) = support::start().await;
-    let out = client
-        .create_stream()
-        .stream_name("bad name!")
-        .shard_count(0)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "bad name!", 0).await;
     assert_eq!(code(&out), "ValidationException");
     assert_eq!(
         message(&out),
@@ -47,48 +37,19 @@ async fn constraint_violations_are_validation_exceptions_listing_every_field() {
          equal to 1"
     );
     let long = "x".repeat(129);
-    let out = client
-        .create_stream()
-        .stream_name(long)
-        .shard_count(1)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, long, 1).await;
     assert_eq!(code(&out), "ValidationException");
-    assert!(
-        client
-            .list_streams()
-            .send()
-            .await
-            .unwrap()
-            .stream_names()
-            .is_empty()
-    );
+    assert!(kinesis::stream_names(&client).await.is_empty());
 }
 
 #[tokio::test]
 async fn creating_an_existing_stream_is_resource_in_use() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .create_stream()
-        .stream_name("s")
-        .shard_count(2)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "s", 2).await;
     assert_eq!(code(&out), "ResourceInUseException");
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .open_shard_count(),
-        1
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.open_shard_count(), 1);
 }
 
 #[tokio::test]
@@ -99,12 +60,7 @@ async fn shard_limit_is_limit_exceeded() {
     })
     .await;
     create_stream(&client, "a", 2).await;
-    let out = client
-        .create_stream()
-        .stream_name("b")
-        .shard_count(2)
-        .send()
-        .await;
+    let out = kinesis::try_create(&client, "b", 2).await;
     assert_eq!(code(&out), "LimitExceededException");
 }
 
@@ -112,97 +68,38 @@ async fn shard_limit_is_limit_exceeded() {
 async fn put_record_validates_key_data_and_hash_key() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "", "x").await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k".repeat(257))
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "k".repeat(257), "x").await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new(vec![0u8; 1024 * 1024 + 1]))
-        .send()
-        .await;
+    let out = kinesis::try_put(&client, "s", "k", vec![0u8; 1024 * 1024 + 1]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("340282366920938463463374607431768211456")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let out = kinesis::try_put_at(
+        &client,
+        "s",
+        "k",
+        "340282366920938463463374607431768211456",
+        "x",
+    )
+    .await;
     assert_eq!(code(&out), "ValidationException");
     // A full-size record is fine.
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new(vec![7u8; 1024 * 1024]))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", vec![7u8; 1024 * 1024]).await;
 }
 
 #[tokio::test]
 async fn put_records_enforces_count_and_size_limits_atomically() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let entry = |size: usize| {
-        PutRecordsRequestEntry::builder()
-            .partition_key("k")
-            .data(Blob::new(vec![1u8; size]))
-            .build()
-            .unwrap()
-    };
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![entry(1); 501]))
-        .send()
-        .await;
+    let entry = |size: usize| kinesis::entry("k", vec![1u8; size]);
+    let out = kinesis::put_records(&client, "s", vec![entry(1); 501]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![]))
-        .send()
-        .await;
+    let out = kinesis::put_records(&client, "s", vec![]).await;
     assert_eq!(code(&out), "ValidationException");
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(vec![entry(1024 * 1024); 6]))
-        .send()
-        .await;
+    let out = kinesis::put_records(&client, "s", vec![entry(1024 * 1024); 6]).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert_eq!(message(&out), "Records size exceeds 5 MB limit");
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let read = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let read = kinesis::read_from_start(&client, "s").await;
     assert!(read.records().is_empty(), "rejected requests wrote nothing");
 }
 
@@ -210,31 +107,16 @@ async fn put_records_enforces_count_and_size_limits_atomically() {
 async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let token = it.shard_iterator().unwrap().to_owned();
+    let it = kinesis::trim_horizon(&client, "s").await;
+
+    let token = it.clone();
     let mut tampered: Vec<char> = token.chars().collect();
     let middle = tampered.len() / 2;
     tampered[middle] = if tampered[middle] == 'A' { 'B' } else { 'A' };
-    let out = client
-        .get_records()
-        .shard_iterator(tampered.into_iter().collect::<String>())
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, tampered.into_iter().collect::<String>(), None).await;
     assert_eq!(code(&out), "InvalidArgumentException");
     clock.advance(Duration::from_secs(300));
-    client
-        .get_records()
-        .shard_iterator(&token)
-        .send()
-        .await
-        .unwrap();
+    kinesis::records(&client, &token).await;
     clock.advance(Duration::from_millis(1));
     let out = client.get_records().shard_iterator(&token).send().await;
     assert_eq!(code(&out), "ExpiredIteratorException");
@@ -244,27 +126,12 @@ async fn shard_iterators_reject_tampering_and_expire_after_five_minutes() {
 async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
     let (_emulator, client, clock) = support::start_manual().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    client
-        .delete_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let it = kinesis::trim_horizon(&client, "s").await;
+
+    kinesis::delete(&client, "s").await;
     clock.advance(Duration::from_secs(2));
     create_stream(&client, "s", 1).await;
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, &it, None).await;
     assert_eq!(code(&out), "ResourceNotFoundException");
 }
 
@@ -272,85 +139,87 @@ async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
 async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 2).await;
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("0")
-        .data(Blob::new("x"))
-        .send()
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "x")
         .await
         .unwrap();
-    let base = || client.get_shard_iterator().stream_name("s");
-    let out = base()
-        .shard_id("shardId-000000000009")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await;
-    assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = base()
-        .shard_id("shardId-000000000001")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number(put.sequence_number())
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException", "{}", message(&out));
-    assert!(message(&out).contains("It encodes shardId-000000000000"));
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number("12345")
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number("not-a-number")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ValidationException");
     let future = aws_sdk_kinesis::primitives::DateTime::from_secs(4_000_000_000);
-    let out = base()
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::AtTimestamp)
-        .timestamp(future)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let at = |sequence_number: &str| Some(sequence_number.to_owned());
+    let cases = [
+        (
+            "no such shard",
+            "shardId-000000000009",
+            Latest,
+            None,
+            None,
+            "ResourceNotFoundException",
+        ),
+        (
+            "no sequence number",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            None,
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "a sequence number of another shard",
+            "shardId-000000000001",
+            AtSequenceNumber,
+            at(put.sequence_number()),
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "a sequence number of no shard",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            at("12345"),
+            None,
+            "InvalidArgumentException",
+        ),
+        (
+            "not a number",
+            kinesis::SHARD_0,
+            AtSequenceNumber,
+            at("not-a-number"),
+            None,
+            "ValidationException",
+        ),
+        (
+            "a timestamp in the future",
+            kinesis::SHARD_0,
+            AtTimestamp,
+            None,
+            Some(future),
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, shard, kind, sequence_number, timestamp, expected) in cases {
+        let out = client
+            .get_shard_iterator()
+            .stream_name("s")
+            .shard_id(shard)
+            .shard_iterator_type(kind)
+            .set_starting_sequence_number(sequence_number)
+            .set_timestamp(timestamp)
+            .send()
+            .await;
+        assert_eq!(code(&out), expected, "{case}: {}", message(&out));
+        if case == "a sequence number of another shard" {
+            assert!(message(&out).contains("It encodes shardId-000000000000"));
+        }
+    }
 }
 
 #[tokio::test]
 async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(10_001)
-        .send()
-        .await;
+    let it = kinesis::iterator(&client, "s", kinesis::SHARD_0, ShardIteratorType::Latest).await;
+
+    let out = kinesis::try_records(&client, &it, Some(10_001)).await;
     assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .get_records()
-        .shard_iterator(it.shard_iterator().unwrap())
-        .limit(0)
-        .send()
-        .await;
+    let out = kinesis::try_records(&client, &it, Some(0)).await;
     assert_eq!(code(&out), "ValidationException");
 }
 
@@ -358,62 +227,68 @@ async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
 async fn retention_changes_check_direction_and_bounds() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(23)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(8761)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(72)
-        .send()
-        .await
-        .unwrap();
-    let out = client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
-    assert!(message(&out).contains("Use DecreaseRetentionPeriod API"));
-    let out = client
-        .decrease_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(96)
-        .send()
-        .await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let cases = [
+        ("under a day", true, 23, "InvalidArgumentException"),
+        ("over a year", true, 8761, "InvalidArgumentException"),
+        ("to three days", true, 72, "<succeeded>"),
+        (
+            "an increase that shortens",
+            true,
+            48,
+            "InvalidArgumentException",
+        ),
+        (
+            "a decrease that lengthens",
+            false,
+            96,
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, increase, hours, expected) in cases {
+        let (code, message) = if increase {
+            let out = kinesis::increase_retention(&client, "s", hours).await;
+            (code(&out), message(&out))
+        } else {
+            let request = client.decrease_stream_retention_period().stream_name("s");
+            let out = request.retention_period_hours(hours).send().await;
+            (code(&out), message(&out))
+        };
+        assert_eq!(code, expected, "{case}: {message}");
+        if case == "an increase that shortens" {
+            assert!(message.contains("Use DecreaseRetentionPeriod API"));
+        }
+    }
 }
 
 #[tokio::test]
 async fn stream_arn_of_another_account_is_not_found_and_malformed_arn_is_invalid() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let out = client
-        .describe_stream_summary()
-        .stream_arn("arn:aws:kinesis:us-east-1:111111111111:stream/s")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = client
-        .describe_stream_summary()
-        .stream_arn("arn:aws:sqs:us-east-1:000000000000:s")
-        .send()
-        .await;
-    assert_eq!(code(&out), "ValidationException");
-    let out = client.describe_stream_summary().send().await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    let cases = [
+        (
+            "another account",
+            Some("arn:aws:kinesis:us-east-1:111111111111:stream/s"),
+            "ResourceNotFoundException",
+        ),
+        (
+            "not a stream ARN",
+            Some("arn:aws:sqs:us-east-1:000000000000:s"),
+            "ValidationException",
+        ),
+        (
+            "neither a name nor an ARN",
+            None,
+            "InvalidArgumentException",
+        ),
+    ];
+    for (case, arn, expected) in cases {
+        let out = client
+            .describe_stream_summary()
+            .set_stream_arn(arn.map(str::to_owned))
+            .send()
+            .await;
+        assert_eq!(code(&out), expected, "{case}");
+    }
 }
 
 #[tokio::test]
@@ -426,31 +301,15 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     })
     .await;
     create_stream(&client, "s", 1).await;
-    let batch: Vec<PutRecordsRequestEntry> = (0..500)
-        .map(|_| {
-            PutRecordsRequestEntry::builder()
-                .partition_key("k")
-                .data(Blob::new("x"))
-                .build()
-                .unwrap()
-        })
-        .collect();
+    let batch: Vec<PutRecordsRequestEntry> = (0..500).map(|_| kinesis::entry("k", "x")).collect();
     for _ in 0..2 {
-        let out = client
-            .put_records()
-            .stream_name("s")
-            .set_records(Some(batch.clone()))
-            .send()
+        let out = kinesis::put_records(&client, "s", batch.clone())
             .await
             .unwrap();
         assert_eq!(out.failed_record_count(), Some(0));
     }
     // The shard took 1,000 records this second; the next batch is refused entry by entry.
-    let out = client
-        .put_records()
-        .stream_name("s")
-        .set_records(Some(batch.clone()))
-        .send()
+    let out = kinesis::put_records(&client, "s", batch.clone())
         .await
         .unwrap();
     assert_eq!(out.failed_record_count(), Some(500));
@@ -458,39 +317,16 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
         out.records()[0].error_code(),
         Some("ProvisionedThroughputExceededException")
     );
-    let single = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await;
+    let single = kinesis::try_put(&client, "s", "k", "x").await;
     assert_eq!(code(&single), "ProvisionedThroughputExceededException");
     clock.advance(Duration::from_secs(1));
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "x").await;
 
-    let it = client
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().unwrap().to_owned();
+    let it = kinesis::trim_horizon(&client, "s").await;
+
+    let mut token = it.clone();
     for _ in 0..5 {
-        let out = client
-            .get_records()
-            .shard_iterator(&token)
-            .limit(1)
-            .send()
+        let out = kinesis::try_records(&client, &token, Some(1))
             .await
             .unwrap();
         token = out.next_shard_iterator().unwrap().to_owned();
@@ -498,12 +334,7 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
     let out = client.get_records().shard_iterator(&token).send().await;
     assert_eq!(code(&out), "ProvisionedThroughputExceededException");
     clock.advance(Duration::from_millis(200));
-    client
-        .get_records()
-        .shard_iterator(&token)
-        .send()
-        .await
-        .unwrap();
+    kinesis::records(&client, &token).await;
 }
 
 /// Regression: fuzzing found GetShardIterator overflowing on a counter of u64::MAX and
@@ -512,14 +343,7 @@ async fn aws_limits_throttle_writes_per_entry_and_reads_per_call() {
 async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "k", "x").await;
     let prefix = &put.sequence_number()[..36];
     for (kind, counter) in [
         (
@@ -533,37 +357,12 @@ async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
         (ShardIteratorType::AfterSequenceNumber, u64::MAX.to_string()),
     ] {
         let sequence_number = format!("{prefix}{counter:0>20}");
-        let it = client
-            .get_shard_iterator()
-            .stream_name("s")
-            .shard_id("shardId-000000000000")
-            .shard_iterator_type(kind)
-            .starting_sequence_number(sequence_number)
-            .send()
-            .await
-            .unwrap();
-        let out = client
-            .get_records()
-            .shard_iterator(it.shard_iterator().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let it = kinesis::iterator_at(&client, "s", kinesis::SHARD_0, kind, sequence_number).await;
+        let out = kinesis::records(&client, &it).await;
         assert!(out.records().is_empty());
         let next = out.next_shard_iterator().unwrap();
-        client
-            .put_record()
-            .stream_name("s")
-            .partition_key("k")
-            .data(Blob::new("later"))
-            .send()
-            .await
-            .unwrap();
-        let later = client
-            .get_records()
-            .shard_iterator(next)
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&client, "s", "k", "later").await;
+        let later = kinesis::records(&client, next).await;
         assert_eq!(
             later.records().len(),
             1,

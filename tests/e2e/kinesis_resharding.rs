@@ -1,31 +1,20 @@
 //! Resharding through the SDK: lineage, closed shards, ChildShards, ListShards filters.
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{ScalingType, ShardFilter, ShardFilterType, ShardIteratorType};
 
+use crate::support::kinesis;
 use crate::support::{self, code, create_stream, message, shard_ids};
 
 async fn read_all(client: &Client, stream: &str, shard: &str) -> (Vec<String>, Vec<String>) {
-    let it = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().map(str::to_owned);
+    let it = kinesis::iterator(client, stream, shard, ShardIteratorType::TrimHorizon).await;
+
+    let mut token = Some(it);
     let mut data = Vec::new();
     // A closed shard ends with a null NextShardIterator; an open one with an empty read.
     for _ in 0..10 {
         let Some(current) = token else { break };
-        let out = client
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::records(client, current).await;
         data.extend(
             out.records()
                 .iter()
@@ -51,22 +40,14 @@ async fn read_all(client: &Client, stream: &str, shard: &str) -> (Vec<String>, V
 async fn split_shard_closes_parent_which_ends_with_child_shards() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("before"))
-        .send()
-        .await
-        .unwrap();
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("170141183460469231731687303715884105728")
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "before").await;
+    kinesis::split(
+        &client,
+        "s",
+        "shardId-000000000000",
+        "170141183460469231731687303715884105728",
+    )
+    .await;
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
     let shards = shards.shards();
     assert_eq!(shards.len(), 3);
@@ -102,14 +83,7 @@ async fn split_shard_closes_parent_which_ends_with_child_shards() {
     assert_eq!(children, ["shardId-000000000001", "shardId-000000000002"]);
 
     // New writes go to the children.
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("after"))
-        .send()
-        .await
-        .unwrap();
+    let put = kinesis::put(&client, "s", "k", "after").await;
     assert_ne!(put.shard_id(), "shardId-000000000000");
     let (data, children) = read_all(&client, "s", put.shard_id()).await;
     assert_eq!(data, ["after"]);
@@ -144,35 +118,21 @@ async fn merge_shards_records_both_parents() {
 async fn resharding_errors_are_aws_errors() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 3).await;
-    let out = client
-        .merge_shards()
-        .stream_name("s")
-        .shard_to_merge("shardId-000000000000")
+    let request = client.merge_shards().stream_name("s");
+    let request = request.shard_to_merge("shardId-000000000000");
+    let out = request
         .adjacent_shard_to_merge("shardId-000000000002")
         .send()
         .await;
     assert_eq!(code(&out), "InvalidArgumentException");
     assert!(message(&out).contains("not an adjacent pair"));
-    let out = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("0")
-        .send()
-        .await;
+    let out = kinesis::try_split(&client, "s", "shardId-000000000000", "0").await;
     assert_eq!(code(&out), "InvalidArgumentException");
-    let out = client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000007")
-        .new_starting_hash_key("5")
-        .send()
-        .await;
+    let out = kinesis::try_split(&client, "s", "shardId-000000000007", "5").await;
     assert_eq!(code(&out), "ResourceNotFoundException");
-    let out = client
-        .update_shard_count()
-        .stream_name("s")
-        .target_shard_count(7)
+    let request = client.update_shard_count().stream_name("s");
+    let request = request.target_shard_count(7);
+    let out = request
         .scaling_type(ScalingType::UniformScaling)
         .send()
         .await;
@@ -184,10 +144,9 @@ async fn resharding_errors_are_aws_errors() {
 async fn update_shard_count_scales_uniformly_with_aws_lineage() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 5).await;
-    let out = client
-        .update_shard_count()
-        .stream_name("s")
-        .target_shard_count(3)
+    let request = client.update_shard_count().stream_name("s");
+    let request = request.target_shard_count(3);
+    let out = request
         .scaling_type(ScalingType::UniformScaling)
         .send()
         .await
@@ -196,66 +155,34 @@ async fn update_shard_count_scales_uniformly_with_aws_lineage() {
         (out.current_shard_count(), out.target_shard_count()),
         (Some(5), Some(3))
     );
-    let open = client
-        .list_shards()
-        .stream_name("s")
-        .shard_filter(
-            ShardFilter::builder()
-                .r#type(ShardFilterType::AtLatest)
-                .build()
-                .unwrap(),
-        )
+    let at_latest = ShardFilter::builder().r#type(ShardFilterType::AtLatest);
+    let request = client.list_shards().stream_name("s");
+    let open = request
+        .shard_filter(at_latest.build().unwrap())
         .send()
-        .await
-        .unwrap();
+        .await;
+    let open = open.unwrap();
     assert_eq!(open.shards().len(), 3);
     let all = client.list_shards().stream_name("s").send().await.unwrap();
     for shard in all.shards() {
         let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()];
         assert!(parents.iter().flatten().count() <= 2);
     }
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .open_shard_count(),
-        3
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.open_shard_count(), 3);
 }
 
 #[tokio::test]
 async fn list_shards_pages_and_filters() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 4).await;
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("1000")
-        .send()
-        .await
-        .unwrap();
-    let first = client
-        .list_shards()
-        .stream_name("s")
-        .max_results(4)
-        .send()
-        .await
-        .unwrap();
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
+    let request = client.list_shards().stream_name("s");
+    let first = request.max_results(4).send().await.unwrap();
     assert_eq!(first.shards().len(), 4);
     let token = first.next_token().unwrap();
-    let both = client
-        .list_shards()
-        .stream_name("s")
-        .next_token(token)
-        .send()
-        .await;
+    let request = client.list_shards().stream_name("s");
+    let both = request.next_token(token).send().await;
     assert_eq!(code(&both), "InvalidArgumentException");
     let rest = client.list_shards().next_token(token).send().await.unwrap();
     let ids: Vec<&str> = rest.shards().iter().map(|s| s.shard_id()).collect();
@@ -269,9 +196,8 @@ async fn list_shards_pages_and_filters() {
             if kind == ShardFilterType::AfterShardId {
                 filter = filter.shard_id("shardId-000000000003");
             }
-            let out = client
-                .list_shards()
-                .stream_name("s")
+            let request = client.list_shards().stream_name("s");
+            let out = request
                 .shard_filter(filter.build().unwrap())
                 .send()
                 .await
@@ -289,9 +215,8 @@ async fn list_shards_pages_and_filters() {
         filtered(ShardFilterType::AfterShardId).await,
         ["shardId-000000000004", "shardId-000000000005"]
     );
-    let after = client
-        .list_shards()
-        .stream_name("s")
+    let request = client.list_shards().stream_name("s");
+    let after = request
         .exclusive_start_shard_id("shardId-000000000004")
         .send()
         .await

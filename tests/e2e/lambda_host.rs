@@ -15,6 +15,16 @@ fn probe(name: &str) -> FunctionConfig {
     config
 }
 
+/// Invocation `n` of `function` with `event`.
+async fn call(function: &LocalFunction, n: u32, event: Value) -> Outcome {
+    function.invoke(request(n, event)).await
+}
+
+/// The probe started as function `name`.
+async fn started(name: &str) -> LocalFunction {
+    LocalFunction::start(probe(name)).await.unwrap()
+}
+
 fn request(n: u32, event: Value) -> InvokeRequest {
     InvokeRequest {
         function_arn: String::new(),
@@ -70,13 +80,9 @@ async fn a_relative_binary_path_works_and_a_missing_binary_is_an_invalid_entrypo
 
 #[tokio::test]
 async fn a_warm_environment_answers_successive_invocations() {
-    let function = LocalFunction::start(probe("echo")).await.unwrap();
-    let first = function
-        .invoke(request(1, json!({"action": "echo", "n": 1})))
-        .await;
-    let second = function
-        .invoke(request(2, json!({"action": "echo", "n": 2})))
-        .await;
+    let function = started("echo").await;
+    let first = call(&function, 1, json!({"action": "echo", "n": 1})).await;
+    let second = call(&function, 2, json!({"action": "echo", "n": 2})).await;
     assert_eq!(body(&first)["echo"]["n"], 1);
     assert_eq!(body(&second)["echo"]["n"], 2);
     assert_eq!(
@@ -103,7 +109,7 @@ fn process_group(pid: &str) -> String {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_environment_runs_in_its_own_process_group_so_ctrl_c_does_not_reach_it() {
-    let function = LocalFunction::start(probe("group")).await.unwrap();
+    let function = started("group").await;
     let answer = function.invoke(request(1, json!({"action": "echo"}))).await;
     let pid = body(&answer)["pid"].to_string();
     assert_eq!(
@@ -143,9 +149,7 @@ async fn the_function_sees_lambdas_environment_and_invocation_headers() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    let outcome = function
-        .invoke(request(7, json!({"action": "env", "names": names})))
-        .await;
+    let outcome = call(&function, 7, json!({"action": "env", "names": names})).await;
     let seen = body(&outcome);
     let env = &seen["env"];
     assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "env-probe");
@@ -184,14 +188,10 @@ async fn the_function_sees_lambdas_environment_and_invocation_headers() {
 
 #[tokio::test]
 async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment() {
-    let function = LocalFunction::start(probe("errors")).await.unwrap();
-    let failed = function
-        .invoke(request(1, json!({"action": "error"})))
-        .await;
+    let function = started("errors").await;
+    let failed = call(&function, 1, json!({"action": "error"})).await;
     assert_eq!(error_type(&failed), "OrderRejected");
-    let panicked = function
-        .invoke(request(2, json!({"action": "panic"})))
-        .await;
+    let panicked = call(&function, 2, json!({"action": "panic"})).await;
     assert!(!error_type(&panicked).is_empty());
     let after = function.invoke(request(3, json!({"action": "echo"}))).await;
     body(&after);
@@ -206,7 +206,7 @@ async fn returned_errors_and_panics_are_function_errors_and_keep_the_environment
 
 #[tokio::test]
 async fn an_exit_mid_invocation_is_runtime_exit_error_and_the_environment_is_replaced() {
-    let function = LocalFunction::start(probe("exits")).await.unwrap();
+    let function = started("exits").await;
     let first = function.invoke(request(1, json!({"action": "echo"}))).await;
     let exited = function.invoke(request(2, json!({"action": "exit"}))).await;
     assert_eq!(error_type(&exited), "Runtime.ExitError");
@@ -227,9 +227,7 @@ async fn a_timeout_is_sandbox_timedout_and_the_environment_is_killed() {
     let function = LocalFunction::start(config).await.unwrap();
     let warm = function.invoke(request(1, json!({"action": "echo"}))).await;
     let started = std::time::Instant::now();
-    let timed_out = function
-        .invoke(request(2, json!({"action": "sleep", "ms": 30_000})))
-        .await;
+    let timed_out = call(&function, 2, json!({"action": "sleep", "ms": 30_000})).await;
     assert_eq!(error_type(&timed_out), "Sandbox.Timedout");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -283,7 +281,7 @@ async fn an_init_failure_fails_the_invocation_and_the_next_one_tries_a_fresh_env
 
 #[tokio::test]
 async fn concurrent_invocations_get_their_own_environments_and_reuse_them() {
-    let function = LocalFunction::start(probe("parallel")).await.unwrap();
+    let function = started("parallel").await;
     let round = |base: u32| {
         let calls = (0..4)
             .map(|i| {
@@ -335,11 +333,7 @@ async fn reserved_concurrency_throttles_beyond_its_environments() {
     let calls = (0..3)
         .map(|i| {
             let function = function.clone();
-            async move {
-                function
-                    .invoke(request(i, json!({"action": "sleep", "ms": 500})))
-                    .await
-            }
+            async move { call(&function, i, json!({"action": "sleep", "ms": 500})).await }
         })
         .collect();
     let outcomes = futures_join(calls).await;
@@ -358,14 +352,10 @@ async fn reserved_concurrency_throttles_beyond_its_environments() {
 
 #[tokio::test]
 async fn a_response_over_six_mb_is_a_function_error() {
-    let function = LocalFunction::start(probe("big")).await.unwrap();
-    let too_big = function
-        .invoke(request(1, json!({"action": "big", "bytes": 7_000_000})))
-        .await;
+    let function = started("big").await;
+    let too_big = call(&function, 1, json!({"action": "big", "bytes": 7_000_000})).await;
     assert_eq!(error_type(&too_big), "Function.ResponseSizeTooLarge");
-    let fits = function
-        .invoke(request(2, json!({"action": "big", "bytes": 5_000_000})))
-        .await;
+    let fits = call(&function, 2, json!({"action": "big", "bytes": 5_000_000})).await;
     assert_eq!(body(&fits).as_str().unwrap().len(), 5_000_000);
     let oversized_request = function
         .invoke(request(
@@ -383,22 +373,14 @@ async fn a_response_over_six_mb_is_a_function_error() {
 // Several workers, as in `riffle local`: the pipe readers and the answer race on other threads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
-    let function = LocalFunction::start(probe("logs")).await.unwrap();
+    let function = started("logs").await;
     let id = "00000000-0000-4000-8000-000000000005";
     let next = "00000000-0000-4000-8000-000000000006";
     // Many lines, written just before the answer: when the invocation returns, every one is
     // already in the log with its own request id, before END and REPORT, and none spills into
     // the next invocation.
-    body(
-        &function
-            .invoke(request(5, json!({"action": "log", "lines": 300})))
-            .await,
-    );
-    body(
-        &function
-            .invoke(request(6, json!({"action": "log", "lines": 300})))
-            .await,
-    );
+    body(&call(&function, 5, json!({"action": "log", "lines": 300})).await);
+    body(&call(&function, 6, json!({"action": "log", "lines": 300})).await);
     let lines = function.logs().for_request(id);
     let hellos = lines
         .iter()

@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::Value;
 
+use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
 /// Waits (bounded) for a JSON event from `riffle local` that satisfies `wanted`.
@@ -41,47 +41,35 @@ pub(crate) fn wait_for(
     }
 }
 
+/// Waits (bounded) for `riffle local`'s ready event.
+pub(crate) fn wait_ready(
+    events: &mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    limit: Duration,
+) -> Value {
+    wait_for(events, seen, limit, "ready event", |e| {
+        e["event"] == "ready"
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
     let mut command = Command::new(riffle_binary());
-    command.args([
-        "local",
-        "--template",
-        template,
-        "--port",
-        "0",
-        "--log-format",
-        "json",
-        "--status-every",
-        "1",
-        "--build-profile",
-        "dev",
-    ]);
+    command.args(["local", "--template", template, "--port", "0"]);
+    command.args(["--log-format", "json", "--status-every", "1"]);
+    command.args(["--build-profile", "dev"]);
     let (mut child, guard, events) = spawn_json(command);
     let mut seen = Vec::new();
     // Building the three functions can take a while on a cold target directory.
-    let ready = wait_for(
-        &events,
-        &mut seen,
-        Duration::from_secs(600),
-        "ready event",
-        |e| e["event"] == "ready",
-    );
+    let ready = wait_ready(&events, &mut seen, Duration::from_secs(600));
     let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
     assert_eq!(ready["functions"].as_array().unwrap().len(), 3);
 
     let kinesis = client(&endpoint);
     let valid = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;
     for data in [valid, "not an order", valid] {
-        kinesis
-            .put_record()
-            .stream_name("order-events")
-            .partition_key("o-1")
-            .data(Blob::new(data))
-            .send()
-            .await
-            .unwrap();
+        kinesis::put(&kinesis, "order-events", "o-1", data).await;
     }
     // Valid orders are processed, and the invalid one reported, retried (MaximumRetryAttempts 3)
     // and sent to the on-failure queue — together with the order behind it in its batch, as

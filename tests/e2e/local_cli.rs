@@ -51,16 +51,19 @@ impl Drop for TemplateFile {
     }
 }
 
+/// Starts `riffle ARGS` without input, its stdout as given and its stderr piped; the guard kills
+/// it if the test fails first.
+fn spawn(args: &[&str], stdout: Stdio) -> (std::process::Child, KillOnDrop) {
+    let mut command = Command::new(riffle_binary());
+    command.args(args).stdin(Stdio::null()).stdout(stdout);
+    let child = command.stderr(Stdio::piped()).spawn().unwrap();
+    let guard = KillOnDrop(child.id());
+    (child, guard)
+}
+
 /// Runs `riffle args…` to its exit (bounded: it is killed after `limit`); its stderr.
 fn stderr_of(args: &[&str], limit: Duration) -> (std::process::ExitStatus, String) {
-    let mut child = Command::new(riffle_binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(child.id());
+    let (mut child, guard) = spawn(args, Stdio::null());
     let mut stderr = child.stderr.take().unwrap();
     let (done, exited) = mpsc::channel();
     std::thread::spawn(move || {
@@ -78,15 +81,9 @@ fn stderr_of(args: &[&str], limit: Duration) -> (std::process::ExitStatus, Strin
 #[test]
 fn local_prints_each_template_warning_once() {
     let template = TemplateFile::new("warning-once", WARNING_TEMPLATE);
-    let mut child = Command::new(riffle_binary())
-        .args(["local", "--template", template.path(), "--port", "0"])
-        .args(["--log-format", "json", "--status-every", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(child.id());
+    let args = ["local", "--template", template.path(), "--port", "0"];
+    let args = [&args[..], &["--log-format", "json", "--status-every", "0"]].concat();
+    let (mut child, guard) = spawn(&args, Stdio::piped());
     let (stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let (sender, events) = mpsc::channel();
     std::thread::spawn(move || {

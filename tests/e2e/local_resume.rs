@@ -10,16 +10,16 @@
 //! a crash, for batches in flight at the time).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::Value;
 
-use crate::local::{KillOnDrop, spawn_json, wait_for};
+use crate::local::{KillOnDrop, spawn_json, wait_for, wait_ready};
+use crate::support::cli::{install_probe, spawn_emulator};
+use crate::support::kinesis;
 use crate::support::{client, riffle_binary};
 
 const MAPPING: &str = "ProbeFunctionStream";
@@ -59,13 +59,8 @@ impl Scratch {
     fn new() -> Self {
         let path = std::env::temp_dir().join(format!("riffle-resume-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(path.join("probe")).unwrap();
+        install_probe(&path);
         std::fs::write(path.join("template.yaml"), TEMPLATE).unwrap();
-        std::fs::copy(
-            env!("CARGO_BIN_EXE_lambda-probe"),
-            path.join("probe").join("bootstrap"),
-        )
-        .unwrap();
         Self(path)
     }
 }
@@ -88,26 +83,13 @@ struct Local {
 impl Local {
     fn start(dir: &Path) -> Self {
         let mut command = Command::new(riffle_binary());
-        command.current_dir(dir).args([
-            "local",
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-            "--status-every",
-            "1",
-            "--data-dir",
-            "data",
-        ]);
+        command
+            .current_dir(dir)
+            .args(["local", "--port", "0", "--log-format", "json"]);
+        command.args(["--status-every", "1", "--data-dir", "data"]);
         let (child, guard, events) = spawn_json(command);
         let mut seen = Vec::new();
-        let ready = wait_for(
-            &events,
-            &mut seen,
-            Duration::from_secs(120),
-            "ready event",
-            |e| e["event"] == "ready",
-        );
+        let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
         let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
         Self {
             child,
@@ -195,14 +177,13 @@ async fn put(endpoint: &str, prefix: &str, count: usize) -> BTreeMap<String, Vec
     let kinesis = client(endpoint);
     let mut by_shard: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for n in 0..count {
-        let out = kinesis
-            .put_record()
-            .stream_name("resume-events")
-            .partition_key(format!("key-{n}"))
-            .data(Blob::new(format!("{prefix}-{n}")))
-            .send()
-            .await
-            .unwrap();
+        let out = kinesis::put(
+            &kinesis,
+            "resume-events",
+            format!("key-{n}"),
+            format!("{prefix}-{n}"),
+        )
+        .await;
         by_shard
             .entry(out.shard_id().to_owned())
             .or_default()
@@ -216,6 +197,18 @@ fn all(by_shard: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
 }
 
 /// The checkpoints file of the mapping.
+/// Each shard's saved checkpoint is at the last of its sequence numbers in `by_shard`.
+fn assert_checkpointed_at_last(dir: &Path, by_shard: &BTreeMap<String, Vec<String>>) {
+    let saved = checkpoints(dir);
+    for (shard, sequence_numbers) in by_shard {
+        assert_eq!(
+            saved[shard]["At"].as_str(),
+            sequence_numbers.last().map(String::as_str),
+            "checkpoint of {shard}: {saved}"
+        );
+    }
+}
+
 fn checkpoints(dir: &Path) -> Value {
     let path = dir
         .join("data")
@@ -227,23 +220,8 @@ fn checkpoints(dir: &Path) -> Value {
 
 /// Starts `riffle emulator` on `dir` and a free port; returns it and its endpoint.
 fn emulator(dir: &Path) -> (Child, KillOnDrop, String) {
-    let mut child = Command::new(riffle_binary())
-        .args(["emulator", "--port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let (child, endpoint) = spawn_emulator(dir, Stdio::inherit());
     let guard = KillOnDrop(child.id());
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "ready line: {line}"
-    );
     (child, guard, endpoint)
 }
 
@@ -287,14 +265,7 @@ async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
     }
     first.interrupt();
     // The clean stop saved each shard's checkpoint at its last record.
-    let saved = checkpoints(dir);
-    for (shard, sequence_numbers) in &old {
-        assert_eq!(
-            saved[shard]["At"].as_str(),
-            sequence_numbers.last().map(String::as_str),
-            "checkpoint of {shard}: {saved}"
-        );
-    }
+    assert_checkpointed_at_last(dir, &old);
 
     // While riffle local is down, records arrive through the emulator on the same directory.
     let (mut stopped_emulator, guard, endpoint) = emulator(&dir.join("data").join("emulator"));
@@ -318,12 +289,5 @@ async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
     }
     assert_eq!(by_shard, new, "only the new records, in order, once");
     assert_eq!(delivered.len(), 12);
-    let saved = checkpoints(dir);
-    for (shard, sequence_numbers) in &new {
-        assert_eq!(
-            saved[shard]["At"].as_str(),
-            sequence_numbers.last().map(String::as_str),
-            "checkpoint of {shard}: {saved}"
-        );
-    }
+    assert_checkpointed_at_last(dir, &new);
 }

@@ -1,16 +1,15 @@
 //! Durability with a data directory: restarts, kill -9, and refusing foreign data.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use riffle_emulator::{Config, Emulator};
 
 use crate::support::{self, create_stream};
+use crate::support::{kinesis, sqs};
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -36,30 +35,8 @@ impl Drop for TempDir {
 }
 
 async fn read_shard(client: &Client, stream: &str, shard: &str) -> Vec<Vec<u8>> {
-    let it = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap();
-    let mut token = it.shard_iterator().map(str::to_owned);
-    let mut out = Vec::new();
-    while let Some(current) = token {
-        let page = client
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .unwrap();
-        if page.records().is_empty() {
-            break;
-        }
-        out.extend(page.records().iter().map(|r| r.data().as_ref().to_vec()));
-        token = page.next_shard_iterator().map(str::to_owned);
-    }
-    out
+    let records = kinesis::read_to_tip(client, stream, shard).await;
+    records.iter().map(|r| r.data().as_ref().to_vec()).collect()
 }
 
 #[tokio::test]
@@ -71,36 +48,10 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
     };
     let (emulator, client) = support::start_with(config()).await;
     create_stream(&client, "s", 1).await;
-    client
-        .add_tags_to_stream()
-        .stream_name("s")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap();
-    client
-        .increase_stream_retention_period()
-        .stream_name("s")
-        .retention_period_hours(48)
-        .send()
-        .await
-        .unwrap();
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("one"))
-        .send()
-        .await
-        .unwrap();
-    client
-        .split_shard()
-        .stream_name("s")
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key("1000")
-        .send()
-        .await
-        .unwrap();
+    kinesis::add_tags(&client, "s", &[("team", "a")]).await;
+    kinesis::increase_retention(&client, "s", 48).await.unwrap();
+    kinesis::put(&client, "s", "k", "one").await;
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
     emulator.shutdown().await.unwrap();
 
     let (_emulator, client) = support::start_with(config()).await;
@@ -114,34 +65,12 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         read_shard(&client, "s", "shardId-000000000000").await,
         [b"one".to_vec()]
     );
-    let tags = client
-        .list_tags_for_stream()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    let tags = kinesis::tags(&client, "s").await;
     assert_eq!(tags.tags()[0].value(), Some("a"));
-    let summary = client
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        summary
-            .stream_description_summary()
-            .unwrap()
-            .retention_period_hours(),
-        48
-    );
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.retention_period_hours(), 48);
     // Sequence numbers keep increasing after the restart.
-    let put = client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("0")
-        .data(Blob::new("two"))
-        .send()
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "two")
         .await
         .unwrap();
     assert!(
@@ -152,23 +81,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
 
 /// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.
 fn spawn_riffle(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(crate::support::riffle_binary())
-        .args(["emulator", "--port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "ready line: {line}"
-    );
-    (child, endpoint)
+    crate::support::cli::spawn_emulator(dir, Stdio::null())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,21 +98,9 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
             let mut acknowledged = Vec::new();
             for batch in 0..25 {
                 let entries: Vec<PutRecordsRequestEntry> = (0..20)
-                    .map(|i| {
-                        PutRecordsRequestEntry::builder()
-                            .partition_key(format!("{w}-{i}"))
-                            .data(Blob::new(format!("{w}/{batch}/{i}")))
-                            .build()
-                            .unwrap()
-                    })
+                    .map(|i| kinesis::entry(format!("{w}-{i}"), format!("{w}/{batch}/{i}")))
                     .collect();
-                let out = client
-                    .put_records()
-                    .stream_name("s")
-                    .set_records(Some(entries))
-                    .send()
-                    .await
-                    .unwrap();
+                let out = kinesis::put_records(&client, "s", entries).await.unwrap();
                 assert_eq!(out.failed_record_count(), Some(0));
                 acknowledged.extend((0..20).map(|i| format!("{w}/{batch}/{i}")));
             }
@@ -258,14 +159,7 @@ async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
     };
     let (emulator, client) = support::start_with(config()).await;
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("kept"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "kept").await;
     // Simulate a crash in the middle of the next frame: no shutdown, half a frame appended.
     drop(emulator);
     let log = dir.0.join("wal.log");
@@ -285,14 +179,7 @@ async fn sigterm_flushes_a_snapshot_and_exits_cleanly() {
     let (mut child, endpoint) = spawn_riffle(&dir.0);
     let client = support::client(&endpoint);
     create_stream(&client, "s", 1).await;
-    client
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .unwrap();
+    kinesis::put(&client, "s", "k", "x").await;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -321,15 +208,7 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     };
     let (emulator, _) = support::start_with(config()).await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
-    let url = sqs
-        .create_queue()
-        .queue_name("q")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue_tagged(&sqs, "q", "team", "a").await;
     for body in ["first", "second"] {
         sqs.send_message()
             .queue_url(&url)
@@ -355,33 +234,12 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     let tags = sqs.list_queue_tags().queue_url(&url).send().await.unwrap();
     assert_eq!(tags.tags().unwrap()["team"], "a");
     // "first" is still in flight; only "second" can be received.
-    let visible = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let bodies: Vec<&str> = visible.messages().iter().filter_map(|m| m.body()).collect();
+    let visible = sqs::receive_ten(&sqs, &url).await;
+    let bodies = sqs::bodies(visible.messages());
     assert_eq!(bodies, ["second"]);
     // The receipt handle issued before the restart still deletes its message.
-    sqs.delete_message()
-        .queue_url(&url)
-        .receipt_handle(&handle)
-        .send()
-        .await
-        .unwrap();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(
-            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        )
-        .send()
-        .await
-        .unwrap();
-    let not_visible = &attributes.attributes().unwrap()
-        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible];
+    sqs::delete(&sqs, &url, &handle).await;
+    let not_visible = &sqs::in_flight(&sqs, &url).await;
     assert_eq!(
         not_visible, "1",
         "only \"second\", received after the restart, is in flight"
@@ -393,14 +251,7 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
     let dir = TempDir::new();
     let (mut child, endpoint) = spawn_riffle(&dir.0);
     let sqs = support::sqs_client(&endpoint);
-    let url = sqs
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "q", &[]).await;
     let mut senders = Vec::new();
     for s in 0..4 {
         let (sqs, url) = (sqs.clone(), url.clone());
@@ -408,21 +259,9 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
             let mut acknowledged = Vec::new();
             for batch in 0..10 {
                 let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (0..10)
-                    .map(|i| {
-                        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                            .id(format!("e{i}"))
-                            .message_body(format!("{s}/{batch}/{i}"))
-                            .build()
-                            .unwrap()
-                    })
+                    .map(|i| sqs::batch_entry(format!("e{i}"), format!("{s}/{batch}/{i}")))
                     .collect();
-                let out = sqs
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .unwrap();
+                let out = sqs::send_batch(&sqs, &url, entries).await.unwrap();
                 assert!(out.failed().is_empty());
                 acknowledged.extend((0..10).map(|i| format!("{s}/{batch}/{i}")));
             }
@@ -440,13 +279,7 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
     let sqs = support::sqs_client(&endpoint);
     let mut found = Vec::new();
     loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
+        let out = sqs::receive_ten(&sqs, &url).await;
         if out.messages().is_empty() {
             break;
         }

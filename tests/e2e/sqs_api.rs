@@ -2,51 +2,30 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
 use crate::support;
+use crate::support::sqs;
 
 #[tokio::test]
 async fn queue_lifecycle_create_get_list_delete() {
     let (emulator, client) = support::start_sqs().await;
-    let created = client
-        .create_queue()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let created = sqs::try_queue(&client, "orders", &[]).await.unwrap();
     let url = created.queue_url().unwrap().to_owned();
     let addr = emulator.local_addr();
     assert_eq!(url, format!("http://{addr}/000000000000/orders"));
-    let again = client
-        .create_queue()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let again = sqs::try_queue(&client, "orders", &[]).await.unwrap();
     assert_eq!(
         again.queue_url(),
         Some(url.as_str()),
         "CreateQueue is idempotent"
     );
-    let got = client
-        .get_queue_url()
-        .queue_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let got = sqs::url_of(&client, "orders").await;
     assert_eq!(got.queue_url(), Some(url.as_str()));
-    client
-        .create_queue()
-        .queue_name("other")
-        .send()
-        .await
-        .unwrap();
+    sqs::queue(&client, "other", &[]).await;
     let listed = client.list_queues().send().await.unwrap();
     assert_eq!(listed.queue_urls().len(), 2);
     let prefixed = client
@@ -58,11 +37,7 @@ async fn queue_lifecycle_create_get_list_delete() {
     assert_eq!(prefixed.queue_urls(), std::slice::from_ref(&url));
     client.delete_queue().queue_url(&url).send().await.unwrap();
     let gone = client.get_queue_url().queue_name("orders").send().await;
-    assert!(
-        gone.unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    assert!(crate::support::service_error!(gone).is_queue_does_not_exist());
 }
 
 #[tokio::test]
@@ -73,9 +48,8 @@ async fn list_queues_paginates_when_max_results_is_given() {
     }
     let first = client.list_queues().max_results(2).send().await.unwrap();
     assert_eq!(first.queue_urls().len(), 2);
-    let rest = client
-        .list_queues()
-        .max_results(2)
+    let request = client.list_queues().max_results(2);
+    let rest = request
         .next_token(first.next_token().unwrap())
         .send()
         .await
@@ -88,97 +62,43 @@ async fn list_queues_paginates_when_max_results_is_given() {
 #[tokio::test]
 async fn attributes_have_aws_defaults_and_can_be_set() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::VisibilityTimeout, "45")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let all = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let attributes = all.attributes().unwrap();
-    assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "45");
-    assert_eq!(attributes[&QueueAttributeName::DelaySeconds], "0");
-    assert_eq!(
-        attributes[&QueueAttributeName::MaximumMessageSize],
-        "1048576"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::MessageRetentionPeriod],
-        "345600"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::ReceiveMessageWaitTimeSeconds],
-        "0"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::QueueArn],
-        "arn:aws:sqs:us-east-1:000000000000:q"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::ApproximateNumberOfMessages],
-        "0"
-    );
-    client
-        .set_queue_attributes()
-        .queue_url(&url)
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "45").await;
+    let attributes = sqs::attributes(&client, &url, QueueAttributeName::All).await;
+    for (name, expected) in [
+        (QueueAttributeName::VisibilityTimeout, "45"),
+        (QueueAttributeName::DelaySeconds, "0"),
+        (QueueAttributeName::MaximumMessageSize, "1048576"),
+        (QueueAttributeName::MessageRetentionPeriod, "345600"),
+        (QueueAttributeName::ReceiveMessageWaitTimeSeconds, "0"),
+        (
+            QueueAttributeName::QueueArn,
+            "arn:aws:sqs:us-east-1:000000000000:q",
+        ),
+        (QueueAttributeName::ApproximateNumberOfMessages, "0"),
+    ] {
+        assert_eq!(attributes[&name], expected, "{name}");
+    }
+    let request = client.set_queue_attributes().queue_url(&url);
+    request
         .attributes(QueueAttributeName::DelaySeconds, "5")
         .send()
         .await
         .unwrap();
-    let one = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::DelaySeconds)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(one.attributes().unwrap().len(), 1);
-    assert_eq!(
-        one.attributes().unwrap()[&QueueAttributeName::DelaySeconds],
-        "5"
-    );
+    let one = sqs::attributes(&client, &url, QueueAttributeName::DelaySeconds).await;
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[&QueueAttributeName::DelaySeconds], "5");
 }
 
 #[tokio::test]
 async fn send_receive_delete_round_trips_body_and_attributes() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let sent = client
         .send_message()
         .queue_url(&url)
         .message_body("hello ✓")
-        .message_attributes(
-            "kind",
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value("greeting")
-                .build()
-                .unwrap(),
-        )
-        .message_attributes(
-            "raw",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(vec![0u8, 255]))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("kind", sqs::string_attribute("greeting"))
+        .message_attributes("raw", sqs::binary_attribute(vec![0u8, 255]))
         .send()
         .await
         .unwrap();
@@ -188,14 +108,7 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
         Some("3eab6315c76c9d32094bb53bac85a397")
     );
     assert!(sent.md5_of_message_attributes().is_some());
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::all_attributes().receive(&client, &url).await;
     let message = &received.messages()[0];
     assert_eq!(message.body(), Some("hello ✓"));
     assert_eq!(message.message_id(), sent.message_id());
@@ -218,21 +131,8 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
     assert_eq!(system[&MessageSystemAttributeName::SenderId], "AKIDTEST");
     assert!(system.contains_key(&MessageSystemAttributeName::SentTimestamp));
     assert!(system.contains_key(&MessageSystemAttributeName::ApproximateFirstReceiveTimestamp));
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(message.receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let attrs = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let attrs = attrs.attributes().unwrap();
+    sqs::delete(&client, &url, message.receipt_handle().unwrap()).await;
+    let attrs = sqs::attributes(&client, &url, QueueAttributeName::All).await;
     assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessages], "0");
     assert_eq!(
         attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible],
@@ -243,21 +143,8 @@ async fn send_receive_delete_round_trips_body_and_attributes() {
 #[tokio::test]
 async fn message_attribute_names_filter_by_name_and_prefix() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let text = |v: &str| {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(v)
-            .build()
-            .unwrap()
-    };
+    let url = sqs::queue(&client, "q", &[]).await;
+    let text = |v: &str| sqs::string_attribute(v);
     client
         .send_message()
         .queue_url(&url)
@@ -268,13 +155,10 @@ async fn message_attribute_names_filter_by_name_and_prefix() {
         .send()
         .await
         .unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .message_attribute_names("trace.*")
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::default()
+        .attributes("trace.*")
+        .receive(&client, &url)
+        .await;
     let names: Vec<&String> = received.messages()[0]
         .message_attributes()
         .unwrap()
@@ -288,39 +172,14 @@ async fn message_attribute_names_filter_by_name_and_prefix() {
 #[tokio::test]
 async fn batches_send_delete_and_change_visibility_per_entry() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
     let entries: Vec<SendMessageBatchRequestEntry> = (0..10)
-        .map(|i| {
-            SendMessageBatchRequestEntry::builder()
-                .id(format!("m{i}"))
-                .message_body(format!("body {i}"))
-                .build()
-                .unwrap()
-        })
+        .map(|i| sqs::batch_entry(format!("m{i}"), format!("body {i}")))
         .collect();
-    let sent = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let sent = sqs::send_batch(&client, &url, entries).await.unwrap();
     assert_eq!(sent.successful().len(), 10);
     assert!(sent.failed().is_empty());
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::receive_ten(&client, &url).await;
     assert_eq!(received.messages().len(), 10);
     let bodies: Vec<&str> = received
         .messages()
@@ -368,22 +227,11 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
                 .unwrap()
         })
         .collect();
-    let deleted = client
-        .delete_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(deletes))
-        .send()
-        .await
-        .unwrap();
+    let request = client.delete_message_batch().queue_url(&url);
+    let deleted = request.set_entries(Some(deletes)).send().await.unwrap();
     assert_eq!(deleted.successful().len(), 9);
-    let again = client
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let bodies: Vec<&str> = again.messages().iter().filter_map(|m| m.body()).collect();
+    let again = sqs::receive_ten(&client, &url).await;
+    let bodies = sqs::bodies(again.messages());
     assert_eq!(
         bodies,
         ["body 0"],
@@ -394,22 +242,9 @@ async fn batches_send_delete_and_change_visibility_per_entry() {
 #[tokio::test]
 async fn tags_are_set_listed_and_removed() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .tags("team", "a")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    client
-        .tag_queue()
-        .queue_url(&url)
-        .tags("env", "dev")
-        .send()
-        .await
-        .unwrap();
+    let url = sqs::queue_tagged(&client, "q", "team", "a").await;
+    let request = client.tag_queue().queue_url(&url);
+    request.tags("env", "dev").send().await.unwrap();
     let tags = client
         .list_queue_tags()
         .queue_url(&url)
@@ -417,13 +252,8 @@ async fn tags_are_set_listed_and_removed() {
         .await
         .unwrap();
     assert_eq!(tags.tags().unwrap().len(), 2);
-    client
-        .untag_queue()
-        .queue_url(&url)
-        .tag_keys("team")
-        .send()
-        .await
-        .unwrap();
+    let request = client.untag_queue().queue_url(&url);
+    request.tag_keys("team").send().await.unwrap();
     let tags = client
         .list_queue_tags()
         .queue_url(&url)
@@ -436,36 +266,13 @@ async fn tags_are_set_listed_and_removed() {
 #[tokio::test]
 async fn purge_removes_every_message_once_a_minute() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = client
-        .create_queue()
-        .queue_name("q")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    let url = sqs::queue(&client, "q", &[]).await;
+    sqs::send(&client, &url, "x").await;
     client.purge_queue().queue_url(&url).send().await.unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::default().receive(&client, &url).await;
     assert!(received.messages().is_empty());
     let again = client.purge_queue().queue_url(&url).send().await;
-    assert!(
-        again
-            .unwrap_err()
-            .into_service_error()
-            .is_purge_queue_in_progress()
-    );
+    assert!(crate::support::service_error!(again).is_purge_queue_in_progress());
     clock.advance(std::time::Duration::from_secs(60));
     client.purge_queue().queue_url(&url).send().await.unwrap();
 }
@@ -473,24 +280,11 @@ async fn purge_removes_every_message_once_a_minute() {
 #[tokio::test]
 async fn dead_letter_source_queues_are_listed() {
     let (_emulator, client) = support::start_sqs().await;
-    let dlq = client
-        .create_queue()
-        .queue_name("dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&client, "dlq", &[]).await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#;
     for name in ["a", "b"] {
-        client
-            .create_queue()
-            .queue_name(name)
-            .attributes(QueueAttributeName::RedrivePolicy, policy)
-            .send()
-            .await
-            .unwrap();
+        sqs::queue_with(&client, name, QueueAttributeName::RedrivePolicy, policy).await;
     }
     client.create_queue().queue_name("c").send().await.unwrap();
     let sources = client
@@ -509,23 +303,12 @@ async fn dead_letter_source_queues_are_listed() {
 async fn queue_url_host_is_ignored_and_the_path_resolves_the_queue() {
     let (_emulator, client) = support::start_sqs().await;
     client.create_queue().queue_name("q").send().await.unwrap();
-    client
-        .send_message()
-        .queue_url("https://sqs.us-east-1.amazonaws.com/000000000000/q")
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let wrong_account = client
-        .send_message()
-        .queue_url("http://localhost/111111111111/q")
-        .message_body("x")
-        .send()
-        .await;
-    assert!(
-        wrong_account
-            .unwrap_err()
-            .into_service_error()
-            .is_queue_does_not_exist()
-    );
+    sqs::send(
+        &client,
+        "https://sqs.us-east-1.amazonaws.com/000000000000/q",
+        "x",
+    )
+    .await;
+    let wrong_account = sqs::try_send(&client, "http://localhost/111111111111/q", "x").await;
+    assert!(crate::support::service_error!(wrong_account).is_queue_does_not_exist());
 }

@@ -2,55 +2,23 @@
 //! Every message is shown with its state, and looking changes nothing: no receive count goes
 //! up, no message is hidden or moved to a dead-letter queue.
 
-use aws_sdk_sqs::primitives::Blob;
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 
+use crate::support::sqs;
 use crate::support::{T0, http_get, start_sqs_manual};
 
 #[tokio::test]
 async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     let (emulator, sqs, _clock) = start_sqs_manual().await;
     let endpoint = emulator.endpoint_url();
-    let dlq = sqs
-        .create_queue()
-        .queue_name("jobs-dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let url = sqs
-        .create_queue()
-        .queue_name("jobs")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":"1"}"#,
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq = sqs::queue(&sqs, "jobs-dlq", &[]).await;
+    let url = sqs::queue_with(&sqs, "jobs", QueueAttributeName::RedrivePolicy, r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":"1"}"#).await;
     let taken = sqs
         .send_message()
         .queue_url(&url)
         .message_body("taken")
-        .message_attributes(
-            "kind",
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value("order")
-                .build()
-                .unwrap(),
-        )
-        .message_attributes(
-            "raw",
-            MessageAttributeValue::builder()
-                .data_type("Binary")
-                .binary_value(Blob::new(b"\x00\x01"))
-                .build()
-                .unwrap(),
-        )
+        .message_attributes("kind", sqs::string_attribute("order"))
+        .message_attributes("raw", sqs::binary_attribute(b"\x00\x01"))
         .send()
         .await
         .unwrap();
@@ -67,14 +35,11 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
         .send()
         .await
         .unwrap();
-    let received = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(1)
-        .visibility_timeout(30)
-        .send()
-        .await
-        .unwrap();
+    let received = sqs::Receive::default()
+        .max(1)
+        .visibility(30)
+        .receive(&sqs, &url)
+        .await;
     assert_eq!(received.messages()[0].body(), Some("taken"));
 
     let (status, first) = http_get(&endpoint, "/_riffle/queues/jobs/messages").await;
@@ -134,13 +99,7 @@ async fn the_peek_route_shows_every_message_and_its_state_without_receiving() {
     }
     // With maxReceiveCount 1, a receive would have moved a message received before to the DLQ;
     // the peeks did not count: "waiting" is received for the first time.
-    let next = sqs
-        .receive_message()
-        .queue_url(&url)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let next = sqs::Receive::default().system().receive(&sqs, &url).await;
     let next = &next.messages()[0];
     assert_eq!(next.body(), Some("waiting"));
     assert_eq!(
@@ -183,14 +142,7 @@ async fn the_peek_route_answers_with_a_data_directory_once_what_it_shows_is_dura
         empty["message"],
         "no queue kept: the emulator has no queues"
     );
-    let url = sqs
-        .create_queue()
-        .queue_name("kept")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = sqs::queue(&sqs, "kept", &[]).await;
     sqs.send_message()
         .queue_url(&url)
         .message_body("durable")

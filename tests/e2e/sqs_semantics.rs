@@ -3,76 +3,41 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
 use crate::support;
+use crate::support::sqs;
 
-async fn queue(client: &Client, name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
-    let mut request = client.create_queue().queue_name(name);
-    for (key, value) in attributes {
-        request = request.attributes(key.clone(), *value);
-    }
-    request.send().await.unwrap().queue_url.unwrap()
-}
-
-async fn receive(client: &Client, url: &str, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
-    client
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(max)
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default()
-}
-
-async fn count(client: &Client, url: &str, attribute: QueueAttributeName) -> String {
-    let out = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(attribute.clone())
-        .send()
-        .await
-        .unwrap();
-    out.attributes().unwrap()[&attribute].clone()
+/// A queue `q` with VisibilityTimeout `visibility`, holding message `x`, received once: the
+/// queue's URL and what that receive returned.
+async fn received_once(
+    client: &aws_sdk_sqs::Client,
+    visibility: &str,
+) -> (String, Vec<aws_sdk_sqs::types::Message>) {
+    let url = sqs::queue_with(
+        client,
+        "q",
+        QueueAttributeName::VisibilityTimeout,
+        visibility,
+    )
+    .await;
+    sqs::send(client, &url, "x").await;
+    let first = sqs::receive(client, &url, 1).await;
+    (url, first)
 }
 
 #[tokio::test]
 async fn a_received_message_is_invisible_until_its_timeout_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "30")],
-    )
-    .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let first = receive(&client, &url, 1).await;
+    let (url, first) = received_once(&client, "30").await;
     assert_eq!(first.len(), 1);
-    assert_eq!(
-        count(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "1"
-    );
+    assert_eq!(sqs::in_flight(&client, &url).await, "1");
     clock.advance(Duration::from_secs(29));
-    assert!(receive(&client, &url, 1).await.is_empty());
+    assert!(sqs::receive(&client, &url, 1).await.is_empty());
     clock.advance(Duration::from_secs(1));
-    let second = receive(&client, &url, 1).await;
+    let second = sqs::receive(&client, &url, 1).await;
     assert_eq!(second[0].message_id(), first[0].message_id());
     let attributes = second[0].attributes().unwrap();
     assert_eq!(
@@ -93,67 +58,20 @@ async fn a_received_message_is_invisible_until_its_timeout_passes() {
 #[tokio::test]
 async fn a_stale_receipt_handle_deletes_nothing() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "10")],
-    )
-    .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    let first = receive(&client, &url, 1).await;
+    let (url, first) = received_once(&client, "10").await;
     clock.advance(Duration::from_secs(10));
-    let second = receive(&client, &url, 1).await;
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(first[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        count(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "1"
-    );
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(second[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        count(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
-        "0"
-    );
+    let second = sqs::receive(&client, &url, 1).await;
+    sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
+    assert_eq!(sqs::in_flight(&client, &url).await, "1");
+    sqs::delete(&client, &url, second[0].receipt_handle().unwrap()).await;
+    assert_eq!(sqs::in_flight(&client, &url).await, "0");
 }
 
 #[tokio::test]
 async fn delays_hold_messages_per_queue_and_per_message() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(&client, "q", &[(QueueAttributeName::DelaySeconds, "5")]).await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("queue delay")
-        .send()
-        .await
-        .unwrap();
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::DelaySeconds, "5").await;
+    sqs::send(&client, &url, "queue delay").await;
     client
         .send_message()
         .queue_url(&url)
@@ -162,55 +80,23 @@ async fn delays_hold_messages_per_queue_and_per_message() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        count(
-            &client,
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesDelayed
-        )
-        .await,
-        "2"
-    );
-    assert!(receive(&client, &url, 10).await.is_empty());
+    assert_eq!(sqs::delayed(&client, &url).await, "2");
+    assert!(sqs::receive(&client, &url, 10).await.is_empty());
     clock.advance(Duration::from_secs(5));
-    let ready = receive(&client, &url, 10).await;
-    assert_eq!(
-        ready.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["queue delay"]
-    );
+    let ready = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&ready), ["queue delay"]);
     clock.advance(Duration::from_secs(15));
-    let later = receive(&client, &url, 10).await;
-    assert_eq!(
-        later.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["own delay"]
-    );
+    let later = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&later), ["own delay"]);
 }
 
 #[tokio::test]
 async fn long_polling_returns_as_soon_as_a_message_arrives() {
-    let (_emulator, client, _clock) = support::start_sqs_manual().await;
-    let url = queue(&client, "q", &[]).await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .wait_time_seconds(20)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
+    let (_emulator, client, clock) = support::start_sqs_manual().await;
+    let url = sqs::queue(&client, "q", &[]).await;
+    let poller = sqs::long_poll(&client, &url, Some(20), &clock).await;
     // The manual clock never moves: only the arrival can end this poll.
-    tokio::task::yield_now().await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("arrived")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "arrived").await;
     let out = tokio::time::timeout(Duration::from_secs(10), poller)
         .await
         .expect("woke on arrival")
@@ -221,26 +107,9 @@ async fn long_polling_returns_as_soon_as_a_message_arrives() {
 #[tokio::test]
 async fn long_polling_ends_empty_when_the_wait_time_passes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::ReceiveMessageWaitTimeSeconds, "20")],
-    )
-    .await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
-    for _ in 0..50 {
-        tokio::task::yield_now().await;
-    }
+    let attribute = QueueAttributeName::ReceiveMessageWaitTimeSeconds;
+    let url = sqs::queue_with(&client, "q", attribute, "20").await;
+    let poller = sqs::long_poll(&client, &url, None, &clock).await;
     assert!(
         !poller.is_finished(),
         "the queue's ReceiveMessageWaitTimeSeconds applies"
@@ -256,33 +125,10 @@ async fn long_polling_ends_empty_when_the_wait_time_passes() {
 #[tokio::test]
 async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::VisibilityTimeout, "5")],
-    )
-    .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
-    receive(&client, &url, 1).await;
-    let poller = {
-        let (client, url) = (client.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .receive_message()
-                .queue_url(&url)
-                .wait_time_seconds(20)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
-    tokio::task::yield_now().await;
+    let url = sqs::queue_with(&client, "q", QueueAttributeName::VisibilityTimeout, "5").await;
+    sqs::send(&client, &url, "x").await;
+    sqs::receive(&client, &url, 1).await;
+    let poller = sqs::long_poll(&client, &url, Some(20), &clock).await;
     clock.advance(Duration::from_secs(5));
     let out = tokio::time::timeout(Duration::from_secs(10), poller)
         .await
@@ -294,10 +140,10 @@ async fn long_polling_wakes_when_an_in_flight_message_becomes_visible() {
 #[tokio::test]
 async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let dlq = queue(&client, "dlq", &[]).await;
+    let dlq = sqs::queue(&client, "dlq", &[]).await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q",
         &[
@@ -306,11 +152,7 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         ],
     )
     .await;
-    let attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value("v")
-        .build()
-        .unwrap();
+    let attribute = sqs::string_attribute("v");
     client
         .send_message()
         .queue_url(&url)
@@ -320,21 +162,14 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
         .await
         .unwrap();
     for _ in 0..2 {
-        assert_eq!(receive(&client, &url, 1).await.len(), 1);
+        assert_eq!(sqs::receive(&client, &url, 1).await.len(), 1);
         clock.advance(Duration::from_secs(1));
     }
     assert!(
-        receive(&client, &url, 1).await.is_empty(),
+        sqs::receive(&client, &url, 1).await.is_empty(),
         "the third receive moves it instead"
     );
-    let moved = client
-        .receive_message()
-        .queue_url(&dlq)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
+    let moved = sqs::Receive::all_attributes().receive(&client, &dlq).await;
     let message = &moved.messages()[0];
     assert_eq!(message.body(), Some("poison"));
     assert_eq!(
@@ -350,7 +185,7 @@ async fn redrive_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
 #[tokio::test]
 async fn redrive_allow_policy_can_refuse_a_source() {
     let (_emulator, client) = support::start_sqs().await;
-    queue(
+    sqs::queue(
         &client,
         "dlq",
         &[(
@@ -361,56 +196,27 @@ async fn redrive_allow_policy_can_refuse_a_source() {
     .await;
     let policy =
         r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2}"#;
-    let out = client
-        .create_queue()
-        .queue_name("q")
-        .attributes(QueueAttributeName::RedrivePolicy, policy)
-        .send()
-        .await;
+    let out = sqs::try_queue(&client, "q", &[(QueueAttributeName::RedrivePolicy, policy)]).await;
     assert_eq!(support::code(&out), "InvalidParameterValue");
 }
 
 #[tokio::test]
 async fn retention_trims_old_messages() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
-        &client,
-        "q",
-        &[(QueueAttributeName::MessageRetentionPeriod, "60")],
-    )
-    .await;
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("old")
-        .send()
-        .await
-        .unwrap();
+    let attribute = QueueAttributeName::MessageRetentionPeriod;
+    let url = sqs::queue_with(&client, "q", attribute, "60").await;
+    sqs::send(&client, &url, "old").await;
     clock.advance(Duration::from_secs(30));
-    client
-        .send_message()
-        .queue_url(&url)
-        .message_body("new")
-        .send()
-        .await
-        .unwrap();
+    sqs::send(&client, &url, "new").await;
     clock.advance(Duration::from_secs(30));
-    let left = receive(&client, &url, 10).await;
-    assert_eq!(
-        left.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["new"]
-    );
+    let left = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&left), ["new"]);
 }
 
 #[tokio::test]
 async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(
-        &client,
-        "q.fifo",
-        &[(QueueAttributeName::FifoQueue, "true")],
-    )
-    .await;
+    let url = sqs::queue_with(&client, "q.fifo", QueueAttributeName::FifoQueue, "true").await;
     let entries: Vec<SendMessageBatchRequestEntry> =
         [("a", "a1"), ("b", "b1"), ("a", "a2"), ("b", "b2")]
             .iter()
@@ -425,44 +231,29 @@ async fn fifo_groups_deliver_in_order_one_batch_in_flight_at_a_time() {
                     .unwrap()
             })
             .collect();
-    let sent = client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(entries))
-        .send()
-        .await
-        .unwrap();
+    let sent = sqs::send_batch(&client, &url, entries).await.unwrap();
     let sequence_numbers: Vec<&str> = sent
         .successful()
         .iter()
         .filter_map(|s| s.sequence_number())
         .collect();
     assert!(sequence_numbers.windows(2).all(|w| w[0] < w[1]));
-    let first = receive(&client, &url, 1).await;
+    let first = sqs::receive(&client, &url, 1).await;
     assert_eq!(first[0].body(), Some("a1"));
     // Group a is in flight, so its later message waits; group b is free.
-    let second = receive(&client, &url, 10).await;
-    let bodies: Vec<&str> = second.iter().filter_map(|m| m.body()).collect();
+    let second = sqs::receive(&client, &url, 10).await;
+    let bodies = sqs::bodies(&second);
     assert_eq!(bodies, ["b1", "b2"]);
-    assert!(receive(&client, &url, 10).await.is_empty());
-    client
-        .delete_message()
-        .queue_url(&url)
-        .receipt_handle(first[0].receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let third = receive(&client, &url, 10).await;
-    assert_eq!(
-        third.iter().filter_map(|m| m.body()).collect::<Vec<_>>(),
-        ["a2"]
-    );
+    assert!(sqs::receive(&client, &url, 10).await.is_empty());
+    sqs::delete(&client, &url, first[0].receipt_handle().unwrap()).await;
+    let third = sqs::receive(&client, &url, 10).await;
+    assert_eq!(sqs::bodies(&third), ["a2"]);
 }
 
 #[tokio::test]
 async fn fifo_deduplicates_within_five_minutes() {
     let (_emulator, client, clock) = support::start_sqs_manual().await;
-    let url = queue(
+    let url = sqs::queue(
         &client,
         "q.fifo",
         &[
@@ -483,7 +274,7 @@ async fn fifo_deduplicates_within_five_minutes() {
     let duplicate = send().await.unwrap();
     assert_eq!(first.message_id(), duplicate.message_id());
     assert_eq!(first.sequence_number(), duplicate.sequence_number());
-    let got = receive(&client, &url, 10).await;
+    let got = sqs::receive(&client, &url, 10).await;
     assert_eq!(got.len(), 1);
     let dedup_id =
         &got[0].attributes().unwrap()[&MessageSystemAttributeName::MessageDeduplicationId];
@@ -504,40 +295,38 @@ async fn fifo_deduplicates_within_five_minutes() {
 #[tokio::test]
 async fn fifo_requires_a_group_and_a_deduplication_id() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(
-        &client,
-        "q.fifo",
-        &[(QueueAttributeName::FifoQueue, "true")],
-    )
-    .await;
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_deduplication_id("d")
-        .send()
-        .await;
-    assert_eq!(support::code(&out), "MissingParameter");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("g")
-        .send()
-        .await;
-    assert_eq!(support::code(&out), "InvalidParameterValue");
-    let out = client
-        .send_message()
-        .queue_url(&url)
-        .message_body("x")
-        .message_group_id("g")
-        .message_deduplication_id("d")
-        .delay_seconds(1)
-        .send()
-        .await;
-    assert_eq!(
-        support::code(&out),
-        "InvalidParameterValue",
-        "per-message delay is not for FIFO"
-    );
+    let url = sqs::queue_with(&client, "q.fifo", QueueAttributeName::FifoQueue, "true").await;
+    let no = sqs::SendCase::default;
+    let cases = [
+        (
+            "a message group id is required",
+            sqs::SendCase {
+                deduplication_id: Some("d"),
+                ..no()
+            },
+            "MissingParameter",
+        ),
+        (
+            "a deduplication id is required without content-based deduplication",
+            sqs::SendCase {
+                group_id: Some("g"),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            "per-message delay is not for FIFO",
+            sqs::SendCase {
+                group_id: Some("g"),
+                deduplication_id: Some("d"),
+                delay: Some(1),
+                ..no()
+            },
+            "InvalidParameterValue",
+        ),
+    ];
+    for (case, send, expected) in cases {
+        let out = send.send(&client, &url).await;
+        assert_eq!(support::code(&out), expected, "{case}");
+    }
 }

@@ -2,46 +2,17 @@
 //! `MaximumMessageSize`, a message counted as body plus attribute names, types and values, and
 //! a batch's total; exactly at the limit is accepted, one byte more refused with SQS's error.
 
-use aws_sdk_sqs::Client;
-use aws_sdk_sqs::primitives::Blob;
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 
-use crate::support::{self, code, message};
+use crate::support::{self, code, message, sqs};
 
 const MIB: usize = 1_048_576;
-
-async fn queue(client: &Client, name: &str) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap()
-}
-
-fn string_attribute(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048576() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "default").await;
-    let attributes = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::MaximumMessageSize)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
+    let url = sqs::queue(&client, "default", &[]).await;
+    let attributes = sqs::attributes(&client, &url, QueueAttributeName::MaximumMessageSize).await;
     assert_eq!(
         attributes[&QueueAttributeName::MaximumMessageSize],
         "1048576"
@@ -52,21 +23,20 @@ async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048
         ("1048576", true),
         ("1048577", false),
     ] {
-        let out = client
-            .create_queue()
-            .queue_name(format!("q{value}"))
-            .attributes(QueueAttributeName::MaximumMessageSize, value)
-            .send()
-            .await;
+        let out = sqs::try_queue(
+            &client,
+            &format!("q{value}"),
+            &[(QueueAttributeName::MaximumMessageSize, value)],
+        )
+        .await;
         let expected = if accepted {
             "<succeeded>"
         } else {
             "InvalidAttributeValue"
         };
         assert_eq!(code(&out), expected, "MaximumMessageSize {value}");
-        let out = client
-            .set_queue_attributes()
-            .queue_url(&url)
+        let request = client.set_queue_attributes().queue_url(&url);
+        let out = request
             .attributes(QueueAttributeName::MaximumMessageSize, value)
             .send()
             .await;
@@ -77,7 +47,7 @@ async fn sqs_maximum_message_size_defaults_to_1_mib_and_ranges_from_1024_to_1048
 #[tokio::test]
 async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "big").await;
+    let url = sqs::queue(&client, "big", &[]).await;
     let send = |body: String| {
         client
             .send_message()
@@ -86,12 +56,9 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
             .send()
     };
     send("x".repeat(MIB)).await.unwrap();
-    let received = client
-        .receive_message()
-        .queue_url(&url)
-        .send()
+    let received = sqs::Receive::default()
+        .receive(&client, &url)
         .await
-        .unwrap()
         .messages
         .unwrap();
     assert_eq!(received[0].body().unwrap().len(), MIB);
@@ -107,7 +74,7 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
             .send_message()
             .queue_url(&url)
             .message_body("x".repeat(body_len))
-            .message_attributes("k", string_attribute("v"))
+            .message_attributes("k", sqs::string_attribute("v"))
             .send()
     };
     with_attribute(MIB - 8).await.unwrap();
@@ -116,11 +83,7 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
         "InvalidParameterValue"
     );
     // A binary value counts by its bytes: "b" + "Binary" + 3 bytes is 10.
-    let binary = MessageAttributeValue::builder()
-        .data_type("Binary")
-        .binary_value(Blob::new(vec![1, 2, 3]))
-        .build()
-        .unwrap();
+    let binary = sqs::binary_attribute(vec![1, 2, 3]);
     let with_binary = |body_len: usize| {
         client
             .send_message()
@@ -136,40 +99,25 @@ async fn sqs_messages_of_exactly_1_mib_are_accepted_and_one_byte_more_is_refused
 #[tokio::test]
 async fn sqs_batches_of_1_mib_in_total_are_accepted_and_one_byte_more_is_batch_request_too_long() {
     let (_emulator, client) = support::start_sqs().await;
-    let url = queue(&client, "batch").await;
+    let url = sqs::queue(&client, "batch", &[]).await;
     let entry = |id: &str, body_len: usize| {
         SendMessageBatchRequestEntry::builder()
             .id(id)
             .message_body("x".repeat(body_len))
-            .message_attributes("k", string_attribute("v"))
+            .message_attributes("k", sqs::string_attribute("v"))
             .build()
             .unwrap()
     };
     let half = MIB / 2 - 8;
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", half))
-        .entries(entry("b", half))
-        .send()
+    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half)])
         .await
         .unwrap();
     assert_eq!(out.successful().len(), 2, "exactly 1 MiB in total");
-    let out = client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", half))
-        .entries(entry("b", half + 1))
-        .send()
-        .await;
+    let out = sqs::send_batch(&client, &url, vec![entry("a", half), entry("b", half + 1)]).await;
     assert_eq!(code(&out), "AWS.SimpleQueueService.BatchRequestTooLong");
     assert_eq!(
         message(&out),
         "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes."
     );
-    assert!(
-        out.unwrap_err()
-            .into_service_error()
-            .is_batch_request_too_long()
-    );
+    assert!(crate::support::service_error!(out).is_batch_request_too_long());
 }

@@ -3,50 +3,42 @@
 use std::sync::Arc;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use riffle_emulator::{Config, Emulator, ManualClock};
+
+pub(crate) mod cli;
+pub(crate) mod kinesis;
+pub(crate) mod sqs;
 
 /// 2023-11-14T22:13:20Z: where manual clocks start.
 pub(crate) const T0: u64 = 1_700_000_000_000;
 
-/// An SDK client for `endpoint`, as a user would configure it: endpoint URL, region, dummy
-/// credentials, plain HTTP, no retries (so every error surfaces).
+/// A client of SDK crate `$sdk` for `$endpoint`, as a user would configure it: endpoint URL,
+/// region, dummy credentials, plain HTTP, no retries (so every error surfaces).
+macro_rules! sdk_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        use $sdk::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+        let credentials = Credentials::new("AKIDTEST", "SECRETTEST", None, None, "test");
+        let config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url($endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
+/// A Kinesis SDK client for `endpoint` (see [`sdk_client`]).
 pub(crate) fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDTEST",
-            "SECRETTEST",
-            None,
-            None,
-            "test",
-        ))
-        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    Client::from_conf(config)
+    sdk_client!(aws_sdk_kinesis, endpoint)
 }
 
 /// An SQS SDK client for `endpoint`, configured like [`client`].
 pub(crate) fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "AKIDTEST",
-            "SECRETTEST",
-            None,
-            None,
-            "test",
-        ))
-        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
+    sdk_client!(aws_sdk_sqs, endpoint)
 }
 
 /// An emulator with a manual clock, and an SQS client for it.
@@ -88,6 +80,14 @@ pub(crate) async fn start_manual() -> (Emulator, Client, ManualClock) {
     (emulator, client, clock)
 }
 
+/// The service error of an SDK call that must have failed, to match on its kind.
+macro_rules! service_error {
+    ($out:expr) => {
+        $out.unwrap_err().into_service_error()
+    };
+}
+pub(crate) use service_error;
+
 /// The AWS error code of a failed SDK call.
 pub(crate) fn code<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> String {
     match result {
@@ -106,23 +106,14 @@ pub(crate) fn message<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> Stri
 
 /// Creates stream `name` with `shards` shards.
 pub(crate) async fn create_stream(client: &Client, name: &str, shards: i32) {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
+    kinesis::try_create(client, name, shards)
         .await
         .expect("created");
 }
 
 /// The shard ids of `stream`, open and closed.
 pub(crate) async fn shard_ids(client: &Client, stream: &str) -> Vec<String> {
-    let out = client
-        .list_shards()
-        .stream_name(stream)
-        .send()
-        .await
-        .expect("listed");
+    let out = kinesis::list_shards(client, stream).await;
     out.shards()
         .iter()
         .map(|s| s.shard_id().to_owned())
@@ -163,9 +154,15 @@ pub(crate) async fn http_get(endpoint: &str, path: &str) -> (u16, serde_json::Va
     stream.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let status = status_of(head);
     (
         status,
         serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// The status code of an HTTP/1.1 response whose head (or status line) is `head`.
+pub(crate) fn status_of(head: &str) -> u16 {
+    let status_line = head.lines().next().expect("a status line");
+    status_line.split(' ').nth(1).unwrap().parse().unwrap()
 }

@@ -24,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_lambda_events::event::kinesis::KinesisEvent;
-use aws_sdk_kinesis::primitives::Blob;
 use clap::Subcommand;
 use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{KinesisSource, SqsDestination};
@@ -36,11 +35,11 @@ use riffle_runtime::{
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 use crate::kinesis::{self, sdk_error};
+use crate::latency::paced;
 use crate::process::CpuWindow;
-use crate::stats::{millis, percentile, round3};
+use crate::stats::{after_warmup, millis, percentile, round3};
 use crate::throughput::{Produce, payload, produce, template};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:bench";
@@ -579,26 +578,20 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     tokio::time::sleep(Duration::from_millis(300 + args.common.idle_poll_ms)).await;
     let cpu = CpuWindow::start(target.server_pid);
     let template = template(args.record_size);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / args.rate.max(1));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut ticker = paced(args.rate);
     let mut put_failures = 0u64;
     let put_start = Instant::now();
     for index in 0..total {
         ticker.tick().await;
         stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
-        let sent = client
-            .put_record()
-            .stream_name(&args.common.stream)
-            .partition_key(format!("pk-{index}"))
-            .data(Blob::new(payload(&template, index)))
-            .send()
-            .await;
-        if let Err(e) = sent {
-            put_failures += 1;
-            if put_failures == 1 {
-                eprintln!("riffle-bench: PutRecord failed: {}", sdk_error(e));
-            }
-        }
+        kinesis::put_counting_failures(
+            &client,
+            &args.common.stream,
+            index,
+            payload(&template, index),
+            &mut put_failures,
+        )
+        .await;
     }
     let put_elapsed = put_start.elapsed();
     let complete = seen.wait_all(Duration::from_secs(10)).await;
@@ -607,17 +600,7 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     let metrics = mapping.stop().await?;
     target_stop(target, &mut out).await?;
     let samples = std::mem::take(&mut *seen.samples.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut latencies: Vec<Duration> = samples
-        .into_iter()
-        .filter(|&(i, _)| i >= args.warmup)
-        .map(|(_, d)| d)
-        .collect();
-    latencies.sort_unstable();
-    let mean = if latencies.is_empty() {
-        Duration::ZERO
-    } else {
-        latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?
-    };
+    let (latencies, mean) = after_warmup(samples, args.warmup)?;
     merge(
         &mut out,
         json!({

@@ -136,3 +136,60 @@ pub(crate) async fn trim_horizon(
         .map(str::to_owned)
         .context("GetShardIterator returned no iterator")
 }
+
+/// PutRecords of `entries` to `stream`.
+pub(crate) async fn put_records(
+    client: &Client,
+    stream: &str,
+    entries: Vec<aws_sdk_kinesis::types::PutRecordsRequestEntry>,
+) -> anyhow::Result<aws_sdk_kinesis::operation::put_records::PutRecordsOutput> {
+    client
+        .put_records()
+        .stream_name(stream)
+        .set_records(Some(entries))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .context("PutRecords")
+}
+
+/// PutRecord of `data` under `pk-{index}`; a failure is counted in `failures`, and the first
+/// one printed, so a latency run goes on and reports how many puts failed.
+pub(crate) async fn put_counting_failures(
+    client: &Client,
+    stream: &str,
+    index: u64,
+    data: Vec<u8>,
+    failures: &mut u64,
+) {
+    let sent = client
+        .put_record()
+        .stream_name(stream)
+        .partition_key(format!("pk-{index}"))
+        .data(aws_sdk_kinesis::primitives::Blob::new(data))
+        .send()
+        .await;
+    if let Err(e) = sent {
+        *failures += 1;
+        if *failures == 1 {
+            eprintln!("riffle-bench: PutRecord failed: {}", sdk_error(e));
+        }
+    }
+}
+
+/// GetRecords of up to `limit` records at `iterator` of `shard`.
+pub(crate) async fn get_records(
+    client: &Client,
+    iterator: String,
+    limit: i32,
+    shard: &str,
+) -> anyhow::Result<aws_sdk_kinesis::operation::get_records::GetRecordsOutput> {
+    client
+        .get_records()
+        .shard_iterator(iterator)
+        .limit(limit)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("GetRecords {shard}"))
+}

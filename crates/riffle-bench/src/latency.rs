@@ -8,25 +8,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use aws_sdk_kinesis::primitives::Blob;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::kinesis::{self, sdk_error};
-use crate::process::CpuWindow;
-use crate::stats::{millis, percentile, round3};
+use crate::kinesis;
+use crate::process::{CpuWindow, Endpoint};
+use crate::stats::{after_warmup, millis, percentile, round3};
 use crate::throughput::{payload, template};
 
 /// Options of the `latency` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LatencyArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Stream to create and use; it must not exist yet.
     #[arg(long)]
     stream: String,
@@ -52,14 +47,14 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     if args.record_size < 8 {
         bail!("--record-size must be at least 8 bytes");
     }
-    let client = kinesis::client(&args.endpoint);
+    let client = kinesis::client(&args.target.endpoint);
     kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
     kinesis::create_stream(&client, &args.stream, args.shards).await?;
     let shards = kinesis::shard_ids(&client, &args.stream).await?;
     let total = args.records;
     // Send stamps in nanoseconds since `base`, plus one so that zero means "not sent".
     let stamps: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let base = Instant::now();
     let received = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -81,14 +76,7 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let out = client
-                    .get_records()
-                    .shard_iterator(it)
-                    .limit(10_000)
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .with_context(|| format!("GetRecords {shard}"))?;
+                let out = kinesis::get_records(&client, it, 10_000, &shard).await?;
                 let now = base.elapsed();
                 polls += 1;
                 for record in out.records() {
@@ -120,27 +108,21 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     }
 
     let template = template(args.record_size);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / args.rate.max(1));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut ticker = paced(args.rate);
     let mut put_failures = 0u64;
     let put_start = Instant::now();
     for index in 0..total {
         ticker.tick().await;
         let stamp = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1;
         stamps[index as usize].store(stamp, Ordering::Release);
-        let sent = client
-            .put_record()
-            .stream_name(&args.stream)
-            .partition_key(format!("pk-{index}"))
-            .data(Blob::new(payload(&template, index)))
-            .send()
-            .await;
-        if let Err(e) = sent {
-            put_failures += 1;
-            if put_failures == 1 {
-                eprintln!("riffle-bench: PutRecord failed: {}", sdk_error(e));
-            }
-        }
+        kinesis::put_counting_failures(
+            &client,
+            &args.stream,
+            index,
+            payload(&template, index),
+            &mut put_failures,
+        )
+        .await;
     }
     let put_elapsed = put_start.elapsed();
 
@@ -158,17 +140,7 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
         polls += p;
     }
     let arrived = samples.len() as u64;
-    let mut latencies: Vec<Duration> = samples
-        .into_iter()
-        .filter(|&(i, _)| i >= args.warmup)
-        .map(|(_, d)| d)
-        .collect();
-    latencies.sort_unstable();
-    let mean = if latencies.is_empty() {
-        Duration::ZERO
-    } else {
-        latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?
-    };
+    let (latencies, mean) = after_warmup(samples, args.warmup)?;
     let mut out = json!({
         "workload": "latency",
         "stream": args.stream,
@@ -187,4 +159,12 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     });
     cpu.finish(&mut out);
     Ok(out)
+}
+
+/// A ticker of `rate` ticks a second (at least one) that catches up in a burst when it falls
+/// behind, so the puts keep the asked-for rate on average.
+pub(crate) fn paced(rate: u32) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / rate.max(1));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    ticker
 }

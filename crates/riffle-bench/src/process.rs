@@ -177,6 +177,18 @@ fn parse_vm_rss(status: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The emulator a workload measures: where it answers, and which process to take the CPU time
+/// of.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Endpoint {
+    /// Endpoint URL, e.g. http://127.0.0.1:4566.
+    #[arg(long)]
+    pub(crate) endpoint: String,
+    /// Process id of the emulator, to report its CPU time over the measurement.
+    #[arg(long)]
+    pub(crate) server_pid: Option<u32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::{cpu_ticks, parse_vm_rss};

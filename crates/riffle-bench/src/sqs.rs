@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::kinesis::sdk_error;
-use crate::process::CpuWindow;
-use crate::stats::{millis, round3};
+use crate::process::{CpuWindow, Endpoint};
+use crate::stats::{claim_batch, millis, round3};
 
 /// Digits of the index at the start of every body.
 pub(crate) const INDEX_DIGITS: usize = 12;
@@ -74,21 +74,15 @@ pub(crate) async fn wait_ready(client: &Client, timeout: Duration) -> anyhow::Re
 /// The URL of `queue`, created first when `create` is set.
 async fn queue_url(client: &Client, queue: &str, create: bool) -> anyhow::Result<String> {
     let url = if create {
-        client
-            .create_queue()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(sdk_error)
+        let created = client.create_queue().queue_name(queue).send().await;
+        let created = created.map_err(sdk_error);
+        created
             .with_context(|| format!("CreateQueue {queue}"))?
             .queue_url
     } else {
-        client
-            .get_queue_url()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(sdk_error)
+        let found = client.get_queue_url().queue_name(queue).send().await;
+        let found = found.map_err(sdk_error);
+        found
             .with_context(|| format!("GetQueueUrl {queue}"))?
             .queue_url
     };
@@ -114,12 +108,8 @@ fn md5_hex(text: &str) -> String {
 /// Options of the `sqs-send` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SendArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Queue to send to.
     #[arg(long)]
     queue: String,
@@ -154,7 +144,7 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
     if args.message_size < INDEX_DIGITS {
         bail!("--message-size must be at least {INDEX_DIGITS} bytes");
     }
-    let client = client(&args.endpoint);
+    let client = client(&args.target.endpoint);
     wait_ready(&client, Duration::from_secs(30)).await?;
     let url = queue_url(&client, &args.queue, args.create).await?;
     let batch = args.batch.clamp(1, 10) as u64;
@@ -162,7 +152,7 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
     let ids: Arc<Vec<String>> = Arc::new((0..batch).map(|i| i.to_string()).collect());
     let next = Arc::new(AtomicU64::new(0));
     let counters = Arc::new(SendCounters::default());
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..args.producers.max(1) {
@@ -176,12 +166,9 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
         let (total, size) = (args.messages, args.message_size);
         tasks.spawn(async move {
             loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
+                let Some((first, count)) = claim_batch(&next, batches, batch, total) else {
                     return anyhow::Ok(());
-                }
-                let first = b * batch;
-                let count = batch.min(total - first);
+                };
                 let bodies: Vec<String> = (first..first + count).map(|i| body(i, size)).collect();
                 let entries = bodies
                     .iter()
@@ -193,14 +180,7 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let out = client
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .context("SendMessageBatch")?;
+                let out = send_batch(&client, &url, entries).await?;
                 counters.calls.fetch_add(1, Ordering::Relaxed);
                 counters
                     .failed
@@ -248,12 +228,8 @@ pub(crate) async fn send(args: SendArgs) -> anyhow::Result<Value> {
 /// Options of the `sqs-drain` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DrainArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Queue to drain.
     #[arg(long)]
     queue: String,
@@ -333,11 +309,11 @@ impl DrainState {
 /// Receives and deletes until every expected message was seen (or the consumers keep getting
 /// nothing). The rate uses the time of the last successful delete.
 pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
-    let client = client(&args.endpoint);
+    let client = client(&args.target.endpoint);
     let url = queue_url(&client, &args.queue, false).await?;
     let state = Arc::new(DrainState::new(args.expect));
     let deadline = Duration::from_secs(args.timeout_secs);
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..args.consumers.max(1) {
@@ -398,14 +374,9 @@ pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
                             .build()?,
                     );
                 }
-                let deleted = client
-                    .delete_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .context("DeleteMessageBatch")?;
+                let request = client.delete_message_batch().queue_url(&url);
+                let deleted = request.set_entries(Some(entries)).send().await;
+                let deleted = deleted.map_err(sdk_error).context("DeleteMessageBatch")?;
                 state.delete_calls.fetch_add(1, Ordering::Relaxed);
                 state
                     .delete_failed
@@ -460,6 +431,17 @@ pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
     });
     cpu.finish(&mut out);
     Ok(out)
+}
+
+/// SendMessageBatch of `entries` to `url`.
+pub(crate) async fn send_batch(
+    client: &Client,
+    url: &str,
+    entries: Vec<SendMessageBatchRequestEntry>,
+) -> anyhow::Result<aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput> {
+    let request = client.send_message_batch().queue_url(url);
+    let sent = request.set_entries(Some(entries)).send().await;
+    sent.map_err(sdk_error).context("SendMessageBatch")
 }
 
 #[cfg(test)]

@@ -21,6 +21,41 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The latencies of `samples` (index, latency) from index `warmup` on, sorted, and their mean.
+pub(crate) fn after_warmup(
+    samples: Vec<(u64, Duration)>,
+    warmup: u64,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let mut latencies: Vec<Duration> = samples
+        .into_iter()
+        .filter(|&(i, _)| i >= warmup)
+        .map(|(_, d)| d)
+        .collect();
+    latencies.sort_unstable();
+    let mean = if latencies.is_empty() {
+        Duration::ZERO
+    } else {
+        latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?
+    };
+    Ok((latencies, mean))
+}
+
+/// Takes the next of `batches` batches of `batch` items out of `total` for a producer task: the
+/// first index and the count, or `None` when every batch is taken.
+pub(crate) fn claim_batch(
+    next: &std::sync::atomic::AtomicU64,
+    batches: u64,
+    batch: u64,
+    total: u64,
+) -> Option<(u64, u64)> {
+    let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if b >= batches {
+        return None;
+    }
+    let first = b * batch;
+    Some((first, batch.min(total - first)))
+}
+
 /// Median of unsorted samples.
 pub(crate) fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();

@@ -11,19 +11,15 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::kinesis::{self, sdk_error};
-use crate::process::CpuWindow;
-use crate::stats::{millis, round3};
+use crate::kinesis;
+use crate::process::{CpuWindow, Endpoint};
+use crate::stats::{claim_batch, millis, round3};
 
 /// Options of the `put` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PutArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Stream to write to.
     #[arg(long)]
     stream: String,
@@ -97,12 +93,9 @@ pub(crate) async fn produce(
         );
         tasks.spawn(async move {
             loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
+                let Some((first, count)) = claim_batch(&next, batches, batch, total) else {
                     return anyhow::Ok(());
-                }
-                let first = b * batch;
-                let count = batch.min(total - first);
+                };
                 let entries = (first..first + count)
                     .map(|i| {
                         let index = base + i;
@@ -112,14 +105,7 @@ pub(crate) async fn produce(
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let out = client
-                    .put_records()
-                    .stream_name(&stream)
-                    .set_records(Some(entries))
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .context("PutRecords")?;
+                let out = kinesis::put_records(&client, &stream, entries).await?;
                 let failed = u64::try_from(out.failed_record_count().unwrap_or(0)).unwrap_or(0);
                 counters.calls.fetch_add(1, Ordering::Relaxed);
                 counters.failed.fetch_add(failed, Ordering::Relaxed);
@@ -138,7 +124,7 @@ pub(crate) async fn produce(
 /// Sends `records` records in batches from `producers` concurrent tasks; counts only the
 /// entries the emulator accepted.
 pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
-    let client = kinesis::client(&args.endpoint);
+    let client = kinesis::client(&args.target.endpoint);
     kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
     if args.create {
         kinesis::create_stream(&client, &args.stream, args.shards).await?;
@@ -151,7 +137,7 @@ pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
         first_index: 0,
         keys: args.batch.max(1) as u64,
     };
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let start = Instant::now();
     let counters = produce(&client, &args.stream, &spec).await?;
     let elapsed = start.elapsed();
@@ -192,12 +178,8 @@ pub(crate) fn payload(template: &[u8], index: u64) -> Vec<u8> {
 /// Options of the `drain` workload.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DrainArgs {
-    /// Endpoint URL, e.g. http://127.0.0.1:4566.
-    #[arg(long)]
-    endpoint: String,
-    /// Process id of the emulator, to report its CPU time over the measurement.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    #[command(flatten)]
+    target: Endpoint,
     /// Stream to read.
     #[arg(long)]
     stream: String,
@@ -225,11 +207,11 @@ struct DrainCounters {
 /// The rate uses the time of the last call that returned records, so the final empty poll of
 /// each shard is not counted.
 pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
-    let client = kinesis::client(&args.endpoint);
+    let client = kinesis::client(&args.target.endpoint);
     let shards = kinesis::shard_ids(&client, &args.stream).await?;
     let readers = args.readers.clamp(1, shards.len().max(1));
     let counters = Arc::new(DrainCounters::default());
-    let cpu = CpuWindow::start(args.server_pid);
+    let cpu = CpuWindow::start(args.target.server_pid);
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for r in 0..readers {
@@ -245,14 +227,7 @@ pub(crate) async fn drain(args: DrainArgs) -> anyhow::Result<Value> {
                 let mut iterator = Some(kinesis::trim_horizon(&client, &stream, &shard).await?);
                 let mut empty_polls = 0;
                 while let Some(it) = iterator.take() {
-                    let out = client
-                        .get_records()
-                        .shard_iterator(it)
-                        .limit(limit)
-                        .send()
-                        .await
-                        .map_err(sdk_error)
-                        .with_context(|| format!("GetRecords {shard}"))?;
+                    let out = kinesis::get_records(&client, it, limit, &shard).await?;
                     counters.calls.fetch_add(1, Ordering::Relaxed);
                     let records = out.records();
                     if records.is_empty() {

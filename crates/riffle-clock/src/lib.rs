@@ -45,11 +45,14 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to; clones share the same time, and sleepers wake when it
 /// is moved past their deadline. It knows the deadlines of its sleepers, so a driver can jump
-/// straight to the next one ([`ManualClock::next_deadline`]).
+/// straight to the next one ([`ManualClock::next_deadline`]), and how many there are, so a test
+/// can wait until a task has reached its wait ([`ManualClock::sleepers_at_least`]).
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     now: Arc<watch::Sender<Millis>>,
     sleepers: Arc<Mutex<Sleepers>>,
+    /// How many sleepers wait right now, for [`ManualClock::sleepers_at_least`].
+    waiting: Arc<watch::Sender<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +64,7 @@ struct Sleepers {
 /// Removes a sleeper's deadline when it wakes or is dropped.
 struct Registration {
     sleepers: Arc<Mutex<Sleepers>>,
+    waiting: Arc<watch::Sender<usize>>,
     key: (Millis, u64),
 }
 
@@ -68,6 +72,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
         sleepers.deadlines.remove(&self.key);
+        self.waiting.send_replace(sleepers.deadlines.len());
     }
 }
 
@@ -77,6 +82,7 @@ impl ManualClock {
         Self {
             now: Arc::new(watch::Sender::new(start)),
             sleepers: Arc::default(),
+            waiting: Arc::new(watch::Sender::new(0)),
         }
     }
 
@@ -88,6 +94,20 @@ impl ManualClock {
             .keys()
             .next()
             .map(|(deadline, _)| *deadline)
+    }
+
+    /// How many sleepers wait on this clock right now.
+    pub fn sleepers(&self) -> usize {
+        *self.waiting.borrow()
+    }
+
+    /// Completes once at least `count` sleepers wait on this clock: how a test knows that a
+    /// task has reached its wait (a long poll has registered) before it makes the event that
+    /// should end it, without sleeping or yielding to get the order.
+    pub async fn sleepers_at_least(&self, count: usize) {
+        let mut waiting = self.waiting.subscribe();
+        // The sender lives in `self`, so the channel cannot close while we borrow it.
+        let _ = waiting.wait_for(|n| *n >= count).await;
     }
 
     /// Moves the clock forward by `by`.
@@ -142,8 +162,10 @@ impl Clock for ManualClock {
             sleepers.next_id += 1;
             let key = (deadline, sleepers.next_id);
             sleepers.deadlines.insert(key, ());
+            self.waiting.send_replace(sleepers.deadlines.len());
             Registration {
                 sleepers: Arc::clone(&self.sleepers),
+                waiting: Arc::clone(&self.waiting),
                 key,
             }
         };
@@ -197,5 +219,20 @@ mod tests {
         late.abort();
         let _ = late.await;
         assert_eq!(clock.next_deadline(), None, "so is a dropped one");
+    }
+
+    #[tokio::test]
+    async fn a_test_can_wait_until_a_sleeper_has_registered() {
+        let clock = ManualClock::new(1_000);
+        let sleeper = clock.clone();
+        assert_eq!(clock.sleepers(), 0);
+        let woke = tokio::spawn(async move { sleeper.sleep_until(2_000).await });
+        tokio::time::timeout(Duration::from_secs(5), clock.sleepers_at_least(1))
+            .await
+            .expect("the sleeper registers");
+        assert_eq!(clock.next_deadline(), Some(2_000));
+        clock.set(2_000);
+        woke.await.unwrap();
+        assert_eq!(clock.sleepers(), 0, "a woken sleeper no longer counts");
     }
 }

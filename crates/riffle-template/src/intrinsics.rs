@@ -14,6 +14,9 @@ use crate::Options;
 use crate::error::{Failed, Problem, Scope, Sink};
 use crate::node::{Entry, Node, Pos, Value};
 
+mod conditions;
+mod functions;
+
 /// `AWS::Kinesis::Stream`.
 pub(crate) const STREAM: &str = "AWS::Kinesis::Stream";
 /// `AWS::SQS::Queue`.
@@ -76,6 +79,16 @@ enum Memo<T> {
     InProgress,
     Done(T),
     Failed,
+}
+
+impl<T: Clone> Memo<T> {
+    /// What to remember of a finished computation.
+    fn of(result: &Result<T, Failed>) -> Self {
+        match result {
+            Ok(value) => Memo::Done(value.clone()),
+            Err(Failed) => Memo::Failed,
+        }
+    }
 }
 
 /// Values of the pseudo parameters.
@@ -156,6 +169,38 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// What `memo` already knows of `target`: its value or failure, a cycle (reported as
+    /// `cycle`) if it is being computed, or `None` if it has not been.
+    fn recall<T>(
+        &mut self,
+        memo: Option<Memo<T>>,
+        target: &str,
+        cycle: &str,
+        at: Pos,
+        scope: &Scope<'_>,
+    ) -> Option<Result<T, Failed>> {
+        match memo? {
+            Memo::Done(value) => Some(Ok(value)),
+            Memo::Failed => Some(Err(Failed)),
+            Memo::InProgress => Some(Err(self.unresolvable(at, scope, target, cycle))),
+        }
+    }
+
+    /// Records that `target` cannot be resolved, and why.
+    fn unresolvable(
+        &mut self,
+        at: Pos,
+        scope: &Scope<'_>,
+        target: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Failed {
+        let problem = Problem::UnresolvableReference {
+            target: target.into(),
+            reason: reason.into(),
+        };
+        self.sink.error(at, scope, problem)
+    }
+
     /// The physical names and ARNs of a resource (computed once).
     pub(crate) fn target(
         &mut self,
@@ -169,29 +214,12 @@ impl<'t> Resolver<'t> {
             } else {
                 "no parameter or pseudo parameter of this template has this name"
             };
-            return Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: id.to_owned(),
-                    reason: reason.to_owned(),
-                },
-            ));
+            return Err(self.unresolvable(at, scope, id.to_owned(), reason.to_owned()));
         }
-        match self.targets.get(id) {
-            Some(Memo::Done(target)) => return Ok(target.clone()),
-            Some(Memo::Failed) => return Err(Failed),
-            Some(Memo::InProgress) => {
-                return Err(self.sink.error(
-                    at,
-                    scope,
-                    Problem::UnresolvableReference {
-                        target: id.to_owned(),
-                        reason: "circular reference: its name depends on itself".to_owned(),
-                    },
-                ));
-            }
-            None => {}
+        let memo = self.targets.get(id).cloned();
+        let cycle = "circular reference: its name depends on itself";
+        if let Some(known) = self.recall(memo, id, cycle, at, scope) {
+            return known;
         }
         let Some(declaration) = self.resources.get(id).copied() else {
             let reason = if id.starts_with("AWS::") {
@@ -201,24 +229,11 @@ impl<'t> Resolver<'t> {
             } else {
                 "no parameter, pseudo parameter or resource of this template has this name"
             };
-            return Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: id.to_owned(),
-                    reason: reason.to_owned(),
-                },
-            ));
+            return Err(self.unresolvable(at, scope, id.to_owned(), reason.to_owned()));
         };
         self.targets.insert(id.to_owned(), Memo::InProgress);
         let target = self.compute_target(declaration);
-        self.targets.insert(
-            id.to_owned(),
-            match &target {
-                Ok(target) => Memo::Done(target.clone()),
-                Err(Failed) => Memo::Failed,
-            },
-        );
+        self.targets.insert(id.to_owned(), Memo::of(&target));
         target
     }
 
@@ -400,63 +415,6 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    fn call(&mut self, function: &str, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
-        match function {
-            "Ref" => self.reference(argument, at, scope),
-            "Fn::GetAtt" => self
-                .get_att(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Sub" => self
-                .sub(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Join" => self
-                .join(argument, at, scope)
-                .map(|text| Some(Node::str(text, at))),
-            "Fn::Select" => self.select(argument, at, scope),
-            "Fn::Split" => self.split(argument, at, scope).map(Some),
-            "Fn::If" => self.if_(argument, at, scope),
-            "Fn::FindInMap" => self.find_in_map(argument, at, scope),
-            "Fn::Equals" | "Fn::Not" | "Fn::And" | "Fn::Or" | "Condition" => Err(self.sink.error(
-                at,
-                scope,
-                Problem::InvalidIntrinsic {
-                    name: function.to_owned(),
-                    reason: "condition functions belong in the Conditions section (use \
-                                 Fn::If with a named condition here)"
-                        .to_owned(),
-                },
-            )),
-            "Fn::ImportValue" => Err(self.unsupported(
-                function,
-                "it reads another stack's exports, which do not exist locally; pass the value \
-                 as a parameter instead",
-                at,
-                scope,
-            )),
-            "Fn::GetAZs" => Err(self.unsupported(
-                function,
-                "availability zones have no local meaning",
-                at,
-                scope,
-            )),
-            "Fn::Base64" | "Fn::Cidr" | "Fn::Length" | "Fn::ToJsonString" | "Fn::Transform"
-            | "Fn::ForEach" => Err(self.unsupported(
-                function,
-                "Riffle resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, \
-                 Fn::If and Fn::FindInMap",
-                at,
-                scope,
-            )),
-            other => Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnknownIntrinsic {
-                    name: other.to_owned(),
-                },
-            )),
-        }
-    }
-
     fn unsupported(&mut self, function: &str, reason: &str, at: Pos, scope: &Scope<'_>) -> Failed {
         self.sink.error(
             at,
@@ -501,12 +459,8 @@ impl<'t> Resolver<'t> {
 
     fn reference(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
         let Some(name) = argument.as_str() else {
-            return Err(self.invalid(
-                "Ref",
-                "takes the name of a parameter, pseudo parameter or resource",
-                at,
-                scope,
-            ));
+            let reason = "takes the name of a parameter, pseudo parameter or resource";
+            return Err(self.invalid("Ref", reason, at, scope));
         };
         if name == "AWS::NoValue" {
             return Ok(None);
@@ -537,14 +491,7 @@ impl<'t> Resolver<'t> {
             }
             _ => "it has no such value".to_owned(),
         };
-        self.sink.error(
-            at,
-            scope,
-            Problem::UnresolvableReference {
-                target: id.to_owned(),
-                reason,
-            },
-        )
+        self.unresolvable(at, scope, id.to_owned(), reason)
     }
 
     fn get_att(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
@@ -592,377 +539,7 @@ impl<'t> Resolver<'t> {
                 return Err(self.not_created(id, &target, at, scope));
             }
         };
-        Err(self.sink.error(
-            at,
-            scope,
-            Problem::UnresolvableReference {
-                target: format!("{id}.{attribute}"),
-                reason: supported.to_owned(),
-            },
-        ))
-    }
-
-    fn sub(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
-        let usage = "takes a string, or [string, {Name: value, …}]";
-        let (template, variables) = match &argument.value {
-            Value::Str(text) => (text.as_str(), None),
-            Value::Seq(items) if items.len() == 2 => {
-                match (items[0].as_str(), items[1].entries()) {
-                    (Some(text), Some(entries)) => (text, Some(entries)),
-                    _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
-                }
-            }
-            _ => return Err(self.invalid("Fn::Sub", usage, at, scope)),
-        };
-        let mut failed = false;
-        let mut values = BTreeMap::new();
-        for entry in variables.unwrap_or_default() {
-            match self.resolve_text(&entry.value, &scope.child(&entry.key)) {
-                Ok(text) => {
-                    values.insert(entry.key.as_str(), text);
-                }
-                Err(Failed) => failed = true,
-            }
-        }
-        let mut output = String::with_capacity(template.len());
-        let mut rest = template;
-        while let Some(start) = rest.find("${") {
-            output.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            if let Some(literal) = after.strip_prefix('!') {
-                output.push_str("${");
-                rest = literal;
-                continue;
-            }
-            let Some(end) = after.find('}') else {
-                output.push_str(&rest[start..]);
-                rest = "";
-                break;
-            };
-            let name = after[..end].trim();
-            match self.sub_variable(name, &values, at, scope) {
-                Ok(text) => output.push_str(&text),
-                Err(Failed) => failed = true,
-            }
-            rest = &after[end + 1..];
-        }
-        output.push_str(rest);
-        if failed { Err(Failed) } else { Ok(output) }
-    }
-
-    fn sub_variable(
-        &mut self,
-        name: &str,
-        values: &BTreeMap<&str, String>,
-        at: Pos,
-        scope: &Scope<'_>,
-    ) -> Result<String, Failed> {
-        if let Some(text) = values.get(name) {
-            return Ok(text.clone());
-        }
-        if !name.starts_with("AWS::")
-            && !self.parameters.contains_key(name)
-            && let Some((id, attribute)) = name.split_once('.')
-        {
-            return self.attribute(id, attribute, at, scope);
-        }
-        let reference = Node::str(name, at);
-        match self.reference(&reference, at, scope)? {
-            Some(value) => match value.scalar_text() {
-                Some(text) => Ok(text.into_owned()),
-                None => Err(self.sink.error(
-                    at,
-                    scope,
-                    Problem::InvalidIntrinsic {
-                        name: "Fn::Sub".to_owned(),
-                        reason: format!("${{{name}}} is a list; Fn::Sub takes strings only"),
-                    },
-                )),
-            },
-            None => Err(self.invalid(
-                "Fn::Sub",
-                "${AWS::NoValue} cannot be substituted",
-                at,
-                scope,
-            )),
-        }
-    }
-
-    /// Resolves `node` and requires a list.
-    fn resolve_list(
-        &mut self,
-        node: &Node,
-        function: &str,
-        scope: &Scope<'_>,
-    ) -> Result<Vec<Node>, Failed> {
-        match self.resolve(node, scope)? {
-            Some(Node {
-                value: Value::Seq(items),
-                ..
-            }) => Ok(items),
-            other => {
-                let found = other.map_or_else(|| "AWS::NoValue".to_owned(), |n| n.describe());
-                Err(self.invalid(
-                    function,
-                    &format!("expected a list, found {found}"),
-                    node.at,
-                    scope,
-                ))
-            }
-        }
-    }
-
-    fn join(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<String, Failed> {
-        let Some([delimiter, list]) = argument.items() else {
-            return Err(self.invalid("Fn::Join", "takes [delimiter, [value, …]]", at, scope));
-        };
-        let delimiter = self.resolve_text(delimiter, scope)?;
-        let items = self.resolve_list(list, "Fn::Join", scope)?;
-        let mut parts = Vec::with_capacity(items.len());
-        for item in &items {
-            parts.push(self.text(item, scope)?);
-        }
-        Ok(parts.join(&delimiter))
-    }
-
-    fn select(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
-        let Some([index, list]) = argument.items() else {
-            return Err(self.invalid("Fn::Select", "takes [index, [value, …]]", at, scope));
-        };
-        let index_text = self.resolve_text(index, scope)?;
-        let Ok(position) = index_text.trim().parse::<usize>() else {
-            return Err(self.invalid(
-                "Fn::Select",
-                &format!("the index must be a non-negative integer, found {index_text:?}"),
-                at,
-                scope,
-            ));
-        };
-        let items = self.resolve_list(list, "Fn::Select", scope)?;
-        let count = items.len();
-        match items.into_iter().nth(position) {
-            Some(item) => Ok(Some(item)),
-            None => Err(self.invalid(
-                "Fn::Select",
-                &format!("index {position} is out of range for a list of {count}"),
-                at,
-                scope,
-            )),
-        }
-    }
-
-    fn split(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Result<Node, Failed> {
-        let Some([delimiter, source]) = argument.items() else {
-            return Err(self.invalid("Fn::Split", "takes [delimiter, string]", at, scope));
-        };
-        let delimiter = self.resolve_text(delimiter, scope)?;
-        let source = self.resolve_text(source, scope)?;
-        if delimiter.is_empty() {
-            return Err(self.invalid("Fn::Split", "the delimiter must not be empty", at, scope));
-        }
-        let items = source
-            .split(delimiter.as_str())
-            .map(|part| Node::str(part, at))
-            .collect();
-        Ok(Node::new(Value::Seq(items), at))
-    }
-
-    fn if_(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
-        let Some([condition, when_true, when_false]) = argument.items() else {
-            return Err(self.invalid(
-                "Fn::If",
-                "takes [condition name, value if true, value if false]",
-                at,
-                scope,
-            ));
-        };
-        let Some(name) = condition.as_str() else {
-            return Err(self.invalid(
-                "Fn::If",
-                "the first argument must be the name of a condition",
-                at,
-                scope,
-            ));
-        };
-        if self.condition(name, condition.at, scope)? {
-            self.resolve(when_true, scope)
-        } else {
-            self.resolve(when_false, scope)
-        }
-    }
-
-    fn find_in_map(&mut self, argument: &Node, at: Pos, scope: &Scope<'_>) -> Resolved {
-        let usage = "takes [MapName, TopLevelKey, SecondLevelKey] and optionally \
-                     {DefaultValue: value}";
-        let Some(arguments) = argument.items() else {
-            return Err(self.invalid("Fn::FindInMap", usage, at, scope));
-        };
-        let (keys, default) = match arguments {
-            [a, b, c] => ([a, b, c], None),
-            [a, b, c, d] => match d.get("DefaultValue") {
-                Some(entry) => ([a, b, c], Some(&entry.value)),
-                None => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
-            },
-            _ => return Err(self.invalid("Fn::FindInMap", usage, at, scope)),
-        };
-        let mut names = Vec::with_capacity(3);
-        for key in keys {
-            names.push(self.resolve_text(key, scope)?);
-        }
-        let found = self
-            .mappings
-            .and_then(|mappings| mappings.get(&names[0]))
-            .and_then(|map| map.value.get(&names[1]))
-            .and_then(|top| top.value.get(&names[2]))
-            .map(|entry| entry.value.clone());
-        match (found, default) {
-            (Some(value), _) => self.resolve(&value, scope),
-            (None, Some(default)) => self.resolve(default, scope),
-            (None, None) => Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: format!("Mappings.{}.{}.{}", names[0], names[1], names[2]),
-                    reason: "no such entry in the Mappings section".to_owned(),
-                },
-            )),
-        }
-    }
-
-    /// The value of the named condition (evaluated once).
-    pub(crate) fn condition(
-        &mut self,
-        name: &str,
-        at: Pos,
-        scope: &Scope<'_>,
-    ) -> Result<bool, Failed> {
-        match self.conditions.get(name) {
-            Some(Memo::Done(value)) => return Ok(*value),
-            Some(Memo::Failed) => return Err(Failed),
-            Some(Memo::InProgress) => {
-                return Err(self.sink.error(
-                    at,
-                    scope,
-                    Problem::UnresolvableReference {
-                        target: name.to_owned(),
-                        reason: "circular condition: it depends on itself".to_owned(),
-                    },
-                ));
-            }
-            None => {}
-        }
-        let Some(expression) = self.condition_expressions.get(name).copied() else {
-            return Err(self.sink.error(
-                at,
-                scope,
-                Problem::UnresolvableReference {
-                    target: name.to_owned(),
-                    reason: "no condition of this name in the Conditions section".to_owned(),
-                },
-            ));
-        };
-        self.conditions.insert(name.to_owned(), Memo::InProgress);
-        let saved = self.in_condition;
-        self.in_condition = true;
-        let scope = Scope::section(&format!("Conditions.{name}"));
-        let value = self.evaluate(expression, &scope);
-        self.in_condition = saved;
-        self.conditions.insert(
-            name.to_owned(),
-            match value {
-                Ok(value) => Memo::Done(value),
-                Err(Failed) => Memo::Failed,
-            },
-        );
-        value
-    }
-
-    fn evaluate(&mut self, expression: &Node, scope: &Scope<'_>) -> Result<bool, Failed> {
-        let Some((function, argument)) = expression.intrinsic() else {
-            return Err(self.invalid(
-                "condition",
-                &format!(
-                    "a condition is Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition, found {}",
-                    expression.describe()
-                ),
-                expression.at,
-                scope,
-            ));
-        };
-        let at = expression.at;
-        match function {
-            "Fn::Equals" => {
-                let Some([left, right]) = argument.items() else {
-                    return Err(self.invalid("Fn::Equals", "takes [value, value]", at, scope));
-                };
-                let left = self.resolve(left, scope);
-                let right = self.resolve(right, scope);
-                let (left, right) = (left?, right?);
-                Ok(left.as_ref().map(comparable) == right.as_ref().map(comparable))
-            }
-            "Fn::Not" => {
-                let Some([inner]) = argument.items() else {
-                    return Err(self.invalid("Fn::Not", "takes [condition]", at, scope));
-                };
-                Ok(!self.evaluate(inner, scope)?)
-            }
-            "Fn::And" | "Fn::Or" => {
-                let items = argument.items().unwrap_or_default();
-                if !(2..=10).contains(&items.len()) {
-                    return Err(self.invalid(function, "takes 2 to 10 conditions", at, scope));
-                }
-                let mut values = Vec::with_capacity(items.len());
-                let mut failed = false;
-                for item in items {
-                    match self.evaluate(item, scope) {
-                        Ok(value) => values.push(value),
-                        Err(Failed) => failed = true,
-                    }
-                }
-                if failed {
-                    return Err(Failed);
-                }
-                Ok(if function == "Fn::And" {
-                    values.iter().all(|v| *v)
-                } else {
-                    values.iter().any(|v| *v)
-                })
-            }
-            "Condition" => {
-                let Some(name) = argument.as_str() else {
-                    return Err(self.invalid(
-                        "Condition",
-                        "takes the name of a condition",
-                        at,
-                        scope,
-                    ));
-                };
-                self.condition(name, at, scope)
-            }
-            _ => Err(self.invalid(
-                function,
-                "not allowed in a condition (use Fn::Equals, Fn::Not, Fn::And, Fn::Or or \
-                 Condition)",
-                at,
-                scope,
-            )),
-        }
-    }
-}
-
-/// A value as `Fn::Equals` compares it: scalars by their string form.
-fn comparable(node: &Node) -> serde_json::Value {
-    match &node.value {
-        Value::Seq(items) => items.iter().map(comparable).collect(),
-        Value::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|entry| (entry.key.clone(), comparable(&entry.value)))
-                .collect(),
-        ),
-        _ => node.scalar_text().map_or(serde_json::Value::Null, |text| {
-            serde_json::Value::String(text.into_owned())
-        }),
+        Err(self.unresolvable(at, scope, format!("{id}.{attribute}"), supported.to_owned()))
     }
 }
 

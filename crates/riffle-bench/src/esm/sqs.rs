@@ -94,6 +94,15 @@ struct Counted<Q> {
     entry_failures: AtomicU64,
 }
 
+impl<Q> Counted<Q> {
+    /// Counts one delete or release call in `calls`, and its failed entries.
+    fn count_entries(&self, calls: &AtomicU64, failed: &[EntryFailure]) {
+        calls.fetch_add(1, Ordering::Relaxed);
+        self.entry_failures
+            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+    }
+}
+
 impl<Q: QueueSource> QueueSource for Counted<Q> {
     async fn receive(&self, request: ReceiveRequest) -> Result<Vec<QueueMessage>, SourceError> {
         let messages = self.inner.receive(request).await?;
@@ -106,17 +115,13 @@ impl<Q: QueueSource> QueueSource for Counted<Q> {
 
     async fn delete(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
         let failed = self.inner.delete(entries).await?;
-        self.deletes.fetch_add(1, Ordering::Relaxed);
-        self.entry_failures
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+        self.count_entries(&self.deletes, &failed);
         Ok(failed)
     }
 
     async fn release(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
         let failed = self.inner.release(entries).await?;
-        self.releases.fetch_add(1, Ordering::Relaxed);
-        self.entry_failures
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+        self.count_entries(&self.releases, &failed);
         Ok(failed)
     }
 }
@@ -166,14 +171,7 @@ async fn send_all(
                         entry.build()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let out = client
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(sdk_error)
-                    .context("SendMessageBatch")?;
+                let out = crate::sqs::send_batch(&client, &url, entries).await?;
                 sent.calls.fetch_add(1, Ordering::Relaxed);
                 sent.ok
                     .fetch_add(out.successful().len() as u64, Ordering::Relaxed);
