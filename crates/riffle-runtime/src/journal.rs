@@ -71,7 +71,7 @@ pub enum JournalKind {
     ShardFinished,
 }
 
-/// One journal entry.
+/// One journal entry of a Kinesis mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalEvent {
     /// When, epoch ms.
@@ -82,37 +82,86 @@ pub struct JournalEvent {
     pub kind: JournalKind,
 }
 
-/// The journal of one mapping.
-#[derive(Debug, Default)]
-pub struct Journal {
-    entries: Mutex<VecDeque<JournalEvent>>,
+impl Entry for JournalEvent {
+    type Key = str;
+
+    fn at(&self) -> Millis {
+        self.at
+    }
+
+    fn set_at(&mut self, at: Millis) {
+        self.at = at;
+    }
+
+    fn key(&self) -> &str {
+        &self.shard_id
+    }
 }
 
-impl Journal {
-    /// Records an entry. Entries stay in time order: one stamped before the last entry (its
-    /// time was read before another task recorded) takes the last entry's time.
-    pub fn record(&self, at: Millis, shard_id: &str, kind: JournalKind) {
-        tracing::debug!(shard_id, ?kind, "mapping decision");
+/// An entry a [`Journal`] keeps: stamped with a time, and tied to a key (a shard, a poller) that
+/// readers filter by.
+pub trait Entry: Clone {
+    /// What names where the entry happened.
+    type Key: PartialEq + ?Sized;
+    /// When, epoch ms.
+    fn at(&self) -> Millis;
+    /// Restamps the entry (to keep the journal in time order).
+    fn set_at(&mut self, at: Millis);
+    /// Where it happened.
+    fn key(&self) -> &Self::Key;
+}
+
+/// The journal of one mapping: its last [`JOURNAL_CAPACITY`] entries, oldest first.
+#[derive(Debug)]
+pub struct Journal<E> {
+    entries: Mutex<VecDeque<E>>,
+}
+
+impl<E> Default for Journal<E> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl<E: Entry> Journal<E> {
+    /// Appends an entry, dropping the oldest when full. Entries stay in time order: one stamped
+    /// before the last entry (its time was read before another task recorded) takes the last
+    /// entry's time.
+    pub fn push(&self, mut entry: E) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let at = entries.back().map_or(at, |last| at.max(last.at));
+        if let Some(last) = entries.back()
+            && entry.at() < last.at()
+        {
+            entry.set_at(last.at());
+        }
         if entries.len() == JOURNAL_CAPACITY {
             entries.pop_front();
         }
-        entries.push_back(JournalEvent {
+        entries.push_back(entry);
+    }
+
+    /// Entries, oldest first, of one key or of all.
+    pub fn entries(&self, key: Option<&E::Key>) -> Vec<E> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .iter()
+            .filter(|e| key.is_none_or(|k| e.key() == k))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Journal<JournalEvent> {
+    /// Records what happened on `shard_id` at `at`, and emits it as a `tracing` event.
+    pub fn record(&self, at: Millis, shard_id: &str, kind: JournalKind) {
+        tracing::debug!(shard_id, ?kind, "mapping decision");
+        self.push(JournalEvent {
             at,
             shard_id: shard_id.to_owned(),
             kind,
         });
-    }
-
-    /// Entries, oldest first, of one shard or of all.
-    pub fn entries(&self, shard_id: Option<&str>) -> Vec<JournalEvent> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .iter()
-            .filter(|e| shard_id.is_none_or(|s| e.shard_id == s))
-            .cloned()
-            .collect()
     }
 }
 
@@ -520,7 +569,7 @@ mod tests {
 
     #[test]
     fn the_journal_stays_in_time_order() {
-        let journal = Journal::default();
+        let journal = Journal::<JournalEvent>::default();
         journal.record(10, "s", JournalKind::ShardFinished);
         // Stamped earlier by a task that recorded later.
         journal.record(7, "s", JournalKind::ShardFinished);

@@ -18,7 +18,7 @@ use tower::{Service, ServiceExt};
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::invoke::InvokeRequest;
-use crate::journal::{Journal, JournalKind, Metrics};
+use crate::journal::{Journal, JournalEvent, JournalKind, Metrics};
 use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
 
 mod read_ahead;
@@ -118,7 +118,7 @@ struct Inner<S, I, D, C> {
     destination: D,
     checkpoints: C,
     clock: Arc<dyn Clock>,
-    journal: Journal,
+    journal: Journal<JournalEvent>,
     metrics: Metrics,
     request_ids: AtomicU64,
 }
@@ -188,7 +188,7 @@ where
     }
 
     /// The decision journal.
-    pub fn journal(&self) -> &Journal {
+    pub fn journal(&self) -> &Journal<JournalEvent> {
         &self.inner.journal
     }
 
