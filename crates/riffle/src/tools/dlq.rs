@@ -11,12 +11,13 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
+use riffle_aws::SqsClient;
+use riffle_aws::tools::sqs;
 use riffle_emulator::sqs::peek::QueueMessages;
 use serde_json::Value;
 
 use super::output::out;
-use super::{Endpoint, control, sdk_error};
+use super::{Endpoint, control};
 
 /// How long the receive-once pass (on endpoints without the peek route) keeps the messages it
 /// read hidden, so that the pass sees each message once; they are handed back when it ends.
@@ -114,23 +115,10 @@ pub(crate) fn describe(body: &str) -> Option<String> {
 }
 
 /// The URL of `queue`: a name, URL or ARN.
-pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, queue: &str) -> anyhow::Result<String> {
-    if queue.starts_with("http://") || queue.starts_with("https://") {
-        Ok(queue.to_owned())
-    } else if queue.starts_with("arn:") {
-        riffle_aws::queue_url(sqs, queue)
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {e}"))
-    } else {
-        Ok(sqs
-            .get_queue_url()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {}", super::sdk_error(&e)))?
-            .queue_url
-            .unwrap_or_default())
-    }
+pub(crate) async fn queue_url(client: &SqsClient, queue: &str) -> anyhow::Result<String> {
+    sqs::queue_url(client, queue)
+        .await
+        .map_err(|e| anyhow::anyhow!("finding queue {queue}: {e}"))
 }
 
 /// One message to show.
@@ -140,7 +128,7 @@ struct Shown {
 }
 
 pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
-    let (_, sqs) = args.endpoint.clients();
+    let sqs = args.endpoint.clients().sqs();
     let url = queue_url(&sqs, &args.queue).await?;
     let (messages, total) = match peek(&args.endpoint.endpoint_url, &url, args.max).await? {
         Some(peeked) => peeked,
@@ -229,38 +217,26 @@ async fn peek(
 /// One pass of receives over the queue at `url`: each message received at most once (kept
 /// hidden during the pass so the next receive moves on; a repeated message id ends it), then
 /// every message handed back (visibility 0).
-async fn receive_once(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    max: usize,
-) -> anyhow::Result<Vec<Shown>> {
+async fn receive_once(client: &SqsClient, url: &str, max: usize) -> anyhow::Result<Vec<Shown>> {
     let mut seen = BTreeSet::new();
     let mut shown = Vec::new();
     let mut receipts = Vec::new();
     let outcome = async {
         'pass: while shown.len() < max {
-            let out = sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages((max - shown.len()).clamp(1, 10) as i32)
-                .visibility_timeout(PASS_HOLD_SECONDS)
-                .wait_time_seconds(1)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
+            let messages = sqs::receive(client, url, max - shown.len(), PASS_HOLD_SECONDS, 1)
                 .await
-                .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {}", sdk_error(&e)))?;
-            if out.messages().is_empty() {
+                .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {e}"))?;
+            if messages.is_empty() {
                 break;
             }
-            for message in out.messages() {
-                receipts.extend(message.receipt_handle().map(str::to_owned));
-                let id = message.message_id().unwrap_or_default().to_owned();
-                if !seen.insert(id.clone()) {
+            for message in messages {
+                receipts.extend(message.receipt_handle);
+                if !seen.insert(message.message_id.clone()) {
                     break 'pass;
                 }
                 shown.push(Shown {
-                    id,
-                    body: message.body().unwrap_or_default().to_owned(),
+                    id: message.message_id,
+                    body: message.body,
                 });
             }
         }
@@ -269,25 +245,10 @@ async fn receive_once(
     .await;
     // Hand everything back, also after an error.
     for chunk in receipts.chunks(10) {
-        let entries = chunk.iter().enumerate().filter_map(|(i, receipt)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(receipt)
-                .visibility_timeout(0)
-                .build()
-                .ok()
-        });
-        if let Err(e) = sqs
-            .change_message_visibility_batch()
-            .queue_url(url)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await
-        {
+        if let Err(e) = sqs::hand_back_batch(client, url, chunk).await {
             eprintln!(
                 "riffle dlq: some messages stay hidden until their visibility timeout \
-                 ({PASS_HOLD_SECONDS} s): {}",
-                sdk_error(&e)
+                 ({PASS_HOLD_SECONDS} s): {e}"
             );
         }
     }
