@@ -51,14 +51,7 @@ impl InvokeApi {
         use std::hash::BuildHasher as _;
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
         let random = std::collections::hash_map::RandomState::new().hash_one((n, now_ms()));
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            (random >> 32) as u32,
-            (random >> 16) as u16,
-            random & 0xfff,
-            (n >> 48) & 0xfff,
-            n & 0xffff_ffff_ffff
-        )
+        riffle_runtime::invoke::uuid_shaped(random, 0xa, n)
     }
 }
 

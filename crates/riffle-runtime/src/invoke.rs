@@ -137,8 +137,14 @@ pub fn request_id(mapping_id: &str, n: u64) -> String {
     let seed = mapping_id
         .bytes()
         .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    uuid_shaped(seed, 0x8, n)
+}
+
+/// A version 4 UUID's shape from `seed` (its first three groups) and `n` (its last two, so the
+/// ids of one seed stay unique), with `variant` as the fourth group's first digit.
+pub fn uuid_shaped(seed: u64, variant: u8, n: u64) -> String {
     format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        "{:08x}-{:04x}-4{:03x}-{variant:x}{:03x}-{:012x}",
         (seed >> 32) as u32,
         (seed >> 16) as u16,
         seed & 0xfff,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use riffle_core::shard::JournalEntry;
 use riffle_core::time::Millis;
+use serde::{Deserialize, Serialize};
 
 /// Entries kept per mapping.
 pub const JOURNAL_CAPACITY: usize = 10_000;
@@ -406,6 +407,48 @@ impl Metrics {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+
+    /// The counters now.
+    pub fn counters(&self) -> KinesisCounters {
+        let get = Self::get;
+        KinesisCounters {
+            polled: get(&self.polled),
+            invocations: get(&self.invocations),
+            invoked_records: get(&self.invoked_records),
+            errors: get(&self.errors),
+            retries: get(&self.retries),
+            bisects: get(&self.bisects),
+            sent_to_destination: get(&self.sent_to_destination),
+            dropped: get(&self.dropped),
+            filtered: get(&self.filtered),
+            iterator_age_ms: self.iterator_ages(),
+        }
+    }
+}
+
+/// A Kinesis mapping's counters at one moment (see [`Metrics`] for what each counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KinesisCounters {
+    /// Records read.
+    pub polled: u64,
+    /// Invocations.
+    pub invocations: u64,
+    /// Records sent to the function (counting retries).
+    pub invoked_records: u64,
+    /// Failed invocations.
+    pub errors: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+    /// Bisects.
+    pub bisects: u64,
+    /// Records reported to the on-failure destination.
+    pub sent_to_destination: u64,
+    /// Records dropped without a destination.
+    pub dropped: u64,
+    /// Records filtered out.
+    pub filtered: u64,
+    /// The last iterator age of every shard that has one.
+    pub iterator_age_ms: BTreeMap<String, Millis>,
 }
 
 #[cfg(test)]

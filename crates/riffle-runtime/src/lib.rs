@@ -26,7 +26,7 @@ pub mod source;
 pub use checkpoint::{
     CheckpointStore, Checkpoints, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint,
 };
-pub use controller::{MappingController, MappingState};
+pub use controller::{Controlled, MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics, ShardStatus};
 pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};

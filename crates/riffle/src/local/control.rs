@@ -22,7 +22,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use riffle_lambda::invoke_api::{InvokeApi, query_pairs};
-use riffle_template::{Application, MappingConfig, SourceKind};
+use riffle_template::{Application, SourceKind};
 use serde_json::{Value, json};
 
 use self::views::{journal_json, kinesis_counters, queue_counters, queue_journal_json};
@@ -47,7 +47,6 @@ struct MappingInfo {
     kind: SourceKind,
     function: String,
     event_source_arn: String,
-    enabled: bool,
 }
 
 impl Control {
@@ -92,10 +91,6 @@ impl Control {
                 kind: m.kind,
                 function: m.function_name.clone(),
                 event_source_arn: m.event_source_arn.clone(),
-                enabled: match &m.config {
-                    MappingConfig::Kinesis(config) => config.enabled,
-                    MappingConfig::Sqs(config) => config.enabled,
-                },
             })
             .collect();
         self.invoke.ready(running.functions.clone());
@@ -166,9 +161,9 @@ fn mapping_json(info: &MappingInfo, running: &Running) -> Value {
             None => ("Unknown", Value::Null),
         },
         SourceKind::Sqs => match running.queues.iter().find(|(id, _)| *id == info.id) {
-            Some((_, mapping)) => (
-                if info.enabled { "Enabled" } else { "Disabled" },
-                queue_counters(mapping.metrics()),
+            Some((_, controller)) => (
+                controller.state().as_str(),
+                queue_counters(controller.mapping().metrics()),
             ),
             None => ("Unknown", Value::Null),
         },
@@ -234,7 +229,7 @@ async fn journal(
             .collect();
         return json_response(StatusCode::OK, &Value::Array(entries));
     }
-    if let Some((_, mapping)) = ready.running.queues.iter().find(|(m, _)| *m == id) {
+    if let Some((_, controller)) = ready.running.queues.iter().find(|(m, _)| *m == id) {
         if let Some(shard) = shard {
             return control_error(
                 StatusCode::BAD_REQUEST,
@@ -246,7 +241,12 @@ async fn journal(
                 None,
             );
         }
-        let entries: Vec<Value> = mapping.journal().iter().map(queue_journal_json).collect();
+        let entries: Vec<Value> = controller
+            .mapping()
+            .journal()
+            .iter()
+            .map(queue_journal_json)
+            .collect();
         return json_response(StatusCode::OK, &Value::Array(entries));
     }
     let known: Vec<String> = ready.mappings.iter().map(|m| m.id.clone()).collect();

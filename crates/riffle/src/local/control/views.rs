@@ -14,19 +14,7 @@ use serde_json::{Map, Value, json};
 
 /// A Kinesis mapping's counters.
 pub(super) fn kinesis_counters(m: &Metrics) -> Value {
-    let get = Metrics::get;
-    json!({
-        "polled": get(&m.polled),
-        "invocations": get(&m.invocations),
-        "invoked_records": get(&m.invoked_records),
-        "errors": get(&m.errors),
-        "retries": get(&m.retries),
-        "bisects": get(&m.bisects),
-        "sent_to_destination": get(&m.sent_to_destination),
-        "dropped": get(&m.dropped),
-        "filtered": get(&m.filtered),
-        "iterator_age_ms": m.iterator_ages(),
-    })
+    serde_json::to_value(m.counters()).unwrap_or_default()
 }
 
 /// An SQS mapping's counters.

@@ -1,0 +1,36 @@
+//! An SQS mapping under a [`MappingController`](super::MappingController): its pollers run
+//! while it is enabled; disabling it stops them, each finishing its batch and handing back what
+//! it held.
+//!
+//! Invariant: the queue mapping keeps no `Enabled` of its own (its settings come from the
+//! template and the queue); the controller's state is the one answer.
+
+use std::convert::Infallible;
+
+use riffle_core::shard::Outcome;
+use tokio::sync::watch;
+use tower::Service;
+
+use super::Controlled;
+use crate::invoke::InvokeRequest;
+use crate::queue::{QueueMapping, QueueSource};
+
+impl<Q, I> Controlled for QueueMapping<Q, I>
+where
+    Q: QueueSource,
+    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    I::Future: Send + 'static,
+{
+    type Error = Infallible;
+
+    async fn run(&self, stop: watch::Receiver<bool>) -> Result<(), Infallible> {
+        QueueMapping::run(self, stop).await;
+        Ok(())
+    }
+
+    fn set_enabled(&self, _enabled: bool) {}
+}
