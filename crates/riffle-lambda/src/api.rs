@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use riffle_core::config::MAX_PAYLOAD_BYTES;
+use riffle_core::invocation::MAX_PAYLOAD_BYTES;
 
 use crate::function::{Completion, Shared};
 

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use riffle_core::config::MAX_PAYLOAD_BYTES;
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::MAX_PAYLOAD_BYTES;
+use riffle_core::invocation::Outcome;
 use riffle_core::time::Millis;
 use riffle_runtime::InvokeRequest;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -489,7 +489,7 @@ impl Shared {
                 Ok(Completion::Error { error_type, body }) => {
                     self.platform_log(environment.id, Some(&request_id), format!("RequestId: {request_id} Error: {}", String::from_utf8_lossy(&body)));
                     lock(&self.stats).errors += 1;
-                    let message = riffle_core::shard::error_document(&body)
+                    let message = riffle_core::invocation::error_document(&body)
                         .map_or_else(|| String::from_utf8_lossy(&body).into_owned(), |(_, message)| message);
                     Outcome::function_error(error_type, message)
                 }

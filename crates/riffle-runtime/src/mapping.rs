@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use riffle_clock::Clock;
-use riffle_core::config::{KinesisMappingConfig, StartingPosition};
-use riffle_core::event::EventSource;
-use riffle_core::shard::{Effect, Invocation, JournalEntry, Outcome, Shard, ShardSettings};
+use riffle_core::invocation::{Invocation, Outcome};
+use riffle_core::kinesis::config::{KinesisMappingConfig, StartingPosition};
+use riffle_core::kinesis::event::EventSource;
+use riffle_core::kinesis::shard::{Decision, Effect, Shard, ShardSettings};
 use riffle_core::time::Millis;
 use tokio::sync::{mpsc, watch};
 use tower::{Service, ServiceExt};
@@ -683,7 +684,7 @@ where
                 }
                 Effect::Checkpoint(seq) => writer.save(ShardCheckpoint::At(seq.to_string())),
                 Effect::Journal(entry) => {
-                    if let JournalEntry::Discarded {
+                    if let Decision::Discarded {
                         delivered: false,
                         records,
                         range,

@@ -1,5 +1,5 @@
 //! Running one SQS mapping: pollers that long-poll the queue, gather a batch, invoke the
-//! function and delete what succeeded, as many of them as `riffle_core::queue::Scaler` says.
+//! function and delete what succeeded, as many of them as `riffle_core::sqs::poller::Scaler` says.
 //!
 //! Invariants: a message is deleted only after the function succeeded for it or a filter dropped
 //! it (never after a failure: SQS's visibility timeout and redrive policy take it from there);
@@ -13,57 +13,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use riffle_clock::Clock;
-use riffle_core::queue::{
-    Gatherer, QueueBatch, QueueSettings, Scaler, Settled, Settlement, Step, settle,
+use riffle_core::invocation::Outcome;
+use riffle_core::sqs::event::{QueueMessage, sqs_event};
+use riffle_core::sqs::poller::{
+    Decision, EntryFailure, Gatherer, PollerSettings, QueueBatch, ReceiptEntry, ReceiveRequest,
+    Scaler, Settled, Settlement, Step, settle,
 };
-use riffle_core::shard::Outcome;
-use riffle_core::sqs::{QueueMessage, sqs_event};
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
 use tower::{Service, ServiceExt};
 
 use crate::invoke::InvokeRequest;
 use crate::source::SourceError;
-
-/// One ReceiveMessage call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiveRequest {
-    /// MaxNumberOfMessages, 1–10.
-    pub max_messages: usize,
-    /// WaitTimeSeconds, 0–20.
-    pub wait_seconds: u32,
-    /// VisibilityTimeout to ask for, when the poller extends the queue's.
-    pub visibility_timeout_seconds: Option<u32>,
-}
-
-/// A message to delete or release: its id (for per-entry results) and this receive's handle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptEntry {
-    /// MessageId.
-    pub message_id: String,
-    /// ReceiptHandle.
-    pub receipt_handle: String,
-}
-
-impl From<&QueueMessage> for ReceiptEntry {
-    fn from(message: &QueueMessage) -> Self {
-        Self {
-            message_id: message.message_id.clone(),
-            receipt_handle: message.receipt_handle.clone(),
-        }
-    }
-}
-
-/// A per-entry failure of a batch call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryFailure {
-    /// MessageId of the entry.
-    pub message_id: String,
-    /// SQS's error code.
-    pub code: String,
-    /// Whether SQS blamed the request (retrying it cannot help).
-    pub sender_fault: bool,
-}
 
 /// An SQS queue the mapping polls (over the SDK, or in memory for tests).
 pub trait QueueSource: Send + Sync + 'static {
@@ -114,66 +75,6 @@ impl QueueOptions {
     }
 }
 
-/// What happened, per poller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum QueueJournalKind {
-    /// A receive returned messages.
-    Received {
-        /// How many.
-        messages: usize,
-    },
-    /// A receive, delete or release failed.
-    SourceFailed {
-        /// The call.
-        call: &'static str,
-        /// The error.
-        error: String,
-    },
-    /// Messages the filters dropped were deleted.
-    Filtered {
-        /// How many.
-        messages: usize,
-    },
-    /// A batch was sent to the function.
-    Invoked {
-        /// Messages in it.
-        messages: usize,
-        /// Its first message id.
-        first_message_id: String,
-        /// Earlier throttled invocations of it.
-        throttles: u32,
-    },
-    /// A throttled batch is invoked again later.
-    Throttled {
-        /// After this long.
-        retry_in_ms: Millis,
-    },
-    /// A batch is done.
-    Settled {
-        /// How it ended.
-        settled: Settled,
-        /// Messages deleted.
-        deleted: usize,
-        /// Messages left to return to the queue after their visibility timeout.
-        returned: usize,
-    },
-    /// Deleting some messages failed; they will be received again.
-    DeleteFailed {
-        /// The entries and SQS's codes.
-        failures: Vec<EntryFailure>,
-    },
-    /// Uninvoked messages were handed back when the poller stopped.
-    Released {
-        /// How many.
-        messages: usize,
-    },
-    /// The number of pollers changed.
-    Scaled {
-        /// The new target.
-        pollers: usize,
-    },
-}
-
 /// One journal entry of a queue mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueJournalEvent {
@@ -182,7 +83,7 @@ pub struct QueueJournalEvent {
     /// Which poller (0-based; the scaler's entries use the poller that observed the change).
     pub poller: usize,
     /// What.
-    pub kind: QueueJournalKind,
+    pub kind: Decision,
 }
 
 /// Counters of one queue mapping.
@@ -225,18 +126,18 @@ impl QueueMetrics {
     }
 
     /// Counts what a journal entry of `poller` says happened.
-    fn observe(&self, at: Millis, poller: usize, kind: &QueueJournalKind) {
+    fn observe(&self, at: Millis, poller: usize, kind: &Decision) {
         let mut holding = self.holding.lock().unwrap_or_else(|p| p.into_inner());
         let error = match kind {
-            QueueJournalKind::Invoked { .. } => {
+            Decision::Invoked { .. } => {
                 holding.insert(poller);
                 None
             }
-            QueueJournalKind::Released { .. } => {
+            Decision::Released { .. } => {
                 holding.remove(&poller);
                 None
             }
-            QueueJournalKind::Settled { settled, .. } => {
+            Decision::Settled { settled, .. } => {
                 holding.remove(&poller);
                 match settled {
                     Settled::Success => None,
@@ -248,14 +149,14 @@ impl QueueMetrics {
                     Settled::GaveUp(why) => Some(format!("gave up: {why}")),
                 }
             }
-            QueueJournalKind::SourceFailed { call, error } => Some(format!("{call}: {error}")),
-            QueueJournalKind::DeleteFailed { failures } => {
+            Decision::SourceFailed { call, error } => Some(format!("{call}: {error}")),
+            Decision::DeleteFailed { failures } => {
                 Some(format!("{} delete(s) failed", failures.len()))
             }
-            QueueJournalKind::Received { .. }
-            | QueueJournalKind::Filtered { .. }
-            | QueueJournalKind::Throttled { .. }
-            | QueueJournalKind::Scaled { .. } => None,
+            Decision::Received { .. }
+            | Decision::Filtered { .. }
+            | Decision::Throttled { .. }
+            | Decision::Scaled { .. } => None,
         };
         self.in_flight.store(holding.len(), Ordering::Relaxed);
         if let Some(error) = error {
@@ -277,7 +178,7 @@ pub struct QueueMapping<Q, I> {
 }
 
 struct Inner<Q, I> {
-    settings: QueueSettings,
+    settings: PollerSettings,
     options: QueueOptions,
     source: Q,
     invoker: I,
@@ -302,7 +203,7 @@ where
 {
     /// A mapping with `settings` polling `source` and invoking `invoker`, on `clock`.
     pub fn new(
-        settings: QueueSettings,
+        settings: PollerSettings,
         options: QueueOptions,
         source: Q,
         invoker: I,
@@ -398,7 +299,7 @@ where
         self.journal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn record(&self, poller: usize, kind: QueueJournalKind) {
+    fn record(&self, poller: usize, kind: Decision) {
         tracing::debug!(mapping = %self.options.mapping_id, poller, ?kind, "queue mapping decision");
         let at = self.clock.now_millis();
         self.metrics.observe(at, poller, &kind);
@@ -416,7 +317,7 @@ where
             (change(&mut scaler), scaler.target())
         };
         if changed {
-            self.record(poller, QueueJournalKind::Scaled { pollers: target });
+            self.record(poller, Decision::Scaled { pollers: target });
             self.rescaled.notify_one();
         }
     }
@@ -477,7 +378,7 @@ where
                         Err(error) => {
                             self.record(
                                 id,
-                                QueueJournalKind::SourceFailed {
+                                Decision::SourceFailed {
                                     call: "ReceiveMessage",
                                     error: error.to_string(),
                                 },
@@ -531,13 +432,13 @@ where
                 .oldest_message_age_ms
                 .store(now.saturating_sub(sent), Ordering::Relaxed);
         }
-        self.record(id, QueueJournalKind::Received { messages: count });
+        self.record(id, Decision::Received { messages: count });
         let dropped = gatherer.received(&self.settings, messages, now);
         if !dropped.is_empty() {
             add(&self.metrics.filtered, dropped.len());
             self.record(
                 id,
-                QueueJournalKind::Filtered {
+                Decision::Filtered {
                     messages: dropped.len(),
                 },
             );
@@ -563,7 +464,7 @@ where
             };
             self.record(
                 id,
-                QueueJournalKind::Invoked {
+                Decision::Invoked {
                     messages: batch.messages.len(),
                     first_message_id: batch.messages[0].message_id.clone(),
                     throttles: batch.throttles,
@@ -581,7 +482,7 @@ where
                     add(&self.metrics.throttles, 1);
                     self.record(
                         id,
-                        QueueJournalKind::Throttled {
+                        Decision::Throttled {
                             retry_in_ms: at - now,
                         },
                     );
@@ -616,7 +517,7 @@ where
                     add(&self.metrics.failed, returned.len());
                     self.record(
                         id,
-                        QueueJournalKind::Settled {
+                        Decision::Settled {
                             settled,
                             deleted: delete.len(),
                             returned: returned.len(),
@@ -645,14 +546,14 @@ where
                             .into_iter()
                             .partition(|f| !f.sender_fault && attempt == 0);
                         if !give_up.is_empty() {
-                            self.record(id, QueueJournalKind::DeleteFailed { failures: give_up });
+                            self.record(id, Decision::DeleteFailed { failures: give_up });
                         }
                         entries.retain(|e| retry.iter().any(|f| f.message_id == e.message_id));
                     }
                     Err(error) => {
                         self.record(
                             id,
-                            QueueJournalKind::SourceFailed {
+                            Decision::SourceFailed {
                                 call: "DeleteMessageBatch",
                                 error: error.to_string(),
                             },
@@ -677,7 +578,7 @@ where
             if let Err(error) = self.source.release(entries).await {
                 self.record(
                     id,
-                    QueueJournalKind::SourceFailed {
+                    Decision::SourceFailed {
                         call: "ChangeMessageVisibilityBatch",
                         error: error.to_string(),
                     },
@@ -686,7 +587,7 @@ where
         }
         self.record(
             id,
-            QueueJournalKind::Released {
+            Decision::Released {
                 messages: messages.len(),
             },
         );

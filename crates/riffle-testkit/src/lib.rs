@@ -25,7 +25,7 @@ pub use response::{assert_failed_items, failed_items, window_state};
 pub use sim::{KinesisSimulation, QueueSimulation, Trace, TraceInvocation, TraceRecord};
 
 /// What an invocation came to, as the engine sees it.
-pub use riffle_core::shard::Outcome;
+pub use riffle_core::invocation::Outcome;
 
 #[cfg(test)]
 mod tests;

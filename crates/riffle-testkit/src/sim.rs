@@ -18,13 +18,15 @@ use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use riffle_clock::{Clock, ManualClock};
-use riffle_core::config::RawKinesisMapping;
 use riffle_core::filter::Filters;
-use riffle_core::queue::QueueSettings;
-use riffle_core::response::{Verdict, judge};
+use riffle_core::invocation::Outcome;
+use riffle_core::kinesis::config::RawKinesisMapping;
+use riffle_core::kinesis::response::{Verdict, judge};
 use riffle_core::sequence::SequenceNumber;
-use riffle_core::shard::Outcome;
-use riffle_core::sqs::{QueueMessage, RawSqsMapping, SqsFacts, SqsVerdict, judge_sqs};
+use riffle_core::sqs::config::{RawSqsMapping, SqsFacts};
+use riffle_core::sqs::event::QueueMessage;
+use riffle_core::sqs::poller::PollerSettings;
+use riffle_core::sqs::response as sqs_response;
 use riffle_core::time::Millis;
 use riffle_runtime::{
     HandlerInvoker, InvokeRequest, JournalEvent, Mapping, MappingOptions, MemoryCheckpoints,
@@ -252,7 +254,7 @@ impl Trace {
                 matches!(
                     &e.kind,
                     riffle_runtime::JournalKind::Decision(
-                        riffle_core::shard::JournalEntry::Bisected { .. }
+                        riffle_core::kinesis::shard::Decision::Bisected { .. }
                     )
                 )
             })
@@ -847,7 +849,7 @@ impl<H> QueueSimulation<H> {
             .raw
             .validate(facts)
             .unwrap_or_else(|errors| panic!("invalid mapping: {errors:?}"));
-        let settings = QueueSettings::new(&config, "us-east-1", facts)
+        let settings = PollerSettings::new(&config, "us-east-1", facts)
             .unwrap_or_else(|e| panic!("invalid mapping: {e}"));
         let filtered: Vec<String> = self
             .put
@@ -869,12 +871,12 @@ impl<H> QueueSimulation<H> {
         let judge: Arc<Judge> = Arc::new(move |outcome, records| match outcome {
             Outcome::Success(body) if report => {
                 let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-                match judge_sqs(body, &ids) {
-                    SqsVerdict::Success => vec![true; records.len()],
-                    SqsVerdict::PartialFailure(failed) => {
+                match sqs_response::judge(body, &ids) {
+                    sqs_response::Verdict::Success => vec![true; records.len()],
+                    sqs_response::Verdict::PartialFailure(failed) => {
                         records.iter().map(|r| !failed.contains(&r.id)).collect()
                     }
-                    SqsVerdict::CompleteFailure(_) => vec![false; records.len()],
+                    sqs_response::Verdict::CompleteFailure(_) => vec![false; records.len()],
                 }
             }
             Outcome::Success(_) => vec![true; records.len()],

@@ -9,7 +9,7 @@ use aws_lambda_events::event::kinesis::{
 };
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use serde_json::{Value, json};
 
 use crate::*;

@@ -89,7 +89,7 @@ mod tests {
     use serde_json::json;
 
     /// An invocation record as Lambda writes it (the engine's own output, see
-    /// `riffle_core::event::FailureRecord::to_json`).
+    /// `riffle_core::kinesis::event::FailureRecord::to_json`).
     fn invocation_record() -> serde_json::Value {
         json!({
             "requestContext": {

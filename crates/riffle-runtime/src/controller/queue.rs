@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use tokio::sync::watch;
 use tower::Service;
 

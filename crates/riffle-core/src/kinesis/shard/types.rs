@@ -1,8 +1,9 @@
-//! The shard machine's values: settings, outcomes, the effects it asks for and its journal.
+//! The shard machine's values: settings, back-off, the effects it asks for and its decisions.
 
-use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
-use crate::event::{EventSource, FailureCondition, FailureRecord};
 use crate::filter::Filters;
+use crate::invocation::MAX_PAYLOAD_BYTES;
+use crate::kinesis::config::KinesisMappingConfig;
+use crate::kinesis::event::{EventSource, FailureCondition, FailureRecord};
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
@@ -110,77 +111,10 @@ impl ShardSettings {
 /// The longest function error message a journal reason keeps, in characters.
 pub(super) const MAX_REASON_CHARS: usize = 1_024;
 
-/// How an invocation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The function returned this body (HTTP 200, no function error).
-    Success(Vec<u8>),
-    /// The function failed: an unhandled error, a timeout, a crash. Counts as an attempt.
-    FunctionError {
-        /// `errorType` (e.g. `Sandbox.Timedout`), for the journal.
-        error_type: String,
-        /// `errorMessage`, for the journal and the Invoke API's answer.
-        error_message: String,
-        /// HTTP status of the invoke (200 for function errors).
-        status_code: u16,
-    },
-    /// The invocation was throttled; the function never saw the batch.
-    Throttled,
-    /// The invoke failed before reaching the function.
-    ServiceError(String),
-}
-
-impl Outcome {
-    /// An unhandled function error (HTTP 200, as Lambda answers one).
-    pub fn function_error(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        Self::FunctionError {
-            error_type: error_type.into(),
-            error_message: error_message.into(),
-            status_code: 200,
-        }
-    }
-
-    /// The function error a runtime reported with `body`, its error document
-    /// (`{"errorType": …, "errorMessage": …}`); a body that is not one becomes the message of an
-    /// `Unhandled` error.
-    pub fn from_error_document(body: &[u8]) -> Self {
-        let (error_type, error_message) = error_document(body).unwrap_or_else(|| {
-            (
-                "Unhandled".to_owned(),
-                String::from_utf8_lossy(body).into_owned(),
-            )
-        });
-        Self::function_error(error_type, error_message)
-    }
-}
-
-/// `errorType` and `errorMessage` of a Lambda error document, if `body` is one (a JSON object with
-/// at least one of them).
-pub fn error_document(body: &[u8]) -> Option<(String, String)> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-    match (field("errorType"), field("errorMessage")) {
-        (None, None) => None,
-        (error_type, message) => Some((
-            error_type.unwrap_or_else(|| "Unhandled".to_owned()),
-            message.unwrap_or_default(),
-        )),
-    }
-}
-
-/// The result of one invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Lambda's request id for it.
-    pub request_id: String,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
 /// Something the runtime must do, or record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Invoke the function with `payload` and report back with [`Shard::invocation_finished`].
+    /// Invoke the function with `payload` and report back with [`super::Shard::invocation_finished`].
     Invoke {
         /// Lane.
         lane: usize,
@@ -198,7 +132,7 @@ pub enum Effect {
         last_arrival_ms: Option<Millis>,
     },
     /// Send `record` to the on-failure destination and report back with
-    /// [`Shard::delivery_finished`].
+    /// [`super::Shard::delivery_finished`].
     Deliver {
         /// Lane.
         lane: usize,
@@ -210,12 +144,12 @@ pub enum Effect {
     /// Persist the shard checkpoint: every record up to and including this one is done.
     Checkpoint(SequenceNumber),
     /// A decision worth recording in the journal.
-    Journal(JournalEntry),
+    Journal(Decision),
 }
 
-/// A decision of the engine, as the user reads it back.
+/// A decision of the shard machine, as the user reads it back (the runtime journals it).
 #[derive(Debug, Clone, PartialEq)]
-pub enum JournalEntry {
+pub enum Decision {
     /// The batch succeeded.
     Succeeded {
         /// Lane.

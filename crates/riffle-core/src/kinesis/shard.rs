@@ -19,12 +19,13 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{
-    ENVELOPE_BYTES, FailureCondition, FailureRecord, ResponseContext, WindowFields,
-    kinesis_event_with_capacity, record_json_len, window_fields_len, windowed_event,
+use crate::invocation::{ENVELOPE_BYTES, Invocation, Outcome};
+use crate::kinesis::event::{
+    FailureCondition, FailureRecord, ResponseContext, WindowFields, kinesis_event_with_capacity,
+    record_json_len, window_fields_len, windowed_event,
 };
+use crate::kinesis::response::{Verdict, judge};
 use crate::record::StreamRecord;
-use crate::response::{Verdict, judge};
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
@@ -32,9 +33,7 @@ mod batching;
 mod types;
 
 use types::MAX_REASON_CHARS;
-pub use types::{
-    Backoff, BatchId, Effect, Invocation, JournalEntry, Outcome, ShardSettings, error_document,
-};
+pub use types::{Backoff, BatchId, Decision, Effect, ShardSettings};
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -235,9 +234,7 @@ impl Shard {
         }
         let mut effects = Vec::new();
         if filtered > 0 {
-            effects.push(Effect::Journal(JournalEntry::Filtered {
-                records: filtered,
-            }));
+            effects.push(Effect::Journal(Decision::Filtered { records: filtered }));
         }
         effects.extend(self.drive(now));
         effects
@@ -310,7 +307,7 @@ impl Shard {
                 };
                 let until = now + settings.backoff.delay(piece.backoff_step);
                 piece.backoff_step += 1;
-                effects.push(Effect::Journal(JournalEntry::RetryScheduled {
+                effects.push(Effect::Journal(Decision::RetryScheduled {
                     lane: lane_index,
                     at: until,
                     reason,
@@ -363,7 +360,7 @@ impl Shard {
                 }
                 match verdict {
                     Verdict::Success => {
-                        effects.push(Effect::Journal(JournalEntry::Succeeded {
+                        effects.push(Effect::Journal(Decision::Succeeded {
                             lane: lane_index,
                             records: piece.entries.len(),
                         }));
@@ -378,7 +375,7 @@ impl Shard {
                             .unwrap_or(0);
                         let done: Vec<u64> =
                             piece.entries.drain(..split).map(|e| e.ordinal).collect();
-                        effects.push(Effect::Journal(JournalEntry::PartiallyFailed {
+                        effects.push(Effect::Journal(Decision::PartiallyFailed {
                             lane: lane_index,
                             resume_at,
                             succeeded: done.len(),
@@ -448,7 +445,7 @@ impl Shard {
             } if *current == delivery => {
                 if ok {
                     let done: Vec<u64> = entries.iter().map(|e| e.ordinal).collect();
-                    effects.push(Effect::Journal(JournalEntry::Discarded {
+                    effects.push(Effect::Journal(Decision::Discarded {
                         lane: lane_index,
                         condition: record.condition,
                         range: (
@@ -463,7 +460,7 @@ impl Shard {
                 } else {
                     let at = now + self.settings.backoff.delay(2);
                     *retry_at = Some(at);
-                    effects.push(Effect::Journal(JournalEntry::DeliveryFailed {
+                    effects.push(Effect::Journal(Decision::DeliveryFailed {
                         lane: lane_index,
                         retry_at: at,
                     }));
@@ -488,12 +485,12 @@ impl Shard {
             // Split point: the left half gets the extra record of an odd batch. Halves start
             // with fresh counters: splitting does not consume the retry quota.
             let right = piece.entries.split_off(piece.entries.len().div_ceil(2));
-            effects.push(Effect::Journal(JournalEntry::Failed {
+            effects.push(Effect::Journal(Decision::Failed {
                 lane,
                 reason,
                 attempts: piece.attempts + 1,
             }));
-            effects.push(Effect::Journal(JournalEntry::Bisected {
+            effects.push(Effect::Journal(Decision::Bisected {
                 lane,
                 left: piece.entries.len(),
                 right: right.len(),
@@ -533,12 +530,12 @@ impl Shard {
                 .is_some_and(|max| piece.attempts > max)
         {
             // A window's final invocation has no records to discard: drop its state.
-            effects.push(Effect::Journal(JournalEntry::Failed {
+            effects.push(Effect::Journal(Decision::Failed {
                 lane,
                 reason: reason.to_owned(),
                 attempts: piece.attempts,
             }));
-            effects.push(Effect::Journal(JournalEntry::WindowStateDropped { lane }));
+            effects.push(Effect::Journal(Decision::WindowStateDropped { lane }));
             self.lanes[lane].window = match piece.window {
                 Some(call) if call.terminated_early => Some(OpenWindow {
                     index: call.index,
@@ -548,7 +545,7 @@ impl Shard {
             };
             return;
         }
-        effects.push(Effect::Journal(JournalEntry::Failed {
+        effects.push(Effect::Journal(Decision::Failed {
             lane,
             reason: reason.to_owned(),
             attempts: piece.attempts,
@@ -571,7 +568,7 @@ impl Shard {
         }
         let until = now + self.settings.backoff.delay(piece.backoff_step);
         piece.backoff_step += 1;
-        effects.push(Effect::Journal(JournalEntry::RetryScheduled {
+        effects.push(Effect::Journal(Decision::RetryScheduled {
             lane,
             at: until,
             reason: reason.to_owned(),
@@ -625,7 +622,7 @@ impl Shard {
                 retry_at: None,
             };
         } else {
-            effects.push(Effect::Journal(JournalEntry::Discarded {
+            effects.push(Effect::Journal(Decision::Discarded {
                 lane,
                 condition,
                 range: (first.sequence_number.clone(), last.sequence_number.clone()),

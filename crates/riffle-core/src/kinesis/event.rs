@@ -7,6 +7,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::invocation::ENVELOPE_BYTES;
+use crate::json;
 use crate::record::StreamRecord;
 use crate::time::{Millis, iso8601_millis};
 
@@ -24,7 +26,9 @@ pub struct EventSource {
 }
 
 fn string(value: &str) -> String {
-    serde_json::to_string(value).expect("strings always encode")
+    let mut out = String::with_capacity(value.len() + 2);
+    json::write_string(&mut out, value);
+    out
 }
 
 fn object(fields: &[(&str, String)]) -> String {
@@ -62,7 +66,7 @@ impl Sink for String {
     fn json_str_parts(&mut self, parts: &[&str]) {
         self.push('"');
         for part in parts {
-            push_json_str_content(self, part);
+            json::write_content(self, part);
         }
         self.push('"');
     }
@@ -82,84 +86,18 @@ impl Sink for Length {
         self.0 += text.len();
     }
     fn json_str_parts(&mut self, parts: &[&str]) {
-        self.0 += 2 + parts.iter().map(|p| escaped_len(p)).sum::<usize>();
+        self.0 += 2 + parts.iter().map(|p| json::escaped_len(p)).sum::<usize>();
     }
     fn base64(&mut self, data: &[u8]) {
         self.0 += data.len().div_ceil(3) * 4;
     }
     fn arrival(&mut self, ms: Millis) {
-        self.0 += decimal_digits(ms / 1000) + 4;
-    }
-}
-
-/// The extra bytes serde_json spends escaping `byte` inside a string (0 when it is kept).
-fn escape_extra(byte: u8) -> usize {
-    match byte {
-        b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 1,
-        0..0x20 => 5,
-        _ => 0,
-    }
-}
-
-/// Length of `value` escaped as serde_json escapes string content, without the quotes.
-fn escaped_len(value: &str) -> usize {
-    value.len() + value.bytes().map(escape_extra).sum::<usize>()
-}
-
-/// Appends `value` escaped exactly as serde_json escapes string content.
-fn push_json_str_content(out: &mut String, value: &str) {
-    if value.bytes().all(|b| escape_extra(b) == 0) {
-        out.push_str(value);
-    } else {
-        for c in value.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.push_str("\\u00");
-                    out.push(HEX[(c as usize) >> 4] as char);
-                    out.push(HEX[(c as usize) & 0xf] as char);
-                }
-                c => out.push(c),
-            }
-        }
-    }
-}
-
-fn decimal_digits(mut value: u64) -> usize {
-    let mut digits = 1;
-    while value >= 10 {
-        value /= 10;
-        digits += 1;
-    }
-    digits
-}
-
-fn push_u64(out: &mut String, value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(d as char);
+        self.0 += json::decimal_len(ms / 1000) + 4;
     }
 }
 
 fn push_arrival(out: &mut String, ms: Millis) {
-    push_u64(out, ms / 1000);
+    json::write_u64(out, ms / 1000);
     let fraction = ms % 1000;
     out.push('.');
     out.push((b'0' + (fraction / 100) as u8) as char);
@@ -202,9 +140,6 @@ pub fn record_json_len(source: &EventSource, record: &StreamRecord) -> usize {
     emit_record(&mut length, source, record);
     length.0
 }
-
-/// Bytes `{"Records":[]}` adds around the records, and each separating comma.
-pub const ENVELOPE_BYTES: usize = 14;
 
 /// The Kinesis event for a batch: `{"Records":[…]}`.
 pub fn kinesis_event<'a>(
@@ -283,8 +218,8 @@ pub fn window_fields_len(
     windowed_event("{}", source, &fields).len() - 2 - 2 + state_bytes
 }
 
-/// Why a batch went to the on-failure destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a batch went to the on-failure destination. Serialized as AWS spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FailureCondition {
     /// The retry quota ran out.
     RetryAttemptsExhausted,
@@ -429,28 +364,6 @@ mod tests {
     }
 
     #[test]
-    fn escaping_matches_serde_json_for_every_ascii_and_some_unicode() {
-        let mut samples: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
-        samples.extend(
-            [
-                "",
-                "plain",
-                "é ü 日本 😀",
-                "a\"b\\c\u{1f}d\u{7f}",
-                "\u{2028}\u{2029}",
-            ]
-            .map(String::from),
-        );
-        for sample in samples {
-            let mut ours = String::from("\"");
-            push_json_str_content(&mut ours, &sample);
-            ours.push('"');
-            assert_eq!(ours, serde_json::to_string(&sample).unwrap(), "{sample:?}");
-            assert_eq!(escaped_len(&sample) + 2, ours.len(), "{sample:?}");
-        }
-    }
-
-    #[test]
     fn the_computed_record_length_is_the_written_length() {
         let mut source = source();
         let mut record = StreamRecord {
@@ -531,5 +444,20 @@ mod tests {
         });
         let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
         assert!(json["responseContext"]["functionError"].is_null());
+    }
+
+    #[test]
+    fn failure_conditions_serialize_as_aws_spells_them() {
+        for condition in [
+            FailureCondition::RetryAttemptsExhausted,
+            FailureCondition::RecordAgeExceeded,
+        ] {
+            let json = serde_json::to_string(&condition).unwrap();
+            assert_eq!(json, format!("\"{}\"", condition.as_str()));
+            assert_eq!(
+                serde_json::from_str::<FailureCondition>(&json).unwrap(),
+                condition
+            );
+        }
     }
 }
