@@ -215,11 +215,13 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     }
 
     let running = Arc::new(running);
+    // Listen for the stop signal before saying ready: a signal right after "ready" stops.
+    let shutdown = crate::shutdown_signal();
     control.ready(Arc::clone(&running), &app);
     let status = Status::new(args.log_format);
     status.ready(&endpoint, &app);
     let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
-    crate::shutdown_signal().await;
+    shutdown.await;
     status.stopping();
     let deadline = Duration::from_secs(args.shutdown_timeout);
     // Every queue mapping is told to stop at once; they finish their batches while the Kinesis
