@@ -459,7 +459,7 @@ where
                                 && in_flight == 0
                                 && machine.buffered() == 0
                                 && (last_read.is_none() || machine.checkpoint() == last_read.as_ref());
-                            let position = batch.records.last().map(|r| r.sequence_number.to_string());
+                            let position = batch.records.last().map(|r| r.sequence_number.clone());
                             self.metrics.update_shard(shard_id, |s| {
                                 s.read_failing = false;
                                 if position.is_some() {
@@ -625,7 +625,7 @@ where
                         JournalKind::Invoked {
                             lane,
                             records,
-                            range: range.map(|(first, last)| (first.to_string(), last.to_string())),
+                            range,
                             previous_invocations,
                         },
                     );
@@ -712,7 +712,7 @@ where
                 {
                     match inner.checkpoints.save(&shard, checkpoint.clone()).await {
                         Ok(()) => {
-                            if let ShardCheckpoint::At(sequence_number) = checkpoint {
+                            if let Some(sequence_number) = checkpoint.sequence_number() {
                                 let now = inner.clock.now_millis();
                                 inner.note(
                                     now,

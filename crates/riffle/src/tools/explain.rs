@@ -7,6 +7,10 @@
 //! /_riffle/mappings/{id}/journal`), so both formats say the same thing; an entry kind this
 //! version does not know is still printed, with its fields.
 
+use riffle_core::kinesis::shard::Decision;
+use riffle_core::sequence::SequenceNumber;
+use riffle_core::time::iso8601_millis;
+use riffle_runtime::{JournalEvent, JournalKind};
 use serde_json::Value;
 
 use super::Endpoint;
@@ -83,7 +87,14 @@ fn plural(n: &Value, one: &str) -> String {
 }
 
 /// One journal entry as a line: time, shard (or poller), lane, what happened, sequence range.
+/// A Kinesis entry is read into the runtime's own type; anything else (an SQS entry, a kind
+/// this version does not know) is read field by field.
 pub(crate) fn line(entry: &Value) -> String {
+    if entry.get("shard").is_some()
+        && let Ok(event) = serde_json::from_value::<JournalEvent>(entry.clone())
+    {
+        return kinesis_line(&event);
+    }
     let where_ = match (&entry["shard"], &entry["poller"]) {
         (Value::String(shard), _) => shard.clone(),
         (_, Value::Number(poller)) => format!("poller {poller}"),
@@ -110,33 +121,158 @@ pub(crate) fn line(entry: &Value) -> String {
             _ => "-".to_owned(),
         },
     };
-    format!(
-        "{:<24}  {:<20}  {:<7}  {}  {}",
-        text(&entry["time"]),
-        where_,
-        lane,
-        what(entry),
-        range
+    columns(&text(&entry["time"]), &where_, &lane, &what(entry), &range)
+}
+
+/// The line's columns, aligned.
+fn columns(time: &str, where_: &str, lane: &str, what: &str, range: &str) -> String {
+    format!("{time:<24}  {where_:<20}  {lane:<7}  {what}  {range}")
+}
+
+/// `n` things, `one` being the singular.
+fn count(n: u64, one: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        _ => format!("{n} {one}s"),
+    }
+}
+
+/// One Kinesis entry as a line.
+fn kinesis_line(event: &JournalEvent) -> String {
+    let lane = match &event.kind {
+        JournalKind::Invoked { lane, .. } => Some(*lane),
+        JournalKind::Decision(decision) => match decision {
+            Decision::Succeeded { lane, .. }
+            | Decision::PartiallyFailed { lane, .. }
+            | Decision::Failed { lane, .. }
+            | Decision::Bisected { lane, .. }
+            | Decision::RetryScheduled { lane, .. }
+            | Decision::WindowStateDropped { lane }
+            | Decision::Discarded { lane, .. }
+            | Decision::DeliveryFailed { lane, .. } => Some(*lane),
+            Decision::Filtered { .. } => None,
+        },
+        _ => None,
+    };
+    let range = |(first, last): &(SequenceNumber, SequenceNumber)| {
+        if first == last {
+            first.to_string()
+        } else {
+            format!("{first}..{last}")
+        }
+    };
+    let range = match &event.kind {
+        JournalKind::Invoked {
+            range: Some(sequence_range),
+            ..
+        }
+        | JournalKind::Decision(Decision::Discarded {
+            range: sequence_range,
+            ..
+        }) => range(sequence_range),
+        JournalKind::Checkpointed { sequence_number } => sequence_number.to_string(),
+        JournalKind::Decision(Decision::PartiallyFailed { resume_at, .. }) => {
+            format!("{resume_at}..")
+        }
+        _ => "-".to_owned(),
+    };
+    columns(
+        &iso8601_millis(event.at),
+        &event.shard_id,
+        &lane.map_or_else(|| "-".to_owned(), |lane| format!("lane {lane}")),
+        &kinesis_what(&event.kind),
+        &range,
     )
 }
 
-/// What happened, in words.
+/// What happened to a Kinesis mapping, in words.
+fn kinesis_what(kind: &JournalKind) -> String {
+    let records = |n: usize| count(n as u64, "record");
+    match kind {
+        JournalKind::ShardStarted { from } => format!("started reading at {from}"),
+        JournalKind::Polled {
+            records: n,
+            millis_behind,
+        } => format!("read {}, {millis_behind} ms behind the tip", records(*n)),
+        JournalKind::PollFailed { error } => format!("reading failed, will read again: {error}"),
+        JournalKind::CheckpointFailed { error } => {
+            format!("the checkpoint store failed, will try again: {error}")
+        }
+        JournalKind::Invoked {
+            records: n,
+            previous_invocations: 0,
+            ..
+        } => format!("invoked the function with {}", records(*n)),
+        JournalKind::Invoked {
+            records: n,
+            previous_invocations,
+            ..
+        } => format!(
+            "invoked again with {} (invocation {} of this batch)",
+            records(*n),
+            previous_invocations + 1
+        ),
+        JournalKind::Checkpointed { .. } => "checkpoint saved".to_owned(),
+        JournalKind::Delivered { destination } => format!("failure record sent to {destination}"),
+        JournalKind::DeliveryError { error } => {
+            format!("sending the failure record failed: {error}")
+        }
+        JournalKind::ShardFinished => "every record of the shard is done".to_owned(),
+        JournalKind::Decision(decision) => match decision {
+            Decision::Succeeded { records: n, .. } => format!("succeeded: {} done", records(*n)),
+            Decision::PartiallyFailed { succeeded, .. } => format!(
+                "reported batchItemFailures: {} done, the rest is retried from the first failed item",
+                records(*succeeded)
+            ),
+            Decision::Failed {
+                reason, attempts, ..
+            } => format!("failed with {reason} (failed attempt {attempts})"),
+            Decision::Bisected { left, right, .. } => format!(
+                "split the failed batch in two: {left} + {right} records, the first half first"
+            ),
+            Decision::RetryScheduled { at, reason, .. } => {
+                format!("will retry at {} after {reason}", iso8601_millis(*at))
+            }
+            Decision::Filtered { records: n } => {
+                format!("{} matched no filter and were skipped", records(*n))
+            }
+            Decision::WindowStateDropped { .. } => {
+                "the tumbling window's final invocation kept failing: its state was dropped"
+                    .to_owned()
+            }
+            Decision::Discarded {
+                condition,
+                records: n,
+                delivered: true,
+                ..
+            } => format!(
+                "gave up ({}): {} sent to the on-failure destination",
+                condition.as_str(),
+                records(*n)
+            ),
+            Decision::Discarded {
+                condition,
+                records: n,
+                ..
+            } => format!(
+                "gave up ({}): {} dropped (no on-failure destination)",
+                condition.as_str(),
+                records(*n)
+            ),
+            Decision::DeliveryFailed { retry_at, .. } => format!(
+                "sending the failure record failed; sending again at {}",
+                iso8601_millis(*retry_at)
+            ),
+        },
+    }
+}
+
+/// What happened to an SQS mapping (or in an entry of a kind this version does not know), in
+/// words.
 fn what(e: &Value) -> String {
     let kind = e["kind"].as_str().unwrap_or("?");
-    let is_sqs = e["poller"].is_number();
     match kind {
-        "shard_started" => format!("started reading at {}", text(&e["from"])),
-        "polled" => format!(
-            "read {}, {} ms behind the tip",
-            plural(&e["records"], "record"),
-            text(&e["millis_behind"])
-        ),
-        "poll_failed" => format!("reading failed, will read again: {}", text(&e["error"])),
-        "checkpoint_failed" => format!(
-            "the checkpoint store failed, will try again: {}",
-            text(&e["error"])
-        ),
-        "invoked" if is_sqs => format!(
+        "invoked" => format!(
             "invoked the function with {}{}",
             plural(&e["messages"], "message"),
             match e["throttles"].as_u64() {
@@ -144,66 +280,10 @@ fn what(e: &Value) -> String {
                 Some(n) => format!(" (after {n} throttled attempt(s))"),
             }
         ),
-        "invoked" => match e["previous_invocations"].as_u64() {
-            Some(0) | None => format!(
-                "invoked the function with {}",
-                plural(&e["records"], "record")
-            ),
-            Some(n) => format!(
-                "invoked again with {} (invocation {} of this batch)",
-                plural(&e["records"], "record"),
-                n + 1
-            ),
-        },
-        "succeeded" => format!("succeeded: {} done", plural(&e["records"], "record")),
-        "partially_failed" => format!(
-            "reported batchItemFailures: {} done, the rest is retried from the first failed item",
-            plural(&e["succeeded"], "record")
-        ),
-        "failed" => format!(
-            "failed with {} (failed attempt {})",
-            text(&e["reason"]),
-            text(&e["attempts"])
-        ),
-        "bisected" => format!(
-            "split the failed batch in two: {} + {} records, the first half first",
-            text(&e["left"]),
-            text(&e["right"])
-        ),
-        "retry_scheduled" => format!(
-            "will retry at {} after {}",
-            text(&e["retry_time"]),
-            text(&e["reason"])
-        ),
-        "filtered" if is_sqs => format!(
+        "filtered" => format!(
             "{} matched no filter and were deleted",
             plural(&e["messages"], "message")
         ),
-        "filtered" => format!(
-            "{} matched no filter and were skipped",
-            plural(&e["records"], "record")
-        ),
-        "window_state_dropped" => {
-            "the tumbling window's final invocation kept failing: its state was dropped".to_owned()
-        }
-        "discarded" if e["delivered"] == true => format!(
-            "gave up ({}): {} sent to the on-failure destination",
-            text(&e["condition"]),
-            plural(&e["records"], "record")
-        ),
-        "discarded" => format!(
-            "gave up ({}): {} dropped (no on-failure destination)",
-            text(&e["condition"]),
-            plural(&e["records"], "record")
-        ),
-        "delivery_failed" => format!(
-            "sending the failure record failed; sending again at {}",
-            text(&e["retry_time"])
-        ),
-        "checkpointed" => "checkpoint saved".to_owned(),
-        "delivered" => format!("failure record sent to {}", text(&e["destination"])),
-        "delivery_error" => format!("sending the failure record failed: {}", text(&e["error"])),
-        "shard_finished" => "every record of the shard is done".to_owned(),
         "received" => format!("received {}", plural(&e["messages"], "message")),
         "source_failed" => format!("{} failed: {}", text(&e["call"]), text(&e["error"])),
         "throttled" => format!(

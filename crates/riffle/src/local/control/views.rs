@@ -5,10 +5,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use riffle_core::kinesis::shard::Decision;
 use riffle_core::sqs::poller;
 use riffle_core::time::{Millis, iso8601_millis};
-use riffle_runtime::{JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueMetrics};
+use riffle_runtime::{JournalEvent, Metrics, QueueJournalEvent, QueueMetrics};
 use serde_json::{Map, Value, json};
 
 /// A Kinesis mapping's counters.
@@ -43,154 +42,10 @@ fn entry(at: Millis, kind: &str) -> Map<String, Value> {
     object
 }
 
-fn range(object: &mut Map<String, Value>, first: &str, last: &str) {
-    object.insert("first_sequence_number".into(), json!(first));
-    object.insert("last_sequence_number".into(), json!(last));
-}
-
 /// One Kinesis journal entry: `at` (epoch ms), `time` (ISO 8601), `shard`, `kind` (snake case)
-/// and the kind's fields; a lane's entries carry `lane`, ranges `first_sequence_number` and
-/// `last_sequence_number`, and times the engine scheduled both as ms and as ISO text.
+/// and the kind's fields (the runtime's serde shape; see `riffle_runtime::JournalEvent`).
 pub(super) fn journal_json(event: &JournalEvent) -> Value {
-    let at = event.at;
-    let mut o = match &event.kind {
-        JournalKind::ShardStarted { from } => {
-            let mut o = entry(at, "shard_started");
-            o.insert("from".into(), json!(from));
-            o
-        }
-        JournalKind::Polled {
-            records,
-            millis_behind,
-        } => {
-            let mut o = entry(at, "polled");
-            o.insert("records".into(), json!(records));
-            o.insert("millis_behind".into(), json!(millis_behind));
-            o
-        }
-        JournalKind::PollFailed { error } => {
-            let mut o = entry(at, "poll_failed");
-            o.insert("error".into(), json!(error));
-            o
-        }
-        JournalKind::CheckpointFailed { error } => {
-            let mut o = entry(at, "checkpoint_failed");
-            o.insert("error".into(), json!(error));
-            o
-        }
-        JournalKind::Invoked {
-            lane,
-            records,
-            range: sequence_range,
-            previous_invocations,
-        } => {
-            let mut o = entry(at, "invoked");
-            o.insert("lane".into(), json!(lane));
-            o.insert("records".into(), json!(records));
-            if let Some((first, last)) = sequence_range {
-                range(&mut o, first, last);
-            }
-            o.insert("previous_invocations".into(), json!(previous_invocations));
-            o
-        }
-        JournalKind::Decision(decision) => decision_json(at, decision),
-        JournalKind::Checkpointed { sequence_number } => {
-            let mut o = entry(at, "checkpointed");
-            o.insert("sequence_number".into(), json!(sequence_number));
-            o
-        }
-        JournalKind::Delivered { destination } => {
-            let mut o = entry(at, "delivered");
-            o.insert("destination".into(), json!(destination));
-            o
-        }
-        JournalKind::DeliveryError { error } => {
-            let mut o = entry(at, "delivery_error");
-            o.insert("error".into(), json!(error));
-            o
-        }
-        JournalKind::ShardFinished => entry(at, "shard_finished"),
-    };
-    o.insert("shard".into(), json!(event.shard_id));
-    Value::Object(o)
-}
-
-fn decision_json(at: Millis, decision: &Decision) -> Map<String, Value> {
-    let lane_entry = |kind: &str, lane: usize| {
-        let mut o = entry(at, kind);
-        o.insert("lane".into(), json!(lane));
-        o
-    };
-    match decision {
-        Decision::Succeeded { lane, records } => {
-            let mut o = lane_entry("succeeded", *lane);
-            o.insert("records".into(), json!(records));
-            o
-        }
-        Decision::PartiallyFailed {
-            lane,
-            resume_at,
-            succeeded,
-        } => {
-            let mut o = lane_entry("partially_failed", *lane);
-            o.insert("resume_at".into(), json!(resume_at.as_str()));
-            o.insert("succeeded".into(), json!(succeeded));
-            o
-        }
-        Decision::Failed {
-            lane,
-            reason,
-            attempts,
-        } => {
-            let mut o = lane_entry("failed", *lane);
-            o.insert("reason".into(), json!(reason));
-            o.insert("attempts".into(), json!(attempts));
-            o
-        }
-        Decision::Bisected { lane, left, right } => {
-            let mut o = lane_entry("bisected", *lane);
-            o.insert("left".into(), json!(left));
-            o.insert("right".into(), json!(right));
-            o
-        }
-        Decision::RetryScheduled {
-            lane,
-            at: retry_at,
-            reason,
-        } => {
-            let mut o = lane_entry("retry_scheduled", *lane);
-            o.insert("retry_at".into(), json!(retry_at));
-            o.insert("retry_time".into(), json!(iso8601_millis(*retry_at)));
-            o.insert("reason".into(), json!(reason));
-            o
-        }
-        Decision::Filtered { records } => {
-            let mut o = entry(at, "filtered");
-            o.insert("records".into(), json!(records));
-            o
-        }
-        Decision::WindowStateDropped { lane } => lane_entry("window_state_dropped", *lane),
-        Decision::Discarded {
-            lane,
-            condition,
-            range: (first, last),
-            records,
-            delivered,
-        } => {
-            let mut o = lane_entry("discarded", *lane);
-            o.insert("condition".into(), json!(condition.as_str()));
-            range(&mut o, first.as_str(), last.as_str());
-            o.insert("records".into(), json!(records));
-            o.insert("delivered".into(), json!(delivered));
-            o
-        }
-        Decision::DeliveryFailed { lane, retry_at } => {
-            let mut o = lane_entry("delivery_failed", *lane);
-            o.insert("retry_at".into(), json!(retry_at));
-            o.insert("retry_time".into(), json!(iso8601_millis(*retry_at)));
-            o
-        }
-    }
+    serde_json::to_value(event).unwrap_or_default()
 }
 
 /// One SQS journal entry: `at`, `time`, `poller` (SQS mappings have pollers, not shards),
@@ -242,12 +97,8 @@ pub(super) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
                     o.insert("failed_message_ids".into(), json!(ids));
                     ("partial_failure", None)
                 }
-                poller::Settled::InvalidResponse(reason) => {
-                    ("invalid_response", Some(reason))
-                }
-                poller::Settled::FunctionError(reason) => {
-                    ("function_error", Some(reason))
-                }
+                poller::Settled::InvalidResponse(reason) => ("invalid_response", Some(reason)),
+                poller::Settled::FunctionError(reason) => ("function_error", Some(reason)),
                 poller::Settled::GaveUp(reason) => ("gave_up", Some(reason)),
             };
             o.insert("outcome".into(), json!(outcome));
@@ -291,7 +142,9 @@ pub(super) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
 #[cfg(test)]
 mod tests {
     use riffle_core::kinesis::event::FailureCondition;
+    use riffle_core::kinesis::shard::Decision;
     use riffle_core::sequence::SequenceNumber;
+    use riffle_runtime::JournalKind;
 
     use super::*;
 
@@ -309,7 +162,10 @@ mod tests {
             kinesis(JournalKind::Invoked {
                 lane: 1,
                 records: 2,
-                range: Some(("49".into(), "51".into())),
+                range: Some((
+                    SequenceNumber::parse("49").unwrap(),
+                    SequenceNumber::parse("51").unwrap(),
+                )),
                 previous_invocations: 1,
             }),
             json!({
