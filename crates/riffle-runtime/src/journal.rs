@@ -1,11 +1,13 @@
 //! The decision journal of a mapping: what happened to which records, and why — one
-//! [`Journal`] shape for every kind of mapping, each kind with its own entries ([`kinesis`]).
+//! [`Journal`] shape for every kind of mapping, each kind with its own entries ([`kinesis`],
+//! [`queue`]).
 //!
 //! Invariant: every decision the engine makes is journaled with its key (shard or poller) and
 //! time, and also emitted as a `tracing` event; a journal keeps the most recent
 //! [`JOURNAL_CAPACITY`] entries per mapping, in time order, so a user can read them back.
 
 pub mod kinesis;
+pub mod queue;
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,6 +15,7 @@ use std::sync::Mutex;
 use riffle_core::time::Millis;
 
 pub use self::kinesis::{JournalEvent, JournalKind, KinesisCounters, Metrics, ShardStatus};
+pub use self::queue::{QueueCounters, QueueJournalEvent, QueueMetrics};
 
 /// Entries kept per mapping.
 pub const JOURNAL_CAPACITY: usize = 10_000;

@@ -7,10 +7,11 @@
 //! /_riffle/mappings/{id}/journal`), so both formats say the same thing; an entry kind this
 //! version does not know is still printed, with its fields.
 
-use riffle_core::kinesis::shard::Decision;
+use riffle_core::kinesis::shard;
 use riffle_core::sequence::SequenceNumber;
+use riffle_core::sqs::poller::{Decision, Settled};
 use riffle_core::time::iso8601_millis;
-use riffle_runtime::{JournalEvent, JournalKind};
+use riffle_runtime::{JournalEvent, JournalKind, QueueJournalEvent};
 use serde_json::Value;
 
 use super::Endpoint;
@@ -79,21 +80,19 @@ fn text(value: &Value) -> String {
     }
 }
 
-fn plural(n: &Value, one: &str) -> String {
-    match n.as_u64() {
-        Some(1) => format!("1 {one}"),
-        _ => format!("{} {one}s", text(n)),
-    }
-}
-
 /// One journal entry as a line: time, shard (or poller), lane, what happened, sequence range.
-/// A Kinesis entry is read into the runtime's own type; anything else (an SQS entry, a kind
-/// this version does not know) is read field by field.
+/// An entry is read into the runtime's own type (Kinesis or SQS); one of a kind this version
+/// does not know is printed with its fields.
 pub(crate) fn line(entry: &Value) -> String {
     if entry.get("shard").is_some()
         && let Ok(event) = serde_json::from_value::<JournalEvent>(entry.clone())
     {
         return kinesis_line(&event);
+    }
+    if entry.get("poller").is_some()
+        && let Ok(event) = serde_json::from_value::<QueueJournalEvent>(entry.clone())
+    {
+        return queue_line(&event);
     }
     let where_ = match (&entry["shard"], &entry["poller"]) {
         (Value::String(shard), _) => shard.clone(),
@@ -142,15 +141,15 @@ fn kinesis_line(event: &JournalEvent) -> String {
     let lane = match &event.kind {
         JournalKind::Invoked { lane, .. } => Some(*lane),
         JournalKind::Decision(decision) => match decision {
-            Decision::Succeeded { lane, .. }
-            | Decision::PartiallyFailed { lane, .. }
-            | Decision::Failed { lane, .. }
-            | Decision::Bisected { lane, .. }
-            | Decision::RetryScheduled { lane, .. }
-            | Decision::WindowStateDropped { lane }
-            | Decision::Discarded { lane, .. }
-            | Decision::DeliveryFailed { lane, .. } => Some(*lane),
-            Decision::Filtered { .. } => None,
+            shard::Decision::Succeeded { lane, .. }
+            | shard::Decision::PartiallyFailed { lane, .. }
+            | shard::Decision::Failed { lane, .. }
+            | shard::Decision::Bisected { lane, .. }
+            | shard::Decision::RetryScheduled { lane, .. }
+            | shard::Decision::WindowStateDropped { lane }
+            | shard::Decision::Discarded { lane, .. }
+            | shard::Decision::DeliveryFailed { lane, .. } => Some(*lane),
+            shard::Decision::Filtered { .. } => None,
         },
         _ => None,
     };
@@ -166,12 +165,12 @@ fn kinesis_line(event: &JournalEvent) -> String {
             range: Some(sequence_range),
             ..
         }
-        | JournalKind::Decision(Decision::Discarded {
+        | JournalKind::Decision(shard::Decision::Discarded {
             range: sequence_range,
             ..
         }) => range(sequence_range),
         JournalKind::Checkpointed { sequence_number } => sequence_number.to_string(),
-        JournalKind::Decision(Decision::PartiallyFailed { resume_at, .. }) => {
+        JournalKind::Decision(shard::Decision::PartiallyFailed { resume_at, .. }) => {
             format!("{resume_at}..")
         }
         _ => "-".to_owned(),
@@ -219,28 +218,30 @@ fn kinesis_what(kind: &JournalKind) -> String {
         }
         JournalKind::ShardFinished => "every record of the shard is done".to_owned(),
         JournalKind::Decision(decision) => match decision {
-            Decision::Succeeded { records: n, .. } => format!("succeeded: {} done", records(*n)),
-            Decision::PartiallyFailed { succeeded, .. } => format!(
+            shard::Decision::Succeeded { records: n, .. } => {
+                format!("succeeded: {} done", records(*n))
+            }
+            shard::Decision::PartiallyFailed { succeeded, .. } => format!(
                 "reported batchItemFailures: {} done, the rest is retried from the first failed item",
                 records(*succeeded)
             ),
-            Decision::Failed {
+            shard::Decision::Failed {
                 reason, attempts, ..
             } => format!("failed with {reason} (failed attempt {attempts})"),
-            Decision::Bisected { left, right, .. } => format!(
+            shard::Decision::Bisected { left, right, .. } => format!(
                 "split the failed batch in two: {left} + {right} records, the first half first"
             ),
-            Decision::RetryScheduled { at, reason, .. } => {
+            shard::Decision::RetryScheduled { at, reason, .. } => {
                 format!("will retry at {} after {reason}", iso8601_millis(*at))
             }
-            Decision::Filtered { records: n } => {
+            shard::Decision::Filtered { records: n } => {
                 format!("{} matched no filter and were skipped", records(*n))
             }
-            Decision::WindowStateDropped { .. } => {
+            shard::Decision::WindowStateDropped { .. } => {
                 "the tumbling window's final invocation kept failing: its state was dropped"
                     .to_owned()
             }
-            Decision::Discarded {
+            shard::Decision::Discarded {
                 condition,
                 records: n,
                 delivered: true,
@@ -250,7 +251,7 @@ fn kinesis_what(kind: &JournalKind) -> String {
                 condition.as_str(),
                 records(*n)
             ),
-            Decision::Discarded {
+            shard::Decision::Discarded {
                 condition,
                 records: n,
                 ..
@@ -259,7 +260,7 @@ fn kinesis_what(kind: &JournalKind) -> String {
                 condition.as_str(),
                 records(*n)
             ),
-            Decision::DeliveryFailed { retry_at, .. } => format!(
+            shard::Decision::DeliveryFailed { retry_at, .. } => format!(
                 "sending the failure record failed; sending again at {}",
                 iso8601_millis(*retry_at)
             ),
@@ -267,81 +268,99 @@ fn kinesis_what(kind: &JournalKind) -> String {
     }
 }
 
-/// What happened to an SQS mapping (or in an entry of a kind this version does not know), in
-/// words.
-fn what(e: &Value) -> String {
-    let kind = e["kind"].as_str().unwrap_or("?");
-    match kind {
-        "invoked" => format!(
+/// One SQS entry as a line.
+fn queue_line(event: &QueueJournalEvent) -> String {
+    let range = match &event.kind {
+        Decision::Invoked {
+            first_message_id, ..
+        } => format!("first message {first_message_id}"),
+        _ => "-".to_owned(),
+    };
+    columns(
+        &iso8601_millis(event.at),
+        &format!("poller {}", event.poller),
+        "-",
+        &queue_what(&event.kind),
+        &range,
+    )
+}
+
+/// What a poller of an SQS mapping decided, in words.
+fn queue_what(decision: &Decision) -> String {
+    let messages = |n: usize| count(n as u64, "message");
+    match decision {
+        Decision::Invoked {
+            messages: n,
+            throttles,
+            ..
+        } => format!(
             "invoked the function with {}{}",
-            plural(&e["messages"], "message"),
-            match e["throttles"].as_u64() {
-                Some(0) | None => String::new(),
-                Some(n) => format!(" (after {n} throttled attempt(s))"),
+            messages(*n),
+            match throttles {
+                0 => String::new(),
+                n => format!(" (after {n} throttled attempt(s))"),
             }
         ),
-        "filtered" => format!(
-            "{} matched no filter and were deleted",
-            plural(&e["messages"], "message")
-        ),
-        "received" => format!("received {}", plural(&e["messages"], "message")),
-        "source_failed" => format!("{} failed: {}", text(&e["call"]), text(&e["error"])),
-        "throttled" => format!(
-            "throttled; invoking again in {} ms",
-            text(&e["retry_in_ms"])
-        ),
-        "settled" => {
+        Decision::Filtered { messages: n } => {
+            format!("{} matched no filter and were deleted", messages(*n))
+        }
+        Decision::Received { messages: n } => format!("received {}", messages(*n)),
+        Decision::SourceFailed { call, error } => format!("{call} failed: {error}"),
+        Decision::Throttled { retry_in_ms } => {
+            format!("throttled; invoking again in {retry_in_ms} ms")
+        }
+        Decision::Settled {
+            settled,
+            deleted,
+            returned,
+        } => {
             let back = format!(
                 "{} return to the queue after the visibility timeout (then its redrive policy applies)",
-                plural(&e["returned"], "message")
+                messages(*returned)
             );
-            match e["outcome"].as_str().unwrap_or("?") {
-                "success" => format!("succeeded: {} deleted", plural(&e["deleted"], "message")),
-                "partial_failure" => format!(
-                    "reported {} failed: {} deleted, {back}",
-                    e["failed_message_ids"].as_array().map_or(0, Vec::len),
-                    text(&e["deleted"])
-                ),
-                "function_error" => format!("failed with {}: {back}", text(&e["reason"])),
-                "invalid_response" => {
-                    format!("invalid response ({}): {back}", text(&e["reason"]))
+            match settled {
+                Settled::Success => format!("succeeded: {} deleted", messages(*deleted)),
+                Settled::PartialFailure(ids) => {
+                    format!("reported {} failed: {deleted} deleted, {back}", ids.len())
                 }
-                "gave_up" => format!("gave up ({}): {back}", text(&e["reason"])),
-                other => format!("settled ({other}): {back}"),
+                Settled::FunctionError(reason) => format!("failed with {reason}: {back}"),
+                Settled::InvalidResponse(reason) => {
+                    format!("invalid response ({reason}): {back}")
+                }
+                Settled::GaveUp(reason) => format!("gave up ({reason}): {back}"),
             }
         }
-        "delete_failed" => {
-            let codes: Vec<String> = e["failures"]
-                .as_array()
-                .map(|f| f.iter().map(|f| text(&f["code"])).collect())
-                .unwrap_or_default();
+        Decision::DeleteFailed { failures } => {
+            let codes: Vec<&str> = failures.iter().map(|f| f.code.as_str()).collect();
             format!(
                 "deleting {} message(s) failed ({}); they will be received again",
                 codes.len(),
                 codes.join(", ")
             )
         }
-        "released" => format!("handed back {} on stop", plural(&e["messages"], "message")),
-        "scaled" => format!("pollers scaled to {}", text(&e["pollers"])),
-        other => {
-            // A kind this version does not know: print its fields.
-            let fields: Vec<String> = e
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| {
-                            !matches!(
-                                k.as_str(),
-                                "at" | "time" | "kind" | "shard" | "poller" | "lane"
-                            )
-                        })
-                        .map(|(k, v)| format!("{k}={}", text(v)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("{other} {}", fields.join(" "))
-        }
+        Decision::Released { messages: n } => format!("handed back {} on stop", messages(*n)),
+        Decision::Scaled { pollers } => format!("pollers scaled to {pollers}"),
     }
+}
+
+/// An entry of a kind this version does not know: its kind and fields.
+fn what(e: &Value) -> String {
+    let kind = e["kind"].as_str().unwrap_or("?");
+    let fields: Vec<String> = e
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "at" | "time" | "kind" | "shard" | "poller" | "lane"
+                    )
+                })
+                .map(|(k, v)| format!("{k}={}", text(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{kind} {}", fields.join(" "))
 }
 
 #[cfg(test)]

@@ -3,12 +3,8 @@
 //! Invariant: the runtime's journal types become JSON here, and only here (the engine crates
 //! know nothing of this API).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use riffle_core::sqs::poller;
-use riffle_core::time::{Millis, iso8601_millis};
 use riffle_runtime::{JournalEvent, Metrics, QueueJournalEvent, QueueMetrics};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// A Kinesis mapping's counters.
 pub(super) fn kinesis_counters(m: &Metrics) -> Value {
@@ -17,29 +13,7 @@ pub(super) fn kinesis_counters(m: &Metrics) -> Value {
 
 /// An SQS mapping's counters.
 pub(super) fn queue_counters(m: &QueueMetrics) -> Value {
-    let get = |v: &AtomicU64| v.load(Ordering::Relaxed);
-    json!({
-        "received": get(&m.polled),
-        "invocations": get(&m.invocations),
-        "invoked_messages": get(&m.invoked_messages),
-        "deleted": get(&m.deleted),
-        "failed": get(&m.failed),
-        "filtered": get(&m.filtered),
-        "errors": get(&m.errors),
-        "throttles": get(&m.throttles),
-        "pollers": m.pollers.load(Ordering::Relaxed),
-        "in_flight": m.in_flight.load(Ordering::Relaxed),
-        "oldest_message_age_ms": get(&m.oldest_message_age_ms),
-        "last_error": m.last_error().map(|(_, error)| error),
-    })
-}
-
-fn entry(at: Millis, kind: &str) -> Map<String, Value> {
-    let mut object = Map::new();
-    object.insert("at".into(), json!(at));
-    object.insert("time".into(), json!(iso8601_millis(at)));
-    object.insert("kind".into(), json!(kind));
-    object
+    serde_json::to_value(m.counters()).unwrap_or_default()
 }
 
 /// One Kinesis journal entry: `at` (epoch ms), `time` (ISO 8601), `shard`, `kind` (snake case)
@@ -49,94 +23,9 @@ pub(super) fn journal_json(event: &JournalEvent) -> Value {
 }
 
 /// One SQS journal entry: `at`, `time`, `poller` (SQS mappings have pollers, not shards),
-/// `kind` and its fields.
+/// `kind` and its fields (see `riffle_runtime::QueueJournalEvent`).
 pub(super) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
-    let at = event.at;
-    let mut o = match &event.kind {
-        poller::Decision::Received { messages } => {
-            let mut o = entry(at, "received");
-            o.insert("messages".into(), json!(messages));
-            o
-        }
-        poller::Decision::SourceFailed { call, error } => {
-            let mut o = entry(at, "source_failed");
-            o.insert("call".into(), json!(call));
-            o.insert("error".into(), json!(error));
-            o
-        }
-        poller::Decision::Filtered { messages } => {
-            let mut o = entry(at, "filtered");
-            o.insert("messages".into(), json!(messages));
-            o
-        }
-        poller::Decision::Invoked {
-            messages,
-            first_message_id,
-            throttles,
-        } => {
-            let mut o = entry(at, "invoked");
-            o.insert("messages".into(), json!(messages));
-            o.insert("first_message_id".into(), json!(first_message_id));
-            o.insert("throttles".into(), json!(throttles));
-            o
-        }
-        poller::Decision::Throttled { retry_in_ms } => {
-            let mut o = entry(at, "throttled");
-            o.insert("retry_in_ms".into(), json!(retry_in_ms));
-            o
-        }
-        poller::Decision::Settled {
-            settled,
-            deleted,
-            returned,
-        } => {
-            let mut o = entry(at, "settled");
-            let (outcome, detail) = match settled {
-                poller::Settled::Success => ("success", None),
-                poller::Settled::PartialFailure(ids) => {
-                    o.insert("failed_message_ids".into(), json!(ids));
-                    ("partial_failure", None)
-                }
-                poller::Settled::InvalidResponse(reason) => ("invalid_response", Some(reason)),
-                poller::Settled::FunctionError(reason) => ("function_error", Some(reason)),
-                poller::Settled::GaveUp(reason) => ("gave_up", Some(reason)),
-            };
-            o.insert("outcome".into(), json!(outcome));
-            if let Some(reason) = detail {
-                o.insert("reason".into(), json!(reason));
-            }
-            o.insert("deleted".into(), json!(deleted));
-            o.insert("returned".into(), json!(returned));
-            o
-        }
-        poller::Decision::DeleteFailed { failures } => {
-            let mut o = entry(at, "delete_failed");
-            let failures: Vec<Value> = failures
-                .iter()
-                .map(|f| {
-                    json!({
-                        "message_id": f.message_id,
-                        "code": f.code,
-                        "sender_fault": f.sender_fault,
-                    })
-                })
-                .collect();
-            o.insert("failures".into(), json!(failures));
-            o
-        }
-        poller::Decision::Released { messages } => {
-            let mut o = entry(at, "released");
-            o.insert("messages".into(), json!(messages));
-            o
-        }
-        poller::Decision::Scaled { pollers } => {
-            let mut o = entry(at, "scaled");
-            o.insert("pollers".into(), json!(pollers));
-            o
-        }
-    };
-    o.insert("poller".into(), json!(event.poller));
-    Value::Object(o)
+    serde_json::to_value(event).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -144,7 +33,9 @@ mod tests {
     use riffle_core::kinesis::event::FailureCondition;
     use riffle_core::kinesis::shard::Decision;
     use riffle_core::sequence::SequenceNumber;
+    use riffle_core::sqs::poller;
     use riffle_runtime::JournalKind;
+    use serde_json::json;
 
     use super::*;
 
