@@ -9,18 +9,15 @@
 
 mod queue;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
-use riffle_core::invocation::Outcome;
 use riffle_core::kinesis::config::KinesisMappingConfig;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
-use tower::Service;
 
 use crate::checkpoint::CheckpointStore;
-use crate::invoke::InvokeRequest;
+use crate::invoke::Invoker;
 use crate::mapping::{FailureDestination, Mapping, RuntimeError};
 use crate::source::StreamSource;
 
@@ -155,12 +152,7 @@ impl<M: Controlled> MappingController<M> {
 impl<S, I, D, C> Controlled for Mapping<S, I, D, C>
 where
     S: StreamSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
     D: FailureDestination,
     C: CheckpointStore,
 {
@@ -183,12 +175,7 @@ where
 impl<S, I, D, C> MappingController<Mapping<S, I, D, C>>
 where
     S: StreamSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
     D: FailureDestination,
     C: CheckpointStore,
 {

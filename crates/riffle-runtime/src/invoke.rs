@@ -131,6 +131,26 @@ where
     }
 }
 
+/// A function as the runtime invokes it: a cloneable `tower::Service<InvokeRequest>` whose
+/// every call ends in an [`Outcome`] (it never fails as a service).
+pub trait Invoker:
+    Service<InvokeRequest, Response = Outcome, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Invoker for T where
+    T: Service<InvokeRequest, Response = Outcome, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The `n`th request id of mapping `mapping_id`: UUID-shaped like Lambda's, unique per mapping
 /// and invocation, and stable across runs so journals and tests can name invocations.
 pub fn request_id(mapping_id: &str, n: u64) -> String {

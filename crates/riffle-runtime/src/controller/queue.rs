@@ -7,23 +7,16 @@
 
 use std::convert::Infallible;
 
-use riffle_core::invocation::Outcome;
 use tokio::sync::watch;
-use tower::Service;
 
 use super::Controlled;
-use crate::invoke::InvokeRequest;
+use crate::invoke::Invoker;
 use crate::queue::{QueueMapping, QueueSource};
 
 impl<Q, I> Controlled for QueueMapping<Q, I>
 where
     Q: QueueSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
 {
     type Error = Infallible;
 
