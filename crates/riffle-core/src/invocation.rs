@@ -27,6 +27,35 @@ pub fn records_event<S: AsRef<str>>(records: &[S]) -> String {
     out
 }
 
+/// The `batchItemFailures` a successful invocation's `body` reports under
+/// ReportBatchItemFailures, by the rules every source shares: none (success) for an empty or
+/// blank body, `null`, an object without the key, or a null or empty list — and, when
+/// `empty_values_succeed` (Kinesis), for `""` and `[]` too; `Err` with why the whole batch
+/// failed for a body that is not JSON, not an object, or whose `batchItemFailures` is not a
+/// list. The items themselves are the source's to judge.
+pub fn batch_item_failures(
+    body: &[u8],
+    empty_values_succeed: bool,
+) -> Result<Vec<serde_json::Value>, String> {
+    use serde_json::Value;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| "the response is not JSON".to_owned())?;
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if empty_values_succeed && s.is_empty() => Ok(Vec::new()),
+        Value::Array(a) if empty_values_succeed && a.is_empty() => Ok(Vec::new()),
+        Value::Object(mut map) => match map.remove("batchItemFailures") {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(_) => Err("batchItemFailures is not a list".to_owned()),
+        },
+        _ => Err("the response is not an object".to_owned()),
+    }
+}
+
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

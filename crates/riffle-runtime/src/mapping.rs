@@ -22,7 +22,9 @@ use crate::invoke::InvokeRequest;
 use crate::journal::{Journal, JournalEvent, JournalKind, Metrics};
 use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
 
+mod checkpoint_writer;
 mod read_ahead;
+use checkpoint_writer::CheckpointWriter;
 use read_ahead::ReadAhead;
 
 /// Where failure records go (an SQS queue, over the SDK).
@@ -765,38 +767,5 @@ where
     fn request_id(&self) -> String {
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
         crate::invoke::request_id(&self.options.mapping_id, n)
-    }
-}
-
-/// Persists one shard's checkpoints off the shard task, which hands over each new checkpoint
-/// and goes on; the writer saves the newest it has (a save that fails is journaled and tried
-/// again a second later) and journals it once saved. A crash loses at most the checkpoints not
-/// yet saved: the shard resumes from the last saved one, at least once as before. The shard task
-/// waits for the writer only to finish a shard and when it stops.
-struct CheckpointWriter {
-    latest: watch::Sender<(u64, Option<ShardCheckpoint>)>,
-    saved: watch::Receiver<u64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl CheckpointWriter {
-    /// Hands over the shard's newest checkpoint.
-    fn save(&self, checkpoint: ShardCheckpoint) {
-        self.latest.send_modify(|(version, latest)| {
-            *version += 1;
-            *latest = Some(checkpoint);
-        });
-    }
-
-    /// Waits until everything handed over is saved.
-    async fn flush(&mut self) {
-        let target = self.latest.borrow().0;
-        let _ = self.saved.wait_for(|saved| *saved >= target).await;
-    }
-}
-
-impl Drop for CheckpointWriter {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::invocation::ENVELOPE_BYTES;
 use crate::json;
+use crate::kinesis::shard::{Discard, EventFormat};
 use crate::record::StreamRecord;
 use crate::time::{Millis, iso8601_millis, parse_iso8601_millis};
 
@@ -375,6 +376,47 @@ impl<'de> Deserialize<'de> for FailureRecord {
             batch_size: batch.batch_size,
             stream_arn: batch.stream_arn.into_owned(),
         })
+    }
+}
+
+/// The Kinesis event format: the shard machine writes Kinesis events with it.
+impl EventFormat for EventSource {
+    fn record_len(&self, record: &StreamRecord) -> usize {
+        record_json_len(self, record)
+    }
+
+    fn event<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a StreamRecord>,
+        capacity: usize,
+    ) -> String {
+        kinesis_event_with_capacity(self, records, capacity)
+    }
+
+    fn windowed(&self, event: &str, window: &WindowFields<'_>) -> String {
+        windowed_event(event, self, window)
+    }
+
+    fn window_fields_len(&self, start_ms: Millis, end_ms: Millis, state_bytes: usize) -> usize {
+        window_fields_len(self, start_ms, end_ms, state_bytes)
+    }
+
+    fn failure_record(&self, discard: Discard<'_>) -> FailureRecord {
+        FailureRecord {
+            request_id: discard.request_id.to_owned(),
+            function_arn: discard.function_arn.to_owned(),
+            condition: discard.condition,
+            approximate_invoke_count: discard.invocations,
+            response: discard.response.cloned(),
+            timestamp_ms: discard.now,
+            shard_id: self.shard_id.clone(),
+            start_sequence_number: discard.first.sequence_number.to_string(),
+            end_sequence_number: discard.last.sequence_number.to_string(),
+            first_arrival_ms: discard.first.arrival_ms,
+            last_arrival_ms: discard.last.arrival_ms,
+            batch_size: discard.records,
+            stream_arn: self.stream_arn.clone(),
+        }
     }
 }
 

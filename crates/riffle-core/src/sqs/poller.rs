@@ -3,8 +3,8 @@
 //! (receive, invoke, delete, release, wake, journal). The runtime performs the effects and
 //! feeds their results back; every decision is made here, on virtual time.
 //!
-//! A poller long-polls the queue, gathers a batch ([`Gatherer`]: batch size, batching window,
-//! 6 MiB), invokes it, settles it ([`settle`]: delete what succeeded, retry throttles, give up
+//! A poller long-polls the queue, gathers a batch (`gather.rs`: batch size, batching window,
+//! 6 MiB), invokes it, settles it (`settle.rs`: delete what succeeded, retry throttles, give up
 //! before the visibility timeout), deletes in calls of 10 (retrying entries SQS failed on its
 //! side once), and on a FIFO queue hands back what it holds after a failed batch so a group's
 //! later messages wait for its retry. After a failed receive it pauses. On shutdown it finishes

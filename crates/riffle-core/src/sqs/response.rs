@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+use crate::invocation::batch_item_failures;
+
 /// The verdict on a successful invocation of an SQS batch with ReportBatchItemFailures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -22,26 +24,13 @@ pub enum Verdict {
 /// body, `{}`, or a null or empty `batchItemFailures`; complete failure for a body that is not
 /// JSON, an identifier that is missing, null, empty, not a string or not in the batch.
 pub fn judge(body: &[u8], message_ids: &[&str]) -> Verdict {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Verdict::Success;
-    }
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return Verdict::CompleteFailure("the response is not JSON".into());
-    };
-    let items = match &value {
-        Value::Null => return Verdict::Success,
-        Value::Object(map) => match map.get("batchItemFailures") {
-            None | Some(Value::Null) => return Verdict::Success,
-            Some(Value::Array(items)) if items.is_empty() => return Verdict::Success,
-            Some(Value::Array(items)) => items,
-            Some(_) => {
-                return Verdict::CompleteFailure("batchItemFailures is not a list".into());
-            }
-        },
-        _ => return Verdict::CompleteFailure("the response is not an object".into()),
+    let items = match batch_item_failures(body, false) {
+        Ok(items) if items.is_empty() => return Verdict::Success,
+        Ok(items) => items,
+        Err(reason) => return Verdict::CompleteFailure(reason),
     };
     let mut failed = Vec::new();
-    for item in items {
+    for item in &items {
         match item.get("itemIdentifier") {
             Some(Value::String(id)) if message_ids.contains(&id.as_str()) => {
                 if !failed.contains(id) {
