@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 
 use riffle_aws::SqsClient;
 use riffle_aws::tools::sqs;
+use riffle_core::kinesis::event::FailureRecord;
+use riffle_core::time::iso8601_millis;
 use riffle_emulator::sqs::peek::QueueMessages;
 use serde_json::Value;
 
@@ -42,75 +44,51 @@ pub(crate) struct DlqArgs {
 /// A Lambda invocation record, as the tools read it (`riffle dlq` summarises it, `riffle
 /// redrive` re-invokes its records).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct InvocationRecord {
-    /// `requestContext.condition` (`RetryAttemptsExhausted`, …).
-    pub(crate) condition: String,
-    /// `requestContext.functionArn`.
-    pub(crate) function_arn: String,
-    /// `requestContext.approximateInvokeCount`.
-    pub(crate) invoke_count: Value,
-    /// `responseContext.functionError`, if any.
-    pub(crate) function_error: Option<String>,
-    /// `timestamp`.
-    pub(crate) timestamp: String,
-    /// `KinesisBatchInfo`, for a Kinesis mapping's record.
-    pub(crate) kinesis: Option<KinesisBatchInfo>,
-}
-
-/// `KinesisBatchInfo`: which records of which shard a failure record stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KinesisBatchInfo {
-    pub(crate) shard_id: String,
-    pub(crate) start_sequence_number: String,
-    pub(crate) end_sequence_number: String,
-    /// Records in the batch.
-    pub(crate) batch_size: u64,
-    pub(crate) stream_arn: String,
+pub(crate) enum InvocationRecord {
+    /// A Kinesis mapping's on-failure record, read into riffle-core's own type.
+    Kinesis(Box<FailureRecord>),
+    /// Another invocation record (one without `KinesisBatchInfo`): only its
+    /// `requestContext.condition` is read.
+    Other {
+        /// `requestContext.condition` (`?` when it has none).
+        condition: String,
+    },
 }
 
 /// The invocation record in `body`, or `None` if it is not one (no `requestContext`).
 pub(crate) fn parse(body: &str) -> Option<InvocationRecord> {
+    if let Ok(record) = serde_json::from_str::<FailureRecord>(body) {
+        return Some(InvocationRecord::Kinesis(Box::new(record)));
+    }
     let record: Value = serde_json::from_str(body).ok()?;
     let context = record.get("requestContext")?.as_object()?;
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_owned();
-    let kinesis = record.get("KinesisBatchInfo").map(|info| KinesisBatchInfo {
-        shard_id: text(info.get("shardId")),
-        start_sequence_number: text(info.get("startSequenceNumber")),
-        end_sequence_number: text(info.get("endSequenceNumber")),
-        batch_size: info["batchSize"].as_u64().unwrap_or(0),
-        stream_arn: text(info.get("streamArn")),
-    });
-    Some(InvocationRecord {
-        condition: text(context.get("condition")),
-        function_arn: text(context.get("functionArn")),
-        invoke_count: context
-            .get("approximateInvokeCount")
-            .cloned()
-            .unwrap_or(Value::Null),
-        function_error: record["responseContext"]["functionError"]
-            .as_str()
-            .map(str::to_owned),
-        timestamp: text(record.get("timestamp")),
-        kinesis,
+    let condition = context.get("condition").and_then(Value::as_str);
+    Some(InvocationRecord::Other {
+        condition: condition.unwrap_or("?").to_owned(),
     })
 }
 
 /// One line about an on-failure invocation record of a Kinesis mapping, or `None` if `body` is
 /// not one.
 pub(crate) fn describe(body: &str) -> Option<String> {
-    let record = parse(body)?;
-    let info = record.kinesis.as_ref()?;
+    let InvocationRecord::Kinesis(record) = parse(body)? else {
+        return None;
+    };
     Some(format!(
         "{}: {} record(s) of {} {}..{} ({}), {} invocation(s), function error {}, at {}",
-        record.condition,
-        info.batch_size,
-        info.shard_id,
-        info.start_sequence_number,
-        info.end_sequence_number,
-        info.stream_arn,
-        record.invoke_count,
-        record.function_error.as_deref().unwrap_or("none"),
-        record.timestamp,
+        record.condition.as_str(),
+        record.batch_size,
+        record.shard_id,
+        record.start_sequence_number,
+        record.end_sequence_number,
+        record.stream_arn,
+        record.approximate_invoke_count,
+        record
+            .response
+            .as_ref()
+            .and_then(|r| r.function_error.as_deref())
+            .unwrap_or("none"),
+        iso8601_millis(record.timestamp_ms),
     ))
 }
 
@@ -265,11 +243,12 @@ mod tests {
             "RetryAttemptsExhausted: 2 record(s) of shardId-000000000000 1..2 (arn:aws:kinesis:us-east-1:000000000000:stream/orders), 4 invocation(s), function error Unhandled, at 2025-11-25T16:35:01.512Z"
         );
         assert_eq!(super::describe("hello"), None);
-        let parsed = super::parse(body).unwrap();
+        let Some(super::InvocationRecord::Kinesis(parsed)) = super::parse(body) else {
+            panic!("a Kinesis failure record");
+        };
         assert_eq!(parsed.function_arn, "f");
         assert_eq!(
-            parsed.kinesis.unwrap().end_sequence_number,
-            "2",
+            parsed.end_sequence_number, "2",
             "redrive reads the range from here"
         );
     }

@@ -18,13 +18,15 @@ use riffle_aws::tools::lambda::{self, InvokeError};
 use riffle_aws::tools::sqs;
 use riffle_aws::{KinesisClient, LambdaClient};
 use riffle_core::invocation::ENVELOPE_BYTES;
-use riffle_core::kinesis::event::{EventSource, kinesis_event_with_capacity, record_json_len};
+use riffle_core::kinesis::event::{
+    EventSource, FailureRecord, kinesis_event_with_capacity, record_json_len,
+};
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
 use serde_json::Value;
 
 use super::Endpoint;
-use super::dlq::{self, InvocationRecord, KinesisBatchInfo};
+use super::dlq::{self, InvocationRecord};
 use super::output::out;
 
 /// How long a failure record stays hidden from other consumers while it is redriven; one kept
@@ -174,17 +176,19 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
     let Some(record) = dlq::parse(body) else {
         return Verdict::Keep("not a Lambda invocation record".to_owned());
     };
-    let Some(info) = &record.kinesis else {
-        return Verdict::Keep(format!(
-            "{} record without KinesisBatchInfo: only Kinesis failure records can be redriven \
-             (an SQS mapping's failed messages go to its queue's dead-letter queue, which SQS \
-             redrives itself)",
-            record.condition
-        ));
+    let record = match record {
+        InvocationRecord::Kinesis(record) => record,
+        InvocationRecord::Other { condition } => {
+            return Verdict::Keep(format!(
+                "{condition} record without KinesisBatchInfo: only Kinesis failure records can be \
+                 redriven (an SQS mapping's failed messages go to its queue's dead-letter queue, \
+                 which SQS redrives itself)"
+            ));
+        }
     };
     let function = match (&args.function, record.function_arn.as_str()) {
         (Some(function), _) => function.clone(),
-        (None, "?") => {
+        (None, "" | "?") => {
             return Verdict::Keep(
                 "the record names no function (requestContext.functionArn); pass --function"
                     .to_owned(),
@@ -192,7 +196,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
         }
         (None, arn) => arn.to_owned(),
     };
-    let records = match fetch(&tools.kinesis, info, args.whole_range).await {
+    let records = match fetch(&tools.kinesis, &record, args.whole_range).await {
         Ok(records) => records,
         Err(why) => return Verdict::Keep(why),
     };
@@ -206,18 +210,18 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
     } else {
         format!(
             "{}..{}",
-            info.start_sequence_number, info.end_sequence_number
+            record.start_sequence_number, record.end_sequence_number
         )
     };
     let what = format!(
         "invoke {function} with {} record(s) of {}: {which}",
         records.len(),
-        info.shard_id,
+        record.shard_id,
     );
     if args.dry_run {
         return Verdict::Would(what);
     }
-    let payload = event(&record, info, &records, &tools.region);
+    let payload = event(&record, &records, &tools.region);
     match invoke(&tools.lambda, &function, payload).await {
         Ok(()) => Verdict::Delete(format!("{what}: succeeded")),
         Err(why) => Verdict::Keep(format!("{what}: {why}")),
@@ -228,7 +232,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
 /// `endSequenceNumber`, refusing a batch the stream no longer holds whole.
 async fn fetch(
     client: &KinesisClient,
-    info: &KinesisBatchInfo,
+    info: &FailureRecord,
     whole_range: bool,
 ) -> Result<Vec<StreamRecord>, String> {
     let (start, end) = (&info.start_sequence_number, &info.end_sequence_number);
@@ -303,7 +307,7 @@ async fn fetch(
             "{where_} holds no record {end}, the batch's last; {kept}"
         ));
     }
-    let count = records.len() as u64;
+    let count = records.len();
     if info.batch_size > 0 && count != info.batch_size && !(whole_range && count > info.batch_size)
     {
         return Err(format!(
@@ -317,12 +321,7 @@ async fn fetch(
 }
 
 /// The Kinesis event the engine sends for `records` (riffle-core's writer).
-fn event(
-    record: &InvocationRecord,
-    info: &KinesisBatchInfo,
-    records: &[StreamRecord],
-    default_region: &str,
-) -> String {
+fn event(record: &FailureRecord, records: &[StreamRecord], default_region: &str) -> String {
     let arn_part = |arn: &str, n: usize| {
         arn.split(':')
             .nth(n)
@@ -331,11 +330,11 @@ fn event(
     };
     let account = arn_part(&record.function_arn, 4).unwrap_or_else(|| "000000000000".to_owned());
     let source = EventSource {
-        stream_arn: info.stream_arn.clone(),
-        region: arn_part(&info.stream_arn, 3).unwrap_or_else(|| default_region.to_owned()),
+        stream_arn: record.stream_arn.clone(),
+        region: arn_part(&record.stream_arn, 3).unwrap_or_else(|| default_region.to_owned()),
         // The role riffle local's mappings invoke with (MappingOptions).
         invoke_identity_arn: format!("arn:aws:iam::{account}:role/riffle-local"),
-        shard_id: info.shard_id.clone(),
+        shard_id: record.shard_id.clone(),
     };
     let capacity = ENVELOPE_BYTES
         + records
@@ -395,9 +394,11 @@ mod tests {
 
     #[test]
     fn the_event_is_the_engines() {
-        let body = r#"{"requestContext":{"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f","condition":"RetryAttemptsExhausted","approximateInvokeCount":2},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"1","endSequenceNumber":"2","batchSize":2,"streamArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/orders"}}"#;
-        let record = dlq::parse(body).unwrap();
-        let info = record.kinesis.clone().unwrap();
+        let body = r#"{"requestContext":{"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f","condition":"RetryAttemptsExhausted","approximateInvokeCount":2},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"1","endSequenceNumber":"2","approximateArrivalOfFirstRecord":"2025-11-25T16:34:58.101Z","approximateArrivalOfLastRecord":"2025-11-25T16:34:58.907Z","batchSize":2,"streamArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/orders"}}"#;
+        let Some(InvocationRecord::Kinesis(record)) = dlq::parse(body) else {
+            panic!("a Kinesis failure record");
+        };
+        let info = (*record).clone();
         let records: Vec<StreamRecord> = ["1", "2"]
             .iter()
             .map(|s| StreamRecord {
@@ -407,7 +408,7 @@ mod tests {
                 arrival_ms: 1_700_000_000_000,
             })
             .collect();
-        let event = event(&record, &info, &records, "us-east-1");
+        let event = event(&record, &records, "us-east-1");
         let source = EventSource {
             stream_arn: info.stream_arn.clone(),
             region: "eu-west-1".into(),
