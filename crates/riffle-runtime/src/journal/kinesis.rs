@@ -383,23 +383,23 @@ impl Metrics {
 /// A Kinesis mapping's counters at one moment (see [`Metrics`] for what each counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KinesisCounters {
-    /// Records read.
+    /// As [`Metrics::polled`].
     pub polled: u64,
-    /// Invocations.
+    /// As [`Metrics::invocations`].
     pub invocations: u64,
-    /// Records sent to the function (counting retries).
+    /// As [`Metrics::invoked_records`].
     pub invoked_records: u64,
-    /// Failed invocations.
+    /// As [`Metrics::errors`].
     pub errors: u64,
-    /// Retries scheduled.
+    /// As [`Metrics::retries`].
     pub retries: u64,
-    /// Bisects.
+    /// As [`Metrics::bisects`].
     pub bisects: u64,
-    /// Records reported to the on-failure destination.
+    /// As [`Metrics::sent_to_destination`].
     pub sent_to_destination: u64,
-    /// Records dropped without a destination.
+    /// As [`Metrics::dropped`].
     pub dropped: u64,
-    /// Records filtered out.
+    /// As [`Metrics::filtered`].
     pub filtered: u64,
     /// The last iterator age of every shard that has one.
     pub iterator_age_ms: BTreeMap<String, Millis>,
