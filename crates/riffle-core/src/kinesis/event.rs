@@ -277,28 +277,24 @@ pub struct FailureRecord {
     pub stream_arn: String,
 }
 
-/// The JSON shape of a [`FailureRecord`], borrowing its strings when written.
+/// The JSON shape of a [`FailureRecord`], borrowing its strings when written (read back, they
+/// are owned).
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireRecord<'a> {
-    #[serde(borrow)]
     request_context: WireRequest<'a>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     response_context: Option<Cow<'a, ResponseContext>>,
-    #[serde(borrow)]
     version: Cow<'a, str>,
-    #[serde(borrow)]
     timestamp: Cow<'a, str>,
-    #[serde(rename = "KinesisBatchInfo", borrow)]
+    #[serde(rename = "KinesisBatchInfo")]
     kinesis_batch_info: WireBatch<'a>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireRequest<'a> {
-    #[serde(borrow)]
     request_id: Cow<'a, str>,
-    #[serde(borrow)]
     function_arn: Cow<'a, str>,
     condition: FailureCondition,
     approximate_invoke_count: u32,
@@ -307,18 +303,12 @@ struct WireRequest<'a> {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireBatch<'a> {
-    #[serde(borrow)]
     shard_id: Cow<'a, str>,
-    #[serde(borrow)]
     start_sequence_number: Cow<'a, str>,
-    #[serde(borrow)]
     end_sequence_number: Cow<'a, str>,
-    #[serde(borrow)]
     approximate_arrival_of_first_record: Cow<'a, str>,
-    #[serde(borrow)]
     approximate_arrival_of_last_record: Cow<'a, str>,
     batch_size: usize,
-    #[serde(borrow)]
     stream_arn: Cow<'a, str>,
 }
 
