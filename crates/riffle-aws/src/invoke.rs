@@ -19,23 +19,6 @@ use aws_sdk_lambda::types::InvocationType;
 use riffle_core::invocation::{Outcome, error_document};
 use riffle_runtime::InvokeRequest;
 
-/// An aws-sdk-lambda client for a local endpoint (`sam local start-lambda`, `cargo lambda
-/// watch`): plain HTTP, placeholder credentials, no SDK retries. For real AWS, build the client
-/// from your AWS configuration (with retries disabled) and pass it to [`LambdaInvoker::new`].
-pub fn lambda_client(endpoint: &str, region: &str) -> aws_sdk_lambda::Client {
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_lambda::config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "riffle", "riffle", None, None, "riffle",
-        ))
-        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
-}
-
 /// Invokes a function over the Invoke API; a `tower::Service<InvokeRequest>` like the local
 /// runners.
 #[derive(Debug, Clone)]
@@ -204,7 +187,7 @@ mod tests {
     }
 
     async fn outcome_of(endpoint: &str, function: &str) -> Outcome {
-        LambdaInvoker::new(lambda_client(endpoint, "us-east-1"), function)
+        LambdaInvoker::new(crate::lambda_client(endpoint, "us-east-1"), function)
             .invoke(request())
             .await
     }

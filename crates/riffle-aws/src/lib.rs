@@ -8,10 +8,13 @@
 //! remembers the last sequence number it returned and re-creates the iterator
 //! `AFTER_SEQUENCE_NUMBER` it (or at its original start if it returned none).
 
+pub mod clients;
 pub mod invoke;
 pub mod queue;
+pub mod tools;
 
-pub use invoke::{LambdaInvoker, lambda_client};
+pub use clients::{Clients, KinesisClient, LambdaClient, SqsClient, clients, lambda_client};
+pub use invoke::LambdaInvoker;
 pub use queue::{QueueFacts, SqsQueueSource, queue_facts, queue_url};
 
 use std::collections::HashMap;
@@ -26,35 +29,6 @@ use riffle_core::time::Millis;
 use riffle_runtime::{
     FailureDestination, ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource,
 };
-
-/// Plain-HTTP SDK clients for an endpoint such as the embedded emulator.
-pub fn clients(endpoint: &str, region: &str) -> (aws_sdk_kinesis::Client, aws_sdk_sqs::Client) {
-    let kinesis = aws_sdk_kinesis::Config::builder()
-        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_kinesis::config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "riffle", "riffle", None, None, "riffle",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    // SQS requests and answers are small JSON documents from a local endpoint: the stalled
-    // stream protection's throughput checks (which wrap every body) guard nothing here.
-    let sqs = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_sqs::config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "riffle", "riffle", None, None, "riffle",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .stalled_stream_protection(aws_sdk_sqs::config::StalledStreamProtectionConfig::disabled())
-        .build();
-    (
-        aws_sdk_kinesis::Client::from_conf(kinesis),
-        aws_sdk_sqs::Client::from_conf(sqs),
-    )
-}
 
 fn source_error<E: ProvideErrorMetadata + std::fmt::Debug>(error: E) -> SourceError {
     let text = error

@@ -5,40 +5,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::retry::RetryConfig;
-use aws_sdk_kinesis::config::timeout::TimeoutConfig;
-use aws_sdk_kinesis::config::{
-    BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig,
-};
 use aws_sdk_kinesis::error::DisplayErrorContext;
 use aws_sdk_kinesis::types::StreamStatus;
 
 /// An SDK client for `endpoint`: plain HTTP, dummy credentials, us-east-1, no retries (a
 /// benchmark must see every failure rather than hide it behind back-off).
 pub(crate) fn client(endpoint: &str) -> Client {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "bench",
-            "bench",
-            None,
-            None,
-            "riffle-bench",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .retry_config(RetryConfig::disabled())
-        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(120))
-                .build(),
-        )
-        .build();
-    Client::from_conf(config)
+    clients(endpoint).kinesis()
+}
+
+/// How every workload's clients reach `endpoint`.
+pub(crate) fn clients(endpoint: &str) -> riffle_aws::Clients {
+    riffle_aws::Clients::new(endpoint, "us-east-1")
+        .credentials("bench", "riffle-bench")
+        .without_retries()
+        .without_stalled_stream_protection()
+        .timeouts(Duration::from_secs(5), Duration::from_secs(120))
 }
 
 /// Turns an SDK error into one that prints the service's code and message.

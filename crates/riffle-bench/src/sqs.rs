@@ -11,9 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::retry::RetryConfig;
-use aws_sdk_sqs::config::timeout::TimeoutConfig;
-use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 use serde_json::{Value, json};
@@ -29,29 +26,7 @@ pub(crate) const INDEX_DIGITS: usize = 12;
 /// An SQS client for `endpoint`, configured exactly like the Kinesis one: plain HTTP, dummy
 /// credentials, us-east-1, no retries.
 pub(crate) fn client(endpoint: &str) -> Client {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "bench",
-            "bench",
-            None,
-            None,
-            "riffle-bench",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .retry_config(RetryConfig::disabled())
-        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(120))
-                .build(),
-        )
-        .build();
-    Client::from_conf(config)
+    crate::kinesis::clients(endpoint).sqs()
 }
 
 /// Polls ListQueues every 10 ms until it succeeds; returns how long that took.

@@ -77,6 +77,76 @@ impl fmt::Display for SequenceNumber {
     }
 }
 
+/// Serde helper for a range of sequence numbers written as `first_sequence_number` and
+/// `last_sequence_number`: `#[serde(flatten, with = "crate::sequence::range")]` on a
+/// `(SequenceNumber, SequenceNumber)` (or, with [`range::optional`], an `Option` of one, whose
+/// keys are left out when it is `None`).
+pub mod range {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::SequenceNumber;
+
+    #[derive(Serialize)]
+    struct Written<'a> {
+        first_sequence_number: &'a SequenceNumber,
+        last_sequence_number: &'a SequenceNumber,
+    }
+
+    #[derive(Deserialize)]
+    struct Read {
+        first_sequence_number: SequenceNumber,
+        last_sequence_number: SequenceNumber,
+    }
+
+    /// Writes both keys.
+    pub fn serialize<S: Serializer>(
+        (first, last): &(SequenceNumber, SequenceNumber),
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        Written {
+            first_sequence_number: first,
+            last_sequence_number: last,
+        }
+        .serialize(serializer)
+    }
+
+    /// Reads both keys.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<(SequenceNumber, SequenceNumber), D::Error> {
+        Read::deserialize(deserializer).map(|r| (r.first_sequence_number, r.last_sequence_number))
+    }
+
+    /// The same for an optional range.
+    pub mod optional {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        use super::{Read, SequenceNumber, Written};
+
+        /// Writes both keys, or none.
+        pub fn serialize<S: Serializer>(
+            range: &Option<(SequenceNumber, SequenceNumber)>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            range
+                .as_ref()
+                .map(|(first, last)| Written {
+                    first_sequence_number: first,
+                    last_sequence_number: last,
+                })
+                .serialize(serializer)
+        }
+
+        /// Reads both keys, or none.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<(SequenceNumber, SequenceNumber)>, D::Error> {
+            Option::<Read>::deserialize(deserializer)
+                .map(|r| r.map(|r| (r.first_sequence_number, r.last_sequence_number)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

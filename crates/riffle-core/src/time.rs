@@ -90,9 +90,88 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Serde helpers for a time written twice, as epoch ms and as ISO text: `#[serde(flatten,
+/// with = "…")]` on a [`Millis`] field writes both keys and reads the ms back (the text is
+/// ignored: it is derived).
+macro_rules! stamp {
+    ($(#[$doc:meta])* $module:ident, $ms:literal, $text:literal) => {
+        $(#[$doc])*
+        pub mod $module {
+            use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+            use super::{Millis, iso8601_millis};
+
+            #[derive(Serialize)]
+            struct Written {
+                #[serde(rename = $ms)]
+                ms: Millis,
+                #[serde(rename = $text)]
+                text: String,
+            }
+
+            #[derive(Deserialize)]
+            struct Read {
+                #[serde(rename = $ms)]
+                ms: Millis,
+            }
+
+            /// Writes both keys.
+            pub fn serialize<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Error> {
+                Written {
+                    ms: *ms,
+                    text: iso8601_millis(*ms),
+                }
+                .serialize(serializer)
+            }
+
+            /// Reads the ms.
+            pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Millis, D::Error> {
+                Read::deserialize(deserializer).map(|read| read.ms)
+            }
+        }
+    };
+}
+
+stamp!(
+    /// `at` (ms) and `time` (ISO 8601): when a journal entry happened.
+    at_time,
+    "at",
+    "time"
+);
+stamp!(
+    /// `retry_at` (ms) and `retry_time` (ISO 8601): when something is tried again.
+    retry_at_time,
+    "retry_at",
+    "retry_time"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_write_ms_and_text_and_read_the_ms() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Entry {
+            #[serde(flatten, with = "super::at_time")]
+            at: Millis,
+            #[serde(flatten, with = "super::retry_at_time")]
+            retry: Millis,
+        }
+        let entry = Entry {
+            at: 1_700_000_000_123,
+            retry: 1_700_000_001_000,
+        };
+        let json = serde_json::to_value(&entry).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "at": 1_700_000_000_123u64, "time": "2023-11-14T22:13:20.123Z",
+                "retry_at": 1_700_000_001_000u64, "retry_time": "2023-11-14T22:13:21.000Z",
+            })
+        );
+        assert_eq!(serde_json::from_value::<Entry>(json).unwrap(), entry);
+    }
 
     #[test]
     fn formats_like_aws_on_failure_records() {

@@ -15,11 +15,9 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use riffle_core::invocation::MAX_PAYLOAD_BYTES;
 
 use crate::function::{Completion, Shared};
-
-/// Lambda's synchronous response limit (6 MB, taken as 6 MiB as for requests).
-pub const MAX_RESPONSE_BYTES: usize = riffle_core::invocation::MAX_PAYLOAD_BYTES;
 
 type AppState = Arc<Shared>;
 
@@ -85,7 +83,7 @@ async fn response(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let body = axum::body::to_bytes(body, MAX_RESPONSE_BYTES).await;
+    let body = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await;
     let Ok(body) = body else {
         let size = headers
             .get("content-length")
@@ -95,7 +93,7 @@ async fn response(
                 |n| format!("{n} bytes"),
             );
         let message = format!(
-            "Response payload size ({size}) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+            "Response payload size ({size}) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."
         );
         shared.complete(
             env,
@@ -151,7 +149,7 @@ async fn error(
     body: Body,
 ) -> Response {
     // An error document is small; anything past the limit is cut, never buffered whole.
-    let body = axum::body::to_bytes(body, MAX_RESPONSE_BYTES)
+    let body = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
         .await
         .unwrap_or_default();
     let completion = Completion::Error {
@@ -175,7 +173,7 @@ async fn init_error(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let body = axum::body::to_bytes(body, MAX_RESPONSE_BYTES)
+    let body = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
         .await
         .unwrap_or_default();
     shared.init_failed(env, error_type_of(&headers, &body), body.to_vec());

@@ -5,6 +5,7 @@
 //!
 //! - [`function`]: [`LocalFunction`], the pool and the invoker (`tower::Service<InvokeRequest>`).
 //! - [`api`]: the Runtime API endpoints the environments call.
+//! - [`invoke_api`]: Lambda's Invoke API over the local functions.
 //! - [`logs`]: captured function output and Lambda's START / END / REPORT lines.
 //!
 //! Invariant: whatever a function does — answers, errs, panics, exits, hangs, floods its
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod function;
+pub mod invoke_api;
 pub mod logs;
 
 pub use function::{FunctionConfig, FunctionStats, LocalFunction};

@@ -1,21 +1,23 @@
 //! The lifecycle of a mapping as AWS reports it: `Creating`, `Enabling`, `Enabled`,
-//! `Disabling`, `Disabled`, `Updating`, `Deleting`.
+//! `Disabling`, `Disabled`, `Updating`, `Deleting`, for both kinds: [`MappingController`] runs
+//! anything [`Controlled`] (the Kinesis [`Mapping`] here, the SQS [`crate::QueueMapping`] in
+//! `controller/queue.rs`).
 //!
-//! Invariant: a disabled mapping polls nothing and keeps its checkpoints, so enabling it again
-//! resumes where it stopped; an update stops the shard tasks, swaps the configuration and starts
-//! them again from their checkpoints.
+//! Invariant: a disabled mapping polls nothing and keeps its checkpoints (a queue mapping
+//! hands back what it held), so enabling it again resumes where it stopped; an update stops the
+//! shard tasks, swaps the configuration and starts them again from their checkpoints.
 
-use std::convert::Infallible;
+mod queue;
+
+use std::future::Future;
 use std::sync::Arc;
 
-use riffle_core::invocation::Outcome;
 use riffle_core::kinesis::config::KinesisMappingConfig;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
-use tower::Service;
 
 use crate::checkpoint::CheckpointStore;
-use crate::invoke::InvokeRequest;
+use crate::invoke::Invoker;
 use crate::mapping::{FailureDestination, Mapping, RuntimeError};
 use crate::source::StreamSource;
 
@@ -53,30 +55,31 @@ impl MappingState {
     }
 }
 
-type Running = (watch::Sender<bool>, JoinHandle<Result<(), RuntimeError>>);
-
-/// Starts, stops, updates and deletes one mapping.
-pub struct MappingController<S, I, D, C> {
-    mapping: Arc<Mapping<S, I, D, C>>,
-    state: watch::Sender<MappingState>,
-    running: Mutex<Option<Running>>,
+/// What a [`MappingController`] runs: a mapping that polls until told to stop.
+pub trait Controlled: Send + Sync + 'static {
+    /// What a run can end with.
+    type Error: Send + 'static;
+    /// Polls until `stop` turns true, then finishes what it started.
+    fn run(
+        &self,
+        stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Records `Enabled` in the mapping's own configuration, if it keeps one.
+    fn set_enabled(&self, enabled: bool);
 }
 
-impl<S, I, D, C> MappingController<S, I, D, C>
-where
-    S: StreamSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
-    D: FailureDestination,
-    C: CheckpointStore,
-{
-    /// Creates the mapping; it starts polling if its configuration is enabled.
-    pub async fn create(mapping: Mapping<S, I, D, C>) -> Self {
-        let enabled = mapping.config().enabled;
+type Running<E> = (watch::Sender<bool>, JoinHandle<Result<(), E>>);
+
+/// Starts, stops, updates and deletes one mapping.
+pub struct MappingController<M: Controlled> {
+    mapping: Arc<M>,
+    state: watch::Sender<MappingState>,
+    running: Mutex<Option<Running<M::Error>>>,
+}
+
+impl<M: Controlled> MappingController<M> {
+    /// Creates the controller of `mapping`; it starts polling if `enabled`.
+    pub async fn new(mapping: M, enabled: bool) -> Self {
         let controller = Self {
             mapping: Arc::new(mapping),
             state: watch::Sender::new(MappingState::Creating),
@@ -91,7 +94,7 @@ where
     }
 
     /// The mapping (journal, metrics, configuration).
-    pub fn mapping(&self) -> &Mapping<S, I, D, C> {
+    pub fn mapping(&self) -> &M {
         &self.mapping
     }
 
@@ -117,7 +120,7 @@ where
         self.state.send_replace(MappingState::Enabled);
     }
 
-    async fn stop(&self) -> Result<(), RuntimeError> {
+    async fn stop(&self) -> Result<(), M::Error> {
         let Some((stop, task)) = self.running.lock().await.take() else {
             return Ok(());
         };
@@ -126,10 +129,8 @@ where
     }
 
     /// Enables or disables polling (UpdateEventSourceMapping `Enabled`).
-    pub async fn set_enabled(&self, enabled: bool) -> Result<(), RuntimeError> {
-        let mut config = self.mapping.config();
-        config.enabled = enabled;
-        self.mapping.set_config(config);
+    pub async fn set_enabled(&self, enabled: bool) -> Result<(), M::Error> {
+        self.mapping.set_enabled(enabled);
         if enabled {
             self.start().await;
             Ok(())
@@ -139,6 +140,50 @@ where
             self.state.send_replace(MappingState::Disabled);
             result
         }
+    }
+
+    /// Stops the mapping for good.
+    pub async fn delete(self) -> Result<(), M::Error> {
+        self.state.send_replace(MappingState::Deleting);
+        self.stop().await
+    }
+}
+
+impl<S, I, D, C> Controlled for Mapping<S, I, D, C>
+where
+    S: StreamSource,
+    I: Invoker,
+    D: FailureDestination,
+    C: CheckpointStore,
+{
+    type Error = RuntimeError;
+
+    fn run(
+        &self,
+        stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send {
+        Mapping::run(self, stop)
+    }
+
+    fn set_enabled(&self, enabled: bool) {
+        let mut config = self.config();
+        config.enabled = enabled;
+        self.set_config(config);
+    }
+}
+
+impl<S, I, D, C> MappingController<Mapping<S, I, D, C>>
+where
+    S: StreamSource,
+    I: Invoker,
+    D: FailureDestination,
+    C: CheckpointStore,
+{
+    /// Creates the controller of a Kinesis mapping; it starts polling if its configuration is
+    /// enabled.
+    pub async fn create(mapping: Mapping<S, I, D, C>) -> Self {
+        let enabled = mapping.config().enabled;
+        Self::new(mapping, enabled).await
     }
 
     /// Applies a new configuration: stops the shard tasks, swaps it in, and starts them again
@@ -154,11 +199,5 @@ where
             self.state.send_replace(MappingState::Disabled);
         }
         result
-    }
-
-    /// Stops the mapping for good.
-    pub async fn delete(self) -> Result<(), RuntimeError> {
-        self.state.send_replace(MappingState::Deleting);
-        self.stop().await
     }
 }

@@ -131,14 +131,40 @@ where
     }
 }
 
+/// A function as the runtime invokes it: a cloneable `tower::Service<InvokeRequest>` whose
+/// every call ends in an [`Outcome`] (it never fails as a service).
+pub trait Invoker:
+    Service<InvokeRequest, Response = Outcome, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Invoker for T where
+    T: Service<InvokeRequest, Response = Outcome, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The `n`th request id of mapping `mapping_id`: UUID-shaped like Lambda's, unique per mapping
 /// and invocation, and stable across runs so journals and tests can name invocations.
 pub fn request_id(mapping_id: &str, n: u64) -> String {
     let seed = mapping_id
         .bytes()
         .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    uuid_shaped(seed, 0x8, n)
+}
+
+/// A version 4 UUID's shape from `seed` (its first three groups) and `n` (its last two, so the
+/// ids of one seed stay unique), with `variant` as the fourth group's first digit.
+pub fn uuid_shaped(seed: u64, variant: u8, n: u64) -> String {
     format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        "{:08x}-{:04x}-4{:03x}-{variant:x}{:03x}-{:012x}",
         (seed >> 32) as u32,
         (seed >> 16) as u16,
         seed & 0xfff,

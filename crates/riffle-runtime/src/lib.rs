@@ -26,12 +26,14 @@ pub mod source;
 pub use checkpoint::{
     CheckpointStore, Checkpoints, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint,
 };
-pub use controller::{MappingController, MappingState};
+pub use controller::{Controlled, MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
-pub use journal::{Journal, JournalEvent, JournalKind, Metrics, ShardStatus};
+pub use journal::{
+    Journal, JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueMetrics, ShardStatus,
+};
 pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
 pub use memory::{MemoryDestination, MemoryQueue, MemoryReader, MemoryStream};
-pub use queue::{QueueJournalEvent, QueueMapping, QueueMetrics, QueueOptions, QueueSource};
+pub use queue::{QueueMapping, QueueOptions, QueueSource};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
 pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
 

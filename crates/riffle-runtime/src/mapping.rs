@@ -19,7 +19,7 @@ use tower::{Service, ServiceExt};
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::invoke::InvokeRequest;
-use crate::journal::{Journal, JournalKind, Metrics};
+use crate::journal::{Journal, JournalEvent, JournalKind, Metrics};
 use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
 
 mod checkpoint_writer;
@@ -121,7 +121,7 @@ struct Inner<S, I, D, C> {
     destination: D,
     checkpoints: C,
     clock: Arc<dyn Clock>,
-    journal: Journal,
+    journal: Journal<JournalEvent>,
     metrics: Metrics,
     request_ids: AtomicU64,
 }
@@ -191,7 +191,7 @@ where
     }
 
     /// The decision journal.
-    pub fn journal(&self) -> &Journal {
+    pub fn journal(&self) -> &Journal<JournalEvent> {
         &self.inner.journal
     }
 
@@ -461,7 +461,7 @@ where
                                 && in_flight == 0
                                 && machine.buffered() == 0
                                 && (last_read.is_none() || machine.checkpoint() == last_read.as_ref());
-                            let position = batch.records.last().map(|r| r.sequence_number.to_string());
+                            let position = batch.records.last().map(|r| r.sequence_number.clone());
                             self.metrics.update_shard(shard_id, |s| {
                                 s.read_failing = false;
                                 if position.is_some() {
@@ -627,7 +627,7 @@ where
                         JournalKind::Invoked {
                             lane,
                             records,
-                            range: range.map(|(first, last)| (first.to_string(), last.to_string())),
+                            range,
                             previous_invocations,
                         },
                     );
@@ -714,7 +714,7 @@ where
                 {
                     match inner.checkpoints.save(&shard, checkpoint.clone()).await {
                         Ok(()) => {
-                            if let ShardCheckpoint::At(sequence_number) = checkpoint {
+                            if let Some(sequence_number) = checkpoint.sequence_number() {
                                 let now = inner.clock.now_millis();
                                 inner.note(
                                     now,

@@ -9,7 +9,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,13 +18,14 @@ use riffle_core::invocation::Outcome;
 use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::{
     Decision, Effect, EntryFailure, Poller, PollerSettings, ReceiptEntry, ReceiveRequest, Scaler,
-    Settled, Signal,
+    Signal,
 };
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
 use tower::{Service, ServiceExt};
 
 use crate::invoke::InvokeRequest;
+use crate::journal::{Journal, QueueJournalEvent, QueueMetrics};
 use crate::source::SourceError;
 
 /// An SQS queue the mapping polls (over the SDK, or in memory for tests).
@@ -73,125 +74,6 @@ impl QueueOptions {
     }
 }
 
-/// One journal entry of a queue mapping.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueueJournalEvent {
-    /// When, epoch ms.
-    pub at: Millis,
-    /// Which poller (0-based; the scaler's entries use the poller that observed the change).
-    pub poller: usize,
-    /// What.
-    pub kind: Decision,
-}
-
-/// Counters of one queue mapping.
-#[derive(Debug, Default)]
-pub struct QueueMetrics {
-    /// Messages received (counting receives of the same message again).
-    pub polled: AtomicU64,
-    /// Invocations.
-    pub invocations: AtomicU64,
-    /// Messages sent to the function (counting throttled attempts).
-    pub invoked_messages: AtomicU64,
-    /// Messages deleted after success.
-    pub deleted: AtomicU64,
-    /// Messages left to return to the queue after a failure.
-    pub failed: AtomicU64,
-    /// Messages deleted because the filters dropped them.
-    pub filtered: AtomicU64,
-    /// Invocations that failed (function error or invalid response).
-    pub errors: AtomicU64,
-    /// Throttled invocations.
-    pub throttles: AtomicU64,
-    /// Pollers running now.
-    pub pollers: AtomicUsize,
-    /// Age of the oldest message of the last receive (now − SentTimestamp), ms.
-    pub oldest_message_age_ms: AtomicU64,
-    /// Batches invoked and not yet settled (a throttled batch waiting to be invoked again
-    /// counts).
-    pub in_flight: AtomicUsize,
-    holding: Mutex<std::collections::BTreeSet<usize>>,
-    last_error: Mutex<Option<(Millis, String)>>,
-}
-
-impl QueueMetrics {
-    /// The last problem (a failed batch, a source error, failed deletes) and when.
-    pub fn last_error(&self) -> Option<(Millis, String)> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Counts what a journal entry of `poller` says happened.
-    fn observe(&self, at: Millis, poller: usize, kind: &Decision) {
-        match kind {
-            Decision::Received { messages } => add(&self.polled, *messages),
-            Decision::Filtered { messages } => add(&self.filtered, *messages),
-            Decision::Invoked { messages, .. } => {
-                add(&self.invocations, 1);
-                add(&self.invoked_messages, *messages);
-            }
-            Decision::Throttled { .. } => add(&self.throttles, 1),
-            Decision::Settled {
-                settled, returned, ..
-            } => {
-                match settled {
-                    Settled::FunctionError(_) | Settled::InvalidResponse(_) => {
-                        add(&self.errors, 1);
-                    }
-                    Settled::GaveUp(_) => add(&self.throttles, 1),
-                    Settled::Success | Settled::PartialFailure(_) => {}
-                }
-                add(&self.failed, *returned);
-            }
-            _ => {}
-        }
-        let mut holding = self.holding.lock().unwrap_or_else(|p| p.into_inner());
-        let error = match kind {
-            Decision::Invoked { .. } => {
-                holding.insert(poller);
-                None
-            }
-            Decision::Released { .. } => {
-                holding.remove(&poller);
-                None
-            }
-            Decision::Settled { settled, .. } => {
-                holding.remove(&poller);
-                match settled {
-                    Settled::Success => None,
-                    Settled::PartialFailure(ids) => {
-                        Some(format!("{} message(s) reported failed", ids.len()))
-                    }
-                    Settled::InvalidResponse(why) => Some(format!("invalid response: {why}")),
-                    Settled::FunctionError(why) => Some(why.clone()),
-                    Settled::GaveUp(why) => Some(format!("gave up: {why}")),
-                }
-            }
-            Decision::SourceFailed { call, error } => Some(format!("{call}: {error}")),
-            Decision::DeleteFailed { failures } => {
-                Some(format!("{} delete(s) failed", failures.len()))
-            }
-            Decision::Received { .. }
-            | Decision::Filtered { .. }
-            | Decision::Throttled { .. }
-            | Decision::Scaled { .. } => None,
-        };
-        self.in_flight.store(holding.len(), Ordering::Relaxed);
-        if let Some(error) = error {
-            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some((at, error));
-        }
-    }
-}
-
-fn add(counter: &AtomicU64, n: usize) {
-    counter.fetch_add(n as u64, Ordering::Relaxed);
-}
-
-/// The entries kept per queue mapping.
-const JOURNAL_CAPACITY: usize = 10_000;
-
 /// A running (or runnable) SQS mapping.
 pub struct QueueMapping<Q, I> {
     inner: Arc<Inner<Q, I>>,
@@ -205,7 +87,7 @@ struct Inner<Q, I> {
     clock: Arc<dyn Clock>,
     scaler: Mutex<Scaler>,
     rescaled: Notify,
-    journal: Mutex<std::collections::VecDeque<QueueJournalEvent>>,
+    journal: Journal<QueueJournalEvent>,
     metrics: QueueMetrics,
     request_ids: AtomicU64,
 }
@@ -238,7 +120,7 @@ where
                 clock,
                 scaler: Mutex::new(scaler),
                 rescaled: Notify::new(),
-                journal: Mutex::default(),
+                journal: Journal::default(),
                 metrics: QueueMetrics::default(),
                 request_ids: AtomicU64::new(0),
             }),
@@ -252,7 +134,7 @@ where
 
     /// Journal entries, oldest first (the last 10 000).
     pub fn journal(&self) -> Vec<QueueJournalEvent> {
-        self.inner.lock_journal().iter().cloned().collect()
+        self.inner.journal.entries(None)
     }
 
     /// Pollers the scaler wants now.
@@ -306,12 +188,6 @@ where
         self.scaler.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_journal(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::VecDeque<QueueJournalEvent>> {
-        self.journal.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn store_pollers(&self) {
         let live = self.lock_scaler().live();
         self.metrics.pollers.store(live, Ordering::Relaxed);
@@ -321,11 +197,7 @@ where
         tracing::debug!(mapping = %self.options.mapping_id, poller, ?kind, "queue mapping decision");
         let at = self.clock.now_millis();
         self.metrics.observe(at, poller, &kind);
-        let mut journal = self.lock_journal();
-        if journal.len() == JOURNAL_CAPACITY {
-            journal.pop_front();
-        }
-        journal.push_back(QueueJournalEvent { at, poller, kind });
+        self.journal.push(QueueJournalEvent { at, poller, kind });
     }
 
     /// Feeds a poller's signal to the scaler: journal a change and wake the supervisor to
@@ -346,7 +218,7 @@ where
             match effect {
                 Effect::Journal(decision) => self.record(poller, decision),
                 Effect::Scale(signal) => self.rescale(poller, signal),
-                Effect::Deleted(messages) => add(&self.metrics.deleted, messages),
+                Effect::Deleted(messages) => QueueMetrics::add(&self.metrics.deleted, messages),
                 other => action = Some(other),
             }
         }

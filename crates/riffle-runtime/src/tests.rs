@@ -411,8 +411,8 @@ async fn a_slow_read_does_not_hold_up_finished_invocations() {
             iterator_age_ms: Some(0),
             in_flight: 0,
             buffered: 0,
-            checkpoint: Some(last.to_string()),
-            position: Some(last.to_string()),
+            checkpoint: Some(last.clone()),
+            position: Some(last.clone()),
             invocations: 1,
             ..ShardStatus::default()
         },

@@ -160,9 +160,10 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let emulator = start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
         .await
         .context("starting the emulator")?;
+    let shutdown = shutdown_signal();
     // A closed stdout does not stop a server: it keeps serving.
     let _ = out!("riffle emulator ready at {}", emulator.endpoint_url());
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     emulator
         .shutdown()
@@ -200,23 +201,31 @@ pub(crate) fn listen_error(
     }
 }
 
-pub(crate) async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal sent right after a "ready" line printed after the call
+/// is caught rather than killing the process.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = interrupt.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

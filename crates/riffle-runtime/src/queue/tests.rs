@@ -9,7 +9,7 @@ use std::time::Duration;
 use riffle_clock::{Clock, ManualClock};
 use riffle_core::invocation::Outcome;
 use riffle_core::sqs::config::{RawScalingConfig, RawSqsMapping, SqsFacts};
-use riffle_core::sqs::poller::PollerSettings;
+use riffle_core::sqs::poller::{PollerSettings, Settled};
 use tokio::sync::watch;
 
 use super::*;

@@ -6,18 +6,18 @@
 //! is ACTIVE.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
-use aws_sdk_sqs::types::QueueAttributeName;
+use anyhow::bail;
+use riffle_aws::tools::kinesis::{self, CreateStreamError};
+use riffle_aws::tools::sqs::{self, CreateQueueError};
+use riffle_aws::{KinesisClient, SqsClient};
 use riffle_template::{Application, Queue, Stream};
 
 /// Creates every stream and queue of `app`.
 pub(crate) async fn create(
     app: &Application,
-    kinesis: &aws_sdk_kinesis::Client,
-    sqs: &aws_sdk_sqs::Client,
+    kinesis: &KinesisClient,
+    queues: &SqsClient,
 ) -> anyhow::Result<()> {
     for stream in &app.streams {
         create_stream(kinesis, stream).await?;
@@ -34,7 +34,7 @@ pub(crate) async fn create(
                     || !app.queues.iter().any(|q| q.arn == p.dead_letter_target_arn)
             });
             if ready {
-                create_queue(sqs, queue).await?;
+                create_queue(queues, queue).await?;
                 created.insert(&queue.arn);
             } else {
                 next.push(queue);
@@ -48,119 +48,39 @@ pub(crate) async fn create(
     Ok(())
 }
 
-async fn create_stream(kinesis: &aws_sdk_kinesis::Client, stream: &Stream) -> anyhow::Result<()> {
-    let mut request = kinesis.create_stream().stream_name(&stream.name);
-    request = match stream.mode {
-        riffle_template::StreamMode::Provisioned { shard_count } => {
-            request.shard_count(shard_count as i32).stream_mode_details(
-                StreamModeDetails::builder()
-                    .stream_mode(StreamMode::Provisioned)
-                    .build()?,
-            )
-        }
-        riffle_template::StreamMode::OnDemand => request.stream_mode_details(
-            StreamModeDetails::builder()
-                .stream_mode(StreamMode::OnDemand)
-                .build()?,
-        ),
+async fn create_stream(kinesis: &KinesisClient, stream: &Stream) -> anyhow::Result<()> {
+    let shard_count = match stream.mode {
+        riffle_template::StreamMode::Provisioned { shard_count } => Some(shard_count),
+        riffle_template::StreamMode::OnDemand => None,
     };
-    match request.send().await {
-        Ok(_) => eprintln!("riffle: created stream {}", stream.name),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
-            eprintln!("riffle: stream {} exists; keeping it", stream.name);
+    let name = &stream.name;
+    match kinesis::create_stream(kinesis, name, shard_count, stream.retention_period_hours).await {
+        Ok(kinesis::Created::Created) => eprintln!("riffle: created stream {name}"),
+        Ok(kinesis::Created::Existed) => eprintln!("riffle: stream {name} exists; keeping it"),
+        Err(CreateStreamError::Create(e)) => {
+            bail!("creating stream {name} ({}): {e}", stream.logical_id)
         }
-        Err(e) => bail!(
-            "creating stream {} ({}): {}",
-            stream.name,
-            stream.logical_id,
-            crate::tools::sdk_error(&e)
-        ),
-    }
-    // Wait until it is ACTIVE (the emulator may be configured with status delays).
-    for _ in 0..600 {
-        let summary = kinesis
-            .describe_stream_summary()
-            .stream_name(&stream.name)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "describing {}: {}",
-                    stream.name,
-                    crate::tools::sdk_error(&e)
-                )
-            })?;
-        let description = summary
-            .stream_description_summary
-            .context("DescribeStreamSummary without a description")?;
-        if description.stream_status == StreamStatus::Active {
-            if description.retention_period_hours < stream.retention_period_hours as i32 {
-                kinesis
-                    .increase_stream_retention_period()
-                    .stream_name(&stream.name)
-                    .retention_period_hours(stream.retention_period_hours as i32)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "retention of {}: {}",
-                            stream.name,
-                            crate::tools::sdk_error(&e)
-                        )
-                    })?;
-            }
-            return Ok(());
+        Err(CreateStreamError::Describe(e)) => bail!("describing {name}: {e}"),
+        Err(CreateStreamError::Retention(e)) => bail!("retention of {name}: {e}"),
+        Err(CreateStreamError::NotActive) => {
+            bail!("stream {name} did not become ACTIVE within a minute")
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!(
-        "stream {} did not become ACTIVE within a minute",
-        stream.name
-    )
+    Ok(())
 }
 
-async fn create_queue(sqs: &aws_sdk_sqs::Client, queue: &Queue) -> anyhow::Result<()> {
-    let attributes: Vec<(QueueAttributeName, String)> = queue
-        .create_queue_attributes()
-        .into_iter()
-        .map(|(name, value)| (QueueAttributeName::from(name), value))
-        .collect();
-    let mut request = sqs.create_queue().queue_name(&queue.name);
-    for (name, value) in &attributes {
-        request = request.attributes(name.clone(), value.clone());
-    }
-    match request.send().await {
-        Ok(_) => eprintln!("riffle: created queue {}", queue.name),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_queue_name_exists()) =>
-        {
-            // It exists with other settings: bring them to the template's (FifoQueue cannot
-            // change, and a FIFO name already fixes it).
-            let url = sqs
-                .get_queue_url()
-                .queue_name(&queue.name)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("finding queue {}: {e}", queue.name))?
-                .queue_url
-                .unwrap_or_default();
-            let mut update = sqs.set_queue_attributes().queue_url(url);
-            for (name, value) in attributes {
-                if name != QueueAttributeName::FifoQueue {
-                    update = update.attributes(name, value);
-                }
-            }
-            update
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("updating queue {}: {e}", queue.name))?;
-            eprintln!("riffle: queue {} exists; settings updated", queue.name);
+async fn create_queue(client: &SqsClient, queue: &Queue) -> anyhow::Result<()> {
+    let name = &queue.name;
+    match sqs::create_queue(client, name, queue.create_queue_attributes()).await {
+        Ok(sqs::Created::Created) => eprintln!("riffle: created queue {name}"),
+        // It existed with other settings, now the template's (FifoQueue cannot change, and a
+        // FIFO name already fixes it).
+        Ok(sqs::Created::Updated) => eprintln!("riffle: queue {name} exists; settings updated"),
+        Err(CreateQueueError::Find(e)) => bail!("finding queue {name}: {e}"),
+        Err(CreateQueueError::Update(e)) => bail!("updating queue {name}: {e}"),
+        Err(CreateQueueError::Create(e)) => {
+            bail!("creating queue {name} ({}): {e}", queue.logical_id)
         }
-        Err(e) => bail!("creating queue {} ({}): {e}", queue.name, queue.logical_id),
     }
     Ok(())
 }

@@ -17,7 +17,6 @@ use riffle_runtime::{
     QueueMapping, QueueOptions, SystemClock,
 };
 use riffle_template::{MappingConfig, SourceKind};
-use tokio::sync::watch;
 
 use super::control::Control;
 use super::status::{LogFormat, Status};
@@ -63,20 +62,18 @@ pub(crate) struct LocalArgs {
 
 /// A running Kinesis mapping.
 pub(crate) type KinesisController = MappingController<
-    riffle_aws::KinesisSource,
-    LocalFunction,
-    riffle_aws::SqsDestination,
-    Checkpoints,
+    Mapping<riffle_aws::KinesisSource, LocalFunction, riffle_aws::SqsDestination, Checkpoints>,
 >;
+
+/// A running SQS mapping.
+pub(crate) type QueueController =
+    MappingController<QueueMapping<riffle_aws::SqsQueueSource, LocalFunction>>;
 
 /// Everything `riffle local` runs.
 pub(crate) struct Running {
     pub(crate) functions: BTreeMap<String, LocalFunction>,
     pub(crate) kinesis: Vec<(String, Arc<KinesisController>)>,
-    pub(crate) queues: Vec<(
-        String,
-        Arc<QueueMapping<riffle_aws::SqsQueueSource, LocalFunction>>,
-    )>,
+    pub(crate) queues: Vec<(String, Arc<QueueController>)>,
 }
 
 pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
@@ -147,8 +144,6 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         running.functions.insert(function.logical_id.clone(), local);
     }
 
-    let (stop, stopped) = watch::channel(false);
-    let mut queue_tasks = Vec::new();
     for mapping in &app.mappings {
         let function = app.function(&mapping.function).with_context(|| {
             format!(
@@ -200,22 +195,17 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 // throttles beyond it), never the pollers: AWS's do not account for it.
                 let settings = PollerSettings::new(config, &args.template.region, sqs_facts)
                     .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
-                let queue_mapping = Arc::new(QueueMapping::new(
+                let queue_mapping = QueueMapping::new(
                     settings,
                     QueueOptions::new(&mapping.logical_id, &function.arn, timeout),
                     source,
                     invoker,
                     Arc::new(SystemClock),
-                ));
-                if config.enabled {
-                    let (task_mapping, task_stop) = (Arc::clone(&queue_mapping), stopped.clone());
-                    queue_tasks.push(tokio::spawn(
-                        async move { task_mapping.run(task_stop).await },
-                    ));
-                }
+                );
+                let controller = MappingController::new(queue_mapping, config.enabled).await;
                 running
                     .queues
-                    .push((mapping.logical_id.clone(), queue_mapping));
+                    .push((mapping.logical_id.clone(), Arc::new(controller)));
             }
             _ => anyhow::bail!(
                 "mapping {}: its configuration does not match its source",
@@ -225,14 +215,25 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     }
 
     let running = Arc::new(running);
+    // Listen for the stop signal before saying ready: a signal right after "ready" stops.
+    let shutdown = crate::shutdown_signal();
     control.ready(Arc::clone(&running), &app);
     let status = Status::new(args.log_format);
     status.ready(&endpoint, &app);
     let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
-    crate::shutdown_signal().await;
+    shutdown.await;
     status.stopping();
-    let _ = stop.send(true);
     let deadline = Duration::from_secs(args.shutdown_timeout);
+    // Every queue mapping is told to stop at once; they finish their batches while the Kinesis
+    // mappings stop.
+    let queue_stops: Vec<_> = running
+        .queues
+        .iter()
+        .map(|(_, controller)| {
+            let controller = Arc::clone(controller);
+            tokio::spawn(async move { controller.set_enabled(false).await })
+        })
+        .collect();
     let stop_all = async {
         // Disabling stops polling, waits for invocations in flight and saves checkpoints.
         for (id, controller) in &running.kinesis {
@@ -240,8 +241,8 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 eprintln!("riffle: stopping mapping {id}: {error}");
             }
         }
-        for task in queue_tasks {
-            let _ = task.await;
+        for stopping in queue_stops {
+            let _ = stopping.await;
         }
     };
     if tokio::time::timeout(deadline, stop_all).await.is_err() {

@@ -181,7 +181,8 @@ impl Status {
         let queues = running
             .queues
             .iter()
-            .map(|(id, mapping)| {
+            .map(|(id, controller)| {
+                let mapping = controller.mapping();
                 let state = match self.phase.load(Ordering::Relaxed) {
                     RUNNING => "polling",
                     STOPPING => "stopping",

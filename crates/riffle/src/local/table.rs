@@ -82,8 +82,16 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                     status.sent_to_destination.to_string(),
                     status.filtered.to_string(),
                     status.buffered.to_string(),
-                    status.position.as_deref().map(short).unwrap_or_default(),
-                    status.checkpoint.as_deref().map(short).unwrap_or_default(),
+                    status
+                        .position
+                        .as_ref()
+                        .map(|p| short(p.as_str()))
+                        .unwrap_or_default(),
+                    status
+                        .checkpoint
+                        .as_ref()
+                        .map(|c| short(c.as_str()))
+                        .unwrap_or_default(),
                 ]);
                 errors.push(status.last_error.as_ref().map(|(_, e)| e.clone()));
             }
@@ -310,10 +318,10 @@ impl KinesisView {
                 let mut text = format!("{} {}", view.id, view.state);
                 let s = &view.status;
                 if let Some(position) = &s.position {
-                    text.push_str(&format!(" at {}", short(position)));
+                    text.push_str(&format!(" at {}", short(position.as_str())));
                 }
                 if let Some(checkpoint) = &s.checkpoint {
-                    text.push_str(&format!(" checkpoint {}", short(checkpoint)));
+                    text.push_str(&format!(" checkpoint {}", short(checkpoint.as_str())));
                 }
                 if s.caught_up {
                     text.push_str(" caught up");
@@ -521,10 +529,16 @@ mod tests {
                 state: "polling",
                 status: ShardStatus {
                     position: Some(
-                        "49590338271490256608559692538361571095921575989136588898".into(),
+                        riffle_core::sequence::SequenceNumber::parse(
+                            "49590338271490256608559692538361571095921575989136588898",
+                        )
+                        .unwrap(),
                     ),
                     checkpoint: Some(
-                        "49590338271490256608559692538361571095921575989136588898".into(),
+                        riffle_core::sequence::SequenceNumber::parse(
+                            "49590338271490256608559692538361571095921575989136588898",
+                        )
+                        .unwrap(),
                     ),
                     iterator_age_ms: Some(1_500),
                     in_flight: 1,

@@ -11,12 +11,15 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
+use riffle_aws::SqsClient;
+use riffle_aws::tools::sqs;
+use riffle_core::kinesis::event::FailureRecord;
+use riffle_core::time::iso8601_millis;
 use riffle_emulator::sqs::peek::QueueMessages;
 use serde_json::Value;
 
 use super::output::out;
-use super::{Endpoint, control, sdk_error};
+use super::{Endpoint, control};
 
 /// How long the receive-once pass (on endpoints without the peek route) keeps the messages it
 /// read hidden, so that the pass sees each message once; they are handed back when it ends.
@@ -41,96 +44,59 @@ pub(crate) struct DlqArgs {
 /// A Lambda invocation record, as the tools read it (`riffle dlq` summarises it, `riffle
 /// redrive` re-invokes its records).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct InvocationRecord {
-    /// `requestContext.condition` (`RetryAttemptsExhausted`, …).
-    pub(crate) condition: String,
-    /// `requestContext.functionArn`.
-    pub(crate) function_arn: String,
-    /// `requestContext.approximateInvokeCount`.
-    pub(crate) invoke_count: Value,
-    /// `responseContext.functionError`, if any.
-    pub(crate) function_error: Option<String>,
-    /// `timestamp`.
-    pub(crate) timestamp: String,
-    /// `KinesisBatchInfo`, for a Kinesis mapping's record.
-    pub(crate) kinesis: Option<KinesisBatchInfo>,
-}
-
-/// `KinesisBatchInfo`: which records of which shard a failure record stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KinesisBatchInfo {
-    pub(crate) shard_id: String,
-    pub(crate) start_sequence_number: String,
-    pub(crate) end_sequence_number: String,
-    /// Records in the batch.
-    pub(crate) batch_size: u64,
-    pub(crate) stream_arn: String,
+pub(crate) enum InvocationRecord {
+    /// A Kinesis mapping's on-failure record, read into riffle-core's own type.
+    Kinesis(Box<FailureRecord>),
+    /// Another invocation record (one without `KinesisBatchInfo`): only its
+    /// `requestContext.condition` is read.
+    Other {
+        /// `requestContext.condition` (`?` when it has none).
+        condition: String,
+    },
 }
 
 /// The invocation record in `body`, or `None` if it is not one (no `requestContext`).
 pub(crate) fn parse(body: &str) -> Option<InvocationRecord> {
+    if let Ok(record) = serde_json::from_str::<FailureRecord>(body) {
+        return Some(InvocationRecord::Kinesis(Box::new(record)));
+    }
     let record: Value = serde_json::from_str(body).ok()?;
     let context = record.get("requestContext")?.as_object()?;
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_owned();
-    let kinesis = record.get("KinesisBatchInfo").map(|info| KinesisBatchInfo {
-        shard_id: text(info.get("shardId")),
-        start_sequence_number: text(info.get("startSequenceNumber")),
-        end_sequence_number: text(info.get("endSequenceNumber")),
-        batch_size: info["batchSize"].as_u64().unwrap_or(0),
-        stream_arn: text(info.get("streamArn")),
-    });
-    Some(InvocationRecord {
-        condition: text(context.get("condition")),
-        function_arn: text(context.get("functionArn")),
-        invoke_count: context
-            .get("approximateInvokeCount")
-            .cloned()
-            .unwrap_or(Value::Null),
-        function_error: record["responseContext"]["functionError"]
-            .as_str()
-            .map(str::to_owned),
-        timestamp: text(record.get("timestamp")),
-        kinesis,
+    let condition = context.get("condition").and_then(Value::as_str);
+    Some(InvocationRecord::Other {
+        condition: condition.unwrap_or("?").to_owned(),
     })
 }
 
 /// One line about an on-failure invocation record of a Kinesis mapping, or `None` if `body` is
 /// not one.
 pub(crate) fn describe(body: &str) -> Option<String> {
-    let record = parse(body)?;
-    let info = record.kinesis.as_ref()?;
+    let InvocationRecord::Kinesis(record) = parse(body)? else {
+        return None;
+    };
     Some(format!(
         "{}: {} record(s) of {} {}..{} ({}), {} invocation(s), function error {}, at {}",
-        record.condition,
-        info.batch_size,
-        info.shard_id,
-        info.start_sequence_number,
-        info.end_sequence_number,
-        info.stream_arn,
-        record.invoke_count,
-        record.function_error.as_deref().unwrap_or("none"),
-        record.timestamp,
+        record.condition.as_str(),
+        record.batch_size,
+        record.shard_id,
+        record.start_sequence_number,
+        record.end_sequence_number,
+        record.stream_arn,
+        record.approximate_invoke_count,
+        record
+            .response
+            .as_ref()
+            .and_then(|r| r.function_error.as_deref())
+            .unwrap_or("none"),
+        iso8601_millis(record.timestamp_ms),
     ))
 }
 
 /// The URL of `queue`: a name, URL or ARN.
-pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, queue: &str) -> anyhow::Result<String> {
-    if queue.starts_with("http://") || queue.starts_with("https://") {
-        Ok(queue.to_owned())
-    } else if queue.starts_with("arn:") {
-        riffle_aws::queue_url(sqs, queue)
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {e}"))
-    } else {
-        Ok(sqs
-            .get_queue_url()
-            .queue_name(queue)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("finding queue {queue}: {}", super::sdk_error(&e)))?
-            .queue_url
-            .unwrap_or_default())
-    }
+pub(crate) async fn queue_url(client: &SqsClient, queue: &str) -> anyhow::Result<String> {
+    sqs::queue_url(client, queue)
+        .await
+        .map_err(|e| anyhow::anyhow!("finding queue {queue}: {e}"))
 }
 
 /// One message to show.
@@ -140,7 +106,7 @@ struct Shown {
 }
 
 pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
-    let (_, sqs) = args.endpoint.clients();
+    let sqs = args.endpoint.clients().sqs();
     let url = queue_url(&sqs, &args.queue).await?;
     let (messages, total) = match peek(&args.endpoint.endpoint_url, &url, args.max).await? {
         Some(peeked) => peeked,
@@ -229,38 +195,26 @@ async fn peek(
 /// One pass of receives over the queue at `url`: each message received at most once (kept
 /// hidden during the pass so the next receive moves on; a repeated message id ends it), then
 /// every message handed back (visibility 0).
-async fn receive_once(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    max: usize,
-) -> anyhow::Result<Vec<Shown>> {
+async fn receive_once(client: &SqsClient, url: &str, max: usize) -> anyhow::Result<Vec<Shown>> {
     let mut seen = BTreeSet::new();
     let mut shown = Vec::new();
     let mut receipts = Vec::new();
     let outcome = async {
         'pass: while shown.len() < max {
-            let out = sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages((max - shown.len()).clamp(1, 10) as i32)
-                .visibility_timeout(PASS_HOLD_SECONDS)
-                .wait_time_seconds(1)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
+            let messages = sqs::receive(client, url, max - shown.len(), PASS_HOLD_SECONDS, 1)
                 .await
-                .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {}", sdk_error(&e)))?;
-            if out.messages().is_empty() {
+                .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {e}"))?;
+            if messages.is_empty() {
                 break;
             }
-            for message in out.messages() {
-                receipts.extend(message.receipt_handle().map(str::to_owned));
-                let id = message.message_id().unwrap_or_default().to_owned();
-                if !seen.insert(id.clone()) {
+            for message in messages {
+                receipts.extend(message.receipt_handle);
+                if !seen.insert(message.message_id.clone()) {
                     break 'pass;
                 }
                 shown.push(Shown {
-                    id,
-                    body: message.body().unwrap_or_default().to_owned(),
+                    id: message.message_id,
+                    body: message.body,
                 });
             }
         }
@@ -269,25 +223,10 @@ async fn receive_once(
     .await;
     // Hand everything back, also after an error.
     for chunk in receipts.chunks(10) {
-        let entries = chunk.iter().enumerate().filter_map(|(i, receipt)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(receipt)
-                .visibility_timeout(0)
-                .build()
-                .ok()
-        });
-        if let Err(e) = sqs
-            .change_message_visibility_batch()
-            .queue_url(url)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await
-        {
+        if let Err(e) = sqs::hand_back_batch(client, url, chunk).await {
             eprintln!(
                 "riffle dlq: some messages stay hidden until their visibility timeout \
-                 ({PASS_HOLD_SECONDS} s): {}",
-                sdk_error(&e)
+                 ({PASS_HOLD_SECONDS} s): {e}"
             );
         }
     }
@@ -304,11 +243,12 @@ mod tests {
             "RetryAttemptsExhausted: 2 record(s) of shardId-000000000000 1..2 (arn:aws:kinesis:us-east-1:000000000000:stream/orders), 4 invocation(s), function error Unhandled, at 2025-11-25T16:35:01.512Z"
         );
         assert_eq!(super::describe("hello"), None);
-        let parsed = super::parse(body).unwrap();
+        let Some(super::InvocationRecord::Kinesis(parsed)) = super::parse(body) else {
+            panic!("a Kinesis failure record");
+        };
         assert_eq!(parsed.function_arn, "f");
         assert_eq!(
-            parsed.kinesis.unwrap().end_sequence_number,
-            "2",
+            parsed.end_sequence_number, "2",
             "redrive reads the range from here"
         );
     }

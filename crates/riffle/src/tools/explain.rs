@@ -7,6 +7,11 @@
 //! /_riffle/mappings/{id}/journal`), so both formats say the same thing; an entry kind this
 //! version does not know is still printed, with its fields.
 
+use riffle_core::kinesis::shard;
+use riffle_core::sequence::SequenceNumber;
+use riffle_core::sqs::poller::{Decision, Settled};
+use riffle_core::time::iso8601_millis;
+use riffle_runtime::{JournalEvent, JournalKind, QueueJournalEvent};
 use serde_json::Value;
 
 use super::Endpoint;
@@ -75,15 +80,20 @@ fn text(value: &Value) -> String {
     }
 }
 
-fn plural(n: &Value, one: &str) -> String {
-    match n.as_u64() {
-        Some(1) => format!("1 {one}"),
-        _ => format!("{} {one}s", text(n)),
-    }
-}
-
 /// One journal entry as a line: time, shard (or poller), lane, what happened, sequence range.
+/// An entry is read into the runtime's own type (Kinesis or SQS); one of a kind this version
+/// does not know is printed with its fields.
 pub(crate) fn line(entry: &Value) -> String {
+    if entry.get("shard").is_some()
+        && let Ok(event) = serde_json::from_value::<JournalEvent>(entry.clone())
+    {
+        return kinesis_line(&event);
+    }
+    if entry.get("poller").is_some()
+        && let Ok(event) = serde_json::from_value::<QueueJournalEvent>(entry.clone())
+    {
+        return queue_line(&event);
+    }
     let where_ = match (&entry["shard"], &entry["poller"]) {
         (Value::String(shard), _) => shard.clone(),
         (_, Value::Number(poller)) => format!("poller {poller}"),
@@ -110,158 +120,247 @@ pub(crate) fn line(entry: &Value) -> String {
             _ => "-".to_owned(),
         },
     };
-    format!(
-        "{:<24}  {:<20}  {:<7}  {}  {}",
-        text(&entry["time"]),
-        where_,
-        lane,
-        what(entry),
-        range
+    columns(&text(&entry["time"]), &where_, &lane, &what(entry), &range)
+}
+
+/// The line's columns, aligned.
+fn columns(time: &str, where_: &str, lane: &str, what: &str, range: &str) -> String {
+    format!("{time:<24}  {where_:<20}  {lane:<7}  {what}  {range}")
+}
+
+/// `n` things, `one` being the singular.
+fn count(n: u64, one: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        _ => format!("{n} {one}s"),
+    }
+}
+
+/// One Kinesis entry as a line.
+fn kinesis_line(event: &JournalEvent) -> String {
+    let lane = match &event.kind {
+        JournalKind::Invoked { lane, .. } => Some(*lane),
+        JournalKind::Decision(decision) => match decision {
+            shard::Decision::Succeeded { lane, .. }
+            | shard::Decision::PartiallyFailed { lane, .. }
+            | shard::Decision::Failed { lane, .. }
+            | shard::Decision::Bisected { lane, .. }
+            | shard::Decision::RetryScheduled { lane, .. }
+            | shard::Decision::WindowStateDropped { lane }
+            | shard::Decision::Discarded { lane, .. }
+            | shard::Decision::DeliveryFailed { lane, .. } => Some(*lane),
+            shard::Decision::Filtered { .. } => None,
+        },
+        _ => None,
+    };
+    let range = |(first, last): &(SequenceNumber, SequenceNumber)| {
+        if first == last {
+            first.to_string()
+        } else {
+            format!("{first}..{last}")
+        }
+    };
+    let range = match &event.kind {
+        JournalKind::Invoked {
+            range: Some(sequence_range),
+            ..
+        }
+        | JournalKind::Decision(shard::Decision::Discarded {
+            range: sequence_range,
+            ..
+        }) => range(sequence_range),
+        JournalKind::Checkpointed { sequence_number } => sequence_number.to_string(),
+        JournalKind::Decision(shard::Decision::PartiallyFailed { resume_at, .. }) => {
+            format!("{resume_at}..")
+        }
+        _ => "-".to_owned(),
+    };
+    columns(
+        &iso8601_millis(event.at),
+        &event.shard_id,
+        &lane.map_or_else(|| "-".to_owned(), |lane| format!("lane {lane}")),
+        &kinesis_what(&event.kind),
+        &range,
     )
 }
 
-/// What happened, in words.
-fn what(e: &Value) -> String {
-    let kind = e["kind"].as_str().unwrap_or("?");
-    let is_sqs = e["poller"].is_number();
+/// What happened to a Kinesis mapping, in words.
+fn kinesis_what(kind: &JournalKind) -> String {
+    let records = |n: usize| count(n as u64, "record");
     match kind {
-        "shard_started" => format!("started reading at {}", text(&e["from"])),
-        "polled" => format!(
-            "read {}, {} ms behind the tip",
-            plural(&e["records"], "record"),
-            text(&e["millis_behind"])
+        JournalKind::ShardStarted { from } => format!("started reading at {from}"),
+        JournalKind::Polled {
+            records: n,
+            millis_behind,
+        } => format!("read {}, {millis_behind} ms behind the tip", records(*n)),
+        JournalKind::PollFailed { error } => format!("reading failed, will read again: {error}"),
+        JournalKind::CheckpointFailed { error } => {
+            format!("the checkpoint store failed, will try again: {error}")
+        }
+        JournalKind::Invoked {
+            records: n,
+            previous_invocations: 0,
+            ..
+        } => format!("invoked the function with {}", records(*n)),
+        JournalKind::Invoked {
+            records: n,
+            previous_invocations,
+            ..
+        } => format!(
+            "invoked again with {} (invocation {} of this batch)",
+            records(*n),
+            previous_invocations + 1
         ),
-        "poll_failed" => format!("reading failed, will read again: {}", text(&e["error"])),
-        "checkpoint_failed" => format!(
-            "the checkpoint store failed, will try again: {}",
-            text(&e["error"])
-        ),
-        "invoked" if is_sqs => format!(
-            "invoked the function with {}{}",
-            plural(&e["messages"], "message"),
-            match e["throttles"].as_u64() {
-                Some(0) | None => String::new(),
-                Some(n) => format!(" (after {n} throttled attempt(s))"),
+        JournalKind::Checkpointed { .. } => "checkpoint saved".to_owned(),
+        JournalKind::Delivered { destination } => format!("failure record sent to {destination}"),
+        JournalKind::DeliveryError { error } => {
+            format!("sending the failure record failed: {error}")
+        }
+        JournalKind::ShardFinished => "every record of the shard is done".to_owned(),
+        JournalKind::Decision(decision) => match decision {
+            shard::Decision::Succeeded { records: n, .. } => {
+                format!("succeeded: {} done", records(*n))
             }
-        ),
-        "invoked" => match e["previous_invocations"].as_u64() {
-            Some(0) | None => format!(
-                "invoked the function with {}",
-                plural(&e["records"], "record")
+            shard::Decision::PartiallyFailed { succeeded, .. } => format!(
+                "reported batchItemFailures: {} done, the rest is retried from the first failed item",
+                records(*succeeded)
             ),
-            Some(n) => format!(
-                "invoked again with {} (invocation {} of this batch)",
-                plural(&e["records"], "record"),
-                n + 1
+            shard::Decision::Failed {
+                reason, attempts, ..
+            } => format!("failed with {reason} (failed attempt {attempts})"),
+            shard::Decision::Bisected { left, right, .. } => format!(
+                "split the failed batch in two: {left} + {right} records, the first half first"
+            ),
+            shard::Decision::RetryScheduled { at, reason, .. } => {
+                format!("will retry at {} after {reason}", iso8601_millis(*at))
+            }
+            shard::Decision::Filtered { records: n } => {
+                format!("{} matched no filter and were skipped", records(*n))
+            }
+            shard::Decision::WindowStateDropped { .. } => {
+                "the tumbling window's final invocation kept failing: its state was dropped"
+                    .to_owned()
+            }
+            shard::Decision::Discarded {
+                condition,
+                records: n,
+                delivered: true,
+                ..
+            } => format!(
+                "gave up ({}): {} sent to the on-failure destination",
+                condition.as_str(),
+                records(*n)
+            ),
+            shard::Decision::Discarded {
+                condition,
+                records: n,
+                ..
+            } => format!(
+                "gave up ({}): {} dropped (no on-failure destination)",
+                condition.as_str(),
+                records(*n)
+            ),
+            shard::Decision::DeliveryFailed { retry_at, .. } => format!(
+                "sending the failure record failed; sending again at {}",
+                iso8601_millis(*retry_at)
             ),
         },
-        "succeeded" => format!("succeeded: {} done", plural(&e["records"], "record")),
-        "partially_failed" => format!(
-            "reported batchItemFailures: {} done, the rest is retried from the first failed item",
-            plural(&e["succeeded"], "record")
+    }
+}
+
+/// One SQS entry as a line.
+fn queue_line(event: &QueueJournalEvent) -> String {
+    let range = match &event.kind {
+        Decision::Invoked {
+            first_message_id, ..
+        } => format!("first message {first_message_id}"),
+        _ => "-".to_owned(),
+    };
+    columns(
+        &iso8601_millis(event.at),
+        &format!("poller {}", event.poller),
+        "-",
+        &queue_what(&event.kind),
+        &range,
+    )
+}
+
+/// What a poller of an SQS mapping decided, in words.
+fn queue_what(decision: &Decision) -> String {
+    let messages = |n: usize| count(n as u64, "message");
+    match decision {
+        Decision::Invoked {
+            messages: n,
+            throttles,
+            ..
+        } => format!(
+            "invoked the function with {}{}",
+            messages(*n),
+            match throttles {
+                0 => String::new(),
+                n => format!(" (after {n} throttled attempt(s))"),
+            }
         ),
-        "failed" => format!(
-            "failed with {} (failed attempt {})",
-            text(&e["reason"]),
-            text(&e["attempts"])
-        ),
-        "bisected" => format!(
-            "split the failed batch in two: {} + {} records, the first half first",
-            text(&e["left"]),
-            text(&e["right"])
-        ),
-        "retry_scheduled" => format!(
-            "will retry at {} after {}",
-            text(&e["retry_time"]),
-            text(&e["reason"])
-        ),
-        "filtered" if is_sqs => format!(
-            "{} matched no filter and were deleted",
-            plural(&e["messages"], "message")
-        ),
-        "filtered" => format!(
-            "{} matched no filter and were skipped",
-            plural(&e["records"], "record")
-        ),
-        "window_state_dropped" => {
-            "the tumbling window's final invocation kept failing: its state was dropped".to_owned()
+        Decision::Filtered { messages: n } => {
+            format!("{} matched no filter and were deleted", messages(*n))
         }
-        "discarded" if e["delivered"] == true => format!(
-            "gave up ({}): {} sent to the on-failure destination",
-            text(&e["condition"]),
-            plural(&e["records"], "record")
-        ),
-        "discarded" => format!(
-            "gave up ({}): {} dropped (no on-failure destination)",
-            text(&e["condition"]),
-            plural(&e["records"], "record")
-        ),
-        "delivery_failed" => format!(
-            "sending the failure record failed; sending again at {}",
-            text(&e["retry_time"])
-        ),
-        "checkpointed" => "checkpoint saved".to_owned(),
-        "delivered" => format!("failure record sent to {}", text(&e["destination"])),
-        "delivery_error" => format!("sending the failure record failed: {}", text(&e["error"])),
-        "shard_finished" => "every record of the shard is done".to_owned(),
-        "received" => format!("received {}", plural(&e["messages"], "message")),
-        "source_failed" => format!("{} failed: {}", text(&e["call"]), text(&e["error"])),
-        "throttled" => format!(
-            "throttled; invoking again in {} ms",
-            text(&e["retry_in_ms"])
-        ),
-        "settled" => {
+        Decision::Received { messages: n } => format!("received {}", messages(*n)),
+        Decision::SourceFailed { call, error } => format!("{call} failed: {error}"),
+        Decision::Throttled { retry_in_ms } => {
+            format!("throttled; invoking again in {retry_in_ms} ms")
+        }
+        Decision::Settled {
+            settled,
+            deleted,
+            returned,
+        } => {
             let back = format!(
                 "{} return to the queue after the visibility timeout (then its redrive policy applies)",
-                plural(&e["returned"], "message")
+                messages(*returned)
             );
-            match e["outcome"].as_str().unwrap_or("?") {
-                "success" => format!("succeeded: {} deleted", plural(&e["deleted"], "message")),
-                "partial_failure" => format!(
-                    "reported {} failed: {} deleted, {back}",
-                    e["failed_message_ids"].as_array().map_or(0, Vec::len),
-                    text(&e["deleted"])
-                ),
-                "function_error" => format!("failed with {}: {back}", text(&e["reason"])),
-                "invalid_response" => {
-                    format!("invalid response ({}): {back}", text(&e["reason"]))
+            match settled {
+                Settled::Success => format!("succeeded: {} deleted", messages(*deleted)),
+                Settled::PartialFailure(ids) => {
+                    format!("reported {} failed: {deleted} deleted, {back}", ids.len())
                 }
-                "gave_up" => format!("gave up ({}): {back}", text(&e["reason"])),
-                other => format!("settled ({other}): {back}"),
+                Settled::FunctionError(reason) => format!("failed with {reason}: {back}"),
+                Settled::InvalidResponse(reason) => {
+                    format!("invalid response ({reason}): {back}")
+                }
+                Settled::GaveUp(reason) => format!("gave up ({reason}): {back}"),
             }
         }
-        "delete_failed" => {
-            let codes: Vec<String> = e["failures"]
-                .as_array()
-                .map(|f| f.iter().map(|f| text(&f["code"])).collect())
-                .unwrap_or_default();
+        Decision::DeleteFailed { failures } => {
+            let codes: Vec<&str> = failures.iter().map(|f| f.code.as_str()).collect();
             format!(
                 "deleting {} message(s) failed ({}); they will be received again",
                 codes.len(),
                 codes.join(", ")
             )
         }
-        "released" => format!("handed back {} on stop", plural(&e["messages"], "message")),
-        "scaled" => format!("pollers scaled to {}", text(&e["pollers"])),
-        other => {
-            // A kind this version does not know: print its fields.
-            let fields: Vec<String> = e
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| {
-                            !matches!(
-                                k.as_str(),
-                                "at" | "time" | "kind" | "shard" | "poller" | "lane"
-                            )
-                        })
-                        .map(|(k, v)| format!("{k}={}", text(v)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("{other} {}", fields.join(" "))
-        }
+        Decision::Released { messages: n } => format!("handed back {} on stop", messages(*n)),
+        Decision::Scaled { pollers } => format!("pollers scaled to {pollers}"),
     }
+}
+
+/// An entry of a kind this version does not know: its kind and fields.
+fn what(e: &Value) -> String {
+    let kind = e["kind"].as_str().unwrap_or("?");
+    let fields: Vec<String> = e
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "at" | "time" | "kind" | "shard" | "poller" | "lane"
+                    )
+                })
+                .map(|(k, v)| format!("{k}={}", text(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{kind} {}", fields.join(" "))
 }
 
 #[cfg(test)]

@@ -29,22 +29,7 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn clients(&self) -> (aws_sdk_kinesis::Client, aws_sdk_sqs::Client) {
-        riffle_aws::clients(&self.endpoint_url, &self.region)
-    }
-}
-
-/// The text of an SDK error, with its code when the service sent one.
-pub(crate) fn sdk_error<E>(error: &aws_sdk_kinesis::error::SdkError<E>) -> String
-where
-    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error,
-{
-    match error.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or_default()
-        ),
-        None => format!("{error}"),
+    pub(crate) fn clients(&self) -> riffle_aws::Clients {
+        riffle_aws::Clients::new(&self.endpoint_url, &self.region)
     }
 }

@@ -13,13 +13,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use indicatif::{ProgressBar, ProgressStyle};
+use riffle_aws::tools::kinesis::{PutEntry, put_record, put_records};
 use riffle_emulator::kinesis::api::{MAX_PUT_RECORDS_BYTES, MAX_RECORD_BYTES};
 
+use super::Endpoint;
 use super::output::out;
-use super::{Endpoint, sdk_error};
 
 /// Options of `riffle put`.
 #[derive(Debug, clap::Args)]
@@ -82,7 +81,7 @@ fn too_large(len: usize) -> Option<String> {
 }
 
 pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
-    let (kinesis, _) = args.endpoint.clients();
+    let kinesis = args.endpoint.clients().kinesis();
     if let Some(data) = &args.data {
         let (data, source) = data_of(data)?;
         if let Some(why) = too_large(data.len()) {
@@ -92,15 +91,10 @@ pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
             .partition_key
             .clone()
             .unwrap_or_else(|| "riffle".to_owned());
-        let out = kinesis
-            .put_record()
-            .stream_name(&args.stream)
-            .partition_key(key)
-            .data(Blob::new(data))
-            .send()
+        let (shard_id, sequence_number) = put_record(&kinesis, &args.stream, key, data)
             .await
-            .map_err(|e| anyhow::anyhow!("PutRecord to {}: {}", args.stream, sdk_error(&e)))?;
-        return out!("{} {}", out.shard_id, out.sequence_number);
+            .map_err(|e| anyhow::anyhow!("PutRecord to {}: {e}", args.stream))?;
+        return out!("{shard_id} {sequence_number}");
     }
     let path = args.file.as_ref().expect("clap requires --data or --file");
     let text =
@@ -134,12 +128,10 @@ pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
         let key = key_of(number, line);
         let size = too_large(line.len());
         match (key, size) {
-            (Ok(key), None) => entries.push(
-                PutRecordsRequestEntry::builder()
-                    .partition_key(key)
-                    .data(Blob::new(line.as_bytes()))
-                    .build()?,
-            ),
+            (Ok(key), None) => entries.push(PutEntry {
+                partition_key: key,
+                data: line.as_bytes().to_vec(),
+            }),
             (key, size) => {
                 let why: Vec<String> = size.into_iter().chain(key.err()).collect();
                 problems.push(format!("  line {}: {}", number + 1, why.join("; ")));
@@ -162,20 +154,16 @@ pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut failed = 0usize;
     for chunk in batches(&entries) {
-        let mut pending: Vec<PutRecordsRequestEntry> = chunk.to_vec();
+        let mut pending: Vec<PutEntry> = chunk.to_vec();
         let mut attempt = 0;
         while !pending.is_empty() {
             attempt += 1;
-            let out = kinesis
-                .put_records()
-                .stream_name(&args.stream)
-                .set_records(Some(pending.clone()))
-                .send()
+            let refused = put_records(&kinesis, &args.stream, &pending)
                 .await
-                .map_err(|e| anyhow::anyhow!("PutRecords to {}: {}", args.stream, sdk_error(&e)))?;
+                .map_err(|e| anyhow::anyhow!("PutRecords to {}: {e}", args.stream))?;
             let mut retry = Vec::new();
-            for (entry, result) in pending.into_iter().zip(out.records()) {
-                if result.error_code().is_some() {
+            for (entry, refused) in pending.into_iter().zip(refused) {
+                if refused {
                     retry.push(entry);
                 } else {
                     bar.inc(1);
@@ -210,10 +198,8 @@ pub(crate) async fn run(args: PutArgs) -> anyhow::Result<()> {
 /// `entries` cut into PutRecords requests: at most [`BATCH`] records and
 /// [`MAX_PUT_RECORDS_BYTES`] of data and partition keys each (every entry fits alone, as each
 /// was checked against the record limit).
-fn batches(entries: &[PutRecordsRequestEntry]) -> Vec<&[PutRecordsRequestEntry]> {
-    let size = |e: &PutRecordsRequestEntry| {
-        e.data().as_ref().len() + e.partition_key().map_or(0, str::len)
-    };
+fn batches(entries: &[PutEntry]) -> Vec<&[PutEntry]> {
+    let size = PutEntry::size;
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, entry) in entries.iter().enumerate() {
@@ -233,12 +219,11 @@ fn batches(entries: &[PutRecordsRequestEntry]) -> Vec<&[PutRecordsRequestEntry]>
 mod tests {
     use super::*;
 
-    fn entry(len: usize) -> PutRecordsRequestEntry {
-        PutRecordsRequestEntry::builder()
-            .partition_key("k")
-            .data(Blob::new(vec![b'x'; len]))
-            .build()
-            .unwrap()
+    fn entry(len: usize) -> PutEntry {
+        PutEntry {
+            partition_key: "k".into(),
+            data: vec![b'x'; len],
+        }
     }
 
     #[test]

@@ -10,24 +10,24 @@
 //! (first and last sequence number, and as many records as the batch had). `--dry-run` reads
 //! without hiding or deleting anything.
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use aws_sdk_kinesis::types::ShardIteratorType;
-use aws_sdk_lambda::error::ProvideErrorMetadata as _;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::InvocationType;
-use aws_sdk_sqs::types::MessageSystemAttributeName;
 use bytes::Bytes;
+use riffle_aws::tools::kinesis::{self, Position, StreamRef};
+use riffle_aws::tools::lambda::{self, InvokeError};
+use riffle_aws::tools::sqs;
+use riffle_aws::{KinesisClient, LambdaClient};
 use riffle_core::invocation::ENVELOPE_BYTES;
-use riffle_core::kinesis::event::{EventSource, kinesis_event_with_capacity, record_json_len};
+use riffle_core::kinesis::event::{
+    EventSource, FailureRecord, kinesis_event_with_capacity, record_json_len,
+};
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
 use serde_json::Value;
 
-use super::dlq::{self, InvocationRecord, KinesisBatchInfo};
+use super::Endpoint;
+use super::dlq::{self, InvocationRecord};
 use super::output::out;
-use super::{Endpoint, sdk_error};
 
 /// How long a failure record stays hidden from other consumers while it is redriven; one kept
 /// is handed back (made visible) when the command ends, so this matters only if it is killed.
@@ -72,13 +72,14 @@ enum Verdict {
 }
 
 struct Tools {
-    kinesis: aws_sdk_kinesis::Client,
-    lambda: aws_sdk_lambda::Client,
+    kinesis: KinesisClient,
+    lambda: LambdaClient,
     region: String,
 }
 
 pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
-    let (kinesis, sqs) = args.endpoint.clients();
+    let clients = args.endpoint.clients();
+    let (kinesis, queues) = (clients.kinesis(), clients.sqs());
     let lambda_endpoint = args
         .lambda_endpoint_url
         .clone()
@@ -88,7 +89,7 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
         lambda: riffle_aws::lambda_client(&lambda_endpoint, &args.endpoint.region),
         region: args.endpoint.region.clone(),
     };
-    let url = dlq::queue_url(&sqs, &args.queue).await?;
+    let url = dlq::queue_url(&queues, &args.queue).await?;
     // Every record read stays hidden while this runs (so it is read once, and no other
     // consumer takes it meanwhile); the kept ones, and in a dry run all of them, are handed back
     // at the end. SQS has no peek: each record's receive count still goes up by one.
@@ -100,57 +101,42 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     // ones before ending.
     let mut stopped = None;
     while seen.len() < args.max && quiet_rounds < 3 && stopped.is_none() {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages((args.max - seen.len()).clamp(1, 10) as i32)
-            .visibility_timeout(visibility)
-            .wait_time_seconds(0)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
+        let messages = sqs::receive(&queues, &url, args.max - seen.len(), visibility, 0)
             .await
-            .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {}", sdk_error(&e)))?;
+            .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {e}"))?;
         let mut new = 0;
-        for message in out.messages() {
-            let id = message.message_id().unwrap_or_default().to_owned();
+        for message in messages {
+            let id = message.message_id;
             if stopped.is_some() {
                 // Received in this round but never looked at: hand it back too.
-                kept.extend(message.receipt_handle().map(str::to_owned));
+                kept.extend(message.receipt_handle);
                 continue;
             }
             if !seen.insert(id.clone()) {
                 continue;
             }
             new += 1;
-            let body = message.body().unwrap_or_default();
-            let verdict = redrive(&tools, body, &args).await;
+            let verdict = redrive(&tools, &message.body, &args).await;
             let line = match verdict {
                 Verdict::Would(what) => {
-                    kept.extend(message.receipt_handle().map(str::to_owned));
+                    kept.extend(message.receipt_handle);
                     format!("{id}  would {what}")
                 }
                 Verdict::Keep(why) => {
-                    kept.extend(message.receipt_handle().map(str::to_owned));
+                    kept.extend(message.receipt_handle);
                     format!("{id}  kept: {why}")
                 }
                 Verdict::Delete(what) => {
-                    let receipt = message.receipt_handle().unwrap_or_default();
-                    match sqs
-                        .delete_message()
-                        .queue_url(&url)
-                        .receipt_handle(receipt)
-                        .send()
-                        .await
-                    {
+                    let receipt = message.receipt_handle.unwrap_or_default();
+                    match sqs::delete(&queues, &url, &receipt).await {
                         Ok(_) => {
                             deleted += 1;
                             format!("{id}  {what}; failure record deleted")
                         }
                         Err(e) => {
-                            kept.push(receipt.to_owned());
+                            kept.push(receipt);
                             format!(
-                                "{id}  {what}, but deleting the failure record failed ({}); it stays in the queue",
-                                sdk_error(&e)
+                                "{id}  {what}, but deleting the failure record failed ({e}); it stays in the queue"
                             )
                         }
                     }
@@ -164,17 +150,9 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     }
     // Kept messages were hidden while we worked; hand them back now.
     for receipt in &kept {
-        if let Err(e) = sqs
-            .change_message_visibility()
-            .queue_url(&url)
-            .receipt_handle(receipt)
-            .visibility_timeout(0)
-            .send()
-            .await
-        {
+        if let Err(e) = sqs::hand_back(&queues, &url, receipt).await {
             eprintln!(
-                "riffle: a kept message stays hidden until its visibility timeout ({HOLD_SECONDS} s): {}",
-                sdk_error(&e)
+                "riffle: a kept message stays hidden until its visibility timeout ({HOLD_SECONDS} s): {e}"
             );
         }
     }
@@ -198,17 +176,19 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
     let Some(record) = dlq::parse(body) else {
         return Verdict::Keep("not a Lambda invocation record".to_owned());
     };
-    let Some(info) = &record.kinesis else {
-        return Verdict::Keep(format!(
-            "{} record without KinesisBatchInfo: only Kinesis failure records can be redriven \
-             (an SQS mapping's failed messages go to its queue's dead-letter queue, which SQS \
-             redrives itself)",
-            record.condition
-        ));
+    let record = match record {
+        InvocationRecord::Kinesis(record) => record,
+        InvocationRecord::Other { condition } => {
+            return Verdict::Keep(format!(
+                "{condition} record without KinesisBatchInfo: only Kinesis failure records can be \
+                 redriven (an SQS mapping's failed messages go to its queue's dead-letter queue, \
+                 which SQS redrives itself)"
+            ));
+        }
     };
     let function = match (&args.function, record.function_arn.as_str()) {
         (Some(function), _) => function.clone(),
-        (None, "?") => {
+        (None, "" | "?") => {
             return Verdict::Keep(
                 "the record names no function (requestContext.functionArn); pass --function"
                     .to_owned(),
@@ -216,7 +196,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
         }
         (None, arn) => arn.to_owned(),
     };
-    let records = match fetch(&tools.kinesis, info, args.whole_range).await {
+    let records = match fetch(&tools.kinesis, &record, args.whole_range).await {
         Ok(records) => records,
         Err(why) => return Verdict::Keep(why),
     };
@@ -230,91 +210,81 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
     } else {
         format!(
             "{}..{}",
-            info.start_sequence_number, info.end_sequence_number
+            record.start_sequence_number, record.end_sequence_number
         )
     };
     let what = format!(
         "invoke {function} with {} record(s) of {}: {which}",
         records.len(),
-        info.shard_id,
+        record.shard_id,
     );
     if args.dry_run {
         return Verdict::Would(what);
     }
-    let payload = event(&record, info, &records, &tools.region);
+    let payload = event(&record, &records, &tools.region);
     match invoke(&tools.lambda, &function, payload).await {
         Ok(()) => Verdict::Delete(format!("{what}: succeeded")),
         Err(why) => Verdict::Keep(format!("{what}: {why}")),
     }
 }
 
-/// Orders sequence numbers (decimal, without leading zeros) by value.
-fn compare(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
 /// Reads the batch's records from the stream: from `startSequenceNumber` through
 /// `endSequenceNumber`, refusing a batch the stream no longer holds whole.
 async fn fetch(
-    kinesis: &aws_sdk_kinesis::Client,
-    info: &KinesisBatchInfo,
+    client: &KinesisClient,
+    info: &FailureRecord,
     whole_range: bool,
 ) -> Result<Vec<StreamRecord>, String> {
     let (start, end) = (&info.start_sequence_number, &info.end_sequence_number);
     let where_ = format!("{} of {}", info.shard_id, info.stream_arn);
-    let iterator = kinesis
-        .get_shard_iterator()
-        .stream_arn(&info.stream_arn)
-        .shard_id(&info.shard_id)
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .starting_sequence_number(start)
-        .send()
-        .await
-        .map_err(|e| format!("cannot read {where_} at {start}: {}", sdk_error(&e)))?;
-    let mut iterator = iterator.shard_iterator;
+    let Some(last_wanted) = SequenceNumber::parse(end) else {
+        return Err(format!(
+            "the failure record's endSequenceNumber {end} is not a sequence number; nothing \
+             redriven"
+        ));
+    };
+    let mut iterator = kinesis::shard_iterator(
+        client,
+        StreamRef::Arn(&info.stream_arn),
+        &info.shard_id,
+        Position::At(start),
+    )
+    .await
+    .map_err(|e| format!("cannot read {where_} at {start}: {e}"))?;
     let mut records = Vec::new();
     let mut empty_reads = 0;
     'reading: while let Some(current) = iterator.take() {
-        let out = kinesis
-            .get_records()
-            .shard_iterator(current)
-            .limit(10_000)
-            .send()
+        let out = kinesis::get_records(client, current, Some(10_000))
             .await
-            .map_err(|e| format!("reading {where_}: {}", sdk_error(&e)))?;
-        for record in out.records() {
-            let sequence_number = record.sequence_number();
-            if compare(sequence_number, end) == Ordering::Greater {
-                break 'reading;
-            }
-            let Some(parsed) = SequenceNumber::parse(sequence_number) else {
+            .map_err(|e| format!("reading {where_}: {e}"))?;
+        let read = out.records.len();
+        for record in out.records {
+            let Some(parsed) = SequenceNumber::parse(&record.sequence_number) else {
                 return Err(format!(
-                    "{where_} returned an invalid sequence number {sequence_number}"
+                    "{where_} returned an invalid sequence number {}",
+                    record.sequence_number
                 ));
             };
+            if parsed > last_wanted {
+                break 'reading;
+            }
+            let last = parsed == last_wanted;
             records.push(StreamRecord {
                 sequence_number: parsed,
-                partition_key: record.partition_key().unwrap_or_default().to_owned(),
-                data: Bytes::copy_from_slice(record.data().as_ref()),
-                arrival_ms: record
-                    .approximate_arrival_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .map_or(0, |ms| ms.max(0) as u64),
+                partition_key: record.partition_key.unwrap_or_default(),
+                data: Bytes::from(record.data),
+                arrival_ms: record.arrival_ms.map_or(0, |ms| ms.max(0) as u64),
             });
-            if sequence_number == end {
+            if last {
                 break 'reading;
             }
         }
-        let caught_up = out.millis_behind_latest() == Some(0);
-        empty_reads = if out.records().is_empty() {
-            empty_reads + 1
-        } else {
-            0
-        };
-        if (out.records().is_empty() && caught_up) || empty_reads > 100 {
+        let caught_up = out.millis_behind == Some(0);
+        empty_reads = if read == 0 { empty_reads + 1 } else { 0 };
+        if (read == 0 && caught_up) || empty_reads > 100 {
             break;
         }
-        iterator = out.next_shard_iterator;
+        iterator = out.next_iterator;
     }
     let kept = "nothing redriven";
     match records.first() {
@@ -337,7 +307,7 @@ async fn fetch(
             "{where_} holds no record {end}, the batch's last; {kept}"
         ));
     }
-    let count = records.len() as u64;
+    let count = records.len();
     if info.batch_size > 0 && count != info.batch_size && !(whole_range && count > info.batch_size)
     {
         return Err(format!(
@@ -351,12 +321,7 @@ async fn fetch(
 }
 
 /// The Kinesis event the engine sends for `records` (riffle-core's writer).
-fn event(
-    record: &InvocationRecord,
-    info: &KinesisBatchInfo,
-    records: &[StreamRecord],
-    default_region: &str,
-) -> String {
+fn event(record: &FailureRecord, records: &[StreamRecord], default_region: &str) -> String {
     let arn_part = |arn: &str, n: usize| {
         arn.split(':')
             .nth(n)
@@ -365,11 +330,11 @@ fn event(
     };
     let account = arn_part(&record.function_arn, 4).unwrap_or_else(|| "000000000000".to_owned());
     let source = EventSource {
-        stream_arn: info.stream_arn.clone(),
-        region: arn_part(&info.stream_arn, 3).unwrap_or_else(|| default_region.to_owned()),
+        stream_arn: record.stream_arn.clone(),
+        region: arn_part(&record.stream_arn, 3).unwrap_or_else(|| default_region.to_owned()),
         // The role riffle local's mappings invoke with (MappingOptions).
         invoke_identity_arn: format!("arn:aws:iam::{account}:role/riffle-local"),
-        shard_id: info.shard_id.clone(),
+        shard_id: record.shard_id.clone(),
     };
     let capacity = ENVELOPE_BYTES
         + records
@@ -380,32 +345,20 @@ fn event(
 }
 
 /// Invokes `function` with `payload`; `Ok` only for a success without `batchItemFailures`.
-async fn invoke(
-    lambda: &aws_sdk_lambda::Client,
-    function: &str,
-    payload: String,
-) -> Result<(), String> {
-    let out = lambda
-        .invoke()
-        .function_name(function)
-        .invocation_type(InvocationType::RequestResponse)
-        .payload(Blob::new(payload))
-        .send()
+async fn invoke(client: &LambdaClient, function: &str, payload: String) -> Result<(), String> {
+    let out = lambda::invoke(client, function, payload)
         .await
-        .map_err(|e| match e.as_service_error() {
-            Some(service) => format!(
-                "the invoke failed: {}: {}",
-                service.code().unwrap_or("error"),
-                service.message().unwrap_or_default()
-            ),
-            None => format!(
+        .map_err(|e| match e {
+            InvokeError::Service { code, message } => {
+                format!("the invoke failed: {code}: {message}")
+            }
+            InvokeError::Unreachable(e) => format!(
                 "the invoke failed: {e} (is riffle local running? the Invoke API is on its \
                  emulator's port, or on --control-port with --endpoint-url: pass \
                  --lambda-endpoint-url)"
             ),
         })?;
-    let body = out.payload.map(Blob::into_inner).unwrap_or_default();
-    let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response: Value = serde_json::from_slice(&out.payload).unwrap_or(Value::Null);
     if let Some(error) = out.function_error {
         return Err(format!(
             "function error ({error}): {}",
@@ -433,16 +386,19 @@ mod tests {
 
     #[test]
     fn sequence_numbers_compare_by_value() {
-        assert_eq!(compare("9", "10"), Ordering::Less);
-        assert_eq!(compare("49", "49"), Ordering::Equal);
-        assert_eq!(compare("51", "49"), Ordering::Greater);
+        let n = |s| SequenceNumber::parse(s).unwrap();
+        assert!(n("9") < n("10"));
+        assert_eq!(n("49"), n("49"));
+        assert!(n("51") > n("49"));
     }
 
     #[test]
     fn the_event_is_the_engines() {
-        let body = r#"{"requestContext":{"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f","condition":"RetryAttemptsExhausted","approximateInvokeCount":2},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"1","endSequenceNumber":"2","batchSize":2,"streamArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/orders"}}"#;
-        let record = dlq::parse(body).unwrap();
-        let info = record.kinesis.clone().unwrap();
+        let body = r#"{"requestContext":{"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f","condition":"RetryAttemptsExhausted","approximateInvokeCount":2},"version":"1.0","timestamp":"2025-11-25T16:35:01.512Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"1","endSequenceNumber":"2","approximateArrivalOfFirstRecord":"2025-11-25T16:34:58.101Z","approximateArrivalOfLastRecord":"2025-11-25T16:34:58.907Z","batchSize":2,"streamArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/orders"}}"#;
+        let Some(InvocationRecord::Kinesis(record)) = dlq::parse(body) else {
+            panic!("a Kinesis failure record");
+        };
+        let info = (*record).clone();
         let records: Vec<StreamRecord> = ["1", "2"]
             .iter()
             .map(|s| StreamRecord {
@@ -452,7 +408,7 @@ mod tests {
                 arrival_ms: 1_700_000_000_000,
             })
             .collect();
-        let event = event(&record, &info, &records, "us-east-1");
+        let event = event(&record, &records, "us-east-1");
         let source = EventSource {
             stream_arn: info.stream_arn.clone(),
             region: "eu-west-1".into(),

@@ -8,11 +8,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 
 use super::output::out;
-use super::{Endpoint, sdk_error};
+use riffle_aws::KinesisClient;
+use riffle_aws::tools::kinesis::{self, Position, StreamRef};
+
+use super::Endpoint;
 
 /// Options of `riffle tail`.
 #[derive(Debug, clap::Args)]
@@ -37,7 +39,7 @@ pub(crate) struct TailArgs {
 const POLL: Duration = Duration::from_millis(200);
 
 pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
-    let (kinesis, _) = args.endpoint.clients();
+    let kinesis = args.endpoint.clients().kinesis();
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<String>(1024);
     let mut started: BTreeSet<String> = BTreeSet::new();
     let mut first_listing = true;
@@ -45,28 +47,21 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
     let mut next_listing = tokio::time::Instant::now();
     loop {
         if tokio::time::Instant::now() >= next_listing {
-            let shards = kinesis
-                .list_shards()
-                .stream_name(&args.stream)
-                .send()
+            let shards = kinesis::list_shards(&kinesis, &args.stream)
                 .await
-                .map_err(|e| anyhow::anyhow!("ListShards of {}: {}", args.stream, sdk_error(&e)))?;
-            for shard in shards.shards() {
-                let id = shard.shard_id().to_owned();
+                .map_err(|e| anyhow::anyhow!("ListShards of {}: {e}", args.stream))?;
+            for shard in shards {
+                let id = shard.shard_id;
                 if !started.insert(id.clone()) {
                     continue;
                 }
-                let closed = shard
-                    .sequence_number_range()
-                    .and_then(|r| r.ending_sequence_number())
-                    .is_some();
-                if first_listing && closed && !args.from_start {
+                if first_listing && shard.closed && !args.from_start {
                     continue;
                 }
                 let start = if first_listing && !args.from_start {
-                    ShardIteratorType::Latest
+                    Position::Latest
                 } else {
-                    ShardIteratorType::TrimHorizon
+                    Position::TrimHorizon
                 };
                 tokio::spawn(read_shard(
                     kinesis.clone(),
@@ -96,53 +91,46 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
 }
 
 async fn read_shard(
-    kinesis: aws_sdk_kinesis::Client,
+    kinesis: KinesisClient,
     stream: String,
     shard_id: String,
-    start: ShardIteratorType,
+    start: Position<'static>,
     json: bool,
     out: tokio::sync::mpsc::Sender<String>,
 ) {
-    let iterator = kinesis
-        .get_shard_iterator()
-        .stream_name(&stream)
-        .shard_id(&shard_id)
-        .shard_iterator_type(start)
-        .send()
-        .await;
+    let iterator =
+        kinesis::shard_iterator(&kinesis, StreamRef::Name(&stream), &shard_id, start).await;
     let mut iterator = match iterator {
-        Ok(out) => out.shard_iterator,
+        Ok(iterator) => iterator,
         Err(e) => {
-            eprintln!("riffle tail: {shard_id}: {}", sdk_error(&e));
+            eprintln!("riffle tail: {shard_id}: {e}");
             return;
         }
     };
     while let Some(current) = iterator {
-        let page = match kinesis.get_records().shard_iterator(current).send().await {
+        let page = match kinesis::get_records(&kinesis, current, None).await {
             Ok(page) => page,
             Err(e) => {
-                eprintln!("riffle tail: {shard_id}: {}", sdk_error(&e));
+                eprintln!("riffle tail: {shard_id}: {e}");
                 return;
             }
         };
-        for record in page.records() {
-            let data = record.data().as_ref();
+        for record in &page.records {
+            let data = record.data.as_slice();
             let line = if json {
                 serde_json::json!({
                     "shardId": shard_id,
-                    "sequenceNumber": record.sequence_number(),
-                    "partitionKey": record.partition_key(),
-                    "approximateArrivalTimestamp": record
-                        .approximate_arrival_timestamp()
-                        .and_then(|t| t.to_millis().ok()),
+                    "sequenceNumber": record.sequence_number,
+                    "partitionKey": record.partition_key,
+                    "approximateArrivalTimestamp": record.arrival_ms,
                     "data": base64::engine::general_purpose::STANDARD.encode(data),
                 })
                 .to_string()
             } else {
                 format!(
                     "{shard_id} {} {}: {}",
-                    record.sequence_number(),
-                    record.partition_key().unwrap_or_default(),
+                    record.sequence_number,
+                    record.partition_key.as_deref().unwrap_or_default(),
                     String::from_utf8_lossy(data)
                 )
             };
@@ -150,8 +138,8 @@ async fn read_shard(
                 return;
             }
         }
-        let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
-        iterator = page.next_shard_iterator;
+        let caught_up = page.records.is_empty() && page.millis_behind == Some(0);
+        iterator = page.next_iterator;
         if caught_up {
             tokio::time::sleep(POLL).await;
         }

@@ -197,7 +197,11 @@ pub enum Effect {
 }
 
 /// A decision of the shard machine, as the user reads it back (the runtime journals it).
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized as the control API's journal shows it: `kind` (snake case) and the fields, a
+/// range as `first_sequence_number`/`last_sequence_number`, a scheduled time as `retry_at`
+/// (ms) and `retry_time` (ISO 8601).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
     /// The batch succeeded.
     Succeeded {
@@ -238,6 +242,7 @@ pub enum Decision {
         /// Lane.
         lane: usize,
         /// When.
+        #[serde(flatten, with = "crate::time::retry_at_time")]
         at: Millis,
         /// Why.
         reason: String,
@@ -260,6 +265,7 @@ pub enum Decision {
         /// Why.
         condition: FailureCondition,
         /// First and last sequence numbers.
+        #[serde(flatten, with = "crate::sequence::range")]
         range: (SequenceNumber, SequenceNumber),
         /// Records.
         records: usize,
@@ -271,6 +277,7 @@ pub enum Decision {
         /// Lane.
         lane: usize,
         /// When it is retried.
+        #[serde(flatten, with = "crate::time::retry_at_time")]
         retry_at: Millis,
     },
 }

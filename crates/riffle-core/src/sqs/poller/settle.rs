@@ -8,8 +8,10 @@ use crate::time::Millis;
 
 use super::{PollerSettings, QueueBatch, VISIBILITY_MARGIN_MS};
 
-/// Why a batch ended the way it did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a batch ended the way it did. Serialized as the control API's journal shows it:
+/// `outcome` (snake case), with `failed_message_ids` or `reason` where the outcome has them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "shape::Outcome", from = "shape::Outcome")]
 pub enum Settled {
     /// Every message succeeded.
     Success,
@@ -22,6 +24,49 @@ pub enum Settled {
     /// The batch was throttled (or the invoke failed) until its visibility timeout was near;
     /// Lambda stops working on it and SQS hands it out again.
     GaveUp(String),
+}
+
+/// [`Settled`]'s serde shape: its variants as struct variants under an `outcome` tag.
+mod shape {
+    use super::Settled;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(tag = "outcome", rename_all = "snake_case")]
+    pub(super) enum Outcome {
+        Success,
+        PartialFailure { failed_message_ids: Vec<String> },
+        InvalidResponse { reason: String },
+        FunctionError { reason: String },
+        GaveUp { reason: String },
+    }
+
+    impl From<Settled> for Outcome {
+        fn from(settled: Settled) -> Self {
+            match settled {
+                Settled::Success => Self::Success,
+                Settled::PartialFailure(failed_message_ids) => {
+                    Self::PartialFailure { failed_message_ids }
+                }
+                Settled::InvalidResponse(reason) => Self::InvalidResponse { reason },
+                Settled::FunctionError(reason) => Self::FunctionError { reason },
+                Settled::GaveUp(reason) => Self::GaveUp { reason },
+            }
+        }
+    }
+
+    impl From<Outcome> for Settled {
+        fn from(outcome: Outcome) -> Self {
+            match outcome {
+                Outcome::Success => Self::Success,
+                Outcome::PartialFailure { failed_message_ids } => {
+                    Self::PartialFailure(failed_message_ids)
+                }
+                Outcome::InvalidResponse { reason } => Self::InvalidResponse(reason),
+                Outcome::FunctionError { reason } => Self::FunctionError(reason),
+                Outcome::GaveUp { reason } => Self::GaveUp(reason),
+            }
+        }
+    }
 }
 
 /// What to do with a batch after an invocation.

@@ -113,7 +113,7 @@ impl From<&QueueMessage> for ReceiptEntry {
 }
 
 /// A per-entry failure of a batch call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EntryFailure {
     /// MessageId of the entry.
     pub message_id: String,
@@ -124,7 +124,10 @@ pub struct EntryFailure {
 }
 
 /// What one poller saw and decided, as the user reads it back (the runtime journals it).
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized as the control API's journal shows it: `kind` (snake case) and the fields, a
+/// settled batch's [`Settled`] flattened in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
     /// A receive returned messages.
     Received {
@@ -134,7 +137,8 @@ pub enum Decision {
     /// A receive, delete or release failed.
     SourceFailed {
         /// The call.
-        call: &'static str,
+        #[serde(deserialize_with = "call_name")]
+        call: CallName,
         /// The error.
         error: String,
     },
@@ -160,6 +164,7 @@ pub enum Decision {
     /// A batch is done.
     Settled {
         /// How it ended.
+        #[serde(flatten)]
         settled: Settled,
         /// Messages deleted.
         deleted: usize,
@@ -181,6 +186,24 @@ pub enum Decision {
         /// The new target.
         pollers: usize,
     },
+}
+
+/// The name of an SQS call a poller makes (`ReceiveMessage`, ...). An alias, so that serde reads
+/// it with [`call_name`] instead of borrowing it from the input.
+pub(super) type CallName = &'static str;
+
+/// Reads the name of an SQS call a poller makes back into its `&'static str`.
+fn call_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    const CALLS: [&str; 3] = [
+        "ReceiveMessage",
+        "DeleteMessageBatch",
+        "ChangeMessageVisibilityBatch",
+    ];
+    let name = <String as serde::Deserialize>::deserialize(deserializer)?;
+    CALLS
+        .into_iter()
+        .find(|call| *call == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("{name:?} is not a call a poller makes")))
 }
 
 /// What a poller tells the mapping's [`super::Scaler`].
