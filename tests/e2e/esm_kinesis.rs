@@ -8,7 +8,8 @@ use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_sdk_kinesis::primitives::Blob;
 use lambda_runtime::LambdaEvent;
 use riffle_aws::{KinesisSource, SqsDestination};
-use riffle_core::config::{RawDestination, RawDestinationConfig, RawKinesisMapping};
+use riffle_core::config::{RawDestination, RawDestinationConfig};
+use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, ShardCheckpoint};
 use tokio::sync::{mpsc, watch};
 
@@ -18,7 +19,7 @@ const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
 
 fn mapping_config(
     extra: impl FnOnce(&mut RawKinesisMapping),
-) -> riffle_core::config::KinesisMappingConfig {
+) -> riffle_core::kinesis::config::KinesisMappingConfig {
     let mut raw = RawKinesisMapping {
         event_source_arn: Some(STREAM_ARN.into()),
         function_name: Some("consumer".into()),
@@ -81,7 +82,7 @@ type TestMapping<C> = Mapping<KinesisSource, HandlerInvoker<Recorder>, SqsDestin
 /// Builds a mapping with a [`Recorder`] handler; returns it and the recorder's channel.
 fn build_mapping<C: riffle_runtime::CheckpointStore>(
     endpoint: &str,
-    config: riffle_core::config::KinesisMappingConfig,
+    config: riffle_core::kinesis::config::KinesisMappingConfig,
     checkpoints: C,
 ) -> (TestMapping<C>, mpsc::UnboundedReceiver<(String, String)>) {
     let (kinesis, sqs) = riffle_aws::clients(endpoint, "us-east-1");
@@ -110,7 +111,7 @@ fn build_mapping<C: riffle_runtime::CheckpointStore>(
 /// its task.
 async fn start_mapping<C: riffle_runtime::CheckpointStore>(
     endpoint: &str,
-    config: riffle_core::config::KinesisMappingConfig,
+    config: riffle_core::kinesis::config::KinesisMappingConfig,
     checkpoints: C,
 ) -> (
     mpsc::UnboundedReceiver<(String, String)>,

@@ -16,8 +16,8 @@ use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageB
 use lambda_runtime::LambdaEvent;
 use riffle_aws::{SqsQueueSource, queue_facts};
 use riffle_core::config::{RawFilter, RawFilterCriteria};
-use riffle_core::queue::QueueSettings;
-use riffle_core::sqs::RawSqsMapping;
+use riffle_core::sqs::config::RawSqsMapping;
+use riffle_core::sqs::poller::PollerSettings;
 use riffle_emulator::{Emulator, ManualClock};
 use riffle_runtime::{HandlerInvoker, QueueMapping, QueueMetrics, QueueOptions};
 use tokio::sync::watch;
@@ -219,7 +219,7 @@ impl Harness {
         configure(&mut raw);
         let sqs_facts = facts.sqs_facts(FUNCTION_TIMEOUT.as_secs());
         let config = raw.validate(sqs_facts).expect("a valid mapping");
-        let settings = QueueSettings::new(&config, REGION, sqs_facts).expect("valid settings");
+        let settings = PollerSettings::new(&config, REGION, sqs_facts).expect("valid settings");
         let log = Arc::new(Mutex::new(Vec::new()));
         let handler = Handler {
             behaviour,

@@ -479,7 +479,7 @@ async fn explain_shows_a_failed_batch_and_redrive_reinvokes_its_exact_records() 
         .await;
     assert_eq!(
         outcome,
-        riffle_core::shard::Outcome::Success(b"null".to_vec())
+        riffle_core::invocation::Outcome::Success(b"null".to_vec())
     );
 
     // `riffle redrive`: a dry run changes nothing; while the function fails, the failure record

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use riffle_lambda::{FunctionConfig, LocalFunction, LogSource};
 use riffle_runtime::InvokeRequest;
 use serde_json::{Value, json};

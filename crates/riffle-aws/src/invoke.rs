@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
-use riffle_core::shard::{Outcome, error_document};
+use riffle_core::invocation::{Outcome, error_document};
 use riffle_runtime::InvokeRequest;
 
 /// An aws-sdk-lambda client for a local endpoint (`sam local start-lambda`, `cargo lambda

@@ -13,8 +13,10 @@ use aws_sdk_sqs::types::{
     MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
 };
 use base64::Engine as _;
-use riffle_core::sqs::{EventAttribute, QueueMessage, SqsFacts};
-use riffle_runtime::{EntryFailure, QueueSource, ReceiptEntry, ReceiveRequest, SourceError};
+use riffle_core::sqs::config::SqsFacts;
+use riffle_core::sqs::event::{EventAttribute, QueueMessage};
+use riffle_core::sqs::poller::{EntryFailure, ReceiptEntry, ReceiveRequest};
+use riffle_runtime::{QueueSource, SourceError};
 
 /// Most entries SQS takes in one batch call.
 const MAX_BATCH_ENTRIES: usize = 10;

@@ -28,7 +28,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use clap::Subcommand;
 use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{KinesisSource, SqsDestination};
-use riffle_core::config::RawKinesisMapping;
+use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_runtime::{
     Checkpoints, FileCheckpoints, HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints,
     Metrics, SystemClock,

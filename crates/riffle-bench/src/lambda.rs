@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use riffle_lambda::{FunctionConfig, LocalFunction};
 use riffle_runtime::InvokeRequest;
 use serde_json::{Value, json};

@@ -20,13 +20,17 @@
 //! Records whose `data` is not JSON are dropped by a pattern that names `data`, and matched on
 //! their metadata (`partitionKey`, `sequenceNumber`) otherwise, as Lambda documents.
 //!
+//! The limits on FilterCriteria (five filters, 4 096 characters a pattern) are validated here
+//! for every kind of mapping ([`filter_patterns`]).
+//!
 //! Invariant: a pattern that does not compile is rejected when the mapping is created
 //! (`Invalid filter pattern definition.`), never silently treated as match-all.
 
 use serde_json::{Map, Value};
 
+use crate::config::{Collector, ConfigError, ConfigErrorKind, RawFilterCriteria};
 use crate::record::StreamRecord;
-use crate::sqs::QueueMessage;
+use crate::sqs::event::QueueMessage;
 
 /// One compiled matcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,6 +284,60 @@ impl Filters {
     }
 }
 
+/// Most filters per mapping (AWS's default quota).
+pub const MAX_FILTERS: usize = 5;
+/// Longest filter pattern, in characters: the API model's `Pattern` maximum length.
+pub const MAX_PATTERN_LENGTH: usize = 4096;
+
+/// Validates `FilterCriteria` the same way for every kind of mapping: at most [`MAX_FILTERS`]
+/// filters, each pattern at most [`MAX_PATTERN_LENGTH`] characters (counted as the service
+/// counts a string's length, in UTF-16 code units) and a JSON object in Lambda's filter-rule
+/// syntax. Returns the patterns; pushes AWS's refusal for each problem onto `errors`.
+pub fn filter_patterns(
+    criteria: Option<&RawFilterCriteria>,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<serde_json::Value> {
+    let mut c = Collector(std::mem::take(errors));
+    let mut patterns = Vec::new();
+    let filters = criteria
+        .and_then(|f| f.filters.as_deref())
+        .unwrap_or_default();
+    if filters.len() > MAX_FILTERS {
+        c.invalid(
+            "FilterCriteria",
+            format!(
+                "The number of filters ({}) exceeds the limit of {MAX_FILTERS} per event source \
+                 mapping.",
+                filters.len()
+            ),
+        );
+    }
+    for (index, filter) in filters.iter().enumerate() {
+        let pattern = filter.pattern.as_deref().unwrap_or_default();
+        if pattern.encode_utf16().count() > MAX_PATTERN_LENGTH {
+            c.0.push(ConfigError {
+                property: "FilterCriteria",
+                kind: ConfigErrorKind::Validation,
+                message: format!(
+                    "Value '{pattern}' at 'filterCriteria.filters.{}.member.pattern' failed to \
+                     satisfy constraint: Member must have length less than or equal to \
+                     {MAX_PATTERN_LENGTH}",
+                    index + 1
+                ),
+            });
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(pattern) {
+            Ok(value) if Filters::compile(std::slice::from_ref(&value)).is_ok() => {
+                patterns.push(value);
+            }
+            _ => c.invalid("FilterCriteria", "Invalid filter pattern definition."),
+        }
+    }
+    *errors = c.0;
+    patterns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,7 +525,7 @@ mod tests {
             attributes: vec![("ApproximateReceiveCount".into(), "1".into())],
             message_attributes: vec![(
                 "kind".into(),
-                crate::sqs::EventAttribute {
+                crate::sqs::event::EventAttribute {
                     data_type: "String".into(),
                     string_value: Some("order".into()),
                     binary_value: None,

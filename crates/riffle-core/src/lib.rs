@@ -6,27 +6,25 @@
 //! out. `riffle-runtime` performs the effects. This keeps every decision testable on virtual
 //! time and identical between tests and real runs.
 //!
-//! - [`config`]: raw mapping properties with AWS's names → validated configuration.
+//! One module per event source, mirrored: [`kinesis`] and [`sqs`] each hold `config`, `event`,
+//! `response` and their machine (`kinesis::shard`, `sqs::poller`). Shared by every source:
+//!
+//! - [`config`]: destinations, filter criteria and the errors validation reports.
+//! - [`invocation`]: the payload envelope and limit, and how an invocation ended ([`invocation::Outcome`]).
+//! - [`filter`]: FilterCriteria patterns, applied before batching, and their limits.
+//! - [`json`]: the one hand-written JSON string escaper and decimal writer.
 //! - [`digest`]: the MD5 digests SQS computes over bodies and message attributes.
 //! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
 //! - [`record`]: a stream record as the engine sees it.
-//! - [`event`]: the exact Kinesis event JSON and on-failure invocation record AWS sends.
-//! - [`filter`]: FilterCriteria patterns, applied before batching.
-//! - [`response`]: how a function's response is judged (ReportBatchItemFailures).
-//! - [`shard`]: the shard state machine: lanes, batching, retries, bisect, record age,
-//!   checkpoints and on-failure deliveries.
-//! - [`sqs`]: SQS mappings: configuration, the SQS event, response judging.
-//! - [`queue`]: the SQS poller: gathering batches, settling them, throttle retries, scaling.
 //! - [`time`]: millisecond timestamps and their ISO-8601 form.
 
 pub mod config;
 pub mod digest;
-pub mod event;
 pub mod filter;
-pub mod queue;
+pub mod invocation;
+pub mod json;
+pub mod kinesis;
 pub mod record;
-pub mod response;
 pub mod sequence;
-pub mod shard;
 pub mod sqs;
 pub mod time;

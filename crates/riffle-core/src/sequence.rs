@@ -55,6 +55,22 @@ impl PartialOrd for SequenceNumber {
     }
 }
 
+/// Written as its decimal string, as AWS writes sequence numbers.
+impl serde::Serialize for SequenceNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Read from a decimal string; anything [`SequenceNumber::parse`] refuses is an error.
+impl<'de> serde::Deserialize<'de> for SequenceNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse_owned(text)
+            .map_err(|text| serde::de::Error::custom(format!("{text:?} is not a sequence number")))
+    }
+}
+
 impl fmt::Display for SequenceNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -73,5 +89,21 @@ mod tests {
         assert!(n("100") == n("100"));
         assert_eq!(SequenceNumber::parse("01"), None);
         assert_eq!(SequenceNumber::parse("x"), None);
+    }
+
+    #[test]
+    fn serializes_as_its_string_and_refuses_what_parse_refuses() {
+        let n = SequenceNumber::parse("49590338271490256608559692538361571095921575989136588898");
+        let json = serde_json::to_string(&n).unwrap();
+        assert_eq!(
+            json,
+            "\"49590338271490256608559692538361571095921575989136588898\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Option<SequenceNumber>>(&json).unwrap(),
+            n
+        );
+        assert!(serde_json::from_str::<SequenceNumber>("\"01\"").is_err());
+        assert!(serde_json::from_str::<SequenceNumber>("12").is_err());
     }
 }

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use crate::function::{Completion, Shared};
 
 /// Lambda's synchronous response limit (6 MB, taken as 6 MiB as for requests).
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+pub const MAX_RESPONSE_BYTES: usize = riffle_core::invocation::MAX_PAYLOAD_BYTES;
 
 type AppState = Arc<Shared>;
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use riffle_core::time::Millis;
 use riffle_runtime::InvokeRequest;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::logs::{LogLine, LogSource, Logs};
 
 /// Lambda's synchronous request limit (6 MB, taken as 6 MiB as the engine cuts batches).
-pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = riffle_core::invocation::MAX_PAYLOAD_BYTES;
 /// Environments allowed without reserved concurrency: the default account concurrency.
 pub const ACCOUNT_CONCURRENCY: usize = 1000;
 /// How long an environment may take to initialise (reach its first `/next`), as on Lambda.
@@ -667,7 +667,7 @@ impl Shared {
                 Ok(Completion::Error { error_type, body }) => {
                     self.platform_log(environment.id, Some(&request_id), format!("RequestId: {request_id} Error: {}", String::from_utf8_lossy(&body)));
                     lock(&self.stats).errors += 1;
-                    let message = riffle_core::shard::error_document(&body)
+                    let message = riffle_core::invocation::error_document(&body)
                         .map_or_else(|| String::from_utf8_lossy(&body).into_owned(), |(_, message)| message);
                     Outcome::function_error(error_type, message)
                 }

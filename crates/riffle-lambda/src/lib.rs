@@ -8,7 +8,7 @@
 //! - [`logs`]: captured function output and Lambda's START / END / REPORT lines.
 //!
 //! Invariant: whatever a function does — answers, errs, panics, exits, hangs, floods its
-//! response — the invoker answers with exactly one `riffle_core::shard::Outcome`, and a failed
+//! response — the invoker answers with exactly one `riffle_core::invocation::Outcome`, and a failed
 //! environment is never reused.
 
 pub mod api;

@@ -8,8 +8,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use riffle_core::config::KinesisMappingConfig;
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
+use riffle_core::kinesis::config::KinesisMappingConfig;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use tower::Service;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use riffle_core::time::Millis;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -150,7 +150,7 @@ pub fn request_id(mapping_id: &str, n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use riffle_core::event::{EventSource, kinesis_event};
+    use riffle_core::kinesis::event::{EventSource, kinesis_event};
     use riffle_core::record::StreamRecord;
     use riffle_core::sequence::SequenceNumber;
 
@@ -209,7 +209,7 @@ mod tests {
     #[tokio::test]
     async fn sqs_handlers_read_every_field_of_the_event_the_engine_sends() {
         use aws_lambda_events::event::sqs::SqsEvent;
-        use riffle_core::sqs::{EventAttribute, QueueMessage, sqs_event};
+        use riffle_core::sqs::event::{EventAttribute, QueueMessage, sqs_event};
         let message = QueueMessage {
             message_id: "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a".into(),
             receipt_handle: "AQEB-handle".into(),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use riffle_core::shard::JournalEntry;
+use riffle_core::kinesis::shard::Decision;
 use riffle_core::time::Millis;
 
 /// Entries kept per mapping.
@@ -51,7 +51,7 @@ pub enum JournalKind {
         previous_invocations: u32,
     },
     /// An engine decision.
-    Decision(JournalEntry),
+    Decision(Decision),
     /// The checkpoint was persisted.
     Checkpointed {
         /// Sequence number.
@@ -207,17 +207,17 @@ impl Metrics {
                 error = Some(format!("on-failure destination: {e}"));
             }
             JournalKind::Decision(decision) => match decision {
-                JournalEntry::Failed { reason, .. } => {
+                Decision::Failed { reason, .. } => {
                     add(&self.errors, 1);
                     error = Some(reason.clone());
                 }
-                JournalEntry::PartiallyFailed { resume_at, .. } => {
+                Decision::PartiallyFailed { resume_at, .. } => {
                     error = Some(format!("batch item failures from {resume_at}"));
                 }
-                JournalEntry::RetryScheduled { .. } => add(&self.retries, 1),
-                JournalEntry::Bisected { .. } => add(&self.bisects, 1),
-                JournalEntry::Filtered { records } => add(&self.filtered, *records),
-                JournalEntry::Discarded {
+                Decision::RetryScheduled { .. } => add(&self.retries, 1),
+                Decision::Bisected { .. } => add(&self.bisects, 1),
+                Decision::Filtered { records } => add(&self.filtered, *records),
+                Decision::Discarded {
                     condition,
                     records,
                     delivered,
@@ -237,10 +237,10 @@ impl Metrics {
                         condition.as_str()
                     ));
                 }
-                JournalEntry::WindowStateDropped { .. } => {
+                Decision::WindowStateDropped { .. } => {
                     error = Some("tumbling window state dropped".to_owned());
                 }
-                JournalEntry::Succeeded { .. } | JournalEntry::DeliveryFailed { .. } => {}
+                Decision::Succeeded { .. } | Decision::DeliveryFailed { .. } => {}
             },
             JournalKind::ShardStarted { .. }
             | JournalKind::Checkpointed { .. }
@@ -270,14 +270,14 @@ impl Metrics {
                     s.buffered = 0;
                 }
                 JournalKind::Decision(decision) => match decision {
-                    JournalEntry::Failed { .. } => s.errors += 1,
-                    JournalEntry::RetryScheduled { .. } => {
+                    Decision::Failed { .. } => s.errors += 1,
+                    Decision::RetryScheduled { .. } => {
                         s.retries += 1;
                         s.retry_pending = true;
                     }
-                    JournalEntry::Bisected { .. } => s.bisects += 1,
-                    JournalEntry::Filtered { records } => s.filtered += *records as u64,
-                    JournalEntry::Discarded {
+                    Decision::Bisected { .. } => s.bisects += 1,
+                    Decision::Filtered { records } => s.filtered += *records as u64,
+                    Decision::Discarded {
                         records, delivered, ..
                     } => {
                         s.retry_pending = false;
@@ -361,7 +361,7 @@ impl Metrics {
 
 #[cfg(test)]
 mod tests {
-    use riffle_core::event::FailureCondition;
+    use riffle_core::kinesis::event::FailureCondition;
     use riffle_core::sequence::SequenceNumber;
 
     use super::*;
@@ -381,7 +381,7 @@ mod tests {
         metrics.observe(
             2,
             s0,
-            &decision(JournalEntry::Failed {
+            &decision(Decision::Failed {
                 lane: 0,
                 reason: "Function.Error: boom".into(),
                 attempts: 1,
@@ -390,7 +390,7 @@ mod tests {
         metrics.observe(
             2,
             s0,
-            &decision(JournalEntry::Bisected {
+            &decision(Decision::Bisected {
                 lane: 0,
                 left: 1,
                 right: 2,
@@ -399,19 +399,19 @@ mod tests {
         metrics.observe(
             2,
             s0,
-            &decision(JournalEntry::RetryScheduled {
+            &decision(Decision::RetryScheduled {
                 lane: 0,
                 at: 3,
                 reason: "Function.Error".into(),
             }),
         );
-        metrics.observe(3, s1, &decision(JournalEntry::Filtered { records: 4 }));
+        metrics.observe(3, s1, &decision(Decision::Filtered { records: 4 }));
         assert!(metrics.shards()[s0].retry_pending);
         metrics.observe(4, s0, &invoked);
         metrics.observe(
             5,
             s0,
-            &decision(JournalEntry::Discarded {
+            &decision(Decision::Discarded {
                 lane: 0,
                 condition: FailureCondition::RetryAttemptsExhausted,
                 range: (
@@ -497,14 +497,14 @@ mod tests {
     fn a_batch_given_up_while_waiting_for_its_retry_is_no_longer_retrying() {
         let metrics = Metrics::default();
         let shard = "shardId-000000000000";
-        let retry = JournalEntry::RetryScheduled {
+        let retry = Decision::RetryScheduled {
             lane: 0,
             at: 5,
             reason: "Error".into(),
         };
         metrics.observe(1, shard, &JournalKind::Decision(retry));
         assert!(metrics.shards()[shard].retry_pending);
-        let discarded = JournalEntry::Discarded {
+        let discarded = Decision::Discarded {
             lane: 0,
             condition: FailureCondition::RecordAgeExceeded,
             range: (

@@ -12,7 +12,7 @@
 //! parents are finished.
 //!
 //! SQS ([`QueueMapping`]): pollers that receive, invoke and delete, scaled by
-//! `riffle_core::queue::Scaler`, over a [`QueueSource`].
+//! `riffle_core::sqs::poller::Scaler`, over a [`QueueSource`].
 
 pub mod checkpoint;
 pub mod controller;
@@ -31,10 +31,7 @@ pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{Journal, JournalEvent, JournalKind, Metrics, ShardStatus};
 pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
 pub use memory::{MemoryDestination, MemoryQueue, MemoryReader, MemoryStream};
-pub use queue::{
-    EntryFailure, QueueJournalEvent, QueueJournalKind, QueueMapping, QueueMetrics, QueueOptions,
-    QueueSource, ReceiptEntry, ReceiveRequest,
-};
+pub use queue::{QueueJournalEvent, QueueMapping, QueueMetrics, QueueOptions, QueueSource};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
 pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
 

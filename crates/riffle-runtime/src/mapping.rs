@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use riffle_clock::Clock;
-use riffle_core::config::{KinesisMappingConfig, StartingPosition};
-use riffle_core::event::EventSource;
-use riffle_core::shard::{Effect, Invocation, JournalEntry, Outcome, Shard, ShardSettings};
+use riffle_core::invocation::{Invocation, Outcome};
+use riffle_core::kinesis::config::{KinesisMappingConfig, StartingPosition};
+use riffle_core::kinesis::event::EventSource;
+use riffle_core::kinesis::shard::{Decision, Effect, Shard, ShardSettings};
 use riffle_core::time::Millis;
 use tokio::sync::{mpsc, watch};
 use tower::{Service, ServiceExt};
@@ -21,7 +22,9 @@ use crate::invoke::InvokeRequest;
 use crate::journal::{Journal, JournalKind, Metrics};
 use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
 
+mod checkpoint_writer;
 mod read_ahead;
+use checkpoint_writer::CheckpointWriter;
 use read_ahead::ReadAhead;
 
 /// Where failure records go (an SQS queue, over the SDK).
@@ -683,7 +686,7 @@ where
                 }
                 Effect::Checkpoint(seq) => writer.save(ShardCheckpoint::At(seq.to_string())),
                 Effect::Journal(entry) => {
-                    if let JournalEntry::Discarded {
+                    if let Decision::Discarded {
                         delivered: false,
                         records,
                         range,
@@ -764,38 +767,5 @@ where
     fn request_id(&self) -> String {
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
         crate::invoke::request_id(&self.options.mapping_id, n)
-    }
-}
-
-/// Persists one shard's checkpoints off the shard task, which hands over each new checkpoint
-/// and goes on; the writer saves the newest it has (a save that fails is journaled and tried
-/// again a second later) and journals it once saved. A crash loses at most the checkpoints not
-/// yet saved: the shard resumes from the last saved one, at least once as before. The shard task
-/// waits for the writer only to finish a shard and when it stops.
-struct CheckpointWriter {
-    latest: watch::Sender<(u64, Option<ShardCheckpoint>)>,
-    saved: watch::Receiver<u64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl CheckpointWriter {
-    /// Hands over the shard's newest checkpoint.
-    fn save(&self, checkpoint: ShardCheckpoint) {
-        self.latest.send_modify(|(version, latest)| {
-            *version += 1;
-            *latest = Some(checkpoint);
-        });
-    }
-
-    /// Waits until everything handed over is saved.
-    async fn flush(&mut self) {
-        let target = self.latest.borrow().0;
-        let _ = self.saved.wait_for(|saved| *saved >= target).await;
-    }
-}
-
-impl Drop for CheckpointWriter {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }

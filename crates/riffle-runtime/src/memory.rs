@@ -12,11 +12,13 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
-use riffle_core::sqs::QueueMessage;
+use riffle_core::sqs::event::QueueMessage;
 use riffle_core::time::Millis;
 
 use crate::mapping::FailureDestination;
-use crate::queue::{EntryFailure, QueueSource, ReceiptEntry, ReceiveRequest};
+use riffle_core::sqs::poller::{EntryFailure, ReceiptEntry, ReceiveRequest};
+
+use crate::queue::QueueSource;
 use crate::source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
 
 #[derive(Debug, Default)]

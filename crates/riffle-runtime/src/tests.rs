@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use riffle_clock::{Clock, ManualClock};
-use riffle_core::config::{RawDestination, RawDestinationConfig, RawKinesisMapping};
-use riffle_core::shard::Outcome;
+use riffle_core::config::{RawDestination, RawDestinationConfig};
+use riffle_core::invocation::Outcome;
+use riffle_core::kinesis::config::RawKinesisMapping;
 use tokio::sync::watch;
 
 use crate::{
@@ -28,7 +29,9 @@ struct Seen {
     data: Vec<String>,
 }
 
-fn config(extra: impl FnOnce(&mut RawKinesisMapping)) -> riffle_core::config::KinesisMappingConfig {
+fn config(
+    extra: impl FnOnce(&mut RawKinesisMapping),
+) -> riffle_core::kinesis::config::KinesisMappingConfig {
     let mut raw = RawKinesisMapping {
         event_source_arn: Some("arn:aws:kinesis:us-east-1:000000000000:stream/s".into()),
         function_name: Some("f".into()),
@@ -54,7 +57,7 @@ struct Harness {
 /// Starts a mapping over `stream` whose function answers with `script` (given the call number).
 fn start(
     stream: impl StreamSource,
-    config: riffle_core::config::KinesisMappingConfig,
+    config: riffle_core::kinesis::config::KinesisMappingConfig,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {
     start_with(stream, config, MemoryCheckpoints::default(), script)
@@ -63,7 +66,7 @@ fn start(
 /// [`start`] with checkpoints saved before (as after a restart).
 fn start_with(
     stream: impl StreamSource,
-    config: riffle_core::config::KinesisMappingConfig,
+    config: riffle_core::kinesis::config::KinesisMappingConfig,
     checkpoints: MemoryCheckpoints,
     script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
 ) -> Harness {

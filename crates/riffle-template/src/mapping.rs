@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use riffle_core::config::RawKinesisMapping;
-use riffle_core::sqs::{RawSqsMapping, SqsFacts};
+use riffle_core::kinesis::config::RawKinesisMapping;
+use riffle_core::sqs::config::{RawSqsMapping, SqsFacts};
 
 use crate::error::{Failed, Problem, Scope};
 use crate::intrinsics::{Declaration, EVENT_SOURCE_MAPPING};
@@ -535,14 +535,14 @@ impl<'t> Reader<'t> {
         scope: &Scope<'_>,
     ) -> bool {
         if kind == SourceKind::Kinesis
-            && let Some(stream) = riffle_core::config::consumer_stream_arn(arn)
+            && let Some(stream) = riffle_core::kinesis::config::consumer_stream_arn(arn)
         {
             self.resolver.sink.error(
                 at,
                 scope,
                 Problem::UnsupportedProperty {
                     property: key.to_owned(),
-                    reason: riffle_core::config::consumer_refusal(arn, stream),
+                    reason: riffle_core::kinesis::config::consumer_refusal(arn, stream),
                 },
             );
             return false;

@@ -4,8 +4,8 @@
 //! and URL in it is resolved to its local value, and every mapping's properties have passed
 //! riffle-core's validation (its validated configuration is carried alongside).
 
-use riffle_core::config::KinesisMappingConfig;
-use riffle_core::sqs::SqsMappingConfig;
+use riffle_core::kinesis::config::KinesisMappingConfig;
+use riffle_core::sqs::config::SqsMappingConfig;
 
 use crate::error::{Diagnostic, Location};
 
@@ -222,8 +222,8 @@ pub struct Mapping {
     /// The mapping's properties with AWS's names, as `CreateEventSourceMapping` takes them:
     /// `EventSourceArn` and `FunctionName` included, SAM's `Stream`/`Queue` renamed, SAM's
     /// `DestinationConfig.OnFailure.Type` removed, numbers and booleans given as strings
-    /// converted. Deserializes into `riffle_core::config::RawKinesisMapping` or
-    /// `riffle_core::sqs::RawSqsMapping`.
+    /// converted. Deserializes into `riffle_core::kinesis::config::RawKinesisMapping` or
+    /// `riffle_core::sqs::config::RawSqsMapping`.
     pub properties: serde_json::Value,
     /// The validated configuration.
     pub config: MappingConfig,

@@ -3,8 +3,8 @@
 
 mod event_sources;
 
-use riffle_core::config::{RawKinesisMapping, StartingPosition};
-use riffle_core::sqs::RawSqsMapping;
+use riffle_core::kinesis::config::{RawKinesisMapping, StartingPosition};
+use riffle_core::sqs::config::RawSqsMapping;
 use serde_json::json;
 
 use super::*;

@@ -10,10 +10,10 @@ use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Context, LambdaEvent};
 use riffle_core::digest::{AttributeValue, attributes_md5, md5_hex};
-use riffle_core::event::{EventSource, WindowFields, kinesis_event, windowed_event};
+use riffle_core::kinesis::event::{EventSource, WindowFields, kinesis_event, windowed_event};
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
-use riffle_core::sqs::{EventAttribute, QueueMessage, sqs_event};
+use riffle_core::sqs::event::{EventAttribute, QueueMessage, sqs_event};
 use riffle_core::time::Millis;
 use serde::Serialize;
 

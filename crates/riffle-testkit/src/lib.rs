@@ -22,10 +22,10 @@ pub mod sim;
 pub use events::{KinesisEventBuilder, SqsEventBuilder, SqsMessage, context, lambda_event};
 pub use faults::{Fault, Faults, RecordView};
 pub use response::{assert_failed_items, failed_items, window_state};
-pub use sim::{KinesisSimulation, QueueSimulation, Trace, TraceInvocation, TraceRecord};
+pub use sim::{KinesisSimulation, SqsSimulation, Trace, TraceInvocation, TraceRecord};
 
 /// What an invocation came to, as the engine sees it.
-pub use riffle_core::shard::Outcome;
+pub use riffle_core::invocation::Outcome;
 
 #[cfg(test)]
 mod tests;

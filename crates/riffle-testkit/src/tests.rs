@@ -9,7 +9,7 @@ use aws_lambda_events::event::kinesis::{
 };
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 use serde_json::{Value, json};
 
 use crate::*;
@@ -65,7 +65,7 @@ fn shape(event: &str) -> Vec<(Vec<String>, Vec<String>)> {
 
 #[tokio::test]
 async fn sqs_fixtures_have_the_fields_the_engine_sends() {
-    let mut sim = QueueSimulation::new(service_fn(accept_sqs), json!({}));
+    let mut sim = SqsSimulation::new(service_fn(accept_sqs), json!({}));
     sim.send("first");
     let trace = sim.run().await;
     let fixture = SqsEventBuilder::new()
@@ -402,7 +402,7 @@ async fn fail_bad_sqs(event: LambdaEvent<SqsEvent>) -> Result<(), Error> {
 
 #[tokio::test]
 async fn queue_simulations_show_visibility_timeouts_and_the_dead_letter_queue() {
-    let mut sim = QueueSimulation::new(service_fn(fail_bad_sqs), json!({"BatchSize": 1}))
+    let mut sim = SqsSimulation::new(service_fn(fail_bad_sqs), json!({"BatchSize": 1}))
         .visibility_timeout(Duration::from_secs(60))
         .redrive(3);
     sim.send("good");

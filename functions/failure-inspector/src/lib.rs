@@ -84,12 +84,12 @@ mod tests {
     use super::*;
     use lambda_runtime::service_fn;
     use riffle_testkit::{
-        QueueSimulation, SqsEventBuilder, SqsMessage, assert_failed_items, lambda_event,
+        SqsEventBuilder, SqsMessage, SqsSimulation, assert_failed_items, lambda_event,
     };
     use serde_json::json;
 
     /// An invocation record as Lambda writes it (the engine's own output, see
-    /// `riffle_core::event::FailureRecord::to_json`).
+    /// `riffle_core::kinesis::event::FailureRecord::to_json`).
     fn invocation_record() -> serde_json::Value {
         json!({
             "requestContext": {
@@ -132,7 +132,7 @@ mod tests {
     /// the queue's maxReceiveCount, without holding up the others.
     #[tokio::test]
     async fn a_stray_message_ends_in_the_dead_letter_queue_and_the_rest_are_deleted() {
-        let mut sim = QueueSimulation::new(
+        let mut sim = SqsSimulation::new(
             service_fn(handler),
             json!({"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]}),
         )

@@ -17,11 +17,12 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{SqsQueueSource, queue_facts};
-use riffle_core::queue::QueueSettings;
-use riffle_core::sqs::{QueueMessage, RawScalingConfig, RawSqsMapping};
+use riffle_core::sqs::config::{RawScalingConfig, RawSqsMapping};
+use riffle_core::sqs::event::QueueMessage;
+use riffle_core::sqs::poller::PollerSettings;
+use riffle_core::sqs::poller::{EntryFailure, ReceiptEntry, ReceiveRequest};
 use riffle_runtime::{
-    EntryFailure, HandlerInvoker, QueueMapping, QueueOptions, QueueSource, ReceiptEntry,
-    ReceiveRequest, SourceError, SystemClock,
+    HandlerInvoker, QueueMapping, QueueOptions, QueueSource, SourceError, SystemClock,
 };
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -231,7 +232,7 @@ pub(super) async fn throughput(args: SqsArgs) -> anyhow::Result<Value> {
     let config = raw
         .validate(sqs_facts)
         .map_err(|e| anyhow::anyhow!("invalid mapping: {e:?}"))?;
-    let settings = QueueSettings::new(&config, "us-east-1", sqs_facts)
+    let settings = PollerSettings::new(&config, "us-east-1", sqs_facts)
         .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
     let seen = Arc::new(Seen::new(args.messages, Duration::ZERO, None));
     let handler_seen = seen.clone();

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use riffle_clock::{Clock, ManualClock};
-use riffle_core::queue::QueueSettings;
-use riffle_core::shard::Outcome;
-use riffle_core::sqs::{RawScalingConfig, RawSqsMapping, SqsFacts};
+use riffle_core::invocation::Outcome;
+use riffle_core::sqs::config::{RawScalingConfig, RawSqsMapping, SqsFacts};
+use riffle_core::sqs::poller::PollerSettings;
 use tokio::sync::watch;
 
 use super::*;
@@ -81,7 +81,7 @@ fn start_limited(
         function_timeout_seconds: 3,
     };
     let config = raw.validate(facts).unwrap();
-    let settings = QueueSettings::new(&config, "us-east-1", facts).unwrap();
+    let settings = PollerSettings::new(&config, "us-east-1", facts).unwrap();
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let script: Arc<Script> = Arc::new(script);
     let (recorder, call_clock) = (Arc::clone(&seen), clock.clone());
@@ -447,12 +447,12 @@ async fn reserved_concurrency_does_not_cap_pollers_so_throttled_messages_reach_t
     let journal = h.mapping.journal();
     let retried = journal
         .iter()
-        .filter(|e| matches!(e.kind, QueueJournalKind::Throttled { .. }))
+        .filter(|e| matches!(e.kind, Decision::Throttled { .. }))
         .count();
     let gave_up: usize = journal
         .iter()
         .filter_map(|e| match &e.kind {
-            QueueJournalKind::Settled {
+            Decision::Settled {
                 settled: Settled::GaveUp(why),
                 returned,
                 ..
@@ -514,7 +514,7 @@ async fn pollers_grow_while_messages_remain_and_shrink_when_the_queue_is_idle() 
     })
     .await;
     for entry in h.mapping.journal() {
-        if let QueueJournalKind::Scaled { pollers } = entry.kind {
+        if let Decision::Scaled { pollers } = entry.kind {
             peak = peak.max(pollers);
         }
     }

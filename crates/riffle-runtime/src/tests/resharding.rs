@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use riffle_clock::ManualClock;
-use riffle_core::shard::Outcome;
+use riffle_core::invocation::Outcome;
 
 use super::{T0, config, start, start_with};
 use crate::{CheckpointStore, JournalKind, MemoryCheckpoints, MemoryStream, ShardCheckpoint};

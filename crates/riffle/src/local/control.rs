@@ -24,12 +24,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use riffle_core::shard::{JournalEntry, Outcome};
+use riffle_core::invocation::Outcome;
+use riffle_core::kinesis::shard::Decision;
+use riffle_core::sqs::poller;
 use riffle_core::time::{Millis, iso8601_millis};
 use riffle_lambda::LocalFunction;
 use riffle_runtime::{
-    InvokeRequest, JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueJournalKind,
-    QueueMetrics,
+    InvokeRequest, JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueMetrics,
 };
 use riffle_template::{Application, MappingConfig, SourceKind};
 use serde_json::{Map, Value, json};
@@ -453,19 +454,19 @@ pub(crate) fn journal_json(event: &JournalEvent) -> Value {
     Value::Object(o)
 }
 
-fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
+fn decision_json(at: Millis, decision: &Decision) -> Map<String, Value> {
     let lane_entry = |kind: &str, lane: usize| {
         let mut o = entry(at, kind);
         o.insert("lane".into(), json!(lane));
         o
     };
     match decision {
-        JournalEntry::Succeeded { lane, records } => {
+        Decision::Succeeded { lane, records } => {
             let mut o = lane_entry("succeeded", *lane);
             o.insert("records".into(), json!(records));
             o
         }
-        JournalEntry::PartiallyFailed {
+        Decision::PartiallyFailed {
             lane,
             resume_at,
             succeeded,
@@ -475,7 +476,7 @@ fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
             o.insert("succeeded".into(), json!(succeeded));
             o
         }
-        JournalEntry::Failed {
+        Decision::Failed {
             lane,
             reason,
             attempts,
@@ -485,13 +486,13 @@ fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
             o.insert("attempts".into(), json!(attempts));
             o
         }
-        JournalEntry::Bisected { lane, left, right } => {
+        Decision::Bisected { lane, left, right } => {
             let mut o = lane_entry("bisected", *lane);
             o.insert("left".into(), json!(left));
             o.insert("right".into(), json!(right));
             o
         }
-        JournalEntry::RetryScheduled {
+        Decision::RetryScheduled {
             lane,
             at: retry_at,
             reason,
@@ -502,13 +503,13 @@ fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
             o.insert("reason".into(), json!(reason));
             o
         }
-        JournalEntry::Filtered { records } => {
+        Decision::Filtered { records } => {
             let mut o = entry(at, "filtered");
             o.insert("records".into(), json!(records));
             o
         }
-        JournalEntry::WindowStateDropped { lane } => lane_entry("window_state_dropped", *lane),
-        JournalEntry::Discarded {
+        Decision::WindowStateDropped { lane } => lane_entry("window_state_dropped", *lane),
+        Decision::Discarded {
             lane,
             condition,
             range: (first, last),
@@ -522,7 +523,7 @@ fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
             o.insert("delivered".into(), json!(delivered));
             o
         }
-        JournalEntry::DeliveryFailed { lane, retry_at } => {
+        Decision::DeliveryFailed { lane, retry_at } => {
             let mut o = lane_entry("delivery_failed", *lane);
             o.insert("retry_at".into(), json!(retry_at));
             o.insert("retry_time".into(), json!(iso8601_millis(*retry_at)));
@@ -536,23 +537,23 @@ fn decision_json(at: Millis, decision: &JournalEntry) -> Map<String, Value> {
 pub(crate) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
     let at = event.at;
     let mut o = match &event.kind {
-        QueueJournalKind::Received { messages } => {
+        poller::Decision::Received { messages } => {
             let mut o = entry(at, "received");
             o.insert("messages".into(), json!(messages));
             o
         }
-        QueueJournalKind::SourceFailed { call, error } => {
+        poller::Decision::SourceFailed { call, error } => {
             let mut o = entry(at, "source_failed");
             o.insert("call".into(), json!(call));
             o.insert("error".into(), json!(error));
             o
         }
-        QueueJournalKind::Filtered { messages } => {
+        poller::Decision::Filtered { messages } => {
             let mut o = entry(at, "filtered");
             o.insert("messages".into(), json!(messages));
             o
         }
-        QueueJournalKind::Invoked {
+        poller::Decision::Invoked {
             messages,
             first_message_id,
             throttles,
@@ -563,30 +564,26 @@ pub(crate) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
             o.insert("throttles".into(), json!(throttles));
             o
         }
-        QueueJournalKind::Throttled { retry_in_ms } => {
+        poller::Decision::Throttled { retry_in_ms } => {
             let mut o = entry(at, "throttled");
             o.insert("retry_in_ms".into(), json!(retry_in_ms));
             o
         }
-        QueueJournalKind::Settled {
+        poller::Decision::Settled {
             settled,
             deleted,
             returned,
         } => {
             let mut o = entry(at, "settled");
             let (outcome, detail) = match settled {
-                riffle_core::queue::Settled::Success => ("success", None),
-                riffle_core::queue::Settled::PartialFailure(ids) => {
+                poller::Settled::Success => ("success", None),
+                poller::Settled::PartialFailure(ids) => {
                     o.insert("failed_message_ids".into(), json!(ids));
                     ("partial_failure", None)
                 }
-                riffle_core::queue::Settled::InvalidResponse(reason) => {
-                    ("invalid_response", Some(reason))
-                }
-                riffle_core::queue::Settled::FunctionError(reason) => {
-                    ("function_error", Some(reason))
-                }
-                riffle_core::queue::Settled::GaveUp(reason) => ("gave_up", Some(reason)),
+                poller::Settled::InvalidResponse(reason) => ("invalid_response", Some(reason)),
+                poller::Settled::FunctionError(reason) => ("function_error", Some(reason)),
+                poller::Settled::GaveUp(reason) => ("gave_up", Some(reason)),
             };
             o.insert("outcome".into(), json!(outcome));
             if let Some(reason) = detail {
@@ -596,7 +593,7 @@ pub(crate) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
             o.insert("returned".into(), json!(returned));
             o
         }
-        QueueJournalKind::DeleteFailed { failures } => {
+        poller::Decision::DeleteFailed { failures } => {
             let mut o = entry(at, "delete_failed");
             let failures: Vec<Value> = failures
                 .iter()
@@ -611,12 +608,12 @@ pub(crate) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
             o.insert("failures".into(), json!(failures));
             o
         }
-        QueueJournalKind::Released { messages } => {
+        poller::Decision::Released { messages } => {
             let mut o = entry(at, "released");
             o.insert("messages".into(), json!(messages));
             o
         }
-        QueueJournalKind::Scaled { pollers } => {
+        poller::Decision::Scaled { pollers } => {
             let mut o = entry(at, "scaled");
             o.insert("pollers".into(), json!(pollers));
             o
@@ -888,7 +885,7 @@ fn invoke_response(outcome: Outcome, request_id: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use riffle_core::event::FailureCondition;
+    use riffle_core::kinesis::event::FailureCondition;
     use riffle_core::sequence::SequenceNumber;
 
     use super::*;
@@ -922,7 +919,7 @@ mod tests {
                 "previous_invocations": 1,
             })
         );
-        let discarded = kinesis(JournalKind::Decision(JournalEntry::Discarded {
+        let discarded = kinesis(JournalKind::Decision(Decision::Discarded {
             lane: 0,
             condition: FailureCondition::RetryAttemptsExhausted,
             range: (
@@ -937,7 +934,7 @@ mod tests {
         assert_eq!(discarded["first_sequence_number"], "49");
         assert_eq!(discarded["last_sequence_number"], "51");
         assert_eq!(discarded["delivered"], true);
-        let retry = kinesis(JournalKind::Decision(JournalEntry::RetryScheduled {
+        let retry = kinesis(JournalKind::Decision(Decision::RetryScheduled {
             lane: 0,
             at: 1_700_000_001_000,
             reason: "OrderRejected".into(),
@@ -965,8 +962,8 @@ mod tests {
         let settled = queue_journal_json(&QueueJournalEvent {
             at: 1_700_000_000_000,
             poller: 3,
-            kind: QueueJournalKind::Settled {
-                settled: riffle_core::queue::Settled::PartialFailure(vec!["m-2".into()]),
+            kind: poller::Decision::Settled {
+                settled: poller::Settled::PartialFailure(vec!["m-2".into()]),
                 deleted: 1,
                 returned: 1,
             },

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use riffle_core::queue::QueueSettings;
-use riffle_core::sqs::SqsFacts;
+use riffle_core::sqs::config::SqsFacts;
+use riffle_core::sqs::poller::PollerSettings;
 use riffle_emulator::Config;
 use riffle_lambda::{FunctionConfig, LocalFunction};
 use riffle_runtime::{
@@ -198,7 +198,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 let sqs_facts: SqsFacts = facts.sqs_facts(timeout.as_secs());
                 // Reserved concurrency limits the function's environments (LocalFunction
                 // throttles beyond it), never the pollers: AWS's do not account for it.
-                let settings = QueueSettings::new(config, &args.template.region, sqs_facts)
+                let settings = PollerSettings::new(config, &args.template.region, sqs_facts)
                     .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
                 let queue_mapping = Arc::new(QueueMapping::new(
                     settings,

@@ -2,10 +2,10 @@
 //! same writers build it), like `sam local generate-event`.
 
 use riffle_core::digest::md5_hex;
-use riffle_core::event::{EventSource, kinesis_event};
+use riffle_core::kinesis::event::{EventSource, kinesis_event};
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
-use riffle_core::sqs::{QueueMessage, sqs_event};
+use riffle_core::sqs::event::{QueueMessage, sqs_event};
 
 /// Which event.
 #[derive(Debug, clap::Subcommand)]

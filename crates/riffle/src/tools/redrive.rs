@@ -19,9 +19,8 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use bytes::Bytes;
-use riffle_core::event::{
-    ENVELOPE_BYTES, EventSource, kinesis_event_with_capacity, record_json_len,
-};
+use riffle_core::invocation::ENVELOPE_BYTES;
+use riffle_core::kinesis::event::{EventSource, kinesis_event_with_capacity, record_json_len};
 use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
 use serde_json::Value;
@@ -460,7 +459,10 @@ mod tests {
             invoke_identity_arn: "arn:aws:iam::123456789012:role/riffle-local".into(),
             shard_id: info.shard_id.clone(),
         };
-        assert_eq!(event, riffle_core::event::kinesis_event(&source, &records));
+        assert_eq!(
+            event,
+            riffle_core::kinesis::event::kinesis_event(&source, &records)
+        );
         let value: Value = serde_json::from_str(&event).unwrap();
         assert_eq!(value["Records"].as_array().unwrap().len(), 2);
     }

@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use crate::invocation::batch_item_failures;
 use crate::sequence::SequenceNumber;
 
 /// The verdict on one successful (HTTP 200, no function error) invocation.
@@ -24,29 +25,12 @@ pub enum Verdict {
 
 /// Judges `body` for a batch holding `sequence_numbers` with ReportBatchItemFailures enabled.
 pub fn judge(body: &[u8], sequence_numbers: &[SequenceNumber]) -> Verdict {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Verdict::Success;
-    }
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(_) => return Verdict::CompleteFailure("the response is not JSON".into()),
-    };
-    let failures = match &value {
-        Value::Null => return Verdict::Success,
-        Value::String(s) if s.is_empty() => return Verdict::Success,
-        Value::Array(a) if a.is_empty() => return Verdict::Success,
-        Value::Object(map) => match map.get("batchItemFailures") {
-            None | Some(Value::Null) => return Verdict::Success,
-            Some(Value::Array(items)) if items.is_empty() => return Verdict::Success,
-            Some(Value::Array(items)) => items,
-            Some(_) => {
-                return Verdict::CompleteFailure("batchItemFailures is not a list".into());
-            }
-        },
-        _ => return Verdict::CompleteFailure("the response is not an object".into()),
+    let failures = match batch_item_failures(body, true) {
+        Ok(failures) => failures,
+        Err(reason) => return Verdict::CompleteFailure(reason),
     };
     let mut lowest: Option<SequenceNumber> = None;
-    for item in failures {
+    for item in &failures {
         let identifier = item.get("itemIdentifier");
         let Some(Value::String(text)) = identifier else {
             return Verdict::CompleteFailure(format!(

@@ -1,8 +1,13 @@
-//! The shard machine's values: settings, outcomes, the effects it asks for and its journal.
+//! The shard machine's values: settings, the event format it is given, back-off, the effects it
+//! asks for and its decisions.
 
-use crate::config::{KinesisMappingConfig, MAX_PAYLOAD_BYTES};
-use crate::event::{EventSource, FailureCondition, FailureRecord};
 use crate::filter::Filters;
+use crate::invocation::MAX_PAYLOAD_BYTES;
+use crate::kinesis::config::KinesisMappingConfig;
+use crate::kinesis::event::{
+    EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
+};
+use crate::record::StreamRecord;
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
@@ -40,9 +45,54 @@ impl Backoff {
     }
 }
 
+/// How a stream's records become the event a function receives, and the record sent when a
+/// batch is discarded: what the shard machine needs of an event source's format, so another
+/// stream (DynamoDB Streams, enhanced fan-out) brings its own format and reuses the machine.
+/// The machine is generic over it, so the hot path calls it directly.
+pub trait EventFormat: Clone + std::fmt::Debug {
+    /// The exact length of `record`'s JSON in the event (without the separating comma).
+    fn record_len(&self, record: &StreamRecord) -> usize;
+    /// The event for `records`, `{"Records":[…]}`, written into a buffer of `capacity` bytes.
+    fn event<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a StreamRecord>,
+        capacity: usize,
+    ) -> String;
+    /// `event` with a tumbling window's fields added.
+    fn windowed(&self, event: &str, window: &WindowFields<'_>) -> String;
+    /// An upper bound of the bytes [`EventFormat::windowed`] adds for the window from `start_ms`
+    /// to `end_ms` whose state serializes to `state_bytes` bytes.
+    fn window_fields_len(&self, start_ms: Millis, end_ms: Millis, state_bytes: usize) -> usize;
+    /// The on-failure record of a discarded batch.
+    fn failure_record(&self, discard: Discard<'_>) -> FailureRecord;
+}
+
+/// What the machine knows about a discarded batch, for [`EventFormat::failure_record`].
+#[derive(Debug, Clone, Copy)]
+pub struct Discard<'a> {
+    /// Request id of the last invocation.
+    pub request_id: &'a str,
+    /// The function's ARN.
+    pub function_arn: &'a str,
+    /// Why.
+    pub condition: FailureCondition,
+    /// Invocations of the batch (at least 1).
+    pub invocations: u32,
+    /// The last invocation's response, if the record carries one.
+    pub response: Option<&'a ResponseContext>,
+    /// When.
+    pub now: Millis,
+    /// The first discarded record.
+    pub first: &'a StreamRecord,
+    /// The last discarded record.
+    pub last: &'a StreamRecord,
+    /// Records discarded.
+    pub records: usize,
+}
+
 /// Everything a shard machine needs to know about its mapping.
 #[derive(Debug, Clone)]
-pub struct ShardSettings {
+pub struct ShardSettings<F = EventSource> {
     /// Most records per batch.
     pub batch_size: usize,
     /// Batching window, from the end of the previous invocation.
@@ -65,8 +115,8 @@ pub struct ShardSettings {
     pub backoff: Backoff,
     /// Largest event payload.
     pub max_payload_bytes: usize,
-    /// Fields repeated in every record of the event.
-    pub source: EventSource,
+    /// The event format, with the fields repeated in every record of the event.
+    pub source: F,
     /// The function's ARN, for failure records.
     pub function_arn: String,
     /// Most records held in memory per shard before polling pauses.
@@ -77,11 +127,11 @@ pub struct ShardSettings {
     pub tumbling_window_ms: Option<Millis>,
 }
 
-impl ShardSettings {
+impl<F: EventFormat> ShardSettings<F> {
     /// Settings for `config`; `retention_ms` is the stream's retention period.
     pub fn new(
         config: &KinesisMappingConfig,
-        source: EventSource,
+        source: F,
         function_arn: String,
         retention_ms: Millis,
     ) -> Self {
@@ -110,77 +160,10 @@ impl ShardSettings {
 /// The longest function error message a journal reason keeps, in characters.
 pub(super) const MAX_REASON_CHARS: usize = 1_024;
 
-/// How an invocation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The function returned this body (HTTP 200, no function error).
-    Success(Vec<u8>),
-    /// The function failed: an unhandled error, a timeout, a crash. Counts as an attempt.
-    FunctionError {
-        /// `errorType` (e.g. `Sandbox.Timedout`), for the journal.
-        error_type: String,
-        /// `errorMessage`, for the journal and the Invoke API's answer.
-        error_message: String,
-        /// HTTP status of the invoke (200 for function errors).
-        status_code: u16,
-    },
-    /// The invocation was throttled; the function never saw the batch.
-    Throttled,
-    /// The invoke failed before reaching the function.
-    ServiceError(String),
-}
-
-impl Outcome {
-    /// An unhandled function error (HTTP 200, as Lambda answers one).
-    pub fn function_error(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        Self::FunctionError {
-            error_type: error_type.into(),
-            error_message: error_message.into(),
-            status_code: 200,
-        }
-    }
-
-    /// The function error a runtime reported with `body`, its error document
-    /// (`{"errorType": …, "errorMessage": …}`); a body that is not one becomes the message of an
-    /// `Unhandled` error.
-    pub fn from_error_document(body: &[u8]) -> Self {
-        let (error_type, error_message) = error_document(body).unwrap_or_else(|| {
-            (
-                "Unhandled".to_owned(),
-                String::from_utf8_lossy(body).into_owned(),
-            )
-        });
-        Self::function_error(error_type, error_message)
-    }
-}
-
-/// `errorType` and `errorMessage` of a Lambda error document, if `body` is one (a JSON object with
-/// at least one of them).
-pub fn error_document(body: &[u8]) -> Option<(String, String)> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-    match (field("errorType"), field("errorMessage")) {
-        (None, None) => None,
-        (error_type, message) => Some((
-            error_type.unwrap_or_else(|| "Unhandled".to_owned()),
-            message.unwrap_or_default(),
-        )),
-    }
-}
-
-/// The result of one invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Lambda's request id for it.
-    pub request_id: String,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
 /// Something the runtime must do, or record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Invoke the function with `payload` and report back with [`Shard::invocation_finished`].
+    /// Invoke the function with `payload` and report back with [`super::Shard::invocation_finished`].
     Invoke {
         /// Lane.
         lane: usize,
@@ -198,7 +181,7 @@ pub enum Effect {
         last_arrival_ms: Option<Millis>,
     },
     /// Send `record` to the on-failure destination and report back with
-    /// [`Shard::delivery_finished`].
+    /// [`super::Shard::delivery_finished`].
     Deliver {
         /// Lane.
         lane: usize,
@@ -210,12 +193,12 @@ pub enum Effect {
     /// Persist the shard checkpoint: every record up to and including this one is done.
     Checkpoint(SequenceNumber),
     /// A decision worth recording in the journal.
-    Journal(JournalEntry),
+    Journal(Decision),
 }
 
-/// A decision of the engine, as the user reads it back.
+/// A decision of the shard machine, as the user reads it back (the runtime journals it).
 #[derive(Debug, Clone, PartialEq)]
-pub enum JournalEntry {
+pub enum Decision {
     /// The batch succeeded.
     Succeeded {
         /// Lane.

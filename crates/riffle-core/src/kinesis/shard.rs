@@ -19,12 +19,12 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{
-    ENVELOPE_BYTES, FailureCondition, FailureRecord, ResponseContext, WindowFields,
-    kinesis_event_with_capacity, record_json_len, window_fields_len, windowed_event,
+use crate::invocation::{ENVELOPE_BYTES, Invocation, Outcome};
+use crate::kinesis::event::{
+    EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
 };
+use crate::kinesis::response::{Verdict, judge};
 use crate::record::StreamRecord;
-use crate::response::{Verdict, judge};
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
@@ -32,9 +32,7 @@ mod batching;
 mod types;
 
 use types::MAX_REASON_CHARS;
-pub use types::{
-    Backoff, BatchId, Effect, Invocation, JournalEntry, Outcome, ShardSettings, error_document,
-};
+pub use types::{Backoff, BatchId, Decision, Discard, Effect, EventFormat, ShardSettings};
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -139,10 +137,10 @@ struct Lane {
     window_start: Millis,
 }
 
-/// The state machine of one shard of a mapping.
+/// The state machine of one shard of a mapping, writing events in format `F`.
 #[derive(Debug, Clone)]
-pub struct Shard {
-    settings: ShardSettings,
+pub struct Shard<F = EventSource> {
+    settings: ShardSettings<F>,
     lanes: Vec<Lane>,
     /// Polled records in sequence order: ordinal, sequence number, done.
     log: VecDeque<(u64, SequenceNumber, bool)>,
@@ -165,9 +163,13 @@ pub fn lane_of(partition_key: &str, lanes: usize) -> usize {
     (hash % lanes.max(1) as u64) as usize
 }
 
-impl Shard {
+impl<F: EventFormat> Shard<F> {
     /// A shard machine at `now`, resuming after `checkpoint` if there is one.
-    pub fn new(settings: ShardSettings, checkpoint: Option<SequenceNumber>, now: Millis) -> Self {
+    pub fn new(
+        settings: ShardSettings<F>,
+        checkpoint: Option<SequenceNumber>,
+        now: Millis,
+    ) -> Self {
         let lanes = (0..settings.parallelization_factor)
             .map(|_| Lane {
                 pending: VecDeque::new(),
@@ -222,7 +224,7 @@ impl Shard {
                 filtered += 1;
                 continue;
             }
-            let size = record_json_len(&self.settings.source, &record) + 1;
+            let size = self.settings.source.record_len(&record) + 1;
             self.log
                 .push_back((ordinal, record.sequence_number.clone(), false));
             let lane = lane_of(&record.partition_key, self.lanes.len());
@@ -235,9 +237,7 @@ impl Shard {
         }
         let mut effects = Vec::new();
         if filtered > 0 {
-            effects.push(Effect::Journal(JournalEntry::Filtered {
-                records: filtered,
-            }));
+            effects.push(Effect::Journal(Decision::Filtered { records: filtered }));
         }
         effects.extend(self.drive(now));
         effects
@@ -310,7 +310,7 @@ impl Shard {
                 };
                 let until = now + settings.backoff.delay(piece.backoff_step);
                 piece.backoff_step += 1;
-                effects.push(Effect::Journal(JournalEntry::RetryScheduled {
+                effects.push(Effect::Journal(Decision::RetryScheduled {
                     lane: lane_index,
                     at: until,
                     reason,
@@ -363,7 +363,7 @@ impl Shard {
                 }
                 match verdict {
                     Verdict::Success => {
-                        effects.push(Effect::Journal(JournalEntry::Succeeded {
+                        effects.push(Effect::Journal(Decision::Succeeded {
                             lane: lane_index,
                             records: piece.entries.len(),
                         }));
@@ -378,7 +378,7 @@ impl Shard {
                             .unwrap_or(0);
                         let done: Vec<u64> =
                             piece.entries.drain(..split).map(|e| e.ordinal).collect();
-                        effects.push(Effect::Journal(JournalEntry::PartiallyFailed {
+                        effects.push(Effect::Journal(Decision::PartiallyFailed {
                             lane: lane_index,
                             resume_at,
                             succeeded: done.len(),
@@ -448,7 +448,7 @@ impl Shard {
             } if *current == delivery => {
                 if ok {
                     let done: Vec<u64> = entries.iter().map(|e| e.ordinal).collect();
-                    effects.push(Effect::Journal(JournalEntry::Discarded {
+                    effects.push(Effect::Journal(Decision::Discarded {
                         lane: lane_index,
                         condition: record.condition,
                         range: (
@@ -463,7 +463,7 @@ impl Shard {
                 } else {
                     let at = now + self.settings.backoff.delay(2);
                     *retry_at = Some(at);
-                    effects.push(Effect::Journal(JournalEntry::DeliveryFailed {
+                    effects.push(Effect::Journal(Decision::DeliveryFailed {
                         lane: lane_index,
                         retry_at: at,
                     }));
@@ -488,12 +488,12 @@ impl Shard {
             // Split point: the left half gets the extra record of an odd batch. Halves start
             // with fresh counters: splitting does not consume the retry quota.
             let right = piece.entries.split_off(piece.entries.len().div_ceil(2));
-            effects.push(Effect::Journal(JournalEntry::Failed {
+            effects.push(Effect::Journal(Decision::Failed {
                 lane,
                 reason,
                 attempts: piece.attempts + 1,
             }));
-            effects.push(Effect::Journal(JournalEntry::Bisected {
+            effects.push(Effect::Journal(Decision::Bisected {
                 lane,
                 left: piece.entries.len(),
                 right: right.len(),
@@ -533,12 +533,12 @@ impl Shard {
                 .is_some_and(|max| piece.attempts > max)
         {
             // A window's final invocation has no records to discard: drop its state.
-            effects.push(Effect::Journal(JournalEntry::Failed {
+            effects.push(Effect::Journal(Decision::Failed {
                 lane,
                 reason: reason.to_owned(),
                 attempts: piece.attempts,
             }));
-            effects.push(Effect::Journal(JournalEntry::WindowStateDropped { lane }));
+            effects.push(Effect::Journal(Decision::WindowStateDropped { lane }));
             self.lanes[lane].window = match piece.window {
                 Some(call) if call.terminated_early => Some(OpenWindow {
                     index: call.index,
@@ -548,7 +548,7 @@ impl Shard {
             };
             return;
         }
-        effects.push(Effect::Journal(JournalEntry::Failed {
+        effects.push(Effect::Journal(Decision::Failed {
             lane,
             reason: reason.to_owned(),
             attempts: piece.attempts,
@@ -571,7 +571,7 @@ impl Shard {
         }
         let until = now + self.settings.backoff.delay(piece.backoff_step);
         piece.backoff_step += 1;
-        effects.push(Effect::Journal(JournalEntry::RetryScheduled {
+        effects.push(Effect::Journal(Decision::RetryScheduled {
             lane,
             at: until,
             reason: reason.to_owned(),
@@ -592,24 +592,20 @@ impl Shard {
     ) {
         let first = &entries[0].record;
         let last = &entries[entries.len() - 1].record;
-        let record = FailureRecord {
-            request_id: piece.last_request_id.clone(),
-            function_arn: self.settings.function_arn.clone(),
+        let record = self.settings.source.failure_record(Discard {
+            request_id: &piece.last_request_id,
+            function_arn: &self.settings.function_arn,
             condition,
-            approximate_invoke_count: piece.invocations.max(1),
+            invocations: piece.invocations.max(1),
             response: match condition {
                 FailureCondition::RecordAgeExceeded => None,
-                FailureCondition::RetryAttemptsExhausted => piece.last_response.clone(),
+                FailureCondition::RetryAttemptsExhausted => piece.last_response.as_ref(),
             },
-            timestamp_ms: now,
-            shard_id: self.settings.source.shard_id.clone(),
-            start_sequence_number: first.sequence_number.to_string(),
-            end_sequence_number: last.sequence_number.to_string(),
-            first_arrival_ms: first.arrival_ms,
-            last_arrival_ms: last.arrival_ms,
-            batch_size: entries.len(),
-            stream_arn: self.settings.source.stream_arn.clone(),
-        };
+            now,
+            first,
+            last,
+            records: entries.len(),
+        });
         if self.settings.has_destination {
             let delivery = self.next_batch;
             self.next_batch += 1;
@@ -625,7 +621,7 @@ impl Shard {
                 retry_at: None,
             };
         } else {
-            effects.push(Effect::Journal(JournalEntry::Discarded {
+            effects.push(Effect::Journal(Decision::Discarded {
                 lane,
                 condition,
                 range: (first.sequence_number.clone(), last.sequence_number.clone()),

@@ -1,7 +1,10 @@
 //! Scenario tests of the SQS poller's decisions on virtual time.
 
 use super::*;
-use crate::sqs::{RawScalingConfig, RawSqsMapping, SqsFacts};
+use crate::invocation::{MAX_PAYLOAD_BYTES, Outcome};
+use crate::sqs::config::{RawScalingConfig, RawSqsMapping, SqsFacts, SqsMappingConfig};
+use crate::sqs::event::QueueMessage;
+use crate::time::Millis;
 
 const T0: Millis = 1_700_000_000_000;
 const FACTS: SqsFacts = SqsFacts {
@@ -23,8 +26,8 @@ fn config(batch_size: i64, window: i64, report: bool) -> SqsMappingConfig {
     .unwrap()
 }
 
-fn settings(batch_size: i64, window: i64, report: bool) -> QueueSettings {
-    QueueSettings::new(&config(batch_size, window, report), "us-east-1", FACTS).unwrap()
+fn settings(batch_size: i64, window: i64, report: bool) -> PollerSettings {
+    PollerSettings::new(&config(batch_size, window, report), "us-east-1", FACTS).unwrap()
 }
 
 fn message(n: usize, body: &str) -> QueueMessage {
@@ -131,7 +134,7 @@ fn a_batch_is_cut_at_six_mb_and_the_rest_starts_the_next_batch() {
     );
     let batch = gatherer.take(&settings, T0);
     assert_eq!(batch.messages.len(), 5);
-    assert!(batch.payload.len() <= crate::config::MAX_PAYLOAD_BYTES);
+    assert!(batch.payload.len() <= MAX_PAYLOAD_BYTES);
     assert_eq!(gatherer.held(), 2);
     // The rest wait for their own window, which starts now.
     assert_eq!(
@@ -149,7 +152,7 @@ fn a_batch_is_cut_at_six_mb_and_the_rest_starts_the_next_batch() {
 fn filtered_out_messages_are_handed_back_for_deletion() {
     let mut config = config(10, 0, false);
     config.filter_patterns = vec![serde_json::json!({"body": {"kind": ["order"]}})];
-    let settings = QueueSettings::new(&config, "us-east-1", FACTS).unwrap();
+    let settings = PollerSettings::new(&config, "us-east-1", FACTS).unwrap();
     let mut gatherer = Gatherer::new();
     let dropped = gatherer.received(
         &settings,
@@ -167,7 +170,7 @@ fn filtered_out_messages_are_handed_back_for_deletion() {
 #[test]
 fn a_window_longer_than_the_visibility_timeout_extends_it() {
     // 30 s queue, 3 s function: a 40 s window makes it 40 + 3 + 30 s.
-    let long = QueueSettings::new(&config(100, 40, false), "us-east-1", FACTS).unwrap();
+    let long = PollerSettings::new(&config(100, 40, false), "us-east-1", FACTS).unwrap();
     assert_eq!(long.receive_visibility_timeout_seconds, Some(73));
     assert_eq!(long.visibility_timeout_ms, 73_000);
     let short = settings(100, 5, false);
@@ -175,7 +178,7 @@ fn a_window_longer_than_the_visibility_timeout_extends_it() {
     assert_eq!(short.visibility_timeout_ms, 30_000);
 }
 
-fn batch_of(settings: &QueueSettings, n: usize) -> QueueBatch {
+fn batch_of(settings: &PollerSettings, n: usize) -> QueueBatch {
     let mut gatherer = Gatherer::new();
     gatherer.received(settings, messages(0..n), T0);
     gatherer.take(settings, T0)
@@ -304,7 +307,7 @@ fn new_scaler(maximum_concurrency: Option<i64>) -> Scaler {
         maximum_concurrency: Some(c),
     });
     let config = raw.validate(FACTS).unwrap();
-    let settings = QueueSettings::new(&config, "us-east-1", FACTS).unwrap();
+    let settings = PollerSettings::new(&config, "us-east-1", FACTS).unwrap();
     Scaler::new(&settings, T0)
 }
 
@@ -377,3 +380,5 @@ fn failures_halve_the_pollers_down_to_the_floor() {
     scaler.backed_off(T0 + 7_700);
     assert_eq!(scaler.target(), 5);
 }
+
+mod machine;

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::*;
-use crate::config::MAX_PAYLOAD_BYTES;
-use crate::event::{EventSource, kinesis_event, record_json};
 use crate::filter::Filters;
+use crate::invocation::MAX_PAYLOAD_BYTES;
+use crate::kinesis::event::{EventSource, kinesis_event, record_json};
 
+mod format;
 mod invariants;
 mod windows;
 
@@ -64,7 +65,7 @@ struct Sim {
     calls: Vec<Call>,
     delivered: Vec<FailureRecord>,
     checkpoints: Vec<u64>,
-    journal: Vec<JournalEntry>,
+    journal: Vec<Decision>,
     queue: VecDeque<Effect>,
     /// Invocations (with their outcomes) and discards, in the order they happened.
     events: Vec<SimEvent>,
@@ -166,7 +167,7 @@ impl Sim {
                     }
                     Effect::Checkpoint(seq) => self.checkpoints.push(seq.as_str().parse().unwrap()),
                     Effect::Journal(entry) => {
-                        if let JournalEntry::Discarded {
+                        if let Decision::Discarded {
                             lane,
                             range,
                             delivered: false,
@@ -603,7 +604,7 @@ fn the_checkpoint_moves_past_a_discarded_batch_only_after_the_destination_acknow
     let failures = sim
         .journal
         .iter()
-        .filter(|e| matches!(e, JournalEntry::DeliveryFailed { .. }))
+        .filter(|e| matches!(e, Decision::DeliveryFailed { .. }))
         .count();
     assert_eq!(failures, 2);
     assert_eq!(
@@ -625,7 +626,7 @@ fn without_a_destination_discarded_records_are_journaled_as_dropped() {
     assert!(sim.delivered.is_empty());
     assert!(sim.journal.iter().any(|e| matches!(
         e,
-        JournalEntry::Discarded {
+        Decision::Discarded {
             delivered: false,
             records: 2,
             ..
@@ -724,7 +725,7 @@ fn filtered_out_records_are_skipped_and_checkpointed() {
         Some(&3),
         "filtered records are checkpointed past"
     );
-    assert!(sim.journal.contains(&JournalEntry::Filtered { records: 2 }));
+    assert!(sim.journal.contains(&Decision::Filtered { records: 2 }));
 }
 
 #[test]
