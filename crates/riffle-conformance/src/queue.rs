@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use riffle_clock::ManualClock;
-use riffle_core::sqs::QueueMessage;
-use riffle_runtime::{EntryFailure, QueueSource, ReceiptEntry, ReceiveRequest};
+use riffle_core::sqs::event::QueueMessage;
+use riffle_core::sqs::poller::{EntryFailure, ReceiptEntry, ReceiveRequest};
+use riffle_runtime::QueueSource;
 
 /// maxReceiveCount of both queues' redrive policies.
 pub const MAX_RECEIVES: u32 = 3;
