@@ -374,17 +374,14 @@ impl MemoryQueue {
             message.hidden_until = now + visibility;
             let receipt = format!("{}#{}", message.id, message.receive_count);
             message.receipt = Some(receipt.clone());
+            // Lambda's order (riffle-aws's ATTRIBUTE_ORDER): the FIFO attributes sit between
+            // SentTimestamp and SenderId, the first receive time comes last.
             let mut attributes = vec![
                 (
                     "ApproximateReceiveCount".to_owned(),
                     message.receive_count.to_string(),
                 ),
                 ("SentTimestamp".to_owned(), message.sent_ms.to_string()),
-                ("SenderId".to_owned(), "AIDAIENQZJOLO23YVJ4VO".to_owned()),
-                (
-                    "ApproximateFirstReceiveTimestamp".to_owned(),
-                    message.first_receive_ms.unwrap_or(now).to_string(),
-                ),
             ];
             if let Some(group) = &message.group {
                 attributes.push((
@@ -392,8 +389,15 @@ impl MemoryQueue {
                     format!("{:020}", message.sequence),
                 ));
                 attributes.push(("MessageGroupId".to_owned(), group.clone()));
+            }
+            attributes.push(("SenderId".to_owned(), "AIDAIENQZJOLO23YVJ4VO".to_owned()));
+            if message.group.is_some() {
                 attributes.push(("MessageDeduplicationId".to_owned(), message.id.clone()));
             }
+            attributes.push((
+                "ApproximateFirstReceiveTimestamp".to_owned(),
+                message.first_receive_ms.unwrap_or(now).to_string(),
+            ));
             taken.push(QueueMessage {
                 message_id: message.id.clone(),
                 receipt_handle: receipt,
@@ -450,19 +454,27 @@ impl QueueSource for MemoryQueue {
 
     async fn release(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
         let now = self.clock.now_millis();
+        let mut failed = Vec::new();
         {
             let mut state = self.lock();
             for entry in entries {
-                if let Some(message) = state
+                match state
                     .messages
                     .iter_mut()
                     .find(|m| m.receipt.as_deref() == Some(entry.receipt_handle.as_str()))
                 {
-                    message.hidden_until = now;
+                    Some(message) => message.hidden_until = now,
+                    // A handle from an earlier receive has expired: SQS refuses the entry
+                    // (InvalidParameterValue, "The receipt handle has expired.").
+                    None => failed.push(EntryFailure {
+                        message_id: entry.message_id,
+                        code: "InvalidParameterValue".to_owned(),
+                        sender_fault: true,
+                    }),
                 }
             }
         }
         self.arrived.notify_waiters();
-        Ok(Vec::new())
+        Ok(failed)
     }
 }

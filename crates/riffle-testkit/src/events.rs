@@ -292,20 +292,23 @@ impl SqsEventBuilder {
             .enumerate()
             .map(|(i, m)| {
                 let sent = FIXTURE_EPOCH_MS + i as Millis;
+                // Lambda's order: the FIFO attributes around SenderId, the first receive last.
                 let mut attributes = vec![
                     ("ApproximateReceiveCount".to_owned(), "1".to_owned()),
                     ("SentTimestamp".to_owned(), sent.to_string()),
-                    ("SenderId".to_owned(), "AIDAIENQZJOLO23YVJ4VO".to_owned()),
-                    (
-                        "ApproximateFirstReceiveTimestamp".to_owned(),
-                        (sent + 10).to_string(),
-                    ),
                 ];
-                if let Some((group, dedup)) = &m.group {
+                if let Some((group, _)) = &m.group {
                     attributes.push(("SequenceNumber".into(), format!("{:020}", i + 1)));
                     attributes.push(("MessageGroupId".into(), group.clone()));
+                }
+                attributes.push(("SenderId".to_owned(), "AIDAIENQZJOLO23YVJ4VO".to_owned()));
+                if let Some((_, dedup)) = &m.group {
                     attributes.push(("MessageDeduplicationId".into(), dedup.clone()));
                 }
+                attributes.push((
+                    "ApproximateFirstReceiveTimestamp".to_owned(),
+                    (sent + 10).to_string(),
+                ));
                 for (name, value) in &m.attributes {
                     match attributes.iter_mut().find(|(k, _)| k == name) {
                         Some(slot) => slot.1 = value.clone(),
