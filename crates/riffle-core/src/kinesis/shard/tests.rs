@@ -8,6 +8,7 @@ use crate::invocation::MAX_PAYLOAD_BYTES;
 use crate::kinesis::event::{EventSource, kinesis_event, record_json};
 
 mod invariants;
+mod scripts;
 mod windows;
 
 const T0: Millis = 1_700_000_000_000;
