@@ -22,6 +22,54 @@ pub fn iso8601_seconds(ms: Millis) -> String {
     format!("{}Z", &full[..19])
 }
 
+/// Reads back what [`iso8601_millis`] (or [`iso8601_seconds`]) wrote: `YYYY-MM-DDTHH:MM:SS.mmmZ`
+/// or `YYYY-MM-DDTHH:MM:SSZ`, UTC; `None` for anything else or a time before 1970.
+pub fn parse_iso8601_millis(text: &str) -> Option<Millis> {
+    let bytes = text.as_bytes();
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    let fraction = match bytes.len() {
+        24 if bytes[19] == b'.' && bytes[23] == b'Z' => Some(20..23),
+        20 if bytes[19] == b'Z' => None,
+        _ => return None,
+    };
+    if separators.iter().any(|&(at, b)| bytes[at] != b) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = text.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let millis = fraction.map_or(Some(0), number)?;
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month as u32, day as u32);
+    let ms = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
+    Millis::try_from(ms).ok()
+}
+
+/// (year, month, day) in the proleptic Gregorian calendar → days since 1970-01-01.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    // The inverse of `civil_from_days`, with the same March-based eras.
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_index = i64::from((month + 9) % 12);
+    let day_of_year = (153 * month_index + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     // Howard Hinnant's algorithm, shifted so the era starts on March 1st.
@@ -55,5 +103,26 @@ mod tests {
         );
         assert_eq!(iso8601_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso8601_seconds(1_764_088_440_000), "2025-11-25T16:34:00Z");
+    }
+
+    #[test]
+    fn parsing_reads_back_what_formatting_wrote() {
+        for ms in [0, 951_782_400_000, 1_764_088_501_512, 4_102_444_799_999] {
+            assert_eq!(parse_iso8601_millis(&iso8601_millis(ms)), Some(ms));
+            assert_eq!(
+                parse_iso8601_millis(&iso8601_seconds(ms)),
+                Some(ms - ms % 1000)
+            );
+        }
+        for bad in [
+            "",
+            "2025-11-25 16:35:01.512Z",
+            "2025-13-25T16:35:01.512Z",
+            "2025-11-25T16:35:01.51xZ",
+            "2025-11-25T16:35:01.512",
+            "1969-12-31T23:59:59.999Z",
+        ] {
+            assert_eq!(parse_iso8601_millis(bad), None, "{bad}");
+        }
     }
 }

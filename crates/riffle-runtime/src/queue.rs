@@ -1,10 +1,11 @@
-//! Running one SQS mapping: pollers that long-poll the queue, gather a batch, invoke the
-//! function and delete what succeeded, as many of them as `riffle_core::sqs::poller::Scaler` says.
+//! Running one SQS mapping: one task per poller performing the effects of its
+//! `riffle_core::sqs::poller::Poller` machine (receive, invoke, delete, release, wait) and
+//! feeding their results back, as many tasks as the mapping's `Scaler` says, with the journal
+//! and counters of what the machines decided.
 //!
-//! Invariants: a message is deleted only after the function succeeded for it or a filter dropped
-//! it (never after a failure: SQS's visibility timeout and redrive policy take it from there);
-//! pollers above the scaler's target retire only between batches; on shutdown every poller
-//! finishes the batch it is invoking and hands back (visibility 0) what it held uninvoked.
+//! Invariant: the runtime never re-derives policy — gathering, settling, retries, back-off,
+//! FIFO hand-back, retirement and release on shutdown are the machines' decisions. It only
+//! tells a poller that the mapping stops, interrupting its receive or wait.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,10 +15,10 @@ use std::time::Duration;
 
 use riffle_clock::Clock;
 use riffle_core::invocation::Outcome;
-use riffle_core::sqs::event::{QueueMessage, sqs_event};
+use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::{
-    Decision, EntryFailure, Gatherer, PollerSettings, QueueBatch, ReceiptEntry, ReceiveRequest,
-    Scaler, Settled, Settlement, Step, settle,
+    Decision, Effect, EntryFailure, Poller, PollerSettings, ReceiptEntry, ReceiveRequest, Scaler,
+    Settled, Signal,
 };
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
@@ -55,8 +56,6 @@ pub struct QueueOptions {
     pub function_arn: String,
     /// The function's timeout, for invocation deadlines.
     pub function_timeout: Duration,
-    /// Wait after a failed receive or delete before trying again.
-    pub error_pause: Duration,
 }
 
 impl QueueOptions {
@@ -70,7 +69,6 @@ impl QueueOptions {
             mapping_id: mapping_id.into(),
             function_arn: function_arn.into(),
             function_timeout,
-            error_pause: Duration::from_secs(1),
         }
     }
 }
@@ -127,6 +125,28 @@ impl QueueMetrics {
 
     /// Counts what a journal entry of `poller` says happened.
     fn observe(&self, at: Millis, poller: usize, kind: &Decision) {
+        match kind {
+            Decision::Received { messages } => add(&self.polled, *messages),
+            Decision::Filtered { messages } => add(&self.filtered, *messages),
+            Decision::Invoked { messages, .. } => {
+                add(&self.invocations, 1);
+                add(&self.invoked_messages, *messages);
+            }
+            Decision::Throttled { .. } => add(&self.throttles, 1),
+            Decision::Settled {
+                settled, returned, ..
+            } => {
+                match settled {
+                    Settled::FunctionError(_) | Settled::InvalidResponse(_) => {
+                        add(&self.errors, 1);
+                    }
+                    Settled::GaveUp(_) => add(&self.throttles, 1),
+                    Settled::Success | Settled::PartialFailure(_) => {}
+                }
+                add(&self.failed, *returned);
+            }
+            _ => {}
+        }
         let mut holding = self.holding.lock().unwrap_or_else(|p| p.into_inner());
         let error = match kind {
             Decision::Invoked { .. } => {
@@ -185,7 +205,6 @@ struct Inner<Q, I> {
     clock: Arc<dyn Clock>,
     scaler: Mutex<Scaler>,
     rescaled: Notify,
-    live: AtomicUsize,
     journal: Mutex<std::collections::VecDeque<QueueJournalEvent>>,
     metrics: QueueMetrics,
     request_ids: AtomicU64,
@@ -219,7 +238,6 @@ where
                 clock,
                 scaler: Mutex::new(scaler),
                 rescaled: Notify::new(),
-                live: AtomicUsize::new(0),
                 journal: Mutex::default(),
                 metrics: QueueMetrics::default(),
                 request_ids: AtomicU64::new(0),
@@ -252,18 +270,13 @@ where
                 break;
             }
             pollers.retain(|p| !p.is_finished());
-            let target = inner.lock_scaler().target();
-            while inner.live.load(Ordering::SeqCst) < target {
-                inner.live.fetch_add(1, Ordering::SeqCst);
+            while inner.lock_scaler().start_poller() {
                 let (task, stop) = (Arc::clone(inner), shutdown.clone());
                 let id = next_id;
                 next_id += 1;
                 pollers.push(tokio::spawn(async move { task.poll(id, stop).await }));
             }
-            inner
-                .metrics
-                .pollers
-                .store(inner.live.load(Ordering::SeqCst), Ordering::Relaxed);
+            inner.store_pollers();
             tokio::select! {
                 changed = shutdown.changed() => {
                     if changed.is_err() {
@@ -299,6 +312,11 @@ where
         self.journal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn store_pollers(&self) {
+        let live = self.lock_scaler().live();
+        self.metrics.pollers.store(live, Ordering::Relaxed);
+    }
+
     fn record(&self, poller: usize, kind: Decision) {
         tracing::debug!(mapping = %self.options.mapping_id, poller, ?kind, "queue mapping decision");
         let at = self.clock.now_millis();
@@ -310,114 +328,33 @@ where
         journal.push_back(QueueJournalEvent { at, poller, kind });
     }
 
-    /// Applies a scaler change: journal it and wake the supervisor to start pollers.
-    fn rescale(&self, poller: usize, change: impl FnOnce(&mut Scaler) -> bool) {
-        let (changed, target) = {
-            let mut scaler = self.lock_scaler();
-            (change(&mut scaler), scaler.target())
-        };
-        if changed {
-            self.record(poller, Decision::Scaled { pollers: target });
+    /// Feeds a poller's signal to the scaler: journal a change and wake the supervisor to
+    /// start pollers.
+    fn rescale(&self, poller: usize, signal: Signal) {
+        let now = self.clock.now_millis();
+        let change = self.lock_scaler().signal(signal, now);
+        if let Some(decision) = change {
+            self.record(poller, decision);
             self.rescaled.notify_one();
         }
     }
 
-    /// Whether this poller should retire: more pollers run than the target. Claims the
-    /// retirement, so only as many retire as needed.
-    fn retire(&self) -> bool {
-        let target = self.lock_scaler().target();
-        self.live
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
-                (live > target).then(|| live - 1)
-            })
-            .is_ok()
-    }
-
-    async fn pause(&self, shutdown: &mut watch::Receiver<bool>) {
-        let until = self.clock.now_millis() + self.options.error_pause.as_millis() as Millis;
-        tokio::select! {
-            _ = shutdown.changed() => {}
-            () = self.clock.sleep_until(until) => {}
-        }
-    }
-
-    /// One poller: receive, gather, invoke, settle, until shutdown or retirement.
-    async fn poll(self: Arc<Self>, id: usize, mut shutdown: watch::Receiver<bool>) {
-        let settings = &self.settings;
-        let mut gatherer = Gatherer::new();
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            if gatherer.held() == 0 && self.retire() {
-                self.metrics
-                    .pollers
-                    .store(self.live.load(Ordering::SeqCst), Ordering::Relaxed);
-                return;
-            }
-            let now = self.clock.now_millis();
-            match gatherer.step(settings, now) {
-                Step::Receive {
-                    max_messages,
-                    wait_seconds,
-                } => {
-                    let request = ReceiveRequest {
-                        max_messages,
-                        wait_seconds,
-                        visibility_timeout_seconds: settings.receive_visibility_timeout_seconds,
-                    };
-                    let received = tokio::select! {
-                        received = self.source.receive(request) => received,
-                        _ = shutdown.changed() => break,
-                    };
-                    match received {
-                        Ok(messages) => {
-                            self.received(id, &mut gatherer, max_messages, messages)
-                                .await
-                        }
-                        Err(error) => {
-                            self.record(
-                                id,
-                                Decision::SourceFailed {
-                                    call: "ReceiveMessage",
-                                    error: error.to_string(),
-                                },
-                            );
-                            self.pause(&mut shutdown).await;
-                        }
-                    }
-                }
-                Step::Invoke => {
-                    let batch = gatherer.take(settings, now);
-                    let failed = self.invoke(id, batch).await;
-                    if failed && settings.fifo {
-                        // Later messages of a failed group must wait for its retry: hand back
-                        // whatever this poller already holds instead of invoking it.
-                        let held = gatherer.drain();
-                        self.release(id, held).await;
-                    }
-                }
+    /// Records the records among `effects` and returns the action that ends them.
+    fn perform_records(&self, poller: usize, effects: &mut Vec<Effect>) -> Effect {
+        let mut action = None;
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Journal(decision) => self.record(poller, decision),
+                Effect::Scale(signal) => self.rescale(poller, signal),
+                Effect::Deleted(messages) => add(&self.metrics.deleted, messages),
+                other => action = Some(other),
             }
         }
-        let held = gatherer.drain();
-        self.release(id, held).await;
-        self.live.fetch_sub(1, Ordering::SeqCst);
+        action.expect("every input of a poller machine ends with an action")
     }
 
-    async fn received(
-        &self,
-        id: usize,
-        gatherer: &mut Gatherer,
-        requested: usize,
-        messages: Vec<QueueMessage>,
-    ) {
-        let now = self.clock.now_millis();
-        let count = messages.len();
-        self.rescale(id, |s| s.received(requested, count, now));
-        if count == 0 {
-            return;
-        }
-        add(&self.metrics.polled, count);
+    /// Age of the oldest message of a receive (now − SentTimestamp), for the gauge.
+    fn observe_age(&self, messages: &[QueueMessage], now: Millis) {
         let oldest = messages
             .iter()
             .filter_map(|m| {
@@ -432,18 +369,6 @@ where
                 .oldest_message_age_ms
                 .store(now.saturating_sub(sent), Ordering::Relaxed);
         }
-        self.record(id, Decision::Received { messages: count });
-        let dropped = gatherer.received(&self.settings, messages, now);
-        if !dropped.is_empty() {
-            add(&self.metrics.filtered, dropped.len());
-            self.record(
-                id,
-                Decision::Filtered {
-                    messages: dropped.len(),
-                },
-            );
-            self.delete(id, &dropped).await;
-        }
     }
 
     fn request_id(&self) -> String {
@@ -451,146 +376,102 @@ where
         crate::invoke::request_id(&self.options.mapping_id, n)
     }
 
-    /// Invokes `batch` until it settles. Returns whether it failed.
-    async fn invoke(&self, id: usize, mut batch: QueueBatch) -> bool {
+    /// One poller: performs its machine's effects until it stops or retires. Shutdown
+    /// interrupts a receive or a wait; everything else runs to completion.
+    async fn poll(self: Arc<Self>, id: usize, mut shutdown: watch::Receiver<bool>) {
+        let settings = &self.settings;
+        let mut poller = Poller::new();
+        let mut effects = Vec::with_capacity(8);
+        let notice = |poller: &mut Poller, shutdown: &watch::Receiver<bool>| {
+            if *shutdown.borrow() {
+                poller.stop();
+            }
+        };
+        notice(&mut poller, &shutdown);
+        poller.start(settings, self.clock.now_millis(), &mut effects);
         loop {
-            let now = self.clock.now_millis();
-            let request = InvokeRequest {
-                function_arn: self.options.function_arn.clone(),
-                request_id: self.request_id(),
-                // Moved, not copied: only a throttle needs it again, and then it is rebuilt.
-                payload: std::mem::take(&mut batch.payload),
-                deadline_ms: now + self.options.function_timeout.as_millis() as Millis,
-            };
-            self.record(
-                id,
-                Decision::Invoked {
-                    messages: batch.messages.len(),
-                    first_message_id: batch.messages[0].message_id.clone(),
-                    throttles: batch.throttles,
-                },
-            );
-            add(&self.metrics.invocations, 1);
-            add(&self.metrics.invoked_messages, batch.messages.len());
-            let outcome = match self.invoker.clone().oneshot(request).await {
-                Ok(outcome) => outcome,
-                Err(never) => match never {},
-            };
-            let now = self.clock.now_millis();
-            match settle(&self.settings, &mut batch, &outcome, now) {
-                Settlement::RetryAt { at } => {
-                    add(&self.metrics.throttles, 1);
-                    self.record(
-                        id,
-                        Decision::Throttled {
-                            retry_in_ms: at - now,
-                        },
-                    );
-                    self.rescale(id, |s| s.backed_off(now));
-                    batch.payload = sqs_event(
-                        &self.settings.queue_arn,
-                        &self.settings.region,
-                        &batch.messages,
-                    );
-                    self.clock.sleep_until(at).await;
-                }
-                Settlement::Done {
-                    delete,
-                    returned,
-                    settled,
-                } => {
-                    let failed = !matches!(settled, Settled::Success);
-                    let backs_off = match &settled {
-                        Settled::FunctionError(_) | Settled::InvalidResponse(_) => {
-                            add(&self.metrics.errors, 1);
-                            !self.settings.report_batch_item_failures
-                        }
-                        Settled::GaveUp(_) => {
-                            add(&self.metrics.throttles, 1);
-                            true
-                        }
-                        Settled::Success | Settled::PartialFailure(_) => false,
+            match self.perform_records(id, &mut effects) {
+                Effect::Receive(request) => {
+                    let received = tokio::select! {
+                        received = self.source.receive(request) => Some(received),
+                        _ = shutdown.changed() => None,
                     };
-                    if backs_off {
-                        self.rescale(id, |s| s.backed_off(now));
-                    }
-                    add(&self.metrics.failed, returned.len());
-                    self.record(
-                        id,
-                        Decision::Settled {
-                            settled,
-                            deleted: delete.len(),
-                            returned: returned.len(),
-                        },
-                    );
-                    let deleted = self.delete(id, &delete).await;
-                    add(&self.metrics.deleted, deleted);
-                    return failed;
-                }
-            }
-        }
-    }
-
-    /// Deletes `messages` in calls of 10, retrying entries SQS failed on its side once.
-    /// Returns how many were deleted.
-    async fn delete(&self, id: usize, messages: &[QueueMessage]) -> usize {
-        let mut deleted = 0;
-        for chunk in messages.chunks(10) {
-            let mut entries: Vec<ReceiptEntry> = chunk.iter().map(ReceiptEntry::from).collect();
-            for attempt in 0..2 {
-                let count = entries.len();
-                match self.source.delete(entries.clone()).await {
-                    Ok(failures) => {
-                        deleted += count - failures.len();
-                        let (retry, give_up): (Vec<_>, Vec<_>) = failures
-                            .into_iter()
-                            .partition(|f| !f.sender_fault && attempt == 0);
-                        if !give_up.is_empty() {
-                            self.record(id, Decision::DeleteFailed { failures: give_up });
+                    let now = self.clock.now_millis();
+                    match received {
+                        Some(received) => {
+                            notice(&mut poller, &shutdown);
+                            if let Ok(messages) = &received
+                                && !messages.is_empty()
+                            {
+                                self.observe_age(messages, now);
+                            }
+                            let received = received.map_err(|e| e.to_string());
+                            poller.received(settings, received, now, &mut effects);
                         }
-                        entries.retain(|e| retry.iter().any(|f| f.message_id == e.message_id));
-                    }
-                    Err(error) => {
-                        self.record(
-                            id,
-                            Decision::SourceFailed {
-                                call: "DeleteMessageBatch",
-                                error: error.to_string(),
-                            },
-                        );
+                        None => poller.receive_cancelled(settings, now, &mut effects),
                     }
                 }
-                if entries.is_empty() {
-                    break;
+                Effect::Invoke { payload } => {
+                    let now = self.clock.now_millis();
+                    let request = InvokeRequest {
+                        function_arn: self.options.function_arn.clone(),
+                        request_id: self.request_id(),
+                        payload,
+                        deadline_ms: now + self.options.function_timeout.as_millis() as Millis,
+                    };
+                    let outcome = match self.invoker.clone().oneshot(request).await {
+                        Ok(outcome) => outcome,
+                        Err(never) => match never {},
+                    };
+                    notice(&mut poller, &shutdown);
+                    let now = self.clock.now_millis();
+                    poller.invocation_finished(settings, &outcome, now, &mut effects);
+                }
+                Effect::Delete(entries) => {
+                    let result = self.source.delete(entries).await;
+                    notice(&mut poller, &shutdown);
+                    let now = self.clock.now_millis();
+                    poller.deleted(
+                        settings,
+                        result.map_err(|e| e.to_string()),
+                        now,
+                        &mut effects,
+                    );
+                }
+                Effect::Release(entries) => {
+                    let result = self.source.release(entries).await;
+                    notice(&mut poller, &shutdown);
+                    let now = self.clock.now_millis();
+                    let result = result.map_err(|e| e.to_string());
+                    poller.released(settings, result, now, &mut effects);
+                }
+                Effect::Wake { at } => {
+                    if poller.is_stopping() {
+                        self.clock.sleep_until(at).await;
+                    } else {
+                        tokio::select! {
+                            () = self.clock.sleep_until(at) => notice(&mut poller, &shutdown),
+                            _ = shutdown.changed() => poller.stop(),
+                        }
+                    }
+                    poller.tick(settings, self.clock.now_millis(), &mut effects);
+                }
+                Effect::Retire => {
+                    if self.lock_scaler().retire_poller() {
+                        self.store_pollers();
+                        return;
+                    }
+                    poller.stayed(settings, self.clock.now_millis(), &mut effects);
+                }
+                Effect::Stopped => {
+                    self.lock_scaler().poller_stopped();
+                    return;
+                }
+                Effect::Journal(_) | Effect::Scale(_) | Effect::Deleted(_) => {
+                    unreachable!("records are performed before the action")
                 }
             }
         }
-        deleted
-    }
-
-    /// Hands `messages` back to the queue (visibility 0).
-    async fn release(&self, id: usize, messages: Vec<QueueMessage>) {
-        if messages.is_empty() {
-            return;
-        }
-        for chunk in messages.chunks(10) {
-            let entries = chunk.iter().map(ReceiptEntry::from).collect();
-            if let Err(error) = self.source.release(entries).await {
-                self.record(
-                    id,
-                    Decision::SourceFailed {
-                        call: "ChangeMessageVisibilityBatch",
-                        error: error.to_string(),
-                    },
-                );
-            }
-        }
-        self.record(
-            id,
-            Decision::Released {
-                messages: messages.len(),
-            },
-        );
     }
 }
 

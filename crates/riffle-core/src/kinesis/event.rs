@@ -4,13 +4,17 @@
 //! Invariant: `approximateArrivalTimestamp` is a JSON number with exactly three fraction digits
 //! (`1732550400.123`), as AWS sends it, never a string.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
 
 use crate::invocation::ENVELOPE_BYTES;
 use crate::json;
+use crate::kinesis::shard::{Discard, EventFormat};
 use crate::record::StreamRecord;
-use crate::time::{Millis, iso8601_millis};
+use crate::time::{Millis, iso8601_millis, parse_iso8601_millis};
 
 /// Where a batch comes from, for the fields every record repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +33,6 @@ fn string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     json::write_string(&mut out, value);
     out
-}
-
-fn object(fields: &[(&str, String)]) -> String {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}:{v}", string(k)))
-        .collect();
-    format!("{{{}}}", body.join(","))
 }
 
 /// Epoch milliseconds as AWS writes `approximateArrivalTimestamp`: seconds, three decimals.
@@ -219,7 +215,7 @@ pub fn window_fields_len(
 }
 
 /// Why a batch went to the on-failure destination. Serialized as AWS spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FailureCondition {
     /// The retry quota ran out.
     RetryAttemptsExhausted,
@@ -238,7 +234,8 @@ impl FailureCondition {
 }
 
 /// `responseContext` of a failure record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ResponseContext {
     /// HTTP status of the last invocation (200 for function errors, as Lambda reports them).
     pub status_code: u16,
@@ -248,7 +245,8 @@ pub struct ResponseContext {
     pub function_error: Option<String>,
 }
 
-/// Everything an on-failure invocation record says.
+/// Everything an on-failure invocation record says. It serializes to (and reads back from)
+/// exactly the JSON AWS sends to an SQS destination, field for field and in AWS's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureRecord {
     /// Request id of the last invocation.
@@ -279,56 +277,153 @@ pub struct FailureRecord {
     pub stream_arn: String,
 }
 
+/// The JSON shape of a [`FailureRecord`], borrowing its strings when written.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRecord<'a> {
+    #[serde(borrow)]
+    request_context: WireRequest<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_context: Option<Cow<'a, ResponseContext>>,
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(rename = "KinesisBatchInfo", borrow)]
+    kinesis_batch_info: WireBatch<'a>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRequest<'a> {
+    #[serde(borrow)]
+    request_id: Cow<'a, str>,
+    #[serde(borrow)]
+    function_arn: Cow<'a, str>,
+    condition: FailureCondition,
+    approximate_invoke_count: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireBatch<'a> {
+    #[serde(borrow)]
+    shard_id: Cow<'a, str>,
+    #[serde(borrow)]
+    start_sequence_number: Cow<'a, str>,
+    #[serde(borrow)]
+    end_sequence_number: Cow<'a, str>,
+    #[serde(borrow)]
+    approximate_arrival_of_first_record: Cow<'a, str>,
+    #[serde(borrow)]
+    approximate_arrival_of_last_record: Cow<'a, str>,
+    batch_size: usize,
+    #[serde(borrow)]
+    stream_arn: Cow<'a, str>,
+}
+
+impl Serialize for FailureRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireRecord {
+            request_context: WireRequest {
+                request_id: Cow::Borrowed(&self.request_id),
+                function_arn: Cow::Borrowed(&self.function_arn),
+                condition: self.condition,
+                approximate_invoke_count: self.approximate_invoke_count,
+            },
+            response_context: self.response.as_ref().map(Cow::Borrowed),
+            version: Cow::Borrowed("1.0"),
+            timestamp: Cow::Owned(iso8601_millis(self.timestamp_ms)),
+            kinesis_batch_info: WireBatch {
+                shard_id: Cow::Borrowed(&self.shard_id),
+                start_sequence_number: Cow::Borrowed(&self.start_sequence_number),
+                end_sequence_number: Cow::Borrowed(&self.end_sequence_number),
+                approximate_arrival_of_first_record: Cow::Owned(iso8601_millis(
+                    self.first_arrival_ms,
+                )),
+                approximate_arrival_of_last_record: Cow::Owned(iso8601_millis(
+                    self.last_arrival_ms,
+                )),
+                batch_size: self.batch_size,
+                stream_arn: Cow::Borrowed(&self.stream_arn),
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for FailureRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireRecord::deserialize(deserializer)?;
+        let time = |text: &str| {
+            parse_iso8601_millis(text).ok_or_else(|| {
+                serde::de::Error::custom(format!("{text:?} is not an ISO-8601 UTC time"))
+            })
+        };
+        let (request, batch) = (wire.request_context, wire.kinesis_batch_info);
+        Ok(Self {
+            request_id: request.request_id.into_owned(),
+            function_arn: request.function_arn.into_owned(),
+            condition: request.condition,
+            approximate_invoke_count: request.approximate_invoke_count,
+            response: wire.response_context.map(Cow::into_owned),
+            timestamp_ms: time(&wire.timestamp)?,
+            shard_id: batch.shard_id.into_owned(),
+            start_sequence_number: batch.start_sequence_number.into_owned(),
+            end_sequence_number: batch.end_sequence_number.into_owned(),
+            first_arrival_ms: time(&batch.approximate_arrival_of_first_record)?,
+            last_arrival_ms: time(&batch.approximate_arrival_of_last_record)?,
+            batch_size: batch.batch_size,
+            stream_arn: batch.stream_arn.into_owned(),
+        })
+    }
+}
+
+/// The Kinesis event format: the shard machine writes Kinesis events with it.
+impl EventFormat for EventSource {
+    fn record_len(&self, record: &StreamRecord) -> usize {
+        record_json_len(self, record)
+    }
+
+    fn event<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a StreamRecord>,
+        capacity: usize,
+    ) -> String {
+        kinesis_event_with_capacity(self, records, capacity)
+    }
+
+    fn windowed(&self, event: &str, window: &WindowFields<'_>) -> String {
+        windowed_event(event, self, window)
+    }
+
+    fn window_fields_len(&self, start_ms: Millis, end_ms: Millis, state_bytes: usize) -> usize {
+        window_fields_len(self, start_ms, end_ms, state_bytes)
+    }
+
+    fn failure_record(&self, discard: Discard<'_>) -> FailureRecord {
+        FailureRecord {
+            request_id: discard.request_id.to_owned(),
+            function_arn: discard.function_arn.to_owned(),
+            condition: discard.condition,
+            approximate_invoke_count: discard.invocations,
+            response: discard.response.cloned(),
+            timestamp_ms: discard.now,
+            shard_id: self.shard_id.clone(),
+            start_sequence_number: discard.first.sequence_number.to_string(),
+            end_sequence_number: discard.last.sequence_number.to_string(),
+            first_arrival_ms: discard.first.arrival_ms,
+            last_arrival_ms: discard.last.arrival_ms,
+            batch_size: discard.records,
+            stream_arn: self.stream_arn.clone(),
+        }
+    }
+}
+
 impl FailureRecord {
     /// The message body AWS sends to an SQS destination.
     pub fn to_json(&self) -> String {
-        let request_context = object(&[
-            ("requestId", string(&self.request_id)),
-            ("functionArn", string(&self.function_arn)),
-            ("condition", string(self.condition.as_str())),
-            (
-                "approximateInvokeCount",
-                self.approximate_invoke_count.to_string(),
-            ),
-        ]);
-        let mut fields = vec![("requestContext", request_context)];
-        if let Some(response) = &self.response {
-            fields.push((
-                "responseContext",
-                object(&[
-                    ("statusCode", response.status_code.to_string()),
-                    ("executedVersion", string(&response.executed_version)),
-                    (
-                        "functionError",
-                        response
-                            .function_error
-                            .as_deref()
-                            .map_or("null".to_owned(), string),
-                    ),
-                ]),
-            ));
-        }
-        fields.push(("version", string("1.0")));
-        fields.push(("timestamp", string(&iso8601_millis(self.timestamp_ms))));
-        fields.push((
-            "KinesisBatchInfo",
-            object(&[
-                ("shardId", string(&self.shard_id)),
-                ("startSequenceNumber", string(&self.start_sequence_number)),
-                ("endSequenceNumber", string(&self.end_sequence_number)),
-                (
-                    "approximateArrivalOfFirstRecord",
-                    string(&iso8601_millis(self.first_arrival_ms)),
-                ),
-                (
-                    "approximateArrivalOfLastRecord",
-                    string(&iso8601_millis(self.last_arrival_ms)),
-                ),
-                ("batchSize", self.batch_size.to_string()),
-                ("streamArn", string(&self.stream_arn)),
-            ]),
-        ));
-        object(&fields)
+        serde_json::to_string(self).expect("a failure record always serializes")
     }
 }
 
@@ -444,6 +539,43 @@ mod tests {
         });
         let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
         assert!(json["responseContext"]["functionError"].is_null());
+    }
+
+    #[test]
+    fn failure_records_read_back_from_their_json() {
+        let mut record = FailureRecord {
+            request_id: "r\"1".into(),
+            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:consumer".into(),
+            condition: FailureCondition::RetryAttemptsExhausted,
+            approximate_invoke_count: 3,
+            response: Some(ResponseContext {
+                status_code: 200,
+                executed_version: "$LATEST".into(),
+                function_error: None,
+            }),
+            timestamp_ms: 1_764_088_501_512,
+            shard_id: "shardId-000000000001".into(),
+            start_sequence_number: "49655502019283746571650018761293848571958377116573155330"
+                .into(),
+            end_sequence_number: "49655502019283746571650018761293848571958377116573155331".into(),
+            first_arrival_ms: 1_764_088_498_101,
+            last_arrival_ms: 1_764_088_498_907,
+            batch_size: 2,
+            stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
+        };
+        for response in [record.response.clone(), None] {
+            record.response = response;
+            let json = record.to_json();
+            assert_eq!(
+                serde_json::from_str::<FailureRecord>(&json).unwrap(),
+                record,
+                "{json}"
+            );
+        }
+        let bad_time = record
+            .to_json()
+            .replace("2025-11-25T16:35:01.512Z", "yesterday");
+        assert!(serde_json::from_str::<FailureRecord>(&bad_time).is_err());
     }
 
     #[test]

@@ -21,8 +21,7 @@ use std::collections::VecDeque;
 
 use crate::invocation::{ENVELOPE_BYTES, Invocation, Outcome};
 use crate::kinesis::event::{
-    FailureCondition, FailureRecord, ResponseContext, WindowFields, kinesis_event_with_capacity,
-    record_json_len, window_fields_len, windowed_event,
+    EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
 };
 use crate::kinesis::response::{Verdict, judge};
 use crate::record::StreamRecord;
@@ -33,7 +32,7 @@ mod batching;
 mod types;
 
 use types::MAX_REASON_CHARS;
-pub use types::{Backoff, BatchId, Decision, Effect, ShardSettings};
+pub use types::{Backoff, BatchId, Decision, Discard, Effect, EventFormat, ShardSettings};
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -138,10 +137,10 @@ struct Lane {
     window_start: Millis,
 }
 
-/// The state machine of one shard of a mapping.
+/// The state machine of one shard of a mapping, writing events in format `F`.
 #[derive(Debug, Clone)]
-pub struct Shard {
-    settings: ShardSettings,
+pub struct Shard<F = EventSource> {
+    settings: ShardSettings<F>,
     lanes: Vec<Lane>,
     /// Polled records in sequence order: ordinal, sequence number, done.
     log: VecDeque<(u64, SequenceNumber, bool)>,
@@ -164,9 +163,13 @@ pub fn lane_of(partition_key: &str, lanes: usize) -> usize {
     (hash % lanes.max(1) as u64) as usize
 }
 
-impl Shard {
+impl<F: EventFormat> Shard<F> {
     /// A shard machine at `now`, resuming after `checkpoint` if there is one.
-    pub fn new(settings: ShardSettings, checkpoint: Option<SequenceNumber>, now: Millis) -> Self {
+    pub fn new(
+        settings: ShardSettings<F>,
+        checkpoint: Option<SequenceNumber>,
+        now: Millis,
+    ) -> Self {
         let lanes = (0..settings.parallelization_factor)
             .map(|_| Lane {
                 pending: VecDeque::new(),
@@ -221,7 +224,7 @@ impl Shard {
                 filtered += 1;
                 continue;
             }
-            let size = record_json_len(&self.settings.source, &record) + 1;
+            let size = self.settings.source.record_len(&record) + 1;
             self.log
                 .push_back((ordinal, record.sequence_number.clone(), false));
             let lane = lane_of(&record.partition_key, self.lanes.len());
@@ -589,24 +592,20 @@ impl Shard {
     ) {
         let first = &entries[0].record;
         let last = &entries[entries.len() - 1].record;
-        let record = FailureRecord {
-            request_id: piece.last_request_id.clone(),
-            function_arn: self.settings.function_arn.clone(),
+        let record = self.settings.source.failure_record(Discard {
+            request_id: &piece.last_request_id,
+            function_arn: &self.settings.function_arn,
             condition,
-            approximate_invoke_count: piece.invocations.max(1),
+            invocations: piece.invocations.max(1),
             response: match condition {
                 FailureCondition::RecordAgeExceeded => None,
-                FailureCondition::RetryAttemptsExhausted => piece.last_response.clone(),
+                FailureCondition::RetryAttemptsExhausted => piece.last_response.as_ref(),
             },
-            timestamp_ms: now,
-            shard_id: self.settings.source.shard_id.clone(),
-            start_sequence_number: first.sequence_number.to_string(),
-            end_sequence_number: last.sequence_number.to_string(),
-            first_arrival_ms: first.arrival_ms,
-            last_arrival_ms: last.arrival_ms,
-            batch_size: entries.len(),
-            stream_arn: self.settings.source.stream_arn.clone(),
-        };
+            now,
+            first,
+            last,
+            records: entries.len(),
+        });
         if self.settings.has_destination {
             let delivery = self.next_batch;
             self.next_batch += 1;

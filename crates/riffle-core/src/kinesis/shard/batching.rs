@@ -5,7 +5,7 @@
 
 use super::*;
 
-impl Shard {
+impl<F: EventFormat> Shard<F> {
     pub(super) fn drive_lane(&mut self, index: usize, now: Millis, effects: &mut Vec<Effect>) {
         loop {
             let lane = &mut self.lanes[index];
@@ -71,11 +71,10 @@ impl Shard {
             let batch = self.next_batch;
             self.next_batch += 1;
             let size = ENVELOPE_BYTES + piece.entries.iter().map(|e| e.size).sum::<usize>();
-            let mut payload = kinesis_event_with_capacity(
-                &self.settings.source,
-                piece.entries.iter().map(|e| &e.record),
-                size,
-            );
+            let mut payload = self
+                .settings
+                .source
+                .event(piece.entries.iter().map(|e| &e.record), size);
             if let (Some(call), Some(length)) = (piece.window, self.settings.tumbling_window_ms) {
                 let state = self.lanes[index]
                     .window
@@ -90,7 +89,7 @@ impl Shard {
                     final_invoke: call.final_invoke,
                     terminated_early: call.terminated_early,
                 };
-                payload = windowed_event(&payload, &self.settings.source, &window);
+                payload = self.settings.source.windowed(&payload, &window);
             }
             effects.push(Effect::Invoke {
                 lane: index,
@@ -123,8 +122,7 @@ impl Shard {
             .filter(|open| open.index == call.index)
             .map_or(2, |open| open.state.to_string().len());
         let mut bytes = ENVELOPE_BYTES
-            + window_fields_len(
-                &self.settings.source,
+            + self.settings.source.window_fields_len(
                 call.index * length,
                 (call.index + 1) * length,
                 state_bytes,
@@ -180,8 +178,7 @@ impl Shard {
                 .as_ref()
                 .filter(|open| open.index == window)
                 .map_or(2, |open| open.state.to_string().len());
-            bytes += window_fields_len(
-                &settings.source,
+            bytes += settings.source.window_fields_len(
                 window * length,
                 (window + 1) * length,
                 state_bytes,

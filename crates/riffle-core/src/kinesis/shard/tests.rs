@@ -7,6 +7,7 @@ use crate::filter::Filters;
 use crate::invocation::MAX_PAYLOAD_BYTES;
 use crate::kinesis::event::{EventSource, kinesis_event, record_json};
 
+mod format;
 mod invariants;
 mod scripts;
 mod windows;

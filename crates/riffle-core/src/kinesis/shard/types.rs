@@ -1,9 +1,13 @@
-//! The shard machine's values: settings, back-off, the effects it asks for and its decisions.
+//! The shard machine's values: settings, the event format it is given, back-off, the effects it
+//! asks for and its decisions.
 
 use crate::filter::Filters;
 use crate::invocation::MAX_PAYLOAD_BYTES;
 use crate::kinesis::config::KinesisMappingConfig;
-use crate::kinesis::event::{EventSource, FailureCondition, FailureRecord};
+use crate::kinesis::event::{
+    EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
+};
+use crate::record::StreamRecord;
 use crate::sequence::SequenceNumber;
 use crate::time::Millis;
 
@@ -41,9 +45,54 @@ impl Backoff {
     }
 }
 
+/// How a stream's records become the event a function receives, and the record sent when a
+/// batch is discarded: what the shard machine needs of an event source's format, so another
+/// stream (DynamoDB Streams, enhanced fan-out) brings its own format and reuses the machine.
+/// The machine is generic over it, so the hot path calls it directly.
+pub trait EventFormat: Clone + std::fmt::Debug {
+    /// The exact length of `record`'s JSON in the event (without the separating comma).
+    fn record_len(&self, record: &StreamRecord) -> usize;
+    /// The event for `records`, `{"Records":[…]}`, written into a buffer of `capacity` bytes.
+    fn event<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a StreamRecord>,
+        capacity: usize,
+    ) -> String;
+    /// `event` with a tumbling window's fields added.
+    fn windowed(&self, event: &str, window: &WindowFields<'_>) -> String;
+    /// An upper bound of the bytes [`EventFormat::windowed`] adds for the window from `start_ms`
+    /// to `end_ms` whose state serializes to `state_bytes` bytes.
+    fn window_fields_len(&self, start_ms: Millis, end_ms: Millis, state_bytes: usize) -> usize;
+    /// The on-failure record of a discarded batch.
+    fn failure_record(&self, discard: Discard<'_>) -> FailureRecord;
+}
+
+/// What the machine knows about a discarded batch, for [`EventFormat::failure_record`].
+#[derive(Debug, Clone, Copy)]
+pub struct Discard<'a> {
+    /// Request id of the last invocation.
+    pub request_id: &'a str,
+    /// The function's ARN.
+    pub function_arn: &'a str,
+    /// Why.
+    pub condition: FailureCondition,
+    /// Invocations of the batch (at least 1).
+    pub invocations: u32,
+    /// The last invocation's response, if the record carries one.
+    pub response: Option<&'a ResponseContext>,
+    /// When.
+    pub now: Millis,
+    /// The first discarded record.
+    pub first: &'a StreamRecord,
+    /// The last discarded record.
+    pub last: &'a StreamRecord,
+    /// Records discarded.
+    pub records: usize,
+}
+
 /// Everything a shard machine needs to know about its mapping.
 #[derive(Debug, Clone)]
-pub struct ShardSettings {
+pub struct ShardSettings<F = EventSource> {
     /// Most records per batch.
     pub batch_size: usize,
     /// Batching window, from the end of the previous invocation.
@@ -66,8 +115,8 @@ pub struct ShardSettings {
     pub backoff: Backoff,
     /// Largest event payload.
     pub max_payload_bytes: usize,
-    /// Fields repeated in every record of the event.
-    pub source: EventSource,
+    /// The event format, with the fields repeated in every record of the event.
+    pub source: F,
     /// The function's ARN, for failure records.
     pub function_arn: String,
     /// Most records held in memory per shard before polling pauses.
@@ -78,11 +127,11 @@ pub struct ShardSettings {
     pub tumbling_window_ms: Option<Millis>,
 }
 
-impl ShardSettings {
+impl<F: EventFormat> ShardSettings<F> {
     /// Settings for `config`; `retention_ms` is the stream's retention period.
     pub fn new(
         config: &KinesisMappingConfig,
-        source: EventSource,
+        source: F,
         function_arn: String,
         retention_ms: Millis,
     ) -> Self {

@@ -18,20 +18,20 @@ struct Held {
 
 /// A batch ready for the function.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueueBatch {
+pub(crate) struct QueueBatch {
     /// Its messages, in receive order.
-    pub messages: Vec<QueueMessage>,
+    pub(crate) messages: Vec<QueueMessage>,
     /// The SQS event JSON.
-    pub payload: String,
+    pub(crate) payload: String,
     /// When the first of its messages becomes visible again: the function must be done by then.
-    pub hidden_until: Millis,
+    pub(crate) hidden_until: Millis,
     /// Throttled or failed-to-reach invocations of it so far.
-    pub throttles: u32,
+    pub(crate) throttles: u32,
 }
 
 /// What a poller does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// ReceiveMessage with at most `max_messages`, long polling up to `wait_seconds`.
     Receive {
         /// 1–10.
@@ -48,7 +48,7 @@ pub enum Step {
 /// The batching window starts when the first message of a batch is received: a lone message
 /// waits up to the window for company, and an idle queue is long-polled without a deadline.
 #[derive(Debug, Default)]
-pub struct Gatherer {
+pub(crate) struct Gatherer {
     held: VecDeque<Held>,
     /// Messages of the batch being gathered (a prefix of `held`); the rest wait for the next.
     count: usize,
@@ -60,18 +60,18 @@ pub struct Gatherer {
 
 impl Gatherer {
     /// An empty gatherer.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Messages held, in this batch and waiting for the next.
-    pub fn held(&self) -> usize {
+    pub(crate) fn held(&self) -> usize {
         self.held.len()
     }
 
     /// Takes messages a receive returned at `now`. Returns the ones the filters drop: the
     /// runtime deletes them, as Lambda does.
-    pub fn received(
+    pub(crate) fn received(
         &mut self,
         settings: &PollerSettings,
         messages: Vec<QueueMessage>,
@@ -109,7 +109,7 @@ impl Gatherer {
     }
 
     /// The next step at `now`.
-    pub fn step(&self, settings: &PollerSettings, now: Millis) -> Step {
+    pub(crate) fn step(&self, settings: &PollerSettings, now: Millis) -> Step {
         let full = self.count == settings.batch_size || self.overflow;
         let window_end = self.window_start.map(|s| s + settings.batching_window_ms);
         if self.count > 0 && (full || window_end.is_some_and(|end| now >= end)) {
@@ -129,13 +129,8 @@ impl Gatherer {
         }
     }
 
-    /// When the batching window of the batch being gathered ends, if it has begun.
-    pub fn window_end(&self, settings: &PollerSettings) -> Option<Millis> {
-        self.window_start.map(|s| s + settings.batching_window_ms)
-    }
-
     /// Takes the batch being gathered; messages that did not fit start the next one.
-    pub fn take(&mut self, settings: &PollerSettings, now: Millis) -> QueueBatch {
+    pub(crate) fn take(&mut self, settings: &PollerSettings, now: Millis) -> QueueBatch {
         let taken: Vec<Held> = self.held.drain(..self.count).collect();
         self.count = 0;
         self.bytes = 0;
@@ -153,7 +148,7 @@ impl Gatherer {
     }
 
     /// Every message held, for the runtime to release when it stops.
-    pub fn drain(&mut self) -> Vec<QueueMessage> {
+    pub(crate) fn drain(&mut self) -> Vec<QueueMessage> {
         self.count = 0;
         self.bytes = 0;
         self.overflow = false;

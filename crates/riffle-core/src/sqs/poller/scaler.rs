@@ -1,8 +1,14 @@
-//! Scaling: how many pollers a mapping runs.
+//! Scaling: how many pollers a mapping runs, a machine of its own shared by the mapping's
+//! pollers. Pollers feed it [`Signal`]s; it says when to start one and when one retires.
+//!
+//! Invariant: the pollers running stay within `[1, ceiling]` once started, and a poller
+//! retires only when more run than the target.
 
 use crate::time::Millis;
 
-use super::{GROWTH_PER_SECOND, IDLE_AFTER_MS, IDLE_POLLERS, PollerSettings, START_POLLERS};
+use super::{
+    Decision, GROWTH_PER_SECOND, IDLE_AFTER_MS, IDLE_POLLERS, PollerSettings, START_POLLERS, Signal,
+};
 
 /// How many pollers (concurrent batches) a mapping runs.
 ///
@@ -17,6 +23,8 @@ pub struct Scaler {
     maximum_concurrency_set: bool,
     last_growth: Millis,
     last_message: Millis,
+    /// Pollers running.
+    live: usize,
 }
 
 impl Scaler {
@@ -28,7 +36,44 @@ impl Scaler {
             maximum_concurrency_set: settings.maximum_concurrency_set,
             last_growth: now,
             last_message: now,
+            live: 0,
         }
+    }
+
+    /// Pollers running.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Whether one more poller should start now; if so it counts as running.
+    pub fn start_poller(&mut self) -> bool {
+        let start = self.live < self.target;
+        self.live += usize::from(start);
+        start
+    }
+
+    /// A poller that holds nothing asks whether to retire: it does when more run than the
+    /// target, and then no longer counts.
+    pub fn retire_poller(&mut self) -> bool {
+        let retire = self.live > self.target;
+        self.live -= usize::from(retire);
+        retire
+    }
+
+    /// A poller stopped because the mapping stops.
+    pub fn poller_stopped(&mut self) {
+        self.live = self.live.saturating_sub(1);
+    }
+
+    /// What a poller reported; the new target when it changed.
+    pub fn signal(&mut self, signal: Signal, now: Millis) -> Option<Decision> {
+        let changed = match signal {
+            Signal::Received { requested, got } => self.received(requested, got, now),
+            Signal::BackedOff => self.backed_off(now),
+        };
+        changed.then_some(Decision::Scaled {
+            pollers: self.target,
+        })
     }
 
     /// Pollers that should run.

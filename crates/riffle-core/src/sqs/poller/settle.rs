@@ -26,7 +26,7 @@ pub enum Settled {
 
 /// What to do with a batch after an invocation.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Settlement {
+pub(crate) enum Settlement {
     /// Delete `delete`; the rest of the batch returns to the queue when its visibility timeout
     /// passes.
     Done {
@@ -45,14 +45,14 @@ pub enum Settlement {
 }
 
 /// Back-off between invocations of a throttled batch: 1 s, 2 s, 4 s, 8 s, then 8 s.
-pub fn throttle_delay(throttles: u32) -> Millis {
+pub(crate) fn throttle_delay(throttles: u32) -> Millis {
     1000 << throttles.saturating_sub(1).min(3)
 }
 
 /// Decides what an invocation's `outcome` means for `batch` at `now`. When the batch is done
 /// ([`Settlement::Done`]) its messages move into the settlement, leaving `batch.messages`
 /// empty; a retry ([`Settlement::RetryAt`]) leaves the batch as it was.
-pub fn settle(
+pub(crate) fn settle(
     settings: &PollerSettings,
     batch: &mut QueueBatch,
     outcome: &Outcome,

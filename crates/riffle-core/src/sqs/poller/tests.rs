@@ -380,3 +380,5 @@ fn failures_halve_the_pollers_down_to_the_floor() {
     scaler.backed_off(T0 + 7_700);
     assert_eq!(scaler.target(), 5);
 }
+
+mod machine;

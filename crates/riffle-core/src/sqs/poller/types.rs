@@ -38,6 +38,8 @@ pub struct PollerSettings {
     pub maximum_concurrency_set: bool,
     /// Whether the queue is a FIFO queue.
     pub fifo: bool,
+    /// Wait after a failed receive before receiving again.
+    pub error_pause_ms: Millis,
 }
 
 impl PollerSettings {
@@ -76,6 +78,7 @@ impl PollerSettings {
             ceiling,
             maximum_concurrency_set: config.maximum_concurrency.is_some(),
             fifo: facts.fifo,
+            error_pause_ms: 1000,
         })
     }
 }
@@ -178,4 +181,59 @@ pub enum Decision {
         /// The new target.
         pollers: usize,
     },
+}
+
+/// What a poller tells the mapping's [`super::Scaler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// A receive asked for `requested` messages and got `got`.
+    Received {
+        /// MaxNumberOfMessages asked for.
+        requested: usize,
+        /// Messages returned.
+        got: usize,
+    },
+    /// A batch failed in a way that makes Lambda back off (a throttle, or a function error
+    /// without ReportBatchItemFailures).
+    BackedOff,
+}
+
+/// Something the runtime must do for a poller, or record.
+///
+/// Every input of [`super::Poller`] ends with exactly one action (the last effect: Receive,
+/// Invoke, Delete, Release, Wake, Retire or Stopped); the runtime performs it and reports its
+/// result with the matching method. The effects before it are records (Journal, Scale, Deleted).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Record a decision in the mapping's journal.
+    Journal(Decision),
+    /// Feed a signal to the mapping's scaler (journal the change it reports).
+    Scale(Signal),
+    /// SQS deleted this many messages of a settled batch (for the counters).
+    Deleted(usize),
+    /// ReceiveMessage; report with [`super::Poller::received`], or
+    /// [`super::Poller::receive_cancelled`] when shutdown interrupted it.
+    Receive(ReceiveRequest),
+    /// Invoke the function with this SQS event; report with
+    /// [`super::Poller::invocation_finished`].
+    Invoke {
+        /// The event JSON.
+        payload: String,
+    },
+    /// DeleteMessageBatch (at most 10 entries); report with [`super::Poller::deleted`].
+    Delete(Vec<ReceiptEntry>),
+    /// ChangeMessageVisibilityBatch to 0 (at most 10 entries); report with
+    /// [`super::Poller::released`].
+    Release(Vec<ReceiptEntry>),
+    /// Call [`super::Poller::tick`] at `at` (or earlier, when shutdown interrupts the wait).
+    Wake {
+        /// When.
+        at: Millis,
+    },
+    /// The poller holds nothing: ask the scaler whether it retires
+    /// ([`super::Scaler::retire_poller`]); if it does not, report with [`super::Poller::stayed`].
+    Retire,
+    /// The mapping stops and the poller handed back everything it held: it is done
+    /// ([`super::Scaler::poller_stopped`]).
+    Stopped,
 }

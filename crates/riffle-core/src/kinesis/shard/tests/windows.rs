@@ -2,6 +2,7 @@
 //! limit.
 
 use super::*;
+use crate::kinesis::event::window_fields_len;
 
 /// A window-aligned start time: 1,700,000,040,000 ms is a multiple of 60 s.
 const W0: Millis = 1_700_000_040_000;
