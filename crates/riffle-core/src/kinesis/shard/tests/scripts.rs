@@ -1,15 +1,12 @@
-//! Scenario scripts for the shard machine (goldenscript, in the spirit of toydb's): each file
-//! under `kinesis/shard/testscripts/` sets a shard up, feeds it records and scripted function answers, and
-//! records every effect the machine asks for, in order, on virtual time. A semantics change
-//! shows as a text diff of the transcripts; `UPDATE_GOLDENFILES=1 cargo test -p riffle-core`
-//! rewrites them for review. The test per file is generated when this module compiles: after
-//! adding a script, touch this file.
+//! Scenario scripts for the shard machine (see `crate::testscript`): each file under
+//! `kinesis/shard/testscripts/` sets a shard up, feeds it records and scripted function answers,
+//! and records every effect the machine asks for, in order, on virtual time.
 //!
 //! Commands:
 //! - `shard [batch_size=N] [window=MS] [pf=N] [bisect=true] [retries=N] [max_age=MS]
 //!   [item_failures=true] [destination=false] [payload_limit=BYTES]`: a new machine at T0.
 //! - `put FIRST[..LAST] [key=K]`: records with those sequence numbers arrive now.
-//! - `answer ok|error|throttle|service_error [times=N]`, `answer fail SEQ[,SEQ…]` (a
+//! - `answer ok|error|throttle|service_error [times=N]`, `answer fail SEQ [SEQ…]` (a
 //!   batchItemFailures response): how the function answers the next invocations, in order; an
 //!   invocation with no scripted answer succeeds.
 //! - `refuse [times=N]`: the destination refuses the next deliveries.
@@ -22,6 +19,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 
 use super::*;
+use crate::testscript;
 
 #[derive(goldenscript::Command)]
 enum Command {
@@ -52,7 +50,8 @@ enum Command {
     },
     Answer {
         kind: String,
-        seqs: Option<String>,
+        #[arg(optional)]
+        items: Vec<String>,
         #[arg(key)]
         times: Option<usize>,
     },
@@ -72,42 +71,6 @@ struct Runner {
     refusals: usize,
     /// Effects asked for and not performed yet.
     queue: VecDeque<Effect>,
-}
-
-/// `"3"` → [3], `"1..4"` → [1, 2, 3, 4].
-fn parse_range(text: &str) -> Result<Vec<u64>, Box<dyn Error>> {
-    Ok(match text.split_once("..") {
-        Some((first, last)) => (first.parse()?..=last.parse()?).collect(),
-        None => vec![text.parse()?],
-    })
-}
-
-/// `[1, 2, 3]` → `1..3`; anything not contiguous as a list.
-fn show_seqs(seqs: &[u64]) -> String {
-    match (seqs.first(), seqs.last()) {
-        (Some(first), Some(last)) if seqs.windows(2).all(|w| w[1] == w[0] + 1) => {
-            if first == last {
-                first.to_string()
-            } else {
-                format!("{first}..{last}")
-            }
-        }
-        _ => seqs
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-    }
-}
-
-fn show_outcome(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Success(body) if body.is_empty() => "ok".to_owned(),
-        Outcome::Success(body) => format!("ok {}", String::from_utf8_lossy(body)),
-        Outcome::FunctionError { error_type, .. } => format!("function error {error_type}"),
-        Outcome::Throttled => "throttled".to_owned(),
-        Outcome::ServiceError(text) => format!("service error {text}"),
-    }
 }
 
 fn show_decision(decision: &Decision, t0: Millis) -> String {
@@ -163,29 +126,8 @@ impl Runner {
             .ok_or_else(|| "no shard: start with `shard`".into())
     }
 
-    fn answer(
-        &mut self,
-        kind: &str,
-        seqs: Option<&str>,
-        times: usize,
-    ) -> Result<(), Box<dyn Error>> {
-        let outcome = match kind {
-            "ok" => Outcome::Success(Vec::new()),
-            "error" => Outcome::function_error("Error", "scripted"),
-            "throttle" => Outcome::Throttled,
-            "service_error" => Outcome::ServiceError("scripted".into()),
-            "fail" => {
-                let seqs = seqs.ok_or("answer fail needs the failed sequence numbers")?;
-                let items: Vec<String> = seqs
-                    .split(',')
-                    .map(|s| format!(r#"{{"itemIdentifier":"{s}"}}"#))
-                    .collect();
-                Outcome::Success(
-                    format!(r#"{{"batchItemFailures":[{}]}}"#, items.join(",")).into_bytes(),
-                )
-            }
-            other => return Err(format!("unknown answer {other}").into()),
-        };
+    fn answer(&mut self, kind: &str, items: &[String], times: usize) -> Result<(), Box<dyn Error>> {
+        let outcome = testscript::outcome(kind, items)?;
         self.answers.extend(std::iter::repeat_n(outcome, times));
         Ok(())
     }
@@ -220,9 +162,9 @@ impl Runner {
                     writeln!(
                         out,
                         "+{at} invoke lane {lane} batch {batch}: {} (try {}) → {}",
-                        show_seqs(&seqs_of(&payload)),
+                        testscript::show_range(&seqs_of(&payload), ""),
                         previous_invocations + 1,
-                        show_outcome(&outcome)
+                        testscript::show_outcome(&outcome)
                     )?;
                     let invocation = Invocation {
                         request_id: format!("req-{batch}"),
@@ -308,15 +250,15 @@ impl goldenscript::Runner for Runner {
             Command::Put { range, key } => {
                 let now = self.now;
                 let key = key.as_deref().unwrap_or("k");
-                let records = parse_range(range)?
+                let records = testscript::parse_range(range)?
                     .into_iter()
                     .map(|seq| record(seq, key, now))
                     .collect();
                 let effects = self.shard()?.records_polled(records, now);
                 self.queue.extend(effects);
             }
-            Command::Answer { kind, seqs, times } => {
-                self.answer(kind, seqs.as_deref(), times.unwrap_or(1))?;
+            Command::Answer { kind, items, times } => {
+                self.answer(kind, items, times.unwrap_or(1))?;
             }
             Command::Refuse { times } => self.refusals += times.unwrap_or(1),
             Command::End => {
@@ -333,5 +275,5 @@ impl goldenscript::Runner for Runner {
 test_each_file::test_each_path! { in "crates/riffle-core/src/kinesis/shard/testscripts" as script => run_script }
 
 fn run_script(path: &std::path::Path) {
-    goldenscript::run(&mut Runner::default(), path).expect("the script runs")
+    testscript::run(&mut Runner::default(), path);
 }
