@@ -28,3 +28,6 @@ pub mod record;
 pub mod sequence;
 pub mod sqs;
 pub mod time;
+
+#[cfg(test)]
+mod testscript;

@@ -9,6 +9,7 @@ use crate::kinesis::event::{EventSource, kinesis_event, record_json};
 
 mod format;
 mod invariants;
+mod scripts;
 mod windows;
 
 const T0: Millis = 1_700_000_000_000;

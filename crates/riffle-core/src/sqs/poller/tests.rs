@@ -382,3 +382,4 @@ fn failures_halve_the_pollers_down_to_the_floor() {
 }
 
 mod machine;
+mod scripts;
