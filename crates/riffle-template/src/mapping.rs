@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use riffle_core::config::RawKinesisMapping;
-use riffle_core::sqs::{RawSqsMapping, SqsFacts};
+use riffle_core::kinesis::config::RawKinesisMapping;
+use riffle_core::sqs::config::{RawSqsMapping, SqsFacts};
 
 use crate::error::{Failed, Problem, Scope};
 use crate::intrinsics::{Declaration, EVENT_SOURCE_MAPPING};
