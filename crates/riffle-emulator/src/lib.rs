@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod action;
 pub mod error;
 pub mod kinesis;
 pub mod persist;

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::action::Action;
 use super::keys::{
     Sealer, SequenceNumber, is_sequence_number_shaped, parse_hash_key, parse_shard_id, push_padded,
     shard_id,
@@ -109,9 +110,9 @@ impl Kinesis {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs operation `operation` (the part of `X-Amz-Target` after the dot) on a JSON body.
-    pub async fn call(&self, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
-        let reply = self.execute(operation, body)?;
+    /// Runs `action` on a JSON body; answers once the change it made is durable.
+    pub async fn call(&self, action: Action, body: &[u8]) -> ApiResult<Vec<u8>> {
+        let reply = self.execute(action, body)?;
         if let (Some(lsn), Some(wal)) = (reply.durable_at, &self.wal) {
             wal.wait_durable(lsn).await?;
         }
@@ -124,31 +125,27 @@ impl Kinesis {
         self.lock().tick(now);
     }
 
-    fn execute(&self, operation: &str, body: &[u8]) -> ApiResult<Reply> {
-        match operation {
-            "CreateStream" => self.create_stream(decode(body)?),
-            "DeleteStream" => self.delete_stream(decode(body)?),
-            "DescribeStream" => self.describe_stream(decode(body)?),
-            "DescribeStreamSummary" => self.describe_stream_summary(decode(body)?),
-            "ListStreams" => self.list_streams(decode(body)?),
-            "ListShards" => self.list_shards(decode(body)?),
-            "PutRecord" => self.put_record(decode(body)?),
-            "PutRecords" => self.put_records(body),
-            "GetShardIterator" => self.get_shard_iterator(decode(body)?),
-            "GetRecords" => self.get_records(decode(body)?),
-            "IncreaseStreamRetentionPeriod" => self.change_retention(decode(body)?, true),
-            "DecreaseStreamRetentionPeriod" => self.change_retention(decode(body)?, false),
-            "SplitShard" => self.split_shard(decode(body)?),
-            "MergeShards" => self.merge_shards(decode(body)?),
-            "UpdateShardCount" => self.update_shard_count(decode(body)?),
-            "AddTagsToStream" => self.add_tags(decode(body)?),
-            "RemoveTagsFromStream" => self.remove_tags(decode(body)?),
-            "ListTagsForStream" => self.list_tags(decode(body)?),
-            "DescribeLimits" => self.describe_limits(),
-            other => Err(ApiError::new(
-                ErrorCode::UnknownOperationException,
-                format!("Operation {other} is not supported by this Kinesis endpoint."),
-            )),
+    fn execute(&self, action: Action, body: &[u8]) -> ApiResult<Reply> {
+        match action {
+            Action::CreateStream => self.create_stream(decode(body)?),
+            Action::DeleteStream => self.delete_stream(decode(body)?),
+            Action::DescribeStream => self.describe_stream(decode(body)?),
+            Action::DescribeStreamSummary => self.describe_stream_summary(decode(body)?),
+            Action::ListStreams => self.list_streams(decode(body)?),
+            Action::ListShards => self.list_shards(decode(body)?),
+            Action::PutRecord => self.put_record(decode(body)?),
+            Action::PutRecords => self.put_records(body),
+            Action::GetShardIterator => self.get_shard_iterator(decode(body)?),
+            Action::GetRecords => self.get_records(decode(body)?),
+            Action::IncreaseStreamRetentionPeriod => self.change_retention(decode(body)?, true),
+            Action::DecreaseStreamRetentionPeriod => self.change_retention(decode(body)?, false),
+            Action::SplitShard => self.split_shard(decode(body)?),
+            Action::MergeShards => self.merge_shards(decode(body)?),
+            Action::UpdateShardCount => self.update_shard_count(decode(body)?),
+            Action::AddTagsToStream => self.add_tags(decode(body)?),
+            Action::RemoveTagsFromStream => self.remove_tags(decode(body)?),
+            Action::ListTagsForStream => self.list_tags(decode(body)?),
+            Action::DescribeLimits => self.describe_limits(),
         }
     }
 

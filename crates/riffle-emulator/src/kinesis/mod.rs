@@ -4,9 +4,11 @@
 //! [`keys`] holds the value types (hash keys, sequence numbers, sealed tokens) and [`limits`]
 //! the per-shard throughput buckets.
 
+pub mod action;
 pub mod api;
 pub mod keys;
 pub mod limits;
 pub mod store;
 
+pub use action::Action;
 pub use api::Kinesis;
