@@ -29,6 +29,7 @@ mod action;
 pub mod error;
 pub mod kinesis;
 pub mod persist;
+mod request;
 pub mod server;
 pub mod sqs;
 
