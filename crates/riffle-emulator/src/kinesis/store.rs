@@ -250,7 +250,7 @@ impl Stream {
     }
 
     /// The open shard whose range holds `hash`.
-    fn shard_for_hash(&self, hash: u128) -> usize {
+    pub fn shard_for_hash(&self, hash: u128) -> usize {
         self.shards
             .iter()
             .position(|s| s.is_open() && s.holds(hash))
@@ -308,7 +308,8 @@ impl Stream {
         }
     }
 
-    fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
+    /// `ResourceNotFoundException` unless the stream accepts writes (`ACTIVE` or `UPDATING`).
+    pub fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
         match self.status(now) {
             StreamStatus::Active | StreamStatus::Updating => Ok(()),
             _ => Err(not_found(&self.name, account)),
@@ -350,13 +351,21 @@ impl NewRecord {
     }
 }
 
-/// Where an appended record landed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an appended record landed: the shard's ordinal and the record's counter in it (plain
+/// numbers, so answering PutRecords formats them straight into the body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
-    /// The shard id.
-    pub shard_id: String,
-    /// The sequence number.
-    pub sequence_number: String,
+    /// The shard's ordinal.
+    pub shard: u32,
+    /// The record's counter within the shard.
+    pub counter: u64,
+}
+
+impl Appended {
+    /// The shard id, `shardId-…`.
+    pub fn shard_id(&self) -> String {
+        shard_id(self.shard)
+    }
 }
 
 /// Every state change the store can make, with everything needed to replay it.
@@ -503,7 +512,15 @@ impl KinesisStore {
 
     /// The stream `name`, as seen at `now` (a fully deleted stream is gone).
     pub fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
-        let account = self.settings.account_id.clone();
+        Ok(self.stream_and_account(name, now)?.0)
+    }
+
+    /// [`stream`](Self::stream), with the account id borrowed alongside it.
+    pub fn stream_and_account(
+        &mut self,
+        name: &str,
+        now: Millis,
+    ) -> ApiResult<(&mut Stream, &str)> {
         let gone = matches!(
             self.streams.get(name).and_then(|s| s.transient),
             Some((StreamStatus::Deleting, until)) if now >= until
@@ -511,12 +528,13 @@ impl KinesisStore {
         if gone {
             self.streams.remove(name);
         }
+        let account = &self.settings.account_id;
         let stream = self
             .streams
             .get_mut(name)
-            .ok_or_else(|| not_found(name, &account))?;
+            .ok_or_else(|| not_found(name, account))?;
         stream.trim(now);
-        Ok(stream)
+        Ok((stream, account))
     }
 
     /// Open shards across all streams (for the account's shard limit).
@@ -535,13 +553,8 @@ impl KinesisStore {
     /// nothing has changed.
     ///
     /// Replaying the write-ahead log calls this with each logged mutation and its time.
-    pub fn apply(
-        &mut self,
-        now: Millis,
-        mutation: &Mutation,
-        lsn: u64,
-    ) -> ApiResult<Vec<Appended>> {
-        let account = self.settings.account_id.clone();
+    /// The mutation is consumed: PutRecords moves its records into the shards without copying.
+    pub fn apply(&mut self, now: Millis, mutation: Mutation, lsn: u64) -> ApiResult<Vec<Appended>> {
         match mutation {
             Mutation::CreateStream {
                 name,
@@ -549,32 +562,32 @@ impl KinesisStore {
                 mode,
                 tags,
             } => {
-                self.create_stream(now, name, *shard_count, *mode, tags)?;
+                self.create_stream(now, &name, shard_count, mode, tags)?;
                 Ok(Vec::new())
             }
             Mutation::DeleteStream { name } => {
                 let delay = self.settings.delete_delay_ms;
-                let stream = self.stream(name, now)?;
+                let stream = self.stream(&name, now)?;
                 if delay == 0 {
-                    self.streams.remove(name);
+                    self.streams.remove(&name);
                 } else {
                     stream.transient = Some((StreamStatus::Deleting, now + delay));
                 }
                 Ok(Vec::new())
             }
             Mutation::PutRecords { stream, records } => {
-                let stream = self.stream(stream, now)?;
-                stream.require_writable(now, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_writable(now, account)?;
                 Ok(records
-                    .iter()
+                    .into_iter()
                     .map(|r| append(stream, now, r, lsn))
                     .collect())
             }
             Mutation::SetRetention { stream, hours } => {
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                stream.retention_hours = *hours;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                stream.retention_hours = hours;
                 if delay > 0 {
                     stream.transient = Some((StreamStatus::Updating, now + delay));
                 }
@@ -587,9 +600,9 @@ impl KinesisStore {
             } => {
                 self.ensure_shard_capacity(1)?;
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                split(stream, now, *shard, *new_starting_hash_key, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                split(stream, now, shard, new_starting_hash_key, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
@@ -599,9 +612,9 @@ impl KinesisStore {
                 adjacent,
             } => {
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                merge(stream, now, *shard, *adjacent, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                merge(stream, now, shard, adjacent, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
@@ -609,19 +622,19 @@ impl KinesisStore {
                 stream: name,
                 target,
             } => {
-                let open = self.stream(name, now)?.open_shards().count() as u32;
-                if *target > open {
-                    self.ensure_shard_capacity(*target - open)?;
+                let open = self.stream(&name, now)?.open_shards().count() as u32;
+                if target > open {
+                    self.ensure_shard_capacity(target - open)?;
                 }
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(name, now)?;
-                stream.require_active(now, &account)?;
-                update_shard_count(stream, now, *target, &account)?;
+                let (stream, account) = self.stream_and_account(&name, now)?;
+                stream.require_active(now, account)?;
+                update_shard_count(stream, now, target, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
             Mutation::AddTags { stream, tags } => {
-                let stream = self.stream(stream, now)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
                 let added = tags
                     .keys()
                     .filter(|k| !stream.tags.contains_key(*k))
@@ -633,15 +646,13 @@ impl KinesisStore {
                         stream.name
                     )));
                 }
-                stream
-                    .tags
-                    .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+                stream.tags.extend(tags);
                 Ok(Vec::new())
             }
             Mutation::RemoveTags { stream, keys } => {
-                let stream = self.stream(stream, now)?;
+                let stream = self.stream(&stream, now)?;
                 for key in keys {
-                    stream.tags.remove(key);
+                    stream.tags.remove(&key);
                 }
                 Ok(Vec::new())
             }
@@ -668,7 +679,7 @@ impl KinesisStore {
         name: &str,
         shard_count: u32,
         mode: StreamMode,
-        tags: &BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
     ) -> ApiResult<()> {
         let account = self.settings.account_id.clone();
         if self.stream(name, now).is_ok() {
@@ -692,7 +703,7 @@ impl KinesisStore {
             mode,
             retention_hours: 24,
             shards: Vec::new(),
-            tags: tags.clone(),
+            tags,
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -710,21 +721,9 @@ fn mark_updating(stream: &mut Stream, now: Millis, delay: Millis) {
     }
 }
 
-/// Appends one record to the open shard its hash key falls in.
-pub fn append(stream: &mut Stream, now: Millis, record: &NewRecord, lsn: u64) -> Appended {
+/// Appends one record to the open shard its hash key falls in (the stream must accept writes).
+fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appended {
     let index = stream.shard_for_hash(record.hash_key());
-    append_to(stream, index, now, record, lsn)
-}
-
-/// Appends one record to shard `index` (which must be open and hold its hash key); returns the
-/// shard's ordinal and the record's counter.
-pub fn append_raw(
-    stream: &mut Stream,
-    index: usize,
-    now: Millis,
-    record: NewRecord,
-    lsn: u64,
-) -> (u32, u64) {
     let shard = &mut stream.shards[index];
     shard.last_counter += 1;
     let counter = shard.last_counter;
@@ -737,21 +736,9 @@ pub fn append_raw(
         data: record.data,
         lsn,
     });
-    (shard.ordinal, counter)
-}
-
-/// Appends one record to shard `index` (which must be open and hold its hash key).
-pub fn append_to(
-    stream: &mut Stream,
-    index: usize,
-    now: Millis,
-    record: &NewRecord,
-    lsn: u64,
-) -> Appended {
-    let (ordinal, counter) = append_raw(stream, index, now, record.clone(), lsn);
     Appended {
-        shard_id: shard_id(ordinal),
-        sequence_number: stream.sequence_number(ordinal, counter),
+        shard: shard.ordinal,
+        counter,
     }
 }
 

@@ -24,7 +24,7 @@ use super::keys::Sealer;
 use super::store::{Appended, KinesisStore, Mutation};
 use crate::clock::{Clock, Millis};
 use crate::error::ApiResult;
-use crate::persist::{EntryRef, Reservation, Wal};
+use crate::persist::{EntryRef, Wal};
 use crate::request::decode;
 
 pub use put::{MAX_PUT_RECORDS_BYTES, MAX_RECORD_BYTES};
@@ -112,26 +112,31 @@ impl Kinesis {
         }
     }
 
-    /// Applies `mutation` and logs it; the reply must wait for the returned log position.
+    /// The one write path: applies `mutation` and logs it in the same frame it replays from;
+    /// the reply must wait for the returned log position. On error nothing changed and nothing
+    /// was logged.
     fn commit(
         &self,
         store: &mut KinesisStore,
         now: Millis,
-        mutation: &Mutation,
+        mutation: Mutation,
     ) -> ApiResult<(Vec<Appended>, Option<u64>)> {
-        let reservation = self.wal.as_ref().map(|wal| wal.reserve());
-        let lsn = reservation.as_ref().map(Reservation::lsn);
-        let appended = store.apply(now, mutation, lsn.unwrap_or(0))?;
-        if let Some(reservation) = reservation {
-            reservation.append(now, EntryRef::Kinesis(mutation));
-        }
-        Ok((appended, lsn))
+        let Some(wal) = &self.wal else {
+            return Ok((store.apply(now, mutation, 0)?, None));
+        };
+        let reservation = wal.reserve();
+        let lsn = reservation.lsn();
+        // Encoded before the store consumes the mutation; logged only once it applied.
+        let frame = reservation.frame(now, EntryRef::Kinesis(&mutation));
+        let appended = store.apply(now, mutation, lsn)?;
+        reservation.commit(frame);
+        Ok((appended, Some(lsn)))
     }
 
     fn commit_reply(&self, mutation: Mutation) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let (_, durable_at) = self.commit(&mut store, now, &mutation)?;
+        let (_, durable_at) = self.commit(&mut store, now, mutation)?;
         Ok(Reply {
             body: b"{}".to_vec(),
             durable_at,

@@ -17,8 +17,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
 use crate::kinesis::keys::{
     SequenceNumber, is_sequence_number_shaped, parse_hash_key, push_padded,
 };
-use crate::kinesis::store::{Mutation, NewRecord, Stream, append_raw, not_found};
-use crate::persist::{EntryRef, Reservation};
+use crate::kinesis::store::{Appended, Mutation, NewRecord, Stream};
 
 /// Largest record payload (the stream default `MaxRecordSizeInKiB` of 1024).
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
@@ -53,29 +52,27 @@ impl Kinesis {
             record.map_err(|()| ApiError::internal("validation passed without a record"))?;
         let name = self.require_stream(name)?;
         let enforce = store.settings.enforce_throughput;
-        let account = store.settings.account_id.clone();
-        let stream = store.stream(&name, now)?;
-        let index = writable_shard(stream, now, &record, &account)?;
-        if enforce
-            && !stream.shards[index]
-                .throughput
-                .try_write(now, record_size(&record))
-        {
-            return Err(throughput_exceeded_write(stream, index, &account));
+        let (stream, account) = store.stream_and_account(&name, now)?;
+        let records = vec![record];
+        if enforce && let Some(refused) = charge_writes(stream, account, now, &records)?.pop() {
+            return Err(refused.1);
         }
+        let created_secs = stream.created_ms / 1000;
         let mutation = Mutation::PutRecords {
             stream: name,
-            records: vec![record],
+            records,
         };
-        let (appended, durable_at) = self.commit(&mut store, now, &mutation)?;
-        let appended = appended
-            .into_iter()
-            .next()
-            .expect("one record in, one record out");
+        let (appended, durable_at) = self.commit(&mut store, now, mutation)?;
+        let appended = appended[0];
         Ok(Reply {
             body: to_body(&json!({
-                "ShardId": appended.shard_id,
-                "SequenceNumber": appended.sequence_number,
+                "ShardId": appended.shard_id(),
+                "SequenceNumber": SequenceNumber {
+                    stream_created_secs: created_secs,
+                    shard: appended.shard,
+                    counter: appended.counter,
+                }
+                .encode(),
                 "EncryptionType": "NONE",
             })),
             durable_at,
@@ -142,64 +139,61 @@ impl Kinesis {
         }
         let name = self.require_stream(name)?;
         let enforce = store.settings.enforce_throughput;
-        let account = store.settings.account_id.clone();
-        let stream = store.stream(&name, now)?;
-        // Decide each entry's fate first; only accepted entries are applied and logged.
-        let mut fates: Vec<Result<usize, ApiError>> = Vec::with_capacity(records.len());
-        for record in &records {
-            let index = writable_shard(stream, now, record, &account)?;
-            let shard = &mut stream.shards[index];
-            fates.push(
-                if !enforce || shard.throughput.try_write(now, record_size(record)) {
-                    Ok(index)
-                } else {
-                    Err(throughput_exceeded_write(stream, index, &account))
-                },
-            );
-        }
-        let failed = fates.iter().filter(|f| f.is_err()).count();
-        // The log gets exactly the accepted entries; replaying them routes each to the same
-        // shard, because routing depends only on the hash key and the open shards.
-        let reservation = self.wal.as_ref().map(|wal| wal.reserve());
-        let lsn = reservation.as_ref().map(Reservation::lsn);
-        if let Some(reservation) = reservation {
-            // Log first (the reservation keeps the position), then move the records in.
-            let logged: Vec<NewRecord> = records
-                .iter()
-                .zip(&fates)
-                .filter(|(_, fate)| fate.is_ok())
-                .map(|(r, _)| r.clone())
-                .collect();
-            let mutation = Mutation::PutRecords {
-                stream: name,
-                records: logged,
-            };
-            reservation.append(now, EntryRef::Kinesis(&mutation));
-        }
+        let (stream, account) = store.stream_and_account(&name, now)?;
         let created_secs = stream.created_ms / 1000;
-        let mut body = Vec::with_capacity(64 + records.len() * 120);
+        let count = records.len();
+        // Only the records the write limit accepts are applied and logged; replaying them
+        // routes each to the same shard, as routing depends only on the hash key and the open
+        // shards. With the limit off every record is accepted and the batch moves as it is.
+        let mut refused = Vec::new();
+        if enforce {
+            refused = charge_writes(stream, account, now, &records)?;
+        }
+        let failed = refused.len();
+        if failed > 0 {
+            let mut at = 0;
+            let mut skip = refused.iter().map(|(i, _)| *i).peekable();
+            records.retain(|_| {
+                let keep = skip.next_if_eq(&at).is_none();
+                at += 1;
+                keep
+            });
+        }
+        let (appended, durable_at) = self.commit(
+            &mut store,
+            now,
+            Mutation::PutRecords {
+                stream: name,
+                records,
+            },
+        )?;
+        drop(store);
+        let mut appended = appended.into_iter();
+        let mut refused = refused.into_iter().peekable();
+        let mut body = Vec::with_capacity(64 + count * 120);
         body.extend_from_slice(
             format!("{{\"FailedRecordCount\":{failed},\"Records\":[").as_bytes(),
         );
-        for (i, (record, fate)) in records.into_iter().zip(fates).enumerate() {
+        for i in 0..count {
             if i > 0 {
                 body.push(b',');
             }
-            match fate {
-                Ok(index) => {
-                    let (shard, counter) = append_raw(stream, index, now, record, lsn.unwrap_or(0));
-                    let sequence_number = SequenceNumber {
+            match refused.next_if(|(at, _)| *at == i) {
+                None => {
+                    let Appended { shard, counter } =
+                        appended.next().expect("one landing per accepted record");
+                    body.extend_from_slice(b"{\"SequenceNumber\":\"");
+                    SequenceNumber {
                         stream_created_secs: created_secs,
                         shard,
                         counter,
-                    };
-                    body.extend_from_slice(b"{\"SequenceNumber\":\"");
-                    sequence_number.write_to(&mut body);
+                    }
+                    .write_to(&mut body);
                     body.extend_from_slice(b"\",\"ShardId\":\"shardId-");
                     push_padded(&mut body, u64::from(shard), 12);
                     body.extend_from_slice(b"\"}");
                 }
-                Err(e) => {
+                Some((_, e)) => {
                     body.extend_from_slice(b"{\"ErrorCode\":");
                     write_json_string(&mut body, e.code.as_str());
                     body.extend_from_slice(b",\"ErrorMessage\":");
@@ -209,11 +203,7 @@ impl Kinesis {
             }
         }
         body.extend_from_slice(b"],\"EncryptionType\":\"NONE\"}");
-        drop(store);
-        Ok(Reply {
-            body,
-            durable_at: lsn,
-        })
+        Ok(Reply { body, durable_at })
     }
 }
 
@@ -221,35 +211,37 @@ pub(super) fn record_size(record: &NewRecord) -> usize {
     record.data.len() + record.partition_key.len()
 }
 
-/// The open shard a record goes to, after checking the stream accepts writes.
-pub(super) fn writable_shard(
-    stream: &Stream,
-    now: Millis,
-    record: &NewRecord,
+/// Charges each record to its shard's write limit, in order; the records refused, by position,
+/// with AWS's error. The stream must accept writes, checked first so that a refused call
+/// consumes nothing.
+fn charge_writes(
+    stream: &mut Stream,
     account: &str,
-) -> ApiResult<usize> {
-    use crate::kinesis::store::StreamStatus;
-    match stream.status(now) {
-        StreamStatus::Active | StreamStatus::Updating => {}
-        _ => return Err(not_found(&stream.name, account)),
+    now: Millis,
+    records: &[NewRecord],
+) -> ApiResult<Vec<(usize, ApiError)>> {
+    stream.require_writable(now, account)?;
+    let mut refused = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let index = stream.shard_for_hash(record.hash_key());
+        if !stream.shards[index]
+            .throughput
+            .try_write(now, record_size(record))
+        {
+            refused.push((
+                i,
+                ApiError::new(
+                    ErrorCode::ProvisionedThroughputExceededException,
+                    format!(
+                        "Rate exceeded for shard {} in stream {} under account {account}.",
+                        stream.shards[index].id(),
+                        stream.name
+                    ),
+                ),
+            ));
+        }
     }
-    let hash = record.hash_key();
-    Ok(stream
-        .shards
-        .iter()
-        .position(|s| s.is_open() && s.holds(hash))
-        .expect("open shards always cover the whole hash key space"))
-}
-
-pub(super) fn throughput_exceeded_write(stream: &Stream, index: usize, account: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::ProvisionedThroughputExceededException,
-        format!(
-            "Rate exceeded for shard {} in stream {} under account {account}.",
-            stream.shards[index].id(),
-            stream.name
-        ),
-    )
+    Ok(refused)
 }
 
 /// Validates one record of PutRecord or PutRecords (`index` is its position in PutRecords),

@@ -104,7 +104,7 @@ impl Kinesis {
             stream: name.clone(),
             target,
         };
-        let (_, durable_at) = self.commit(&mut store, now, &mutation)?;
+        let (_, durable_at) = self.commit(&mut store, now, mutation)?;
         Ok(Reply {
             body: to_body(&json!({
                 "StreamName": name,

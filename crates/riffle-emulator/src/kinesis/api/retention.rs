@@ -55,7 +55,7 @@ impl Kinesis {
             stream: name,
             hours: hours as u32,
         };
-        let (_, durable_at) = self.commit(&mut store, now, &mutation)?;
+        let (_, durable_at) = self.commit(&mut store, now, mutation)?;
         Ok(Reply {
             body: b"{}".to_vec(),
             durable_at,
