@@ -20,12 +20,12 @@ mod tags;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::action::Action;
-use super::keys::Sealer;
 use super::store::{Appended, KinesisStore, Mutation};
 use crate::clock::{Clock, Millis};
 use crate::error::ApiResult;
 use crate::persist::{EntryRef, Wal};
 use crate::request::decode;
+use crate::seal::Sealer;
 
 pub use put::{MAX_PUT_RECORDS_BYTES, MAX_RECORD_BYTES};
 
