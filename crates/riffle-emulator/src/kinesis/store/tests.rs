@@ -1,5 +1,5 @@
 use super::*;
-use crate::kinesis::keys::{parse_hash_key, partition_key_hash};
+use crate::kinesis::keys::{MAX_HASH_KEY, parse_hash_key, partition_key_hash};
 
 const T0: Millis = 1_700_000_000_000;
 
