@@ -31,13 +31,15 @@ pub fn is_sequence_number_shaped(text: &str) -> bool {
         && (text == "0" || !text.starts_with('0'))
 }
 
-/// A sequence number decoded into the parts the emulator encodes in it.
+/// A sequence number decoded into the parts the emulator encodes in it (the emulator's own
+/// layout; clients and the rest of the workspace see only the opaque string, which
+/// `riffle_core::sequence::SequenceNumber` holds).
 ///
 /// Layout (56 decimal digits): `49`, the stream's creation time in seconds (10 digits), the
 /// shard's ordinal (6), eighteen zeros, then the record counter within the shard (20). Counter 0
 /// is the shard's `StartingSequenceNumber`; the record at dense position `p` has counter `p + 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SequenceNumber {
+pub struct SequenceParts {
     /// Stream creation time, whole seconds since the epoch.
     pub stream_created_secs: u64,
     /// The shard's ordinal (the number in `shardId-000000000007`).
@@ -46,7 +48,7 @@ pub struct SequenceNumber {
     pub counter: u64,
 }
 
-impl SequenceNumber {
+impl SequenceParts {
     /// The decimal string AWS clients see.
     pub fn encode(&self) -> String {
         format!(
@@ -68,7 +70,7 @@ impl SequenceNumber {
         push_padded(out, self.counter, 20);
     }
 
-    /// Decodes a string produced by [`SequenceNumber::encode`]; `None` for anything else.
+    /// Decodes a string produced by [`SequenceParts::encode`]; `None` for anything else.
     pub fn decode(text: &str) -> Option<Self> {
         if text.len() != 56 || !text.starts_with("49") || !text.bytes().all(|b| b.is_ascii_digit())
         {
@@ -142,23 +144,23 @@ mod tests {
 
     #[test]
     fn sequence_numbers_round_trip_and_order_numerically() {
-        let a = SequenceNumber {
+        let a = SequenceParts {
             stream_created_secs: 1_700_000_000,
             shard: 3,
             counter: 9,
         };
-        let b = SequenceNumber { counter: 10, ..a };
+        let b = SequenceParts { counter: 10, ..a };
         let (ta, tb) = (a.encode(), b.encode());
         assert_eq!(ta.len(), 56);
-        assert_eq!(SequenceNumber::decode(&ta), Some(a));
+        assert_eq!(SequenceParts::decode(&ta), Some(a));
         let mut written = Vec::new();
         a.write_to(&mut written);
         assert_eq!(written, ta.as_bytes());
         assert!(ta < tb, "fixed width makes text order numeric order");
-        assert_eq!(SequenceNumber::decode("123"), None);
+        assert_eq!(SequenceParts::decode("123"), None);
         let mut tampered = ta.clone();
         tampered.replace_range(20..21, "7");
-        assert_eq!(SequenceNumber::decode(&tampered), None);
+        assert_eq!(SequenceParts::decode(&tampered), None);
     }
 
     #[test]

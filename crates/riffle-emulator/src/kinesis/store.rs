@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::keys::{SequenceNumber, partition_key_hash, shard_id};
+use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -110,7 +110,7 @@ impl StreamStatus {
 /// One stored record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
-    /// Counter within the shard (see [`SequenceNumber`]).
+    /// Counter within the shard (see [`SequenceParts`]).
     pub counter: u64,
     /// Arrival time, epoch milliseconds.
     pub arrival_ms: Millis,
@@ -277,7 +277,7 @@ impl Stream {
 
     /// The sequence number with `counter` on `shard`.
     pub fn sequence_number(&self, shard: u32, counter: u64) -> String {
-        SequenceNumber {
+        SequenceParts {
             stream_created_secs: self.created_ms / 1000,
             shard,
             counter,

@@ -14,9 +14,7 @@ use super::request::{StreamIdent, to_body, write_json_string};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{
-    SequenceNumber, is_sequence_number_shaped, parse_hash_key, push_padded,
-};
+use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, parse_hash_key, push_padded};
 use crate::kinesis::store::{Appended, Mutation, NewRecord, Stream};
 
 /// Largest record payload (the stream default `MaxRecordSizeInKiB` of 1024).
@@ -67,7 +65,7 @@ impl Kinesis {
         Ok(Reply {
             body: to_body(&json!({
                 "ShardId": appended.shard_id(),
-                "SequenceNumber": SequenceNumber {
+                "SequenceNumber": SequenceParts {
                     stream_created_secs: created_secs,
                     shard: appended.shard,
                     counter: appended.counter,
@@ -183,7 +181,7 @@ impl Kinesis {
                     let Appended { shard, counter } =
                         appended.next().expect("one landing per accepted record");
                     body.extend_from_slice(b"{\"SequenceNumber\":\"");
-                    SequenceNumber {
+                    SequenceParts {
                         stream_created_secs: created_secs,
                         shard,
                         counter,

@@ -14,7 +14,7 @@ use super::request::{StreamIdent, hash_range_json, to_body, write_json_string};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{SequenceNumber, is_sequence_number_shaped, shard_id};
+use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
 use crate::kinesis::store::{GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Stream, not_found};
 
 impl Kinesis {
@@ -67,7 +67,7 @@ impl Kinesis {
                          {iterator_type}."
                     ))
                 })?;
-                let seq = SequenceNumber::decode(text)
+                let seq = SequenceParts::decode(text)
                     .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
                     .ok_or_else(|| {
                         ApiError::invalid_argument(format!(
@@ -248,7 +248,7 @@ impl Kinesis {
                 body.push(b',');
             }
             body.extend_from_slice(b"{\"SequenceNumber\":\"");
-            SequenceNumber {
+            SequenceParts {
                 stream_created_secs: created_secs,
                 shard: ordinal,
                 counter: record.counter,
