@@ -7,15 +7,15 @@
 use md5::{Digest, Md5};
 
 /// The largest hash key, 2^128 − 1.
-pub const MAX_HASH_KEY: u128 = u128::MAX;
+pub(crate) const MAX_HASH_KEY: u128 = u128::MAX;
 
 /// The 128-bit hash key of a partition key: its MD5 read as a big-endian unsigned integer.
-pub fn partition_key_hash(partition_key: &str) -> u128 {
+pub(crate) fn partition_key_hash(partition_key: &str) -> u128 {
     u128::from_be_bytes(Md5::digest(partition_key.as_bytes()).into())
 }
 
 /// Parses an `ExplicitHashKey` / `NewStartingHashKey`: `0|[1-9]\d{0,38}` and at most 2^128 − 1.
-pub fn parse_hash_key(text: &str) -> Option<u128> {
+pub(crate) fn parse_hash_key(text: &str) -> Option<u128> {
     let well_formed = !text.is_empty()
         && text.len() <= 39
         && text.bytes().all(|b| b.is_ascii_digit())
@@ -24,7 +24,7 @@ pub fn parse_hash_key(text: &str) -> Option<u128> {
 }
 
 /// Whether `text` matches AWS's sequence number pattern `0|[1-9]\d{0,128}`.
-pub fn is_sequence_number_shaped(text: &str) -> bool {
+pub(crate) fn is_sequence_number_shaped(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 129
         && text.bytes().all(|b| b.is_ascii_digit())
@@ -39,7 +39,7 @@ pub fn is_sequence_number_shaped(text: &str) -> bool {
 /// shard's ordinal (6), eighteen zeros, then the record counter within the shard (20). Counter 0
 /// is the shard's `StartingSequenceNumber`; the record at dense position `p` has counter `p + 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SequenceParts {
+pub(crate) struct SequenceParts {
     /// Stream creation time, whole seconds since the epoch.
     pub stream_created_secs: u64,
     /// The shard's ordinal (the number in `shardId-000000000007`).
@@ -50,7 +50,7 @@ pub struct SequenceParts {
 
 impl SequenceParts {
     /// The decimal string AWS clients see.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         format!(
             "49{:010}{:06}{:018}{:020}",
             self.stream_created_secs % 10_000_000_000,
@@ -62,7 +62,7 @@ impl SequenceParts {
 
     /// Appends the decimal string to `out` (no allocation, no formatter: this runs once per
     /// record in GetRecords and PutRecords answers).
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"49");
         push_padded(out, self.stream_created_secs % 10_000_000_000, 10);
         push_padded(out, u64::from(self.shard), 6);
@@ -71,7 +71,7 @@ impl SequenceParts {
     }
 
     /// Decodes a string produced by [`SequenceParts::encode`]; `None` for anything else.
-    pub fn decode(text: &str) -> Option<Self> {
+    pub(crate) fn decode(text: &str) -> Option<Self> {
         if text.len() != 56 || !text.starts_with("49") || !text.bytes().all(|b| b.is_ascii_digit())
         {
             return None;
@@ -88,7 +88,7 @@ impl SequenceParts {
 }
 
 /// Appends `value` in decimal, left-padded with zeros to `width` digits.
-pub fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
+pub(crate) fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut i = digits.len();
     while value > 0 && i > 0 {
@@ -102,12 +102,12 @@ pub fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
 }
 
 /// The `shardId-000000000000` form of a shard ordinal.
-pub fn shard_id(ordinal: u32) -> String {
+pub(crate) fn shard_id(ordinal: u32) -> String {
     format!("shardId-{ordinal:012}")
 }
 
 /// Parses `shardId-000000000007` (or a bare number, which AWS also resolves) into an ordinal.
-pub fn parse_shard_id(text: &str) -> Option<u32> {
+pub(crate) fn parse_shard_id(text: &str) -> Option<u32> {
     let digits = text.strip_prefix("shardId-").unwrap_or(text);
     if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -8,8 +8,8 @@
 
 mod action;
 pub mod api;
-pub mod keys;
-pub mod limits;
+pub(crate) mod keys;
+pub(crate) mod limits;
 pub mod store;
 
 pub use action::Action;

@@ -15,15 +15,15 @@ use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-pub use reshard::even_ranges;
+pub(crate) use reshard::even_ranges;
 use reshard::{mark_updating, merge, split, update_shard_count};
 
 /// How long a shard iterator stays valid.
-pub const ITERATOR_LIFETIME_MS: Millis = 300_000;
+pub(crate) const ITERATOR_LIFETIME_MS: Millis = 300_000;
 /// Largest GetRecords response, in bytes of data and partition keys.
-pub const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Tags a stream may carry.
-pub const MAX_TAGS_PER_STREAM: usize = 50;
+pub(crate) const MAX_TAGS_PER_STREAM: usize = 50;
 const HOUR_MS: Millis = 3_600_000;
 
 /// Settings of the store that are not per stream.
@@ -74,7 +74,7 @@ pub enum StreamMode {
 
 impl StreamMode {
     /// AWS's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Provisioned => "PROVISIONED",
             Self::OnDemand => "ON_DEMAND",
@@ -97,7 +97,7 @@ pub enum StreamStatus {
 
 impl StreamStatus {
     /// AWS's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Creating => "CREATING",
             Self::Deleting => "DELETING",
@@ -120,12 +120,12 @@ pub struct Record {
     pub data: Bytes,
     /// Log sequence number of the write that stored it (0 when not persisted).
     #[serde(skip)]
-    pub lsn: u64,
+    pub(crate) lsn: u64,
 }
 
 impl Record {
     /// Bytes the record counts against size limits: data plus partition key.
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.data.len() + self.partition_key.len()
     }
 }
@@ -153,7 +153,7 @@ pub struct Shard {
     pub records: VecDeque<Record>,
     /// Per-shard throughput state (not persisted).
     #[serde(skip)]
-    pub throughput: Throughput,
+    pub(crate) throughput: Throughput,
 }
 
 impl Shard {
@@ -178,7 +178,7 @@ impl Shard {
     }
 
     /// The shard id, `shardId-…`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         shard_id(self.ordinal)
     }
 
@@ -188,19 +188,19 @@ impl Shard {
     }
 
     /// Whether `hash` falls in this shard's range.
-    pub fn holds(&self, hash: u128) -> bool {
+    pub(crate) fn holds(&self, hash: u128) -> bool {
         self.starting_hash_key <= hash && hash <= self.ending_hash_key
     }
 
     /// Counter of the oldest untrimmed record (the trim horizon); `last_counter + 1` if empty.
-    pub fn first_counter(&self) -> u64 {
+    pub(crate) fn first_counter(&self) -> u64 {
         self.records
             .front()
             .map_or(self.last_counter + 1, |r| r.counter)
     }
 
     /// The index in `records` of the record with `counter` (0 if it was trimmed).
-    pub fn index_of(&self, counter: u64) -> usize {
+    pub(crate) fn index_of(&self, counter: u64) -> usize {
         counter.saturating_sub(self.first_counter()) as usize
     }
 }
@@ -226,7 +226,7 @@ pub struct Stream {
 
 impl Stream {
     /// The status at `now`.
-    pub fn status(&self, now: Millis) -> StreamStatus {
+    pub(crate) fn status(&self, now: Millis) -> StreamStatus {
         match self.transient {
             Some((status, until)) if now < until || status == StreamStatus::Deleting => status,
             _ => StreamStatus::Active,
@@ -234,12 +234,12 @@ impl Stream {
     }
 
     /// Retention in milliseconds.
-    pub fn retention_ms(&self) -> Millis {
+    pub(crate) fn retention_ms(&self) -> Millis {
         Millis::from(self.retention_hours) * HOUR_MS
     }
 
     /// Shards visible at `now`: open ones, and closed ones whose records may still be unexpired.
-    pub fn live_shards(&self, now: Millis) -> impl Iterator<Item = &Shard> {
+    pub(crate) fn live_shards(&self, now: Millis) -> impl Iterator<Item = &Shard> {
         let retention = self.retention_ms();
         self.shards
             .iter()
@@ -252,7 +252,7 @@ impl Stream {
     }
 
     /// The open shard whose range holds `hash`.
-    pub fn shard_for_hash(&self, hash: u128) -> usize {
+    pub(crate) fn shard_for_hash(&self, hash: u128) -> usize {
         self.shards
             .iter()
             .position(|s| s.is_open() && s.holds(hash))
@@ -260,7 +260,7 @@ impl Stream {
     }
 
     /// Finds a visible shard by id.
-    pub fn shard(&self, id: &str, now: Millis, account: &str) -> ApiResult<&Shard> {
+    pub(crate) fn shard(&self, id: &str, now: Millis, account: &str) -> ApiResult<&Shard> {
         super::keys::parse_shard_id(id)
             .and_then(|ordinal| self.shards.get(ordinal as usize))
             .filter(|s| s.closed_ms.is_none_or(|c| c + self.retention_ms() > now))
@@ -276,7 +276,7 @@ impl Stream {
     }
 
     /// The sequence number with `counter` on `shard`.
-    pub fn sequence_number(&self, shard: u32, counter: u64) -> String {
+    pub(crate) fn sequence_number(&self, shard: u32, counter: u64) -> String {
         SequenceParts {
             stream_created_secs: self.created_ms / 1000,
             shard,
@@ -286,7 +286,7 @@ impl Stream {
     }
 
     /// Drops records older than the retention period.
-    pub fn trim(&mut self, now: Millis) {
+    pub(crate) fn trim(&mut self, now: Millis) {
         let horizon = now.saturating_sub(self.retention_ms());
         for shard in &mut self.shards {
             while shard
@@ -311,7 +311,7 @@ impl Stream {
     }
 
     /// `ResourceNotFoundException` unless the stream accepts writes (`ACTIVE` or `UPDATING`).
-    pub fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
+    pub(crate) fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
         match self.status(now) {
             StreamStatus::Active | StreamStatus::Updating => Ok(()),
             _ => Err(not_found(&self.name, account)),
@@ -347,7 +347,7 @@ pub struct NewRecord {
 
 impl NewRecord {
     /// The hash key that places the record.
-    pub fn hash_key(&self) -> u128 {
+    pub(crate) fn hash_key(&self) -> u128 {
         self.explicit_hash_key
             .unwrap_or_else(|| partition_key_hash(&self.partition_key))
     }
@@ -356,7 +356,7 @@ impl NewRecord {
 /// Where an appended record landed: the shard's ordinal and the record's counter in it (plain
 /// numbers, so answering PutRecords formats them straight into the body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Appended {
+pub(crate) struct Appended {
     /// The shard's ordinal.
     pub shard: u32,
     /// The record's counter within the shard.
@@ -365,7 +365,7 @@ pub struct Appended {
 
 impl Appended {
     /// The shard id, `shardId-…`.
-    pub fn shard_id(&self) -> String {
+    pub(crate) fn shard_id(&self) -> String {
         shard_id(self.shard)
     }
 }
@@ -452,11 +452,11 @@ pub struct KinesisStore {
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
     /// Secret for sealing shard iterators and tokens.
-    pub token_key: [u8; 16],
+    pub(crate) token_key: [u8; 16],
 }
 
 /// `ResourceNotFoundException` for a stream, in AWS's wording.
-pub fn not_found(name: &str, account: &str) -> ApiError {
+pub(crate) fn not_found(name: &str, account: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFoundException,
         format!("Stream {name} under account {account} not found."),
@@ -474,7 +474,7 @@ impl KinesisStore {
     }
 
     /// The ARN of stream `name`.
-    pub fn stream_arn(&self, name: &str) -> String {
+    pub(crate) fn stream_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:kinesis:{}:{}:stream/{name}",
             self.settings.region, self.settings.account_id
@@ -492,12 +492,12 @@ impl KinesisStore {
     }
 
     /// The stream `name`, as seen at `now` (a fully deleted stream is gone).
-    pub fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
+    pub(crate) fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
         Ok(self.stream_and_account(name, now)?.0)
     }
 
     /// [`stream`](Self::stream), with the account id borrowed alongside it.
-    pub fn stream_and_account(
+    pub(crate) fn stream_and_account(
         &mut self,
         name: &str,
         now: Millis,
@@ -519,7 +519,7 @@ impl KinesisStore {
     }
 
     /// Open shards across all streams (for the account's shard limit).
-    pub fn open_shard_count(&self) -> usize {
+    pub(crate) fn open_shard_count(&self) -> usize {
         self.streams.values().map(|s| s.open_shards().count()).sum()
     }
 
@@ -535,7 +535,12 @@ impl KinesisStore {
     ///
     /// Replaying the write-ahead log calls this with each logged mutation and its time.
     /// The mutation is consumed: PutRecords moves its records into the shards without copying.
-    pub fn apply(&mut self, now: Millis, mutation: Mutation, lsn: u64) -> ApiResult<Vec<Appended>> {
+    pub(crate) fn apply(
+        &mut self,
+        now: Millis,
+        mutation: Mutation,
+        lsn: u64,
+    ) -> ApiResult<Vec<Appended>> {
         match mutation {
             Mutation::CreateStream {
                 name,

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::{MAX_HASH_KEY, shard_id};
 
 /// Splits the whole hash key space into `n` even ranges, as CreateStream does.
-pub fn even_ranges(n: u32) -> Vec<(u128, u128)> {
+pub(crate) fn even_ranges(n: u32) -> Vec<(u128, u128)> {
     if n <= 1 {
         return vec![(0, MAX_HASH_KEY)];
     }
