@@ -397,7 +397,7 @@ fn shard_id(u: &mut Unstructured<'_>) -> Result<Val> {
     })
 }
 
-/// A sequence number in the emulator's layout (see `riffle_emulator::kinesis::keys`).
+/// A sequence number in the emulator's layout (see `SequenceParts` in the emulator's `kinesis/keys.rs`).
 fn sequence(u: &mut Unstructured<'_>) -> Result<Val> {
     Ok(match u.int_in_range(0..=5)? {
         0 | 1 => captured(u, Pool::Sequence)?,

@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use riffle_emulator::kinesis::Kinesis;
+use riffle_emulator::kinesis::{Action, Kinesis};
 use riffle_emulator::kinesis::store::{KinesisStore, StoreSettings};
 use riffle_emulator::{Clock, ManualClock};
 use serde_json::{Map, Value};
@@ -175,7 +175,9 @@ impl Harness {
     /// Returns the parsed response, or the error's code and message.
     pub fn call(&self, operation: &str, body: &[u8]) -> Result<Value, (String, String)> {
         let before = self.kinesis.lock().clone();
-        let result = runtime().block_on(self.kinesis.call(operation, body));
+        let result = operation
+            .parse::<Action>()
+            .and_then(|action| runtime().block_on(self.kinesis.call(action, body)));
         let outcome = match result {
             Ok(bytes) => {
                 let parsed: Map<String, Value> =

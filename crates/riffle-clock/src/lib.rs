@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-/// Milliseconds since the Unix epoch.
-pub type Millis = u64;
+/// Milliseconds since the Unix epoch: riffle-core's, so the clock and the engine's decisions
+/// speak one unit.
+pub use riffle_core::time::Millis;
 
 /// A source of wall-clock time in epoch milliseconds.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {

@@ -7,13 +7,16 @@
 //! losing an acknowledged write.
 //!
 //! # Layout
-//! - [`kinesis`]: the Kinesis API. `kinesis::store` is pure state that takes `now`;
-//!   `kinesis::api` decodes, validates and encodes.
+//! - [`kinesis`]: the Kinesis API. `kinesis::Action` is its closed set of operations;
+//!   `kinesis::store` is pure state that takes `now`, changed only through its `apply`;
+//!   `kinesis::api` decodes, validates and encodes, one file per family of operations.
 //! - [`sqs`]: the SQS API. `sqs::store` is pure state that takes `now`; `sqs::api` decodes,
 //!   validates, long-polls and encodes.
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
+//! - `action`, `request`, `seal` (crate-private, shared by both services): the macro that
+//!   declares a service's `Action` enum, request body decoding, and sealed opaque tokens.
 //! - `clock`: the injected clock, re-exported from the `riffle-clock` crate.
 //!
 //! # Example
@@ -25,9 +28,12 @@
 //! # Ok(()) }
 //! ```
 
+mod action;
 pub mod error;
 pub mod kinesis;
 pub mod persist;
+mod request;
+mod seal;
 pub mod server;
 pub mod sqs;
 

@@ -141,14 +141,27 @@ impl Reservation<'_> {
     }
 
     /// Appends `entry`, applied at `now`, at the reserved position.
-    pub fn append(mut self, now: Millis, entry: EntryRef<'_>) {
-        let lsn = self.pending.next_lsn;
+    pub fn append(self, now: Millis, entry: EntryRef<'_>) {
+        let frame = self.frame(now, entry);
+        self.commit(frame);
+    }
+
+    /// Encodes `entry`, applied at `now`, as the frame for the reserved position, without
+    /// logging it yet: a store that consumes its mutation encodes first, applies, and only then
+    /// [`commit`](Self::commit)s, so a mutation that fails to apply is never logged.
+    pub fn frame(&self, now: Millis, entry: EntryRef<'_>) -> EncodedFrame {
         let frame = FrameRef {
-            lsn,
+            lsn: self.pending.next_lsn,
             time: now,
             entry,
         };
-        let payload = postcard::to_allocvec(&frame).expect("mutations always encode");
+        EncodedFrame(postcard::to_allocvec(&frame).expect("mutations always encode"))
+    }
+
+    /// Logs a frame encoded by [`frame`](Self::frame) at the reserved position.
+    pub fn commit(mut self, frame: EncodedFrame) {
+        let payload = frame.0;
+        let lsn = self.pending.next_lsn;
         let buffer = &mut self.pending.buffer;
         buffer.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         buffer.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
@@ -159,6 +172,10 @@ impl Reservation<'_> {
         self.wal.wake.notify_one();
     }
 }
+
+/// An encoded log entry for one reserved position (see [`Reservation::frame`]).
+#[derive(Debug)]
+pub struct EncodedFrame(Vec<u8>);
 
 /// The write-ahead log of a running emulator.
 pub struct Wal {
@@ -289,13 +306,13 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<u64, OpenError> 
             path: path.to_owned(),
             reason: format!("frame after LSN {last}: {e}"),
         })?;
-        match &frame.entry {
+        match frame.entry {
             Entry::Kinesis(mutation) => {
                 if let Err(e) = state.kinesis.apply(frame.time, mutation, 0) {
                     tracing::warn!(lsn = frame.lsn, error = %e, "logged mutation no longer applies");
                 }
             }
-            Entry::Sqs(mutation) => state.sqs.apply(frame.time, mutation),
+            Entry::Sqs(mutation) => state.sqs.apply(frame.time, &mutation),
         }
         last = frame.lsn;
         rest = &rest[8 + len..];

@@ -379,7 +379,10 @@ async fn dispatch(
             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
         )),
         Ok(bytes) => match service {
-            "Kinesis_20131202" => services.kinesis.call(operation, &bytes).await,
+            "Kinesis_20131202" => match operation.parse() {
+                Ok(action) => services.kinesis.call(action, &bytes).await,
+                Err(unknown) => Err(unknown),
+            },
             "AmazonSQS" => match operation.parse() {
                 Ok(action) => {
                     let context = request_context(&services, &uri, &headers);

@@ -1,24 +1,21 @@
-//! Hash keys, sequence numbers and sealed tokens: the value types of the Kinesis data model.
+//! Hash keys, sequence numbers and shard ids: the value types of the Kinesis data model.
 //!
 //! Invariants: a partition key maps to the 128-bit MD5 of its UTF-8 bytes; sequence numbers are
 //! 56-digit decimal strings, strictly increasing within a shard, so that numeric and textual order
-//! agree; shard iterators and pagination tokens are sealed with a keyed MD5 so a tampered or
-//! foreign token is rejected rather than misread.
+//! agree.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use md5::{Digest, Md5};
 
 /// The largest hash key, 2^128 − 1.
-pub const MAX_HASH_KEY: u128 = u128::MAX;
+pub(crate) const MAX_HASH_KEY: u128 = u128::MAX;
 
 /// The 128-bit hash key of a partition key: its MD5 read as a big-endian unsigned integer.
-pub fn partition_key_hash(partition_key: &str) -> u128 {
+pub(crate) fn partition_key_hash(partition_key: &str) -> u128 {
     u128::from_be_bytes(Md5::digest(partition_key.as_bytes()).into())
 }
 
 /// Parses an `ExplicitHashKey` / `NewStartingHashKey`: `0|[1-9]\d{0,38}` and at most 2^128 − 1.
-pub fn parse_hash_key(text: &str) -> Option<u128> {
+pub(crate) fn parse_hash_key(text: &str) -> Option<u128> {
     let well_formed = !text.is_empty()
         && text.len() <= 39
         && text.bytes().all(|b| b.is_ascii_digit())
@@ -27,20 +24,22 @@ pub fn parse_hash_key(text: &str) -> Option<u128> {
 }
 
 /// Whether `text` matches AWS's sequence number pattern `0|[1-9]\d{0,128}`.
-pub fn is_sequence_number_shaped(text: &str) -> bool {
+pub(crate) fn is_sequence_number_shaped(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 129
         && text.bytes().all(|b| b.is_ascii_digit())
         && (text == "0" || !text.starts_with('0'))
 }
 
-/// A sequence number decoded into the parts the emulator encodes in it.
+/// A sequence number decoded into the parts the emulator encodes in it (the emulator's own
+/// layout; clients and the rest of the workspace see only the opaque string, which
+/// `riffle_core::sequence::SequenceNumber` holds).
 ///
 /// Layout (56 decimal digits): `49`, the stream's creation time in seconds (10 digits), the
 /// shard's ordinal (6), eighteen zeros, then the record counter within the shard (20). Counter 0
 /// is the shard's `StartingSequenceNumber`; the record at dense position `p` has counter `p + 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SequenceNumber {
+pub(crate) struct SequenceParts {
     /// Stream creation time, whole seconds since the epoch.
     pub stream_created_secs: u64,
     /// The shard's ordinal (the number in `shardId-000000000007`).
@@ -49,9 +48,9 @@ pub struct SequenceNumber {
     pub counter: u64,
 }
 
-impl SequenceNumber {
+impl SequenceParts {
     /// The decimal string AWS clients see.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         format!(
             "49{:010}{:06}{:018}{:020}",
             self.stream_created_secs % 10_000_000_000,
@@ -63,7 +62,7 @@ impl SequenceNumber {
 
     /// Appends the decimal string to `out` (no allocation, no formatter: this runs once per
     /// record in GetRecords and PutRecords answers).
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"49");
         push_padded(out, self.stream_created_secs % 10_000_000_000, 10);
         push_padded(out, u64::from(self.shard), 6);
@@ -71,8 +70,8 @@ impl SequenceNumber {
         push_padded(out, self.counter, 20);
     }
 
-    /// Decodes a string produced by [`SequenceNumber::encode`]; `None` for anything else.
-    pub fn decode(text: &str) -> Option<Self> {
+    /// Decodes a string produced by [`SequenceParts::encode`]; `None` for anything else.
+    pub(crate) fn decode(text: &str) -> Option<Self> {
         if text.len() != 56 || !text.starts_with("49") || !text.bytes().all(|b| b.is_ascii_digit())
         {
             return None;
@@ -89,7 +88,7 @@ impl SequenceNumber {
 }
 
 /// Appends `value` in decimal, left-padded with zeros to `width` digits.
-pub fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
+pub(crate) fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut i = digits.len();
     while value > 0 && i > 0 {
@@ -103,63 +102,17 @@ pub fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
 }
 
 /// The `shardId-000000000000` form of a shard ordinal.
-pub fn shard_id(ordinal: u32) -> String {
+pub(crate) fn shard_id(ordinal: u32) -> String {
     format!("shardId-{ordinal:012}")
 }
 
 /// Parses `shardId-000000000007` (or a bare number, which AWS also resolves) into an ordinal.
-pub fn parse_shard_id(text: &str) -> Option<u32> {
+pub(crate) fn parse_shard_id(text: &str) -> Option<u32> {
     let digits = text.strip_prefix("shardId-").unwrap_or(text);
     if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok()
-}
-
-/// Seals and opens opaque tokens (shard iterators, pagination tokens) with a secret key.
-#[derive(Debug, Clone)]
-pub struct Sealer {
-    key: [u8; 16],
-}
-
-const MAC_LEN: usize = 12;
-
-impl Sealer {
-    /// A sealer using `key`.
-    pub fn new(key: [u8; 16]) -> Self {
-        Self { key }
-    }
-
-    fn mac(&self, payload: &[u8]) -> [u8; 16] {
-        let mut hasher = Md5::new();
-        hasher.update(self.key);
-        hasher.update(payload);
-        hasher.update(self.key);
-        hasher.finalize().into()
-    }
-
-    /// Seals `payload` into a URL-safe string.
-    pub fn seal(&self, payload: &[u8]) -> String {
-        let mut bytes = Vec::with_capacity(1 + payload.len() + MAC_LEN);
-        bytes.push(1); // token format version
-        bytes.extend_from_slice(payload);
-        let mac = self.mac(&bytes);
-        bytes.extend_from_slice(&mac[..MAC_LEN]);
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// Opens a sealed token; `None` if it was not sealed by this key or was altered.
-    pub fn open(&self, token: &str) -> Option<Vec<u8>> {
-        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-        if bytes.len() < 1 + MAC_LEN || bytes[0] != 1 {
-            return None;
-        }
-        let (body, mac) = bytes.split_at(bytes.len() - MAC_LEN);
-        if self.mac(body)[..MAC_LEN] != *mac {
-            return None;
-        }
-        Some(body[1..].to_vec())
-    }
 }
 
 #[cfg(test)]
@@ -187,35 +140,23 @@ mod tests {
 
     #[test]
     fn sequence_numbers_round_trip_and_order_numerically() {
-        let a = SequenceNumber {
+        let a = SequenceParts {
             stream_created_secs: 1_700_000_000,
             shard: 3,
             counter: 9,
         };
-        let b = SequenceNumber { counter: 10, ..a };
+        let b = SequenceParts { counter: 10, ..a };
         let (ta, tb) = (a.encode(), b.encode());
         assert_eq!(ta.len(), 56);
-        assert_eq!(SequenceNumber::decode(&ta), Some(a));
+        assert_eq!(SequenceParts::decode(&ta), Some(a));
         let mut written = Vec::new();
         a.write_to(&mut written);
         assert_eq!(written, ta.as_bytes());
         assert!(ta < tb, "fixed width makes text order numeric order");
-        assert_eq!(SequenceNumber::decode("123"), None);
+        assert_eq!(SequenceParts::decode("123"), None);
         let mut tampered = ta.clone();
         tampered.replace_range(20..21, "7");
-        assert_eq!(SequenceNumber::decode(&tampered), None);
-    }
-
-    #[test]
-    fn sealed_tokens_reject_tampering_and_foreign_keys() {
-        let sealer = Sealer::new([7; 16]);
-        let token = sealer.seal(b"payload");
-        assert_eq!(sealer.open(&token).as_deref(), Some(&b"payload"[..]));
-        let mut chars: Vec<char> = token.chars().collect();
-        chars[3] = if chars[3] == 'A' { 'B' } else { 'A' };
-        assert_eq!(sealer.open(&chars.into_iter().collect::<String>()), None);
-        assert_eq!(Sealer::new([8; 16]).open(&token), None);
-        assert_eq!(sealer.open("not a token"), None);
+        assert_eq!(SequenceParts::decode(&tampered), None);
     }
 
     #[test]

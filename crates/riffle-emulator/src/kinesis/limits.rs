@@ -41,7 +41,7 @@ impl Bucket {
 
 /// Throughput state of one shard.
 #[derive(Debug, Clone, Copy)]
-pub struct Throughput {
+pub(crate) struct Throughput {
     write_bytes: Bucket,
     write_records: Bucket,
     read_calls: Bucket,
@@ -64,7 +64,7 @@ impl Default for Throughput {
 impl Throughput {
     /// Takes capacity for one record of `bytes` (data plus partition key); false if the shard's
     /// write limit is reached.
-    pub fn try_write(&mut self, now: Millis, bytes: usize) -> bool {
+    pub(crate) fn try_write(&mut self, now: Millis, bytes: usize) -> bool {
         let have_bytes = self.write_bytes.refill(now, MIB, MIB);
         let have_records = self.write_records.refill(now, 1000.0, 1000.0);
         if have_bytes < bytes as f64 || have_records < 1.0 {
@@ -77,7 +77,7 @@ impl Throughput {
 
     /// Takes one GetRecords call; false if the shard's read limit is reached (five calls a
     /// second, or read bytes still owed from an earlier large read).
-    pub fn try_read_call(&mut self, now: Millis) -> bool {
+    pub(crate) fn try_read_call(&mut self, now: Millis) -> bool {
         let calls = self.read_calls.refill(now, 5.0, 5.0);
         let bytes = self.read_bytes.refill(now, 2.0 * MIB, 2.0 * MIB);
         if calls < 1.0 || bytes <= 0.0 {
@@ -88,12 +88,12 @@ impl Throughput {
     }
 
     /// Charges `bytes` read by a GetRecords call that was allowed; the bucket may go into debt.
-    pub fn charge_read(&mut self, bytes: usize) {
+    pub(crate) fn charge_read(&mut self, bytes: usize) {
         self.read_bytes.tokens -= bytes as f64;
     }
 
     /// Takes one GetShardIterator call; false beyond five a second.
-    pub fn try_iterator_call(&mut self, now: Millis) -> bool {
+    pub(crate) fn try_iterator_call(&mut self, now: Millis) -> bool {
         if self.iterator_calls.refill(now, 5.0, 5.0) < 1.0 {
             return false;
         }

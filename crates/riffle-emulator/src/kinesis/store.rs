@@ -11,17 +11,19 @@ use std::collections::{BTreeMap, VecDeque};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::keys::{MAX_HASH_KEY, SequenceNumber, partition_key_hash, shard_id};
+use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+pub(crate) use reshard::even_ranges;
+use reshard::{mark_updating, merge, split, update_shard_count};
 
 /// How long a shard iterator stays valid.
-pub const ITERATOR_LIFETIME_MS: Millis = 300_000;
+pub(crate) const ITERATOR_LIFETIME_MS: Millis = 300_000;
 /// Largest GetRecords response, in bytes of data and partition keys.
-pub const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Tags a stream may carry.
-pub const MAX_TAGS_PER_STREAM: usize = 50;
+pub(crate) const MAX_TAGS_PER_STREAM: usize = 50;
 const HOUR_MS: Millis = 3_600_000;
 
 /// Settings of the store that are not per stream.
@@ -72,7 +74,7 @@ pub enum StreamMode {
 
 impl StreamMode {
     /// AWS's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Provisioned => "PROVISIONED",
             Self::OnDemand => "ON_DEMAND",
@@ -95,7 +97,7 @@ pub enum StreamStatus {
 
 impl StreamStatus {
     /// AWS's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Creating => "CREATING",
             Self::Deleting => "DELETING",
@@ -108,7 +110,7 @@ impl StreamStatus {
 /// One stored record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
-    /// Counter within the shard (see [`SequenceNumber`]).
+    /// Counter within the shard (see [`SequenceParts`]).
     pub counter: u64,
     /// Arrival time, epoch milliseconds.
     pub arrival_ms: Millis,
@@ -118,12 +120,12 @@ pub struct Record {
     pub data: Bytes,
     /// Log sequence number of the write that stored it (0 when not persisted).
     #[serde(skip)]
-    pub lsn: u64,
+    pub(crate) lsn: u64,
 }
 
 impl Record {
     /// Bytes the record counts against size limits: data plus partition key.
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.data.len() + self.partition_key.len()
     }
 }
@@ -151,7 +153,7 @@ pub struct Shard {
     pub records: VecDeque<Record>,
     /// Per-shard throughput state (not persisted).
     #[serde(skip)]
-    pub throughput: Throughput,
+    pub(crate) throughput: Throughput,
 }
 
 impl Shard {
@@ -176,7 +178,7 @@ impl Shard {
     }
 
     /// The shard id, `shardId-…`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         shard_id(self.ordinal)
     }
 
@@ -186,19 +188,19 @@ impl Shard {
     }
 
     /// Whether `hash` falls in this shard's range.
-    pub fn holds(&self, hash: u128) -> bool {
+    pub(crate) fn holds(&self, hash: u128) -> bool {
         self.starting_hash_key <= hash && hash <= self.ending_hash_key
     }
 
     /// Counter of the oldest untrimmed record (the trim horizon); `last_counter + 1` if empty.
-    pub fn first_counter(&self) -> u64 {
+    pub(crate) fn first_counter(&self) -> u64 {
         self.records
             .front()
             .map_or(self.last_counter + 1, |r| r.counter)
     }
 
     /// The index in `records` of the record with `counter` (0 if it was trimmed).
-    pub fn index_of(&self, counter: u64) -> usize {
+    pub(crate) fn index_of(&self, counter: u64) -> usize {
         counter.saturating_sub(self.first_counter()) as usize
     }
 }
@@ -224,7 +226,7 @@ pub struct Stream {
 
 impl Stream {
     /// The status at `now`.
-    pub fn status(&self, now: Millis) -> StreamStatus {
+    pub(crate) fn status(&self, now: Millis) -> StreamStatus {
         match self.transient {
             Some((status, until)) if now < until || status == StreamStatus::Deleting => status,
             _ => StreamStatus::Active,
@@ -232,12 +234,12 @@ impl Stream {
     }
 
     /// Retention in milliseconds.
-    pub fn retention_ms(&self) -> Millis {
+    pub(crate) fn retention_ms(&self) -> Millis {
         Millis::from(self.retention_hours) * HOUR_MS
     }
 
     /// Shards visible at `now`: open ones, and closed ones whose records may still be unexpired.
-    pub fn live_shards(&self, now: Millis) -> impl Iterator<Item = &Shard> {
+    pub(crate) fn live_shards(&self, now: Millis) -> impl Iterator<Item = &Shard> {
         let retention = self.retention_ms();
         self.shards
             .iter()
@@ -250,7 +252,7 @@ impl Stream {
     }
 
     /// The open shard whose range holds `hash`.
-    fn shard_for_hash(&self, hash: u128) -> usize {
+    pub(crate) fn shard_for_hash(&self, hash: u128) -> usize {
         self.shards
             .iter()
             .position(|s| s.is_open() && s.holds(hash))
@@ -258,7 +260,7 @@ impl Stream {
     }
 
     /// Finds a visible shard by id.
-    pub fn shard(&self, id: &str, now: Millis, account: &str) -> ApiResult<&Shard> {
+    pub(crate) fn shard(&self, id: &str, now: Millis, account: &str) -> ApiResult<&Shard> {
         super::keys::parse_shard_id(id)
             .and_then(|ordinal| self.shards.get(ordinal as usize))
             .filter(|s| s.closed_ms.is_none_or(|c| c + self.retention_ms() > now))
@@ -274,8 +276,8 @@ impl Stream {
     }
 
     /// The sequence number with `counter` on `shard`.
-    pub fn sequence_number(&self, shard: u32, counter: u64) -> String {
-        SequenceNumber {
+    pub(crate) fn sequence_number(&self, shard: u32, counter: u64) -> String {
+        SequenceParts {
             stream_created_secs: self.created_ms / 1000,
             shard,
             counter,
@@ -284,7 +286,7 @@ impl Stream {
     }
 
     /// Drops records older than the retention period.
-    pub fn trim(&mut self, now: Millis) {
+    pub(crate) fn trim(&mut self, now: Millis) {
         let horizon = now.saturating_sub(self.retention_ms());
         for shard in &mut self.shards {
             while shard
@@ -308,7 +310,8 @@ impl Stream {
         }
     }
 
-    fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
+    /// `ResourceNotFoundException` unless the stream accepts writes (`ACTIVE` or `UPDATING`).
+    pub(crate) fn require_writable(&self, now: Millis, account: &str) -> ApiResult<()> {
         match self.status(now) {
             StreamStatus::Active | StreamStatus::Updating => Ok(()),
             _ => Err(not_found(&self.name, account)),
@@ -344,19 +347,27 @@ pub struct NewRecord {
 
 impl NewRecord {
     /// The hash key that places the record.
-    pub fn hash_key(&self) -> u128 {
+    pub(crate) fn hash_key(&self) -> u128 {
         self.explicit_hash_key
             .unwrap_or_else(|| partition_key_hash(&self.partition_key))
     }
 }
 
-/// Where an appended record landed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// The shard id.
-    pub shard_id: String,
-    /// The sequence number.
-    pub sequence_number: String,
+/// Where an appended record landed: the shard's ordinal and the record's counter in it (plain
+/// numbers, so answering PutRecords formats them straight into the body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Appended {
+    /// The shard's ordinal.
+    pub shard: u32,
+    /// The record's counter within the shard.
+    pub counter: u64,
+}
+
+impl Appended {
+    /// The shard id, `shardId-…`.
+    pub(crate) fn shard_id(&self) -> String {
+        shard_id(self.shard)
+    }
 }
 
 /// Every state change the store can make, with everything needed to replay it.
@@ -441,36 +452,15 @@ pub struct KinesisStore {
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
     /// Secret for sealing shard iterators and tokens.
-    pub token_key: [u8; 16],
+    pub(crate) token_key: [u8; 16],
 }
 
 /// `ResourceNotFoundException` for a stream, in AWS's wording.
-pub fn not_found(name: &str, account: &str) -> ApiError {
+pub(crate) fn not_found(name: &str, account: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFoundException,
         format!("Stream {name} under account {account} not found."),
     )
-}
-
-/// Splits the whole hash key space into `n` even ranges, as CreateStream does.
-pub fn even_ranges(n: u32) -> Vec<(u128, u128)> {
-    if n <= 1 {
-        return vec![(0, MAX_HASH_KEY)];
-    }
-    let n128 = u128::from(n);
-    // floor(2^128 / n), computed without overflowing.
-    let step = MAX_HASH_KEY / n128 + u128::from(MAX_HASH_KEY % n128 == n128 - 1);
-    (0..n)
-        .map(|i| {
-            let start = step * u128::from(i);
-            let end = if i + 1 == n {
-                MAX_HASH_KEY
-            } else {
-                step * u128::from(i + 1) - 1
-            };
-            (start, end)
-        })
-        .collect()
 }
 
 impl KinesisStore {
@@ -484,7 +474,7 @@ impl KinesisStore {
     }
 
     /// The ARN of stream `name`.
-    pub fn stream_arn(&self, name: &str) -> String {
+    pub(crate) fn stream_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:kinesis:{}:{}:stream/{name}",
             self.settings.region, self.settings.account_id
@@ -502,8 +492,16 @@ impl KinesisStore {
     }
 
     /// The stream `name`, as seen at `now` (a fully deleted stream is gone).
-    pub fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
-        let account = self.settings.account_id.clone();
+    pub(crate) fn stream(&mut self, name: &str, now: Millis) -> ApiResult<&mut Stream> {
+        Ok(self.stream_and_account(name, now)?.0)
+    }
+
+    /// [`stream`](Self::stream), with the account id borrowed alongside it.
+    pub(crate) fn stream_and_account(
+        &mut self,
+        name: &str,
+        now: Millis,
+    ) -> ApiResult<(&mut Stream, &str)> {
         let gone = matches!(
             self.streams.get(name).and_then(|s| s.transient),
             Some((StreamStatus::Deleting, until)) if now >= until
@@ -511,16 +509,17 @@ impl KinesisStore {
         if gone {
             self.streams.remove(name);
         }
+        let account = &self.settings.account_id;
         let stream = self
             .streams
             .get_mut(name)
-            .ok_or_else(|| not_found(name, &account))?;
+            .ok_or_else(|| not_found(name, account))?;
         stream.trim(now);
-        Ok(stream)
+        Ok((stream, account))
     }
 
     /// Open shards across all streams (for the account's shard limit).
-    pub fn open_shard_count(&self) -> usize {
+    pub(crate) fn open_shard_count(&self) -> usize {
         self.streams.values().map(|s| s.open_shards().count()).sum()
     }
 
@@ -535,13 +534,13 @@ impl KinesisStore {
     /// nothing has changed.
     ///
     /// Replaying the write-ahead log calls this with each logged mutation and its time.
-    pub fn apply(
+    /// The mutation is consumed: PutRecords moves its records into the shards without copying.
+    pub(crate) fn apply(
         &mut self,
         now: Millis,
-        mutation: &Mutation,
+        mutation: Mutation,
         lsn: u64,
     ) -> ApiResult<Vec<Appended>> {
-        let account = self.settings.account_id.clone();
         match mutation {
             Mutation::CreateStream {
                 name,
@@ -549,32 +548,32 @@ impl KinesisStore {
                 mode,
                 tags,
             } => {
-                self.create_stream(now, name, *shard_count, *mode, tags)?;
+                self.create_stream(now, &name, shard_count, mode, tags)?;
                 Ok(Vec::new())
             }
             Mutation::DeleteStream { name } => {
                 let delay = self.settings.delete_delay_ms;
-                let stream = self.stream(name, now)?;
+                let stream = self.stream(&name, now)?;
                 if delay == 0 {
-                    self.streams.remove(name);
+                    self.streams.remove(&name);
                 } else {
                     stream.transient = Some((StreamStatus::Deleting, now + delay));
                 }
                 Ok(Vec::new())
             }
             Mutation::PutRecords { stream, records } => {
-                let stream = self.stream(stream, now)?;
-                stream.require_writable(now, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_writable(now, account)?;
                 Ok(records
-                    .iter()
+                    .into_iter()
                     .map(|r| append(stream, now, r, lsn))
                     .collect())
             }
             Mutation::SetRetention { stream, hours } => {
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                stream.retention_hours = *hours;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                stream.retention_hours = hours;
                 if delay > 0 {
                     stream.transient = Some((StreamStatus::Updating, now + delay));
                 }
@@ -587,9 +586,9 @@ impl KinesisStore {
             } => {
                 self.ensure_shard_capacity(1)?;
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                split(stream, now, *shard, *new_starting_hash_key, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                split(stream, now, shard, new_starting_hash_key, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
@@ -599,9 +598,9 @@ impl KinesisStore {
                 adjacent,
             } => {
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(stream, now)?;
-                stream.require_active(now, &account)?;
-                merge(stream, now, *shard, *adjacent, &account)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                stream.require_active(now, account)?;
+                merge(stream, now, shard, adjacent, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
@@ -609,19 +608,19 @@ impl KinesisStore {
                 stream: name,
                 target,
             } => {
-                let open = self.stream(name, now)?.open_shards().count() as u32;
-                if *target > open {
-                    self.ensure_shard_capacity(*target - open)?;
+                let open = self.stream(&name, now)?.open_shards().count() as u32;
+                if target > open {
+                    self.ensure_shard_capacity(target - open)?;
                 }
                 let delay = self.settings.update_delay_ms;
-                let stream = self.stream(name, now)?;
-                stream.require_active(now, &account)?;
-                update_shard_count(stream, now, *target, &account)?;
+                let (stream, account) = self.stream_and_account(&name, now)?;
+                stream.require_active(now, account)?;
+                update_shard_count(stream, now, target, account)?;
                 mark_updating(stream, now, delay);
                 Ok(Vec::new())
             }
             Mutation::AddTags { stream, tags } => {
-                let stream = self.stream(stream, now)?;
+                let (stream, account) = self.stream_and_account(&stream, now)?;
                 let added = tags
                     .keys()
                     .filter(|k| !stream.tags.contains_key(*k))
@@ -633,15 +632,13 @@ impl KinesisStore {
                         stream.name
                     )));
                 }
-                stream
-                    .tags
-                    .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+                stream.tags.extend(tags);
                 Ok(Vec::new())
             }
             Mutation::RemoveTags { stream, keys } => {
-                let stream = self.stream(stream, now)?;
+                let stream = self.stream(&stream, now)?;
                 for key in keys {
-                    stream.tags.remove(key);
+                    stream.tags.remove(&key);
                 }
                 Ok(Vec::new())
             }
@@ -668,7 +665,7 @@ impl KinesisStore {
         name: &str,
         shard_count: u32,
         mode: StreamMode,
-        tags: &BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
     ) -> ApiResult<()> {
         let account = self.settings.account_id.clone();
         if self.stream(name, now).is_ok() {
@@ -692,7 +689,7 @@ impl KinesisStore {
             mode,
             retention_hours: 24,
             shards: Vec::new(),
-            tags: tags.clone(),
+            tags,
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -704,27 +701,9 @@ impl KinesisStore {
     }
 }
 
-fn mark_updating(stream: &mut Stream, now: Millis, delay: Millis) {
-    if delay > 0 {
-        stream.transient = Some((StreamStatus::Updating, now + delay));
-    }
-}
-
-/// Appends one record to the open shard its hash key falls in.
-pub fn append(stream: &mut Stream, now: Millis, record: &NewRecord, lsn: u64) -> Appended {
+/// Appends one record to the open shard its hash key falls in (the stream must accept writes).
+fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appended {
     let index = stream.shard_for_hash(record.hash_key());
-    append_to(stream, index, now, record, lsn)
-}
-
-/// Appends one record to shard `index` (which must be open and hold its hash key); returns the
-/// shard's ordinal and the record's counter.
-pub fn append_raw(
-    stream: &mut Stream,
-    index: usize,
-    now: Millis,
-    record: NewRecord,
-    lsn: u64,
-) -> (u32, u64) {
     let shard = &mut stream.shards[index];
     shard.last_counter += 1;
     let counter = shard.last_counter;
@@ -737,141 +716,13 @@ pub fn append_raw(
         data: record.data,
         lsn,
     });
-    (shard.ordinal, counter)
-}
-
-/// Appends one record to shard `index` (which must be open and hold its hash key).
-pub fn append_to(
-    stream: &mut Stream,
-    index: usize,
-    now: Millis,
-    record: &NewRecord,
-    lsn: u64,
-) -> Appended {
-    let (ordinal, counter) = append_raw(stream, index, now, record.clone(), lsn);
     Appended {
-        shard_id: shard_id(ordinal),
-        sequence_number: stream.sequence_number(ordinal, counter),
+        shard: shard.ordinal,
+        counter,
     }
 }
 
-fn open_shard(stream: &Stream, ordinal: u32, account: &str) -> ApiResult<(u128, u128)> {
-    let shard = stream
-        .shards
-        .get(ordinal as usize)
-        .filter(|s| s.is_open())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ResourceNotFoundException,
-                format!(
-                    "Could not find shard {} in stream {} under account {account}.",
-                    shard_id(ordinal),
-                    stream.name
-                ),
-            )
-        })?;
-    Ok((shard.starting_hash_key, shard.ending_hash_key))
-}
-
-fn split(
-    stream: &mut Stream,
-    now: Millis,
-    ordinal: u32,
-    key: u128,
-    account: &str,
-) -> ApiResult<()> {
-    let (start, end) = open_shard(stream, ordinal, account)?;
-    if key <= start || key > end {
-        return Err(ApiError::invalid_argument(format!(
-            "NewStartingHashKey {key} used in SplitShard() on shard {} in stream {} under account \
-             {account} is not both greater than one plus the shard's StartingHashKey {start} and \
-             less than the shard's EndingHashKey {end}.",
-            shard_id(ordinal),
-            stream.name
-        )));
-    }
-    stream.close(ordinal, now);
-    stream.add_shard((start, key - 1), (Some(ordinal), None), now);
-    stream.add_shard((key, end), (Some(ordinal), None), now);
-    Ok(())
-}
-
-fn merge(
-    stream: &mut Stream,
-    now: Millis,
-    first: u32,
-    second: u32,
-    account: &str,
-) -> ApiResult<()> {
-    let a = open_shard(stream, first, account)?;
-    let b = open_shard(stream, second, account)?;
-    let adjacent = a.1.checked_add(1) == Some(b.0) || b.1.checked_add(1) == Some(a.0);
-    if first == second || !adjacent {
-        return Err(ApiError::invalid_argument(format!(
-            "Shards {} and {} in stream {} under account {account} are not an adjacent pair of \
-             shards eligible for merging",
-            shard_id(first),
-            shard_id(second),
-            stream.name
-        )));
-    }
-    stream.close(first, now);
-    stream.close(second, now);
-    stream.add_shard(
-        (a.0.min(b.0), a.1.max(b.1)),
-        (Some(first), Some(second)),
-        now,
-    );
-    Ok(())
-}
-
-/// UNIFORM_SCALING the way AWS does it: split open shards at the new boundaries, then merge the
-/// pieces of each target range pairwise, so every child has at most two parents and the lineage
-/// is made only of splits and merges.
-fn update_shard_count(
-    stream: &mut Stream,
-    now: Millis,
-    target: u32,
-    account: &str,
-) -> ApiResult<()> {
-    let open: Vec<(u32, u128, u128)> = stream
-        .open_shards()
-        .map(|s| (s.ordinal, s.starting_hash_key, s.ending_hash_key))
-        .collect();
-    let current = open.len() as u32;
-    if target > current * 2 || target * 2 < current {
-        return Err(ApiError::invalid_argument(format!(
-            "UpdateShardCount cannot scale up over double your current open shard count or scale \
-             down below half your current open shard count. Current open shard count: {current}, \
-             requested: {target}."
-        )));
-    }
-    let targets = even_ranges(target);
-    // Split every open shard at every target boundary inside it.
-    for (ordinal, start, end) in open {
-        let mut piece = ordinal;
-        for &(boundary, _) in targets.iter().filter(|(b, _)| *b > start && *b <= end) {
-            split(stream, now, piece, boundary, account)?;
-            // The upper child is the last shard added; keep splitting it.
-            piece = stream.shards.len() as u32 - 1;
-        }
-    }
-    // Merge the pieces of each target range, left to right.
-    for (start, end) in targets {
-        let mut pieces: Vec<u32> = stream
-            .open_shards()
-            .filter(|s| s.starting_hash_key >= start && s.ending_hash_key <= end)
-            .map(|s| s.ordinal)
-            .collect();
-        pieces.sort_by_key(|o| stream.shards[*o as usize].starting_hash_key);
-        let mut merged = pieces[0];
-        for next in pieces.into_iter().skip(1) {
-            merge(stream, now, merged, next, account)?;
-            merged = stream.shards.len() as u32 - 1;
-        }
-    }
-    Ok(())
-}
+mod reshard;
 
 #[cfg(test)]
 mod tests;

@@ -2,50 +2,12 @@
 //!
 //! Invariant: an operation name is matched as a string exactly once, here, when the request
 //! arrives ([`Action::from_str`]); everything after dispatches on the enum, and an unknown name
-//! gets SQS's `UnknownOperationException` before any of the body is read.
+//! gets SQS's `UnknownOperationException` before any of the body is read. The enum is written by
+//! [`crate::action::actions!`], as the Kinesis one is.
 
-use std::str::FromStr;
-
-use crate::error::{ApiError, ErrorCode};
-
-macro_rules! actions {
-    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
-        /// One operation of the SQS API, as named after `AmazonSQS.` in `X-Amz-Target`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Action {
-            $($(#[$doc])* $name,)+
-        }
-
-        impl Action {
-            /// Every action, in the order the API lists them (for fuzzing and tests).
-            pub const ALL: [Action; [$(stringify!($name)),+].len()] = [$(Action::$name),+];
-
-            /// The operation name as SQS spells it (`"SendMessage"`).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Action::$name => stringify!($name),)+
-                }
-            }
-        }
-
-        impl FromStr for Action {
-            /// SQS's answer to an operation it does not have.
-            type Err = ApiError;
-
-            fn from_str(operation: &str) -> Result<Self, ApiError> {
-                match operation {
-                    $(stringify!($name) => Ok(Action::$name),)+
-                    other => Err(ApiError::new(
-                        ErrorCode::UnknownOperationException,
-                        format!("The action {other} is not valid for this endpoint."),
-                    )),
-                }
-            }
-        }
-    };
-}
-
-actions! {
+crate::action::actions! {
+    /// One operation of the SQS API, as named after `AmazonSQS.` in `X-Amz-Target`.
+    unknown = |other| format!("The action {other} is not valid for this endpoint.");
     /// Creates a queue, or answers the URL of an identical one.
     CreateQueue,
     /// The URL of a queue by name.
@@ -87,10 +49,11 @@ actions! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn every_action_parses_from_its_name_and_nothing_else_does() {
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>().unwrap(), action);
         }
         assert_eq!(Action::ALL.len(), 18);

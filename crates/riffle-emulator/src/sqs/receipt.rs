@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::store::{Message, Queue};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::kinesis::keys::Sealer;
+use crate::seal::Sealer;
 
 /// The receipt handle of this receive of `message`: sealed queue name, queue creation time,
 /// message position and receive count, so a handle from an earlier receive is stale.

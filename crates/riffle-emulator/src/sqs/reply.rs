@@ -4,7 +4,8 @@
 //!
 //! Invariant: the bytes are exactly those `serde_json::to_vec` wrote for the `json!` values this
 //! replaced: compact, object keys in sorted order (serde_json's map without `preserve_order`),
-//! strings escaped as serde_json escapes them. The tests compare the two.
+//! strings escaped by `riffle_core::json`, the workspace's one escaper (serde_json's escapes).
+//! The tests compare the two.
 
 use std::collections::BTreeMap;
 
@@ -14,37 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::digest::{AttributeValue, attributes_md5};
 use super::store::Message;
 use crate::error::{ApiError, ErrorCode};
-
-/// Appends `value` as a JSON string, escaped as serde_json escapes it. The SQS half's one JSON
-/// string escaper: every string this module writes goes through it.
-// TODO(i14): riffle_core::json — replace with the shared escaper once it lands, keeping the
-// bytes identical (the tests below compare them with serde_json's).
-pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
-    if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(value.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
-    }
-}
-
-/// Appends `value` in decimal.
-pub(crate) fn decimal(out: &mut Vec<u8>, value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
+use riffle_core::json::{write_string, write_u64};
 
 /// A JSON object being written: keys must come in sorted order.
 pub(crate) struct Object<'a> {
@@ -64,13 +35,13 @@ impl<'a> Object<'a> {
             self.out.push(b',');
         }
         self.empty = false;
-        string(self.out, key);
+        write_string(self.out, key);
         self.out.push(b':');
         self.out
     }
 
     pub(crate) fn str(&mut self, key: &str, value: &str) {
-        string(self.key(key), value);
+        write_string(self.key(key), value);
     }
 
     pub(crate) fn finish(self) {
@@ -242,7 +213,7 @@ pub(crate) fn received(
                 Some(Value::Number(number)) => {
                     let out = map.key(name);
                     out.push(b'"');
-                    decimal(out, *number);
+                    write_u64(out, *number);
                     out.push(b'"');
                 }
                 None => {}
@@ -509,14 +480,5 @@ mod tests {
             batch(&[], &[]),
             serde_json::to_vec(&json!({ "Successful": [], "Failed": [] })).unwrap()
         );
-    }
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for value in [0, 7, 10, 1_732_550_400_123, u64::MAX] {
-            let mut out = Vec::new();
-            decimal(&mut out, value);
-            assert_eq!(out, value.to_string().into_bytes());
-        }
     }
 }

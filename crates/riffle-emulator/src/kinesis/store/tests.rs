@@ -1,5 +1,5 @@
 use super::*;
-use crate::kinesis::keys::{parse_hash_key, partition_key_hash};
+use crate::kinesis::keys::{MAX_HASH_KEY, parse_hash_key, partition_key_hash};
 
 const T0: Millis = 1_700_000_000_000;
 
@@ -14,7 +14,7 @@ fn create(store: &mut KinesisStore, name: &str, shards: u32) {
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
     };
-    store.apply(T0, &m, 0).unwrap();
+    store.apply(T0, m.clone(), 0).unwrap();
 }
 
 fn put(store: &mut KinesisStore, now: Millis, stream: &str, key: &str) -> Appended {
@@ -27,7 +27,7 @@ fn put(store: &mut KinesisStore, now: Millis, stream: &str, key: &str) -> Append
         stream: stream.into(),
         records: vec![record],
     };
-    store.apply(now, &m, 0).unwrap().remove(0)
+    store.apply(now, m.clone(), 0).unwrap().remove(0)
 }
 
 fn assert_covers_key_space(ranges: &[(u128, u128)]) {
@@ -68,11 +68,11 @@ fn records_go_to_the_shard_holding_the_md5_of_their_partition_key() {
     for key in ["a", "b", "c", "pk-17", "üñí"] {
         let appended = put(&mut store, T0, "s", key);
         let stream = &store.streams["s"];
-        let shard = stream.shard(&appended.shard_id, T0, "0").unwrap();
+        let shard = stream.shard(&appended.shard_id(), T0, "0").unwrap();
         assert!(
             shard.holds(partition_key_hash(key)),
             "{key} landed in {}",
-            appended.shard_id
+            appended.shard_id()
         );
     }
 }
@@ -90,8 +90,8 @@ fn explicit_hash_key_overrides_the_partition_key() {
         stream: "s".into(),
         records: vec![record],
     };
-    let appended = store.apply(T0, &m, 0).unwrap();
-    assert_eq!(appended[0].shard_id, "shardId-000000000003");
+    let appended = store.apply(T0, m.clone(), 0).unwrap();
+    assert_eq!(appended[0].shard_id(), "shardId-000000000003");
 }
 
 #[test]
@@ -99,7 +99,10 @@ fn sequence_numbers_strictly_increase_within_a_shard() {
     let mut store = store();
     create(&mut store, "s", 1);
     let seqs: Vec<String> = (0..100)
-        .map(|i| put(&mut store, T0 + i, "s", "k").sequence_number)
+        .map(|i| {
+            let appended = put(&mut store, T0 + i, "s", "k");
+            store.streams["s"].sequence_number(appended.shard, appended.counter)
+        })
         .collect();
     for pair in seqs.windows(2) {
         assert!(pair[0] < pair[1]);
@@ -145,7 +148,7 @@ fn split_shard_closes_the_parent_and_creates_two_children() {
         shard: 0,
         new_starting_hash_key: 1 << 127,
     };
-    store.apply(T0 + 1, &m, 0).unwrap();
+    store.apply(T0 + 1, m.clone(), 0).unwrap();
     let stream = &store.streams["s"];
     assert_eq!(stream.shards.len(), 3);
     assert_eq!(stream.shards[0].closed_ms, Some(T0 + 1));
@@ -174,7 +177,7 @@ fn invalid_split_changes_nothing() {
             shard: 0,
             new_starting_hash_key: key,
         };
-        let err = store.apply(T0, &m, 0).unwrap_err();
+        let err = store.apply(T0, m.clone(), 0).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgumentException);
     }
     let m = Mutation::SplitShard {
@@ -183,7 +186,7 @@ fn invalid_split_changes_nothing() {
         new_starting_hash_key: 5,
     };
     assert_eq!(
-        store.apply(T0, &m, 0).unwrap_err().code,
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::ResourceNotFoundException
     );
     assert_eq!(before, format!("{:?}", store.streams["s"].shards));
@@ -199,7 +202,7 @@ fn merge_requires_adjacent_open_shards_and_records_both_parents() {
         adjacent: 2,
     };
     assert_eq!(
-        store.apply(T0, &m, 0).unwrap_err().code,
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::InvalidArgumentException
     );
     let m = Mutation::MergeShards {
@@ -207,7 +210,7 @@ fn merge_requires_adjacent_open_shards_and_records_both_parents() {
         shard: 1,
         adjacent: 0,
     };
-    store.apply(T0, &m, 0).unwrap();
+    store.apply(T0, m.clone(), 0).unwrap();
     let stream = &store.streams["s"];
     let child = stream.shards.last().unwrap();
     assert_eq!((child.parent, child.adjacent_parent), (Some(1), Some(0)));
@@ -233,7 +236,7 @@ fn update_shard_count_builds_a_lineage_of_splits_and_merges() {
             stream: "s".into(),
             target: to,
         };
-        store.apply(T0, &m, 0).unwrap();
+        store.apply(T0, m.clone(), 0).unwrap();
         let stream = &store.streams["s"];
         assert_eq!(open_ranges(stream), even_ranges(to), "{from} -> {to}");
         for shard in &stream.shards {
@@ -271,7 +274,7 @@ fn update_shard_count_refuses_more_than_double_or_less_than_half() {
             target,
         };
         assert_eq!(
-            store.apply(T0, &m, 0).unwrap_err().code,
+            store.apply(T0, m.clone(), 0).unwrap_err().code,
             ErrorCode::InvalidArgumentException
         );
     }
@@ -287,7 +290,7 @@ fn closed_shards_disappear_once_their_records_expire() {
         shard: 0,
         new_starting_hash_key: 10,
     };
-    store.apply(T0, &m, 0).unwrap();
+    store.apply(T0, m.clone(), 0).unwrap();
     let stream = store.stream("s", T0 + 23 * HOUR_MS).unwrap();
     assert_eq!(stream.live_shards(T0 + 23 * HOUR_MS).count(), 3);
     let later = T0 + 24 * HOUR_MS + 1;
@@ -315,7 +318,7 @@ fn shard_limit_is_enforced_on_create_split_and_update() {
         tags: BTreeMap::new(),
     };
     assert_eq!(
-        store.apply(T0, &m, 0).unwrap_err().code,
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::LimitExceededException
     );
     let m = Mutation::SplitShard {
@@ -323,14 +326,14 @@ fn shard_limit_is_enforced_on_create_split_and_update() {
         shard: 0,
         new_starting_hash_key: 10,
     };
-    store.apply(T0, &m, 0).unwrap();
+    store.apply(T0, m.clone(), 0).unwrap();
     let m = Mutation::SplitShard {
         stream: "a".into(),
         shard: 1,
         new_starting_hash_key: 1 << 127,
     };
     assert_eq!(
-        store.apply(T0, &m, 0).unwrap_err().code,
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::LimitExceededException
     );
     let m = Mutation::UpdateShardCount {
@@ -338,7 +341,7 @@ fn shard_limit_is_enforced_on_create_split_and_update() {
         target: 5,
     };
     assert_eq!(
-        store.apply(T0, &m, 0).unwrap_err().code,
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::LimitExceededException
     );
 }
@@ -358,7 +361,7 @@ fn status_goes_creating_then_active_and_deleting_then_gone() {
         records: vec![],
     };
     assert_eq!(
-        store.apply(T0 + 1, &m, 0).unwrap_err().code,
+        store.apply(T0 + 1, m.clone(), 0).unwrap_err().code,
         ErrorCode::ResourceNotFoundException
     );
     assert_eq!(
@@ -366,7 +369,7 @@ fn status_goes_creating_then_active_and_deleting_then_gone() {
         StreamStatus::Active
     );
     store
-        .apply(T0 + 1000, &Mutation::DeleteStream { name: "s".into() }, 0)
+        .apply(T0 + 1000, Mutation::DeleteStream { name: "s".into() }, 0)
         .unwrap();
     assert_eq!(
         store.stream("s", T0 + 1200).unwrap().status(T0 + 1200),
@@ -386,7 +389,7 @@ fn tags_are_limited_to_fifty_per_stream() {
     store
         .apply(
             T0,
-            &Mutation::AddTags {
+            Mutation::AddTags {
                 stream: "s".into(),
                 tags,
             },
@@ -397,7 +400,7 @@ fn tags_are_limited_to_fifty_per_stream() {
     store
         .apply(
             T0,
-            &Mutation::AddTags {
+            Mutation::AddTags {
                 stream: "s".into(),
                 tags: overwrite,
             },
@@ -407,7 +410,7 @@ fn tags_are_limited_to_fifty_per_stream() {
     let extra: BTreeMap<String, String> = [("new".to_owned(), "v".to_owned())].into();
     let err = store.apply(
         T0,
-        &Mutation::AddTags {
+        Mutation::AddTags {
             stream: "s".into(),
             tags: extra,
         },

@@ -22,15 +22,16 @@ pub(super) mod testing;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use self::request::{decode, invalid, missing};
+use self::request::{invalid, missing};
 use super::Action;
 use super::long_poll::Arrivals;
 use super::message::MessageIds;
 use super::store::{Mutation, SqsStore, no_such_queue};
 use crate::clock::{Clock, Millis};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::kinesis::keys::Sealer;
 use crate::persist::{EntryRef, Wal};
+use crate::request::decode;
+use crate::seal::Sealer;
 
 /// Facts about the HTTP request an operation needs.
 #[derive(Debug, Clone, Default)]

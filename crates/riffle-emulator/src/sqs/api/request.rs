@@ -7,22 +7,11 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::reply;
-
-pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::SerializationException, e.to_string()))
-}
 
 pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameterValue, message)

@@ -1,0 +1,148 @@
+//! Kinesis operations: decode the JSON body, validate it as AWS does, run it against the store,
+//! and encode AWS's response shape. This module owns the service (the store behind its lock, the
+//! token sealer, the clock, the optional write-ahead log), the dispatch on [`Action`] and the one
+//! commit path; each family of operations lives in its own submodule.
+//!
+//! Invariants: every member is validated before the store is touched, and every violation of a
+//! request is reported at once as AWS's `ValidationException`; state-dependent problems get
+//! AWS's specific error types; a mutation is acknowledged only after it is durable (when a data
+//! directory is in use); GetRecords never returns a record whose write is not yet durable.
+
+mod put;
+mod read;
+mod request;
+mod reshard;
+mod retention;
+mod shards;
+mod streams;
+mod tags;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::action::Action;
+use super::store::{Appended, KinesisStore, Mutation};
+use crate::clock::{Clock, Millis};
+use crate::error::ApiResult;
+use crate::persist::{EntryRef, Wal};
+use crate::request::decode;
+use crate::seal::Sealer;
+
+pub use put::{MAX_PUT_RECORDS_BYTES, MAX_RECORD_BYTES};
+
+/// The Kinesis service of one emulator: the store behind a lock, the token sealer, the clock and
+/// the optional write-ahead log.
+#[derive(Debug)]
+pub struct Kinesis {
+    store: Mutex<KinesisStore>,
+    sealer: Sealer,
+    clock: Arc<dyn Clock>,
+    wal: Option<Arc<Wal>>,
+}
+
+/// A response body, and the log position that must be durable before it is sent.
+struct Reply {
+    body: Vec<u8>,
+    durable_at: Option<u64>,
+}
+
+impl Reply {
+    fn now(body: Vec<u8>) -> Self {
+        Self {
+            body,
+            durable_at: None,
+        }
+    }
+}
+
+impl Kinesis {
+    /// A service over `store`, reading time from `clock`, logging mutations to `wal` if given.
+    pub fn new(store: KinesisStore, clock: Arc<dyn Clock>, wal: Option<Arc<Wal>>) -> Self {
+        let sealer = Sealer::new(store.token_key);
+        Self {
+            store: Mutex::new(store),
+            sealer,
+            clock,
+            wal,
+        }
+    }
+
+    /// Locks the store (for snapshots and tests).
+    pub fn lock(&self) -> MutexGuard<'_, KinesisStore> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `action` on a JSON body; answers once the change it made is durable.
+    pub async fn call(&self, action: Action, body: &[u8]) -> ApiResult<Vec<u8>> {
+        let reply = self.execute(action, body)?;
+        if let (Some(lsn), Some(wal)) = (reply.durable_at, &self.wal) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(reply.body)
+    }
+
+    /// Drops expired records and finished deletions.
+    pub fn tick(&self) {
+        let now = self.clock.now_millis();
+        self.lock().tick(now);
+    }
+
+    fn execute(&self, action: Action, body: &[u8]) -> ApiResult<Reply> {
+        match action {
+            Action::CreateStream => self.create_stream(decode(body)?),
+            Action::DeleteStream => self.delete_stream(decode(body)?),
+            Action::DescribeStream => self.describe_stream(decode(body)?),
+            Action::DescribeStreamSummary => self.describe_stream_summary(decode(body)?),
+            Action::ListStreams => self.list_streams(decode(body)?),
+            Action::ListShards => self.list_shards(decode(body)?),
+            Action::PutRecord => self.put_record(decode(body)?),
+            Action::PutRecords => self.put_records(body),
+            Action::GetShardIterator => self.get_shard_iterator(decode(body)?),
+            Action::GetRecords => self.get_records(decode(body)?),
+            Action::IncreaseStreamRetentionPeriod => self.change_retention(decode(body)?, true),
+            Action::DecreaseStreamRetentionPeriod => self.change_retention(decode(body)?, false),
+            Action::SplitShard => self.split_shard(decode(body)?),
+            Action::MergeShards => self.merge_shards(decode(body)?),
+            Action::UpdateShardCount => self.update_shard_count(decode(body)?),
+            Action::AddTagsToStream => self.add_tags(decode(body)?),
+            Action::RemoveTagsFromStream => self.remove_tags(decode(body)?),
+            Action::ListTagsForStream => self.list_tags(decode(body)?),
+            Action::DescribeLimits => self.describe_limits(),
+        }
+    }
+
+    /// The one write path: applies `mutation` and logs it in the same frame it replays from;
+    /// the reply must wait for the returned log position. On error nothing changed and nothing
+    /// was logged.
+    fn commit(
+        &self,
+        store: &mut KinesisStore,
+        now: Millis,
+        mutation: Mutation,
+    ) -> ApiResult<(Vec<Appended>, Option<u64>)> {
+        let Some(wal) = &self.wal else {
+            return Ok((store.apply(now, mutation, 0)?, None));
+        };
+        let reservation = wal.reserve();
+        let lsn = reservation.lsn();
+        // Encoded before the store consumes the mutation; logged only once it applied.
+        let frame = reservation.frame(now, EntryRef::Kinesis(&mutation));
+        let appended = store.apply(now, mutation, lsn)?;
+        reservation.commit(frame);
+        Ok((appended, Some(lsn)))
+    }
+
+    fn commit_reply(&self, mutation: Mutation) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let (_, durable_at) = self.commit(&mut store, now, mutation)?;
+        Ok(Reply {
+            body: b"{}".to_vec(),
+            durable_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,352 @@
+//! GetShardIterator and GetRecords: sealed iterators, reading from a position, the read limits,
+//! and the child shards of a closed shard read to its end.
+//!
+//! Invariants: an iterator is a sealed (stream, stream creation time, shard, position, issue
+//! time), so a forged or foreign one is refused and one of a re-created stream of the same name
+//! is not found; GetRecords never returns a record whose write is not yet durable.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::request::{StreamIdent, hash_range_json, to_body};
+use super::{Kinesis, Reply};
+use crate::clock::Millis;
+use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
+use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
+use crate::kinesis::store::{GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Stream, not_found};
+use riffle_core::json::write_string;
+
+impl Kinesis {
+    pub(super) fn get_shard_iterator(&self, input: GetShardIteratorInput) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let mut v = Violations::default();
+        let name = self.stream_name(&store, &input.ident, &mut v);
+        match &input.shard_id {
+            Some(id) => v.name("shardId", id),
+            None => v.missing("shardId"),
+        }
+        const TYPES: [&str; 5] = [
+            "AT_SEQUENCE_NUMBER",
+            "AFTER_SEQUENCE_NUMBER",
+            "TRIM_HORIZON",
+            "LATEST",
+            "AT_TIMESTAMP",
+        ];
+        match &input.shard_iterator_type {
+            Some(t) => v.one_of("shardIteratorType", t, &TYPES),
+            None => v.missing("shardIteratorType"),
+        }
+        if let Some(seq) = &input.starting_sequence_number
+            && !is_sequence_number_shaped(seq)
+        {
+            v.failed(
+                "startingSequenceNumber",
+                seq,
+                "satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
+            );
+        }
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        let iterator_type = input.shard_iterator_type.unwrap_or_default();
+        let shard_name = input.shard_id.unwrap_or_default();
+        let enforce = store.settings.enforce_throughput;
+        let account = store.settings.account_id.clone();
+        let stream = store.stream(&name, now)?;
+        let ordinal = stream.shard(&shard_name, now, &account)?.ordinal;
+        let shard = &stream.shards[ordinal as usize];
+        let sequence = input.starting_sequence_number.as_deref();
+        let position = match iterator_type.as_str() {
+            "TRIM_HORIZON" => shard.first_counter(),
+            "LATEST" => shard.last_counter + 1,
+            "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER" => {
+                let text = sequence.ok_or_else(|| {
+                    ApiError::invalid_argument(format!(
+                        "StartingSequenceNumber must be specified for shardIteratorType \
+                         {iterator_type}."
+                    ))
+                })?;
+                let seq = SequenceParts::decode(text)
+                    .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
+                    .ok_or_else(|| {
+                        ApiError::invalid_argument(format!(
+                            "StartingSequenceNumber {text} used in GetShardIterator on shard \
+                             {shard_name} in stream {name} under account {account} is invalid."
+                        ))
+                    })?;
+                if seq.shard != ordinal {
+                    return Err(ApiError::invalid_argument(format!(
+                        "Invalid StartingSequenceNumber. It encodes {}, while it was used in a \
+                         call to a shard with {}",
+                        shard_id(seq.shard),
+                        shard_id(ordinal)
+                    )));
+                }
+                let at = if iterator_type == "AT_SEQUENCE_NUMBER" {
+                    seq.counter
+                } else {
+                    seq.counter.saturating_add(1)
+                };
+                // A sequence number beyond the newest record reads from the tip, like LATEST.
+                at.clamp(1, shard.last_counter + 1)
+            }
+            _ => {
+                let timestamp = input.timestamp.ok_or_else(|| {
+                    ApiError::invalid_argument(
+                        "Timestamp must be specified for shardIteratorType AT_TIMESTAMP.",
+                    )
+                })?;
+                let ts = (timestamp * 1000.0).max(0.0) as Millis;
+                if ts > now {
+                    return Err(ApiError::invalid_argument(format!(
+                        "The timestampInMillis parameter cannot be greater than the \
+                         currentTimestampInMillis. timestampInMillis: {ts}, \
+                         currentTimestampInMillis: {now}"
+                    )));
+                }
+                shard
+                    .records
+                    .iter()
+                    .find(|r| r.arrival_ms >= ts)
+                    .map_or(shard.last_counter + 1, |r| r.counter)
+            }
+        };
+        if sequence.is_some() && input.timestamp.is_some() {
+            return Err(ApiError::invalid_argument(
+                "Request must not contain both a StartingSequenceNumber and a Timestamp.",
+            ));
+        }
+        if enforce
+            && !stream.shards[ordinal as usize]
+                .throughput
+                .try_iterator_call(now)
+        {
+            return Err(ApiError::new(
+                ErrorCode::ProvisionedThroughputExceededException,
+                format!(
+                    "Rate exceeded for shard {shard_name} in stream {name} under account {account}."
+                ),
+            ));
+        }
+        let iterator = self.seal_iterator(stream, ordinal, position, now);
+        Ok(Reply::now(to_body(&json!({ "ShardIterator": iterator }))))
+    }
+
+    pub(super) fn seal_iterator(
+        &self,
+        stream: &Stream,
+        shard: u32,
+        position: u64,
+        now: Millis,
+    ) -> String {
+        let payload = IteratorPayload {
+            stream: Cow::Borrowed(&stream.name),
+            stream_created_ms: stream.created_ms,
+            shard,
+            position,
+            issued_ms: now,
+        };
+        self.sealer
+            .seal(&postcard::to_allocvec(&payload).expect("plain struct"))
+    }
+
+    pub(super) fn get_records(&self, input: GetRecordsInput) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut v = Violations::default();
+        match &input.shard_iterator {
+            Some(it) => v.length("shardIterator", it, 1, 512),
+            None => v.missing("shardIterator"),
+        }
+        if let Some(limit) = input.limit.filter(|l| *l < 1) {
+            v.range("limit", limit, 1, 10_000);
+        }
+        v.finish()?;
+        if input.limit.is_some_and(|l| l > 10_000) {
+            return Err(ApiError::invalid_argument(format!(
+                "Limit {} is greater than the maximum of 10000.",
+                input.limit.unwrap_or_default()
+            )));
+        }
+        let token = input.shard_iterator.unwrap_or_default();
+        let payload = self
+            .sealer
+            .open(&token)
+            .and_then(|bytes| {
+                postcard::from_bytes::<IteratorPayload<'_>>(&bytes)
+                    .ok()
+                    .map(IteratorPayload::into_owned)
+            })
+            .ok_or_else(|| ApiError::invalid_argument(format!("Invalid ShardIterator: {token}")))?;
+        if now.saturating_sub(payload.issued_ms) > ITERATOR_LIFETIME_MS {
+            return Err(ApiError::new(
+                ErrorCode::ExpiredIteratorException,
+                format!(
+                    "Iterator expired. The iterator was created at time {} while right now it is \
+                     {now} which is further in the future than the tolerated delay of \
+                     {ITERATOR_LIFETIME_MS} milliseconds.",
+                    payload.issued_ms
+                ),
+            ));
+        }
+        let limit = input.limit.unwrap_or(10_000) as usize;
+        let durable = self.wal.as_ref().map_or(u64::MAX, |wal| wal.durable_lsn());
+        let mut store = self.lock();
+        let enforce = store.settings.enforce_throughput;
+        let account = store.settings.account_id.clone();
+        let stream = store.stream(&payload.stream, now)?;
+        if stream.created_ms != payload.stream_created_ms {
+            return Err(not_found(&payload.stream, &account));
+        }
+        let shard_name = shard_id(payload.shard);
+        let ordinal = stream.shard(&shard_name, now, &account)?.ordinal;
+        let shard = &mut stream.shards[ordinal as usize];
+        if enforce && !shard.throughput.try_read_call(now) {
+            return Err(ApiError::new(
+                ErrorCode::ProvisionedThroughputExceededException,
+                format!(
+                    "Rate exceeded for shard {shard_name} in stream {} under account {account}.",
+                    payload.stream
+                ),
+            ));
+        }
+        // Positions are clamped to the stored records: before them is the trim horizon, past
+        // them is the tip (iterators are sealed, so only a sequence number can point past it).
+        let start = payload
+            .position
+            .clamp(shard.first_counter(), shard.last_counter + 1);
+        let mut bytes = 0usize;
+        let mut out = Vec::new();
+        let mut next = start;
+        for record in shard.records.range(shard.index_of(start)..) {
+            if out.len() >= limit
+                || record.lsn > durable
+                || (bytes + record.size() > GET_RECORDS_MAX_BYTES && !out.is_empty())
+            {
+                break;
+            }
+            bytes += record.size();
+            next = record.counter + 1;
+            out.push(record.clone());
+        }
+        if enforce {
+            shard.throughput.charge_read(bytes);
+        }
+        let caught_up = next > shard.last_counter;
+        let millis_behind = match shard.records.get(shard.index_of(next)) {
+            Some(pending) if !caught_up => now.saturating_sub(pending.arrival_ms),
+            _ => 0,
+        };
+        let closed = !shard.is_open();
+        let stream = &*stream;
+        let created_secs = stream.created_ms / 1000;
+        let data_bytes: usize = out.iter().map(|r| r.data.len()).sum();
+        let mut body = Vec::with_capacity(256 + data_bytes * 4 / 3 + out.len() * 160);
+        body.extend_from_slice(b"{\"Records\":[");
+        for (i, record) in out.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(b"{\"SequenceNumber\":\"");
+            SequenceParts {
+                stream_created_secs: created_secs,
+                shard: ordinal,
+                counter: record.counter,
+            }
+            .write_to(&mut body);
+            body.extend_from_slice(
+                format!(
+                    "\",\"ApproximateArrivalTimestamp\":{}.{:03},\"Data\":\"",
+                    record.arrival_ms / 1000,
+                    record.arrival_ms % 1000
+                )
+                .as_bytes(),
+            );
+            // Base64 never needs JSON escaping: encode straight into the body.
+            let start = body.len();
+            body.resize(
+                start + base64_simd::STANDARD.encoded_length(record.data.len()),
+                0,
+            );
+            let written = base64_simd::STANDARD
+                .encode(
+                    &record.data,
+                    base64_simd::Out::from_slice(&mut body[start..]),
+                )
+                .len();
+            body.truncate(start + written);
+            body.extend_from_slice(b"\",\"PartitionKey\":");
+            write_string(&mut body, &record.partition_key);
+            body.push(b'}');
+        }
+        body.extend_from_slice(b"]");
+        if closed && caught_up {
+            let children: Vec<Value> = stream
+                .shards
+                .iter()
+                .filter(|s| s.parent == Some(ordinal) || s.adjacent_parent == Some(ordinal))
+                .map(|s| {
+                    let parents: Vec<String> = s
+                        .parent
+                        .into_iter()
+                        .chain(s.adjacent_parent)
+                        .map(shard_id)
+                        .collect();
+                    json!({
+                        "ShardId": s.id(),
+                        "ParentShards": parents,
+                        "HashKeyRange": hash_range_json(s),
+                    })
+                })
+                .collect();
+            body.extend_from_slice(b",\"ChildShards\":");
+            body.extend_from_slice(&to_body(&children));
+        } else {
+            body.extend_from_slice(b",\"NextShardIterator\":");
+            write_string(&mut body, &self.seal_iterator(stream, ordinal, next, now));
+        }
+        body.extend_from_slice(format!(",\"MillisBehindLatest\":{millis_behind}}}").as_bytes());
+        Ok(Reply::now(body))
+    }
+}
+
+/// What a shard iterator encodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct IteratorPayload<'a> {
+    #[serde(borrow)]
+    stream: Cow<'a, str>,
+    stream_created_ms: Millis,
+    shard: u32,
+    position: u64,
+    issued_ms: Millis,
+}
+
+impl IteratorPayload<'_> {
+    pub(super) fn into_owned(self) -> IteratorPayload<'static> {
+        IteratorPayload {
+            stream: Cow::Owned(self.stream.into_owned()),
+            ..self
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GetShardIteratorInput {
+    #[serde(flatten)]
+    ident: StreamIdent,
+    shard_id: Option<String>,
+    shard_iterator_type: Option<String>,
+    starting_sequence_number: Option<String>,
+    timestamp: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GetRecordsInput {
+    shard_iterator: Option<String>,
+    limit: Option<i64>,
+    #[serde(rename = "StreamARN")]
+    _stream_arn: Option<String>,
+}

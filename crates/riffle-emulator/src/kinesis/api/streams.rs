@@ -1,0 +1,243 @@
+//! Stream lifecycle and description: CreateStream, DeleteStream, DescribeStream,
+//! DescribeStreamSummary, ListStreams and DescribeLimits.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::request::{StreamIdent, StreamOnly, seconds, shard_json, to_body, validate_tags};
+use super::{Kinesis, Reply};
+use crate::error::{ApiError, ApiResult, Violations};
+use crate::kinesis::keys::parse_shard_id;
+use crate::kinesis::store::{Mutation, Shard, StreamMode};
+
+impl Kinesis {
+    pub(super) fn create_stream(&self, input: CreateStreamInput) -> ApiResult<Reply> {
+        let mut v = Violations::default();
+        match &input.stream_name {
+            Some(name) => v.name("streamName", name),
+            None => v.missing("streamName"),
+        }
+        if let Some(count) = input.shard_count {
+            v.range("shardCount", count, 1, 100_000);
+        }
+        let mode = input
+            .stream_mode_details
+            .as_ref()
+            .map(|d| d.stream_mode.as_deref());
+        match mode {
+            Some(Some(m)) => v.one_of(
+                "streamModeDetails.streamMode",
+                m,
+                &["PROVISIONED", "ON_DEMAND"],
+            ),
+            Some(None) => v.missing("streamModeDetails.streamMode"),
+            None => {}
+        }
+        validate_tags(&mut v, input.tags.as_ref(), 200);
+        v.finish()?;
+        let mode = match mode {
+            Some(Some("ON_DEMAND")) => StreamMode::OnDemand,
+            _ => StreamMode::Provisioned,
+        };
+        let shard_count = match (mode, input.shard_count) {
+            (StreamMode::Provisioned, Some(count)) => count as u32,
+            (StreamMode::Provisioned, None) => {
+                return Err(ApiError::invalid_argument(
+                    "ShardCount is required for a stream in PROVISIONED mode.",
+                ));
+            }
+            (StreamMode::OnDemand, None) => 4,
+            (StreamMode::OnDemand, Some(_)) => {
+                return Err(ApiError::invalid_argument(
+                    "ShardCount must not be specified for a stream in ON_DEMAND mode.",
+                ));
+            }
+        };
+        self.commit_reply(Mutation::CreateStream {
+            name: input.stream_name.unwrap_or_default(),
+            shard_count,
+            mode,
+            tags: input.tags.unwrap_or_default(),
+        })
+    }
+
+    pub(super) fn delete_stream(&self, input: StreamOnly) -> ApiResult<Reply> {
+        let mut v = Violations::default();
+        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
+        v.finish()?;
+        self.commit_reply(Mutation::DeleteStream {
+            name: self.require_stream(name)?,
+        })
+    }
+
+    pub(super) fn describe_stream(&self, input: DescribeStreamInput) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let mut v = Violations::default();
+        let name = self.stream_name(&store, &input.ident, &mut v);
+        if let Some(limit) = input.limit {
+            v.range("limit", limit, 1, 10_000);
+        }
+        if let Some(id) = &input.exclusive_start_shard_id {
+            v.name("exclusiveStartShardId", id);
+        }
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        let arn = store.stream_arn(&name);
+        let stream = store.stream(&name, now)?;
+        let after = input
+            .exclusive_start_shard_id
+            .as_deref()
+            .and_then(parse_shard_id);
+        let limit = input.limit.unwrap_or(100) as usize;
+        let shards: Vec<&Shard> = stream
+            .live_shards(now)
+            .filter(|s| after.is_none_or(|a| s.ordinal > a))
+            .collect();
+        let has_more = shards.len() > limit;
+        let shards: Vec<Value> = shards
+            .into_iter()
+            .take(limit)
+            .map(|s| shard_json(stream, s))
+            .collect();
+        Ok(Reply::now(to_body(&json!({
+            "StreamDescription": {
+                "StreamName": stream.name,
+                "StreamARN": arn,
+                "StreamStatus": stream.status(now).as_str(),
+                "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
+                "Shards": shards,
+                "HasMoreShards": has_more,
+                "RetentionPeriodHours": stream.retention_hours,
+                "StreamCreationTimestamp": seconds(stream.created_ms),
+                "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
+                "EncryptionType": "NONE",
+            }
+        }))))
+    }
+
+    pub(super) fn describe_stream_summary(&self, input: StreamOnly) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let mut v = Violations::default();
+        let name = self.stream_name(&store, &input.ident, &mut v);
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        let arn = store.stream_arn(&name);
+        let stream = store.stream(&name, now)?;
+        Ok(Reply::now(to_body(&json!({
+            "StreamDescriptionSummary": {
+                "StreamName": stream.name,
+                "StreamARN": arn,
+                "StreamStatus": stream.status(now).as_str(),
+                "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
+                "RetentionPeriodHours": stream.retention_hours,
+                "StreamCreationTimestamp": seconds(stream.created_ms),
+                "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
+                "EncryptionType": "NONE",
+                "OpenShardCount": stream.open_shards().count(),
+                "ConsumerCount": 0,
+            }
+        }))))
+    }
+
+    pub(super) fn list_streams(&self, input: ListStreamsInput) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut v = Violations::default();
+        if let Some(limit) = input.limit {
+            v.range("limit", limit, 1, 10_000);
+        }
+        if let Some(name) = &input.exclusive_start_stream_name {
+            v.name("exclusiveStartStreamName", name);
+        }
+        if let Some(token) = &input.next_token {
+            v.length("nextToken", token, 1, 1048576);
+        }
+        v.finish()?;
+        let after = match &input.next_token {
+            Some(token) => Some(self.open_token(token, "ListStreams", now)?.0),
+            None => input.exclusive_start_stream_name.clone(),
+        };
+        let mut store = self.lock();
+        store.tick(now);
+        let limit = input.limit.unwrap_or(100) as usize;
+        let names: Vec<&String> = store
+            .streams
+            .keys()
+            .filter(|n| after.as_ref().is_none_or(|a| *n > a))
+            .collect();
+        let has_more = names.len() > limit;
+        let page: Vec<&String> = names.into_iter().take(limit).collect();
+        let summaries: Vec<Value> = page
+            .iter()
+            .map(|name| {
+                let stream = &store.streams[*name];
+                json!({
+                    "StreamName": name,
+                    "StreamARN": store.stream_arn(name),
+                    "StreamStatus": stream.status(now).as_str(),
+                    "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
+                    "StreamCreationTimestamp": seconds(stream.created_ms),
+                })
+            })
+            .collect();
+        let mut out = json!({
+            "StreamNames": page,
+            "HasMoreStreams": has_more,
+            "StreamSummaries": summaries,
+        });
+        if let Some(last) = page.last().filter(|_| has_more) {
+            out["NextToken"] = json!(self.seal_token(last, "ListStreams", now));
+        }
+        Ok(Reply::now(to_body(&out)))
+    }
+
+    pub(super) fn describe_limits(&self) -> ApiResult<Reply> {
+        let store = self.lock();
+        let on_demand = store
+            .streams
+            .values()
+            .filter(|s| s.mode == StreamMode::OnDemand)
+            .count();
+        Ok(Reply::now(to_body(&json!({
+            "ShardLimit": store.settings.shard_limit,
+            "OpenShardCount": store.open_shard_count(),
+            "OnDemandStreamCount": on_demand,
+            "OnDemandStreamCountLimit": store.settings.on_demand_stream_limit,
+        }))))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct StreamModeDetails {
+    stream_mode: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreateStreamInput {
+    stream_name: Option<String>,
+    shard_count: Option<i64>,
+    stream_mode_details: Option<StreamModeDetails>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DescribeStreamInput {
+    #[serde(flatten)]
+    ident: StreamIdent,
+    limit: Option<i64>,
+    exclusive_start_shard_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListStreamsInput {
+    limit: Option<i64>,
+    exclusive_start_stream_name: Option<String>,
+    next_token: Option<String>,
+}

@@ -1,0 +1,113 @@
+//! AddTagsToStream, RemoveTagsFromStream and ListTagsForStream.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::request::{StreamIdent, to_body, validate_tags};
+use super::{Kinesis, Reply};
+use crate::error::{ApiResult, Violations};
+use crate::kinesis::store::Mutation;
+
+impl Kinesis {
+    pub(super) fn add_tags(&self, input: AddTagsInput) -> ApiResult<Reply> {
+        let mut v = Violations::default();
+        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
+        match &input.tags {
+            Some(_) => validate_tags(&mut v, input.tags.as_ref(), 200),
+            None => v.missing("tags"),
+        }
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        self.commit_reply(Mutation::AddTags {
+            stream: name,
+            tags: input.tags.unwrap_or_default(),
+        })
+    }
+
+    pub(super) fn remove_tags(&self, input: RemoveTagsInput) -> ApiResult<Reply> {
+        let mut v = Violations::default();
+        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
+        match &input.tag_keys {
+            Some(keys) if keys.is_empty() || keys.len() > 50 => v.failed(
+                "tagKeys",
+                format!("[{} keys]", keys.len()),
+                "have length between 1 and 50",
+            ),
+            Some(keys) => {
+                for (i, key) in keys.iter().enumerate() {
+                    v.length(&format!("tagKeys.{}.member", i + 1), key, 1, 128);
+                }
+            }
+            None => v.missing("tagKeys"),
+        }
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        self.commit_reply(Mutation::RemoveTags {
+            stream: name,
+            keys: input.tag_keys.unwrap_or_default(),
+        })
+    }
+
+    pub(super) fn list_tags(&self, input: ListTagsInput) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let mut v = Violations::default();
+        let name = self.stream_name(&store, &input.ident, &mut v);
+        if let Some(limit) = input.limit {
+            v.range("limit", limit, 1, 50);
+        }
+        if let Some(key) = &input.exclusive_start_tag_key {
+            v.length("exclusiveStartTagKey", key, 1, 128);
+        }
+        v.finish()?;
+        let name = self.require_stream(name)?;
+        let stream = store.stream(&name, now)?;
+        let limit = input.limit.unwrap_or(50) as usize;
+        let tags: Vec<(&String, &String)> = stream
+            .tags
+            .iter()
+            .filter(|(k, _)| {
+                input
+                    .exclusive_start_tag_key
+                    .as_ref()
+                    .is_none_or(|s| *k > s)
+            })
+            .collect();
+        let has_more = tags.len() > limit;
+        let tags: Vec<Value> = tags
+            .into_iter()
+            .take(limit)
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect();
+        Ok(Reply::now(to_body(
+            &json!({ "Tags": tags, "HasMoreTags": has_more }),
+        )))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AddTagsInput {
+    #[serde(flatten)]
+    ident: StreamIdent,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RemoveTagsInput {
+    #[serde(flatten)]
+    ident: StreamIdent,
+    tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListTagsInput {
+    #[serde(flatten)]
+    ident: StreamIdent,
+    exclusive_start_tag_key: Option<String>,
+    limit: Option<i64>,
+}

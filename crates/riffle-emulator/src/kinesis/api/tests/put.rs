@@ -1,0 +1,139 @@
+use serde_json::{Value, json};
+
+use super::Fixture;
+use crate::error::ErrorCode;
+use crate::kinesis::Action;
+
+/// The sequence number of the `counter`th record of `shard` in a stream created at `T0`.
+fn sequence_number(shard: u32, counter: u64) -> String {
+    format!("491700000000{shard:06}{:018}{counter:020}", 0)
+}
+
+#[test]
+fn put_record_reports_every_missing_member_at_once() {
+    let f = Fixture::with_stream("s", 1);
+    assert_eq!(
+        f.refused(
+            Action::PutRecord,
+            r#"{"StreamName":"s"}"#,
+            ErrorCode::ValidationException
+        ),
+        "2 validation errors detected: Value null at 'data' failed to satisfy constraint: Member \
+         must not be null; Value null at 'partitionKey' failed to satisfy constraint: Member must \
+         not be null"
+    );
+    let answer = f.ok(
+        Action::PutRecord,
+        r#"{"StreamName":"s","Data":"aGk=","PartitionKey":"k"}"#,
+    );
+    assert_eq!(
+        answer,
+        json!({
+            "ShardId": "shardId-000000000000",
+            "SequenceNumber": sequence_number(0, 1),
+            "EncryptionType": "NONE",
+        })
+    );
+}
+
+#[test]
+fn put_records_names_the_member_that_is_wrong() {
+    let f = Fixture::with_stream("s", 1);
+    assert_eq!(
+        f.refused(
+            Action::PutRecords,
+            r#"{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"Data":"!!","PartitionKey":"k","ExplicitHashKey":"01"}]}"#,
+            ErrorCode::ValidationException
+        ),
+        "2 validation errors detected: Value '!!' at 'records.2.member.data' failed to satisfy \
+         constraint: Member must be valid base64-encoded binary data; Value '01' at \
+         'records.2.member.explicitHashKey' failed to satisfy constraint: Member must satisfy \
+         regular expression pattern: 0|([1-9]\\d{0,38})"
+    );
+    assert_eq!(
+        f.refused(
+            Action::PutRecords,
+            r#"{"StreamName":"s","Records":[]}"#,
+            ErrorCode::ValidationException
+        ),
+        "1 validation error detected: Value '[0 records]' at 'records' failed to satisfy \
+         constraint: Member must have length greater than or equal to 1"
+    );
+    assert_eq!(
+        f.kinesis.lock().streams["s"].shards[0].last_counter,
+        0,
+        "nothing stored"
+    );
+}
+
+#[test]
+fn put_records_routes_by_hash_key_and_numbers_each_shard_from_one() {
+    let f = Fixture::with_stream("s", 2);
+    let answer = f.ok(
+        Action::PutRecords,
+        r#"{"StreamName":"s","Records":[
+            {"Data":"AA==","PartitionKey":"a","ExplicitHashKey":"0"},
+            {"Data":"AQ==","PartitionKey":"b","ExplicitHashKey":"340282366920938463463374607431768211455"},
+            {"Data":"Ag==","PartitionKey":"c","ExplicitHashKey":"1"}]}"#,
+    );
+    assert_eq!(
+        answer,
+        json!({
+            "FailedRecordCount": 0,
+            "Records": [
+                { "SequenceNumber": sequence_number(0, 1), "ShardId": "shardId-000000000000" },
+                { "SequenceNumber": sequence_number(1, 1), "ShardId": "shardId-000000000001" },
+                { "SequenceNumber": sequence_number(0, 2), "ShardId": "shardId-000000000000" },
+            ],
+            "EncryptionType": "NONE",
+        })
+    );
+    let store = f.kinesis.lock();
+    let shard = &store.streams["s"].shards[0];
+    assert_eq!(shard.records[1].partition_key, "c");
+    assert_eq!(&shard.records[1].data[..], [2]);
+}
+
+#[test]
+fn put_records_over_the_write_limit_refuses_only_the_excess_and_stores_none_of_it() {
+    let f = Fixture::with_stream("s", 1);
+    f.kinesis.lock().settings.enforce_throughput = true;
+    let batch = |n: usize| {
+        let records: Vec<Value> = (0..n)
+            .map(|i| json!({ "Data": "", "PartitionKey": format!("k{i}") }))
+            .collect();
+        json!({ "StreamName": "s", "Records": records }).to_string()
+    };
+    assert_eq!(
+        f.ok(Action::PutRecords, &batch(500))["FailedRecordCount"],
+        0
+    );
+    assert_eq!(
+        f.ok(Action::PutRecords, &batch(500))["FailedRecordCount"],
+        0
+    );
+    let third = f.ok(Action::PutRecords, &batch(2));
+    assert_eq!(third["FailedRecordCount"], 2);
+    assert_eq!(
+        third["Records"][0],
+        json!({
+            "ErrorCode": "ProvisionedThroughputExceededException",
+            "ErrorMessage": "Rate exceeded for shard shardId-000000000000 in stream s under \
+                             account 000000000000.",
+        })
+    );
+    assert_eq!(f.kinesis.lock().streams["s"].shards[0].last_counter, 1000);
+}
+
+#[test]
+fn put_record_to_a_missing_stream_is_not_found() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.refused(
+            Action::PutRecord,
+            r#"{"StreamName":"nope","Data":"","PartitionKey":"k"}"#,
+            ErrorCode::ResourceNotFoundException
+        ),
+        "Stream nope under account 000000000000 not found."
+    );
+}

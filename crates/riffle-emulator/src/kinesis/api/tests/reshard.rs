@@ -1,0 +1,83 @@
+use serde_json::json;
+
+use super::Fixture;
+use crate::error::ErrorCode;
+use crate::kinesis::Action;
+
+#[test]
+fn split_shard_refuses_a_key_outside_the_shard_and_an_unknown_shard() {
+    let f = Fixture::with_stream("s", 2);
+    assert_eq!(
+        f.refused(
+            Action::SplitShard,
+            r#"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"0"}"#,
+            ErrorCode::InvalidArgumentException
+        ),
+        "NewStartingHashKey 0 used in SplitShard() on shard shardId-000000000000 in stream s \
+         under account 000000000000 is not both greater than one plus the shard's \
+         StartingHashKey 0 and less than the shard's EndingHashKey \
+         170141183460469231731687303715884105727."
+    );
+    assert_eq!(
+        f.refused(
+            Action::SplitShard,
+            r#"{"StreamName":"s","ShardToSplit":"shardId-x","NewStartingHashKey":"5"}"#,
+            ErrorCode::ResourceNotFoundException
+        ),
+        "Could not find shard shardId-x in stream s under account 000000000000."
+    );
+    assert_eq!(
+        f.ok(
+            Action::SplitShard,
+            r#"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"5"}"#,
+        ),
+        json!({})
+    );
+}
+
+#[test]
+fn merge_shards_needs_an_adjacent_pair() {
+    let f = Fixture::with_stream("s", 3);
+    assert_eq!(
+        f.refused(
+            Action::MergeShards,
+            r#"{"StreamName":"s","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000002"}"#,
+            ErrorCode::InvalidArgumentException
+        ),
+        "Shards shardId-000000000000 and shardId-000000000002 in stream s under account \
+         000000000000 are not an adjacent pair of shards eligible for merging"
+    );
+    f.ok(
+        Action::MergeShards,
+        r#"{"StreamName":"s","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}"#,
+    );
+    let summary = f.ok(Action::DescribeStreamSummary, r#"{"StreamName":"s"}"#);
+    assert_eq!(summary["StreamDescriptionSummary"]["OpenShardCount"], 2);
+}
+
+#[test]
+fn update_shard_count_scales_within_a_factor_of_two() {
+    let f = Fixture::with_stream("s", 2);
+    assert_eq!(
+        f.refused(
+            Action::UpdateShardCount,
+            r#"{"StreamName":"s","TargetShardCount":5,"ScalingType":"UNIFORM_SCALING"}"#,
+            ErrorCode::InvalidArgumentException
+        ),
+        "UpdateShardCount cannot scale up over double your current open shard count or scale \
+         down below half your current open shard count. Current open shard count: 2, \
+         requested: 5."
+    );
+    assert_eq!(
+        f.ok(
+            Action::UpdateShardCount,
+            r#"{"StreamName":"s","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}"#,
+        ),
+        json!({
+            "StreamName": "s",
+            "StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+            "CurrentShardCount": 2,
+            "TargetShardCount": 4,
+        })
+    );
+}

@@ -1,0 +1,60 @@
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::Fixture;
+use crate::error::ErrorCode;
+use crate::kinesis::Action;
+
+#[test]
+fn tags_are_added_listed_in_key_order_and_removed() {
+    let f = Fixture::with_stream("s", 1);
+    f.ok(
+        Action::AddTagsToStream,
+        r#"{"StreamName":"s","Tags":{"b":"2","a":"1","c":""}}"#,
+    );
+    assert_eq!(
+        f.ok(Action::ListTagsForStream, r#"{"StreamName":"s","Limit":2}"#),
+        json!({
+            "Tags": [{ "Key": "a", "Value": "1" }, { "Key": "b", "Value": "2" }],
+            "HasMoreTags": true,
+        })
+    );
+    f.ok(
+        Action::RemoveTagsFromStream,
+        r#"{"StreamName":"s","TagKeys":["a"]}"#,
+    );
+    assert_eq!(
+        f.ok(
+            Action::ListTagsForStream,
+            r#"{"StreamName":"s","ExclusiveStartTagKey":"b"}"#
+        ),
+        json!({ "Tags": [{ "Key": "c", "Value": "" }], "HasMoreTags": false })
+    );
+}
+
+#[test]
+fn tag_requests_are_refused_in_awss_words() {
+    let f = Fixture::with_stream("s", 1);
+    assert_eq!(
+        f.refused(
+            Action::RemoveTagsFromStream,
+            r#"{"StreamName":"s","TagKeys":[]}"#,
+            ErrorCode::ValidationException
+        ),
+        "1 validation error detected: Value '[0 keys]' at 'tagKeys' failed to satisfy \
+         constraint: Member must have length between 1 and 50"
+    );
+    let tags: BTreeMap<String, String> =
+        (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+    let body = json!({ "StreamName": "s", "Tags": tags }).to_string();
+    assert_eq!(
+        f.refused(
+            Action::AddTagsToStream,
+            &body,
+            ErrorCode::InvalidArgumentException
+        ),
+        "Failed to add tags to stream s under account 000000000000 because a given stream cannot \
+         have more than 50 tags."
+    );
+}
