@@ -24,6 +24,10 @@ pub use faults::{Fault, Faults, RecordView};
 pub use response::{assert_failed_items, failed_items, window_state};
 pub use sim::{KinesisSimulation, SqsSimulation, Trace, TraceInvocation, TraceRecord};
 
+/// The name [`SqsSimulation`] had before it mirrored [`KinesisSimulation`].
+#[deprecated(since = "0.1.0", note = "renamed `SqsSimulation`")]
+pub type QueueSimulation<H> = SqsSimulation<H>;
+
 /// What an invocation came to, as the engine sees it.
 pub use riffle_core::invocation::Outcome;
 
