@@ -10,7 +10,9 @@ use lambda_runtime::LambdaEvent;
 use riffle_aws::{KinesisSource, SqsDestination};
 use riffle_core::config::{RawDestination, RawDestinationConfig};
 use riffle_core::kinesis::config::RawKinesisMapping;
-use riffle_runtime::{HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, ShardCheckpoint};
+use riffle_runtime::{
+    HandlerInvoker, KinesisMapping, KinesisMappingOptions, MemoryCheckpoints, ShardCheckpoint,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::support;
@@ -78,7 +80,7 @@ impl lambda_runtime::Service<LambdaEvent<KinesisEvent>> for Recorder {
     }
 }
 
-type TestMapping<C> = Mapping<KinesisSource, HandlerInvoker<Recorder>, SqsDestination, C>;
+type TestMapping<C> = KinesisMapping<KinesisSource, HandlerInvoker<Recorder>, SqsDestination, C>;
 
 /// Builds a mapping with a [`Recorder`] handler; returns it and the recorder's channel.
 fn build_mapping<C: riffle_runtime::CheckpointStore>(
@@ -89,14 +91,14 @@ fn build_mapping<C: riffle_runtime::CheckpointStore>(
     let (kinesis, sqs) = riffle_aws::clients(endpoint, "us-east-1");
     let (seen_tx, seen_rx) = mpsc::unbounded_channel();
     let handler = Recorder { seen: seen_tx };
-    let mut options = MappingOptions::new(
+    let mut options = KinesisMappingOptions::new(
         "m-1",
         "arn:aws:lambda:us-east-1:000000000000:function:consumer",
         "us-east-1",
     );
     options.idle_poll = Duration::from_millis(20);
     options.shard_discovery = Duration::from_millis(100);
-    let mapping = Mapping::new(
+    let mapping = KinesisMapping::new(
         config,
         options,
         KinesisSource::new(kinesis, STREAM_ARN),

@@ -1,5 +1,5 @@
 //! The SQS mapping engine end to end: the emulator's SQS, the SDK queue source
-//! (`riffle_aws::SqsQueueSource`), the runtime's `QueueMapping`, and an in-process handler that
+//! (`riffle_aws::SqsQueueSource`), the runtime's `SqsMapping`, and an in-process handler that
 //! takes `LambdaEvent<SqsEvent>`. The emulator and the mapping share one manual clock, so a
 //! visibility timeout passes only when a test moves it; the tests wait on conditions (bounded in
 //! real time) and never sleep for a fixed time.
@@ -18,7 +18,7 @@ use riffle_core::config::{RawFilter, RawFilterCriteria};
 use riffle_core::sqs::config::RawSqsMapping;
 use riffle_core::sqs::poller::PollerSettings;
 use riffle_emulator::{Emulator, ManualClock};
-use riffle_runtime::{HandlerInvoker, QueueMapping, QueueMetrics, QueueOptions};
+use riffle_runtime::{HandlerInvoker, SqsMapping, SqsMappingOptions, SqsMetrics};
 use tokio::sync::watch;
 
 use crate::support;
@@ -211,9 +211,9 @@ impl Harness {
             behaviour,
             log: log.clone(),
         };
-        let mapping = Arc::new(QueueMapping::new(
+        let mapping = Arc::new(SqsMapping::new(
             settings,
-            QueueOptions::new("m-sqs", FUNCTION_ARN, FUNCTION_TIMEOUT),
+            SqsMappingOptions::new("m-sqs", FUNCTION_ARN, FUNCTION_TIMEOUT),
             source,
             HandlerInvoker::<_, SqsEvent>::new(handler, FUNCTION_TIMEOUT),
             Arc::new(self.clock.clone()),
@@ -230,11 +230,11 @@ impl Harness {
     }
 }
 
-type SqsMapping = QueueMapping<SqsQueueSource, HandlerInvoker<Handler, SqsEvent>>;
+type TestMapping = SqsMapping<SqsQueueSource, HandlerInvoker<Handler, SqsEvent>>;
 
 /// A mapping running in a task, and what its handler saw.
 struct Running {
-    mapping: Arc<SqsMapping>,
+    mapping: Arc<TestMapping>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     log: Arc<Mutex<Vec<Invocation>>>,
@@ -258,7 +258,7 @@ impl Running {
         self.bodies().iter().filter(|b| *b == body).count()
     }
 
-    fn metric(&self, counter: impl Fn(&QueueMetrics) -> &AtomicU64) -> u64 {
+    fn metric(&self, counter: impl Fn(&SqsMetrics) -> &AtomicU64) -> u64 {
         counter(self.mapping.metrics()).load(Ordering::Relaxed)
     }
 

@@ -1,5 +1,5 @@
 //! The Kinesis event source mapping engine end to end: records put into the emulator with the
-//! SDK, read by a `riffle_runtime::Mapping` through `riffle_aws::KinesisSource`, and handed to an
+//! SDK, read by a `riffle_runtime::KinesisMapping` through `riffle_aws::KinesisSource`, and handed to an
 //! in-process `lambda_runtime::service_fn` handler through `HandlerInvoker`, exactly as
 //! `tests/e2e/esm_kinesis.rs` wires it.
 //!
@@ -10,7 +10,7 @@
 //! - `latency`: put→invoke latency of single PutRecord calls at a fixed rate;
 //! - `scale`: a handler that sleeps per invocation, over a pre-loaded backlog, to show how
 //!   throughput grows with shards × ParallelizationFactor;
-//! - `sqs`: the SQS mapping (`riffle_runtime::QueueMapping` over `riffle_aws::SqsQueueSource`),
+//! - `sqs`: the SQS mapping (`riffle_runtime::SqsMapping` over `riffle_aws::SqsQueueSource`),
 //!   messages/s from SendMessageBatch to a no-op handler ([`sqs`]).
 //!
 //! Every record carries its index (little endian in its first eight bytes), so the handler
@@ -29,8 +29,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use riffle_aws::{KinesisSource, SqsDestination};
 use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_runtime::{
-    Checkpoints, FileCheckpoints, HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints,
-    Metrics, SystemClock,
+    Checkpoints, FileCheckpoints, HandlerInvoker, KinesisMapping, KinesisMappingOptions,
+    KinesisMetrics, MemoryCheckpoints, SystemClock,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
@@ -89,7 +89,7 @@ struct Common {
     /// The mapping's idle poll interval: the wait between polls of a caught-up shard.
     #[arg(long, default_value_t = 200)]
     idle_poll_ms: u64,
-    /// Records per GetRecords call of the mapping (MappingOptions::read_limit).
+    /// Records per GetRecords call of the mapping (KinesisMappingOptions::read_limit).
     #[arg(long, default_value_t = 10_000)]
     read_limit: usize,
     /// Give up waiting for the handler after this many seconds.
@@ -345,11 +345,11 @@ impl RunningMapping {
         });
         // The options of a local run (`riffle local`): 200 ms idle poll, shard discovery every
         // second; the idle poll and read limit can be changed from the command line.
-        let mut options = MappingOptions::local("bench", FUNCTION_ARN, "us-east-1");
+        let mut options = KinesisMappingOptions::local("bench", FUNCTION_ARN, "us-east-1");
         options.idle_poll = Duration::from_millis(common.idle_poll_ms);
         options.read_limit = common.read_limit;
         options.function_timeout = Duration::from_secs(60);
-        let mapping = Arc::new(Mapping::new(
+        let mapping = Arc::new(KinesisMapping::new(
             config,
             options,
             KinesisSource::new(kinesis, stream_arn),
@@ -372,12 +372,12 @@ impl RunningMapping {
                 .map_err(|e| anyhow!("the mapping stopped with an error: {e}"))?;
             let m = mapping.metrics();
             Ok(json!({
-                "polled": Metrics::get(&m.polled),
-                "invocations": Metrics::get(&m.invocations),
-                "invoked_records": Metrics::get(&m.invoked_records),
-                "errors": Metrics::get(&m.errors),
-                "retries": Metrics::get(&m.retries),
-                "dropped": Metrics::get(&m.dropped),
+                "polled": KinesisMetrics::get(&m.polled),
+                "invocations": KinesisMetrics::get(&m.invocations),
+                "invoked_records": KinesisMetrics::get(&m.invoked_records),
+                "errors": KinesisMetrics::get(&m.errors),
+                "retries": KinesisMetrics::get(&m.retries),
+                "dropped": KinesisMetrics::get(&m.dropped),
             }))
         });
         Ok(Self { stop, task })

@@ -1,13 +1,13 @@
 //! The lifecycle of a mapping as AWS reports it: `Creating`, `Enabling`, `Enabled`,
 //! `Disabling`, `Disabled`, `Updating`, `Deleting`, for both kinds: [`MappingController`] runs
-//! anything [`Controlled`] (the Kinesis [`Mapping`] here, the SQS [`crate::QueueMapping`] in
-//! `controller/queue.rs`).
+//! anything [`Controlled`] (the Kinesis [`KinesisMapping`] here, the SQS [`crate::SqsMapping`] in
+//! `controller/sqs.rs`).
 //!
 //! Invariant: a disabled mapping polls nothing and keeps its checkpoints (a queue mapping
 //! hands back what it held), so enabling it again resumes where it stopped; an update stops the
 //! shard tasks, swaps the configuration and starts them again from their checkpoints.
 
-mod queue;
+mod sqs;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 
 use crate::checkpoint::CheckpointStore;
 use crate::invoke::Invoker;
-use crate::mapping::{FailureDestination, Mapping, RuntimeError};
-use crate::source::StreamSource;
+use crate::kinesis::mapping::{FailureDestination, KinesisMapping, RuntimeError};
+use crate::kinesis::source::StreamSource;
 
 /// `State` of an event source mapping, with AWS's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl<M: Controlled> MappingController<M> {
     }
 }
 
-impl<S, I, D, C> Controlled for Mapping<S, I, D, C>
+impl<S, I, D, C> Controlled for KinesisMapping<S, I, D, C>
 where
     S: StreamSource,
     I: Invoker,
@@ -162,7 +162,7 @@ where
         &self,
         stop: watch::Receiver<bool>,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send {
-        Mapping::run(self, stop)
+        KinesisMapping::run(self, stop)
     }
 
     fn set_enabled(&self, enabled: bool) {
@@ -172,7 +172,7 @@ where
     }
 }
 
-impl<S, I, D, C> MappingController<Mapping<S, I, D, C>>
+impl<S, I, D, C> MappingController<KinesisMapping<S, I, D, C>>
 where
     S: StreamSource,
     I: Invoker,
@@ -181,7 +181,7 @@ where
 {
     /// Creates the controller of a Kinesis mapping; it starts polling if its configuration is
     /// enabled.
-    pub async fn create(mapping: Mapping<S, I, D, C>) -> Self {
+    pub async fn create(mapping: KinesisMapping<S, I, D, C>) -> Self {
         let enabled = mapping.config().enabled;
         Self::new(mapping, enabled).await
     }

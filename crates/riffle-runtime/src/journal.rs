@@ -1,21 +1,23 @@
 //! The decision journal of a mapping: what happened to which records, and why — one
 //! [`Journal`] shape for every kind of mapping, each kind with its own entries ([`kinesis`],
-//! [`queue`]).
+//! [`sqs`]).
 //!
 //! Invariant: every decision the engine makes is journaled with its key (shard or poller) and
 //! time, and also emitted as a `tracing` event; a journal keeps the most recent
 //! [`JOURNAL_CAPACITY`] entries per mapping, in time order, so a user can read them back.
 
 pub mod kinesis;
-pub mod queue;
+pub mod sqs;
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use riffle_core::time::Millis;
 
-pub use self::kinesis::{JournalEvent, JournalKind, KinesisCounters, Metrics, ShardStatus};
-pub use self::queue::{QueueCounters, QueueJournalEvent, QueueMetrics};
+pub use self::kinesis::{
+    JournalKind, KinesisCounters, KinesisJournalEvent, KinesisMetrics, ShardStatus,
+};
+pub use self::sqs::{SqsCounters, SqsJournalEvent, SqsMetrics};
 
 /// Entries kept per mapping.
 pub const JOURNAL_CAPACITY: usize = 10_000;

@@ -1,4 +1,9 @@
-//! Runs event source mappings. Kinesis ([`Mapping`]): discovers shards, runs one task per shard (children only
+//! Runs event source mappings, one module per source, mirrored: [`kinesis`] and [`sqs`] each
+//! hold the performer of their riffle-core machine (`mapping`), their source boundary
+//! (`source`) and its in-memory model (`memory`); the journal, the controller, checkpoints and
+//! the invoker are shared.
+//!
+//! Kinesis ([`KinesisMapping`]): discovers shards, runs one task per shard (children only
 //! after their parents finished), and performs the effects `riffle-core` decides — invocations,
 //! failure deliveries, durable checkpoints — while recording metrics and a decision journal.
 //!
@@ -11,17 +16,16 @@
 //! only after every record was finished, and a child shard starts only when all its listed
 //! parents are finished.
 //!
-//! SQS ([`QueueMapping`]): pollers that receive, invoke and delete, scaled by
+//! SQS ([`SqsMapping`]): pollers that receive, invoke and delete, scaled by
 //! `riffle_core::sqs::poller::Scaler`, over a [`QueueSource`].
 
 pub mod checkpoint;
 pub mod controller;
 pub mod invoke;
 pub mod journal;
-pub mod mapping;
-pub mod memory;
-pub mod queue;
+pub mod kinesis;
 pub mod source;
+pub mod sqs;
 
 pub use checkpoint::{
     CheckpointStore, Checkpoints, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint,
@@ -29,13 +33,16 @@ pub use checkpoint::{
 pub use controller::{Controlled, MappingController, MappingState};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{
-    Journal, JournalEvent, JournalKind, Metrics, QueueJournalEvent, QueueMetrics, ShardStatus,
+    Journal, JournalKind, KinesisJournalEvent, KinesisMetrics, ShardStatus, SqsJournalEvent,
+    SqsMetrics,
 };
-pub use mapping::{FailureDestination, Mapping, MappingOptions, RuntimeError};
-pub use memory::{MemoryDestination, MemoryQueue, MemoryReader, MemoryStream};
-pub use queue::{QueueMapping, QueueOptions, QueueSource};
+pub use kinesis::mapping::{
+    FailureDestination, KinesisMapping, KinesisMappingOptions, RuntimeError,
+};
+pub use kinesis::memory::{MemoryDestination, MemoryReader, MemoryStream};
+pub use kinesis::source::{ReadBatch, ShardInfo, ShardReader, StartAt, StreamSource};
 pub use riffle_clock::{Clock, ManualClock, SystemClock};
-pub use source::{ReadBatch, ShardInfo, ShardReader, SourceError, StartAt, StreamSource};
-
-#[cfg(test)]
-mod tests;
+pub use source::SourceError;
+pub use sqs::mapping::{SqsMapping, SqsMappingOptions};
+pub use sqs::memory::MemoryQueue;
+pub use sqs::source::QueueSource;

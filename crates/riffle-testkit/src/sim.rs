@@ -17,7 +17,7 @@ use riffle_clock::{Clock, ManualClock};
 use riffle_core::invocation::Outcome;
 use riffle_core::sequence::SequenceNumber;
 use riffle_core::time::Millis;
-use riffle_runtime::{InvokeRequest, JournalEvent, QueueJournalEvent, ShardCheckpoint};
+use riffle_runtime::{InvokeRequest, KinesisJournalEvent, ShardCheckpoint, SqsJournalEvent};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -112,9 +112,9 @@ pub struct Trace {
     /// Ids of records the filters dropped.
     pub filtered: Vec<String>,
     /// The Kinesis mapping's decision journal.
-    pub journal: Vec<JournalEvent>,
+    pub journal: Vec<KinesisJournalEvent>,
     /// The SQS mapping's decision journal.
-    pub queue_journal: Vec<QueueJournalEvent>,
+    pub queue_journal: Vec<SqsJournalEvent>,
     /// Final checkpoints per shard (Kinesis).
     pub checkpoints: BTreeMap<String, ShardCheckpoint>,
     /// Whether every record was finished before the time limit.

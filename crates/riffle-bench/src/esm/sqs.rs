@@ -1,5 +1,5 @@
 //! The SQS event source mapping end to end: messages sent with SendMessageBatch by concurrent
-//! producers, received, invoked and deleted by a `riffle_runtime::QueueMapping` over
+//! producers, received, invoked and deleted by a `riffle_runtime::SqsMapping` over
 //! `riffle_aws::SqsQueueSource`, and handed to an in-process `lambda_runtime::service_fn`
 //! handler taking `LambdaEvent<SqsEvent>` through `HandlerInvoker`, as `tests/e2e/esm_sqs.rs`
 //! wires it (with the system clock).
@@ -22,7 +22,7 @@ use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::PollerSettings;
 use riffle_core::sqs::poller::{EntryFailure, ReceiptEntry, ReceiveRequest};
 use riffle_runtime::{
-    HandlerInvoker, QueueMapping, QueueOptions, QueueSource, SourceError, SystemClock,
+    HandlerInvoker, QueueSource, SourceError, SqsMapping, SqsMappingOptions, SystemClock,
 };
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -255,9 +255,9 @@ pub(super) async fn throughput(args: SqsArgs) -> anyhow::Result<Value> {
         releases: AtomicU64::new(0),
         entry_failures: AtomicU64::new(0),
     });
-    let mapping = Arc::new(QueueMapping::new(
+    let mapping = Arc::new(SqsMapping::new(
         settings,
-        QueueOptions::new("bench-sqs", FUNCTION_ARN, FUNCTION_TIMEOUT),
+        SqsMappingOptions::new("bench-sqs", FUNCTION_ARN, FUNCTION_TIMEOUT),
         SharedSource(source.clone()),
         HandlerInvoker::<_, SqsEvent>::new(handler, FUNCTION_TIMEOUT),
         Arc::new(SystemClock),

@@ -1,7 +1,7 @@
-//! A Kinesis mapping's journal entries ([`JournalEvent`]), counters ([`Metrics`]) and shard
+//! A Kinesis mapping's journal entries ([`KinesisJournalEvent`]), counters ([`KinesisMetrics`]) and shard
 //! status views ([`ShardStatus`]), all serde types with the control API's field names.
 //!
-//! Invariant: the counters are what the journal says happened: [`Metrics::observe`] counts each
+//! Invariant: the counters are what the journal says happened: [`KinesisMetrics::observe`] counts each
 //! entry once, for the mapping and for its shard.
 
 use std::collections::BTreeMap;
@@ -80,7 +80,7 @@ pub enum JournalKind {
 /// One journal entry of a Kinesis mapping: `at` (epoch ms) and `time` (ISO 8601), `shard`,
 /// and what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JournalEvent {
+pub struct KinesisJournalEvent {
     /// When, epoch ms.
     #[serde(flatten, with = "riffle_core::time::at_time")]
     pub at: Millis,
@@ -92,7 +92,7 @@ pub struct JournalEvent {
     pub kind: JournalKind,
 }
 
-impl Entry for JournalEvent {
+impl Entry for KinesisJournalEvent {
     type Key = str;
 
     fn at(&self) -> Millis {
@@ -108,11 +108,11 @@ impl Entry for JournalEvent {
     }
 }
 
-impl Journal<JournalEvent> {
+impl Journal<KinesisJournalEvent> {
     /// Records what happened on `shard_id` at `at`, and emits it as a `tracing` event.
     pub fn record(&self, at: Millis, shard_id: &str, kind: JournalKind) {
         tracing::debug!(shard_id, ?kind, "mapping decision");
-        self.push(JournalEvent {
+        self.push(KinesisJournalEvent {
             at,
             shard_id: shard_id.to_owned(),
             kind,
@@ -122,7 +122,7 @@ impl Journal<JournalEvent> {
 
 /// Counters of one mapping.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub struct KinesisMetrics {
     /// Records read.
     pub polled: AtomicU64,
     /// Invocations.
@@ -187,7 +187,7 @@ pub struct ShardStatus {
     pub last_error: Option<(Millis, String)>,
 }
 
-impl Metrics {
+impl KinesisMetrics {
     /// Adds `n` to `counter`.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
@@ -380,26 +380,26 @@ impl Metrics {
     }
 }
 
-/// A Kinesis mapping's counters at one moment (see [`Metrics`] for what each counts).
+/// A Kinesis mapping's counters at one moment (see [`KinesisMetrics`] for what each counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KinesisCounters {
-    /// As [`Metrics::polled`].
+    /// As [`KinesisMetrics::polled`].
     pub polled: u64,
-    /// As [`Metrics::invocations`].
+    /// As [`KinesisMetrics::invocations`].
     pub invocations: u64,
-    /// As [`Metrics::invoked_records`].
+    /// As [`KinesisMetrics::invoked_records`].
     pub invoked_records: u64,
-    /// As [`Metrics::errors`].
+    /// As [`KinesisMetrics::errors`].
     pub errors: u64,
-    /// As [`Metrics::retries`].
+    /// As [`KinesisMetrics::retries`].
     pub retries: u64,
-    /// As [`Metrics::bisects`].
+    /// As [`KinesisMetrics::bisects`].
     pub bisects: u64,
-    /// As [`Metrics::sent_to_destination`].
+    /// As [`KinesisMetrics::sent_to_destination`].
     pub sent_to_destination: u64,
-    /// As [`Metrics::dropped`].
+    /// As [`KinesisMetrics::dropped`].
     pub dropped: u64,
-    /// As [`Metrics::filtered`].
+    /// As [`KinesisMetrics::filtered`].
     pub filtered: u64,
     /// The last iterator age of every shard that has one.
     pub iterator_age_ms: BTreeMap<String, Millis>,

@@ -14,8 +14,8 @@ use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_core::kinesis::response::{Verdict, judge};
 use riffle_core::sequence::SequenceNumber;
 use riffle_runtime::{
-    HandlerInvoker, Mapping, MappingOptions, MemoryCheckpoints, MemoryDestination, MemoryStream,
-    ShardCheckpoint,
+    HandlerInvoker, KinesisMapping, KinesisMappingOptions, MemoryCheckpoints, MemoryDestination,
+    MemoryStream, ShardCheckpoint,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -239,7 +239,7 @@ impl<H, T> KinesisSimulation<H, T> {
             Arc::clone(&log),
             judge,
         );
-        let mut options = MappingOptions::new(
+        let mut options = KinesisMappingOptions::new(
             "simulation",
             format!(
                 "arn:aws:lambda:us-east-1:000000000000:function:{}",
@@ -250,7 +250,7 @@ impl<H, T> KinesisSimulation<H, T> {
         options.function_timeout = self.timeout;
         let destination = MemoryDestination::default();
         let checkpoints = MemoryCheckpoints::default();
-        let mapping = Arc::new(Mapping::new(
+        let mapping = Arc::new(KinesisMapping::new(
             config,
             options,
             self.stream,

@@ -13,7 +13,7 @@ use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::PollerSettings;
 use riffle_core::sqs::response as sqs_response;
 use riffle_core::time::Millis;
-use riffle_runtime::{HandlerInvoker, MemoryQueue, QueueMapping, QueueOptions};
+use riffle_runtime::{HandlerInvoker, MemoryQueue, SqsMapping, SqsMappingOptions};
 use serde::Serialize;
 use serde_json::Value;
 use tower::Service;
@@ -253,9 +253,9 @@ impl<H> SqsSimulation<H> {
             Arc::clone(&log),
             judge,
         );
-        let mapping = Arc::new(QueueMapping::new(
+        let mapping = Arc::new(SqsMapping::new(
             settings,
-            QueueOptions::new(
+            SqsMappingOptions::new(
                 "simulation",
                 format!(
                     "arn:aws:lambda:us-east-1:000000000000:function:{}",

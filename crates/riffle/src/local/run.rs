@@ -13,8 +13,8 @@ use riffle_core::sqs::poller::PollerSettings;
 use riffle_emulator::Config;
 use riffle_lambda::{FunctionConfig, LocalFunction};
 use riffle_runtime::{
-    Checkpoints, FileCheckpoints, Mapping, MappingController, MappingOptions, MemoryCheckpoints,
-    QueueMapping, QueueOptions, SystemClock,
+    Checkpoints, FileCheckpoints, KinesisMapping, KinesisMappingOptions, MappingController,
+    MemoryCheckpoints, SqsMapping, SqsMappingOptions, SystemClock,
 };
 use riffle_template::{MappingConfig, SourceKind};
 
@@ -62,12 +62,17 @@ pub(crate) struct LocalArgs {
 
 /// A running Kinesis mapping.
 pub(crate) type KinesisController = MappingController<
-    Mapping<riffle_aws::KinesisSource, LocalFunction, riffle_aws::SqsDestination, Checkpoints>,
+    KinesisMapping<
+        riffle_aws::KinesisSource,
+        LocalFunction,
+        riffle_aws::SqsDestination,
+        Checkpoints,
+    >,
 >;
 
 /// A running SQS mapping.
 pub(crate) type QueueController =
-    MappingController<QueueMapping<riffle_aws::SqsQueueSource, LocalFunction>>;
+    MappingController<SqsMapping<riffle_aws::SqsQueueSource, LocalFunction>>;
 
 /// Everything `riffle local` runs.
 pub(crate) struct Running {
@@ -155,7 +160,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         let timeout = Duration::from_secs(u64::from(function.timeout_seconds));
         match (&mapping.config, mapping.kind) {
             (MappingConfig::Kinesis(config), SourceKind::Kinesis) => {
-                let mut options = MappingOptions::local(
+                let mut options = KinesisMappingOptions::local(
                     &mapping.logical_id,
                     &function.arn,
                     &args.template.region,
@@ -168,7 +173,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                     )),
                     None => Checkpoints::Memory(MemoryCheckpoints::default()),
                 };
-                let mapping_runtime = Mapping::new(
+                let mapping_runtime = KinesisMapping::new(
                     config.clone(),
                     options,
                     riffle_aws::KinesisSource::new(kinesis.clone(), &mapping.event_source_arn),
@@ -195,9 +200,9 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 // throttles beyond it), never the pollers: AWS's do not account for it.
                 let settings = PollerSettings::new(config, &args.template.region, sqs_facts)
                     .map_err(|e| anyhow::anyhow!("mapping {}: {e}", mapping.logical_id))?;
-                let queue_mapping = QueueMapping::new(
+                let queue_mapping = SqsMapping::new(
                     settings,
-                    QueueOptions::new(&mapping.logical_id, &function.arn, timeout),
+                    SqsMappingOptions::new(&mapping.logical_id, &function.arn, timeout),
                     source,
                     invoker,
                     Arc::new(SystemClock),

@@ -13,8 +13,8 @@
 //! - text to a pipe or file: one status line per mapping every `--status-every` seconds;
 //! - `--log-format json`: one object per line, status objects with a `shards` object.
 //!
-//! Every number comes from the runtime's metrics: `Metrics` and its `ShardStatus` per shard for
-//! Kinesis mappings, `QueueMetrics` for SQS mappings.
+//! Every number comes from the runtime's metrics: `KinesisMetrics` and its `ShardStatus` per shard for
+//! Kinesis mappings, `SqsMetrics` for SQS mappings.
 //!
 //! Invariant: output never blocks the engine: logs come from a broadcast that drops lines for a
 //! slow terminal rather than holding a function back, and the status only reads counters.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use riffle_runtime::{Metrics, ShardStatus};
+use riffle_runtime::{KinesisMetrics, ShardStatus};
 use serde_json::{Value, json};
 
 use super::terminal::display_width;
@@ -259,7 +259,7 @@ pub(crate) struct ShardView {
 }
 
 impl KinesisView {
-    pub(crate) fn new(id: &str, state: &str, metrics: &Metrics) -> Self {
+    pub(crate) fn new(id: &str, state: &str, metrics: &KinesisMetrics) -> Self {
         let disabled = matches!(state, "Disabled" | "Disabling");
         let shards = metrics
             .shards()
@@ -290,15 +290,15 @@ impl KinesisView {
         Self {
             id: id.to_owned(),
             state: state.to_owned(),
-            polled: Metrics::get(&metrics.polled),
-            invocations: Metrics::get(&metrics.invocations),
-            invoked_records: Metrics::get(&metrics.invoked_records),
-            errors: Metrics::get(&metrics.errors),
-            retries: Metrics::get(&metrics.retries),
-            bisects: Metrics::get(&metrics.bisects),
-            sent_to_destination: Metrics::get(&metrics.sent_to_destination),
-            dropped: Metrics::get(&metrics.dropped),
-            filtered: Metrics::get(&metrics.filtered),
+            polled: KinesisMetrics::get(&metrics.polled),
+            invocations: KinesisMetrics::get(&metrics.invocations),
+            invoked_records: KinesisMetrics::get(&metrics.invoked_records),
+            errors: KinesisMetrics::get(&metrics.errors),
+            retries: KinesisMetrics::get(&metrics.retries),
+            bisects: KinesisMetrics::get(&metrics.bisects),
+            sent_to_destination: KinesisMetrics::get(&metrics.sent_to_destination),
+            dropped: KinesisMetrics::get(&metrics.dropped),
+            filtered: KinesisMetrics::get(&metrics.filtered),
             last_error: metrics.last_error().map(|(_, shard, error)| {
                 if shard.is_empty() {
                     error
@@ -437,7 +437,7 @@ impl QueueView {
     pub(crate) fn new(
         id: &str,
         state: &'static str,
-        metrics: &riffle_runtime::QueueMetrics,
+        metrics: &riffle_runtime::SqsMetrics,
         target_pollers: usize,
     ) -> Self {
         use std::sync::atomic::Ordering::Relaxed;

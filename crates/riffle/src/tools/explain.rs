@@ -11,7 +11,7 @@ use riffle_core::kinesis::shard;
 use riffle_core::sequence::SequenceNumber;
 use riffle_core::sqs::poller::{Decision, Settled};
 use riffle_core::time::iso8601_millis;
-use riffle_runtime::{JournalEvent, JournalKind, QueueJournalEvent};
+use riffle_runtime::{JournalKind, KinesisJournalEvent, SqsJournalEvent};
 use serde_json::Value;
 
 use super::Endpoint;
@@ -85,12 +85,12 @@ fn text(value: &Value) -> String {
 /// does not know is printed with its fields.
 pub(crate) fn line(entry: &Value) -> String {
     if entry.get("shard").is_some()
-        && let Ok(event) = serde_json::from_value::<JournalEvent>(entry.clone())
+        && let Ok(event) = serde_json::from_value::<KinesisJournalEvent>(entry.clone())
     {
         return kinesis_line(&event);
     }
     if entry.get("poller").is_some()
-        && let Ok(event) = serde_json::from_value::<QueueJournalEvent>(entry.clone())
+        && let Ok(event) = serde_json::from_value::<SqsJournalEvent>(entry.clone())
     {
         return queue_line(&event);
     }
@@ -137,7 +137,7 @@ fn count(n: u64, one: &str) -> String {
 }
 
 /// One Kinesis entry as a line.
-fn kinesis_line(event: &JournalEvent) -> String {
+fn kinesis_line(event: &KinesisJournalEvent) -> String {
     let lane = match &event.kind {
         JournalKind::Invoked { lane, .. } => Some(*lane),
         JournalKind::Decision(decision) => match decision {
@@ -269,7 +269,7 @@ fn kinesis_what(kind: &JournalKind) -> String {
 }
 
 /// One SQS entry as a line.
-fn queue_line(event: &QueueJournalEvent) -> String {
+fn queue_line(event: &SqsJournalEvent) -> String {
     let range = match &event.kind {
         Decision::Invoked {
             first_message_id, ..

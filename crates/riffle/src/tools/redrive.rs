@@ -332,7 +332,7 @@ fn event(record: &FailureRecord, records: &[StreamRecord], default_region: &str)
     let source = EventSource {
         stream_arn: record.stream_arn.clone(),
         region: arn_part(&record.stream_arn, 3).unwrap_or_else(|| default_region.to_owned()),
-        // The role riffle local's mappings invoke with (MappingOptions).
+        // The role riffle local's mappings invoke with (KinesisMappingOptions).
         invoke_identity_arn: format!("arn:aws:iam::{account}:role/riffle-local"),
         shard_id: record.shard_id.clone(),
     };

@@ -6,7 +6,7 @@ use crate::journal::Journal;
 
 #[test]
 fn observing_the_journal_counts_per_mapping_and_per_shard() {
-    let metrics = Metrics::default();
+    let metrics = KinesisMetrics::default();
     let (s0, s1) = ("shardId-000000000000", "shardId-000000000001");
     let invoked = JournalKind::Invoked {
         lane: 0,
@@ -86,11 +86,11 @@ fn observing_the_journal_counts_per_mapping_and_per_shard() {
     assert_eq!((shards[s1].filtered, shards[s1].invocations), (4, 0));
     assert_eq!(
         (
-            Metrics::get(&metrics.invocations),
-            Metrics::get(&metrics.invoked_records),
-            Metrics::get(&metrics.errors),
-            Metrics::get(&metrics.sent_to_destination),
-            Metrics::get(&metrics.filtered),
+            KinesisMetrics::get(&metrics.invocations),
+            KinesisMetrics::get(&metrics.invoked_records),
+            KinesisMetrics::get(&metrics.errors),
+            KinesisMetrics::get(&metrics.sent_to_destination),
+            KinesisMetrics::get(&metrics.filtered),
         ),
         (2, 6, 1, 2, 4),
         "the mapping's counters add up its shards'"
@@ -103,7 +103,7 @@ fn observing_the_journal_counts_per_mapping_and_per_shard() {
 
 #[test]
 fn a_failing_checkpoint_store_is_the_shards_last_error_not_a_read_error() {
-    let metrics = Metrics::default();
+    let metrics = KinesisMetrics::default();
     let shard = "shardId-000000000000";
     metrics.observe(
         7,
@@ -119,7 +119,7 @@ fn a_failing_checkpoint_store_is_the_shards_last_error_not_a_read_error() {
 
 #[test]
 fn a_failed_shard_listing_is_the_mappings_error_not_a_shard() {
-    let metrics = Metrics::default();
+    let metrics = KinesisMetrics::default();
     let failed = JournalKind::PollFailed {
         error: "ListShards: throttled".into(),
     };
@@ -133,7 +133,7 @@ fn a_failed_shard_listing_is_the_mappings_error_not_a_shard() {
 
 #[test]
 fn a_batch_given_up_while_waiting_for_its_retry_is_no_longer_retrying() {
-    let metrics = Metrics::default();
+    let metrics = KinesisMetrics::default();
     let shard = "shardId-000000000000";
     let retry = Decision::RetryScheduled {
         lane: 0,
@@ -158,7 +158,7 @@ fn a_batch_given_up_while_waiting_for_its_retry_is_no_longer_retrying() {
 
 #[test]
 fn the_journal_stays_in_time_order() {
-    let journal = Journal::<JournalEvent>::default();
+    let journal = Journal::<KinesisJournalEvent>::default();
     journal.record(10, "s", JournalKind::ShardFinished);
     // Stamped earlier by a task that recorded later.
     journal.record(7, "s", JournalKind::ShardFinished);
@@ -238,7 +238,7 @@ fn entries_serialize_with_the_control_apis_names_and_read_back_the_same() {
         }),
     ];
     for kind in kinds {
-        let event = JournalEvent {
+        let event = KinesisJournalEvent {
             at: 1_700_000_000_123,
             shard_id: "shardId-000000000000".into(),
             kind,
@@ -248,7 +248,7 @@ fn entries_serialize_with_the_control_apis_names_and_read_back_the_same() {
         assert_eq!(json["time"], "2023-11-14T22:13:20.123Z");
         assert_eq!(json["shard"], "shardId-000000000000");
         assert!(json["kind"].is_string(), "{json}");
-        let back: JournalEvent = serde_json::from_value(json.clone()).unwrap();
+        let back: KinesisJournalEvent = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, event, "{json}");
     }
     let partial = serde_json::to_value(JournalKind::Decision(Decision::PartiallyFailed {

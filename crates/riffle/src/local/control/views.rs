@@ -3,28 +3,28 @@
 //! Invariant: the runtime's journal types become JSON here, and only here (the engine crates
 //! know nothing of this API).
 
-use riffle_runtime::{JournalEvent, Metrics, QueueJournalEvent, QueueMetrics};
+use riffle_runtime::{KinesisJournalEvent, KinesisMetrics, SqsJournalEvent, SqsMetrics};
 use serde_json::Value;
 
 /// A Kinesis mapping's counters.
-pub(super) fn kinesis_counters(m: &Metrics) -> Value {
+pub(super) fn kinesis_counters(m: &KinesisMetrics) -> Value {
     serde_json::to_value(m.counters()).unwrap_or_default()
 }
 
 /// An SQS mapping's counters.
-pub(super) fn queue_counters(m: &QueueMetrics) -> Value {
+pub(super) fn queue_counters(m: &SqsMetrics) -> Value {
     serde_json::to_value(m.counters()).unwrap_or_default()
 }
 
 /// One Kinesis journal entry: `at` (epoch ms), `time` (ISO 8601), `shard`, `kind` (snake case)
-/// and the kind's fields (the runtime's serde shape; see `riffle_runtime::JournalEvent`).
-pub(super) fn journal_json(event: &JournalEvent) -> Value {
+/// and the kind's fields (the runtime's serde shape; see `riffle_runtime::KinesisJournalEvent`).
+pub(super) fn journal_json(event: &KinesisJournalEvent) -> Value {
     serde_json::to_value(event).unwrap_or_default()
 }
 
 /// One SQS journal entry: `at`, `time`, `poller` (SQS mappings have pollers, not shards),
-/// `kind` and its fields (see `riffle_runtime::QueueJournalEvent`).
-pub(super) fn queue_journal_json(event: &QueueJournalEvent) -> Value {
+/// `kind` and its fields (see `riffle_runtime::SqsJournalEvent`).
+pub(super) fn queue_journal_json(event: &SqsJournalEvent) -> Value {
     serde_json::to_value(event).unwrap_or_default()
 }
 
@@ -40,7 +40,7 @@ mod tests {
     use super::*;
 
     fn kinesis(kind: JournalKind) -> Value {
-        journal_json(&JournalEvent {
+        journal_json(&KinesisJournalEvent {
             at: 1_700_000_000_123,
             shard_id: "shardId-000000000000".into(),
             kind,
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn queue_entries_name_their_poller_and_outcome() {
-        let settled = queue_journal_json(&QueueJournalEvent {
+        let settled = queue_journal_json(&SqsJournalEvent {
             at: 1_700_000_000_000,
             poller: 3,
             kind: poller::Decision::Settled {

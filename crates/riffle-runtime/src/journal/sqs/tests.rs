@@ -39,7 +39,7 @@ fn entries_serialize_with_the_control_apis_names_and_read_back_the_same() {
         Decision::Scaled { pollers: 6 },
     ];
     for kind in kinds {
-        let event = QueueJournalEvent {
+        let event = SqsJournalEvent {
             at: 1_700_000_000_000,
             poller: 3,
             kind,
@@ -47,7 +47,7 @@ fn entries_serialize_with_the_control_apis_names_and_read_back_the_same() {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["time"], "2023-11-14T22:13:20.000Z");
         assert_eq!(json["poller"], 3);
-        let back: QueueJournalEvent = serde_json::from_value(json.clone()).unwrap();
+        let back: SqsJournalEvent = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, event, "{json}");
     }
     let settled = serde_json::to_value(Decision::Settled {
@@ -65,9 +65,9 @@ fn entries_serialize_with_the_control_apis_names_and_read_back_the_same() {
 
 #[test]
 fn the_journal_filters_by_poller() {
-    let journal = Journal::<QueueJournalEvent>::default();
+    let journal = Journal::<SqsJournalEvent>::default();
     for poller in [0, 1, 0] {
-        journal.push(QueueJournalEvent {
+        journal.push(SqsJournalEvent {
             at: 1,
             poller,
             kind: Decision::Released { messages: 1 },

@@ -1,8 +1,8 @@
-//! A queue mapping's journal entries ([`QueueJournalEvent`]) and counters ([`QueueMetrics`]),
+//! A queue mapping's journal entries ([`SqsJournalEvent`]) and counters ([`SqsMetrics`]),
 //! mirroring the Kinesis ones in [`super::kinesis`]: serde types with the control API's field
 //! names.
 //!
-//! Invariant: the counters are what the journal says happened: [`QueueMetrics::observe`] counts
+//! Invariant: the counters are what the journal says happened: [`SqsMetrics::observe`] counts
 //! each entry once (deletes, pollers and message age are gauges the poller tasks set).
 
 use std::sync::Mutex;
@@ -17,7 +17,7 @@ use super::Entry;
 /// One journal entry of a queue mapping: `at` (epoch ms) and `time` (ISO 8601), `poller`, and
 /// what the poller decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueueJournalEvent {
+pub struct SqsJournalEvent {
     /// When, epoch ms.
     #[serde(flatten, with = "riffle_core::time::at_time")]
     pub at: Millis,
@@ -28,7 +28,7 @@ pub struct QueueJournalEvent {
     pub kind: Decision,
 }
 
-impl Entry for QueueJournalEvent {
+impl Entry for SqsJournalEvent {
     type Key = usize;
 
     fn at(&self) -> Millis {
@@ -46,7 +46,7 @@ impl Entry for QueueJournalEvent {
 
 /// Counters of one queue mapping.
 #[derive(Debug, Default)]
-pub struct QueueMetrics {
+pub struct SqsMetrics {
     /// Messages received (counting receives of the same message again).
     pub polled: AtomicU64,
     /// Invocations.
@@ -74,7 +74,7 @@ pub struct QueueMetrics {
     last_error: Mutex<Option<(Millis, String)>>,
 }
 
-impl QueueMetrics {
+impl SqsMetrics {
     /// The last problem (a failed batch, a source error, failed deletes) and when.
     pub fn last_error(&self) -> Option<(Millis, String)> {
         self.last_error
@@ -89,9 +89,9 @@ impl QueueMetrics {
     }
 
     /// The counters now.
-    pub fn counters(&self) -> QueueCounters {
+    pub fn counters(&self) -> SqsCounters {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        QueueCounters {
+        SqsCounters {
             received: get(&self.polled),
             invocations: get(&self.invocations),
             invoked_messages: get(&self.invoked_messages),
@@ -169,9 +169,9 @@ impl QueueMetrics {
     }
 }
 
-/// A queue mapping's counters at one moment (see [`QueueMetrics`] for what each counts).
+/// A queue mapping's counters at one moment (see [`SqsMetrics`] for what each counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueCounters {
+pub struct SqsCounters {
     /// Messages received.
     pub received: u64,
     /// Invocations.

@@ -1,4 +1,4 @@
-//! Runtime tests: the real `Mapping` driven on a manual clock, with an in-memory stream, a
+//! Runtime tests: the real `KinesisMapping` driven on a manual clock, with an in-memory stream, a
 //! scripted function double and an in-memory destination. No emulator, no network, no sleeping:
 //! the test moves the clock and lets the runtime's tasks run until they have nothing left to do.
 
@@ -15,9 +15,9 @@ use riffle_core::kinesis::config::RawKinesisMapping;
 use tokio::sync::watch;
 
 use crate::{
-    InvokeRequest, Mapping, MappingOptions, MemoryCheckpoints, MemoryDestination, MemoryReader,
-    MemoryStream, ReadBatch, ShardCheckpoint, ShardInfo, ShardReader, ShardStatus, SourceError,
-    StartAt, StreamSource,
+    InvokeRequest, KinesisMapping, KinesisMappingOptions, MemoryCheckpoints, MemoryDestination,
+    MemoryReader, MemoryStream, ReadBatch, ShardCheckpoint, ShardInfo, ShardReader, ShardStatus,
+    SourceError, StartAt, StreamSource,
 };
 
 const T0: u64 = 1_700_000_000_000;
@@ -123,14 +123,14 @@ fn start_polling(
         }
     });
     let destination = MemoryDestination::default();
-    let mut options = MappingOptions::new(
+    let mut options = KinesisMappingOptions::new(
         "m",
         "arn:aws:lambda:us-east-1:000000000000:function:f",
         "us-east-1",
     );
     options.idle_poll = idle_poll;
     options.shard_discovery = Duration::from_millis(500);
-    let mapping = Mapping::new(
+    let mapping = KinesisMapping::new(
         config,
         options,
         stream,

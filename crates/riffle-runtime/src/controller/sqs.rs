@@ -11,9 +11,10 @@ use tokio::sync::watch;
 
 use super::Controlled;
 use crate::invoke::Invoker;
-use crate::queue::{QueueMapping, QueueSource};
+use crate::sqs::mapping::SqsMapping;
+use crate::sqs::source::QueueSource;
 
-impl<Q, I> Controlled for QueueMapping<Q, I>
+impl<Q, I> Controlled for SqsMapping<Q, I>
 where
     Q: QueueSource,
     I: Invoker,
@@ -21,7 +22,7 @@ where
     type Error = Infallible;
 
     async fn run(&self, stop: watch::Receiver<bool>) -> Result<(), Infallible> {
-        QueueMapping::run(self, stop).await;
+        SqsMapping::run(self, stop).await;
         Ok(())
     }
 

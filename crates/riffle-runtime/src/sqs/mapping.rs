@@ -8,7 +8,6 @@
 //! tells a poller that the mapping stops, interrupting its receive or wait.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,41 +15,18 @@ use std::time::Duration;
 use riffle_clock::Clock;
 use riffle_core::invocation::Outcome;
 use riffle_core::sqs::event::QueueMessage;
-use riffle_core::sqs::poller::{
-    Decision, Effect, EntryFailure, Poller, PollerSettings, ReceiptEntry, ReceiveRequest, Scaler,
-    Signal,
-};
+use riffle_core::sqs::poller::{Decision, Effect, Poller, PollerSettings, Scaler, Signal};
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
 use tower::{Service, ServiceExt};
 
 use crate::invoke::InvokeRequest;
-use crate::journal::{Journal, QueueJournalEvent, QueueMetrics};
-use crate::source::SourceError;
-
-/// An SQS queue the mapping polls (over the SDK, or in memory for tests).
-pub trait QueueSource: Send + Sync + 'static {
-    /// ReceiveMessage asking for every system and message attribute.
-    fn receive(
-        &self,
-        request: ReceiveRequest,
-    ) -> impl Future<Output = Result<Vec<QueueMessage>, SourceError>> + Send;
-    /// DeleteMessageBatch of at most 10 entries; returns the entries that failed.
-    fn delete(
-        &self,
-        entries: Vec<ReceiptEntry>,
-    ) -> impl Future<Output = Result<Vec<EntryFailure>, SourceError>> + Send;
-    /// ChangeMessageVisibilityBatch to 0 for at most 10 entries, so they can be received again
-    /// at once; returns the entries that failed.
-    fn release(
-        &self,
-        entries: Vec<ReceiptEntry>,
-    ) -> impl Future<Output = Result<Vec<EntryFailure>, SourceError>> + Send;
-}
+use crate::journal::{Journal, SqsJournalEvent, SqsMetrics};
+use crate::sqs::source::QueueSource;
 
 /// How a queue mapping runs, beyond its AWS configuration.
 #[derive(Debug, Clone)]
-pub struct QueueOptions {
+pub struct SqsMappingOptions {
     /// The mapping's id (UUID on AWS), for logs.
     pub mapping_id: String,
     /// The function's ARN.
@@ -59,7 +35,7 @@ pub struct QueueOptions {
     pub function_timeout: Duration,
 }
 
-impl QueueOptions {
+impl SqsMappingOptions {
     /// Options for mapping `mapping_id` of `function_arn`, whose timeout is `function_timeout`.
     pub fn new(
         mapping_id: impl Into<String>,
@@ -75,24 +51,24 @@ impl QueueOptions {
 }
 
 /// A running (or runnable) SQS mapping.
-pub struct QueueMapping<Q, I> {
+pub struct SqsMapping<Q, I> {
     inner: Arc<Inner<Q, I>>,
 }
 
 struct Inner<Q, I> {
     settings: PollerSettings,
-    options: QueueOptions,
+    options: SqsMappingOptions,
     source: Q,
     invoker: I,
     clock: Arc<dyn Clock>,
     scaler: Mutex<Scaler>,
     rescaled: Notify,
-    journal: Journal<QueueJournalEvent>,
-    metrics: QueueMetrics,
+    journal: Journal<SqsJournalEvent>,
+    metrics: SqsMetrics,
     request_ids: AtomicU64,
 }
 
-impl<Q, I> QueueMapping<Q, I>
+impl<Q, I> SqsMapping<Q, I>
 where
     Q: QueueSource,
     I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
@@ -105,7 +81,7 @@ where
     /// A mapping with `settings` polling `source` and invoking `invoker`, on `clock`.
     pub fn new(
         settings: PollerSettings,
-        options: QueueOptions,
+        options: SqsMappingOptions,
         source: Q,
         invoker: I,
         clock: Arc<dyn Clock>,
@@ -121,19 +97,19 @@ where
                 scaler: Mutex::new(scaler),
                 rescaled: Notify::new(),
                 journal: Journal::default(),
-                metrics: QueueMetrics::default(),
+                metrics: SqsMetrics::default(),
                 request_ids: AtomicU64::new(0),
             }),
         }
     }
 
     /// The counters.
-    pub fn metrics(&self) -> &QueueMetrics {
+    pub fn metrics(&self) -> &SqsMetrics {
         &self.inner.metrics
     }
 
     /// Journal entries, oldest first (the last 10 000).
-    pub fn journal(&self) -> Vec<QueueJournalEvent> {
+    pub fn journal(&self) -> Vec<SqsJournalEvent> {
         self.inner.journal.entries(None)
     }
 
@@ -197,7 +173,7 @@ where
         tracing::debug!(mapping = %self.options.mapping_id, poller, ?kind, "queue mapping decision");
         let at = self.clock.now_millis();
         self.metrics.observe(at, poller, &kind);
-        self.journal.push(QueueJournalEvent { at, poller, kind });
+        self.journal.push(SqsJournalEvent { at, poller, kind });
     }
 
     /// Feeds a poller's signal to the scaler: journal a change and wake the supervisor to
@@ -218,7 +194,7 @@ where
             match effect {
                 Effect::Journal(decision) => self.record(poller, decision),
                 Effect::Scale(signal) => self.rescale(poller, signal),
-                Effect::Deleted(messages) => QueueMetrics::add(&self.metrics.deleted, messages),
+                Effect::Deleted(messages) => SqsMetrics::add(&self.metrics.deleted, messages),
                 other => action = Some(other),
             }
         }

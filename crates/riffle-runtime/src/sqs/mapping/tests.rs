@@ -1,4 +1,4 @@
-//! Runtime tests of SQS mappings: the real `QueueMapping` driven on a manual clock, with an
+//! Runtime tests of SQS mappings: the real `SqsMapping` driven on a manual clock, with an
 //! in-memory queue and a scripted function. No emulator, no network, no sleeping: the test moves
 //! the clock and lets the tasks run until they wait on it.
 
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::*;
 use crate::MemoryQueue;
+use riffle_core::sqs::poller::ReceiveRequest;
 
 const T0: u64 = 1_700_000_000_000;
 const VISIBILITY_MS: u64 = 30_000;
@@ -35,7 +36,7 @@ struct Harness {
     clock: ManualClock,
     queue: MemoryQueue,
     seen: Arc<Mutex<Vec<Seen>>>,
-    mapping: Arc<QueueMapping<MemoryQueue, BoxInvoker>>,
+    mapping: Arc<SqsMapping<MemoryQueue, BoxInvoker>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -131,9 +132,9 @@ fn start_limited(
             Ok::<Outcome, Infallible>(script(number, &seen))
         }
     });
-    let mapping = Arc::new(QueueMapping::new(
+    let mapping = Arc::new(SqsMapping::new(
         settings,
-        QueueOptions::new(
+        SqsMappingOptions::new(
             "m",
             "arn:aws:lambda:us-east-1:000000000000:function:f",
             Duration::from_secs(3),
@@ -176,7 +177,7 @@ impl Harness {
         self.seen.lock().unwrap().clone()
     }
 
-    fn metric(&self, counter: impl Fn(&QueueMetrics) -> &AtomicU64) -> u64 {
+    fn metric(&self, counter: impl Fn(&SqsMetrics) -> &AtomicU64) -> u64 {
         counter(self.mapping.metrics()).load(Ordering::Relaxed)
     }
 

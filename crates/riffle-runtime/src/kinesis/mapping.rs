@@ -19,8 +19,9 @@ use tower::{Service, ServiceExt};
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::invoke::InvokeRequest;
-use crate::journal::{Journal, JournalEvent, JournalKind, Metrics};
-use crate::source::{ShardInfo, SourceError, StartAt, StreamSource};
+use crate::journal::{Journal, JournalKind, KinesisJournalEvent, KinesisMetrics};
+use crate::kinesis::source::{ShardInfo, StartAt, StreamSource};
+use crate::source::SourceError;
 
 mod checkpoint_writer;
 mod read_ahead;
@@ -35,7 +36,7 @@ pub trait FailureDestination: Send + Sync + 'static {
 
 /// How a mapping runs, beyond its AWS configuration.
 #[derive(Debug, Clone)]
-pub struct MappingOptions {
+pub struct KinesisMappingOptions {
     /// The mapping's id (UUID on AWS), used for checkpoints and logs.
     pub mapping_id: String,
     /// The function's ARN.
@@ -55,8 +56,8 @@ pub struct MappingOptions {
     pub read_limit: usize,
 }
 
-impl MappingOptions {
-    /// Options for a local run (`riffle local`, tests): like [`MappingOptions::new`] but polling a
+impl KinesisMappingOptions {
+    /// Options for a local run (`riffle local`, tests): like [`KinesisMappingOptions::new`] but polling a
     /// caught-up shard every 200 ms — the fastest rate within Kinesis's five reads per second per
     /// shard — and looking for new shards every second.
     pub fn local(
@@ -108,21 +109,21 @@ pub enum RuntimeError {
 }
 
 /// A running (or runnable) Kinesis mapping.
-pub struct Mapping<S, I, D, C> {
+pub struct KinesisMapping<S, I, D, C> {
     inner: Arc<Inner<S, I, D, C>>,
 }
 
 struct Inner<S, I, D, C> {
-    /// Read by each shard task when it starts; replaced by [`Mapping::set_config`].
+    /// Read by each shard task when it starts; replaced by [`KinesisMapping::set_config`].
     config: std::sync::RwLock<KinesisMappingConfig>,
-    options: MappingOptions,
+    options: KinesisMappingOptions,
     source: S,
     invoker: I,
     destination: D,
     checkpoints: C,
     clock: Arc<dyn Clock>,
-    journal: Journal<JournalEvent>,
-    metrics: Metrics,
+    journal: Journal<KinesisJournalEvent>,
+    metrics: KinesisMetrics,
     request_ids: AtomicU64,
 }
 
@@ -140,7 +141,7 @@ enum Completion {
     },
 }
 
-impl<S, I, D, C> Mapping<S, I, D, C>
+impl<S, I, D, C> KinesisMapping<S, I, D, C>
 where
     S: StreamSource,
     I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
@@ -156,7 +157,7 @@ where
     /// `destination`, keeping checkpoints in `checkpoints`, on `clock`.
     pub fn new(
         config: KinesisMappingConfig,
-        options: MappingOptions,
+        options: KinesisMappingOptions,
         source: S,
         invoker: I,
         destination: D,
@@ -173,7 +174,7 @@ where
                 checkpoints,
                 clock,
                 journal: Journal::default(),
-                metrics: Metrics::default(),
+                metrics: KinesisMetrics::default(),
                 request_ids: AtomicU64::new(0),
             }),
         }
@@ -191,12 +192,12 @@ where
     }
 
     /// The decision journal.
-    pub fn journal(&self) -> &Journal<JournalEvent> {
+    pub fn journal(&self) -> &Journal<KinesisJournalEvent> {
         &self.inner.journal
     }
 
     /// The metrics.
-    pub fn metrics(&self) -> &Metrics {
+    pub fn metrics(&self) -> &KinesisMetrics {
         &self.inner.metrics
     }
 
@@ -769,3 +770,6 @@ where
         crate::invoke::request_id(&self.options.mapping_id, n)
     }
 }
+
+#[cfg(test)]
+mod tests;

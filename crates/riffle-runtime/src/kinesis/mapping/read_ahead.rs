@@ -6,7 +6,8 @@ use riffle_clock::Clock;
 use riffle_core::time::Millis;
 use tokio::sync::mpsc;
 
-use crate::source::{ReadBatch, ShardReader, SourceError};
+use crate::kinesis::source::{ReadBatch, ShardReader};
+use crate::source::SourceError;
 
 /// A shard's reads, made on a task of their own one batch ahead of the shard's machine: back to
 /// back while records come, then once per idle interval; after an error, at most once a second.
