@@ -28,7 +28,8 @@ use crate::sqs::store::{Mutation as SqsMutation, SqsStore};
 
 const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version of the snapshot and log formats this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: streams carry their enhanced fan-out consumers.
+pub const FORMAT_VERSION: u32 = 2;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 

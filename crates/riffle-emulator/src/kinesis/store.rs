@@ -15,6 +15,8 @@ use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+pub(crate) use consumers::consumer_not_found;
+pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
 use reshard::{mark_updating, merge, split, update_shard_count};
 
@@ -222,6 +224,8 @@ pub struct Stream {
     pub tags: BTreeMap<String, String>,
     /// A transient status and when it ends (`CREATING`, `UPDATING`, `DELETING`).
     pub transient: Option<(StreamStatus, Millis)>,
+    /// Registered enhanced fan-out consumers (`store/consumers.rs`).
+    pub consumers: Consumers,
 }
 
 impl Stream {
@@ -442,6 +446,8 @@ pub enum Mutation {
         /// Keys to remove.
         keys: Vec<String>,
     },
+    /// RegisterStreamConsumer / DeregisterStreamConsumer.
+    Consumer(ConsumerMutation),
 }
 
 /// The whole Kinesis state of one emulator.
@@ -488,6 +494,7 @@ impl KinesisStore {
         );
         for stream in self.streams.values_mut() {
             stream.trim(now);
+            stream.consumers.purge(now);
         }
     }
 
@@ -642,6 +649,16 @@ impl KinesisStore {
                 }
                 Ok(Vec::new())
             }
+            Mutation::Consumer(mutation) => {
+                let delays = (self.settings.create_delay_ms, self.settings.delete_delay_ms);
+                let name = match &mutation {
+                    ConsumerMutation::Register { stream, .. }
+                    | ConsumerMutation::Deregister { stream, .. } => stream.clone(),
+                };
+                let (stream, account) = self.stream_and_account(&name, now)?;
+                consumers::apply(stream, account, now, mutation, delays)?;
+                Ok(Vec::new())
+            }
         }
     }
 
@@ -690,6 +707,7 @@ impl KinesisStore {
             retention_hours: 24,
             shards: Vec::new(),
             tags,
+            consumers: Consumers::default(),
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -722,6 +740,7 @@ fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appe
     }
 }
 
+mod consumers;
 mod reshard;
 
 #[cfg(test)]

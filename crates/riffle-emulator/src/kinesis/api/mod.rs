@@ -8,6 +8,7 @@
 //! AWS's specific error types; a mutation is acknowledged only after it is durable (when a data
 //! directory is in use); GetRecords never returns a record whose write is not yet durable.
 
+mod consumers;
 mod put;
 mod read;
 mod request;
@@ -109,6 +110,10 @@ impl Kinesis {
             Action::RemoveTagsFromStream => self.remove_tags(decode(body)?),
             Action::ListTagsForStream => self.list_tags(decode(body)?),
             Action::DescribeLimits => self.describe_limits(),
+            Action::RegisterStreamConsumer => self.register_stream_consumer(decode(body)?),
+            Action::DescribeStreamConsumer => self.describe_stream_consumer(decode(body)?),
+            Action::ListStreamConsumers => self.list_stream_consumers(decode(body)?),
+            Action::DeregisterStreamConsumer => self.deregister_stream_consumer(decode(body)?),
         }
     }
 

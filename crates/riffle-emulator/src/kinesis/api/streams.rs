@@ -138,7 +138,7 @@ impl Kinesis {
                 "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
                 "EncryptionType": "NONE",
                 "OpenShardCount": stream.open_shards().count(),
-                "ConsumerCount": 0,
+                "ConsumerCount": stream.consumers.count(now),
             }
         }))))
     }
