@@ -2,7 +2,7 @@
 //!
 //! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
 //! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1 on one
-//! port, answers with AWS's error types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
+//! port (HTTP/2 too, for SubscribeToShard event streams), answers with AWS's error types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
 //! all time from one injected [`Clock`], and with a data directory survives `kill -9` without
 //! losing an acknowledged write.
 //!

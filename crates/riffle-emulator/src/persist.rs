@@ -360,6 +360,11 @@ impl Wal {
         Reservation { wal: self, pending }
     }
 
+    /// Follows the highest LSN known to be on disk (enhanced fan-out waits on it).
+    pub fn durable_watch(&self) -> watch::Receiver<u64> {
+        self.durable_tx.subscribe()
+    }
+
     /// The highest LSN known to be on disk.
     pub fn durable_lsn(&self) -> u64 {
         self.durable.load(Ordering::Acquire)

@@ -109,8 +109,8 @@ pub enum StartError {
 /// The services behind the router.
 #[derive(Debug)]
 pub struct Services {
-    /// Kinesis.
-    pub kinesis: Kinesis,
+    /// Kinesis (shared with its enhanced fan-out subscriptions).
+    pub kinesis: Arc<Kinesis>,
     /// SQS.
     pub sqs: Sqs,
     wal: Option<Arc<Wal>>,
@@ -190,7 +190,11 @@ impl Emulator {
         let key = state.kinesis.token_key;
         let endpoint = format!("http://{addr}");
         let services = Arc::new(Services {
-            kinesis: Kinesis::new(state.kinesis, Arc::clone(&config.clock), wal.clone()),
+            kinesis: Arc::new(Kinesis::new(
+                state.kinesis,
+                Arc::clone(&config.clock),
+                wal.clone(),
+            )),
             sqs: Sqs::new(state.sqs, key, Arc::clone(&config.clock), wal.clone()),
             wal,
             request_ids: AtomicU64::new(1),
@@ -249,6 +253,8 @@ impl Emulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        // Open SubscribeToShard streams would hold graceful shutdown for up to five minutes.
+        self.services.kinesis.close_subscriptions();
         let _ = (&mut self.server).await;
         self.ticker.abort();
         if let Some(wal) = &self.services.wal {
@@ -380,6 +386,12 @@ async fn dispatch(
         )),
         Ok(bytes) => match service {
             "Kinesis_20131202" => match operation.parse() {
+                Ok(crate::kinesis::Action::SubscribeToShard) => {
+                    match services.kinesis.subscribe_to_shard(&bytes) {
+                        Ok(events) => return event_stream(events, &request_id),
+                        Err(error) => Err(error),
+                    }
+                }
                 Ok(action) => services.kinesis.call(action, &bytes).await,
                 Err(unknown) => Err(unknown),
             },
@@ -437,6 +449,21 @@ async fn dispatch(
                 headers.insert("x-amzn-query-error", value);
             }
         }
+    }
+    response
+}
+
+/// A SubscribeToShard answer: 200 and the subscription's frames as they come (chunked over
+/// HTTP/1.1, DATA frames over HTTP/2).
+fn event_stream(events: crate::kinesis::api::EventStream, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from_stream(events));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
     }
     response
 }

@@ -27,6 +27,8 @@ crate::action::actions! {
     DescribeStreamConsumer,
     ListStreamConsumers,
     DeregisterStreamConsumer,
+    /// Served as an event stream by `Kinesis::subscribe_to_shard`, not through `Kinesis::call`.
+    SubscribeToShard,
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! Writes: 1 MiB/s and 1,000 records/s per shard. Reads: 5 GetRecords calls/s and 2 MiB/s per
 //! shard, where one call may read up to 10 MiB and the debt then blocks further reads for about
-//! five seconds, as AWS documents. GetShardIterator: 5 calls/s per shard.
+//! five seconds, as AWS documents. GetShardIterator: 5 calls/s per shard. Enhanced fan-out:
+//! 2 MiB/s per consumer per shard ([`FanOutBucket`]).
 //!
 //! Invariant: a call that is refused consumes nothing.
 
@@ -102,6 +103,39 @@ impl Throughput {
     }
 }
 
+/// The enhanced fan-out rate of one subscription: 2 MiB/s, a burst of 2 MiB, and an event may
+/// overdraw it (the next waits until the debt is repaid).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FanOutBucket(Bucket);
+
+impl Default for FanOutBucket {
+    fn default() -> Self {
+        Self(Bucket::new())
+    }
+}
+
+impl FanOutBucket {
+    const RATE: f64 = 2.0 * MIB;
+
+    /// The bytes that may be sent at `now` (zero or less: wait for [`ready_at`](Self::ready_at)).
+    pub(crate) fn available(&mut self, now: Millis) -> f64 {
+        self.0.refill(now, Self::RATE, Self::RATE)
+    }
+
+    /// Charges `bytes` sent.
+    pub(crate) fn charge(&mut self, bytes: usize) {
+        self.0.tokens -= bytes as f64;
+    }
+
+    /// When the bucket, last refilled at `now`, holds capacity again.
+    pub(crate) fn ready_at(&self, now: Millis) -> Millis {
+        if self.0.tokens > 0.0 {
+            return now;
+        }
+        now + (-self.0.tokens / Self::RATE * 1000.0).ceil() as Millis + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +161,20 @@ mod tests {
             t.try_write(100, 100_000),
             "a tenth of a second refills 104 857 bytes"
         );
+    }
+
+    #[test]
+    fn fan_out_sends_two_mebibytes_a_second() {
+        let mut b = FanOutBucket::default();
+        assert_eq!(b.available(0), 2.0 * MIB);
+        b.charge(3 * 1024 * 1024);
+        assert!(b.available(0) < 0.0);
+        assert_eq!(
+            b.ready_at(0),
+            501,
+            "the 1 MiB debt is repaid in half a second"
+        );
+        assert!(b.available(501) > 0.0);
     }
 
     #[test]

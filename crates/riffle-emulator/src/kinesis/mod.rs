@@ -8,6 +8,7 @@
 
 mod action;
 pub mod api;
+pub(crate) mod fanout;
 pub(crate) mod keys;
 pub(crate) mod limits;
 pub mod store;

@@ -16,11 +16,13 @@ mod reshard;
 mod retention;
 mod shards;
 mod streams;
+mod subscribe;
 mod tags;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::action::Action;
+use super::fanout::Hub;
 use super::store::{Appended, KinesisStore, Mutation};
 use crate::clock::{Clock, Millis};
 use crate::error::ApiResult;
@@ -29,6 +31,7 @@ use crate::request::decode;
 use crate::seal::Sealer;
 
 pub use put::{MAX_PUT_RECORDS_BYTES, MAX_RECORD_BYTES};
+pub use subscribe::EventStream;
 
 /// The Kinesis service of one emulator: the store behind a lock, the token sealer, the clock and
 /// the optional write-ahead log.
@@ -38,6 +41,8 @@ pub struct Kinesis {
     sealer: Sealer,
     clock: Arc<dyn Clock>,
     wal: Option<Arc<Wal>>,
+    /// Enhanced fan-out subscriptions and the change signal they wait on.
+    fanout: Hub,
 }
 
 /// A response body, and the log position that must be durable before it is sent.
@@ -64,6 +69,7 @@ impl Kinesis {
             sealer,
             clock,
             wal,
+            fanout: Hub::default(),
         }
     }
 
@@ -114,6 +120,9 @@ impl Kinesis {
             Action::DescribeStreamConsumer => self.describe_stream_consumer(decode(body)?),
             Action::ListStreamConsumers => self.list_stream_consumers(decode(body)?),
             Action::DeregisterStreamConsumer => self.deregister_stream_consumer(decode(body)?),
+            Action::SubscribeToShard => Err(crate::error::ApiError::internal(
+                "SubscribeToShard answers with an event stream: serve it with subscribe_to_shard",
+            )),
         }
     }
 
@@ -127,7 +136,9 @@ impl Kinesis {
         mutation: Mutation,
     ) -> ApiResult<(Vec<Appended>, Option<u64>)> {
         let Some(wal) = &self.wal else {
-            return Ok((store.apply(now, mutation, 0)?, None));
+            let appended = store.apply(now, mutation, 0)?;
+            self.fanout.changed();
+            return Ok((appended, None));
         };
         let reservation = wal.reserve();
         let lsn = reservation.lsn();
@@ -135,6 +146,7 @@ impl Kinesis {
         let frame = reservation.frame(now, EntryRef::Kinesis(&mutation));
         let appended = store.apply(now, mutation, lsn)?;
         reservation.commit(frame);
+        self.fanout.changed();
         Ok((appended, Some(lsn)))
     }
 

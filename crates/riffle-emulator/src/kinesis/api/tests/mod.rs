@@ -7,6 +7,7 @@ mod reshard;
 mod retention;
 mod shards;
 mod streams;
+mod subscribe;
 mod tags;
 
 use std::sync::Arc;
