@@ -9,6 +9,7 @@ mod cli_tools;
 mod esm_kinesis;
 mod esm_sqs;
 mod explain_redrive;
+mod fanout;
 mod http;
 mod kinesis_api;
 mod kinesis_errors;

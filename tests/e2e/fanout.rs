@@ -1,0 +1,272 @@
+//! Enhanced fan-out through aws-sdk-kinesis: consumers registered, described, listed and kept
+//! across a restart; SubscribeToShard's event stream decoded by the SDK itself (its CRC checks,
+//! its initial-response handling), records in order, continuation numbers, the 5 s guard and
+//! takeover. The emulator runs on a manual clock, so no test waits on wall time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::{
+    ConsumerStatus, ShardIteratorType, StartingPosition, SubscribeToShardEvent,
+    SubscribeToShardEventStream,
+};
+use riffle_emulator::{Config, ManualClock};
+
+use crate::support::{self, T0, code, create_stream, kinesis};
+
+const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
+
+type Events = aws_sdk_kinesis::primitives::event_stream::EventReceiver<
+    SubscribeToShardEventStream,
+    aws_sdk_kinesis::types::error::SubscribeToShardEventStreamError,
+>;
+
+async fn register(client: &Client, name: &str) -> String {
+    let registered = client
+        .register_stream_consumer()
+        .stream_arn(STREAM_ARN)
+        .consumer_name(name)
+        .send()
+        .await
+        .unwrap();
+    registered.consumer().unwrap().consumer_arn().to_owned()
+}
+
+fn position(kind: ShardIteratorType, sequence: Option<&str>) -> StartingPosition {
+    StartingPosition::builder()
+        .r#type(kind)
+        .set_sequence_number(sequence.map(str::to_owned))
+        .build()
+        .unwrap()
+}
+
+async fn subscribe(
+    client: &Client,
+    consumer: &str,
+    start: StartingPosition,
+) -> Result<
+    Events,
+    aws_sdk_kinesis::error::SdkError<
+        aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardError,
+    >,
+> {
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        client
+            .subscribe_to_shard()
+            .consumer_arn(consumer)
+            .shard_id(kinesis::SHARD_0)
+            .starting_position(start)
+            .send(),
+    )
+    .await
+    .expect("send() returns once the initial response arrived");
+    answer.map(|output| output.event_stream)
+}
+
+/// The next event, within a bound.
+async fn next_event(events: &mut Events) -> SubscribeToShardEvent {
+    let received = tokio::time::timeout(Duration::from_secs(10), events.recv())
+        .await
+        .expect("an event within the bound")
+        .expect("a well-formed event")
+        .expect("the stream goes on");
+    match received {
+        SubscribeToShardEventStream::SubscribeToShardEvent(event) => event,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn data(event: &SubscribeToShardEvent) -> Vec<String> {
+    event
+        .records()
+        .iter()
+        .map(|r| String::from_utf8(r.data().as_ref().to_vec()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn consumers_are_registered_described_listed_and_deregistered() {
+    let (_emulator, client, _clock) = support::start_manual().await;
+    create_stream(&client, "orders", 1).await;
+    let arn = register(&client, "lambda").await;
+    assert_eq!(
+        arn,
+        format!("{STREAM_ARN}/consumer/lambda:{}", T0 / 1000),
+        "the ARN carries the creation second"
+    );
+    let described = client
+        .describe_stream_consumer()
+        .consumer_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let description = described.consumer_description().unwrap();
+    assert_eq!(description.consumer_status(), &ConsumerStatus::Active);
+    assert_eq!(description.stream_arn(), STREAM_ARN);
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(STREAM_ARN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.consumers().len(), 1);
+    let summary = kinesis::summary(&client, "orders").await;
+    assert_eq!(
+        summary
+            .stream_description_summary()
+            .unwrap()
+            .consumer_count(),
+        Some(1)
+    );
+    let again = client
+        .register_stream_consumer()
+        .stream_arn(STREAM_ARN)
+        .consumer_name("lambda")
+        .send()
+        .await;
+    assert_eq!(code(&again), "ResourceInUseException");
+    client
+        .deregister_stream_consumer()
+        .consumer_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .describe_stream_consumer()
+        .consumer_arn(&arn)
+        .send()
+        .await;
+    assert_eq!(code(&gone), "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn subscribe_to_shard_delivers_records_in_order_with_continuations_and_one_subscriber() {
+    let (_emulator, client, clock) = support::start_manual().await;
+    create_stream(&client, "orders", 1).await;
+    let consumer = register(&client, "fan").await;
+    let mut events = subscribe(
+        &client,
+        &consumer,
+        position(ShardIteratorType::TrimHorizon, None),
+    )
+    .await
+    .unwrap();
+    let first = next_event(&mut events).await;
+    assert!(first.records().is_empty());
+    assert!(!first.continuation_sequence_number().is_empty());
+
+    let mut sequence_numbers = Vec::new();
+    for i in 0..5 {
+        let put = kinesis::try_put(&client, "orders", "k", format!("r{i}"))
+            .await
+            .unwrap();
+        sequence_numbers.push(put.sequence_number().to_owned());
+    }
+    // Records are pushed as they are written; they may come in one event or several.
+    let mut received = Vec::new();
+    let mut continuation = String::new();
+    while received.len() < 5 {
+        let event = next_event(&mut events).await;
+        received.extend(data(&event));
+        continuation = event.continuation_sequence_number().to_owned();
+        if let Some(last) = event.records().last() {
+            assert_eq!(continuation, last.sequence_number());
+        }
+    }
+    assert_eq!(received, ["r0", "r1", "r2", "r3", "r4"]);
+    assert_eq!(continuation, sequence_numbers[4]);
+
+    // The same consumer on the same shard within 5 s: refused.
+    let second = subscribe(
+        &client,
+        &consumer,
+        position(ShardIteratorType::Latest, None),
+    )
+    .await;
+    assert_eq!(code(&second), "ResourceInUseException");
+
+    // After 5 s a new subscription takes over, resuming after the continuation: nothing twice,
+    // nothing missed.
+    kinesis::try_put(&client, "orders", "k", "r5")
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(5));
+    let mut resumed = subscribe(
+        &client,
+        &consumer,
+        position(ShardIteratorType::AfterSequenceNumber, Some(&continuation)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(data(&next_event(&mut resumed).await), ["r5"]);
+    // The earlier subscription ends with ResourceInUseException (after any event it was sending).
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("the taken-over stream ends within the bound")
+        {
+            Ok(Some(_)) => continue,
+            other => break other,
+        }
+    };
+    let error = ended.expect_err("taken over");
+    let service = error.into_service_error();
+    assert!(service.is_resource_in_use_exception(), "{service:?}");
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn consumers_survive_a_restart_with_a_data_dir() {
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("riffle-e2e-fanout-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    let clock = ManualClock::new(T0);
+    let config = || Config {
+        data_dir: Some(dir.0.clone()),
+        clock: Arc::new(clock.clone()),
+        ..Config::default()
+    };
+    let (emulator, client) = support::start_with(config()).await;
+    create_stream(&client, "orders", 1).await;
+    let arn = register(&client, "kept").await;
+    emulator.shutdown().await.unwrap();
+    let (_emulator, client) = support::start_with(config()).await;
+    let described = client
+        .describe_stream_consumer()
+        .consumer_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.consumer_description().unwrap().consumer_name(),
+        "kept"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_subscriptions_promptly() {
+    let (emulator, client, _clock) = support::start_manual().await;
+    create_stream(&client, "orders", 1).await;
+    let consumer = register(&client, "fan").await;
+    let mut events = subscribe(
+        &client,
+        &consumer,
+        position(ShardIteratorType::Latest, None),
+    )
+    .await
+    .unwrap();
+    next_event(&mut events).await;
+    tokio::time::timeout(Duration::from_secs(10), emulator.shutdown())
+        .await
+        .expect("shutdown is not held up by the open subscription")
+        .unwrap();
+}
