@@ -2,6 +2,12 @@
 CARGO ?= cargo
 VENV  := target/venv
 AWS   := $(VENV)/bin/aws
+# boto3 next to the CLI (one resolve, so their botocore pins agree), for the fan-out test.
+BOTO3 := $(VENV)/.boto3
+# The AWS SDK for JavaScript v3's Kinesis client, for the fan-out test over HTTP/2.
+JS_SDK := target/js-sdk
+CLIENTS := RIFFLE_AWS_CLI=$(abspath $(AWS)) RIFFLE_PYTHON=$(abspath $(VENV))/bin/python \
+	RIFFLE_JS_SDK=$(abspath $(JS_SDK))
 PORT  ?= 4566
 
 SAM_VENV := target/sam-venv
@@ -17,13 +23,14 @@ local:
 run:
 	$(CARGO) run --release -p riffle -- emulator --port $(PORT)
 
-## Unit, integration and end-to-end tests (installs the AWS CLI into target/venv first).
-test: $(AWS)
+## Unit, integration and end-to-end tests (installs the AWS CLI and boto3 into target/venv and
+## the JavaScript SDK into target/js-sdk first).
+test: $(AWS) $(BOTO3) $(JS_SDK)/node_modules/@aws-sdk/client-kinesis
 	$(CARGO) build -p riffle
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		RIFFLE_AWS_CLI=$(abspath $(AWS)) $(CARGO) nextest run --workspace --no-fail-fast; \
+		$(CLIENTS) $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
-		RIFFLE_AWS_CLI=$(abspath $(AWS)) $(CARGO) test --workspace; \
+		$(CLIENTS) $(CARGO) test --workspace; \
 	fi
 	$(CARGO) test --workspace --doc
 
@@ -31,6 +38,14 @@ test: $(AWS)
 $(AWS):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'awscli>=1.36,<2'
+
+$(BOTO3): $(AWS)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'awscli>=1.36,<2' boto3
+	touch $@
+
+$(JS_SDK)/node_modules/@aws-sdk/client-kinesis:
+	mkdir -p $(JS_SDK)
+	npm install --silent --no-audit --no-fund --prefix $(JS_SDK) @aws-sdk/client-kinesis
 
 lint: fmt clippy
 

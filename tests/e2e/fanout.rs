@@ -15,6 +15,8 @@ use riffle_emulator::{Config, ManualClock};
 
 use crate::support::{self, T0, code, create_stream, kinesis};
 
+mod clients;
+
 const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
 
 type Events = aws_sdk_kinesis::primitives::event_stream::EventReceiver<
