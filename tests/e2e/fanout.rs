@@ -272,3 +272,85 @@ async fn shutdown_ends_open_subscriptions_promptly() {
         .expect("shutdown is not held up by the open subscription")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_closed_shard_ends_its_subscription_with_the_child_shards() {
+    let (_emulator, client, _clock) = support::start_manual().await;
+    create_stream(&client, "orders", 1).await;
+    let consumer = register(&client, "fan").await;
+    kinesis::try_put(&client, "orders", "k", "last")
+        .await
+        .unwrap();
+    kinesis::try_split(
+        &client,
+        "orders",
+        kinesis::SHARD_0,
+        "170141183460469231731687303715884105728",
+    )
+    .await
+    .unwrap();
+    let mut events = subscribe(
+        &client,
+        &consumer,
+        position(ShardIteratorType::TrimHorizon, None),
+    )
+    .await
+    .unwrap();
+    let last = next_event(&mut events).await;
+    assert_eq!(data(&last), ["last"]);
+    let children: Vec<&str> = last.child_shards().iter().map(|c| c.shard_id()).collect();
+    assert_eq!(children, ["shardId-000000000001", "shardId-000000000002"]);
+    assert_eq!(
+        last.continuation_sequence_number(),
+        "",
+        "none at the shard's end"
+    );
+    let end = tokio::time::timeout(Duration::from_secs(10), events.recv())
+        .await
+        .expect("the stream ends");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+}
+
+#[tokio::test]
+async fn riffle_tail_reads_through_a_consumer() {
+    let (emulator, client) = support::start().await;
+    create_stream(&client, "orders", 2).await;
+    register(&client, "tail").await;
+    for i in 0..6 {
+        kinesis::try_put(&client, "orders", format!("k{i}"), format!("r{i}"))
+            .await
+            .unwrap();
+    }
+    let endpoint = emulator.endpoint_url();
+    let args = [
+        "tail",
+        "--stream",
+        "orders",
+        "--consumer",
+        "tail",
+        "--from-start",
+        "--json",
+        "--limit",
+        "6",
+    ];
+    let tailed = support::cli::riffle(&endpoint, &args).await;
+    let mut data: Vec<String> = support::cli::stdout(&tailed)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| r["data"].as_str().unwrap().to_owned())
+        .collect();
+    data.sort();
+    let expected: Vec<String> = (0..6)
+        .map(|i| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(format!("r{i}"))
+        })
+        .collect();
+    assert_eq!(data, expected);
+    let missing = support::cli::riffle(
+        &endpoint,
+        &["tail", "--stream", "orders", "--consumer", "nope"],
+    )
+    .await;
+    support::cli::assert_fails_saying(&missing, "ResourceNotFoundException");
+}

@@ -2,12 +2,14 @@
 //! riffle's own types: the binary keeps what it prints and decides, this crate keeps the SDK.
 //!
 //! - [`kinesis`]: creating streams, putting records, listing shards and reading pages of them;
+//! - [`consumer`]: reading a shard through an enhanced fan-out consumer (SubscribeToShard);
 //! - [`sqs`]: creating queues, finding a queue's URL, receiving, deleting and handing back;
 //! - [`lambda`]: a RequestResponse invoke and its answer.
 //!
 //! Invariant: an error is text with the service's code when it sent one (`Code: message`),
 //! otherwise the SDK's own description.
 
+pub mod consumer;
 pub mod kinesis;
 pub mod lambda;
 pub mod sqs;

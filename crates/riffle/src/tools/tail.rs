@@ -1,5 +1,6 @@
 //! `riffle tail`: prints a stream's records as they arrive, from every shard, following new
-//! shards after a reshard.
+//! shards after a reshard; with `--consumer NAME` through that enhanced fan-out consumer
+//! (SubscribeToShard, resubscribing after each continuation when a subscription ends).
 //!
 //! Invariant: each shard is read in order from where the command started (or the oldest
 //! record with `--from-start`); a shard created after the start is read from its beginning, so
@@ -12,7 +13,8 @@ use base64::Engine as _;
 
 use super::output::out;
 use riffle_aws::KinesisClient;
-use riffle_aws::tools::kinesis::{self, Position, StreamRef};
+use riffle_aws::tools::consumer::{self, StartAt, SubscribeError};
+use riffle_aws::tools::kinesis::{self, PageRecord, Position, StreamRef};
 
 use super::Endpoint;
 
@@ -31,6 +33,10 @@ pub(crate) struct TailArgs {
     /// Stop after this many records.
     #[arg(long)]
     limit: Option<usize>,
+    /// Read through this registered enhanced fan-out consumer (SubscribeToShard) instead of
+    /// polling GetRecords.
+    #[arg(long, value_name = "NAME")]
+    consumer: Option<String>,
     #[command(flatten)]
     endpoint: Endpoint,
 }
@@ -40,6 +46,14 @@ const POLL: Duration = Duration::from_millis(200);
 
 pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
     let kinesis = args.endpoint.clients().kinesis();
+    let consumer_arn = match &args.consumer {
+        Some(name) => Some(
+            consumer::consumer_arn(&kinesis, &args.stream, name)
+                .await
+                .map_err(|e| anyhow::anyhow!("consumer {name} of {}: {e}", args.stream))?,
+        ),
+        None => None,
+    };
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<String>(1024);
     let mut started: BTreeSet<String> = BTreeSet::new();
     let mut first_listing = true;
@@ -63,14 +77,32 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
                 } else {
                     Position::TrimHorizon
                 };
-                tokio::spawn(read_shard(
-                    kinesis.clone(),
-                    args.stream.clone(),
-                    id,
-                    start,
-                    args.json,
-                    sender.clone(),
-                ));
+                match &consumer_arn {
+                    Some(arn) => {
+                        let start = match start {
+                            Position::Latest => StartAt::Latest,
+                            _ => StartAt::TrimHorizon,
+                        };
+                        tokio::spawn(subscribe_shard(
+                            kinesis.clone(),
+                            arn.clone(),
+                            id,
+                            start,
+                            args.json,
+                            sender.clone(),
+                        ));
+                    }
+                    None => {
+                        tokio::spawn(read_shard(
+                            kinesis.clone(),
+                            args.stream.clone(),
+                            id,
+                            start,
+                            args.json,
+                            sender.clone(),
+                        ));
+                    }
+                }
             }
             first_listing = false;
             next_listing = tokio::time::Instant::now() + Duration::from_secs(1);
@@ -116,25 +148,7 @@ async fn read_shard(
             }
         };
         for record in &page.records {
-            let data = record.data.as_slice();
-            let line = if json {
-                serde_json::json!({
-                    "shardId": shard_id,
-                    "sequenceNumber": record.sequence_number,
-                    "partitionKey": record.partition_key,
-                    "approximateArrivalTimestamp": record.arrival_ms,
-                    "data": base64::engine::general_purpose::STANDARD.encode(data),
-                })
-                .to_string()
-            } else {
-                format!(
-                    "{shard_id} {} {}: {}",
-                    record.sequence_number,
-                    record.partition_key.as_deref().unwrap_or_default(),
-                    String::from_utf8_lossy(data)
-                )
-            };
-            if out.send(line).await.is_err() {
+            if out.send(line(&shard_id, record, json)).await.is_err() {
                 return;
             }
         }
@@ -142,6 +156,81 @@ async fn read_shard(
         iterator = page.next_iterator;
         if caught_up {
             tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// A record as `riffle tail` prints it.
+fn line(shard_id: &str, record: &PageRecord, json: bool) -> String {
+    let data = record.data.as_slice();
+    if json {
+        serde_json::json!({
+            "shardId": shard_id,
+            "sequenceNumber": record.sequence_number,
+            "partitionKey": record.partition_key,
+            "approximateArrivalTimestamp": record.arrival_ms,
+            "data": base64::engine::general_purpose::STANDARD.encode(data),
+        })
+        .to_string()
+    } else {
+        format!(
+            "{shard_id} {} {}: {}",
+            record.sequence_number,
+            record.partition_key.as_deref().unwrap_or_default(),
+            String::from_utf8_lossy(data)
+        )
+    }
+}
+
+/// Wait before subscribing again when the last subscription is less than five seconds old.
+const RESUBSCRIBE: Duration = Duration::from_secs(1);
+
+/// Reads `shard_id` through consumer `consumer_arn` from `start`: one subscription after
+/// another (each ends after five minutes), each resuming after the last continuation, until
+/// the shard's end.
+async fn subscribe_shard(
+    kinesis: KinesisClient,
+    consumer_arn: String,
+    shard_id: String,
+    start: StartAt<'static>,
+    json: bool,
+    out: tokio::sync::mpsc::Sender<String>,
+) {
+    let mut continuation: Option<String> = None;
+    loop {
+        let from = continuation.as_deref().map_or(start, StartAt::After);
+        let mut subscription =
+            match consumer::subscribe(&kinesis, &consumer_arn, &shard_id, from).await {
+                Ok(subscription) => subscription,
+                Err(SubscribeError::InUse(_)) => {
+                    tokio::time::sleep(RESUBSCRIBE).await;
+                    continue;
+                }
+                Err(e) => {
+                    eprintln!("riffle tail: {shard_id}: {e}");
+                    return;
+                }
+            };
+        loop {
+            match subscription.next().await {
+                Ok(Some(event)) => {
+                    for record in &event.records {
+                        if out.send(line(&shard_id, record, json)).await.is_err() {
+                            return;
+                        }
+                    }
+                    match event.continuation {
+                        Some(next) => continuation = Some(next),
+                        // The end of a closed shard: its children are found by the listing.
+                        None => return,
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("riffle tail: {shard_id}: {e}");
+                    return;
+                }
+            }
         }
     }
 }
