@@ -103,8 +103,8 @@ impl Throughput {
     }
 }
 
-/// The enhanced fan-out rate of one subscription: 2 MiB/s, a burst of 2 MiB, and an event may
-/// overdraw it (the next waits until the debt is repaid).
+/// The enhanced fan-out rate of one subscription: 2 MiB/s with a burst of 2 MiB (more than the
+/// largest record, so a record waits until the bucket holds it, never longer).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FanOutBucket(Bucket);
 
@@ -117,7 +117,7 @@ impl Default for FanOutBucket {
 impl FanOutBucket {
     const RATE: f64 = 2.0 * MIB;
 
-    /// The bytes that may be sent at `now` (zero or less: wait for [`ready_at`](Self::ready_at)).
+    /// The bytes that may be sent at `now`.
     pub(crate) fn available(&mut self, now: Millis) -> f64 {
         self.0.refill(now, Self::RATE, Self::RATE)
     }
@@ -127,12 +127,13 @@ impl FanOutBucket {
         self.0.tokens -= bytes as f64;
     }
 
-    /// When the bucket, last refilled at `now`, holds capacity again.
-    pub(crate) fn ready_at(&self, now: Millis) -> Millis {
-        if self.0.tokens > 0.0 {
+    /// When the bucket, last refilled at `now`, holds `needed` bytes.
+    pub(crate) fn ready_at(&self, now: Millis, needed: usize) -> Millis {
+        let missing = needed as f64 - self.0.tokens;
+        if missing <= 0.0 {
             return now;
         }
-        now + (-self.0.tokens / Self::RATE * 1000.0).ceil() as Millis + 1
+        now + (missing / Self::RATE * 1000.0).ceil() as Millis
     }
 }
 
@@ -167,14 +168,10 @@ mod tests {
     fn fan_out_sends_two_mebibytes_a_second() {
         let mut b = FanOutBucket::default();
         assert_eq!(b.available(0), 2.0 * MIB);
-        b.charge(3 * 1024 * 1024);
-        assert!(b.available(0) < 0.0);
-        assert_eq!(
-            b.ready_at(0),
-            501,
-            "the 1 MiB debt is repaid in half a second"
-        );
-        assert!(b.available(501) > 0.0);
+        b.charge(2 * 1024 * 1024);
+        assert_eq!(b.available(0), 0.0);
+        assert_eq!(b.ready_at(0, 1024 * 1024), 500, "1 MiB takes half a second");
+        assert_eq!(b.available(500), MIB);
     }
 
     #[test]

@@ -222,6 +222,30 @@ impl Kinesis {
         Ok(Reply::now(to_body(&out)))
     }
 
+    /// DeleteStream of validated stream `name`: refused while it has registered consumers,
+    /// unless `enforce` (`EnforceConsumerDeletion`), which deletes them with it.
+    pub(super) fn delete_stream_and_consumers(
+        &self,
+        name: String,
+        enforce: bool,
+    ) -> ApiResult<Reply> {
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        let (stream, account) = store.stream_and_account(&name, now)?;
+        let consumers = stream.consumers.count(now);
+        if consumers > 0 && !enforce {
+            return Err(ApiError::in_use(format!(
+                "Stream {name} under account {account} has {consumers} registered consumer(s). \
+                 Deregister them first, or set EnforceConsumerDeletion to delete them with it."
+            )));
+        }
+        let (_, durable_at) = self.commit(&mut store, now, Mutation::DeleteStream { name })?;
+        Ok(Reply {
+            body: b"{}".to_vec(),
+            durable_at,
+        })
+    }
+
     /// Validates a Describe/Deregister request: a consumer ARN, or a stream ARN and a name.
     fn target(&self, store: &KinesisStore, input: &ConsumerIdent) -> ApiResult<Target> {
         let mut v = Violations::default();
@@ -294,6 +318,15 @@ fn consumer_json(stream_arn: &str, consumer: &Consumer, now: Millis) -> Value {
         "ConsumerStatus": consumer.status(now).as_str(),
         "ConsumerCreationTimestamp": seconds(consumer.created_ms),
     })
+}
+
+/// DeleteStream's input: the stream, and whether its consumers go with it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DeleteStreamInput {
+    #[serde(flatten)]
+    pub(super) ident: StreamIdent,
+    pub(super) enforce_consumer_deletion: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

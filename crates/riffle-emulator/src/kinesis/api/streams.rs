@@ -63,13 +63,15 @@ impl Kinesis {
         })
     }
 
-    pub(super) fn delete_stream(&self, input: StreamOnly) -> ApiResult<Reply> {
+    pub(super) fn delete_stream(
+        &self,
+        input: super::consumers::DeleteStreamInput,
+    ) -> ApiResult<Reply> {
         let mut v = Violations::default();
         let name = self.stream_name(&self.lock(), &input.ident, &mut v);
         v.finish()?;
-        self.commit_reply(Mutation::DeleteStream {
-            name: self.require_stream(name)?,
-        })
+        let name = self.require_stream(name)?;
+        self.delete_stream_and_consumers(name, input.enforce_consumer_deletion == Some(true))
     }
 
     pub(super) fn describe_stream(&self, input: DescribeStreamInput) -> ApiResult<Reply> {

@@ -126,15 +126,19 @@ impl Source for Kinesis {
             .clamp(shard.first_counter(), shard.last_counter + 1);
         let mut records = Vec::new();
         let (mut bytes, mut next, mut awaiting_durability) = (0usize, start, false);
+        let mut blocked_bytes = None;
         for record in shard.records.range(shard.index_of(start)..) {
             if record.lsn > durable {
                 awaiting_durability = true;
                 break;
             }
-            let full = max_bytes == 0
-                || records.len() >= MAX_EVENT_RECORDS
-                || (bytes + record.size() > max_bytes && !records.is_empty());
-            if full {
+            if records.len() >= MAX_EVENT_RECORDS {
+                break;
+            }
+            if bytes + record.size() > max_bytes {
+                if records.is_empty() {
+                    blocked_bytes = Some(record.size());
+                }
                 break;
             }
             bytes += record.size();
@@ -171,6 +175,7 @@ impl Source for Kinesis {
             bytes,
             next_position: next,
             awaiting_durability,
+            blocked_bytes,
             shard_ended,
         })
     }

@@ -22,8 +22,9 @@ use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
 use crate::kinesis::limits::FanOutBucket;
 
-/// Most record bytes (data plus partition keys) in one event.
-pub(crate) const MAX_EVENT_BYTES: usize = 1024 * 1024;
+/// Most record bytes (data plus partition keys) in one event: more than the largest record
+/// (1 MiB of data and a 256-character key), so every record fits.
+pub(crate) const MAX_EVENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// Where a subscription reads: the stream (and its creation time, so a re-created stream of the
 /// same name is not read), the consumer, the shard, and the next record counter to send.
@@ -50,6 +51,8 @@ pub(crate) struct Batch {
     pub(crate) next_position: u64,
     /// A record is stored but not yet durable.
     pub(crate) awaiting_durability: bool,
+    /// No record was taken because the next one, of this many bytes, exceeds `max_bytes`.
+    pub(crate) blocked_bytes: Option<usize>,
     /// The shard is closed and this event reaches its end (it carries `ChildShards`).
     pub(crate) shard_ended: bool,
 }
@@ -62,8 +65,8 @@ pub(crate) trait Source: Send + Sync + 'static {
     fn sleep_until(&self, deadline: Millis) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
     /// The log's durable position, if records become readable only once durable.
     fn durability(&self) -> Option<watch::Receiver<u64>>;
-    /// Reads up to `max_bytes` of durable records (at least one if any is durable) from
-    /// `cursor` at `now` and writes the event; an error ends the subscription.
+    /// Reads up to `max_bytes` of durable records from `cursor` at `now` and writes the event;
+    /// an error ends the subscription.
     fn read(&self, cursor: &Cursor, now: Millis, max_bytes: usize) -> ApiResult<Batch>;
 }
 
@@ -176,11 +179,7 @@ impl<S: Source> Subscription<S> {
                 Some(bucket) => bucket.available(now),
                 None => MAX_EVENT_BYTES as f64,
             };
-            let max_bytes = if budget > 0.0 {
-                (budget as usize).clamp(1, MAX_EVENT_BYTES)
-            } else {
-                0
-            };
+            let max_bytes = budget.clamp(0.0, MAX_EVENT_BYTES as f64) as usize;
             let batch = match self.source.read(&self.cursor, now, max_bytes) {
                 Ok(batch) => batch,
                 Err(error) => return self.end(Some(error)),
@@ -200,10 +199,8 @@ impl<S: Source> Subscription<S> {
                 return Some(frame::subscribe_to_shard_event(batch.payload));
             }
             let mut wake_at = expires.min(self.last_event_ms.unwrap_or(now) + HEARTBEAT_MS);
-            if let Some(bucket) = &self.bucket
-                && max_bytes == 0
-            {
-                wake_at = wake_at.min(bucket.ready_at(now));
+            if let (Some(bucket), Some(needed)) = (&self.bucket, batch.blocked_bytes) {
+                wake_at = wake_at.min(bucket.ready_at(now, needed));
             }
             self.wait(wake_at, batch.awaiting_durability).await;
         }

@@ -181,3 +181,29 @@ fn list_stream_consumers_pages_with_next_token() {
         ErrorCode::InvalidArgumentException,
     );
 }
+
+#[test]
+fn a_stream_with_consumers_is_deleted_only_with_enforce_consumer_deletion() {
+    let f = Fixture::with_stream("s", 1);
+    register(&f, "c");
+    let message = f.refused(
+        Action::DeleteStream,
+        r#"{"StreamName":"s"}"#,
+        ErrorCode::ResourceInUseException,
+    );
+    assert!(message.contains("EnforceConsumerDeletion"), "{message}");
+    f.ok(
+        Action::DeleteStream,
+        r#"{"StreamName":"s","EnforceConsumerDeletion":true}"#,
+    );
+    f.ok(Action::CreateStream, r#"{"StreamName":"s","ShardCount":1}"#);
+    let listed = f.ok(
+        Action::ListStreamConsumers,
+        &json!({ "StreamARN": STREAM_ARN }).to_string(),
+    );
+    assert_eq!(
+        listed["Consumers"],
+        json!([]),
+        "the consumers went with the stream"
+    );
+}

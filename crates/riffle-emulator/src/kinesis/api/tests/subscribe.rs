@@ -405,3 +405,36 @@ async fn closing_the_hub_ends_every_subscription() {
     fan.kinesis.close_subscriptions();
     assert!(task.await.unwrap(), "the stream ends without another frame");
 }
+
+#[tokio::test]
+async fn under_aws_limits_a_subscription_sends_two_mebibytes_a_second() {
+    let fan = Fan::new(1);
+    fan.kinesis.lock().settings.enforce_throughput = false;
+    // Five records of 1 MiB - 1 byte (data plus the one-byte key): 5 MiB in all.
+    let big = "x".repeat(1024 * 1024 - 1);
+    for _ in 0..5 {
+        fan.put(&big);
+    }
+    fan.kinesis.lock().settings.enforce_throughput = true;
+    let mut events = fan.subscribe(json!({ "Type": "TRIM_HORIZON" })).unwrap();
+    next(&mut events).await;
+    // The burst: 2 MiB at once (two records in one event).
+    assert_eq!(data(&event(&mut events).await).len(), 2);
+    // Then the subscription waits on the clock until the bucket holds the next record.
+    let task = tokio::spawn(async move {
+        let e = event(&mut events).await;
+        (e, events)
+    });
+    until_waiting(&fan, 1).await;
+    let wake = fan.clock.next_deadline().unwrap();
+    assert_eq!(wake, T0 + 500, "half a second for 1 MiB at 2 MiB/s");
+    fan.clock.set(wake);
+    let (e, mut events) = task.await.unwrap();
+    assert_eq!(data(&e).len(), 1);
+    let task = tokio::spawn(async move { event(&mut events).await });
+    until_waiting(&fan, 1).await;
+    let wake = fan.clock.next_deadline().unwrap();
+    assert_eq!(wake, T0 + 1_000);
+    fan.clock.set(wake);
+    assert_eq!(data(&task.await.unwrap()).len(), 1);
+}
