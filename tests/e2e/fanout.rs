@@ -241,7 +241,8 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
     create_stream(&client, "orders", 1).await;
     let arn = register(&client, "kept").await;
     emulator.shutdown().await.unwrap();
-    let (_emulator, client) = support::start_with(config()).await;
+    // From the snapshot a clean stop wrote.
+    let (emulator, client) = support::start_with(config()).await;
     let described = client
         .describe_stream_consumer()
         .consumer_arn(&arn)
@@ -252,6 +253,28 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
         described.consumer_description().unwrap().consumer_name(),
         "kept"
     );
+    // From the log alone: no clean stop, so no snapshot of the registration and deregistration.
+    let logged = register(&client, "logged").await;
+    client
+        .deregister_stream_consumer()
+        .consumer_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    std::mem::forget(emulator);
+    let (_emulator, client) = support::start_with(config()).await;
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(STREAM_ARN)
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = listed
+        .consumers()
+        .iter()
+        .map(|c| c.consumer_arn())
+        .collect();
+    assert_eq!(arns, [logged.as_str()]);
 }
 
 #[tokio::test]
