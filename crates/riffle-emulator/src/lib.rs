@@ -1,9 +1,10 @@
 //! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams and Amazon SQS.
 //!
 //! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
-//! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1 on one
-//! port (HTTP/2 too, for SubscribeToShard event streams), answers with AWS's error types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's per-shard throughput), reads
-//! all time from one injected [`Clock`], and with a data directory survives `kill -9` without
+//! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1
+//! and HTTP/2 (cleartext, for clients that stream SubscribeToShard over it) on one port, answers
+//! with AWS's error types, enforces AWS's validation (and, with [`Limits::Aws`], AWS's
+//! per-shard throughput), reads all time from one injected [`Clock`], and with a data directory survives `kill -9` without
 //! losing an acknowledged write.
 //!
 //! # Layout

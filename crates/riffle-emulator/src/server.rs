@@ -3,8 +3,10 @@
 //!
 //! Invariants: requests are routed by the `X-Amz-Target` header, never by path (only an
 //! embedder's extra routes, matched first, are routed by path); signatures are
-//! accepted and ignored; a body over the size limit is refused before it is parsed; shutdown
-//! stops accepting, finishes in-flight requests, then flushes the log and writes a snapshot.
+//! accepted and ignored; a body over the size limit is refused before it is parsed; HTTP/1.1
+//! and HTTP/2 (prior knowledge) share the port; shutdown stops accepting, ends open
+//! SubscribeToShard streams, finishes in-flight requests, then flushes the log and writes a
+//! snapshot.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
