@@ -303,9 +303,7 @@ fn bodies_that_are_not_one_map_are_refused() {
 #[test]
 fn nesting_deeper_than_any_request_is_refused_without_recursing_far() {
     let mut body = vec![0xa1, 0x61, b'a'];
-    for _ in 0..10_000 {
-        body.push(0x81); // an array of one
-    }
+    body.extend(std::iter::repeat_n(0x81, 10_000)); // arrays of one
     body.push(0x00);
     assert!(
         to_json(&body, None)
