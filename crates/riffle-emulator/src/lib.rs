@@ -30,6 +30,7 @@
 //! ```
 
 mod action;
+mod cbor;
 pub mod error;
 pub mod kinesis;
 pub mod persist;

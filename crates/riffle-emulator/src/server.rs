@@ -21,10 +21,12 @@ use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use base64::Engine as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::cbor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, ErrorCode};
 use crate::kinesis::Kinesis;
@@ -381,7 +383,15 @@ async fn dispatch(
         "Kinesis_20131202" => "application/x-amz-json-1.1",
         _ => "application/x-amz-json-1.0",
     };
-    let result = match to_bytes(body, MAX_BODY_BYTES).await {
+    let body = to_bytes(body, MAX_BODY_BYTES).await;
+    let in_cbor = cbor::answers_in_cbor(
+        service,
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        body.as_ref().is_ok_and(|b| b.is_empty()),
+    );
+    let result = match body {
         Err(_) => Err(ApiError::new(
             ErrorCode::RequestEntityTooLarge,
             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
@@ -394,6 +404,7 @@ async fn dispatch(
                         Err(error) => Err(error),
                     }
                 }
+                Ok(action) if in_cbor => cbor::call(&services.kinesis, action, &bytes).await,
                 Ok(action) => services.kinesis.call(action, &bytes).await,
                 Err(unknown) => Err(unknown),
             },
@@ -426,17 +437,34 @@ async fn dispatch(
                 "AmazonSQS" => format!("com.amazonaws.sqs#{}", error.code.as_str()),
                 _ => error.code.as_str().to_owned(),
             };
-            let body = serde_json::json!({ "__type": type_name, "message": error.message });
+            let body = if in_cbor {
+                cbor::error_body(&type_name, error.code, &error.message)
+            } else {
+                let body = serde_json::json!({ "__type": type_name, "message": error.message });
+                body.to_string().into_bytes()
+            };
             let status =
                 StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, body.to_string().into_bytes(), Some(error.code))
+            (status, body, Some(error.code))
         }
+    };
+    let content_type = if in_cbor {
+        cbor::CONTENT_TYPE
+    } else {
+        content_type
     };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-requestid", id);
+    }
+    if service != "AmazonSQS" {
+        // Kinesis's opaque second request id: 72 bytes, base64 (kinesalite's recording).
+        let id2 = base64::engine::general_purpose::STANDARD.encode(request_id.repeat(2));
+        if let Ok(id2) = HeaderValue::from_str(&id2) {
+            headers.insert("x-amz-id-2", id2);
+        }
     }
     if let Some(code) = error {
         headers.insert("x-amzn-errortype", HeaderValue::from_static(code.as_str()));

@@ -1,0 +1,475 @@
+//! The codec on bodies built with minicbor the way the AWS SDKs for Java write them.
+
+use minicbor::Encoder;
+use minicbor::data::{Tag, Type};
+use serde_json::{Value, json};
+
+use super::decode::{NotARequest, to_json};
+use super::encode::from_json;
+use super::shape::{At, at, operation};
+use super::{answers_in_cbor, error_body};
+use crate::error::ErrorCode;
+
+/// A decoded CBOR item, to compare answers with.
+#[derive(Debug, PartialEq)]
+enum Item {
+    Int(i128),
+    Float(f64),
+    Bytes(Vec<u8>),
+    Text(String),
+    Array(Vec<Item>),
+    Map(Vec<(String, Item)>),
+    Tag(u64, Box<Item>),
+    Bool(bool),
+    Null,
+}
+
+fn read(d: &mut minicbor::Decoder<'_>) -> Item {
+    let more = |d: &mut minicbor::Decoder<'_>, len: Option<u64>, i: u64| match len {
+        Some(n) => i < n,
+        None if d.datatype().unwrap() == Type::Break => {
+            d.set_position(d.position() + 1);
+            false
+        }
+        None => true,
+    };
+    match d.datatype().unwrap() {
+        Type::Bool => Item::Bool(d.bool().unwrap()),
+        Type::Null => {
+            d.null().unwrap();
+            Item::Null
+        }
+        Type::F16 => Item::Float(f64::from(d.f16().unwrap())),
+        Type::F32 => Item::Float(f64::from(d.f32().unwrap())),
+        Type::F64 => Item::Float(d.f64().unwrap()),
+        Type::Bytes | Type::BytesIndef => Item::Bytes(
+            d.bytes_iter()
+                .unwrap()
+                .flat_map(|c| c.unwrap().to_vec())
+                .collect(),
+        ),
+        Type::String | Type::StringIndef => {
+            Item::Text(d.str_iter().unwrap().map(|c| c.unwrap()).collect())
+        }
+        Type::Array | Type::ArrayIndef => {
+            let len = d.array().unwrap();
+            let mut items = Vec::new();
+            while more(d, len, items.len() as u64) {
+                items.push(read(d));
+            }
+            Item::Array(items)
+        }
+        Type::Map | Type::MapIndef => {
+            let len = d.map().unwrap();
+            let mut entries = Vec::new();
+            while more(d, len, entries.len() as u64) {
+                let Item::Text(key) = read(d) else {
+                    panic!("a key that is not text")
+                };
+                entries.push((key, read(d)));
+            }
+            Item::Map(entries)
+        }
+        Type::Tag => {
+            let tag = d.tag().unwrap().as_u64();
+            Item::Tag(tag, Box::new(read(d)))
+        }
+        _ => Item::Int(i128::from(d.int().unwrap())),
+    }
+}
+
+fn item(bytes: &[u8]) -> Item {
+    let mut d = minicbor::Decoder::new(bytes);
+    let item = read(&mut d);
+    assert_eq!(d.position(), bytes.len(), "bytes after the item");
+    item
+}
+
+fn field<'a>(item: &'a Item, key: &str) -> &'a Item {
+    let Item::Map(entries) = item else {
+        panic!("{item:?} is not a map")
+    };
+    &entries
+        .iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no {key} in {item:?}"))
+        .1
+}
+
+fn input(op: &str) -> At {
+    at(operation(op).unwrap().input)
+}
+
+fn output(op: &str) -> At {
+    at(operation(op).unwrap().output)
+}
+
+fn json_of(body: &[u8], shape: At) -> Value {
+    serde_json::from_slice(&to_json(body, shape).unwrap()).unwrap()
+}
+
+fn cbor(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
+    let mut e = Encoder::new(Vec::new());
+    build(&mut e);
+    e.into_writer()
+}
+
+#[test]
+fn a_put_record_reads_its_data_byte_string_as_base64() {
+    let body = cbor(|e| {
+        e.map(3).unwrap();
+        e.str("StreamName").unwrap().str("s").unwrap();
+        e.str("PartitionKey").unwrap().str("k").unwrap();
+        e.str("Data").unwrap().bytes(&[0, 1, 0xfe, 0xff]).unwrap();
+    });
+    assert_eq!(
+        json_of(&body, input("PutRecord")),
+        json!({"StreamName": "s", "PartitionKey": "k", "Data": "AAH+/w=="})
+    );
+}
+
+#[test]
+fn an_indefinite_map_array_and_chunked_strings_read_as_their_definite_forms() {
+    // Jackson's CBORGenerator (the SDKs for Java) writes objects and arrays with indefinite
+    // lengths, and may write long strings and binary in chunks.
+    let body = cbor(|e| {
+        e.begin_map().unwrap();
+        e.str("Records").unwrap().begin_array().unwrap();
+        e.begin_map().unwrap();
+        e.str("Data").unwrap();
+        e.begin_bytes()
+            .unwrap()
+            .bytes(b"he")
+            .unwrap()
+            .bytes(b"llo")
+            .unwrap();
+        e.end().unwrap();
+        e.begin_str()
+            .unwrap()
+            .str("Partition")
+            .unwrap()
+            .str("Key")
+            .unwrap();
+        e.end().unwrap();
+        e.begin_str()
+            .unwrap()
+            .str("p")
+            .unwrap()
+            .str("\u{e9}\"")
+            .unwrap();
+        e.end().unwrap();
+        e.end().unwrap(); // the record
+        e.end().unwrap(); // Records
+        e.str("StreamName").unwrap().str("s").unwrap();
+        e.end().unwrap();
+    });
+    assert_eq!(
+        json_of(&body, input("PutRecords")),
+        json!({"Records": [{"Data": "aGVsbG8=", "PartitionKey": "p\u{e9}\""}], "StreamName": "s"})
+    );
+}
+
+#[test]
+fn a_tag_1_timestamp_is_epoch_milliseconds_integer_or_float() {
+    let iterator = |value: &dyn Fn(&mut Encoder<Vec<u8>>)| {
+        let body = cbor(|e| {
+            e.map(2).unwrap();
+            e.str("ShardIteratorType")
+                .unwrap()
+                .str("AT_TIMESTAMP")
+                .unwrap();
+            e.str("Timestamp").unwrap();
+            value(e);
+        });
+        to_json(&body, input("GetShardIterator")).unwrap()
+    };
+    let expect = |ts: &str| {
+        format!("{{\"ShardIteratorType\":\"AT_TIMESTAMP\",\"Timestamp\":{ts}}}").into_bytes()
+    };
+    // What the SDKs for Java write: tag 1, then `toEpochMilli()` as an integer.
+    assert_eq!(
+        iterator(&|e| {
+            e.tag(Tag::new(1)).unwrap().u64(1_545_084_650_987).unwrap();
+        }),
+        expect("1545084650.987")
+    );
+    assert_eq!(
+        iterator(&|e| {
+            e.tag(Tag::new(1))
+                .unwrap()
+                .f64(1_545_084_650_987.5)
+                .unwrap();
+        }),
+        expect("1545084650.9875")
+    );
+    // An untagged number in a timestamp member is milliseconds too; a negative one is before 1970.
+    assert_eq!(
+        iterator(&|e| {
+            e.u32(1_500).unwrap();
+        }),
+        expect("1.500")
+    );
+    assert_eq!(
+        iterator(&|e| {
+            e.tag(Tag::new(1)).unwrap().i64(-1_500).unwrap();
+        }),
+        expect("-1.500")
+    );
+    assert_eq!(
+        iterator(&|e| {
+            e.tag(Tag::new(1)).unwrap().f32(1500.0).unwrap();
+        }),
+        expect("1.5")
+    );
+}
+
+#[test]
+fn numbers_outside_timestamps_and_other_tags_are_kept() {
+    let body = cbor(|e| {
+        e.tag(Tag::new(55799)).unwrap(); // "self-described CBOR"
+        e.map(4).unwrap();
+        e.str("StreamName").unwrap().str("s").unwrap();
+        e.str("ShardCount").unwrap().u8(3).unwrap();
+        e.str("Limit").unwrap().i32(-2).unwrap();
+        e.str("Flag").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(
+        json_of(&body, input("CreateStream")),
+        json!({"StreamName": "s", "ShardCount": 3, "Limit": -2, "Flag": true})
+    );
+    let with_null = cbor(|e| {
+        e.map(2).unwrap();
+        e.str("A").unwrap().null().unwrap();
+        e.str("B").unwrap().undefined().unwrap();
+    });
+    assert_eq!(json_of(&with_null, None), json!({"A": null, "B": null}));
+}
+
+#[test]
+fn a_list_shards_filter_timestamp_is_converted_inside_its_structure() {
+    let body = cbor(|e| {
+        e.map(2).unwrap();
+        e.str("StreamCreationTimestamp").unwrap();
+        e.tag(Tag::new(1)).unwrap().u64(2_000).unwrap();
+        e.str("ShardFilter").unwrap().map(2).unwrap();
+        e.str("Type").unwrap().str("AT_TIMESTAMP").unwrap();
+        e.str("Timestamp").unwrap();
+        e.tag(Tag::new(1)).unwrap().u64(3_000).unwrap();
+    });
+    assert_eq!(
+        to_json(&body, input("ListShards")).unwrap(),
+        br#"{"StreamCreationTimestamp":2.000,"ShardFilter":{"Type":"AT_TIMESTAMP","Timestamp":3.000}}"#
+    );
+}
+
+#[test]
+fn bodies_that_are_not_one_map_are_refused() {
+    let refused = |body: &[u8]| to_json(body, None).unwrap_err();
+    let array = cbor(|e| {
+        e.array(0).unwrap();
+    });
+    assert_eq!(
+        refused(&array),
+        NotARequest("the body is not a CBOR map".into())
+    );
+    let trailing = [&[0xa0u8][..], &[0x01]].concat();
+    assert_eq!(
+        refused(&trailing),
+        NotARequest("1 bytes after the request's map".into())
+    );
+    let int_key = cbor(|e| {
+        e.map(1).unwrap().u8(1).unwrap().u8(2).unwrap();
+    });
+    assert!(
+        refused(&int_key).0.contains("not text"),
+        "{:?}",
+        refused(&int_key)
+    );
+    // Truncated: a map of two with one entry, an unterminated indefinite map, a short string.
+    refused(&[0xa2, 0x61, b'a', 0x01]);
+    refused(&[0xbf, 0x61, b'a', 0x01]);
+    refused(&[0xa1, 0x65, b'a']);
+    // Not UTF-8, a NaN, a lone break, a simple value.
+    refused(&[0xa1, 0x61, 0xff, 0x01]);
+    let nan = cbor(|e| {
+        e.map(1).unwrap().str("a").unwrap().f64(f64::NAN).unwrap();
+    });
+    assert!(refused(&nan).0.contains("not a JSON number"));
+    refused(&[0xa1, 0x61, b'a', 0xff]);
+    refused(&[0xa1, 0x61, b'a', 0xe0]);
+    refused(&[]);
+}
+
+#[test]
+fn nesting_deeper_than_any_request_is_refused_without_recursing_far() {
+    let mut body = vec![0xa1, 0x61, b'a'];
+    body.extend(std::iter::repeat_n(0x81, 10_000)); // arrays of one
+    body.push(0x00);
+    assert!(
+        to_json(&body, None)
+            .unwrap_err()
+            .0
+            .contains("nested deeper")
+    );
+}
+
+#[test]
+fn get_records_answers_with_byte_strings_and_tag_1_milliseconds() {
+    let answer = br#"{"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1545084650.987,"Data":"AAH+/w==","PartitionKey":"k\n\u00e9"}],"NextShardIterator":"it","MillisBehindLatest":0}"#;
+    let written = item(&from_json(answer, output("GetRecords")).unwrap());
+    let Item::Array(records) = field(&written, "Records") else {
+        panic!("Records is not an array")
+    };
+    assert_eq!(
+        field(&records[0], "Data"),
+        &Item::Bytes(vec![0, 1, 0xfe, 0xff])
+    );
+    assert_eq!(
+        field(&records[0], "ApproximateArrivalTimestamp"),
+        &Item::Tag(1, Box::new(Item::Int(1_545_084_650_987)))
+    );
+    assert_eq!(
+        field(&records[0], "PartitionKey"),
+        &Item::Text("k\n\u{e9}".into())
+    );
+    assert_eq!(
+        field(&records[0], "SequenceNumber"),
+        &Item::Text("1".into())
+    );
+    assert_eq!(field(&written, "MillisBehindLatest"), &Item::Int(0));
+}
+
+#[test]
+fn describe_stream_answers_its_creation_time_as_tag_1_milliseconds() {
+    let answer = br#"{"StreamDescription":{"StreamName":"s","StreamCreationTimestamp":1545084650,"Shards":[],"HasMoreShards":false,"RetentionPeriodHours":24,"EnhancedMonitoring":[{"ShardLevelMetrics":[]}],"Ratio":0.5,"Nothing":null}}"#;
+    let written = item(&from_json(answer, output("DescribeStream")).unwrap());
+    let description = field(&written, "StreamDescription");
+    assert_eq!(
+        field(description, "StreamCreationTimestamp"),
+        &Item::Tag(1, Box::new(Item::Int(1_545_084_650_000)))
+    );
+    assert_eq!(field(description, "Shards"), &Item::Array(vec![]));
+    assert_eq!(field(description, "HasMoreShards"), &Item::Bool(false));
+    assert_eq!(field(description, "RetentionPeriodHours"), &Item::Int(24));
+    assert_eq!(field(description, "Ratio"), &Item::Float(0.5));
+    assert_eq!(field(description, "Nothing"), &Item::Null);
+}
+
+#[test]
+fn a_request_round_trips_through_json_and_back() {
+    // CBOR → JSON (the handler's view) → CBOR gives the same record back.
+    let body = cbor(|e| {
+        e.map(2).unwrap();
+        e.str("Data").unwrap().bytes(&[7; 300]).unwrap();
+        e.str("PartitionKey").unwrap().str("k").unwrap();
+    });
+    let json = to_json(&body, input("PutRecord")).unwrap();
+    let again = item(&from_json(&json, input("PutRecord")).unwrap());
+    assert_eq!(field(&again, "Data"), &Item::Bytes(vec![7; 300]));
+    assert_eq!(field(&again, "PartitionKey"), &Item::Text("k".into()));
+    // A timestamp too: milliseconds in, seconds for the handler, the same milliseconds out.
+    let body = cbor(|e| {
+        e.map(1).unwrap().str("Timestamp").unwrap();
+        e.tag(Tag::new(1)).unwrap().u64(1_700_000_000_123).unwrap();
+    });
+    let json = to_json(&body, input("GetShardIterator")).unwrap();
+    let again = item(&from_json(&json, input("GetShardIterator")).unwrap());
+    assert_eq!(
+        field(&again, "Timestamp"),
+        &Item::Tag(1, Box::new(Item::Int(1_700_000_000_123)))
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_json_or_has_a_bad_blob_is_an_error() {
+    assert!(from_json(b"{\"a\":", None).is_err());
+    assert!(from_json(b"{} x", None).is_err());
+    assert!(
+        from_json(
+            br#"{"Records":[{"Data":"not base64!"}]}"#,
+            output("GetRecords")
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn errors_are_a_map_of_type_and_message() {
+    let body = item(&error_body(
+        "ResourceNotFoundException",
+        ErrorCode::ResourceNotFoundException,
+        "Stream s under account 000000000000 not found.",
+    ));
+    assert_eq!(
+        body,
+        Item::Map(vec![
+            (
+                "__type".into(),
+                Item::Text("ResourceNotFoundException".into())
+            ),
+            (
+                "message".into(),
+                Item::Text("Stream s under account 000000000000 not found.".into())
+            ),
+        ])
+    );
+    // AWS answers these with the type alone.
+    for (name, code, message) in [
+        (
+            "UnknownOperationException",
+            ErrorCode::UnknownOperationException,
+            "Unknown operation x",
+        ),
+        (
+            "SerializationException",
+            ErrorCode::SerializationException,
+            "",
+        ),
+    ] {
+        assert_eq!(
+            item(&error_body(name, code, message)),
+            Item::Map(vec![("__type".into(), Item::Text(name.into()))])
+        );
+    }
+}
+
+#[test]
+fn cbor_is_answered_when_asked_for_and_by_default_for_an_empty_body() {
+    let k = "Kinesis_20131202";
+    assert!(answers_in_cbor(
+        k,
+        Some("application/x-amz-cbor-1.1"),
+        false
+    ));
+    assert!(answers_in_cbor(
+        k,
+        Some(" application/x-amz-cbor-1.1 ; x"),
+        false
+    ));
+    assert!(!answers_in_cbor(
+        k,
+        Some("application/x-amz-json-1.1"),
+        false
+    ));
+    assert!(!answers_in_cbor(
+        k,
+        Some("application/x-amz-json-1.1"),
+        true
+    ));
+    assert!(!answers_in_cbor(k, None, false));
+    // No body: AWS answers in CBOR unless the request said AWS JSON 1.1.
+    assert!(answers_in_cbor(k, None, true));
+    assert!(answers_in_cbor(k, Some("application/json"), true));
+    assert!(answers_in_cbor(
+        "",
+        Some("application/x-amz-json-1.0"),
+        true
+    ));
+    // SQS has no CBOR.
+    assert!(!answers_in_cbor(
+        "AmazonSQS",
+        Some("application/x-amz-cbor-1.1"),
+        false
+    ));
+    assert!(!answers_in_cbor("AmazonSQS", None, true));
+}
