@@ -232,13 +232,13 @@ pub enum Problem {
         /// The mapping's ScalingConfig.MaximumConcurrency, if set.
         maximum_concurrency: Option<u32>,
     },
-    /// An ARN that names no stream or queue of this template (it may exist elsewhere, for
+    /// An ARN that names no stream, stream consumer or queue of this template (it may exist elsewhere, for
     /// example with `--endpoint-url` pointing at AWS).
     #[error("{arn} is not a {kind} of this template: {consequence}")]
     ExternalResource {
         /// The ARN.
         arn: String,
-        /// `stream` or `queue`.
+        /// `stream`, `stream consumer` or `queue`.
         kind: String,
         /// What Riffle will and will not do about it.
         consequence: String,

@@ -2,7 +2,7 @@
 //!
 //! Invariants: a value resolves to what CloudFormation would give it in the caller's local
 //! account and region (`Ref` of a stream is its name, of a queue its URL, of a function its
-//! name; `Fn::GetAtt X.Arn` an AWS-shaped ARN), or the reason it cannot is recorded where the
+//! name, of a stream consumer its ARN; `Fn::GetAtt X.Arn` an AWS-shaped ARN), or the reason it cannot is recorded where the
 //! function is written. `AWS::NoValue` resolves to "absent" (`None`) and removes the key or
 //! list item holding it. Conditions may reference parameters and pseudo parameters only, as in
 //! CloudFormation. A physical name is computed once per resource, and a name that depends on
@@ -19,6 +19,8 @@ mod functions;
 
 /// `AWS::Kinesis::Stream`.
 pub(crate) const STREAM: &str = "AWS::Kinesis::Stream";
+/// `AWS::Kinesis::StreamConsumer`.
+pub(crate) const STREAM_CONSUMER: &str = "AWS::Kinesis::StreamConsumer";
 /// `AWS::SQS::Queue`.
 pub(crate) const QUEUE: &str = "AWS::SQS::Queue";
 /// `AWS::Serverless::Function`.
@@ -53,6 +55,12 @@ pub(crate) enum Target {
     Stream {
         name: String,
         arn: String,
+    },
+    /// An enhanced fan-out consumer: `Ref` and `ConsumerARN` give `arn`.
+    Consumer {
+        name: String,
+        arn: String,
+        stream_arn: String,
     },
     Queue {
         name: String,
@@ -106,6 +114,8 @@ pub(crate) struct Resolver<'t> {
     pub(crate) sink: Sink,
     pseudo: Pseudo,
     queue_url_base: String,
+    /// When the template is read, in epoch seconds: the creation time in consumer ARNs.
+    now_s: u64,
     parameters: BTreeMap<String, Node>,
     condition_expressions: BTreeMap<&'t str, &'t Node>,
     conditions: BTreeMap<String, Memo<bool>>,
@@ -128,6 +138,7 @@ impl<'t> Resolver<'t> {
                 url_suffix: url_suffix.to_owned(),
             },
             queue_url_base: options.queue_url_base.trim_end_matches('/').to_owned(),
+            now_s: options.now_ms / 1000,
             parameters: BTreeMap::new(),
             condition_expressions: BTreeMap::new(),
             conditions: BTreeMap::new(),
@@ -258,6 +269,24 @@ impl<'t> Resolver<'t> {
                 };
                 let arn = format!("arn:{partition}:kinesis:{region}:{account}:stream/{name}");
                 Ok(Target::Stream { name, arn })
+            }
+            STREAM_CONSUMER => {
+                // Both are required (reported where the consumer's properties are read); a
+                // consumer without them resolves to empty values.
+                let stream_arn = self
+                    .name_property(declaration, "StreamARN", &scope)?
+                    .unwrap_or_default();
+                let name = self
+                    .name_property(declaration, "ConsumerName", &scope)?
+                    .unwrap_or_default();
+                // AWS's consumer ARNs end in the consumer's creation time; `riffle local`
+                // replaces this one with the ARN the emulator gives when it registers it.
+                let arn = format!("{stream_arn}/consumer/{name}:{}", self.now_s);
+                Ok(Target::Consumer {
+                    name,
+                    arn,
+                    stream_arn,
+                })
             }
             QUEUE => {
                 let fifo = match declaration.properties.and_then(|p| p.get("FifoQueue")) {
@@ -476,6 +505,7 @@ impl<'t> Resolver<'t> {
         let text = match self.target(name, at, scope)? {
             Target::Stream { name, .. } | Target::Function { name, .. } => name,
             Target::Queue { url, .. } => url,
+            Target::Consumer { arn, .. } => arn,
             target => return Err(self.not_created(name, &target, at, scope)),
         };
         Ok(Some(Node::str(text, at)))
@@ -528,6 +558,17 @@ impl<'t> Resolver<'t> {
             (Target::Queue { arn, .. }, "Arn") => return Ok(arn.clone()),
             (Target::Queue { name, .. }, "QueueName") => return Ok(name.clone()),
             (Target::Queue { url, .. }, "QueueUrl") => return Ok(url.clone()),
+            (Target::Consumer { arn, .. }, "ConsumerARN") => return Ok(arn.clone()),
+            (Target::Consumer { name, .. }, "ConsumerName") => return Ok(name.clone()),
+            (Target::Consumer { stream_arn, .. }, "StreamARN") => return Ok(stream_arn.clone()),
+            (Target::Consumer { .. }, "ConsumerStatus") => return Ok("ACTIVE".to_owned()),
+            (Target::Consumer { .. }, "ConsumerCreationTimestamp") => {
+                return Ok(self.now_s.to_string());
+            }
+            (Target::Consumer { .. }, _) => {
+                "an AWS::Kinesis::StreamConsumer has the attributes ConsumerARN, ConsumerName, \
+                 StreamARN, ConsumerStatus and ConsumerCreationTimestamp"
+            }
             (Target::Stream { .. }, _) => "an AWS::Kinesis::Stream has the attribute Arn",
             (Target::Function { .. }, _) => {
                 "Riffle resolves the attribute Arn of an AWS::Serverless::Function"

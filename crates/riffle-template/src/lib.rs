@@ -70,6 +70,7 @@
 //! - [`model`]: [`Application`] and its streams, queues, functions and mappings.
 
 mod concurrency;
+mod consumers;
 pub mod error;
 mod globals;
 mod intrinsics;
@@ -87,7 +88,7 @@ use riffle_core::time::Millis;
 pub use error::{Diagnostic, Error, Location, Problem, Report, Result, Severity};
 pub use model::{
     Application, CargoLambdaBuild, Function, Mapping, MappingConfig, Output, Queue, RedrivePolicy,
-    SourceKind, Stream, StreamMode, Template,
+    SourceKind, Stream, StreamConsumer, StreamMode, Template,
 };
 
 /// The local facts a template is resolved against.

@@ -23,6 +23,8 @@ pub struct Template {
 pub struct Application {
     /// `AWS::Kinesis::Stream` resources.
     pub streams: Vec<Stream>,
+    /// `AWS::Kinesis::StreamConsumer` resources (enhanced fan-out consumers).
+    pub consumers: Vec<StreamConsumer>,
     /// `AWS::SQS::Queue` resources.
     pub queues: Vec<Queue>,
     /// `AWS::Serverless::Function` resources.
@@ -46,6 +48,24 @@ pub struct Stream {
     pub mode: StreamMode,
     /// `RetentionPeriodHours`, default 24.
     pub retention_period_hours: u32,
+    /// Where it is declared.
+    pub location: Option<Location>,
+}
+
+/// An enhanced fan-out consumer of a stream: a mapping whose `Stream` is its ARN reads the
+/// stream with SubscribeToShard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamConsumer {
+    /// Logical id in the template.
+    pub logical_id: String,
+    /// `ConsumerName`.
+    pub name: String,
+    /// `{stream_arn}/consumer/{name}:{creation}`: the ARN in the template's mappings. The
+    /// emulator gives the registered consumer an ARN of its own creation time; `riffle local`
+    /// maps one to the other.
+    pub arn: String,
+    /// `StreamARN`.
+    pub stream_arn: String,
     /// Where it is declared.
     pub location: Option<Location>,
 }
@@ -258,6 +278,11 @@ impl Application {
     /// The stream with this ARN.
     pub fn stream_by_arn(&self, arn: &str) -> Option<&Stream> {
         self.streams.iter().find(|s| s.arn == arn)
+    }
+
+    /// The stream consumer with this ARN.
+    pub fn consumer_by_arn(&self, arn: &str) -> Option<&StreamConsumer> {
+        self.consumers.iter().find(|c| c.arn == arn)
     }
 
     /// The queue with this ARN.

@@ -14,7 +14,7 @@ use crate::Options;
 use crate::error::{Diagnostic, Failed, Problem, Scope, Severity, Sink};
 use crate::globals::{globals, ignored_globals, merge_globals};
 use crate::intrinsics::{
-    Declaration, EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, Resolver, STREAM, Target,
+    Declaration, EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, Resolver, STREAM, STREAM_CONSUMER, Target,
 };
 use crate::model::{Application, Output};
 use crate::node::{self, Entry, Node, Pos, Value, closest};
@@ -210,6 +210,11 @@ fn placeholder(declaration: &Declaration<'_>) -> Target {
         STREAM => Target::Stream {
             name,
             arn: String::new(),
+        },
+        STREAM_CONSUMER => Target::Consumer {
+            name,
+            arn: String::new(),
+            stream_arn: String::new(),
         },
         QUEUE => Target::Queue {
             name,
@@ -465,6 +470,14 @@ impl<'t> Reader<'t> {
             match (declaration.type_name, target) {
                 (STREAM, Target::Stream { name, arn }) => self.read_stream(declaration, name, arn),
                 (
+                    STREAM_CONSUMER,
+                    Target::Consumer {
+                        name,
+                        arn,
+                        stream_arn,
+                    },
+                ) => self.read_consumer(declaration, name, arn, stream_arn),
+                (
                     QUEUE,
                     Target::Queue {
                         name,
@@ -511,7 +524,8 @@ impl<'t> Reader<'t> {
                     resource_type: type_name.to_owned(),
                     reason:
                         "Riffle runs AWS::Serverless::Function, AWS::Lambda::EventSourceMapping, \
-                             AWS::Kinesis::Stream and AWS::SQS::Queue"
+                             AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer and \
+                             AWS::SQS::Queue"
                             .to_owned(),
                 },
             );

@@ -707,7 +707,7 @@ impl<'t> Reader<'t> {
 }
 
 /// Whether `name` is 1 to `max` characters of ASCII letters, digits and `extra`.
-fn valid_name(name: &str, max: usize, extra: &[char]) -> bool {
+pub(crate) fn valid_name(name: &str, max: usize, extra: &[char]) -> bool {
     !name.is_empty()
         && name.chars().count() <= max
         && name

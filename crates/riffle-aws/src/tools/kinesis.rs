@@ -1,15 +1,16 @@
-//! Kinesis requests of the tools: creating a stream and waiting for it, putting records,
-//! listing shards, and reading pages of a shard.
+//! Kinesis requests of the tools: creating a stream and waiting for it, registering a stream
+//! consumer and waiting for it, putting records, listing shards, and reading pages of a shard.
 //!
 //! Invariant: a stream [`create_stream`] returns is ACTIVE and keeps at least the retention
-//! asked for.
+//! asked for; a consumer [`register_consumer`] returns is ACTIVE.
 
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{
-    PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails, StreamStatus,
+    ConsumerStatus, PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails,
+    StreamStatus,
 };
 
 use super::sdk_error;
@@ -102,6 +103,48 @@ pub async fn create_stream(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(CreateStreamError::NotActive)
+}
+
+/// Registers consumer `name` of the stream `stream_arn`, or keeps it if it is registered
+/// already, and waits until it is ACTIVE (polling every 100 ms, at most a minute). Returns its
+/// ARN, which ends in its creation time.
+pub async fn register_consumer(
+    client: &Client,
+    stream_arn: &str,
+    name: &str,
+) -> Result<String, String> {
+    let registered = client
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name(name)
+        .send()
+        .await;
+    match registered {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(format!("registering {name}: {}", sdk_error(&e))),
+    }
+    for _ in 0..600 {
+        let described = client
+            .describe_stream_consumer()
+            .stream_arn(stream_arn)
+            .consumer_name(name)
+            .send()
+            .await
+            .map_err(|e| format!("describing {name}: {}", sdk_error(&e)))?;
+        let consumer = described
+            .consumer_description
+            .ok_or_else(|| format!("DescribeStreamConsumer of {name} without a description"))?;
+        if consumer.consumer_status == ConsumerStatus::Active {
+            return Ok(consumer.consumer_arn);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "consumer {name} did not become ACTIVE within a minute"
+    ))
 }
 
 /// PutRecord of `data` under `partition_key`; returns the shard id and sequence number.

@@ -98,12 +98,10 @@ impl RawKinesisMapping {
         let event_source_arn = self.event_source_arn.clone().unwrap_or_default();
         if self.event_source_arn.is_none() {
             c.missing("EventSourceArn");
-        } else if let Some(stream) = consumer_stream_arn(&event_source_arn) {
-            c.invalid(
-                "EventSourceArn",
-                consumer_refusal(&event_source_arn, stream),
-            );
-        } else if !is_kinesis_stream_arn(&event_source_arn) {
+        } else if !is_kinesis_stream_arn(&event_source_arn)
+            || (event_source_arn.contains("/consumer/")
+                && consumer_name(&event_source_arn).is_none())
+        {
             c.invalid(
                 "EventSourceArn",
                 format!("Unsupported event source arn for a Kinesis mapping: {event_source_arn}"),
@@ -322,15 +320,13 @@ pub fn consumer_stream_arn(arn: &str) -> Option<&str> {
     is_kinesis_stream_arn(stream).then_some(stream)
 }
 
-/// Why a consumer ARN is refused, naming the feature and the way out. Riffle reads streams
-/// with shared-throughput iterators (GetRecords) only; a consumer ARN would otherwise pass and
-/// fail at run time as a stream that is "not found".
-pub fn consumer_refusal(arn: &str, stream: &str) -> String {
-    format!(
-        "Enhanced fan-out consumers are not supported yet: {arn} is a stream consumer \
-         (SubscribeToShard). Use the stream's ARN, {stream}, to read it with a shared-throughput \
-         iterator"
-    )
+/// The name of the consumer a Kinesis stream consumer ARN names (`CONSUMER` in
+/// `…:stream/NAME/consumer/CONSUMER:CREATION`); `None` for any other ARN.
+pub fn consumer_name(arn: &str) -> Option<&str> {
+    consumer_stream_arn(arn)?;
+    let rest = &arn[arn.find("/consumer/")? + "/consumer/".len()..];
+    let (name, created) = rest.rsplit_once(':')?;
+    (!name.is_empty() && !name.contains('/') && !created.is_empty()).then_some(name)
 }
 
 #[cfg(test)]
@@ -348,26 +344,41 @@ mod tests {
     }
 
     #[test]
-    fn stream_consumer_arns_are_refused_as_enhanced_fan_out() {
+    fn stream_consumer_arns_are_accepted_and_read_through_their_consumer() {
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan:1700000000";
         let mut consumer = raw();
-        consumer.event_source_arn =
-            Some("arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan:1700000000".into());
-        let errors = consumer.validate(0).unwrap_err();
-        assert_eq!(errors.0.len(), 1);
-        assert_eq!(errors.0[0].property, "EventSourceArn");
+        consumer.event_source_arn = Some(arn.into());
+        let config = consumer.validate(0).unwrap();
+        assert_eq!(config.event_source_arn, arn);
         assert_eq!(
-            errors.0[0].message,
-            "Enhanced fan-out consumers are not supported yet: \
-             arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan:1700000000 is a stream \
-             consumer (SubscribeToShard). Use the stream's ARN, \
-             arn:aws:kinesis:us-east-1:000000000000:stream/s, to read it with a shared-throughput \
-             iterator"
+            consumer_stream_arn(arn),
+            Some("arn:aws:kinesis:us-east-1:000000000000:stream/s")
         );
+        assert_eq!(consumer_name(arn), Some("fan"));
         assert_eq!(
             consumer_stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/s"),
             None,
             "a stream ARN is not a consumer"
         );
+        assert_eq!(
+            consumer_name("arn:aws:kinesis:us-east-1:000000000000:stream/s"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_malformed_consumer_arn_is_refused() {
+        for arn in [
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/fan",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/:17",
+        ] {
+            let mut consumer = raw();
+            consumer.event_source_arn = Some(arn.into());
+            let errors = consumer.validate(0).unwrap_err();
+            assert_eq!(errors.0[0].property, "EventSourceArn", "{arn}");
+            assert_eq!(consumer_name(arn), None, "{arn}");
+        }
     }
 
     #[test]

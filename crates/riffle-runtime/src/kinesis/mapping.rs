@@ -395,8 +395,13 @@ where
                 }
             }
         };
+        // Read through a consumer or not, the records come from the stream: the events and
+        // failure records name the stream (docs/semantics.md, enhanced fan-out).
+        let stream_arn =
+            riffle_core::kinesis::config::consumer_stream_arn(&config.event_source_arn)
+                .unwrap_or(&config.event_source_arn);
         let source = EventSource {
-            stream_arn: config.event_source_arn.clone(),
+            stream_arn: stream_arn.to_owned(),
             region: self.options.region.clone(),
             invoke_identity_arn: self.options.role_arn.clone(),
             shard_id: shard_id.to_owned(),

@@ -65,7 +65,15 @@ pub trait StreamSource: Send + Sync + 'static {
 
 /// Reads one shard in order, hiding iterator expiry.
 pub trait ShardReader: Send + 'static {
-    /// The next records, at most `limit`.
+    /// The next records, at most `limit`. A polling reader answers at once, with what is there;
+    /// a pushing reader ([`ShardReader::pushes`]) waits until records (or a keep-alive) come.
     fn read(&mut self, limit: usize)
     -> impl Future<Output = Result<ReadBatch, SourceError>> + Send;
+
+    /// Whether records are pushed to this reader (an enhanced fan-out subscription): reads
+    /// wait for records rather than answering at once, so the mapping reads again at once
+    /// instead of pausing for its idle poll interval.
+    fn pushes(&self) -> bool {
+        false
+    }
 }

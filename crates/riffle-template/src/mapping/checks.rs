@@ -8,7 +8,8 @@ use super::*;
 
 impl<'t> Reader<'t> {
     /// Whether the source ARN can be used; a template stream's name or a queue's URL (what
-    /// `!Ref` gives) is the classic mistake and gets its own message.
+    /// `!Ref` gives), or a stream consumer's name, is the classic mistake and gets its own
+    /// message.
     pub(super) fn source_is_usable(
         &mut self,
         arn: &str,
@@ -17,44 +18,41 @@ impl<'t> Reader<'t> {
         at: Pos,
         scope: &Scope<'_>,
     ) -> bool {
-        if kind == SourceKind::Kinesis
-            && let Some(stream) = riffle_core::kinesis::config::consumer_stream_arn(arn)
-        {
-            self.resolver.sink.error(
-                at,
-                scope,
-                Problem::UnsupportedProperty {
-                    property: key.to_owned(),
-                    reason: riffle_core::kinesis::config::consumer_refusal(arn, stream),
-                },
-            );
-            return false;
-        }
         let hint = match kind {
             SourceKind::Kinesis => self
                 .application
                 .streams
                 .iter()
                 .find(|s| s.name == arn)
-                .map(|s| (s.logical_id.clone(), "name")),
+                .map(|s| {
+                    let id = &s.logical_id;
+                    format!("use !GetAtt {id}.Arn (!Ref {id} gives its name)")
+                })
+                .or_else(|| {
+                    let consumers = &self.application.consumers;
+                    consumers.iter().find(|c| c.name == arn).map(|c| {
+                        let id = &c.logical_id;
+                        format!("use !GetAtt {id}.ConsumerARN or !Ref {id} (this is its name)")
+                    })
+                }),
             SourceKind::Sqs => self
                 .application
                 .queues
                 .iter()
                 .find(|q| q.url == arn || q.name == arn)
-                .map(|q| (q.logical_id.clone(), "URL")),
+                .map(|q| {
+                    let id = &q.logical_id;
+                    format!("use !GetAtt {id}.Arn (!Ref {id} gives its URL)")
+                }),
         };
-        if let Some((logical_id, what)) = hint {
+        if let Some(hint) = hint {
             self.resolver.sink.error(
                 at,
                 scope,
                 Problem::InvalidValue {
                     property: key.to_owned(),
                     value: arn.to_owned(),
-                    rule: format!(
-                        "must be an ARN: use !GetAtt {logical_id}.Arn (!Ref {logical_id} gives its \
-                         {what})"
-                    ),
+                    rule: format!("must be an ARN: {hint}"),
                 },
             );
             return false;
@@ -345,7 +343,10 @@ impl<'t> Reader<'t> {
         scope: &Scope<'_>,
     ) {
         let declared = match kind {
-            SourceKind::Kinesis => self.application.stream_by_arn(arn).is_some(),
+            SourceKind::Kinesis => {
+                self.application.stream_by_arn(arn).is_some()
+                    || self.application.consumer_by_arn(arn).is_some()
+            }
             SourceKind::Sqs => self.application.queue_by_arn(arn).is_some(),
         };
         if declared || arn.is_empty() {
@@ -355,6 +356,11 @@ impl<'t> Reader<'t> {
             .get(property)
             .map_or((at, scope.clone()), |(at, scope)| (*at, scope.clone()));
         let (kind, consequence) = match (kind, property) {
+            (SourceKind::Kinesis, _) if arn.contains("/consumer/") => (
+                "stream consumer",
+                "Riffle does not register it; the mapping reads through it only if it exists at \
+                 the endpoint",
+            ),
             (SourceKind::Kinesis, _) => (
                 "stream",
                 "Riffle does not create it; the mapping reads it only if it exists at the endpoint",

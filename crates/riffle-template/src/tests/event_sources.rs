@@ -1,41 +1,153 @@
-//! Event source ARNs Riffle cannot read.
+//! Event sources that are not plain streams and queues: enhanced fan-out consumers.
 
 use super::*;
 
+const CONSUMER: &str = "  Fan:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      StreamARN: !GetAtt Stream.Arn
+      ConsumerName: fan
+";
+
 #[test]
-fn stream_consumer_arns_are_refused_as_enhanced_fan_out() {
-    let consumer = "arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/fan:1700000000";
-    let source = sam(&format!(
-        "{STREAM}{FUNCTION}      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !Sub '${{Stream.Arn}}/consumer/fan:1700000000'
-            StartingPosition: LATEST
-  Mapping:
+fn a_stream_consumer_is_read_and_its_arn_is_a_mappings_stream() {
+    let stream = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
+    let arn = format!("{stream}/consumer/fan:{}", NOW / 1000);
+    let event = |stream: &str| {
+        kinesis_event(
+            &format!("{STREAM}{CONSUMER}"),
+            &format!("            Stream: {stream}\n            StartingPosition: LATEST\n"),
+        )
+    };
+    let resource = sam(&format!(
+        "{STREAM}{CONSUMER}{BARE_FUNCTION}  Mapping:
     Type: AWS::Lambda::EventSourceMapping
     Properties:
-      EventSourceArn: {consumer}
+      EventSourceArn: !GetAtt [Fan, ConsumerARN]
       FunctionName: !Ref Fn
       StartingPosition: LATEST
 "
     ));
-    let report = read_err(&source);
-    let errors: Vec<&Diagnostic> = report.errors().collect();
-    assert_eq!(errors.len(), 2, "{report}");
-    let event = find(errors.iter().copied(), "unsupported Stream: Enhanced");
-    assert_eq!(line(event), line_of(&source, "Stream: !Sub"));
-    let resource = find(
-        errors.iter().copied(),
-        "unsupported EventSourceArn: Enhanced",
-    );
-    assert_eq!(line(resource), line_of(&source, "EventSourceArn:"));
-    for error in errors {
-        let text = error.to_string();
-        assert!(
-            text.contains("Enhanced fan-out consumers are not supported yet")
-                && text.contains("Use the stream's ARN, arn:aws:kinesis:us-east-1:"),
-            "{text}"
+    for source in [
+        event("!Ref Fan"),
+        event("!GetAtt Fan.ConsumerARN"),
+        resource,
+    ] {
+        let template = read_ok(&source);
+        assert!(template.warnings.is_empty(), "{:?}", template.warnings);
+        let app = template.application;
+        assert_eq!(app.consumers.len(), 1);
+        let consumer = &app.consumers[0];
+        assert_eq!(
+            (consumer.logical_id.as_str(), consumer.name.as_str()),
+            ("Fan", "fan")
         );
+        assert_eq!(consumer.stream_arn, stream);
+        assert_eq!(consumer.arn, arn);
+        assert_eq!(app.consumer_by_arn(&arn), Some(consumer));
+        assert_eq!(app.mappings.len(), 1);
+        assert_eq!(app.mappings[0].event_source_arn, arn);
     }
+}
+
+#[test]
+fn a_consumer_the_template_does_not_declare_is_read_through_if_it_exists() {
+    let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/fan:1700000000";
+    let source = kinesis_event(
+        "",
+        &format!("            Stream: {arn}\n            StartingPosition: LATEST\n"),
+    );
+    let template = read_ok(&source);
+    assert_eq!(template.application.mappings[0].event_source_arn, arn);
+    let warning = find(
+        &template.warnings,
+        "is not a stream consumer of this template",
+    );
+    assert!(
+        warning.to_string().contains("Riffle does not register it"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn a_stream_consumer_needs_a_stream_arn_and_a_valid_name() {
+    let source = sam(&format!(
+        "{STREAM}  NoStream:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      ConsumerName: lonely
+  BadName:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      StreamARN: !GetAtt Stream.Arn
+      ConsumerName: 'has space'
+  NotAStream:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      StreamARN: !Ref Stream
+      ConsumerName: fan
+      Shards: 2
+"
+    ));
+    let report = read_err(&source);
+    assert_error_at(
+        &report,
+        &source,
+        "required property StreamARN",
+        "  NoStream:",
+    );
+    assert_error_at(
+        &report,
+        &source,
+        "invalid value has space",
+        "ConsumerName: 'has space'",
+    );
+    assert_error_at(
+        &report,
+        &source,
+        "must be a Kinesis stream ARN",
+        "StreamARN: !Ref Stream",
+    );
+    assert_error_at(&report, &source, "Shards", "Shards: 2");
+    assert_eq!(report.errors().count(), 4, "{report}");
+}
+
+#[test]
+fn a_consumers_name_as_a_mappings_stream_says_which_attribute_to_use() {
+    let source = kinesis_event(
+        &format!("{STREAM}{CONSUMER}"),
+        "            Stream: !GetAtt Fan.ConsumerName
+            StartingPosition: LATEST
+",
+    );
+    let report = read_err(&source);
+    let error = find(report.errors(), "ConsumerARN");
+    assert!(
+        error
+            .to_string()
+            .contains("use !GetAtt Fan.ConsumerARN or !Ref Fan"),
+        "{error}"
+    );
+    assert_eq!(
+        line(error),
+        line_of(&source, "Stream: !GetAtt Fan.ConsumerName")
+    );
+}
+
+#[test]
+fn a_consumer_attribute_riffle_does_not_know_is_reported_with_the_known_ones() {
+    let source = kinesis_event(
+        &format!("{STREAM}{CONSUMER}"),
+        "            Stream: !GetAtt Fan.Arn
+            StartingPosition: LATEST
+",
+    );
+    let report = read_err(&source);
+    let error = find(report.errors(), "Fan.Arn");
+    assert!(
+        error
+            .to_string()
+            .contains("ConsumerARN, ConsumerName, StreamARN"),
+        "{error}"
+    );
 }

@@ -195,7 +195,7 @@ fn the_report_lists_errors_and_warnings_in_template_order() {
          not enforced locally\n\
          template.yaml:6:11: error: Table: Type: unsupported resource type AWS::DynamoDB::Table: \
          Riffle runs AWS::Serverless::Function, AWS::Lambda::EventSourceMapping, \
-         AWS::Kinesis::Stream and AWS::SQS::Queue\n\
+         AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer and AWS::SQS::Queue\n\
          1 error, 1 warning"
     );
     assert!(report.has_errors());

@@ -1,11 +1,11 @@
-//! Creating the template's streams and queues on the endpoint, idempotently: a resource that
-//! already exists (a data directory from an earlier run) is kept, and its settings brought to
-//! the template's where the API allows.
+//! Creating the template's streams, stream consumers and queues on the endpoint, idempotently:
+//! a resource that already exists (a data directory from an earlier run) is kept, and its
+//! settings brought to the template's where the API allows.
 //!
-//! Invariant: a queue is created after its dead-letter queue, and a stream is used only once it
-//! is ACTIVE.
+//! Invariant: a queue is created after its dead-letter queue, a consumer after its stream, and
+//! a stream or consumer is used only once it is ACTIVE.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::bail;
 use riffle_aws::tools::kinesis::{self, CreateStreamError};
@@ -13,14 +13,27 @@ use riffle_aws::tools::sqs::{self, CreateQueueError};
 use riffle_aws::{KinesisClient, SqsClient};
 use riffle_template::{Application, Queue, Stream};
 
-/// Creates every stream and queue of `app`.
+/// The consumer ARNs the endpoint gave, by the template's ARN of each (see
+/// [`riffle_template::StreamConsumer::arn`]).
+pub(crate) type ConsumerArns = BTreeMap<String, String>;
+
+/// Creates every stream, stream consumer and queue of `app`.
 pub(crate) async fn create(
     app: &Application,
     kinesis: &KinesisClient,
     queues: &SqsClient,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ConsumerArns> {
     for stream in &app.streams {
         create_stream(kinesis, stream).await?;
+    }
+    let mut consumers = ConsumerArns::new();
+    for consumer in &app.consumers {
+        let (name, id) = (&consumer.name, &consumer.logical_id);
+        let arn = kinesis::register_consumer(kinesis, &consumer.stream_arn, name)
+            .await
+            .map_err(|e| anyhow::anyhow!("stream consumer {id}: {e}"))?;
+        eprintln!("riffle: stream consumer {name} is {arn}");
+        consumers.insert(consumer.arn.clone(), arn);
     }
     // Dead-letter queues first: a redrive policy names an existing queue.
     let mut created: BTreeSet<&str> = BTreeSet::new();
@@ -45,7 +58,7 @@ pub(crate) async fn create(
         }
         remaining = next;
     }
-    Ok(())
+    Ok(consumers)
 }
 
 async fn create_stream(kinesis: &KinesisClient, stream: &Stream) -> anyhow::Result<()> {

@@ -120,7 +120,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     let template = super::read_template(&args.template, &endpoint)?;
     let app = template.application;
     let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
-    resources::create(&app, &kinesis, &sqs).await?;
+    let consumer_arns = resources::create(&app, &kinesis, &sqs).await?;
 
     let binaries = build::build_functions(
         &app.functions,
@@ -176,7 +176,12 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 let mapping_runtime = KinesisMapping::new(
                     config.clone(),
                     options,
-                    riffle_aws::KinesisSource::new(kinesis.clone(), &mapping.event_source_arn),
+                    riffle_aws::KinesisSource::for_event_source(
+                        kinesis.clone(),
+                        consumer_arns
+                            .get(&mapping.event_source_arn)
+                            .unwrap_or(&mapping.event_source_arn),
+                    ),
                     invoker,
                     riffle_aws::SqsDestination::new(sqs.clone()),
                     checkpoints,

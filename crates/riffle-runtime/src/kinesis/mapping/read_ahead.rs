@@ -10,13 +10,15 @@ use crate::kinesis::source::{ReadBatch, ShardReader};
 use crate::source::SourceError;
 
 /// A shard's reads, made on a task of their own one batch ahead of the shard's machine: back to
-/// back while records come, then once per idle interval; after an error, at most once a second.
-/// Each batch comes with the time its read started: a batch can wait in the channel, and only
-/// records that arrived before its read are known to be in it (tumbling windows close on that).
-/// The task ends at the end of the shard, or when dropped.
+/// back while records come, then once per idle interval (a pushing reader, which waits for
+/// records itself, reads again at once); after an error, at most once a second. Each batch
+/// comes with a time before which every record that arrived is known to be in it or before it
+/// (tumbling windows close on that): when a polling read started, as a batch can wait in the
+/// channel; when a pushing read returned, as it waited for what arrived meanwhile. The task ends
+/// at the end of the shard, or when dropped.
 pub(super) struct ReadAhead(tokio::task::JoinHandle<()>);
 
-/// A read's result, with the time the read started.
+/// A read's result, with the time until which it is known to hold every record that arrived.
 pub(super) type TimedRead = (Millis, Result<ReadBatch, SourceError>);
 
 impl ReadAhead {
@@ -27,6 +29,7 @@ impl ReadAhead {
         idle: Millis,
     ) -> (mpsc::Receiver<TimedRead>, Self) {
         let (tx, rx) = mpsc::channel(1);
+        let pushes = reader.pushes();
         let task = tokio::spawn(async move {
             loop {
                 let started = clock.now_millis();
@@ -34,11 +37,16 @@ impl ReadAhead {
                 let (end, pause) = match &read {
                     Ok(batch) => (
                         batch.end_of_shard,
-                        if batch.records.is_empty() { idle } else { 0 },
+                        if batch.records.is_empty() && !pushes {
+                            idle
+                        } else {
+                            0
+                        },
                     ),
                     Err(_) => (false, idle.max(1_000)),
                 };
-                if tx.send((started, read)).await.is_err() || end {
+                let known_until = if pushes { clock.now_millis() } else { started };
+                if tx.send((known_until, read)).await.is_err() || end {
                     return;
                 }
                 if pause > 0 {
