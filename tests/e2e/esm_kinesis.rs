@@ -97,11 +97,16 @@ fn build_mapping<C: riffle_runtime::CheckpointStore>(
         "us-east-1",
     );
     options.idle_poll = Duration::from_millis(20);
+    if riffle_core::kinesis::config::consumer_stream_arn(&config.event_source_arn).is_some() {
+        // Pushed records must not wait for an idle poll: make one far longer than any test.
+        options.idle_poll = Duration::from_secs(3600);
+    }
     options.shard_discovery = Duration::from_millis(100);
+    let source = KinesisSource::for_event_source(kinesis, &config.event_source_arn);
     let mapping = KinesisMapping::new(
         config,
         options,
-        KinesisSource::new(kinesis, STREAM_ARN),
+        source,
         HandlerInvoker::new(handler, Duration::from_secs(3)),
         SqsDestination::new(sqs),
         checkpoints,
@@ -141,9 +146,27 @@ const MIDDLE: &str = "170141183460469231731687303715884105728";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbours_succeed() {
+    poison_is_bisected(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_consumer_a_poison_record_is_bisected_while_its_neighbours_succeed() {
+    poison_is_bisected(true).await;
+}
+
+/// Eight records, the sixth poison, bisected to the on-failure queue: polled, or pushed through
+/// an enhanced fan-out consumer (then the idle poll is an hour, so only pushes can deliver).
+async fn poison_is_bisected(through_consumer: bool) {
     let (emulator, kinesis) = support::start().await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
     support::create_stream(&kinesis, "orders", 1).await;
+    let source_arn = if through_consumer {
+        riffle_aws::tools::kinesis::register_consumer(&kinesis, STREAM_ARN, "fan")
+            .await
+            .unwrap()
+    } else {
+        STREAM_ARN.to_owned()
+    };
     let dlq = sqs::queue(&sqs, "orders-failures", &[]).await;
     for i in 0..8 {
         let data = if i == 5 {
@@ -154,6 +177,7 @@ async fn a_poison_record_is_bisected_to_the_on_failure_queue_while_its_neighbour
         kinesis::put(&kinesis, "orders", "k", data).await;
     }
     let config = mapping_config(|raw| {
+        raw.event_source_arn = Some(source_arn.clone());
         raw.batch_size = Some(8);
         raw.bisect_batch_on_function_error = Some(true);
         raw.maximum_retry_attempts = Some(0);
