@@ -52,15 +52,31 @@ Resources:
             BatchSize: 10
 "#;
 
+/// [`TEMPLATE`] with the stream read through an enhanced fan-out consumer the template
+/// declares (`riffle local` registers it; after the restart it is found registered).
+fn fan_out_template() -> String {
+    let consumer = "  Fan:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      StreamARN: !GetAtt Events.Arn
+      ConsumerName: resume-fan
+  ProbeFunction:";
+    TEMPLATE.replacen("  ProbeFunction:", consumer, 1).replace(
+        "Stream: !GetAtt Events.Arn",
+        "Stream: !GetAtt Fan.ConsumerARN",
+    )
+}
+
 /// A fresh directory under the system temp dir, removed when dropped.
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("riffle-resume-{}", std::process::id()));
+    fn new(name: &str, template: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("riffle-resume-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         install_probe(&path);
-        std::fs::write(path.join("template.yaml"), TEMPLATE).unwrap();
+        std::fs::write(path.join("template.yaml"), template).unwrap();
         Self(path)
     }
 }
@@ -227,7 +243,19 @@ fn emulator(dir: &Path) -> (Child, KillOnDrop, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn riffle_local_resumes_from_its_checkpoints_after_a_restart() {
-    let scratch = Scratch::new();
+    resumes_after_a_restart(Scratch::new("polling", TEMPLATE)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn riffle_local_resumes_through_a_stream_consumer_after_a_restart() {
+    let template = fan_out_template();
+    assert!(template.contains("Fan.ConsumerARN"), "{template}");
+    resumes_after_a_restart(Scratch::new("fan-out", &template)).await;
+}
+
+/// Runs `riffle local` on the scratch directory's template, stops it, puts records while it is
+/// down, and starts it again: exactly the new records are delivered, each once.
+async fn resumes_after_a_restart(scratch: Scratch) {
     let dir = scratch.0.as_path();
 
     // First run: everything put is delivered, once.

@@ -28,11 +28,13 @@
 //!   `Fn::And`, `Fn::Or` and `Condition`. Pseudo parameters: `AWS::Region`, `AWS::AccountId`,
 //!   `AWS::StackName`, `AWS::StackId`, `AWS::Partition`, `AWS::URLSuffix`, `AWS::NoValue`,
 //!   `AWS::NotificationARNs`.
-//! - `Ref` of a stream gives its name, of a queue its URL, of a function its name;
-//!   `Fn::GetAtt` gives a stream's, queue's or function's `Arn`, a queue's `QueueName` and
-//!   `QueueUrl`.
+//! - `Ref` of a stream gives its name, of a queue its URL, of a function its name, of a stream
+//!   consumer its ARN; `Fn::GetAtt` gives a stream's, queue's or function's `Arn`, a queue's
+//!   `QueueName` and `QueueUrl`, a stream consumer's `ConsumerARN`, `ConsumerName`,
+//!   `StreamARN`, `ConsumerStatus` and `ConsumerCreationTimestamp`.
 //! - Resources: `AWS::Serverless::Function` (with its `Kinesis` and `SQS` events),
-//!   `AWS::Lambda::EventSourceMapping`, `AWS::Kinesis::Stream`, `AWS::SQS::Queue`. IAM
+//!   `AWS::Lambda::EventSourceMapping`, `AWS::Kinesis::Stream`, `AWS::Kinesis::StreamConsumer`
+//!   (a mapping whose stream is its ARN reads through it), `AWS::SQS::Queue`. IAM
 //!   resources, queue policies, permissions, log groups and alarms are accepted with a warning;
 //!   any other type is an error.
 //!

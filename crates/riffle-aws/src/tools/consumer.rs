@@ -166,18 +166,7 @@ impl Subscription {
                     .into_iter()
                     .map(|c| c.shard_id)
                     .collect(),
-                records: event
-                    .records
-                    .into_iter()
-                    .map(|r| PageRecord {
-                        arrival_ms: r
-                            .approximate_arrival_timestamp
-                            .and_then(|t| t.to_millis().ok()),
-                        sequence_number: r.sequence_number,
-                        partition_key: r.partition_key,
-                        data: r.data.into_inner(),
-                    })
-                    .collect(),
+                records: event.records.into_iter().map(PageRecord::from).collect(),
             }));
         }
     }

@@ -288,6 +288,19 @@ pub struct PageRecord {
     pub arrival_ms: Option<i64>,
 }
 
+impl From<aws_sdk_kinesis::types::Record> for PageRecord {
+    fn from(r: aws_sdk_kinesis::types::Record) -> Self {
+        Self {
+            arrival_ms: r
+                .approximate_arrival_timestamp
+                .and_then(|t| t.to_millis().ok()),
+            sequence_number: r.sequence_number,
+            partition_key: r.partition_key,
+            data: r.data.into_inner(),
+        }
+    }
+}
+
 /// One GetRecords answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -315,17 +328,6 @@ pub async fn get_records(
     Ok(Page {
         millis_behind: out.millis_behind_latest,
         next_iterator: out.next_shard_iterator,
-        records: out
-            .records
-            .into_iter()
-            .map(|r| PageRecord {
-                arrival_ms: r
-                    .approximate_arrival_timestamp
-                    .and_then(|t| t.to_millis().ok()),
-                sequence_number: r.sequence_number,
-                partition_key: r.partition_key,
-                data: r.data.into_inner(),
-            })
-            .collect(),
+        records: out.records.into_iter().map(PageRecord::from).collect(),
     })
 }

@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::request::{StreamIdent, hash_range_json, to_body};
+use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
@@ -282,26 +282,8 @@ impl Kinesis {
         }
         body.extend_from_slice(b"]");
         if closed && caught_up {
-            let children: Vec<Value> = stream
-                .shards
-                .iter()
-                .filter(|s| s.parent == Some(ordinal) || s.adjacent_parent == Some(ordinal))
-                .map(|s| {
-                    let parents: Vec<String> = s
-                        .parent
-                        .into_iter()
-                        .chain(s.adjacent_parent)
-                        .map(shard_id)
-                        .collect();
-                    json!({
-                        "ShardId": s.id(),
-                        "ParentShards": parents,
-                        "HashKeyRange": hash_range_json(s),
-                    })
-                })
-                .collect();
             body.extend_from_slice(b",\"ChildShards\":");
-            body.extend_from_slice(&to_body(&children));
+            body.extend_from_slice(&to_body(&super::subscribe::child_shards(stream, ordinal)));
         } else {
             body.extend_from_slice(b",\"NextShardIterator\":");
             write_string(&mut body, &self.seal_iterator(stream, ordinal, next, now));

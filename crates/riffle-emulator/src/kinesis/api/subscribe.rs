@@ -194,7 +194,9 @@ fn require_active(consumer: &Consumer, stream: &str, account: &str, now: Millis)
     )))
 }
 
-fn child_shards(stream: &Stream, ordinal: u32) -> Value {
+/// The `ChildShards` of the closed shard `ordinal`, as GetRecords and SubscribeToShard give them
+/// at its end.
+pub(super) fn child_shards(stream: &Stream, ordinal: u32) -> Value {
     let children: Vec<Value> = stream
         .shards
         .iter()
