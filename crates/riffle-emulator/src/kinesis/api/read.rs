@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::request::{StreamIdent, to_body};
+use super::request::{ITERATOR_TYPES, StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
@@ -28,15 +28,8 @@ impl Kinesis {
             Some(id) => v.name("shardId", id),
             None => v.missing("shardId"),
         }
-        const TYPES: [&str; 5] = [
-            "AT_SEQUENCE_NUMBER",
-            "AFTER_SEQUENCE_NUMBER",
-            "TRIM_HORIZON",
-            "LATEST",
-            "AT_TIMESTAMP",
-        ];
         match &input.shard_iterator_type {
-            Some(t) => v.one_of("shardIteratorType", t, &TYPES),
+            Some(t) => v.one_of("shardIteratorType", t, &ITERATOR_TYPES),
             None => v.missing("shardIteratorType"),
         }
         if let Some(seq) = &input.starting_sequence_number

@@ -185,3 +185,12 @@ pub(super) fn shard_json(stream: &Stream, shard: &Shard) -> Value {
     }
     out
 }
+
+/// The shard iterator types GetShardIterator and SubscribeToShard's starting position take.
+pub(super) const ITERATOR_TYPES: [&str; 5] = [
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_TIMESTAMP",
+];

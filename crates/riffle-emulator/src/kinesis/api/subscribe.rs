@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use super::Kinesis;
 use super::consumers::{ConsumerArn, check_consumer_arn};
-use super::request::{hash_range_json, seconds, to_body};
+use super::request::{ITERATOR_TYPES, hash_range_json, seconds, to_body};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, Violations};
 use crate::kinesis::fanout::subscription::{Batch, Cursor, Source, Subscription};
@@ -296,18 +296,11 @@ fn validate(input: &SubscribeInput) -> ApiResult<(ConsumerArn, String, Start)> {
         Some(id) => v.name("shardId", id),
         None => v.missing("shardId"),
     }
-    const TYPES: [&str; 5] = [
-        "AT_SEQUENCE_NUMBER",
-        "AFTER_SEQUENCE_NUMBER",
-        "TRIM_HORIZON",
-        "LATEST",
-        "AT_TIMESTAMP",
-    ];
     match &input.starting_position {
         None => v.missing("startingPosition"),
         Some(position) => {
             match &position.kind {
-                Some(kind) => v.one_of("startingPosition.type", kind, &TYPES),
+                Some(kind) => v.one_of("startingPosition.type", kind, &ITERATOR_TYPES),
                 None => v.missing("startingPosition.type"),
             }
             if let Some(seq) = &position.sequence_number
