@@ -206,19 +206,18 @@ mod tests {
         settings.create_delay_ms = delay;
         settings.delete_delay_ms = delay;
         let mut store = KinesisStore::new(settings, [1; 16]);
+        store.apply(0, create_stream(), 0).unwrap();
         store
-            .apply(
-                0,
-                Mutation::CreateStream {
-                    name: "s".into(),
-                    shard_count: 1,
-                    mode: StreamMode::Provisioned,
-                    tags: BTreeMap::new(),
-                },
-                0,
-            )
-            .unwrap();
-        store
+    }
+
+    /// CreateStream of the one-shard stream `s` every test uses.
+    fn create_stream() -> Mutation {
+        Mutation::CreateStream {
+            name: "s".into(),
+            shard_count: 1,
+            mode: StreamMode::Provisioned,
+            tags: BTreeMap::new(),
+        }
     }
 
     fn register(name: &str) -> Mutation {
@@ -273,18 +272,7 @@ mod tests {
         store
             .apply(2_000, Mutation::DeleteStream { name: "s".into() }, 0)
             .unwrap();
-        store
-            .apply(
-                3_000,
-                Mutation::CreateStream {
-                    name: "s".into(),
-                    shard_count: 1,
-                    mode: StreamMode::Provisioned,
-                    tags: BTreeMap::new(),
-                },
-                0,
-            )
-            .unwrap();
+        store.apply(3_000, create_stream(), 0).unwrap();
         assert_eq!(store.streams["s"].consumers.count(3_000), 0);
     }
 }
