@@ -30,7 +30,8 @@
 #   ESM_RECORDS         records per end-to-end engine throughput run (300000)
 #   ESM_IDLE_POLL_MS    the mapping's idle poll interval for the throughput runs (200)
 #   ESM_LATENCY_POLLS   idle poll intervals (ms) of the latency runs ("200 50 10")
-#   ESM_LATENCY_RECORDS PutRecord calls per latency run, at 200/s (2000 = 10 s)
+#   ESM_LATENCY_RECORDS PutRecord calls per latency run, at 200/s (2000 = 10 s); the same
+#                       runs once more through an enhanced fan-out consumer (SubscribeToShard)
 #   ESM_SCALE_SHARDS    shards×PF points of the scaling series over shards ("1x1 4x1 16x1 64x1")
 #   ESM_SCALE_PF        points of the series over ParallelizationFactor ("1x1 1x4 4x4 8x8")
 #   ESM_SQS_MESSAGES    messages per standard-queue SQS mapping run, BatchSize 10 (200000)
@@ -363,6 +364,12 @@ run_esm() {
       --idle-poll-ms "$idle"
     stop_emulator
   done
+  start_emulator riffle
+  log "engine: put→invoke latency through an enhanced fan-out consumer, $ESM_LATENCY_RECORDS records at 200/s"
+  record riffle "esm-latency-consumer" esm latency --endpoint "$ENDPOINT" \
+    --server-pid "$EMULATOR_PID" --shards 1 --rate 200 --records "$ESM_LATENCY_RECORDS" \
+    --idle-poll-ms 200 --consumer bench-consumer
+  stop_emulator
   local series point
   for series in shards pf; do
     local points="$ESM_SCALE_SHARDS"

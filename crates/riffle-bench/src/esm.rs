@@ -316,10 +316,11 @@ struct RunningMapping {
 }
 
 impl RunningMapping {
-    /// Starts a mapping of `stream_arn` whose handler reports to `seen`.
+    /// Starts a mapping of `event_source_arn` (a stream, polled, or a stream consumer, read
+    /// with SubscribeToShard) whose handler reports to `seen`.
     fn start(
         endpoint: &str,
-        stream_arn: &str,
+        event_source_arn: &str,
         raw: RawKinesisMapping,
         common: &Common,
         seen: Arc<Seen>,
@@ -328,7 +329,7 @@ impl RunningMapping {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let config = RawKinesisMapping {
-            event_source_arn: Some(stream_arn.to_owned()),
+            event_source_arn: Some(event_source_arn.to_owned()),
             function_name: Some("bench".into()),
             starting_position: Some("TRIM_HORIZON".into()),
             ..raw
@@ -352,7 +353,7 @@ impl RunningMapping {
         let mapping = Arc::new(KinesisMapping::new(
             config,
             options,
-            KinesisSource::new(kinesis, stream_arn),
+            KinesisSource::for_event_source(kinesis, event_source_arn),
             HandlerInvoker::new(handler, Duration::from_secs(60)),
             SqsDestination::new(sqs),
             match &common.checkpoint_dir {
@@ -555,6 +556,10 @@ struct LatencyArgs {
     /// Bytes per record (at least 8).
     #[arg(long, default_value_t = 100)]
     record_size: usize,
+    /// Read through an enhanced fan-out consumer of this name (registered by the run) instead
+    /// of polling: the mapping's EventSourceArn is the consumer's ARN.
+    #[arg(long)]
+    consumer: Option<String>,
 }
 
 async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
@@ -564,6 +569,12 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     let target = Target::start(&args.common).await?;
     let client = kinesis::client(&target.endpoint);
     let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    let source = match &args.consumer {
+        Some(name) => riffle_aws::tools::kinesis::register_consumer(&client, &arn, name)
+            .await
+            .map_err(|e| anyhow!(e))?,
+        None => arn.clone(),
+    };
     let total = args.records;
     let stamps: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let seen = Arc::new(Seen::new(total, Duration::ZERO, Some(stamps.clone())));
@@ -573,8 +584,9 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
         maximum_batching_window_in_seconds: Some(0),
         ..RawKinesisMapping::default()
     };
-    let mapping = RunningMapping::start(&target.endpoint, &arn, raw, &args.common, seen.clone())?;
-    // The mapping is polling (idly) by the time the first record is put.
+    let mapping =
+        RunningMapping::start(&target.endpoint, &source, raw, &args.common, seen.clone())?;
+    // The mapping is polling (idly, or subscribed) by the time the first record is put.
     tokio::time::sleep(Duration::from_millis(300 + args.common.idle_poll_ms)).await;
     let cpu = CpuWindow::start(target.server_pid);
     let template = template(args.record_size);
@@ -605,6 +617,7 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
         &mut out,
         json!({
             "workload": "esm-latency",
+            "read": if args.consumer.is_some() { "consumer" } else { "polling" },
             "shards": args.shards,
             "batch_size": args.batch_size,
             "maximum_batching_window_s": 0,
