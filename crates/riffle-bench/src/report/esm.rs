@@ -407,13 +407,18 @@ mod tests {
             "{consumer_p99}"
         );
         assert!(
-            text.contains("polling at the default 200 ms ÷ through a consumer | 50.0× | > 1× | yes |"),
+            text.contains(
+                "polling at the default 200 ms ÷ through a consumer | 50.0× | > 1× | yes |"
+            ),
             "{text}"
         );
         assert!(
             text.find("idle poll 200 ms").unwrap() < text.find("through a consumer").unwrap(),
             "polling runs first"
         );
-        assert!(text.contains("| consumer | 200 |"), "the detail table names how it read");
+        assert!(
+            text.contains("| consumer | 200 |"),
+            "the detail table names how it read"
+        );
     }
 }
