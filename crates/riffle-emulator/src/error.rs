@@ -230,6 +230,13 @@ impl Violations {
         ));
     }
 
+    /// A member failed a constraint AWS words whole (`Map keys must satisfy constraint: ...`).
+    pub fn constraint(&mut self, member: &str, shown: impl fmt::Display, text: &str) {
+        self.messages.push(format!(
+            "Value '{shown}' at '{member}' failed to satisfy constraint: {text}"
+        ));
+    }
+
     /// Checks a string's length in characters.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
