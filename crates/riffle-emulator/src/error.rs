@@ -237,6 +237,11 @@ impl Violations {
         ));
     }
 
+    /// Keeps only the first `n` violations (AWS lists at most ten, in the order it checks).
+    pub fn truncate(&mut self, n: usize) {
+        self.messages.truncate(n);
+    }
+
     /// Checks a string's length in characters.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
         let len = value.chars().count();

@@ -7,7 +7,7 @@
 //! constraint violation of the whole input (required members, lengths, patterns, enums,
 //! ranges, list and map sizes, nested members) is listed in one `ValidationException`, with
 //! members spelt as AWS does (`streamName`, `records.1.member.data`). Members the model does
-//! not know are ignored; a body that is not JSON is left to the handler's decoder.
+//! not know are ignored; at most ten violations are listed, as AWS does; a body that is not JSON is left to the handler's decoder.
 
 mod constraints;
 mod shape;
@@ -19,6 +19,9 @@ mod types;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
+
+/// AWS lists at most this many violations (the first, in the model's member order).
+const MAX_LISTED: usize = 10;
 
 /// Checks `body` (JSON) against the input shape of `operation`.
 pub(crate) fn check(operation: &str, body: &[u8]) -> ApiResult<()> {
@@ -38,5 +41,6 @@ pub(crate) fn check(operation: &str, body: &[u8]) -> ApiResult<()> {
     }
     let mut violations = Violations::default();
     constraints::check(input, &value, "", &mut violations);
+    violations.truncate(MAX_LISTED);
     violations.finish()
 }

@@ -180,3 +180,18 @@ fn a_valid_request_and_a_stream_arn_pass() {
         "not JSON: the handler's decoder answers"
     );
 }
+
+#[test]
+fn at_most_ten_violations_are_listed_in_model_order() {
+    let records = vec![r#"{"PartitionKey":"","Data":""}"#; 501].join(",");
+    let list = validation(
+        "PutRecords",
+        &format!(r#"{{"StreamName":"","Records":[{records}]}}"#),
+    );
+    assert_eq!(list.len(), 10);
+    assert!(list.iter().all(|m| !m.contains("'streamName'")), "{list:?}");
+    assert!(
+        list.iter()
+            .any(|m| m.ends_with("Member must have length less than or equal to 500"))
+    );
+}
