@@ -230,6 +230,18 @@ impl Violations {
         ));
     }
 
+    /// A member failed a constraint AWS words whole (`Map keys must satisfy constraint: ...`).
+    pub fn constraint(&mut self, member: &str, shown: impl fmt::Display, text: &str) {
+        self.messages.push(format!(
+            "Value '{shown}' at '{member}' failed to satisfy constraint: {text}"
+        ));
+    }
+
+    /// Keeps only the first `n` violations (AWS lists at most ten, in the order it checks).
+    pub fn truncate(&mut self, n: usize) {
+        self.messages.truncate(n);
+    }
+
     /// Checks a string's length in characters.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
         let len = value.chars().count();

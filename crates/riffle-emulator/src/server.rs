@@ -440,7 +440,13 @@ async fn dispatch(
             let body = if in_cbor {
                 cbor::error_body(&type_name, error.code, &error.message)
             } else {
-                let body = serde_json::json!({ "__type": type_name, "message": error.message });
+                // Kinesis spells the member `Message` in a SerializationException (Coral's).
+                let key = match (service, error.code) {
+                    ("AmazonSQS", _) => "message",
+                    (_, ErrorCode::SerializationException) => "Message",
+                    _ => "message",
+                };
+                let body = serde_json::json!({ "__type": type_name, key: error.message });
                 body.to_string().into_bytes()
             };
             let status =

@@ -11,6 +11,7 @@ pub mod api;
 pub(crate) mod fanout;
 pub(crate) mod keys;
 pub(crate) mod limits;
+pub(crate) mod model;
 pub mod store;
 
 pub use action::Action;

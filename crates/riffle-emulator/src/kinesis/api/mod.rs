@@ -96,6 +96,7 @@ impl Kinesis {
     }
 
     fn execute(&self, action: Action, body: &[u8]) -> ApiResult<Reply> {
+        super::model::check(action.as_str(), body)?;
         match action {
             Action::CreateStream => self.create_stream(decode(body)?),
             Action::DeleteStream => self.delete_stream(decode(body)?),

@@ -42,13 +42,23 @@ fn put_records_names_the_member_that_is_wrong() {
     assert_eq!(
         f.refused(
             Action::PutRecords,
-            r#"{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"Data":"!!","PartitionKey":"k","ExplicitHashKey":"01"}]}"#,
+            r#"{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"Data":"!!","PartitionKey":"k"}]}"#,
+            ErrorCode::SerializationException
+        ),
+        "'!!' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 \
+         bytes but found: 2",
+        "AWS refuses bad base64 while reading the body, before any constraint"
+    );
+    assert_eq!(
+        f.refused(
+            Action::PutRecords,
+            r#"{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"Data":"aGk=","PartitionKey":"","ExplicitHashKey":"01"}]}"#,
             ErrorCode::ValidationException
         ),
-        "2 validation errors detected: Value '!!' at 'records.2.member.data' failed to satisfy \
-         constraint: Member must be valid base64-encoded binary data; Value '01' at \
-         'records.2.member.explicitHashKey' failed to satisfy constraint: Member must satisfy \
-         regular expression pattern: 0|([1-9]\\d{0,38})"
+        "2 validation errors detected: Value '01' at 'records.2.member.explicitHashKey' failed \
+         to satisfy constraint: Member must satisfy regular expression pattern: \
+         0|([1-9]\\d{0,38}); Value '' at 'records.2.member.partitionKey' failed to satisfy \
+         constraint: Member must have length greater than or equal to 1"
     );
     assert_eq!(
         f.refused(
@@ -56,7 +66,7 @@ fn put_records_names_the_member_that_is_wrong() {
             r#"{"StreamName":"s","Records":[]}"#,
             ErrorCode::ValidationException
         ),
-        "1 validation error detected: Value '[0 records]' at 'records' failed to satisfy \
+        "1 validation error detected: Value '[]' at 'records' failed to satisfy \
          constraint: Member must have length greater than or equal to 1"
     );
     assert_eq!(

@@ -76,12 +76,10 @@ fn a_stream_is_named_by_name_or_arn_and_a_foreign_arn_is_not_found() {
         "Stream s under account 111111111111 not found."
     );
     assert_eq!(
-        f.refused(
-            Action::DescribeStream,
-            "{}",
-            ErrorCode::InvalidArgumentException
-        ),
-        "Either StreamName or StreamARN should be provided."
+        f.refused(Action::DescribeStream, "{}", ErrorCode::ValidationException),
+        "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: \
+         Member must not be null",
+        "as AWS's recording (kinesalite's suite) answers"
     );
     let message = f.refused(
         Action::DescribeStream,

@@ -42,8 +42,8 @@ fn tag_requests_are_refused_in_awss_words() {
             r#"{"StreamName":"s","TagKeys":[]}"#,
             ErrorCode::ValidationException
         ),
-        "1 validation error detected: Value '[0 keys]' at 'tagKeys' failed to satisfy \
-         constraint: Member must have length between 1 and 50"
+        "1 validation error detected: Value '[]' at 'tagKeys' failed to satisfy \
+         constraint: Member must have length greater than or equal to 1"
     );
     let tags: BTreeMap<String, String> =
         (0..51).map(|i| (format!("k{i}"), String::new())).collect();

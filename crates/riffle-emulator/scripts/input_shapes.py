@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Writes crates/riffle-emulator/src/kinesis/model/table.rs from AWS's Kinesis model.
+
+For every operation, the full input shape: each structure's members in the model's order
+(with their wire names and whether they are required), each shape's type, length or value
+bounds, pattern and enum values, and the members of lists and maps. The request checker
+(`kinesis::model`) walks it to refuse a request as AWS does before any handler decodes it.
+
+    python3 crates/riffle-emulator/scripts/input_shapes.py [--model PATH/service-2.json[.gz]]
+
+Where the recording of AWS that kinesalite's suite holds differs from the model, the
+OVERRIDES below follow the recording (AWS's service checks a few members more strictly than
+the model says); each names why.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cbor_shapes import load_model  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "src", "kinesis", "model", "table.rs")
+FALLBACK = os.path.join(
+    HERE, "..", "..", "..", "target", "venv", "lib", "python3.11", "site-packages",
+    "awscli", "botocore", "data", "kinesis", "2013-12-02", "service-2.json",
+)
+
+# shape name -> constraint overrides, following AWS's recorded answers.
+OVERRIDES = {
+    # AWS refuses a record over 1 MiB with the model's length wording (the emulator's limit).
+    "Data": {"max": 1048576},
+    # AWS lists the iterator types in this order (a Java hash set's), not the model's.
+    "ShardIteratorType": {"enum": ["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]},
+}
+
+
+def rust_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def generate(model, version):
+    shapes = model["shapes"]
+    order = []
+    index = {}
+
+    def place(name):
+        if name in index:
+            return index[name]
+        shape = dict(shapes[name])
+        shape.update(OVERRIDES.get(name, {}))
+        index[name] = None  # recursion guard (Kinesis inputs have none)
+        kind = shape["type"]
+        if kind == "list":
+            body = f"Kind::List({place(shape['member']['shape'])})"
+        elif kind == "map":
+            body = f"Kind::Map({place(shape['key']['shape'])}, {place(shape['value']['shape'])})"
+        elif kind == "structure":
+            required = set(shape.get("required", []))
+            members = ", ".join(
+                f"Member {{ name: {rust_str(m.get('locationName', n))}, shape: {place(m['shape'])}, required: {str(n in required).lower()} }}"
+                for n, m in shape["members"].items()
+            )
+            body = f"Kind::Structure(&[{members}])"
+        else:
+            body = "Kind::" + {"string": "String", "blob": "Blob", "boolean": "Boolean", "integer": "Integer",
+                               "long": "Long", "timestamp": "Timestamp"}[kind]
+        opt = lambda k: f"Some({shape[k]})" if k in shape else "None"  # noqa: E731
+        pattern = f"Some({rust_str(shape['pattern'])})" if "pattern" in shape else "None"
+        enum = "&[" + ", ".join(rust_str(e) for e in shape.get("enum", [])) + "]"
+        text = f"Shape {{ kind: {body}, min: {opt('min')}, max: {opt('max')}, pattern: {pattern}, enumeration: {enum} }}"
+        index[name] = len(order)
+        order.append((name, text))
+        return index[name]
+
+    operations = []
+    for name in sorted(model["operations"]):
+        target = model["operations"][name].get("input", {}).get("shape")
+        operations.append(f"    ({rust_str(name)}, {f'Some({place(target)})' if target else 'None'}),")
+
+    lines = [
+        "//! Every Kinesis operation's input shape, from AWS's model: written by",
+        "//! `crates/riffle-emulator/scripts/input_shapes.py` from the",
+        f"//! kinesis/2013-12-02/service-2.json of botocore {version}; do not edit, rerun the script.",
+        "",
+        "use super::shape::{Kind, Member, Shape};",
+        "",
+        "/// Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].",
+        "#[rustfmt::skip]",
+        "pub(super) static OPERATIONS: &[(&str, Option<u16>)] = &[",
+        *operations,
+        "];",
+        "",
+        "/// The shapes, each after the shapes it refers to.",
+        "#[rustfmt::skip]",
+        "pub(super) static SHAPES: &[Shape] = &[",
+        *[f"    /* {i} {n} */ {t}," for i, (n, t) in enumerate(order)],
+        "];",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="service-2.json or service-2.json.gz (default: botocore's)")
+    args = parser.parse_args()
+    path = args.model
+    if path is None:
+        try:
+            import botocore  # noqa: F401, PLC0415
+        except ImportError:
+            path = FALLBACK
+    model, version = load_model(path)
+    if version == "unknown":
+        version = model.get("metadata", {}).get("apiVersion", "?") + " (file " + os.path.basename(path) + ")"
+    with open(OUT, "w", encoding="utf-8") as f:
+        f.write(generate(model, version))
+    print(f"wrote {os.path.normpath(OUT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
