@@ -4,7 +4,8 @@
 #
 #   tests/conformance/kinesalite/conformance.sh RIFFLE_BINARY [FILES...]
 #
-# Starts `RIFFLE_BINARY emulator` on a free 127.0.0.1 port, runs run.sh (all files but
+# Starts `RIFFLE_BINARY emulator` on a free 127.0.0.1 port with kinesalite's 500 ms status delay
+# (the tests wait on CREATING, UPDATING and DELETING as AWS shows them), runs run.sh (all files but
 # connection.js unless FILES are named; name test/helpers.js first), stops the emulator, prints
 # "N of M passed (P %)". The report JSON goes to ${KSL_OUT:-target/kinesalite-suite.json}.
 set -euo pipefail
@@ -14,7 +15,7 @@ out=${KSL_OUT:-target/kinesalite-suite.json}
 min=${MIN_PERCENT:-95}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
-"$riffle" emulator --port "$port" >"$log" 2>&1 &
+"$riffle" emulator --port "$port" --status-delay-ms 500 >"$log" 2>&1 &
 emu=$!
 trap 'kill "$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do

@@ -269,13 +269,8 @@ impl Stream {
             .and_then(|ordinal| self.shards.get(ordinal as usize))
             .filter(|s| s.closed_ms.is_none_or(|c| c + self.retention_ms() > now))
             .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceNotFoundException,
-                    format!(
-                        "Shard {id} in stream {} under account {account} does not exist",
-                        self.name
-                    ),
-                )
+                let id = super::keys::parse_shard_id(id).map_or(id.into(), shard_id);
+                shard_not_found(&id, &self.name, account)
             })
     }
 
@@ -462,6 +457,14 @@ pub struct KinesisStore {
 }
 
 /// `ResourceNotFoundException` for a stream, in AWS's wording.
+/// AWS's error for a shard (named as AWS writes it) that a stream does not hold.
+pub(crate) fn shard_not_found(id: &str, stream: &str, account: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFoundException,
+        format!("Shard {id} in stream {stream} under account {account} does not exist"),
+    )
+}
+
 pub(crate) fn not_found(name: &str, account: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFoundException,
