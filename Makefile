@@ -13,7 +13,7 @@ PORT  ?= 4566
 SAM_VENV := target/sam-venv
 SAM      := $(SAM_VENV)/bin/sam
 
-.PHONY: local run test lint fmt clippy bench fuzz tools clean validate build-functions deploy
+.PHONY: local run test lint fmt clippy bench fuzz tools clean validate build-functions deploy conformance
 
 ## Run template.yaml locally: emulator, streams, queues, functions and mappings on 127.0.0.1:$(PORT).
 local:
@@ -46,6 +46,12 @@ $(BOTO3): $(AWS)
 $(JS_SDK)/node_modules/@aws-sdk/client-kinesis:
 	mkdir -p $(JS_SDK)
 	npm install --silent --no-audit --no-fund --prefix $(JS_SDK) @aws-sdk/client-kinesis
+
+## kinesalite's test suite (recorded against real AWS, vendored in tests/conformance/kinesalite)
+## against a fresh emulator on a free port; fails below 95 % passing. Needs node and npm.
+conformance:
+	$(CARGO) build -p riffle
+	tests/conformance/kinesalite/conformance.sh $${CARGO_TARGET_DIR:-target}/debug/riffle
 
 lint: fmt clippy
 

@@ -106,13 +106,28 @@ pub(crate) fn shard_id(ordinal: u32) -> String {
     format!("shardId-{ordinal:012}")
 }
 
-/// Parses `shardId-000000000007` (or a bare number, which AWS also resolves) into an ordinal.
+/// Resolves a shard id the way AWS does: the text after the first `-` (or all of it when there
+/// is none), read as a decimal number of at most 2^31 − 1. So `shardId-000000000007`,
+/// `shardId-7`, `7` and `anything-7` all name shard 7; `None` for anything else.
 pub(crate) fn parse_shard_id(text: &str) -> Option<u32> {
-    let digits = text.strip_prefix("shardId-").unwrap_or(text);
-    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = text
+        .split('-')
+        .nth(1)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 10 {
+        return None;
+    }
+    digits
+        .parse::<u64>()
+        .ok()
+        .or(digits.is_empty().then_some(0))
+        .filter(|n| *n <= i32::MAX as u64)
+        .map(|n| n as u32)
 }
 
 #[cfg(test)]
@@ -180,5 +195,11 @@ mod tests {
         assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
         assert_eq!(parse_shard_id("7"), Some(7));
         assert_eq!(parse_shard_id("shardId-x"), None);
+        // AWS's spellings: any prefix before the first hyphen, any number of zeros.
+        assert_eq!(parse_shard_id("shardId-5"), Some(5));
+        assert_eq!(parse_shard_id("a-00002147483647"), Some(i32::MAX as u32));
+        assert_eq!(parse_shard_id("-0"), Some(0));
+        assert_eq!(parse_shard_id("2147483648"), None);
+        assert_eq!(parse_shard_id("2.14E4"), None);
     }
 }

@@ -269,13 +269,8 @@ impl Stream {
             .and_then(|ordinal| self.shards.get(ordinal as usize))
             .filter(|s| s.closed_ms.is_none_or(|c| c + self.retention_ms() > now))
             .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceNotFoundException,
-                    format!(
-                        "Shard {id} in stream {} under account {account} does not exist",
-                        self.name
-                    ),
-                )
+                let id = super::keys::parse_shard_id(id).map_or(id.into(), shard_id);
+                shard_not_found(&id, &self.name, account)
             })
     }
 
@@ -462,6 +457,44 @@ pub struct KinesisStore {
 }
 
 /// `ResourceNotFoundException` for a stream, in AWS's wording.
+/// AWS's refusal of tag keys and values outside Unicode letters, digits, spaces and
+/// `_ . / = + - @` (`%` passes the first check and fails a second, worded differently).
+fn check_tag_characters(
+    tags: &BTreeMap<String, String>,
+    stream: &str,
+    account: &str,
+) -> ApiResult<()> {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "_./=+-@% ".contains(c)
+            || ('\u{C0}'..='\u{1FFF}').contains(&c)
+            || ('\u{2C00}'..='\u{D7FF}').contains(&c)
+    };
+    let texts = || tags.iter().flat_map(|(k, v)| [k, v]);
+    if texts().any(|t| !t.chars().all(allowed)) {
+        return Err(ApiError::invalid_argument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, \
+             white space, _ . / = + - % @.",
+        ));
+    }
+    if texts().any(|t| t.contains('%')) {
+        return Err(ApiError::invalid_argument(format!(
+            "Failed to add tags to stream {stream} under account {account} because some tags \
+             contained illegal characters. The allowed characters are Unicode letters, \
+             white-spaces, '_',',','/','=','+','-','@'."
+        )));
+    }
+    Ok(())
+}
+
+/// AWS's error for a shard (named as AWS writes it) that a stream does not hold.
+pub(crate) fn shard_not_found(id: &str, stream: &str, account: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFoundException,
+        format!("Shard {id} in stream {stream} under account {account} does not exist"),
+    )
+}
+
 pub(crate) fn not_found(name: &str, account: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFoundException,
@@ -628,6 +661,7 @@ impl KinesisStore {
             }
             Mutation::AddTags { stream, tags } => {
                 let (stream, account) = self.stream_and_account(&stream, now)?;
+                check_tag_characters(&tags, &stream.name, &account)?;
                 let added = tags
                     .keys()
                     .filter(|k| !stream.tags.contains_key(*k))
@@ -635,7 +669,7 @@ impl KinesisStore {
                 if stream.tags.len() + added > MAX_TAGS_PER_STREAM {
                     return Err(ApiError::invalid_argument(format!(
                         "Failed to add tags to stream {} under account {account} because a \
-                         given stream cannot have more than {MAX_TAGS_PER_STREAM} tags.",
+                         given stream cannot have more than {MAX_TAGS_PER_STREAM} tags associated with it.",
                         stream.name
                     )));
                 }

@@ -151,12 +151,14 @@ impl Kinesis {
         Ok((appended, Some(lsn)))
     }
 
+    /// Commits `mutation` and answers as AWS does operations without output: an empty body
+    /// (not `{}`; kinesalite's AWS recording asserts it).
     fn commit_reply(&self, mutation: Mutation) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
         let (_, durable_at) = self.commit(&mut store, now, mutation)?;
         Ok(Reply {
-            body: b"{}".to_vec(),
+            body: Vec::new(),
             durable_at,
         })
     }

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -14,8 +15,8 @@ use super::request::{ITERATOR_TYPES, StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
-use crate::kinesis::store::{GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Stream, not_found};
+use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, parse_shard_id, shard_id};
+use crate::kinesis::store::{GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Stream, shard_not_found};
 use riffle_core::json::write_string;
 
 impl Kinesis {
@@ -47,20 +48,39 @@ impl Kinesis {
         let shard_name = input.shard_id.unwrap_or_default();
         let enforce = store.settings.enforce_throughput;
         let account = store.settings.account_id.clone();
-        let stream = store.stream(&name, now)?;
-        let ordinal = stream.shard(&shard_name, now, &account)?.ordinal;
+        // AWS resolves the shard id before the stream: a malformed one is "Could not find", and
+        // a well-formed one of a missing stream is reported as the shard, not the stream.
+        let ordinal = parse_shard_id(&shard_name).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFoundException,
+                format!(
+                    "Could not find shard {shard_name} in stream {name} under account {account}."
+                ),
+            )
+        })?;
+        let shard_name = shard_id(ordinal);
+        let stream = store
+            .stream(&name, now)
+            .map_err(|_| shard_not_found(&shard_name, &name, &account))?;
+        stream.shard(&shard_name, now, &account)?;
         let shard = &stream.shards[ordinal as usize];
         let sequence = input.starting_sequence_number.as_deref();
+        let wrong_combination = |also: &str| {
+            ApiError::invalid_argument(format!(
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and \
+                 StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no \
+                 StartingSequenceNumber. Request specified {iterator_type} and {also} \
+                 StartingSequenceNumber."
+            ))
+        };
         let position = match iterator_type.as_str() {
+            "TRIM_HORIZON" | "LATEST" if sequence.is_some() => {
+                return Err(wrong_combination("also a"));
+            }
             "TRIM_HORIZON" => shard.first_counter(),
             "LATEST" => shard.last_counter + 1,
             "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER" => {
-                let text = sequence.ok_or_else(|| {
-                    ApiError::invalid_argument(format!(
-                        "StartingSequenceNumber must be specified for shardIteratorType \
-                         {iterator_type}."
-                    ))
-                })?;
+                let text = sequence.ok_or_else(|| wrong_combination("no"))?;
                 let seq = SequenceParts::decode(text)
                     .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
                     .ok_or_else(|| {
@@ -74,7 +94,7 @@ impl Kinesis {
                         "Invalid StartingSequenceNumber. It encodes {}, while it was used in a \
                          call to a shard with {}",
                         shard_id(seq.shard),
-                        shard_id(ordinal)
+                        shard_name
                     )));
                 }
                 let at = if iterator_type == "AT_SEQUENCE_NUMBER" {
@@ -88,17 +108,19 @@ impl Kinesis {
             _ => {
                 let timestamp = input.timestamp.ok_or_else(|| {
                     ApiError::invalid_argument(
-                        "Timestamp must be specified for shardIteratorType AT_TIMESTAMP.",
+                        "Must specify timestampInMillis parameter for iterator of type \
+                         AT_TIMESTAMP. Current request has no timestamp parameter.",
                     )
                 })?;
-                let ts = (timestamp * 1000.0).max(0.0) as Millis;
-                if ts > now {
+                let requested = timestamp * 1000.0;
+                if requested > now as f64 {
                     return Err(ApiError::invalid_argument(format!(
                         "The timestampInMillis parameter cannot be greater than the \
-                         currentTimestampInMillis. timestampInMillis: {ts}, \
+                         currentTimestampInMillis. timestampInMillis: {requested}, \
                          currentTimestampInMillis: {now}"
                     )));
                 }
+                let ts = requested.max(0.0) as Millis;
                 shard
                     .records
                     .iter()
@@ -141,8 +163,10 @@ impl Kinesis {
             position,
             issued_ms: now,
         };
-        self.sealer
-            .seal(&postcard::to_allocvec(&payload).expect("plain struct"))
+        let sealed = self
+            .sealer
+            .seal(&postcard::to_allocvec(&payload).expect("plain struct"));
+        iterator_text(&sealed)
     }
 
     pub(super) fn get_records(&self, input: GetRecordsInput) -> ApiResult<Reply> {
@@ -163,23 +187,23 @@ impl Kinesis {
             )));
         }
         let token = input.shard_iterator.unwrap_or_default();
-        let payload = self
-            .sealer
-            .open(&token)
+        let payload = sealed_text(&token)
+            .and_then(|sealed| self.sealer.open(&sealed))
             .and_then(|bytes| {
                 postcard::from_bytes::<IteratorPayload<'_>>(&bytes)
                     .ok()
                     .map(IteratorPayload::into_owned)
             })
-            .ok_or_else(|| ApiError::invalid_argument(format!("Invalid ShardIterator: {token}")))?;
+            .ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
         if now.saturating_sub(payload.issued_ms) > ITERATOR_LIFETIME_MS {
             return Err(ApiError::new(
                 ErrorCode::ExpiredIteratorException,
                 format!(
                     "Iterator expired. The iterator was created at time {} while right now it is \
-                     {now} which is further in the future than the tolerated delay of \
+                     {} which is further in the future than the tolerated delay of \
                      {ITERATOR_LIFETIME_MS} milliseconds.",
-                    payload.issued_ms
+                    java_date(payload.issued_ms),
+                    java_date(now)
                 ),
             ));
         }
@@ -188,11 +212,13 @@ impl Kinesis {
         let mut store = self.lock();
         let enforce = store.settings.enforce_throughput;
         let account = store.settings.account_id.clone();
-        let stream = store.stream(&payload.stream, now)?;
-        if stream.created_ms != payload.stream_created_ms {
-            return Err(not_found(&payload.stream, &account));
-        }
         let shard_name = shard_id(payload.shard);
+        // An iterator of a deleted (or deleted and re-created) stream names its shard.
+        let gone = || shard_not_found(&shard_name, &payload.stream, &account);
+        let stream = store.stream(&payload.stream, now).map_err(|_| gone())?;
+        if stream.created_ms != payload.stream_created_ms {
+            return Err(gone());
+        }
         let ordinal = stream.shard(&shard_name, now, &account)?.ordinal;
         let shard = &mut stream.shards[ordinal as usize];
         if enforce && !shard.throughput.try_read_call(now) {
@@ -286,6 +312,59 @@ impl Kinesis {
     }
 }
 
+/// The eight bytes every AWS shard iterator starts with once base64-decoded.
+const ITERATOR_PREFIX: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
+
+/// A sealed token in AWS's shard iterator shape: standard base64 of the eight-byte prefix, the
+/// token and `.` padding to a length of 8 modulo 16 (as AWS's are; clients check neither, but
+/// kinesalite's AWS-recorded suite does).
+fn iterator_text(sealed: &str) -> String {
+    let mut bytes = Vec::with_capacity(sealed.len() + 24);
+    bytes.extend_from_slice(&ITERATOR_PREFIX);
+    bytes.extend_from_slice(sealed.as_bytes());
+    while bytes.len() % 16 != 8 {
+        bytes.push(b'.');
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The sealed token inside an iterator made by [`iterator_text`].
+fn sealed_text(iterator: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(iterator)
+        .ok()?;
+    let rest = bytes.strip_prefix(&ITERATOR_PREFIX)?;
+    let text = std::str::from_utf8(rest).ok()?;
+    Some(text.trim_end_matches('.').to_owned())
+}
+
+/// `millis` as Java's `Date.toString()` writes it in UTC (`Thu Dec 03 11:59:45 UTC 2026`),
+/// the form AWS's expired-iterator message uses.
+fn java_date(millis: Millis) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = millis / 1000;
+    let days = secs / 86_400;
+    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{} {} {day:02} {h:02}:{m:02}:{s:02} UTC {year}",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize]
+    )
+}
+
 /// What a shard iterator encodes.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct IteratorPayload<'a> {
@@ -324,4 +403,28 @@ pub(super) struct GetRecordsInput {
     limit: Option<i64>,
     #[serde(rename = "StreamARN")]
     _stream_arn: Option<String>,
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn java_dates_are_utc() {
+        assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_date(1_796_299_185_000), "Thu Dec 03 11:59:45 UTC 2026");
+        assert_eq!(java_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
+    }
+
+    #[test]
+    fn iterators_have_aws_shape_and_round_trip() {
+        let text = iterator_text("abc-_9");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .unwrap();
+        assert_eq!(bytes.len() % 16, 8);
+        assert_eq!(bytes[..8], ITERATOR_PREFIX);
+        assert_eq!(sealed_text(&text).as_deref(), Some("abc-_9"));
+        assert_eq!(sealed_text("forged"), None);
+    }
 }

@@ -31,7 +31,7 @@ fn split_shard_refuses_a_key_outside_the_shard_and_an_unknown_shard() {
             Action::SplitShard,
             r#"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"5"}"#,
         ),
-        json!({})
+        serde_json::Value::Null
     );
 }
 
