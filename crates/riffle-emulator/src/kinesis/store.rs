@@ -19,6 +19,8 @@ pub(crate) use consumers::consumer_not_found;
 pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
 use reshard::{mark_updating, merge, split, update_shard_count};
+pub use resources::{Policies, Resource, ResourceMutation};
+pub(crate) use resources::{policy as resource_policy, tags as resource_tags};
 
 /// How long a shard iterator stays valid.
 pub(crate) const ITERATOR_LIFETIME_MS: Millis = 300_000;
@@ -226,6 +228,8 @@ pub struct Stream {
     pub transient: Option<(StreamStatus, Millis)>,
     /// Registered enhanced fan-out consumers (`store/consumers.rs`).
     pub consumers: Consumers,
+    /// Resource policies of the stream and its consumers (`store/resources.rs`).
+    pub policies: Policies,
 }
 
 impl Stream {
@@ -448,6 +452,8 @@ pub enum Mutation {
     },
     /// RegisterStreamConsumer / DeregisterStreamConsumer.
     Consumer(ConsumerMutation),
+    /// TagResource, UntagResource, PutResourcePolicy, DeleteResourcePolicy (`store/resources.rs`).
+    Resource(ResourceMutation),
 }
 
 /// The whole Kinesis state of one emulator.
@@ -659,6 +665,10 @@ impl KinesisStore {
                 consumers::apply(stream, account, now, mutation, delays)?;
                 Ok(Vec::new())
             }
+            Mutation::Resource(mutation) => {
+                resources::apply(self, now, mutation)?;
+                Ok(Vec::new())
+            }
         }
     }
 
@@ -708,6 +718,7 @@ impl KinesisStore {
             shards: Vec::new(),
             tags,
             consumers: Consumers::default(),
+            policies: Policies::default(),
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -742,6 +753,7 @@ fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appe
 
 mod consumers;
 mod reshard;
+mod resources;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@ mod consumers;
 mod put;
 mod read;
 mod reshard;
+mod resources;
 mod retention;
 mod shards;
 mod streams;
