@@ -33,6 +33,7 @@ crate::action::actions! {
     PutResourcePolicy,
     GetResourcePolicy,
     DeleteResourcePolicy,
+    UpdateStreamMode,
     /// Served as an event stream by `Kinesis::subscribe_to_shard`, not through `Kinesis::call`.
     SubscribeToShard,
 }

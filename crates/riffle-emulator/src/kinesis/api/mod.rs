@@ -16,6 +16,7 @@ mod reshard;
 mod resources;
 mod retention;
 mod shards;
+mod stream_mode;
 mod streams;
 mod subscribe;
 mod tags;
@@ -127,6 +128,7 @@ impl Kinesis {
             Action::PutResourcePolicy => self.put_resource_policy(decode(body)?),
             Action::GetResourcePolicy => self.get_resource_policy(decode(body)?),
             Action::DeleteResourcePolicy => self.delete_resource_policy(decode(body)?),
+            Action::UpdateStreamMode => self.update_stream_mode(decode(body)?),
             Action::SubscribeToShard => Err(crate::error::ApiError::internal(
                 "SubscribeToShard answers with an event stream: serve it with subscribe_to_shard",
             )),

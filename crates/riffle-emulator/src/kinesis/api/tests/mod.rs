@@ -6,6 +6,7 @@ mod read;
 mod reshard;
 mod resources;
 mod retention;
+mod scaling;
 mod shards;
 mod streams;
 mod subscribe;
