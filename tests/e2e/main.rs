@@ -14,6 +14,7 @@ mod http;
 mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;
+mod kinesis_resources;
 mod lambda_host;
 mod local;
 mod local_cli;

@@ -29,7 +29,8 @@ use crate::sqs::store::{Mutation as SqsMutation, SqsStore};
 const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version of the snapshot and log formats this build writes and reads.
 /// Version 2: streams carry their enhanced fan-out consumers.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3: streams carry resource policies and their scaling history.
+pub const FORMAT_VERSION: u32 = 3;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 

@@ -27,6 +27,13 @@ crate::action::actions! {
     DescribeStreamConsumer,
     ListStreamConsumers,
     DeregisterStreamConsumer,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+    PutResourcePolicy,
+    GetResourcePolicy,
+    DeleteResourcePolicy,
+    UpdateStreamMode,
     /// Served as an event stream by `Kinesis::subscribe_to_shard`, not through `Kinesis::call`.
     SubscribeToShard,
 }

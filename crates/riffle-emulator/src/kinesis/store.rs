@@ -18,7 +18,10 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 pub(crate) use consumers::consumer_not_found;
 pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
-use reshard::{mark_updating, merge, split, update_shard_count};
+use reshard::{mark_updating, merge, split};
+pub use resources::{Policies, Resource, ResourceMutation};
+pub(crate) use resources::{policy as resource_policy, tags as resource_tags};
+pub use scaling::ScalingHistory;
 
 /// How long a shard iterator stays valid.
 pub(crate) const ITERATOR_LIFETIME_MS: Millis = 300_000;
@@ -226,6 +229,10 @@ pub struct Stream {
     pub transient: Option<(StreamStatus, Millis)>,
     /// Registered enhanced fan-out consumers (`store/consumers.rs`).
     pub consumers: Consumers,
+    /// Resource policies of the stream and its consumers (`store/resources.rs`).
+    pub policies: Policies,
+    /// When its shard count and mode were changed, for AWS's limits (`store/scaling.rs`).
+    pub scaling: ScalingHistory,
 }
 
 impl Stream {
@@ -443,6 +450,15 @@ pub enum Mutation {
     },
     /// RegisterStreamConsumer / DeregisterStreamConsumer.
     Consumer(ConsumerMutation),
+    /// TagResource, UntagResource, PutResourcePolicy, DeleteResourcePolicy (`store/resources.rs`).
+    Resource(ResourceMutation),
+    /// UpdateStreamMode (`store/scaling.rs`).
+    StreamMode {
+        /// Stream name.
+        stream: String,
+        /// The new capacity mode.
+        mode: StreamMode,
+    },
 }
 
 /// The whole Kinesis state of one emulator.
@@ -648,15 +664,7 @@ impl KinesisStore {
                 stream: name,
                 target,
             } => {
-                let open = self.stream(&name, now)?.open_shards().count() as u32;
-                if target > open {
-                    self.ensure_shard_capacity(target - open)?;
-                }
-                let delay = self.settings.update_delay_ms;
-                let (stream, account) = self.stream_and_account(&name, now)?;
-                stream.require_active(now, account)?;
-                update_shard_count(stream, now, target, account)?;
-                mark_updating(stream, now, delay);
+                scaling::update_shard_count(self, now, &name, target)?;
                 Ok(Vec::new())
             }
             Mutation::AddTags { stream, tags } => {
@@ -691,6 +699,14 @@ impl KinesisStore {
                 };
                 let (stream, account) = self.stream_and_account(&name, now)?;
                 consumers::apply(stream, account, now, mutation, delays)?;
+                Ok(Vec::new())
+            }
+            Mutation::Resource(mutation) => {
+                resources::apply(self, now, mutation)?;
+                Ok(Vec::new())
+            }
+            Mutation::StreamMode { stream, mode } => {
+                scaling::update_stream_mode(self, now, &stream, mode)?;
                 Ok(Vec::new())
             }
         }
@@ -742,6 +758,8 @@ impl KinesisStore {
             shards: Vec::new(),
             tags,
             consumers: Consumers::default(),
+            policies: Policies::default(),
+            scaling: ScalingHistory::default(),
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -776,6 +794,8 @@ fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appe
 
 mod consumers;
 mod reshard;
+mod resources;
+mod scaling;
 
 #[cfg(test)]
 mod tests;

@@ -13,8 +13,10 @@ mod put;
 mod read;
 mod request;
 mod reshard;
+mod resources;
 mod retention;
 mod shards;
+mod stream_mode;
 mod streams;
 mod subscribe;
 mod tags;
@@ -121,6 +123,13 @@ impl Kinesis {
             Action::DescribeStreamConsumer => self.describe_stream_consumer(decode(body)?),
             Action::ListStreamConsumers => self.list_stream_consumers(decode(body)?),
             Action::DeregisterStreamConsumer => self.deregister_stream_consumer(decode(body)?),
+            Action::TagResource => self.tag_resource(decode(body)?),
+            Action::UntagResource => self.untag_resource(decode(body)?),
+            Action::ListTagsForResource => self.list_tags_for_resource(decode(body)?),
+            Action::PutResourcePolicy => self.put_resource_policy(decode(body)?),
+            Action::GetResourcePolicy => self.get_resource_policy(decode(body)?),
+            Action::DeleteResourcePolicy => self.delete_resource_policy(decode(body)?),
+            Action::UpdateStreamMode => self.update_stream_mode(decode(body)?),
             Action::SubscribeToShard => Err(crate::error::ApiError::internal(
                 "SubscribeToShard answers with an event stream: serve it with subscribe_to_shard",
             )),

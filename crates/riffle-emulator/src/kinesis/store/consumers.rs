@@ -100,6 +100,11 @@ impl Consumers {
     pub(crate) fn get(&self, name: &str, now: Millis) -> Option<&Consumer> {
         self.by_name.get(name).filter(|c| !c.gone(now))
     }
+
+    /// The consumer `name`, if registered at `now`, to change (its tags).
+    pub(crate) fn get_mut(&mut self, name: &str, now: Millis) -> Option<&mut Consumer> {
+        self.by_name.get_mut(name).filter(|c| !c.gone(now))
+    }
 }
 
 /// A change to a stream's consumers, with everything needed to replay it.
