@@ -121,12 +121,25 @@ impl ManualClock {
         self.now.send_replace(to);
     }
 
-    /// Lets every task of a current-thread runtime run until all of them wait (on this clock or
-    /// on each other): the point where a test looks at what happened.
+    /// Completes once every other task of the runtime waits (on this clock, on each other, or on
+    /// anything else that is not ready): the point where a test looks at what happened.
+    ///
+    /// Exact, not a guess: it needs a current-thread runtime with tokio's time paused
+    /// (`#[tokio::test(flavor = "current_thread", start_paused = true)]`, tokio's `test-util`),
+    /// where tokio moves its own time (never this clock's) to the next tokio timer only when no
+    /// task can run, so the short tokio sleep here ends exactly when the runtime is idle.
+    ///
+    /// # Panics
+    /// If tokio's time is not paused: there the sleep would be a real one and order nothing.
     pub async fn settle() {
-        for _ in 0..500 {
-            tokio::task::yield_now().await;
-        }
+        let frozen = tokio::time::Instant::now();
+        std::thread::sleep(Duration::from_micros(50));
+        assert_eq!(
+            tokio::time::Instant::now(),
+            frozen,
+            "ManualClock::settle needs a current-thread runtime with paused time (start_paused = true)"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 
     /// Moves the clock forward in `step`s, settling before each, until `done` holds (true) or
@@ -185,13 +198,14 @@ impl Clock for ManualClock {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn manual_sleepers_wake_only_when_time_passes_their_deadline() {
         let clock = ManualClock::new(1_000);
         let sleeper = clock.clone();
         let woke = tokio::spawn(async move { sleeper.sleep_until(2_000).await });
+        clock.sleepers_at_least(1).await;
         clock.advance(Duration::from_millis(999));
-        tokio::task::yield_now().await;
+        ManualClock::settle().await;
         assert!(!woke.is_finished());
         clock.advance(Duration::from_millis(1));
         tokio::time::timeout(Duration::from_secs(5), woke)
@@ -207,8 +221,7 @@ mod tests {
         let (a, b) = (clock.clone(), clock.clone());
         let late = tokio::spawn(async move { a.sleep_until(5_000).await });
         let early = tokio::spawn(async move { b.sleep_until(3_000).await });
-        tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
+        clock.sleepers_at_least(2).await;
         assert_eq!(clock.next_deadline(), Some(3_000));
         clock.set(3_000);
         early.await.unwrap();
@@ -235,5 +248,30 @@ mod tests {
         clock.set(2_000);
         woke.await.unwrap();
         assert_eq!(clock.sleepers(), 0, "a woken sleeper no longer counts");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn settle_returns_only_once_every_task_waits() {
+        // A relay of tasks, each woken by the one before: more hops than any fixed number of
+        // yields would be sure to cover.
+        let (first, mut next) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        for _ in 0..2_000 {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+            let mut from = std::mem::replace(&mut next, rx);
+            tokio::spawn(async move {
+                while let Some(n) = from.recv().await {
+                    let _ = tx.send(n + 1);
+                }
+            });
+        }
+        first.send(0).unwrap();
+        ManualClock::settle().await;
+        assert_eq!(next.try_recv().ok(), Some(2_000));
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "paused time")]
+    async fn settle_refuses_a_runtime_whose_time_runs() {
+        ManualClock::settle().await;
     }
 }

@@ -8,112 +8,16 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use minicbor::Encoder;
-use minicbor::data::{Tag, Type};
+use minicbor::data::Tag;
 use riffle_emulator::{Config, Emulator, ManualClock};
+
+#[path = "support/cbor_item.rs"]
+mod cbor_item;
+use cbor_item::{Item, cbor, item};
 
 const CBOR: &str = "application/x-amz-cbor-1.1";
 /// 2026-01-02T03:04:05.678Z, the emulator's (manual) time.
 const NOW_MS: u64 = 1_767_323_045_678;
-
-/// A decoded CBOR item.
-#[derive(Debug, PartialEq)]
-enum Item {
-    Int(i128),
-    Float(f64),
-    Bytes(Vec<u8>),
-    Text(String),
-    Array(Vec<Item>),
-    Map(Vec<(String, Item)>),
-    Tag(u64, Box<Item>),
-    Bool(bool),
-    Null,
-}
-
-impl Item {
-    fn get(&self, key: &str) -> &Item {
-        let Item::Map(entries) = self else {
-            panic!("{self:?} is not a map")
-        };
-        &entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .unwrap_or_else(|| panic!("no {key} in {self:?}"))
-            .1
-    }
-
-    fn text(&self) -> &str {
-        match self {
-            Item::Text(text) => text,
-            other => panic!("{other:?} is not text"),
-        }
-    }
-
-    fn items(&self) -> &[Item] {
-        match self {
-            Item::Array(items) => items,
-            other => panic!("{other:?} is not an array"),
-        }
-    }
-}
-
-fn read(d: &mut minicbor::Decoder<'_>) -> Item {
-    let more = |d: &mut minicbor::Decoder<'_>, len: Option<u64>, i: usize| match len {
-        Some(n) => (i as u64) < n,
-        None if d.datatype().unwrap() == Type::Break => {
-            d.set_position(d.position() + 1);
-            false
-        }
-        None => true,
-    };
-    match d.datatype().unwrap() {
-        Type::Bool => Item::Bool(d.bool().unwrap()),
-        Type::Null => {
-            d.null().unwrap();
-            Item::Null
-        }
-        Type::F16 | Type::F32 | Type::F64 => Item::Float(d.f64().unwrap_or_default()),
-        Type::Bytes | Type::BytesIndef => Item::Bytes(
-            d.bytes_iter()
-                .unwrap()
-                .flat_map(|c| c.unwrap().to_vec())
-                .collect(),
-        ),
-        Type::String | Type::StringIndef => {
-            Item::Text(d.str_iter().unwrap().map(|c| c.unwrap()).collect())
-        }
-        Type::Array | Type::ArrayIndef => {
-            let len = d.array().unwrap();
-            let mut items = Vec::new();
-            while more(d, len, items.len()) {
-                items.push(read(d));
-            }
-            Item::Array(items)
-        }
-        Type::Map | Type::MapIndef => {
-            let len = d.map().unwrap();
-            let mut entries = Vec::new();
-            while more(d, len, entries.len()) {
-                let Item::Text(key) = read(d) else {
-                    panic!("a key that is not text")
-                };
-                entries.push((key, read(d)));
-            }
-            Item::Map(entries)
-        }
-        Type::Tag => {
-            let tag = d.tag().unwrap().as_u64();
-            Item::Tag(tag, Box::new(read(d)))
-        }
-        _ => Item::Int(i128::from(d.int().unwrap())),
-    }
-}
-
-fn cbor(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
-    let mut e = Encoder::new(Vec::new());
-    build(&mut e);
-    e.into_writer()
-}
 
 struct Answer {
     status: u16,
@@ -166,10 +70,7 @@ impl Kinesis {
         let error_type = header("x-amzn-errortype");
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = if content_type == CBOR {
-            let mut d = minicbor::Decoder::new(&bytes);
-            let item = read(&mut d);
-            assert_eq!(d.position(), bytes.len(), "bytes after the answer");
-            item
+            item(&bytes)
         } else {
             Item::Text(String::from_utf8_lossy(&bytes).into_owned())
         };
@@ -187,6 +88,34 @@ impl Kinesis {
         assert_eq!(answer.content_type, CBOR);
         answer.body
     }
+
+    /// GetRecords from `iterator`.
+    async fn get_records(&self, iterator: &str) -> Item {
+        let body = cbor(|e| {
+            e.map(1).unwrap();
+            e.str("ShardIterator").unwrap().str(iterator).unwrap();
+        });
+        self.call("GetRecords", body).await
+    }
+}
+
+/// A GetShardIterator request for `shard_id` of the stream `orders`, with a tag 1 `Timestamp`
+/// in epoch milliseconds if one is given.
+fn iterator_request(shard_id: &str, kind: &str, timestamp_ms: Option<u64>) -> Vec<u8> {
+    cbor(|e| {
+        e.map(if timestamp_ms.is_some() { 4 } else { 3 }).unwrap();
+        e.str("StreamName").unwrap().str("orders").unwrap();
+        e.str("ShardId").unwrap().str(shard_id).unwrap();
+        e.str("ShardIteratorType").unwrap().str(kind).unwrap();
+        if let Some(ms) = timestamp_ms {
+            e.str("Timestamp")
+                .unwrap()
+                .tag(Tag::new(1))
+                .unwrap()
+                .u64(ms)
+                .unwrap();
+        }
+    })
 }
 
 #[tokio::test]
@@ -269,32 +198,11 @@ async fn a_java_style_client_writes_binary_records_and_reads_them_back() {
     let iterator = kinesis
         .call(
             "GetShardIterator",
-            cbor(|e| {
-                e.map(3).unwrap();
-                e.str("StreamName").unwrap().str("orders").unwrap();
-                e.str("ShardId").unwrap().str(&shard_id).unwrap();
-                e.str("ShardIteratorType")
-                    .unwrap()
-                    .str("TRIM_HORIZON")
-                    .unwrap();
-            }),
+            iterator_request(&shard_id, "TRIM_HORIZON", None),
         )
         .await;
     let iterator = iterator.get("ShardIterator").text().to_owned();
-
-    let got = kinesis
-        .call(
-            "GetRecords",
-            cbor(|e| {
-                e.map(1)
-                    .unwrap()
-                    .str("ShardIterator")
-                    .unwrap()
-                    .str(&iterator)
-                    .unwrap();
-            }),
-        )
-        .await;
+    let got = kinesis.get_records(&iterator).await;
     let records = got.get("Records").items();
     assert_eq!(records.len(), 3);
     assert_eq!(records[0].get("Data"), &Item::Bytes(data));
@@ -315,37 +223,11 @@ async fn a_java_style_client_writes_binary_records_and_reads_them_back() {
     let at_time = kinesis
         .call(
             "GetShardIterator",
-            cbor(|e| {
-                e.map(4).unwrap();
-                e.str("StreamName").unwrap().str("orders").unwrap();
-                e.str("ShardId").unwrap().str(&shard_id).unwrap();
-                e.str("ShardIteratorType")
-                    .unwrap()
-                    .str("AT_TIMESTAMP")
-                    .unwrap();
-                e.str("Timestamp")
-                    .unwrap()
-                    .tag(Tag::new(1))
-                    .unwrap()
-                    .u64(NOW_MS)
-                    .unwrap();
-            }),
+            iterator_request(&shard_id, "AT_TIMESTAMP", Some(NOW_MS)),
         )
         .await;
     let iterator = at_time.get("ShardIterator").text().to_owned();
-    let got = kinesis
-        .call(
-            "GetRecords",
-            cbor(|e| {
-                e.map(1)
-                    .unwrap()
-                    .str("ShardIterator")
-                    .unwrap()
-                    .str(&iterator)
-                    .unwrap();
-            }),
-        )
-        .await;
+    let got = kinesis.get_records(&iterator).await;
     assert_eq!(got.get("Records").items().len(), 3);
 
     // One millisecond later than now is refused in AWS's words, which name milliseconds.
@@ -353,21 +235,7 @@ async fn a_java_style_client_writes_binary_records_and_reads_them_back() {
         .post(
             "GetShardIterator",
             Some(CBOR),
-            cbor(|e| {
-                e.map(4).unwrap();
-                e.str("StreamName").unwrap().str("orders").unwrap();
-                e.str("ShardId").unwrap().str(&shard_id).unwrap();
-                e.str("ShardIteratorType")
-                    .unwrap()
-                    .str("AT_TIMESTAMP")
-                    .unwrap();
-                e.str("Timestamp")
-                    .unwrap()
-                    .tag(Tag::new(1))
-                    .unwrap()
-                    .u64(NOW_MS + 1)
-                    .unwrap();
-            }),
+            iterator_request(&shard_id, "AT_TIMESTAMP", Some(NOW_MS + 1)),
         )
         .await;
     assert_eq!(future.status, 400);

@@ -9,7 +9,7 @@ use crate::intrinsics::{Declaration, STREAM_CONSUMER};
 use crate::model::StreamConsumer;
 use crate::reader::Handling::{self, Read, Silent};
 use crate::reader::Reader;
-use crate::resources::valid_name;
+use crate::resources::STREAM_NAME;
 
 const CONSUMER_PROPERTIES: &[(&str, Handling)] = &[
     ("StreamARN", Read),
@@ -35,7 +35,7 @@ impl<'t> Reader<'t> {
             && (!crate::resources::is_arn_of(&stream_arn, "kinesis")
                 || !stream_arn.split(':').nth(5).is_some_and(|r| {
                     r.strip_prefix("stream/")
-                        .is_some_and(|n| valid_name(n, 128, &['_', '.', '-']))
+                        .is_some_and(|n| STREAM_NAME.allows(n))
                 }))
         {
             self.invalid_value(
@@ -47,15 +47,8 @@ impl<'t> Reader<'t> {
                 &scope,
             );
         }
-        if has_name && !valid_name(&name, 128, &['_', '.', '-']) {
-            self.invalid_value(
-                properties,
-                "ConsumerName",
-                &name,
-                "Member must have length between 1 and 128 and satisfy regular expression \
-                 pattern: [a-zA-Z0-9_.-]+",
-                &scope,
-            );
+        if has_name && let Some(refusal) = STREAM_NAME.refusal(&name) {
+            self.invalid_value(properties, "ConsumerName", &name, &refusal, &scope);
         }
         let location = self.resolver.sink.location(declaration.at);
         self.application.consumers.push(StreamConsumer {

@@ -5,7 +5,7 @@
 //! ([`Handling`]); a property not listed is an error naming the closest listed one.
 
 use crate::error::{Problem, Scope};
-use crate::intrinsics::{Declaration, FUNCTION, QUEUE, STREAM};
+use crate::intrinsics::{Declaration, FUNCTION, QUEUE, STREAM, STREAM_NAME_MAX};
 use crate::model::{CargoLambdaBuild, Function, Queue, RedrivePolicy, Stream, StreamMode};
 use crate::node::{Entry, Node, Pos, Value};
 use crate::reader::Handling::{self, Ignored, Read, Silent, Unsupported};
@@ -189,15 +189,8 @@ impl<'t> Reader<'t> {
         let properties = declaration.properties;
         let scope = Scope::resource(declaration.logical_id, "Properties");
         self.check(properties, STREAM_PROPERTIES, STREAM, &scope);
-        if !valid_name(&name, 128, &['_', '.', '-']) {
-            self.invalid_value(
-                properties,
-                "Name",
-                &name,
-                "Member must have length between 1 and 128 and satisfy regular expression \
-                 pattern: [a-zA-Z0-9_.-]+",
-                &scope,
-            );
+        if let Some(refusal) = STREAM_NAME.refusal(&name) {
+            self.invalid_value(properties, "Name", &name, &refusal, &scope);
         }
         let mut on_demand = false;
         if let Some(details) = self.value(properties, "StreamModeDetails", &scope) {
@@ -451,15 +444,8 @@ impl<'t> Reader<'t> {
         let id = declaration.logical_id;
         let scope = Scope::resource(id, "Properties");
         self.check(properties, FUNCTION_PROPERTIES, FUNCTION, &scope);
-        if !valid_name(&name, 64, &['_', '-']) {
-            self.invalid_value(
-                properties,
-                "FunctionName",
-                &name,
-                "Member must have length between 1 and 64 and satisfy regular expression \
-                 pattern: [a-zA-Z0-9-_]+",
-                &scope,
-            );
+        if let Some(refusal) = FUNCTION_NAME.refusal(&name) {
+            self.invalid_value(properties, "FunctionName", &name, &refusal, &scope);
         }
         if let Some(package_type) = self.string(properties, "PackageType", &scope)
             && package_type != "Zip"
@@ -706,8 +692,48 @@ impl<'t> Reader<'t> {
     }
 }
 
+/// An AWS rule for a resource's name: 1 to `max` ASCII letters, digits and `extra`, refused
+/// in AWS's words, which quote `pattern`.
+pub(crate) struct NameRule {
+    max: usize,
+    extra: &'static [char],
+    pattern: &'static str,
+}
+
+/// Kinesis's rule for stream names (and, the same, for consumer names).
+pub(crate) const STREAM_NAME: NameRule = NameRule {
+    max: STREAM_NAME_MAX,
+    extra: &['_', '.', '-'],
+    pattern: "[a-zA-Z0-9_.-]+",
+};
+
+/// Lambda's rule for function names.
+const FUNCTION_NAME: NameRule = NameRule {
+    max: 64,
+    extra: &['_', '-'],
+    pattern: "[a-zA-Z0-9-_]+",
+};
+
+impl NameRule {
+    /// Whether `name` follows the rule.
+    pub(crate) fn allows(&self, name: &str) -> bool {
+        valid_name(name, self.max, self.extra)
+    }
+
+    /// AWS's words for a `name` that breaks the rule; `None` if it follows it.
+    pub(crate) fn refusal(&self, name: &str) -> Option<String> {
+        (!self.allows(name)).then(|| {
+            format!(
+                "Member must have length between 1 and {} and satisfy regular expression \
+                 pattern: {}",
+                self.max, self.pattern
+            )
+        })
+    }
+}
+
 /// Whether `name` is 1 to `max` characters of ASCII letters, digits and `extra`.
-pub(crate) fn valid_name(name: &str, max: usize, extra: &[char]) -> bool {
+fn valid_name(name: &str, max: usize, extra: &[char]) -> bool {
     !name.is_empty()
         && name.chars().count() <= max
         && name

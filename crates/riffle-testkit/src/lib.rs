@@ -8,8 +8,8 @@
 //!   dead-letter queues. You get a [`Trace`] of every invocation and decision.
 //! - [`faults`]: failures injected without touching the handler.
 //!
-//! Run simulations from `#[tokio::test]` (the default current-thread runtime): the simulation
-//! advances its clock whenever every task is waiting on it.
+//! Run simulations from any `#[tokio::test]`: a simulation runs on a current-thread runtime of
+//! its own with tokio's time paused, and advances its clock exactly when every task waits.
 //!
 //! Invariant: nothing here re-implements a mapping rule; the simulation runs `riffle-core` and
 //! `riffle-runtime` unchanged with in-memory sources and a manual clock.

@@ -343,24 +343,41 @@ fn properties<T: DeserializeOwned>(mut properties: Value, defaults: &[(&str, Val
 
 /// Runs a mapping (`run`, given its stop switch) on a task while driving `clock` until `done`
 /// or `limit`, then stops it; true if `done` held.
+///
+/// The simulation runs on a runtime of its own (current-thread, tokio's time paused) on a
+/// blocking thread, so [`ManualClock::settle`] is exact whatever runtime the caller's test uses.
 async fn run_to_end<F>(
     clock: &ManualClock,
     limit: Duration,
-    run: impl FnOnce(watch::Receiver<bool>) -> F,
-    done: impl Fn() -> bool,
+    run: impl FnOnce(watch::Receiver<bool>) -> F + Send + 'static,
+    done: impl Fn() -> bool + Send + 'static,
 ) -> bool
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(stopped));
-    let finished = drive(clock, limit, done).await;
-    let _ = stop.send(true);
-    ManualClock::settle().await;
-    task.abort();
-    let _ = task.await;
-    finished
+    let clock = clock.clone();
+    let simulation = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("a current-thread runtime for the simulation");
+        runtime.block_on(async move {
+            let (stop, stopped) = watch::channel(false);
+            let task = tokio::spawn(run(stopped));
+            let finished = drive(&clock, limit, done).await;
+            let _ = stop.send(true);
+            ManualClock::settle().await;
+            task.abort();
+            let _ = task.await;
+            finished
+        })
+    });
+    match simulation.await {
+        Ok(finished) => finished,
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    }
 }
 
 /// Drives `clock` from one scheduled wake-up to the next until `done` or `limit`.

@@ -1,7 +1,7 @@
 //! The codec on bodies built with minicbor the way the AWS SDKs for Java write them.
 
 use minicbor::Encoder;
-use minicbor::data::{Tag, Type};
+use minicbor::data::Tag;
 use serde_json::{Value, json};
 
 use super::decode::{NotARequest, to_json};
@@ -10,91 +10,9 @@ use super::shape::{At, at, operation};
 use super::{answers_in_cbor, error_body};
 use crate::error::ErrorCode;
 
-/// A decoded CBOR item, to compare answers with.
-#[derive(Debug, PartialEq)]
-enum Item {
-    Int(i128),
-    Float(f64),
-    Bytes(Vec<u8>),
-    Text(String),
-    Array(Vec<Item>),
-    Map(Vec<(String, Item)>),
-    Tag(u64, Box<Item>),
-    Bool(bool),
-    Null,
-}
-
-fn read(d: &mut minicbor::Decoder<'_>) -> Item {
-    let more = |d: &mut minicbor::Decoder<'_>, len: Option<u64>, i: u64| match len {
-        Some(n) => i < n,
-        None if d.datatype().unwrap() == Type::Break => {
-            d.set_position(d.position() + 1);
-            false
-        }
-        None => true,
-    };
-    match d.datatype().unwrap() {
-        Type::Bool => Item::Bool(d.bool().unwrap()),
-        Type::Null => {
-            d.null().unwrap();
-            Item::Null
-        }
-        Type::F16 => Item::Float(f64::from(d.f16().unwrap())),
-        Type::F32 => Item::Float(f64::from(d.f32().unwrap())),
-        Type::F64 => Item::Float(d.f64().unwrap()),
-        Type::Bytes | Type::BytesIndef => Item::Bytes(
-            d.bytes_iter()
-                .unwrap()
-                .flat_map(|c| c.unwrap().to_vec())
-                .collect(),
-        ),
-        Type::String | Type::StringIndef => {
-            Item::Text(d.str_iter().unwrap().map(|c| c.unwrap()).collect())
-        }
-        Type::Array | Type::ArrayIndef => {
-            let len = d.array().unwrap();
-            let mut items = Vec::new();
-            while more(d, len, items.len() as u64) {
-                items.push(read(d));
-            }
-            Item::Array(items)
-        }
-        Type::Map | Type::MapIndef => {
-            let len = d.map().unwrap();
-            let mut entries = Vec::new();
-            while more(d, len, entries.len() as u64) {
-                let Item::Text(key) = read(d) else {
-                    panic!("a key that is not text")
-                };
-                entries.push((key, read(d)));
-            }
-            Item::Map(entries)
-        }
-        Type::Tag => {
-            let tag = d.tag().unwrap().as_u64();
-            Item::Tag(tag, Box::new(read(d)))
-        }
-        _ => Item::Int(i128::from(d.int().unwrap())),
-    }
-}
-
-fn item(bytes: &[u8]) -> Item {
-    let mut d = minicbor::Decoder::new(bytes);
-    let item = read(&mut d);
-    assert_eq!(d.position(), bytes.len(), "bytes after the item");
-    item
-}
-
-fn field<'a>(item: &'a Item, key: &str) -> &'a Item {
-    let Item::Map(entries) = item else {
-        panic!("{item:?} is not a map")
-    };
-    &entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .unwrap_or_else(|| panic!("no {key} in {item:?}"))
-        .1
-}
+#[path = "../../tests/support/cbor_item.rs"]
+mod cbor_item;
+use cbor_item::{Item, cbor, item};
 
 fn input(op: &str) -> At {
     at(operation(op).unwrap().input)
@@ -106,12 +24,6 @@ fn output(op: &str) -> At {
 
 fn json_of(body: &[u8], shape: At) -> Value {
     serde_json::from_slice(&to_json(body, shape).unwrap()).unwrap()
-}
-
-fn cbor(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
-    let mut e = Encoder::new(Vec::new());
-    build(&mut e);
-    e.into_writer()
 }
 
 #[test]
@@ -317,42 +229,36 @@ fn nesting_deeper_than_any_request_is_refused_without_recursing_far() {
 fn get_records_answers_with_byte_strings_and_tag_1_milliseconds() {
     let answer = br#"{"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1545084650.987,"Data":"AAH+/w==","PartitionKey":"k\n\u00e9"}],"NextShardIterator":"it","MillisBehindLatest":0}"#;
     let written = item(&from_json(answer, output("GetRecords")).unwrap());
-    let Item::Array(records) = field(&written, "Records") else {
+    let Item::Array(records) = written.get("Records") else {
         panic!("Records is not an array")
     };
+    assert_eq!(records[0].get("Data"), &Item::Bytes(vec![0, 1, 0xfe, 0xff]));
     assert_eq!(
-        field(&records[0], "Data"),
-        &Item::Bytes(vec![0, 1, 0xfe, 0xff])
-    );
-    assert_eq!(
-        field(&records[0], "ApproximateArrivalTimestamp"),
+        records[0].get("ApproximateArrivalTimestamp"),
         &Item::Tag(1, Box::new(Item::Int(1_545_084_650_987)))
     );
     assert_eq!(
-        field(&records[0], "PartitionKey"),
+        records[0].get("PartitionKey"),
         &Item::Text("k\n\u{e9}".into())
     );
-    assert_eq!(
-        field(&records[0], "SequenceNumber"),
-        &Item::Text("1".into())
-    );
-    assert_eq!(field(&written, "MillisBehindLatest"), &Item::Int(0));
+    assert_eq!(records[0].get("SequenceNumber"), &Item::Text("1".into()));
+    assert_eq!(written.get("MillisBehindLatest"), &Item::Int(0));
 }
 
 #[test]
 fn describe_stream_answers_its_creation_time_as_tag_1_milliseconds() {
     let answer = br#"{"StreamDescription":{"StreamName":"s","StreamCreationTimestamp":1545084650,"Shards":[],"HasMoreShards":false,"RetentionPeriodHours":24,"EnhancedMonitoring":[{"ShardLevelMetrics":[]}],"Ratio":0.5,"Nothing":null}}"#;
     let written = item(&from_json(answer, output("DescribeStream")).unwrap());
-    let description = field(&written, "StreamDescription");
+    let description = written.get("StreamDescription");
     assert_eq!(
-        field(description, "StreamCreationTimestamp"),
+        description.get("StreamCreationTimestamp"),
         &Item::Tag(1, Box::new(Item::Int(1_545_084_650_000)))
     );
-    assert_eq!(field(description, "Shards"), &Item::Array(vec![]));
-    assert_eq!(field(description, "HasMoreShards"), &Item::Bool(false));
-    assert_eq!(field(description, "RetentionPeriodHours"), &Item::Int(24));
-    assert_eq!(field(description, "Ratio"), &Item::Float(0.5));
-    assert_eq!(field(description, "Nothing"), &Item::Null);
+    assert_eq!(description.get("Shards"), &Item::Array(vec![]));
+    assert_eq!(description.get("HasMoreShards"), &Item::Bool(false));
+    assert_eq!(description.get("RetentionPeriodHours"), &Item::Int(24));
+    assert_eq!(description.get("Ratio"), &Item::Float(0.5));
+    assert_eq!(description.get("Nothing"), &Item::Null);
 }
 
 #[test]
@@ -365,8 +271,8 @@ fn a_request_round_trips_through_json_and_back() {
     });
     let json = to_json(&body, input("PutRecord")).unwrap();
     let again = item(&from_json(&json, input("PutRecord")).unwrap());
-    assert_eq!(field(&again, "Data"), &Item::Bytes(vec![7; 300]));
-    assert_eq!(field(&again, "PartitionKey"), &Item::Text("k".into()));
+    assert_eq!(again.get("Data"), &Item::Bytes(vec![7; 300]));
+    assert_eq!(again.get("PartitionKey"), &Item::Text("k".into()));
     // A timestamp too: milliseconds in, seconds for the handler, the same milliseconds out.
     let body = cbor(|e| {
         e.map(1).unwrap().str("Timestamp").unwrap();
@@ -375,7 +281,7 @@ fn a_request_round_trips_through_json_and_back() {
     let json = to_json(&body, input("GetShardIterator")).unwrap();
     let again = item(&from_json(&json, input("GetShardIterator")).unwrap());
     assert_eq!(
-        field(&again, "Timestamp"),
+        again.get("Timestamp"),
         &Item::Tag(1, Box::new(Item::Int(1_700_000_000_123)))
     );
 }

@@ -261,12 +261,13 @@ impl<H, T> KinesisSimulation<H, T> {
         ));
         let running = Arc::clone(&mapping);
         let last = self.last.clone();
+        let watched = checkpoints.clone();
         let finished = run_to_end(
             &self.clock,
             self.limit,
             |stopped| async move { running.run(stopped).await },
-            || {
-                let snapshot = checkpoints.snapshot();
+            move || {
+                let snapshot = watched.snapshot();
                 last.iter().all(|(shard, seq)| {
                     matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == seq)
                         || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))

@@ -273,7 +273,7 @@ impl<H> SqsSimulation<H> {
             &self.clock,
             self.limit,
             |stopped| async move { running.run(stopped).await },
-            || queue.bodies().is_empty(),
+            move || queue.bodies().is_empty(),
         )
         .await;
         let invocations = log.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -194,7 +194,7 @@ fn error() -> Outcome {
     Outcome::function_error("Error", "")
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn retries_wait_for_their_back_off_on_the_injected_clock() {
     let stream = MemoryStream::new(1);
     let last = stream.put(0, "k", "a", T0);
@@ -234,7 +234,7 @@ async fn retries_wait_for_their_back_off_on_the_injected_clock() {
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it() {
     let stream = MemoryStream::new(1);
     stream.put(0, "k", "poison", T0);
@@ -302,7 +302,7 @@ async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn child_shards_start_only_after_their_parent_is_finished() {
     let stream = MemoryStream::new(1);
     stream.put(0, "k", "parent-1", T0);
@@ -384,7 +384,7 @@ impl ShardReader for GatedReader {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_slow_read_does_not_hold_up_finished_invocations() {
     let stream = MemoryStream::new(1);
     stream.put(0, "k", "a", T0);
@@ -422,7 +422,7 @@ async fn a_slow_read_does_not_hold_up_finished_invocations() {
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn an_idle_caught_up_shard_has_iterator_age_zero_not_its_last_batchs() {
     let stream = MemoryStream::new(1);
     let last = stream.put(0, "k", "a", T0);

@@ -200,7 +200,7 @@ fn new_queue(clock: &ManualClock, name: &str) -> MemoryQueue {
     MemoryQueue::new(name, VISIBILITY_MS, Arc::new(clock.clone()))
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn success_deletes_every_message_of_the_batch() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -224,7 +224,7 @@ async fn success_deletes_every_message_of_the_batch() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_moves_it_to_the_dlq() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -258,7 +258,7 @@ async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_moves_i
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn reported_failures_return_alone_and_the_rest_are_deleted() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -300,7 +300,7 @@ async fn reported_failures_return_alone_and_the_rest_are_deleted() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn filtered_out_messages_are_deleted_without_invoking() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -336,7 +336,7 @@ async fn filtered_out_messages_are_deleted_without_invoking() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn fifo_groups_stay_in_order_under_failures_while_other_groups_proceed() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs.fifo");
@@ -391,7 +391,7 @@ async fn fifo_groups_stay_in_order_under_failures_while_other_groups_proceed() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn throttles_retry_the_batch_without_receiving_it_again() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -421,7 +421,7 @@ async fn throttles_retry_the_batch_without_receiving_it_again() {
 /// once; the invocations beyond two are throttled, retried until the batch's visibility timeout
 /// is near, and then the batch returns to the queue with a higher receive count: with
 /// maxReceiveCount 1, to the dead-letter queue.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn reserved_concurrency_does_not_cap_pollers_so_throttled_messages_reach_the_dlq() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -490,7 +490,7 @@ async fn reserved_concurrency_does_not_cap_pollers_so_throttled_messages_reach_t
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn pollers_grow_while_messages_remain_and_shrink_when_the_queue_is_idle() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -536,7 +536,7 @@ async fn pollers_grow_while_messages_remain_and_shrink_when_the_queue_is_idle() 
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn maximum_concurrency_caps_concurrent_invocations() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");
@@ -572,7 +572,7 @@ async fn maximum_concurrency_caps_concurrent_invocations() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn stopping_hands_back_messages_that_were_not_invoked() {
     let clock = ManualClock::new(T0);
     let queue = new_queue(&clock, "jobs");

@@ -38,7 +38,7 @@ async fn wait_for_starts(harness: &super::Harness, n: usize) {
         .await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     let stream = MemoryStream::new(1);
     stream.put(0, "k", "before-the-mapping", T0);
@@ -74,7 +74,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn shards_open_when_a_latest_mapping_starts_keep_its_position() {
     // Resharded before the mapping existed: the closed parent and its open children hold
     // records from before the mapping, which LATEST skips.
@@ -98,7 +98,7 @@ async fn shards_open_when_a_latest_mapping_starts_keep_its_position() {
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn children_of_a_parent_read_before_a_restart_are_read_from_their_beginning() {
     // The mapping read the parent, stopped; the shard was split while it was stopped.
     let stream = MemoryStream::new(1);
@@ -128,7 +128,7 @@ async fn children_of_a_parent_read_before_a_restart_are_read_from_their_beginnin
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn the_child_of_a_merge_under_an_at_timestamp_mapping_is_read_from_its_beginning() {
     let stream = MemoryStream::new(2);
     let harness = start(
