@@ -212,13 +212,15 @@ async fn get_shard_iterator_checks_type_sequence_number_and_shard() {
 }
 
 #[tokio::test]
-async fn get_records_limit_over_ten_thousand_is_invalid_argument() {
+async fn get_records_limit_outside_one_to_ten_thousand_is_a_validation_error() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     let it = kinesis::iterator(&client, "s", kinesis::SHARD_0, ShardIteratorType::Latest).await;
 
+    // The API reference's prose says InvalidArgumentException, but AWS's model bounds Limit to
+    // 1..=10000 and AWS's recorded answer (kinesalite's getRecords.js) is a ValidationException.
     let out = kinesis::try_records(&client, &it, Some(10_001)).await;
-    assert_eq!(code(&out), "InvalidArgumentException");
+    assert_eq!(code(&out), "ValidationException");
     let out = kinesis::try_records(&client, &it, Some(0)).await;
     assert_eq!(code(&out), "ValidationException");
 }
@@ -275,11 +277,8 @@ async fn stream_arn_of_another_account_is_not_found_and_malformed_arn_is_invalid
             Some("arn:aws:sqs:us-east-1:000000000000:s"),
             "ValidationException",
         ),
-        (
-            "neither a name nor an ARN",
-            None,
-            "InvalidArgumentException",
-        ),
+        // As AWS's recorded answers (kinesalite's suite): StreamName is reported missing.
+        ("neither a name nor an ARN", None, "ValidationException"),
     ];
     for (case, arn, expected) in cases {
         let out = client

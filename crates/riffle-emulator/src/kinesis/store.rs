@@ -669,7 +669,7 @@ impl KinesisStore {
             }
             Mutation::AddTags { stream, tags } => {
                 let (stream, account) = self.stream_and_account(&stream, now)?;
-                check_tag_characters(&tags, &stream.name, &account)?;
+                check_tag_characters(&tags, &stream.name, account)?;
                 let added = tags
                     .keys()
                     .filter(|k| !stream.tags.contains_key(*k))

@@ -154,7 +154,7 @@ impl Kinesis {
         });
         let (_, durable_at) = self.commit(&mut store, now, mutation)?;
         Ok(Reply {
-            body: b"{}".to_vec(),
+            body: Vec::new(),
             durable_at,
         })
     }
@@ -241,7 +241,7 @@ impl Kinesis {
         }
         let (_, durable_at) = self.commit(&mut store, now, Mutation::DeleteStream { name })?;
         Ok(Reply {
-            body: b"{}".to_vec(),
+            body: Vec::new(),
             durable_at,
         })
     }

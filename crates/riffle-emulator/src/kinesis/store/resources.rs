@@ -141,7 +141,7 @@ pub(super) fn apply(
                 return Err(ApiError::invalid_argument(format!(
                     "Failed to add tags to consumer {name} under stream {stream_name} under \
                      account {account} because a given resource cannot have more than \
-                     {MAX_TAGS_PER_STREAM} tags."
+                     {MAX_TAGS_PER_STREAM} tags associated with it."
                 )));
             }
             consumer.tags.extend(tags);

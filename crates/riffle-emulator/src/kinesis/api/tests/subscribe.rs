@@ -64,6 +64,9 @@ impl Fan {
             .kinesis
             .execute(action, body.to_string().as_bytes())
             .unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        if reply.body.is_empty() {
+            return Value::Null;
+        }
         serde_json::from_slice(&reply.body).unwrap()
     }
 
