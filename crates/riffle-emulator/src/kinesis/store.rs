@@ -15,6 +15,7 @@ use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+pub use account::{AccountMutation, AccountSettings, CommitmentStatus, CommitmentView};
 pub(crate) use consumers::consumer_not_found;
 pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
@@ -452,6 +453,8 @@ pub enum Mutation {
     Consumer(ConsumerMutation),
     /// TagResource, UntagResource, PutResourcePolicy, DeleteResourcePolicy (`store/resources.rs`).
     Resource(ResourceMutation),
+    /// UpdateAccountSettings (`store/account.rs`).
+    Account(AccountMutation),
     /// UpdateStreamMode (`store/scaling.rs`).
     StreamMode {
         /// Stream name.
@@ -468,6 +471,8 @@ pub struct KinesisStore {
     pub settings: StoreSettings,
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
+    /// Account-level settings (`store/account.rs`).
+    pub account: AccountSettings,
     /// Secret for sealing shard iterators and tokens.
     pub(crate) token_key: [u8; 16],
 }
@@ -524,6 +529,7 @@ impl KinesisStore {
         Self {
             settings,
             streams: BTreeMap::new(),
+            account: AccountSettings::default(),
             token_key,
         }
     }
@@ -705,6 +711,10 @@ impl KinesisStore {
                 resources::apply(self, now, mutation)?;
                 Ok(Vec::new())
             }
+            Mutation::Account(mutation) => {
+                self.account.apply(now, mutation);
+                Ok(Vec::new())
+            }
             Mutation::StreamMode { stream, mode } => {
                 scaling::update_stream_mode(self, now, &stream, mode)?;
                 Ok(Vec::new())
@@ -792,6 +802,7 @@ fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appe
     }
 }
 
+mod account;
 mod consumers;
 mod reshard;
 mod resources;
