@@ -399,7 +399,12 @@ async fn dispatch(
         Ok(bytes) => match service {
             "Kinesis_20131202" => match operation.parse() {
                 Ok(crate::kinesis::Action::SubscribeToShard) => {
-                    match services.kinesis.subscribe_to_shard(&bytes) {
+                    let started = if in_cbor {
+                        cbor::subscribe(&services.kinesis, &bytes)
+                    } else {
+                        services.kinesis.subscribe_to_shard(&bytes)
+                    };
+                    match started {
                         Ok(events) => return event_stream(events, &request_id),
                         Err(error) => Err(error),
                     }

@@ -23,6 +23,7 @@ use super::consumers::{ConsumerArn, check_consumer_arn};
 use super::request::{ITERATOR_TYPES, hash_range_json, seconds, to_body};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, Violations};
+use crate::kinesis::fanout::frame::Encoding;
 use crate::kinesis::fanout::subscription::{Batch, Cursor, Source, Subscription};
 use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
 use crate::kinesis::store::{
@@ -37,8 +38,19 @@ pub type EventStream =
     Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send>>;
 
 impl Kinesis {
-    /// Starts a SubscribeToShard subscription: its frames, or the error to answer instead.
+    /// Starts a SubscribeToShard subscription from a JSON body: its frames, or the error to
+    /// answer instead.
     pub fn subscribe_to_shard(self: &Arc<Self>, body: &[u8]) -> ApiResult<EventStream> {
+        self.subscribe_to_shard_in(body, Encoding::Json)
+    }
+
+    /// [`subscribe_to_shard`](Self::subscribe_to_shard) from the JSON form of a request, the
+    /// events' payloads written in `encoding`.
+    pub(crate) fn subscribe_to_shard_in(
+        self: &Arc<Self>,
+        body: &[u8],
+        encoding: Encoding,
+    ) -> ApiResult<EventStream> {
         let input: SubscribeInput = crate::request::decode(body)?;
         let (arn, shard_name, start) = validate(&input)?;
         let consumer_arn = input.consumer_arn.unwrap_or_default();
@@ -83,7 +95,8 @@ impl Kinesis {
             .map_err(|()| ApiError::in_use(in_use.clone()))?;
         drop(store);
         let subscription =
-            Subscription::new(Arc::clone(self), cursor, signals, now, limited, in_use);
+            Subscription::new(Arc::clone(self), cursor, signals, now, limited, in_use)
+                .with_encoding(encoding);
         Ok(Box::pin(subscription.into_stream()))
     }
 
