@@ -39,19 +39,17 @@ pub(super) struct StreamOnly {
 }
 
 impl Kinesis {
-    /// Validates a stream identifier and returns the stream name.
+    /// Resolves a stream identifier the model-driven checker has validated (lengths and
+    /// patterns of `StreamName` and `StreamARN`) to the stream name; what the checker cannot
+    /// see is reported in `v`: an ARN that matches AWS's pattern but is not one this endpoint
+    /// can take apart (such as one with extra `:` parts), and a `StreamName` that is not the
+    /// stream of the `StreamARN` given with it.
     pub(super) fn stream_name(
         &self,
         store: &KinesisStore,
         ident: &StreamIdent,
         v: &mut Violations,
     ) -> Option<String> {
-        if let Some(name) = &ident.name {
-            v.name("streamName", name);
-        }
-        if let Some(arn) = &ident.arn {
-            v.length("streamARN", arn, 1, 2048);
-        }
         match (&ident.name, &ident.arn) {
             (Some(name), None) => Some(name.clone()),
             (_, Some(arn)) => {

@@ -2,8 +2,9 @@
 //! starting the subscription in the hub, and reading the shard for it (the subscription's
 //! [`Source`]).
 //!
-//! Invariants: every refusal happens before the first frame (an ordinary JSON error answer);
-//! after it, errors are exception frames; the consumer must be `ACTIVE`; a subscription reads
+//! Invariants: the model-driven checker validates the request first, as for every operation;
+//! every refusal happens before the first frame (an ordinary error answer, in the request's
+//! encoding); after it, errors are exception frames; the consumer must be `ACTIVE`; a subscription reads
 //! only durable records, of the stream it started on (a re-created stream of the same name ends
 //! it), and ends when its consumer is deregistered.
 
@@ -20,12 +21,13 @@ use tokio::sync::watch;
 
 use super::Kinesis;
 use super::consumers::{ConsumerArn, check_consumer_arn};
-use super::request::{ITERATOR_TYPES, hash_range_json, seconds, to_body};
+use super::request::{hash_range_json, seconds, to_body};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, Violations};
+use crate::kinesis::Action;
 use crate::kinesis::fanout::frame::Encoding;
 use crate::kinesis::fanout::subscription::{Batch, Cursor, Source, Subscription};
-use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
+use crate::kinesis::keys::{SequenceParts, shard_id};
 use crate::kinesis::store::{
     Consumer, ConsumerStatus, Shard, Stream, consumer_not_found, not_found,
 };
@@ -51,6 +53,7 @@ impl Kinesis {
         body: &[u8],
         encoding: Encoding,
     ) -> ApiResult<EventStream> {
+        crate::kinesis::model::check(Action::SubscribeToShard.as_str(), body)?;
         let input: SubscribeInput = crate::request::decode(body)?;
         let (arn, shard_name, start) = validate(&input)?;
         let consumer_arn = input.consumer_arn.unwrap_or_default();
@@ -295,38 +298,15 @@ impl Start {
     }
 }
 
-/// Checks every member as AWS does; the consumer ARN's parts, the shard id and the start.
+/// The consumer ARN's parts, the shard id and the start of a request the model-driven checker
+/// has validated (required members, lengths, patterns, the iterator type); what it cannot see
+/// is checked here: a consumer ARN it cannot take apart, and which members a type needs.
 fn validate(input: &SubscribeInput) -> ApiResult<(ConsumerArn, String, Start)> {
     let mut v = Violations::default();
-    let arn = match &input.consumer_arn {
-        Some(arn) => check_consumer_arn(&mut v, arn),
-        None => {
-            v.missing("consumerARN");
-            None
-        }
-    };
-    match &input.shard_id {
-        Some(id) => v.name("shardId", id),
-        None => v.missing("shardId"),
-    }
-    match &input.starting_position {
-        None => v.missing("startingPosition"),
-        Some(position) => {
-            match &position.kind {
-                Some(kind) => v.one_of("startingPosition.type", kind, &ITERATOR_TYPES),
-                None => v.missing("startingPosition.type"),
-            }
-            if let Some(seq) = &position.sequence_number
-                && !is_sequence_number_shaped(seq)
-            {
-                v.failed(
-                    "startingPosition.sequenceNumber",
-                    seq,
-                    "satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
-                );
-            }
-        }
-    }
+    let arn = input
+        .consumer_arn
+        .as_deref()
+        .and_then(|arn| check_consumer_arn(&mut v, arn));
     v.finish()?;
     let position = input
         .starting_position
