@@ -597,3 +597,37 @@ async fn a_java_style_client_subscribes_to_a_shard_and_reads_cbor_events() {
     );
     kinesis.emulator.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn account_settings_timestamps_are_tagged_milliseconds() {
+    let kinesis = Kinesis::start().await;
+    let updated = kinesis
+        .call(
+            "UpdateAccountSettings",
+            cbor(|e| {
+                e.map(1).unwrap();
+                e.str("MinimumThroughputBillingCommitment").unwrap();
+                e.map(1).unwrap();
+                e.str("Status").unwrap().str("ENABLED").unwrap();
+            }),
+        )
+        .await;
+    let commitment = updated.get("MinimumThroughputBillingCommitment");
+    assert_eq!(commitment.get("Status").text(), "ENABLED");
+    let tagged = |ms: u64| Item::Tag(1, Box::new(Item::Int(i128::from(ms))));
+    assert_eq!(commitment.get("StartedAt"), &tagged(NOW_MS));
+    assert_eq!(
+        commitment.get("EarliestAllowedEndAt"),
+        &tagged(NOW_MS + 86_400_000)
+    );
+    let described = kinesis
+        .call(
+            "DescribeAccountSettings",
+            cbor(|e| {
+                e.map(0).unwrap();
+            }),
+        )
+        .await;
+    assert_eq!(described, updated);
+    kinesis.emulator.shutdown().await.unwrap();
+}
