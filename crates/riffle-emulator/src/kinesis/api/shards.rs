@@ -53,6 +53,13 @@ impl Kinesis {
                 })?;
                 (stream.to_owned(), ordinal.parse::<u32>().ok())
             }
+            // AWS's recorded wording (kinesalite's listShards.js); it predates StreamARN, and
+            // today's AWS is not known to word it otherwise.
+            (None, None) => {
+                return Err(ApiError::invalid_argument(
+                    "Either NextToken or StreamName should be provided.",
+                ));
+            }
             (None, name) => (
                 self.require_stream(name)?,
                 input
