@@ -55,7 +55,7 @@ fn tag_requests_are_refused_in_awss_words() {
             ErrorCode::InvalidArgumentException
         ),
         "Failed to add tags to stream s under account 000000000000 because a given stream cannot \
-         have more than 50 tags associated with it."
+         have more than 10 tags associated with it."
     );
 }
 
