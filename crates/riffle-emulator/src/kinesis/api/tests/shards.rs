@@ -83,3 +83,16 @@ fn list_shards_filters_as_aws_does() {
          FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP, FROM_TIMESTAMP]"
     );
 }
+
+#[test]
+fn list_shards_without_a_stream_or_token_is_refused_in_awss_recorded_words() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.refused(
+            Action::ListShards,
+            "{}",
+            ErrorCode::InvalidArgumentException
+        ),
+        "Either NextToken or StreamName should be provided."
+    );
+}
