@@ -213,7 +213,7 @@ impl Kinesis {
         let closed = !shard.is_open();
         let stream = &*stream;
         let start_parts = SequenceParts {
-            shard_created_secs: stream.shards[ordinal as usize].created_ms / 1000,
+            shard_created_secs: stream.shards[ordinal as usize].sequence_created_secs(),
             shard: ordinal,
             seq_ix: 0,
             record_secs: 0,
@@ -321,7 +321,7 @@ pub(super) fn position_of(shard: &Shard, text: &str, after: bool) -> Result<u64,
     }
     match parsed
         .current()
-        .filter(|p| p.shard_created_secs == shard.created_ms / 1000)
+        .filter(|p| p.shard_created_secs == shard.sequence_created_secs())
     {
         Some(parts) => Ok(shard.counter_of(parts.seq_ix, after)),
         None if parsed.version == 0 => Err(SequenceRefusal::Old),

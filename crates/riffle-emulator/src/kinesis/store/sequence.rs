@@ -9,7 +9,16 @@ use super::{Millis, NewRecord, Record, Shard, Stream};
 use crate::kinesis::keys::{ENDING_SEQ_IX, SequenceParts};
 use crate::kinesis::store::Appended;
 
+/// How far before its creation a shard's sequence numbers date it: AWS's encode a creation time
+/// 2 to 7 seconds before the CreateStream call (kinesalite's AWS-recorded createStream test).
+const CREATION_LEAD_MS: Millis = 4_000;
+
 impl Shard {
+    /// The shard creation time its sequence numbers encode, in seconds.
+    pub(crate) fn sequence_created_secs(&self) -> u64 {
+        self.created_ms.saturating_sub(CREATION_LEAD_MS) / 1000
+    }
+
     /// The counter of the first stored record whose sequence index is `seq_ix` or more (above
     /// it when `after`); the tip (`last_counter + 1`) when there is none.
     pub(crate) fn counter_of(&self, seq_ix: u64, after: bool) -> u64 {
@@ -53,10 +62,10 @@ impl Stream {
     /// A shard's `StartingSequenceNumber`: index 0 at its creation time.
     fn starting_parts(shard: &Shard) -> SequenceParts {
         SequenceParts {
-            shard_created_secs: shard.created_ms / 1000,
+            shard_created_secs: shard.sequence_created_secs(),
             shard: shard.ordinal,
             seq_ix: 0,
-            record_secs: shard.created_ms / 1000,
+            record_secs: shard.sequence_created_secs(),
         }
     }
 
@@ -125,7 +134,7 @@ fn append(shard: &mut Shard, now: Millis, record: NewRecord, seq_ix: u64, lsn: u
         shard: shard.ordinal,
         counter,
         sequence: SequenceParts {
-            shard_created_secs: shard.created_ms / 1000,
+            shard_created_secs: shard.sequence_created_secs(),
             shard: shard.ordinal,
             seq_ix,
             record_secs: arrival_ms / 1000,

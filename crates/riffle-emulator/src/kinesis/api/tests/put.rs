@@ -6,10 +6,10 @@ use crate::kinesis::Action;
 use crate::kinesis::keys::SequenceParts;
 
 /// The sequence number with sequence index `seq_ix` on `shard`, for a record written at `T0`
-/// in a stream created at `T0`.
+/// in a stream created at `T0` (which its sequence numbers date 4 s earlier, as AWS's do).
 fn sequence_number(shard: u32, seq_ix: u64) -> String {
     SequenceParts {
-        shard_created_secs: T0 / 1000,
+        shard_created_secs: T0 / 1000 - 4,
         shard,
         seq_ix,
         record_secs: T0 / 1000,

@@ -21,12 +21,13 @@ fn list_shards_pages_with_a_token_that_cannot_be_combined_with_a_stream_name() {
     );
     assert_eq!(
         first["Shards"][0]["SequenceNumberRange"]["StartingSequenceNumber"],
-        // Index 0 at the shard's creation time, in AWS's layout (hex 2·creation·0·0…·00·creation·0…·2).
+        // Index 0 at the shard's creation time, in AWS's layout (hex 2·creation·0·0…·00·creation·0…·2),
+        // dated 4 s early as AWS's are.
         crate::kinesis::keys::SequenceParts {
-            shard_created_secs: super::T0 / 1000,
+            shard_created_secs: super::T0 / 1000 - 4,
             shard: 0,
             seq_ix: 0,
-            record_secs: super::T0 / 1000,
+            record_secs: super::T0 / 1000 - 4,
         }
         .encode()
     );
