@@ -23,6 +23,7 @@ use reshard::{mark_updating, merge, split};
 pub use resources::{Policies, Resource, ResourceMutation};
 pub(crate) use resources::{policy as resource_policy, tags as resource_tags};
 pub use scaling::ScalingHistory;
+use sequence::append_batch;
 pub(crate) use tags::MAX_TAGS_PER_STREAM;
 
 /// How long a shard iterator stays valid.
@@ -115,8 +116,10 @@ impl StreamStatus {
 /// One stored record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
-    /// Counter within the shard (see [`SequenceParts`]).
+    /// Counter within the shard: its dense position, from 1.
     pub counter: u64,
+    /// Sequence index within the stream (see [`SequenceParts`]).
+    pub seq_ix: u64,
     /// Arrival time, epoch milliseconds.
     pub arrival_ms: Millis,
     /// The partition key the producer gave.
@@ -233,6 +236,8 @@ pub struct Stream {
     pub policies: Policies,
     /// When its shard count and mode were changed, for AWS's limits (`store/scaling.rs`).
     pub scaling: ScalingHistory,
+    /// The sequence index of the newest record in any of its shards (0 if none).
+    pub last_seq_ix: u64,
 }
 
 impl Stream {
@@ -279,16 +284,6 @@ impl Stream {
                 let id = super::keys::parse_shard_id(id).map_or(id.into(), shard_id);
                 shard_not_found(&id, &self.name, account)
             })
-    }
-
-    /// The sequence number with `counter` on `shard`.
-    pub(crate) fn sequence_number(&self, shard: u32, counter: u64) -> String {
-        SequenceParts {
-            stream_created_secs: self.created_ms / 1000,
-            shard,
-            counter,
-        }
-        .encode()
     }
 
     /// Drops records older than the retention period.
@@ -359,14 +354,17 @@ impl NewRecord {
     }
 }
 
-/// Where an appended record landed: the shard's ordinal and the record's counter in it (plain
-/// numbers, so answering PutRecords formats them straight into the body).
+/// Where an appended record landed: the shard's ordinal, the record's counter in it and its
+/// sequence number's parts (plain numbers, so answering PutRecords formats them straight into
+/// the body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Appended {
     /// The shard's ordinal.
     pub shard: u32,
     /// The record's counter within the shard.
     pub counter: u64,
+    /// Its sequence number.
+    pub sequence: SequenceParts,
 }
 
 impl Appended {
@@ -595,10 +593,7 @@ impl KinesisStore {
             Mutation::PutRecords { stream, records } => {
                 let (stream, account) = self.stream_and_account(&stream, now)?;
                 stream.require_writable(now, account)?;
-                Ok(records
-                    .into_iter()
-                    .map(|r| append(stream, now, r, lsn))
-                    .collect())
+                Ok(append_batch(stream, now, records, lsn))
             }
             Mutation::SetRetention { stream, hours } => {
                 let delay = self.settings.update_delay_ms;
@@ -732,6 +727,7 @@ impl KinesisStore {
             consumers: Consumers::default(),
             policies: Policies::default(),
             scaling: ScalingHistory::default(),
+            last_seq_ix: 0,
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -743,32 +739,12 @@ impl KinesisStore {
     }
 }
 
-/// Appends one record to the open shard its hash key falls in (the stream must accept writes).
-fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appended {
-    let index = stream.shard_for_hash(record.hash_key());
-    let shard = &mut stream.shards[index];
-    shard.last_counter += 1;
-    let counter = shard.last_counter;
-    // Arrival times never go backwards within a shard, even if the clock does.
-    let arrival_ms = shard.records.back().map_or(now, |r| r.arrival_ms.max(now));
-    shard.records.push_back(Record {
-        counter,
-        arrival_ms,
-        partition_key: record.partition_key,
-        data: record.data,
-        lsn,
-    });
-    Appended {
-        shard: shard.ordinal,
-        counter,
-    }
-}
-
 mod account;
 mod consumers;
 mod reshard;
 mod resources;
 mod scaling;
+mod sequence;
 mod tags;
 
 #[cfg(test)]

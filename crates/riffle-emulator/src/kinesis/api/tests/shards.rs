@@ -21,7 +21,15 @@ fn list_shards_pages_with_a_token_that_cannot_be_combined_with_a_stream_name() {
     );
     assert_eq!(
         first["Shards"][0]["SequenceNumberRange"]["StartingSequenceNumber"],
-        format!("491700000000{}", "0".repeat(44))
+        // Index 0 at the shard's creation time, in AWS's layout (hex 2·creation·0·0…·00·creation·0…·2),
+        // dated 4 s early as AWS's are.
+        crate::kinesis::keys::SequenceParts {
+            shard_created_secs: super::T0 / 1000 - 4,
+            shard: 0,
+            seq_ix: 0,
+            record_secs: super::T0 / 1000 - 4,
+        }
+        .encode()
     );
     let token = first["NextToken"].as_str().unwrap();
     let rest = f.ok(Action::ListShards, &format!(r#"{{"NextToken":"{token}"}}"#));
