@@ -9,14 +9,20 @@ use super::{Millis, NewRecord, Record, Shard, Stream};
 use crate::kinesis::keys::{ENDING_SEQ_IX, SequenceParts};
 use crate::kinesis::store::Appended;
 
-/// How far before its creation a shard's sequence numbers date it: AWS's encode a creation time
-/// 2 to 7 seconds before the CreateStream call (kinesalite's AWS-recorded createStream test).
+/// How far before its creation a stream's first shards are dated: AWS's sequence numbers give
+/// them a creation time 2 to 7 seconds before the CreateStream call.
 const CREATION_LEAD_MS: Millis = 4_000;
 
 impl Shard {
-    /// The shard creation time its sequence numbers encode, in seconds.
+    /// The shard creation time its sequence numbers encode, in seconds, as AWS's recorded
+    /// answers (kinesalite's createStream, splitShard and mergeShards tests) show: a few
+    /// seconds early for a stream's first shards; for a shard made by resharding, one second
+    /// after its parents' `EndingSequenceNumber` time (the resharding time).
     pub(crate) fn sequence_created_secs(&self) -> u64 {
-        self.created_ms.saturating_sub(CREATION_LEAD_MS) / 1000
+        match self.parent {
+            None => self.created_ms.saturating_sub(CREATION_LEAD_MS) / 1000,
+            Some(_) => self.created_ms / 1000 + 1,
+        }
     }
 
     /// The counter of the first stored record whose sequence index is `seq_ix` or more (above
@@ -195,6 +201,36 @@ mod tests {
             stream.sequence_number(1, 6),
             again.streams["s"].sequence_number(1, 6)
         );
+    }
+
+    #[test]
+    fn shard_ranges_are_dated_as_aws_dates_them() {
+        let mut store = fed();
+        let split = Mutation::SplitShard {
+            stream: "s".into(),
+            shard: 0,
+            new_starting_hash_key: 1000,
+        };
+        store.apply(T0 + 10_500, split, 0).unwrap();
+        let stream = &store.streams["s"];
+        let parse = |text: &str| crate::kinesis::keys::ParsedSequence::parse(text).unwrap();
+        let (start, end) = stream.sequence_range(0);
+        let (start, end) = (parse(&start), parse(&end.unwrap()));
+        // The first shards: 4 s before the stream's creation, index 0 at that time.
+        assert_eq!(start.shard_created_secs, T0 / 1000 - 4);
+        assert_eq!(start.record_secs, Some(T0 / 1000 - 4));
+        // Closed: the largest index at the closing time, the same creation time.
+        assert_eq!(
+            (end.seq_ix, end.record_secs),
+            (ENDING_SEQ_IX, Some(T0 / 1000 + 10))
+        );
+        assert_eq!(end.shard_created_secs, start.shard_created_secs);
+        // A child: created one second after its parent's end, index 0, no end.
+        let (child, child_end) = stream.sequence_range(2);
+        let child = parse(&child);
+        assert_eq!(child.shard_created_secs, T0 / 1000 + 11);
+        assert_eq!((child.seq_ix, child.record_secs), (0, Some(T0 / 1000 + 11)));
+        assert_eq!(child_end, None);
     }
 
     #[test]
