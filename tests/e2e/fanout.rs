@@ -55,6 +55,18 @@ async fn describe(
         .unwrap()
 }
 
+/// The ARNs of the stream's consumers, as ListStreamConsumers gives them.
+async fn consumer_arns(client: &Client) -> Vec<String> {
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(STREAM_ARN)
+        .send()
+        .await
+        .unwrap();
+    let consumers = listed.consumers().iter();
+    consumers.map(|c| c.consumer_arn().to_owned()).collect()
+}
+
 fn position(kind: ShardIteratorType, sequence: Option<&str>) -> StartingPosition {
     StartingPosition::builder()
         .r#type(kind)
@@ -125,13 +137,7 @@ async fn consumers_are_registered_described_listed_and_deregistered() {
     let description = described.consumer_description().unwrap();
     assert_eq!(description.consumer_status(), &ConsumerStatus::Active);
     assert_eq!(description.stream_arn(), STREAM_ARN);
-    let listed = client
-        .list_stream_consumers()
-        .stream_arn(STREAM_ARN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.consumers().len(), 1);
+    assert_eq!(consumer_arns(&client).await, [arn.as_str()]);
     let summary = kinesis::summary(&client, "orders").await;
     assert_eq!(
         summary
@@ -266,18 +272,7 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
         .unwrap();
     std::mem::forget(emulator);
     let (_emulator, client) = support::start_with(config()).await;
-    let listed = client
-        .list_stream_consumers()
-        .stream_arn(STREAM_ARN)
-        .send()
-        .await
-        .unwrap();
-    let arns: Vec<&str> = listed
-        .consumers()
-        .iter()
-        .map(|c| c.consumer_arn())
-        .collect();
-    assert_eq!(arns, [logged.as_str()]);
+    assert_eq!(consumer_arns(&client).await, [logged.as_str()]);
 }
 
 #[tokio::test]
