@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
-use aws_sdk_kinesis::primitives::Blob;
 use lambda_runtime::LambdaEvent;
 use riffle_aws::{KinesisSource, SqsDestination};
 use riffle_core::config::{RawDestination, RawDestinationConfig};
@@ -134,11 +133,23 @@ async fn start_mapping<C: riffle_runtime::CheckpointStore>(
     (seen_rx, stop, task)
 }
 
-async fn next_seen(seen: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
-    tokio::time::timeout(Duration::from_secs(20), seen.recv())
+/// `future`'s output, failing the test with `what` if it takes more than 20 seconds.
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future)
         .await
-        .expect("a record reached the handler in time")
+        .unwrap_or_else(|_| panic!("not in time: {what}"))
+}
+
+async fn next_seen(seen: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
+    within("a record reaches the handler", seen.recv())
+        .await
         .unwrap()
+}
+
+/// Stops a mapping started by [`start_mapping`] and waits for its task.
+async fn stop_mapping(stop: watch::Sender<bool>, task: tokio::task::JoinHandle<()>) {
+    stop.send(true).unwrap();
+    task.await.unwrap();
 }
 
 /// The middle of the hash key range: a split there gives two children of equal range.
@@ -230,41 +241,29 @@ async fn poison_is_bisected(through_consumer: bool) {
         .to_owned();
     let reached = ShardCheckpoint::At(last_sequence);
     let waited = checkpoints.wait_until(|c| c.get("shardId-000000000000") == Some(&reached));
-    tokio::time::timeout(Duration::from_secs(20), waited)
-        .await
-        .expect("the checkpoint reaches the last record");
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    within("the checkpoint reaches the last record", waited).await;
+    stop_mapping(stop, task).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split() {
     let (emulator, kinesis) = support::start().await;
     support::create_stream(&kinesis, "orders", 1).await;
-    let put = |key: String, data: String| {
+    // Four keys, one record of each per round.
+    let put_rounds = |rounds: std::ops::Range<usize>| {
         let kinesis = kinesis.clone();
         async move {
-            kinesis
-                .put_record()
-                .stream_name("orders")
-                .partition_key(key)
-                .data(Blob::new(data))
-                .send()
-                .await
-                .unwrap()
+            for round in rounds {
+                for key in 0..4 {
+                    let data = format!("k{key}-{round}");
+                    kinesis::put(&kinesis, "orders", format!("k{key}"), data).await;
+                }
+            }
         }
     };
-    for round in 0..3 {
-        for key in 0..4 {
-            put(format!("k{key}"), format!("k{key}-{round}")).await;
-        }
-    }
+    put_rounds(0..3).await;
     kinesis::split(&kinesis, "orders", kinesis::SHARD_0, MIDDLE).await;
-    for round in 3..6 {
-        for key in 0..4 {
-            put(format!("k{key}"), format!("k{key}-{round}")).await;
-        }
-    }
+    put_rounds(3..6).await;
     let checkpoints = MemoryCheckpoints::default();
     let config = mapping_config(|raw| raw.parallelization_factor = Some(3));
     let (mut seen, stop, task) =
@@ -283,11 +282,8 @@ async fn children_are_read_after_their_parent_and_key_order_holds_across_a_split
     }
     let finished = checkpoints
         .wait_until(|c| c.get("shardId-000000000000") == Some(&ShardCheckpoint::Finished));
-    tokio::time::timeout(Duration::from_secs(20), finished)
-        .await
-        .expect("the parent shard is marked finished");
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    within("the parent shard is marked finished", finished).await;
+    stop_mapping(stop, task).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,21 +292,8 @@ async fn a_restarted_mapping_resumes_from_its_durable_checkpoint() {
     support::create_stream(&kinesis, "orders", 1).await;
     let dir = std::env::temp_dir().join(format!("riffle-esm-checkpoints-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let put = |data: String| {
-        let kinesis = kinesis.clone();
-        async move {
-            kinesis
-                .put_record()
-                .stream_name("orders")
-                .partition_key("k")
-                .data(Blob::new(data))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     for i in 0..5 {
-        put(format!("first-{i}")).await;
+        kinesis::put(&kinesis, "orders", "k", format!("first-{i}")).await;
     }
     let store = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
     let (mut seen, stop, task) = start_mapping(
@@ -323,23 +306,23 @@ async fn a_restarted_mapping_resumes_from_its_durable_checkpoint() {
         assert_eq!(next_seen(&mut seen).await.1, format!("first-{i}"));
     }
     // Wait until the checkpoint file holds the fifth record, then stop the mapping.
-    let last = put("marker".into()).await.sequence_number().to_owned();
+    let last = kinesis::put(&kinesis, "orders", "k", "marker")
+        .await
+        .sequence_number()
+        .to_owned();
     assert_eq!(next_seen(&mut seen).await.1, "marker");
     let expected = ShardCheckpoint::At(last);
     let saved = store.wait_until(|c| c.get("shardId-000000000000") == Some(&expected));
-    tokio::time::timeout(Duration::from_secs(20), saved)
-        .await
-        .expect("the checkpoint reaches the file");
+    within("the checkpoint reaches the file", saved).await;
     let reread = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
     let on_disk = riffle_runtime::CheckpointStore::load(&reread, "shardId-000000000000")
         .await
         .unwrap();
     assert_eq!(on_disk, expected, "a fresh store reads it back from disk");
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    stop_mapping(stop, task).await;
 
     for i in 0..3 {
-        put(format!("second-{i}")).await;
+        kinesis::put(&kinesis, "orders", "k", format!("second-{i}")).await;
     }
     let store = riffle_runtime::FileCheckpoints::new(&dir, "m-1");
     let (mut seen, stop, task) =
@@ -351,8 +334,7 @@ async fn a_restarted_mapping_resumes_from_its_durable_checkpoint() {
             "nothing before the checkpoint is redelivered"
         );
     }
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    stop_mapping(stop, task).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -361,19 +343,6 @@ async fn disabling_and_enabling_resumes_from_the_checkpoint_with_aws_states() {
     use riffle_runtime::{MappingController, MappingState};
     let (emulator, kinesis) = support::start().await;
     support::create_stream(&kinesis, "orders", 1).await;
-    let put = |data: String| {
-        let kinesis = kinesis.clone();
-        async move {
-            kinesis
-                .put_record()
-                .stream_name("orders")
-                .partition_key("k")
-                .data(Blob::new(data))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let config = mapping_config(|raw| raw.enabled = Some(false));
     let (mapping, mut seen) = build_mapping(
         &emulator.endpoint_url(),
@@ -383,7 +352,7 @@ async fn disabling_and_enabling_resumes_from_the_checkpoint_with_aws_states() {
     let controller = MappingController::create(mapping).await;
     assert_eq!(controller.state(), MappingState::Disabled);
     for i in 0..3 {
-        put(format!("a{i}")).await;
+        kinesis::put(&kinesis, "orders", "k", format!("a{i}")).await;
     }
     controller.set_enabled(true).await.unwrap();
     assert_eq!(controller.state(), MappingState::Enabled);
@@ -397,7 +366,7 @@ async fn disabling_and_enabling_resumes_from_the_checkpoint_with_aws_states() {
     controller.set_enabled(false).await.unwrap();
     assert_eq!(controller.state().as_str(), "Disabled");
     for i in 0..2 {
-        put(format!("b{i}")).await;
+        kinesis::put(&kinesis, "orders", "k", format!("b{i}")).await;
     }
     let mut updated = controller.mapping().config();
     updated.batch_size = 1;
@@ -478,8 +447,7 @@ async fn child_shards_of_a_latest_mapping_are_read_from_their_beginning() {
             "every record written to the {side} child, in order"
         );
     }
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    stop_mapping(stop, task).await;
 }
 
 #[test]

@@ -35,6 +35,38 @@ async fn register(client: &Client, name: &str) -> String {
     registered.consumer().unwrap().consumer_arn().to_owned()
 }
 
+/// An emulator on a manual clock with stream `orders` (one shard) and consumer `fan`.
+async fn fan() -> (riffle_emulator::Emulator, Client, ManualClock, String) {
+    let (emulator, client, clock) = support::start_manual().await;
+    create_stream(&client, "orders", 1).await;
+    let consumer = register(&client, "fan").await;
+    (emulator, client, clock, consumer)
+}
+
+async fn describe(
+    client: &Client,
+    arn: &str,
+) -> aws_sdk_kinesis::operation::describe_stream_consumer::DescribeStreamConsumerOutput {
+    client
+        .describe_stream_consumer()
+        .consumer_arn(arn)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The ARNs of the stream's consumers, as ListStreamConsumers gives them.
+async fn consumer_arns(client: &Client) -> Vec<String> {
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(STREAM_ARN)
+        .send()
+        .await
+        .unwrap();
+    let consumers = listed.consumers().iter();
+    consumers.map(|c| c.consumer_arn().to_owned()).collect()
+}
+
 fn position(kind: ShardIteratorType, sequence: Option<&str>) -> StartingPosition {
     StartingPosition::builder()
         .r#type(kind)
@@ -43,10 +75,13 @@ fn position(kind: ShardIteratorType, sequence: Option<&str>) -> StartingPosition
         .unwrap()
 }
 
+/// Subscribes `consumer` to shard 0 from `kind` (after or at `sequence`, for the kinds that
+/// take one).
 async fn subscribe(
     client: &Client,
     consumer: &str,
-    start: StartingPosition,
+    kind: ShardIteratorType,
+    sequence: Option<&str>,
 ) -> Result<
     Events,
     aws_sdk_kinesis::error::SdkError<
@@ -59,7 +94,7 @@ async fn subscribe(
             .subscribe_to_shard()
             .consumer_arn(consumer)
             .shard_id(kinesis::SHARD_0)
-            .starting_position(start)
+            .starting_position(position(kind, sequence))
             .send(),
     )
     .await
@@ -98,22 +133,11 @@ async fn consumers_are_registered_described_listed_and_deregistered() {
         format!("{STREAM_ARN}/consumer/lambda:{}", T0 / 1000),
         "the ARN carries the creation second"
     );
-    let described = client
-        .describe_stream_consumer()
-        .consumer_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let described = describe(&client, &arn).await;
     let description = described.consumer_description().unwrap();
     assert_eq!(description.consumer_status(), &ConsumerStatus::Active);
     assert_eq!(description.stream_arn(), STREAM_ARN);
-    let listed = client
-        .list_stream_consumers()
-        .stream_arn(STREAM_ARN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.consumers().len(), 1);
+    assert_eq!(consumer_arns(&client).await, [arn.as_str()]);
     let summary = kinesis::summary(&client, "orders").await;
     assert_eq!(
         summary
@@ -145,16 +169,10 @@ async fn consumers_are_registered_described_listed_and_deregistered() {
 
 #[tokio::test]
 async fn subscribe_to_shard_delivers_records_in_order_with_continuations_and_one_subscriber() {
-    let (_emulator, client, clock) = support::start_manual().await;
-    create_stream(&client, "orders", 1).await;
-    let consumer = register(&client, "fan").await;
-    let mut events = subscribe(
-        &client,
-        &consumer,
-        position(ShardIteratorType::TrimHorizon, None),
-    )
-    .await
-    .unwrap();
+    let (_emulator, client, clock, consumer) = fan().await;
+    let mut events = subscribe(&client, &consumer, ShardIteratorType::TrimHorizon, None)
+        .await
+        .unwrap();
     let first = next_event(&mut events).await;
     assert!(first.records().is_empty());
     assert!(!first.continuation_sequence_number().is_empty());
@@ -181,12 +199,7 @@ async fn subscribe_to_shard_delivers_records_in_order_with_continuations_and_one
     assert_eq!(continuation, sequence_numbers[4]);
 
     // The same consumer on the same shard within 5 s: refused.
-    let second = subscribe(
-        &client,
-        &consumer,
-        position(ShardIteratorType::Latest, None),
-    )
-    .await;
+    let second = subscribe(&client, &consumer, ShardIteratorType::Latest, None).await;
     assert_eq!(code(&second), "ResourceInUseException");
 
     // After 5 s a new subscription takes over, resuming after the continuation: nothing twice,
@@ -198,7 +211,8 @@ async fn subscribe_to_shard_delivers_records_in_order_with_continuations_and_one
     let mut resumed = subscribe(
         &client,
         &consumer,
-        position(ShardIteratorType::AfterSequenceNumber, Some(&continuation)),
+        ShardIteratorType::AfterSequenceNumber,
+        Some(&continuation),
     )
     .await
     .unwrap();
@@ -243,12 +257,7 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
     emulator.shutdown().await.unwrap();
     // From the snapshot a clean stop wrote.
     let (emulator, client) = support::start_with(config()).await;
-    let described = client
-        .describe_stream_consumer()
-        .consumer_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let described = describe(&client, &arn).await;
     assert_eq!(
         described.consumer_description().unwrap().consumer_name(),
         "kept"
@@ -263,32 +272,15 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
         .unwrap();
     std::mem::forget(emulator);
     let (_emulator, client) = support::start_with(config()).await;
-    let listed = client
-        .list_stream_consumers()
-        .stream_arn(STREAM_ARN)
-        .send()
-        .await
-        .unwrap();
-    let arns: Vec<&str> = listed
-        .consumers()
-        .iter()
-        .map(|c| c.consumer_arn())
-        .collect();
-    assert_eq!(arns, [logged.as_str()]);
+    assert_eq!(consumer_arns(&client).await, [logged.as_str()]);
 }
 
 #[tokio::test]
 async fn shutdown_ends_open_subscriptions_promptly() {
-    let (emulator, client, _clock) = support::start_manual().await;
-    create_stream(&client, "orders", 1).await;
-    let consumer = register(&client, "fan").await;
-    let mut events = subscribe(
-        &client,
-        &consumer,
-        position(ShardIteratorType::Latest, None),
-    )
-    .await
-    .unwrap();
+    let (emulator, client, _clock, consumer) = fan().await;
+    let mut events = subscribe(&client, &consumer, ShardIteratorType::Latest, None)
+        .await
+        .unwrap();
     next_event(&mut events).await;
     tokio::time::timeout(Duration::from_secs(10), emulator.shutdown())
         .await
@@ -298,9 +290,7 @@ async fn shutdown_ends_open_subscriptions_promptly() {
 
 #[tokio::test]
 async fn a_closed_shard_ends_its_subscription_with_the_child_shards() {
-    let (_emulator, client, _clock) = support::start_manual().await;
-    create_stream(&client, "orders", 1).await;
-    let consumer = register(&client, "fan").await;
+    let (_emulator, client, _clock, consumer) = fan().await;
     kinesis::try_put(&client, "orders", "k", "last")
         .await
         .unwrap();
@@ -312,13 +302,9 @@ async fn a_closed_shard_ends_its_subscription_with_the_child_shards() {
     )
     .await
     .unwrap();
-    let mut events = subscribe(
-        &client,
-        &consumer,
-        position(ShardIteratorType::TrimHorizon, None),
-    )
-    .await
-    .unwrap();
+    let mut events = subscribe(&client, &consumer, ShardIteratorType::TrimHorizon, None)
+        .await
+        .unwrap();
     let last = next_event(&mut events).await;
     assert_eq!(data(&last), ["last"]);
     let children: Vec<&str> = last.child_shards().iter().map(|c| c.shard_id()).collect();

@@ -28,6 +28,16 @@ impl TempDir {
     }
 }
 
+impl TempDir {
+    /// An emulator configuration keeping its data here.
+    fn config(&self) -> Config {
+        Config {
+            data_dir: Some(self.0.clone()),
+            ..Config::default()
+        }
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -42,11 +52,7 @@ async fn read_shard(client: &Client, stream: &str, shard: &str) -> Vec<Vec<u8>> 
 #[tokio::test]
 async fn streams_records_lineage_and_tags_survive_a_restart() {
     let dir = TempDir::new();
-    let config = || Config {
-        data_dir: Some(dir.0.clone()),
-        ..Config::default()
-    };
-    let (emulator, client) = support::start_with(config()).await;
+    let (emulator, client) = support::start_with(dir.config()).await;
     create_stream(&client, "s", 1).await;
     kinesis::add_tags(&client, "s", &[("team", "a")]).await;
     kinesis::increase_retention(&client, "s", 48).await.unwrap();
@@ -57,7 +63,7 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
         .unwrap();
     emulator.shutdown().await.unwrap();
 
-    let (_emulator, client) = support::start_with(config()).await;
+    let (_emulator, client) = support::start_with(dir.config()).await;
     let shards = client.list_shards().stream_name("s").send().await.unwrap();
     assert_eq!(shards.shards().len(), 3);
     assert_eq!(
@@ -86,17 +92,51 @@ fn spawn_riffle(dir: &Path) -> (Child, String) {
     crate::support::cli::spawn_emulator(dir, Stdio::null())
 }
 
+/// What four writers running at once (so group commit batches several requests per fsync)
+/// had acknowledged when they finished; `writer(w)` returns what writer `w` had acknowledged.
+async fn acknowledged_by_four_writers<F>(writer: impl Fn(usize) -> F) -> Vec<String>
+where
+    F: std::future::Future<Output = Vec<String>> + Send + 'static,
+{
+    let writers: Vec<_> = (0..4).map(|w| tokio::spawn(writer(w))).collect();
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    acknowledged
+}
+
+/// Kills `child` with SIGKILL (no shutdown, no snapshot) and starts another on the same data.
+fn kill_dash_nine_and_restart(mut child: Child, dir: &Path) -> (Child, String) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+    spawn_riffle(dir)
+}
+
+/// Stops `child`, then checks that `found` is exactly what was `acknowledged`: `count` items.
+fn assert_all_found(
+    mut child: Child,
+    mut found: Vec<String>,
+    mut acknowledged: Vec<String>,
+    count: usize,
+) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+    acknowledged.sort();
+    found.sort();
+    assert_eq!(found.len(), count);
+    assert_eq!(found, acknowledged);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_dash_nine() {
     let dir = TempDir::new();
-    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let (child, endpoint) = spawn_riffle(&dir.0);
     let client = support::client(&endpoint);
     create_stream(&client, "s", 2).await;
-    // Four concurrent writers, so group commit batches several requests per fsync.
-    let mut writers = Vec::new();
-    for w in 0..4 {
+    let acknowledged = acknowledged_by_four_writers(|w| {
         let client = client.clone();
-        writers.push(tokio::spawn(async move {
+        async move {
             let mut acknowledged = Vec::new();
             for batch in 0..25 {
                 let entries: Vec<PutRecordsRequestEntry> = (0..20)
@@ -107,16 +147,10 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
                 acknowledged.extend((0..20).map(|i| format!("{w}/{batch}/{i}")));
             }
             acknowledged
-        }));
-    }
-    let mut acknowledged = Vec::new();
-    for writer in writers {
-        acknowledged.extend(writer.await.unwrap());
-    }
-    child.kill().unwrap(); // SIGKILL: no shutdown, no snapshot
-    child.wait().unwrap();
-
-    let (mut child, endpoint) = spawn_riffle(&dir.0);
+        }
+    })
+    .await;
+    let (child, endpoint) = kill_dash_nine_and_restart(child, &dir.0);
     let client = support::client(&endpoint);
     let mut found = Vec::new();
     for shard in ["shardId-000000000000", "shardId-000000000001"] {
@@ -127,12 +161,7 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
                 .map(|d| String::from_utf8(d).unwrap()),
         );
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    acknowledged.sort();
-    found.sort();
-    assert_eq!(found.len(), 2000);
-    assert_eq!(found, acknowledged);
+    assert_all_found(child, found, acknowledged, 2000);
 }
 
 #[tokio::test]
@@ -141,12 +170,7 @@ async fn data_of_another_format_version_is_refused_with_a_clear_message() {
     let mut bytes = b"RIFFLEDB".to_vec();
     bytes.extend_from_slice(&99u32.to_le_bytes());
     std::fs::write(dir.0.join("snapshot.bin"), bytes).unwrap();
-    let err = Emulator::start(Config {
-        data_dir: Some(dir.0.clone()),
-        ..Config::default()
-    })
-    .await
-    .unwrap_err();
+    let err = Emulator::start(dir.config()).await.unwrap_err();
     let text = err.to_string();
     assert!(text.contains("format version 99"), "{text}");
     let expected = format!("reads version {}", riffle_emulator::persist::FORMAT_VERSION);
@@ -156,11 +180,7 @@ async fn data_of_another_format_version_is_refused_with_a_clear_message() {
 #[tokio::test]
 async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
     let dir = TempDir::new();
-    let config = || Config {
-        data_dir: Some(dir.0.clone()),
-        ..Config::default()
-    };
-    let (emulator, client) = support::start_with(config()).await;
+    let (emulator, client) = support::start_with(dir.config()).await;
     create_stream(&client, "s", 1).await;
     kinesis::put(&client, "s", "k", "kept").await;
     // Simulate a crash in the middle of the next frame: no shutdown, half a frame appended.
@@ -169,7 +189,7 @@ async fn a_torn_write_at_the_end_of_the_log_is_discarded() {
     let mut bytes = std::fs::read(&log).unwrap();
     bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 5]);
     std::fs::write(&log, bytes).unwrap();
-    let (_emulator, client) = support::start_with(config()).await;
+    let (_emulator, client) = support::start_with(dir.config()).await;
     assert_eq!(
         read_shard(&client, "s", "shardId-000000000000").await,
         [b"kept".to_vec()]
@@ -205,11 +225,7 @@ async fn sigterm_flushes_a_snapshot_and_exits_cleanly() {
 #[tokio::test]
 async fn queues_messages_and_in_flight_state_survive_a_restart() {
     let dir = TempDir::new();
-    let config = || Config {
-        data_dir: Some(dir.0.clone()),
-        ..Config::default()
-    };
-    let (emulator, _) = support::start_with(config()).await;
+    let (emulator, _) = support::start_with(dir.config()).await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
     let url = sqs::queue_tagged(&sqs, "q", "team", "a").await;
     for body in ["first", "second"] {
@@ -224,7 +240,7 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
     let handle = received.messages()[0].receipt_handle().unwrap().to_owned();
     emulator.shutdown().await.unwrap();
 
-    let (emulator, _) = support::start_with(config()).await;
+    let (emulator, _) = support::start_with(dir.config()).await;
     let sqs = support::sqs_client(&emulator.endpoint_url());
     let url = sqs
         .get_queue_url()
@@ -252,13 +268,12 @@ async fn queues_messages_and_in_flight_state_survive_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_sends_survive_kill_dash_nine() {
     let dir = TempDir::new();
-    let (mut child, endpoint) = spawn_riffle(&dir.0);
+    let (child, endpoint) = spawn_riffle(&dir.0);
     let sqs = support::sqs_client(&endpoint);
     let url = sqs::queue(&sqs, "q", &[]).await;
-    let mut senders = Vec::new();
-    for s in 0..4 {
+    let acknowledged = acknowledged_by_four_writers(|s| {
         let (sqs, url) = (sqs.clone(), url.clone());
-        senders.push(tokio::spawn(async move {
+        async move {
             let mut acknowledged = Vec::new();
             for batch in 0..10 {
                 let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (0..10)
@@ -269,16 +284,10 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
                 acknowledged.extend((0..10).map(|i| format!("{s}/{batch}/{i}")));
             }
             acknowledged
-        }));
-    }
-    let mut acknowledged = Vec::new();
-    for sender in senders {
-        acknowledged.extend(sender.await.unwrap());
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-
-    let (mut child, endpoint) = spawn_riffle(&dir.0);
+        }
+    })
+    .await;
+    let (child, endpoint) = kill_dash_nine_and_restart(child, &dir.0);
     let sqs = support::sqs_client(&endpoint);
     let mut found = Vec::new();
     loop {
@@ -293,10 +302,5 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
                 .map(str::to_owned),
         );
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    acknowledged.sort();
-    found.sort();
-    assert_eq!(found.len(), 400);
-    assert_eq!(found, acknowledged);
+    assert_all_found(child, found, acknowledged, 400);
 }

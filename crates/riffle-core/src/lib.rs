@@ -17,6 +17,9 @@
 //! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
 //! - [`record`]: a stream record as the engine sees it.
 //! - [`time`]: millisecond timestamps and their ISO-8601 form.
+//!
+//! With the `testscript` feature (tests only), `testscript` holds what every scenario script
+//! of the machines shares, here and in `riffle-runtime` and `riffle-testkit`.
 
 pub mod config;
 pub mod digest;
@@ -29,5 +32,5 @@ pub mod sequence;
 pub mod sqs;
 pub mod time;
 
-#[cfg(test)]
-mod testscript;
+#[cfg(any(test, feature = "testscript"))]
+pub mod testscript;

@@ -1,10 +1,15 @@
-//! What the machines' scenario scripts share (goldenscript, in the spirit of toydb's test
-//! scripts): the function's scripted answers and how outcomes print. Each machine has its own
-//! runner (`kinesis/shard/tests/scripts.rs`, `sqs/poller/tests/scripts.rs`) and its scripts
-//! next to it (`testscripts/`); every effect prints as `+MS effect`, milliseconds since T0, so a
-//! semantics change is a text diff. `UPDATE_GOLDENFILES=1 cargo test -p riffle-core` rewrites
-//! the transcripts for review; a script added needs its runner's file touched (the test per
-//! file is generated when the runner compiles).
+//! What every scenario script shares (goldenscript, in the spirit of toydb's test scripts):
+//! the function's scripted answers, how outcomes and ranges print, and running a script. Each
+//! machine, and each runtime mapping, has its own runner and its scripts next to it
+//! (`testscripts/`): here `kinesis/shard/tests/scripts.rs` and `sqs/poller/tests/scripts.rs`; in
+//! riffle-runtime the Kinesis and SQS mappings' `tests/scripts.rs`; in riffle-testkit the
+//! simulations'. Every effect prints as `+MS effect`, milliseconds since T0, so a semantics
+//! change is a text diff. `UPDATE_GOLDENFILES=1 cargo test -p <crate>` rewrites the transcripts
+//! for review; a script added needs its runner's file touched (the test per file is generated
+//! when the runner compiles).
+//!
+//! Test support only: compiled for riffle-core's tests and, with the `testscript` feature, for
+//! the dev-dependents that drive the machines.
 
 use std::error::Error;
 
@@ -12,7 +17,7 @@ use crate::invocation::Outcome;
 
 /// The outcome a script names: `ok`, `error`, `throttle`, `service_error`, or `fail` with the
 /// items (sequence numbers or message ids) reported in `batchItemFailures`.
-pub(crate) fn outcome(kind: &str, items: &[String]) -> Result<Outcome, Box<dyn Error>> {
+pub fn outcome(kind: &str, items: &[String]) -> Result<Outcome, Box<dyn Error>> {
     Ok(match kind {
         "ok" => Outcome::Success(Vec::new()),
         "error" => Outcome::function_error("Error", "scripted"),
@@ -32,7 +37,7 @@ pub(crate) fn outcome(kind: &str, items: &[String]) -> Result<Outcome, Box<dyn E
 }
 
 /// An outcome as a transcript shows it.
-pub(crate) fn show_outcome(outcome: &Outcome) -> String {
+pub fn show_outcome(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Success(body) if body.is_empty() => "ok".to_owned(),
         Outcome::Success(body) => format!("ok {}", String::from_utf8_lossy(body)),
@@ -43,7 +48,7 @@ pub(crate) fn show_outcome(outcome: &Outcome) -> String {
 }
 
 /// `"3"` → [3], `"1..4"` → [1, 2, 3, 4].
-pub(crate) fn parse_range(text: &str) -> Result<Vec<u64>, Box<dyn Error>> {
+pub fn parse_range(text: &str) -> Result<Vec<u64>, Box<dyn Error>> {
     Ok(match text.split_once("..") {
         Some((first, last)) => (first.parse()?..=last.parse()?).collect(),
         None => vec![text.parse()?],
@@ -51,7 +56,7 @@ pub(crate) fn parse_range(text: &str) -> Result<Vec<u64>, Box<dyn Error>> {
 }
 
 /// `[1, 2, 3]` → `1..3` (with `prefix` before each number); anything else as a list.
-pub(crate) fn show_range(numbers: &[u64], prefix: &str) -> String {
+pub fn show_range(numbers: &[u64], prefix: &str) -> String {
     match (numbers.first(), numbers.last()) {
         (Some(first), Some(last)) if numbers.windows(2).all(|w| w[1] == w[0] + 1) => {
             if first == last {
@@ -68,7 +73,34 @@ pub(crate) fn show_range(numbers: &[u64], prefix: &str) -> String {
     }
 }
 
-/// Runs the script at `path` with `runner`, failing the test on a parse error or a mismatch.
-pub(crate) fn run(runner: &mut impl goldenscript::Runner, path: &std::path::Path) {
-    goldenscript::run(runner, path).expect("the script runs and its transcript matches")
+/// A scenario runner: performs one command of a script, writing what it prints to `out`.
+pub trait Script {
+    /// The commands its scripts use (derive `goldenscript::Command`).
+    type Command: for<'a> TryFrom<&'a goldenscript::Command, Error = Box<dyn Error>>;
+
+    /// Performs `command`; an error fails the script (or is the output of a `!` command).
+    fn perform(&mut self, command: &Self::Command, out: &mut String) -> Result<(), Box<dyn Error>>;
+}
+
+/// A [`Script`] as goldenscript runs it.
+struct Scripted<S>(S);
+
+impl<S: Script> goldenscript::Runner for Scripted<S> {
+    type Command = S::Command;
+
+    fn run(
+        &mut self,
+        command: &S::Command,
+        _context: &goldenscript::Context,
+    ) -> Result<String, Box<dyn Error>> {
+        let mut out = String::new();
+        self.0.perform(command, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Runs the script at `path` with `script`, failing the test on a parse error or a mismatch.
+pub fn run(script: impl Script, path: &std::path::Path) {
+    goldenscript::run(&mut Scripted(script), path)
+        .expect("the script runs and its transcript matches")
 }

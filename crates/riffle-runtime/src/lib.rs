@@ -24,6 +24,8 @@ pub mod controller;
 pub mod invoke;
 pub mod journal;
 pub mod kinesis;
+#[cfg(test)]
+mod scripted;
 pub mod source;
 pub mod sqs;
 

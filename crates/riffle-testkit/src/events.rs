@@ -89,21 +89,13 @@ impl KinesisEventBuilder {
 
     /// A record that arrived at `arrival_ms` (epoch ms).
     pub fn record_at(
-        mut self,
+        self,
         partition_key: &str,
         data: impl Into<Vec<u8>>,
         arrival_ms: Millis,
     ) -> Self {
         let n = self.records.len() + 1;
-        let sequence_number =
-            SequenceNumber::parse(&format!("4959{n:052}")).expect("digits make a sequence number");
-        self.records.push(StreamRecord {
-            sequence_number,
-            partition_key: partition_key.to_owned(),
-            data: bytes::Bytes::from(data.into()),
-            arrival_ms,
-        });
-        self
+        self.record_with(&format!("4959{n:052}"), partition_key, data, arrival_ms)
     }
 
     /// A record with a given sequence number (decimal digits), as a trace or a failure record

@@ -97,7 +97,7 @@ impl TraceInvocation {
 }
 
 /// Everything a simulation did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Trace {
     /// Every invocation, in completion order.
     pub invocations: Vec<TraceInvocation>,
@@ -266,71 +266,6 @@ fn shard_of(sequence_number: &str) -> String {
     format!("shardId-{shard:012}")
 }
 
-type Invoker = BoxCloneSyncService<InvokeRequest, Outcome, Infallible>;
-type Judge = dyn Fn(&Outcome, &[TraceRecord]) -> Vec<bool> + Send + Sync;
-
-/// Wraps the handler's invoker: applies faults and records every invocation.
-fn recording(
-    inner: Invoker,
-    faults: Faults,
-    clock: ManualClock,
-    timeout: Duration,
-    log: Arc<Mutex<Vec<TraceInvocation>>>,
-    judge: Arc<Judge>,
-) -> Invoker {
-    let counter = Arc::new(AtomicUsize::new(0));
-    BoxCloneSyncService::new(tower::service_fn(move |request: InvokeRequest| {
-        let (inner, faults, clock, log, judge, counter) = (
-            inner.clone(),
-            faults.clone(),
-            clock.clone(),
-            Arc::clone(&log),
-            Arc::clone(&judge),
-            Arc::clone(&counter),
-        );
-        async move {
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            let at_ms = clock.now_millis() - SIMULATION_EPOCH_MS;
-            let records = records_of(&request.payload);
-            let fault = faults.fault_for(n, &records);
-            let (request_id, payload) = (request.request_id.clone(), request.payload.clone());
-            let outcome = match &fault {
-                Some(Fault::Error(error_type)) => {
-                    Outcome::function_error(error_type.clone(), "injected by the simulation")
-                }
-                Some(Fault::Timeout) => {
-                    clock
-                        .sleep_until(clock.now_millis() + timeout.as_millis() as Millis)
-                        .await;
-                    Outcome::function_error(
-                        "Sandbox.Timedout",
-                        format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
-                    )
-                }
-                Some(Fault::Throttle) => Outcome::Throttled,
-                Some(Fault::Respond(body)) => Outcome::Success(body.clone().into_bytes()),
-                None => inner
-                    .oneshot(request)
-                    .await
-                    .unwrap_or_else(|never| match never {}),
-            };
-            let succeeded = judge(&outcome, &records);
-            log.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(TraceInvocation {
-                    at_ms,
-                    request_id,
-                    records,
-                    outcome: outcome.clone(),
-                    fault,
-                    payload,
-                    succeeded,
-                });
-            Ok::<_, Infallible>(outcome)
-        }
-    }))
-}
-
 fn properties<T: DeserializeOwned>(mut properties: Value, defaults: &[(&str, Value)]) -> T {
     let map = properties
         .as_object_mut()
@@ -341,61 +276,8 @@ fn properties<T: DeserializeOwned>(mut properties: Value, defaults: &[(&str, Val
     serde_json::from_value(properties).unwrap_or_else(|e| panic!("mapping properties: {e}"))
 }
 
-/// Runs a mapping (`run`, given its stop switch) on a task while driving `clock` until `done`
-/// or `limit`, then stops it; true if `done` held.
-///
-/// The simulation runs on a runtime of its own (current-thread, tokio's time paused) on a
-/// blocking thread, so [`ManualClock::settle`] is exact whatever runtime the caller's test uses.
-async fn run_to_end<F>(
-    clock: &ManualClock,
-    limit: Duration,
-    run: impl FnOnce(watch::Receiver<bool>) -> F + Send + 'static,
-    done: impl Fn() -> bool + Send + 'static,
-) -> bool
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let clock = clock.clone();
-    let simulation = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .expect("a current-thread runtime for the simulation");
-        runtime.block_on(async move {
-            let (stop, stopped) = watch::channel(false);
-            let task = tokio::spawn(run(stopped));
-            let finished = drive(&clock, limit, done).await;
-            let _ = stop.send(true);
-            ManualClock::settle().await;
-            task.abort();
-            let _ = task.await;
-            finished
-        })
-    });
-    match simulation.await {
-        Ok(finished) => finished,
-        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
-    }
-}
-
-/// Drives `clock` from one scheduled wake-up to the next until `done` or `limit`.
-async fn drive(clock: &ManualClock, limit: Duration, done: impl Fn() -> bool) -> bool {
-    let end = SIMULATION_EPOCH_MS + limit.as_millis() as Millis;
-    loop {
-        ManualClock::settle().await;
-        if done() {
-            return true;
-        }
-        match clock.next_deadline() {
-            Some(next) if next <= end => clock.set(next.max(clock.now_millis())),
-            _ => return false,
-        }
-    }
-}
-
 mod kinesis;
+mod setup;
 mod sqs;
 
 pub use kinesis::KinesisSimulation;

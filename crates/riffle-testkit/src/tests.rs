@@ -275,15 +275,8 @@ fn the_order_assertion_catches_a_reordering() {
     let trace = Trace {
         invocations: vec![invocation(&["2"]), invocation(&["1"])],
         put: vec![record("1"), record("2")],
-        on_failure: Vec::new(),
-        dead_letters: Vec::new(),
-        left_in_queue: Vec::new(),
-        filtered: Vec::new(),
-        journal: Vec::new(),
-        queue_journal: Vec::new(),
-        checkpoints: Default::default(),
         finished: true,
-        elapsed: Duration::ZERO,
+        ..Trace::default()
     };
     trace.assert_order_per_key();
 }

@@ -34,9 +34,19 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `command` to completion within the deadline; its stdout as JSON.
+/// Runs `command` to completion within the deadline, with no AWS settings of this machine's
+/// (no `AWS_*` variables, no config or credentials files, no instance metadata); its stdout as
+/// JSON.
 async fn run(mut command: tokio::process::Command) -> Value {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
     command
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -99,15 +109,6 @@ async fn boto3_subscribe_to_shard_over_http1() {
         .arg(script("boto3_subscribe.py"))
         .arg(emulator.endpoint_url())
         .arg(&consumer);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
     let answer = run(command).await;
     check(&client, &answer).await;
 }
@@ -125,15 +126,6 @@ async fn javascript_sdk_subscribe_to_shard_over_h2c() {
         .arg(emulator.endpoint_url())
         .arg(&consumer)
         .env("NODE_PATH", sdk.join("node_modules"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
     let answer = run(command).await;
     check(&client, &answer).await;
 }

@@ -2,7 +2,6 @@
 //! shard state machines.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,10 +14,10 @@ use riffle_core::kinesis::event::EventSource;
 use riffle_core::kinesis::shard::{Decision, Effect, Shard, ShardSettings};
 use riffle_core::time::Millis;
 use tokio::sync::{mpsc, watch};
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
-use crate::invoke::InvokeRequest;
+use crate::invoke::{InvokeRequest, Invoker};
 use crate::journal::{Journal, JournalKind, KinesisJournalEvent, KinesisMetrics};
 use crate::kinesis::source::{ShardInfo, StartAt, StreamSource};
 use crate::source::SourceError;
@@ -144,12 +143,7 @@ enum Completion {
 impl<S, I, D, C> KinesisMapping<S, I, D, C>
 where
     S: StreamSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
     D: FailureDestination,
     C: CheckpointStore,
 {
@@ -298,12 +292,7 @@ where
 impl<S, I, D, C> Inner<S, I, D, C>
 where
     S: StreamSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
     D: FailureDestination,
     C: CheckpointStore,
 {

@@ -7,20 +7,18 @@
 //! FIFO hand-back, retirement and release on shutdown are the machines' decisions. It only
 //! tells a poller that the mapping stops, interrupting its receive or wait.
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use riffle_clock::Clock;
-use riffle_core::invocation::Outcome;
 use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::{Decision, Effect, Poller, PollerSettings, Scaler, Signal};
 use riffle_core::time::Millis;
 use tokio::sync::{Notify, watch};
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 
-use crate::invoke::InvokeRequest;
+use crate::invoke::{InvokeRequest, Invoker};
 use crate::journal::{Journal, SqsJournalEvent, SqsMetrics};
 use crate::sqs::source::QueueSource;
 
@@ -71,12 +69,7 @@ struct Inner<Q, I> {
 impl<Q, I> SqsMapping<Q, I>
 where
     Q: QueueSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
 {
     /// A mapping with `settings` polling `source` and invoking `invoker`, on `clock`.
     pub fn new(
@@ -153,12 +146,7 @@ where
 impl<Q, I> Inner<Q, I>
 where
     Q: QueueSource,
-    I: Service<InvokeRequest, Response = Outcome, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    I::Future: Send + 'static,
+    I: Invoker,
 {
     fn lock_scaler(&self) -> std::sync::MutexGuard<'_, Scaler> {
         self.scaler.lock().unwrap_or_else(|p| p.into_inner())

@@ -9,16 +9,27 @@ const CONSUMER: &str = "  Fan:
       ConsumerName: fan
 ";
 
+/// A template with [`STREAM`], consumer `Fan` and a LATEST mapping of `Fn` reading `stream`.
+fn consumer_event(stream: &str) -> String {
+    kinesis_event(
+        &format!("{STREAM}{CONSUMER}"),
+        &format!("            Stream: {stream}\n            StartingPosition: LATEST\n"),
+    )
+}
+
+/// The one error of `source` containing `needle`, which must also say `says`.
+#[track_caller]
+fn error_saying(source: &str, needle: &str, says: &str) -> Diagnostic {
+    let report = read_err(source);
+    let error = find(report.errors(), needle).clone();
+    assert!(error.to_string().contains(says), "{error}");
+    error
+}
+
 #[test]
 fn a_stream_consumer_is_read_and_its_arn_is_a_mappings_stream() {
     let stream = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
     let arn = format!("{stream}/consumer/fan:{}", NOW / 1000);
-    let event = |stream: &str| {
-        kinesis_event(
-            &format!("{STREAM}{CONSUMER}"),
-            &format!("            Stream: {stream}\n            StartingPosition: LATEST\n"),
-        )
-    };
     let resource = sam(&format!(
         "{STREAM}{CONSUMER}{BARE_FUNCTION}  Mapping:
     Type: AWS::Lambda::EventSourceMapping
@@ -29,8 +40,8 @@ fn a_stream_consumer_is_read_and_its_arn_is_a_mappings_stream() {
 "
     ));
     for source in [
-        event("!Ref Fan"),
-        event("!GetAtt Fan.ConsumerARN"),
+        consumer_event("!Ref Fan"),
+        consumer_event("!GetAtt Fan.ConsumerARN"),
         resource,
     ] {
         let template = read_ok(&source);
@@ -114,40 +125,15 @@ fn a_stream_consumer_needs_a_stream_arn_and_a_valid_name() {
 
 #[test]
 fn a_consumers_name_as_a_mappings_stream_says_which_attribute_to_use() {
-    let source = kinesis_event(
-        &format!("{STREAM}{CONSUMER}"),
-        "            Stream: !GetAtt Fan.ConsumerName
-            StartingPosition: LATEST
-",
-    );
-    let report = read_err(&source);
-    let error = find(report.errors(), "ConsumerARN");
-    assert!(
-        error
-            .to_string()
-            .contains("use !GetAtt Fan.ConsumerARN or !Ref Fan"),
-        "{error}"
-    );
-    assert_eq!(
-        line(error),
-        line_of(&source, "Stream: !GetAtt Fan.ConsumerName")
-    );
+    let source = consumer_event("!GetAtt Fan.ConsumerName");
+    let says = "use !GetAtt Fan.ConsumerARN or !Ref Fan";
+    let error = error_saying(&source, "ConsumerARN", says);
+    let at = line_of(&source, "Stream: !GetAtt Fan.ConsumerName");
+    assert_eq!(line(&error), at);
 }
 
 #[test]
 fn a_consumer_attribute_riffle_does_not_know_is_reported_with_the_known_ones() {
-    let source = kinesis_event(
-        &format!("{STREAM}{CONSUMER}"),
-        "            Stream: !GetAtt Fan.Arn
-            StartingPosition: LATEST
-",
-    );
-    let report = read_err(&source);
-    let error = find(report.errors(), "Fan.Arn");
-    assert!(
-        error
-            .to_string()
-            .contains("ConsumerARN, ConsumerName, StreamARN"),
-        "{error}"
-    );
+    let source = consumer_event("!GetAtt Fan.Arn");
+    error_saying(&source, "Fan.Arn", "ConsumerARN, ConsumerName, StreamARN");
 }

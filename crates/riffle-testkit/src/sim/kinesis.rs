@@ -2,14 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use riffle_clock::{Clock, ManualClock};
+use riffle_clock::Clock;
 use riffle_core::filter::Filters;
-use riffle_core::invocation::Outcome;
 use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_core::kinesis::response::{Verdict, judge};
 use riffle_core::sequence::SequenceNumber;
@@ -25,6 +24,7 @@ use tower::util::BoxCloneSyncService;
 
 use crate::faults::Faults;
 
+use super::setup::{Setup, setup_builders};
 use super::*;
 
 /// A Kinesis mapping around a handler, on virtual time.
@@ -68,11 +68,7 @@ pub struct KinesisSimulation<H, T = KinesisEvent> {
     raw: RawKinesisMapping,
     shards: usize,
     stream: MemoryStream,
-    clock: ManualClock,
-    faults: Faults,
-    timeout: Duration,
-    limit: Duration,
-    put: Vec<TraceRecord>,
+    setup: Setup,
     last: BTreeMap<String, String>,
     event: PhantomData<fn() -> T>,
 }
@@ -112,11 +108,7 @@ impl<H, T> KinesisSimulation<H, T> {
             raw,
             shards: 1,
             stream: MemoryStream::new(1),
-            clock: ManualClock::new(SIMULATION_EPOCH_MS),
-            faults: Faults::new(),
-            timeout: Duration::from_secs(3),
-            limit: Duration::from_secs(7 * 24 * 3600),
-            put: Vec::new(),
+            setup: Setup::new(Duration::from_secs(7 * 24 * 3600)),
             last: BTreeMap::new(),
             event: PhantomData,
         }
@@ -125,7 +117,7 @@ impl<H, T> KinesisSimulation<H, T> {
     /// The stream has `n` shards (call before putting records).
     pub fn shards(mut self, n: usize) -> Self {
         assert!(
-            self.put.is_empty(),
+            self.setup.put.is_empty(),
             "set the shard count before putting records"
         );
         self.shards = n.max(1);
@@ -133,28 +125,7 @@ impl<H, T> KinesisSimulation<H, T> {
         self
     }
 
-    /// Injects `faults`.
-    pub fn faults(mut self, faults: Faults) -> Self {
-        self.faults = faults;
-        self
-    }
-
-    /// The function's Timeout (default 3 s).
-    pub fn function_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Stops the simulation after this much virtual time (default 7 days).
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Moves virtual time forward before the next puts (so they arrive later).
-    pub fn advance(&mut self, by: Duration) {
-        self.clock.advance(by);
-    }
+    setup_builders!();
 
     /// Puts a record, routed to a shard by the MD5 of its partition key as Kinesis routes it;
     /// returns its sequence number.
@@ -165,12 +136,15 @@ impl<H, T> KinesisSimulation<H, T> {
         let shard =
             ((high / (u128::MAX / self.shards as u128).max(1)) as usize).min(self.shards - 1);
         let data = data.into();
-        let seq = self
-            .stream
-            .put(shard, partition_key, data.clone(), self.clock.now_millis());
+        let seq = self.stream.put(
+            shard,
+            partition_key,
+            data.clone(),
+            self.setup.clock.now_millis(),
+        );
         let id = seq.to_string();
         self.last.insert(format!("shardId-{shard:012}"), id.clone());
-        self.put.push(TraceRecord {
+        self.setup.put.push(TraceRecord {
             id: id.clone(),
             key: partition_key.to_owned(),
             data,
@@ -196,12 +170,10 @@ impl<H, T> KinesisSimulation<H, T> {
     {
         let config = self
             .raw
-            .validate(self.clock.now_millis())
+            .validate(self.setup.clock.now_millis())
             .unwrap_or_else(|errors| panic!("invalid mapping: {errors:?}"));
         let filters = Filters::compile(&config.filter_patterns).expect("validated filters");
-        let filtered: Vec<String> = self
-            .put
-            .iter()
+        let filtered: Vec<String> = (self.setup.put.iter())
             .filter(|r| {
                 let record = riffle_core::record::StreamRecord {
                     sequence_number: SequenceNumber::parse(&r.id).expect("our own"),
@@ -213,41 +185,27 @@ impl<H, T> KinesisSimulation<H, T> {
             })
             .map(|r| r.id.clone())
             .collect();
-        let report = config.report_batch_item_failures;
-        let judge: Arc<Judge> = Arc::new(move |outcome, records| match outcome {
-            Outcome::Success(body) if report => {
-                let seqs: Vec<SequenceNumber> = records
-                    .iter()
-                    .filter_map(|r| SequenceNumber::parse(&r.id))
-                    .collect();
-                match judge(body, &seqs) {
-                    Verdict::Success => vec![true; records.len()],
-                    Verdict::PartialFailure(from) => seqs.iter().map(|s| *s < from).collect(),
-                    Verdict::CompleteFailure(_) => vec![false; records.len()],
-                }
+        let handler = HandlerInvoker::<H, T>::new(self.handler, self.setup.timeout);
+        let judge = |body: &[u8], records: &[TraceRecord]| {
+            let seqs: Vec<SequenceNumber> = records
+                .iter()
+                .filter_map(|r| SequenceNumber::parse(&r.id))
+                .collect();
+            match judge(body, &seqs) {
+                Verdict::Success => vec![true; records.len()],
+                Verdict::PartialFailure(from) => seqs.iter().map(|s| *s < from).collect(),
+                Verdict::CompleteFailure(_) => vec![false; records.len()],
             }
-            Outcome::Success(_) => vec![true; records.len()],
-            _ => vec![false; records.len()],
-        });
-        let log: Arc<Mutex<Vec<TraceInvocation>>> = Arc::default();
-        let handler = HandlerInvoker::<H, T>::new(self.handler, self.timeout);
-        let invoker = recording(
-            BoxCloneSyncService::new(handler),
-            self.faults,
-            self.clock.clone(),
-            self.timeout,
-            Arc::clone(&log),
-            judge,
-        );
+        };
+        let reports = config.report_batch_item_failures;
+        let (invoker, log) =
+            (self.setup).invoker(BoxCloneSyncService::new(handler), reports, judge);
         let mut options = KinesisMappingOptions::new(
             "simulation",
-            format!(
-                "arn:aws:lambda:us-east-1:000000000000:function:{}",
-                config.function_name
-            ),
+            Setup::function_arn(&config.function_name),
             "us-east-1",
         );
-        options.function_timeout = self.timeout;
+        options.function_timeout = self.setup.timeout;
         let destination = MemoryDestination::default();
         let checkpoints = MemoryCheckpoints::default();
         let mapping = Arc::new(KinesisMapping::new(
@@ -257,41 +215,33 @@ impl<H, T> KinesisSimulation<H, T> {
             invoker,
             destination.clone(),
             checkpoints.clone(),
-            Arc::new(self.clock.clone()),
+            Arc::new(self.setup.clock.clone()),
         ));
         let running = Arc::clone(&mapping);
         let last = self.last.clone();
         let watched = checkpoints.clone();
-        let finished = run_to_end(
-            &self.clock,
-            self.limit,
-            |stopped| async move { running.run(stopped).await },
-            move || {
-                let snapshot = watched.snapshot();
-                last.iter().all(|(shard, seq)| {
-                    matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == seq)
-                        || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
-                })
-            },
-        )
-        .await;
-        let invocations = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let finished = (self.setup)
+            .run_to_end(
+                |stopped| async move { running.run(stopped).await },
+                move || {
+                    let snapshot = watched.snapshot();
+                    last.iter().all(|(shard, seq)| {
+                        matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == seq)
+                            || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
+                    })
+                },
+            )
+            .await;
         Trace {
-            invocations,
-            put: self.put,
             on_failure: destination
                 .received()
                 .into_iter()
                 .filter_map(|(_, body)| serde_json::from_str(&body).ok())
                 .collect(),
-            dead_letters: Vec::new(),
-            left_in_queue: Vec::new(),
             filtered,
             journal: mapping.journal().entries(None),
-            queue_journal: Vec::new(),
             checkpoints: checkpoints.snapshot(),
-            finished,
-            elapsed: Duration::from_millis(self.clock.now_millis() - SIMULATION_EPOCH_MS),
+            ..self.setup.trace(&log, finished)
         }
     }
 }

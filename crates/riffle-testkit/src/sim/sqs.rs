@@ -1,13 +1,10 @@
 //! [`SqsSimulation`]: an SQS mapping around a handler, on virtual time.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use riffle_clock::{Clock, ManualClock};
-use riffle_core::invocation::Outcome;
 use riffle_core::sqs::config::{RawSqsMapping, SqsFacts};
 use riffle_core::sqs::event::QueueMessage;
 use riffle_core::sqs::poller::PollerSettings;
@@ -21,6 +18,7 @@ use tower::util::BoxCloneSyncService;
 
 use crate::faults::Faults;
 
+use super::setup::{Setup, setup_builders};
 use super::*;
 
 /// An SQS mapping around a handler, on virtual time, over an in-memory queue with SQS's
@@ -61,14 +59,10 @@ use super::*;
 pub struct SqsSimulation<H> {
     handler: H,
     raw: RawSqsMapping,
-    clock: ManualClock,
+    setup: Setup,
     queue: MemoryQueue,
     dead_letter: Option<MemoryQueue>,
     visibility: Duration,
-    faults: Faults,
-    timeout: Duration,
-    limit: Duration,
-    put: Vec<TraceRecord>,
 }
 
 impl<H> SqsSimulation<H> {
@@ -85,12 +79,12 @@ impl<H> SqsSimulation<H> {
     }
 
     fn on_queue(handler: H, mapping: Value, name: &str) -> Self {
-        let clock = ManualClock::new(SIMULATION_EPOCH_MS);
+        let setup = Setup::new(Duration::from_secs(24 * 3600));
         let visibility = Duration::from_secs(30);
         let queue = MemoryQueue::new(
             name,
             visibility.as_millis() as Millis,
-            Arc::new(clock.clone()),
+            Arc::new(setup.clock.clone()),
         );
         let raw = properties(
             mapping,
@@ -102,21 +96,17 @@ impl<H> SqsSimulation<H> {
         Self {
             handler,
             raw,
-            clock,
+            setup,
             queue,
             dead_letter: None,
             visibility,
-            faults: Faults::new(),
-            timeout: Duration::from_secs(3),
-            limit: Duration::from_secs(24 * 3600),
-            put: Vec::new(),
         }
     }
 
     /// The queue's VisibilityTimeout (default 30 s; call before sending).
     pub fn visibility_timeout(mut self, timeout: Duration) -> Self {
         assert!(
-            self.put.is_empty(),
+            self.setup.put.is_empty(),
             "set the visibility timeout before sending"
         );
         let name = self
@@ -130,7 +120,7 @@ impl<H> SqsSimulation<H> {
         self.queue = MemoryQueue::new(
             &name,
             timeout.as_millis() as Millis,
-            Arc::new(self.clock.clone()),
+            Arc::new(self.setup.clock.clone()),
         );
         self
     }
@@ -140,35 +130,14 @@ impl<H> SqsSimulation<H> {
         let dead_letter = MemoryQueue::new(
             "test-queue-dlq",
             self.visibility.as_millis() as Millis,
-            Arc::new(self.clock.clone()),
+            Arc::new(self.setup.clock.clone()),
         );
         self.queue.redrive_to(&dead_letter, max_receive_count);
         self.dead_letter = Some(dead_letter);
         self
     }
 
-    /// Injects `faults`.
-    pub fn faults(mut self, faults: Faults) -> Self {
-        self.faults = faults;
-        self
-    }
-
-    /// The function's Timeout (default 3 s; the queue's visibility timeout must not be shorter).
-    pub fn function_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Stops the simulation after this much virtual time (default 24 h).
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Moves virtual time forward before the next sends.
-    pub fn advance(&mut self, by: Duration) {
-        self.clock.advance(by);
-    }
+    setup_builders!();
 
     /// Sends a message; returns its id.
     pub fn send(&mut self, body: impl Into<String>) -> String {
@@ -184,7 +153,7 @@ impl<H> SqsSimulation<H> {
     pub fn send_to_group(&mut self, body: impl Into<String>, group: Option<&str>) -> String {
         let body = body.into();
         let id = self.queue.send_to_group(body.clone(), group);
-        self.put.push(TraceRecord {
+        self.setup.put.push(TraceRecord {
             id: id.clone(),
             key: group.unwrap_or_default().to_owned(),
             data: body.into_bytes(),
@@ -204,7 +173,7 @@ impl<H> SqsSimulation<H> {
         let facts = SqsFacts {
             fifo: self.queue.arn().ends_with(".fifo"),
             visibility_timeout_seconds: self.visibility.as_secs(),
-            function_timeout_seconds: self.timeout.as_secs(),
+            function_timeout_seconds: self.setup.timeout.as_secs(),
         };
         let config = self
             .raw
@@ -212,9 +181,7 @@ impl<H> SqsSimulation<H> {
             .unwrap_or_else(|errors| panic!("invalid mapping: {errors:?}"));
         let settings = PollerSettings::new(&config, "us-east-1", facts)
             .unwrap_or_else(|e| panic!("invalid mapping: {e}"));
-        let filtered: Vec<String> = self
-            .put
-            .iter()
+        let filtered: Vec<String> = (self.setup.put.iter())
             .filter(|r| {
                 !settings.filters.passes_message(&QueueMessage {
                     message_id: r.id.clone(),
@@ -228,67 +195,45 @@ impl<H> SqsSimulation<H> {
             })
             .map(|r| r.id.clone())
             .collect();
-        let report = config.report_batch_item_failures;
-        let judge: Arc<Judge> = Arc::new(move |outcome, records| match outcome {
-            Outcome::Success(body) if report => {
-                let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-                match sqs_response::judge(body, &ids) {
-                    sqs_response::Verdict::Success => vec![true; records.len()],
-                    sqs_response::Verdict::PartialFailure(failed) => {
-                        records.iter().map(|r| !failed.contains(&r.id)).collect()
-                    }
-                    sqs_response::Verdict::CompleteFailure(_) => vec![false; records.len()],
+        let handler = HandlerInvoker::<H, SqsEvent>::new(self.handler, self.setup.timeout);
+        let judge = |body: &[u8], records: &[TraceRecord]| {
+            let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+            match sqs_response::judge(body, &ids) {
+                sqs_response::Verdict::Success => vec![true; records.len()],
+                sqs_response::Verdict::PartialFailure(failed) => {
+                    records.iter().map(|r| !failed.contains(&r.id)).collect()
                 }
+                sqs_response::Verdict::CompleteFailure(_) => vec![false; records.len()],
             }
-            Outcome::Success(_) => vec![true; records.len()],
-            _ => vec![false; records.len()],
-        });
-        let log: Arc<Mutex<Vec<TraceInvocation>>> = Arc::default();
-        let handler = HandlerInvoker::<H, SqsEvent>::new(self.handler, self.timeout);
-        let invoker = recording(
-            BoxCloneSyncService::new(handler),
-            self.faults,
-            self.clock.clone(),
-            self.timeout,
-            Arc::clone(&log),
-            judge,
-        );
+        };
+        let reports = config.report_batch_item_failures;
+        let (invoker, log) =
+            (self.setup).invoker(BoxCloneSyncService::new(handler), reports, judge);
         let mapping = Arc::new(SqsMapping::new(
             settings,
             SqsMappingOptions::new(
                 "simulation",
-                format!(
-                    "arn:aws:lambda:us-east-1:000000000000:function:{}",
-                    config.function_name
-                ),
-                self.timeout,
+                Setup::function_arn(&config.function_name),
+                self.setup.timeout,
             ),
             self.queue.clone(),
             invoker,
-            Arc::new(self.clock.clone()),
+            Arc::new(self.setup.clock.clone()),
         ));
         let running = Arc::clone(&mapping);
         let queue = self.queue.clone();
-        let finished = run_to_end(
-            &self.clock,
-            self.limit,
-            |stopped| async move { running.run(stopped).await },
-            move || queue.bodies().is_empty(),
-        )
-        .await;
-        let invocations = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let finished = (self.setup)
+            .run_to_end(
+                |stopped| async move { running.run(stopped).await },
+                move || queue.bodies().is_empty(),
+            )
+            .await;
         Trace {
-            invocations,
-            put: self.put,
-            on_failure: Vec::new(),
             dead_letters: self.dead_letter.map(|q| q.bodies()).unwrap_or_default(),
             left_in_queue: self.queue.bodies(),
             filtered,
-            journal: Vec::new(),
             queue_journal: mapping.journal(),
-            checkpoints: BTreeMap::new(),
-            finished,
-            elapsed: Duration::from_millis(self.clock.now_millis() - SIMULATION_EPOCH_MS),
+            ..self.setup.trace(&log, finished)
         }
     }
 }

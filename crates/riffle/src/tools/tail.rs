@@ -77,30 +77,22 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
                 } else {
                     Position::TrimHorizon
                 };
+                let reader = ShardReader {
+                    kinesis: kinesis.clone(),
+                    shard_id: id,
+                    json: args.json,
+                    out: sender.clone(),
+                };
                 match &consumer_arn {
                     Some(arn) => {
                         let start = match start {
                             Position::Latest => StartAt::Latest,
                             _ => StartAt::TrimHorizon,
                         };
-                        tokio::spawn(subscribe_shard(
-                            kinesis.clone(),
-                            arn.clone(),
-                            id,
-                            start,
-                            args.json,
-                            sender.clone(),
-                        ));
+                        tokio::spawn(reader.subscribe(arn.clone(), start));
                     }
                     None => {
-                        tokio::spawn(read_shard(
-                            kinesis.clone(),
-                            args.stream.clone(),
-                            id,
-                            start,
-                            args.json,
-                            sender.clone(),
-                        ));
+                        tokio::spawn(reader.poll(args.stream.clone(), start));
                     }
                 }
             }
@@ -122,43 +114,97 @@ pub(crate) async fn run(args: TailArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn read_shard(
+/// One shard's reader, by GetRecords ([`ShardReader::poll`]) or through a consumer
+/// ([`ShardReader::subscribe`]): where it reads and where it sends what it prints (its errors go
+/// to stderr).
+struct ShardReader {
     kinesis: KinesisClient,
-    stream: String,
     shard_id: String,
-    start: Position<'static>,
     json: bool,
     out: tokio::sync::mpsc::Sender<String>,
-) {
-    let iterator =
-        kinesis::shard_iterator(&kinesis, StreamRef::Name(&stream), &shard_id, start).await;
-    let mut iterator = match iterator {
-        Ok(iterator) => iterator,
-        Err(e) => {
-            eprintln!("riffle tail: {shard_id}: {e}");
-            return;
-        }
-    };
-    while let Some(current) = iterator {
-        let page = match kinesis::get_records(&kinesis, current, None).await {
-            Ok(page) => page,
-            Err(e) => {
-                eprintln!("riffle tail: {shard_id}: {e}");
-                return;
+}
+
+impl ShardReader {
+    /// Sends `records` as lines; false once the command has stopped printing.
+    async fn print(&self, records: &[PageRecord]) -> bool {
+        for record in records {
+            let line = line(&self.shard_id, record, self.json);
+            if self.out.send(line).await.is_err() {
+                return false;
             }
+        }
+        true
+    }
+
+    fn failed(&self, error: impl std::fmt::Display) {
+        eprintln!("riffle tail: {}: {error}", self.shard_id);
+    }
+
+    /// Reads the shard with GetRecords from `start`, waiting [`POLL`] whenever it has caught
+    /// up, until the shard's end.
+    async fn poll(self, stream: String, start: Position<'static>) {
+        let (kinesis, shard_id) = (&self.kinesis, &self.shard_id);
+        let iterator =
+            kinesis::shard_iterator(kinesis, StreamRef::Name(&stream), shard_id, start).await;
+        let mut iterator = match iterator {
+            Ok(iterator) => iterator,
+            Err(e) => return self.failed(e),
         };
-        for record in &page.records {
-            if out.send(line(&shard_id, record, json)).await.is_err() {
+        while let Some(current) = iterator {
+            let page = match kinesis::get_records(kinesis, current, None).await {
+                Ok(page) => page,
+                Err(e) => return self.failed(e),
+            };
+            if !self.print(&page.records).await {
                 return;
             }
+            let caught_up = page.records.is_empty() && page.millis_behind == Some(0);
+            iterator = page.next_iterator;
+            if caught_up {
+                tokio::time::sleep(POLL).await;
+            }
         }
-        let caught_up = page.records.is_empty() && page.millis_behind == Some(0);
-        iterator = page.next_iterator;
-        if caught_up {
-            tokio::time::sleep(POLL).await;
+    }
+
+    /// Reads the shard through consumer `consumer_arn` from `start`: one subscription after
+    /// another (each ends after five minutes), each resuming after the last continuation, until
+    /// the shard's end.
+    async fn subscribe(self, consumer_arn: String, start: StartAt<'static>) {
+        let (kinesis, shard_id) = (&self.kinesis, &self.shard_id);
+        let mut continuation: Option<String> = None;
+        loop {
+            let from = continuation.as_deref().map_or(start, StartAt::After);
+            let mut subscription =
+                match consumer::subscribe(kinesis, &consumer_arn, shard_id, from).await {
+                    Ok(subscription) => subscription,
+                    Err(SubscribeError::InUse(_)) => {
+                        tokio::time::sleep(RESUBSCRIBE).await;
+                        continue;
+                    }
+                    Err(e) => return self.failed(e),
+                };
+            loop {
+                match subscription.next().await {
+                    Ok(Some(event)) => {
+                        if !self.print(&event.records).await {
+                            return;
+                        }
+                        match event.continuation {
+                            Some(next) => continuation = Some(next),
+                            // The end of a closed shard: its children are found by the listing.
+                            None => return,
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => return self.failed(e),
+                }
+            }
         }
     }
 }
+
+/// Wait before subscribing again when the last subscription is less than five seconds old.
+const RESUBSCRIBE: Duration = Duration::from_secs(1);
 
 /// A record as `riffle tail` prints it.
 fn line(shard_id: &str, record: &PageRecord, json: bool) -> String {
@@ -179,58 +225,5 @@ fn line(shard_id: &str, record: &PageRecord, json: bool) -> String {
             record.partition_key.as_deref().unwrap_or_default(),
             String::from_utf8_lossy(data)
         )
-    }
-}
-
-/// Wait before subscribing again when the last subscription is less than five seconds old.
-const RESUBSCRIBE: Duration = Duration::from_secs(1);
-
-/// Reads `shard_id` through consumer `consumer_arn` from `start`: one subscription after
-/// another (each ends after five minutes), each resuming after the last continuation, until
-/// the shard's end.
-async fn subscribe_shard(
-    kinesis: KinesisClient,
-    consumer_arn: String,
-    shard_id: String,
-    start: StartAt<'static>,
-    json: bool,
-    out: tokio::sync::mpsc::Sender<String>,
-) {
-    let mut continuation: Option<String> = None;
-    loop {
-        let from = continuation.as_deref().map_or(start, StartAt::After);
-        let mut subscription =
-            match consumer::subscribe(&kinesis, &consumer_arn, &shard_id, from).await {
-                Ok(subscription) => subscription,
-                Err(SubscribeError::InUse(_)) => {
-                    tokio::time::sleep(RESUBSCRIBE).await;
-                    continue;
-                }
-                Err(e) => {
-                    eprintln!("riffle tail: {shard_id}: {e}");
-                    return;
-                }
-            };
-        loop {
-            match subscription.next().await {
-                Ok(Some(event)) => {
-                    for record in &event.records {
-                        if out.send(line(&shard_id, record, json)).await.is_err() {
-                            return;
-                        }
-                    }
-                    match event.continuation {
-                        Some(next) => continuation = Some(next),
-                        // The end of a closed shard: its children are found by the listing.
-                        None => return,
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    eprintln!("riffle tail: {shard_id}: {e}");
-                    return;
-                }
-            }
-        }
     }
 }

@@ -1,347 +1,102 @@
-//! Runtime tests: the real `KinesisMapping` driven on a manual clock, with an in-memory stream, a
-//! scripted function double and an in-memory destination. No emulator, no network, no sleeping:
-//! the test moves the clock and lets the runtime's tasks run until they have nothing left to do.
+//! Scenario scripts of Kinesis mappings (see `riffle_core::testscript`): the real
+//! `KinesisMapping` on a manual clock, with an in-memory stream, a scripted function and an
+//! in-memory destination. No emulator, no network, no sleeping: `run` moves the clock in steps
+//! and lets the tasks run until they wait on it. Each file under `kinesis/mapping/testscripts/`
+//! is one test.
+//!
+//! Commands (labels are the records' data):
+//! - `stream [shards=N]`: a new stream of N open shards (default 1); T0 again.
+//! - `put SHARD DATA… [age=MS]`: records on shard number SHARD, arrived at T0 − age (records
+//!   are named by their data: checkpoints and positions print as it).
+//! - `close SHARD`: shard number SHARD takes no more writes.
+//! - `reshard PARENT [adjacent=SHARD]`: a new shard, child of shard number PARENT (and of
+//!   ADJACENT, for a merge); prints its id.
+//! - `checkpoint SHARD DATA`: a checkpoint saved before the mapping starts (as after a restart).
+//! - `mapping [start=TRIM_HORIZON|LATEST|AT_TIMESTAMP] [batch_size=N] [retries=N]
+//!   [destination=true] [idle_poll=MS] [gated=true] [loose=true]`: starts a mapping of the
+//!   stream (AT_TIMESTAMP: T0), polling an idle shard every `idle_poll` (default 100 ms);
+//!   `gated`: every read after a shard's first waits for `open_gate`; `loose`: times are not
+//!   printed, for scenarios where the instant depends on which ready task tokio runs first.
+//! - `refuse N`: the destination refuses the next N deliveries.
+//! - `answer`, `run`, `settle`, `stop`: as every mapping script (`crate::scripted`); `run`'s
+//!   conditions: `until=done` (the default: every shard checkpointed at its last record put, or
+//!   finished), `invocations n=N`, `records n=N` (seen by the function), `starts n=N` (shard
+//!   tasks started), `caught_up` (shard 0); limit 30 s.
+//! - `status SHARD`, `ages`, `checkpoints`, `starts`, `deliveries`, `received`: the status view of
+//!   a shard, the IteratorAge metrics, the checkpoints, where shard tasks started, the journal's
+//!   deliveries, the failure records' conditions.
+//! - `open_gate`: lets the gated reads go.
 
-mod resharding;
-
+use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::error::Error;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
 use riffle_clock::{Clock, ManualClock};
 use riffle_core::config::{RawDestination, RawDestinationConfig};
 use riffle_core::invocation::Outcome;
 use riffle_core::kinesis::config::RawKinesisMapping;
-use tokio::sync::watch;
 
+use crate::scripted::{self, Function, Scene, T0};
 use crate::{
-    InvokeRequest, KinesisMapping, KinesisMappingOptions, MemoryCheckpoints, MemoryDestination,
-    MemoryReader, MemoryStream, ReadBatch, ShardCheckpoint, ShardInfo, ShardReader, ShardStatus,
-    SourceError, StartAt, StreamSource,
+    CheckpointStore, InvokeRequest, JournalKind, KinesisMapping, KinesisMappingOptions,
+    MemoryCheckpoints, MemoryDestination, MemoryReader, MemoryStream, ReadBatch, ShardCheckpoint,
+    ShardInfo, ShardReader, ShardStatus, SourceError, StartAt, StreamSource,
 };
 
-const T0: u64 = 1_700_000_000_000;
-
-/// One invocation the scripted function saw: when, and the data of its records.
-#[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    at: u64,
-    data: Vec<String>,
-}
-
-fn config(
-    extra: impl FnOnce(&mut RawKinesisMapping),
-) -> riffle_core::kinesis::config::KinesisMappingConfig {
-    let mut raw = RawKinesisMapping {
-        event_source_arn: Some("arn:aws:kinesis:us-east-1:000000000000:stream/s".into()),
-        function_name: Some("f".into()),
-        starting_position: Some("TRIM_HORIZON".into()),
-        ..RawKinesisMapping::default()
-    };
-    extra(&mut raw);
-    raw.validate(T0).unwrap()
-}
-
-struct Harness {
-    clock: ManualClock,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    checkpoints: MemoryCheckpoints,
-    destination: MemoryDestination,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    iterator_ages: Box<dyn Fn() -> std::collections::BTreeMap<String, u64>>,
-    shards: Box<dyn Fn() -> std::collections::BTreeMap<String, ShardStatus>>,
-    journal: Box<dyn Fn() -> Vec<crate::JournalKind>>,
-}
-
-/// Starts a mapping over `stream` whose function answers with `script` (given the call number).
-fn start(
-    stream: impl StreamSource,
-    config: riffle_core::kinesis::config::KinesisMappingConfig,
-    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
-) -> Harness {
-    start_with(stream, config, MemoryCheckpoints::default(), script)
-}
-
-/// [`start`] with checkpoints saved before (as after a restart).
-fn start_with(
-    stream: impl StreamSource,
-    config: riffle_core::kinesis::config::KinesisMappingConfig,
-    checkpoints: MemoryCheckpoints,
-    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
-) -> Harness {
-    start_polling(
-        stream,
-        config,
-        checkpoints,
-        Duration::from_millis(100),
-        script,
-    )
-}
-
-/// [`start_with`] polling an idle shard every `idle_poll`.
-fn start_polling(
-    stream: impl StreamSource,
-    config: riffle_core::kinesis::config::KinesisMappingConfig,
-    checkpoints: MemoryCheckpoints,
-    idle_poll: Duration,
-    script: impl Fn(usize) -> Outcome + Send + Sync + 'static,
-) -> Harness {
-    let clock = ManualClock::new(T0);
-    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let script = Arc::new(script);
-    let (recorder, call_clock) = (Arc::clone(&seen), clock.clone());
-    let invoker = tower::service_fn(move |request: InvokeRequest| {
-        let (recorder, call_clock, script) = (
-            Arc::clone(&recorder),
-            call_clock.clone(),
-            Arc::clone(&script),
-        );
-        async move {
-            let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
-            let data = event["Records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    use base64::Engine as _;
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(r["kinesis"]["data"].as_str().unwrap())
-                        .unwrap();
-                    String::from_utf8(bytes).unwrap()
-                })
-                .collect();
-            let number = {
-                let mut seen = recorder.lock().unwrap();
-                seen.push(Seen {
-                    at: call_clock.now_millis() - T0,
-                    data,
-                });
-                seen.len() - 1
-            };
-            Ok::<Outcome, Infallible>(script(number))
-        }
-    });
-    let destination = MemoryDestination::default();
-    let mut options = KinesisMappingOptions::new(
-        "m",
-        "arn:aws:lambda:us-east-1:000000000000:function:f",
-        "us-east-1",
-    );
-    options.idle_poll = idle_poll;
-    options.shard_discovery = Duration::from_millis(500);
-    let mapping = KinesisMapping::new(
-        config,
-        options,
-        stream,
-        invoker,
-        destination.clone(),
-        checkpoints.clone(),
-        Arc::new(clock.clone()),
-    );
-    let (stop, stopped) = watch::channel(false);
-    let mapping = Arc::new(mapping);
-    let running = Arc::clone(&mapping);
-    let task = tokio::spawn(async move { running.run(stopped).await.unwrap() });
-    let status = Arc::clone(&mapping);
-    let shards = Box::new(move || status.metrics().shards());
-    let decisions = Arc::clone(&mapping);
-    let journal = Box::new(move || {
-        decisions
-            .journal()
-            .entries(None)
-            .into_iter()
-            .map(|e| e.kind)
-            .collect()
-    });
-    let iterator_ages = Box::new(move || mapping.metrics().iterator_ages());
-    Harness {
-        shards,
-        journal,
-        clock,
-        seen,
-        checkpoints,
-        destination,
-        stop,
-        task,
-        iterator_ages,
-    }
-}
-
-impl Harness {
-    /// Moves the clock in `step` increments until `done` holds, or panics after `limit`.
-    async fn run_until(&self, step: Duration, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let finished = self.clock.run_until(step, limit, || done(self)).await;
-        assert!(
-            finished,
-            "not done after {limit:?} of virtual time; seen: {:?}",
-            self.seen.lock().unwrap()
-        );
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    async fn stop(self) {
-        self.stop.send(true).unwrap();
-        ManualClock::settle().await;
-        self.task.await.unwrap();
-    }
-}
-
-fn error() -> Outcome {
-    Outcome::function_error("Error", "")
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn retries_wait_for_their_back_off_on_the_injected_clock() {
-    let stream = MemoryStream::new(1);
-    let last = stream.put(0, "k", "a", T0);
-    let script = |n| {
-        if n < 2 {
-            error()
-        } else {
-            Outcome::Success(Vec::new())
-        }
-    };
-    // Idle polls every 700 ms, so none lands in the millisecond the batch finishes (1 500 ms),
-    // where the shard task's select would pick between the read and the completion at random.
-    let harness = start_polling(
-        stream,
-        config(|_| {}),
-        MemoryCheckpoints::default(),
-        Duration::from_millis(700),
-        script,
-    );
-    let done = ShardCheckpoint::At(last.to_string());
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
-            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
-        })
-        .await;
-    let times: Vec<u64> = harness.seen().iter().map(|s| s.at).collect();
-    assert_eq!(
-        times,
-        [0, 500, 1_500],
-        "back-off of 0.5 s then 1 s, on the manual clock"
-    );
-    assert_eq!(
-        (harness.iterator_ages)()["shardId-000000000000"],
-        1_500,
-        "IteratorAge: the last record's age when its batch finished"
-    );
-    harness.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn a_discarded_batch_is_checkpointed_only_after_the_destination_accepts_it() {
-    let stream = MemoryStream::new(1);
-    stream.put(0, "k", "poison", T0);
-    let last = stream.put(0, "k", "fine", T0);
-    let config = config(|raw| {
-        raw.batch_size = Some(1);
-        raw.maximum_retry_attempts = Some(0);
-        raw.destination_config = Some(RawDestinationConfig {
-            on_failure: Some(RawDestination {
-                destination: Some("arn:aws:sqs:us-east-1:000000000000:dlq".into()),
-            }),
-            on_success: None,
-        });
-    });
-    let harness = start(stream, config, |n| {
-        if n == 0 {
-            error()
-        } else {
-            Outcome::Success(Vec::new())
-        }
-    });
-    harness.destination.refuse_next(2);
-    ManualClock::settle().await;
-    assert_eq!(
-        harness.seen().len(),
-        1,
-        "the next record waits behind the undelivered failure"
-    );
-    assert!(harness.checkpoints.snapshot().is_empty());
-    let done = ShardCheckpoint::At(last.to_string());
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(30), |h| {
-            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
-        })
-        .await;
-    let received = harness.destination.received();
-    assert_eq!(received.len(), 1);
-    let body: serde_json::Value = serde_json::from_str(&received[0].1).unwrap();
-    assert_eq!(
-        body["requestContext"]["condition"],
-        "RetryAttemptsExhausted"
-    );
-    let deliveries: Vec<_> = (harness.journal)()
-        .into_iter()
-        .filter(|k| {
-            matches!(
-                k,
-                crate::JournalKind::Delivered { .. } | crate::JournalKind::DeliveryError { .. }
-            )
-        })
-        .collect();
-    assert_eq!(
-        deliveries.len(),
-        3,
-        "two refusals, then the delivery: {deliveries:?}"
-    );
-    assert_eq!(
-        deliveries[2],
-        crate::JournalKind::Delivered {
-            destination: "arn:aws:sqs:us-east-1:000000000000:dlq".into()
-        }
-    );
-    assert_eq!(harness.seen().len(), 2);
-    assert_eq!(harness.seen()[1].data, ["fine"]);
-    harness.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn child_shards_start_only_after_their_parent_is_finished() {
-    let stream = MemoryStream::new(1);
-    stream.put(0, "k", "parent-1", T0);
-    stream.put(0, "k", "parent-2", T0);
-    stream.close(0);
-    let left = stream.add_shard(Some("shardId-000000000000"), None);
-    let right = stream.add_shard(Some("shardId-000000000000"), None);
-    stream.put(1, "k", "left-1", T0);
-    stream.put(2, "k", "right-1", T0);
-    // The parent's function call fails twice, so the children have time to start early if
-    // the runtime ignored the lineage.
-    let harness = start(stream, config(|_| {}), |n| {
-        if n < 2 {
-            error()
-        } else {
-            Outcome::Success(Vec::new())
-        }
-    });
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(30), |h| {
-            h.seen().len() == 5
-        })
-        .await;
-    let order: Vec<Vec<String>> = harness.seen().into_iter().map(|s| s.data).collect();
-    assert_eq!(order[..3], vec![vec!["parent-1", "parent-2"]; 3]);
-    let mut children: Vec<String> = order[3..].iter().flatten().cloned().collect();
-    children.sort();
-    assert_eq!(children, ["left-1", "right-1"]);
-    assert_eq!(
-        harness.checkpoints.snapshot()["shardId-000000000000"],
-        ShardCheckpoint::Finished
-    );
-    assert!(harness.checkpoints.snapshot().contains_key(&left));
-    assert!(harness.checkpoints.snapshot().contains_key(&right));
-    harness.stop().await;
+#[derive(goldenscript::Command)]
+enum Command {
+    Stream {
+        #[arg(key)]
+        shards: Option<usize>,
+    },
+    Put {
+        shard: usize,
+        data: Vec<String>,
+        #[arg(key)]
+        age: Option<u64>,
+    },
+    Close(usize),
+    Reshard {
+        parent: usize,
+        #[arg(key)]
+        adjacent: Option<usize>,
+    },
+    Checkpoint {
+        shard: usize,
+        data: String,
+    },
+    Mapping {
+        #[arg(key)]
+        start: Option<String>,
+        #[arg(key)]
+        batch_size: Option<i64>,
+        #[arg(key)]
+        retries: Option<i64>,
+        #[arg(key)]
+        destination: Option<bool>,
+        #[arg(key)]
+        idle_poll: Option<u64>,
+        #[arg(key)]
+        gated: Option<bool>,
+        #[arg(key)]
+        loose: Option<bool>,
+    },
+    Refuse(usize),
+    Status(usize),
+    Ages,
+    Checkpoints,
+    Starts,
+    Deliveries,
+    Received,
+    OpenGate,
 }
 
 /// A stream whose reads after each shard's first wait for a permit of `gate`: a read that takes
-/// as long as the test wants.
+/// as long as the script wants.
 #[derive(Clone)]
 struct GatedStream {
     stream: MemoryStream,
@@ -384,85 +139,387 @@ impl ShardReader for GatedReader {
     }
 }
 
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn a_slow_read_does_not_hold_up_finished_invocations() {
-    let stream = MemoryStream::new(1);
-    stream.put(0, "k", "a", T0);
-    let last = stream.put(0, "k", "b", T0);
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let gated = GatedStream {
-        stream,
-        gate: Arc::clone(&gate),
-    };
-    let harness = start(gated, config(|_| {}), |_| Outcome::Success(Vec::new()));
-    let done = ShardCheckpoint::At(last.to_string());
-    // The second read never returns while the gate is shut; the batch of the first read must
-    // still finish and be checkpointed.
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-            h.checkpoints.snapshot().get("shardId-000000000000") == Some(&done)
-        })
-        .await;
-    assert_eq!(harness.seen().len(), 1);
-    let status = (harness.shards)()["shardId-000000000000"].clone();
-    assert_eq!(
-        status,
-        ShardStatus {
-            iterator_age_ms: Some(0),
-            in_flight: 0,
-            buffered: 0,
-            checkpoint: Some(last.clone()),
-            position: Some(last.clone()),
-            invocations: 1,
-            ..ShardStatus::default()
-        },
-        "the status view's numbers: read up to b, checkpointed at b, nothing under way"
-    );
-    gate.add_permits(1_000);
-    harness.stop().await;
+/// A started mapping, seen through what the scripts look at (its type depends on the source).
+struct Running {
+    shards: Box<dyn Fn() -> BTreeMap<String, ShardStatus>>,
+    iterator_ages: Box<dyn Fn() -> BTreeMap<String, u64>>,
+    journal: Box<dyn Fn() -> Vec<JournalKind>>,
 }
 
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn an_idle_caught_up_shard_has_iterator_age_zero_not_its_last_batchs() {
-    let stream = MemoryStream::new(1);
-    let last = stream.put(0, "k", "a", T0);
-    // One error, then success after the 0.5 s back-off: the batch finishes 500 ms old. Idle
-    // polls every 300 ms (at 0, 300, 600 ms), so none lands in the millisecond the batch
-    // finishes, where which of the two the shard task sees first is the select's pick.
-    let script = |n| {
-        if n == 0 {
-            error()
-        } else {
-            Outcome::Success(Vec::new())
+struct Runner {
+    scene: Scene,
+    stream: MemoryStream,
+    gate: Arc<tokio::sync::Semaphore>,
+    checkpoints: MemoryCheckpoints,
+    destination: MemoryDestination,
+    running: Option<Running>,
+    /// Sequence number → data, of every record put.
+    labels: BTreeMap<String, String>,
+    /// Shard id → the sequence number of its last record put.
+    last: BTreeMap<String, String>,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Self {
+            scene: Scene::default(),
+            stream: MemoryStream::new(1),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+            checkpoints: MemoryCheckpoints::default(),
+            destination: MemoryDestination::default(),
+            running: None,
+            labels: BTreeMap::new(),
+            last: BTreeMap::new(),
         }
-    };
-    let harness = start_polling(
-        stream,
-        config(|_| {}),
-        MemoryCheckpoints::default(),
-        Duration::from_millis(300),
-        script,
-    );
-    let shard = "shardId-000000000000";
-    let done = ShardCheckpoint::At(last.to_string());
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
-            h.checkpoints.snapshot().get(shard) == Some(&done)
+    }
+}
+
+fn shard_id(shard: usize) -> String {
+    format!("shardId-{shard:012}")
+}
+
+/// The invoker: the scripted `function`, recording each batch's data.
+fn invoker(
+    function: Arc<Mutex<Function>>,
+    clock: ManualClock,
+) -> impl tower::Service<InvokeRequest, Response = Outcome, Error = Infallible, Future = impl Send>
++ Clone
++ Send
++ Sync
++ 'static {
+    tower::service_fn(move |request: InvokeRequest| {
+        let (function, clock) = (Arc::clone(&function), clock.clone());
+        async move {
+            let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
+            let records = event["Records"].as_array().unwrap();
+            let data = records
+                .iter()
+                .map(|r| {
+                    let data = r["kinesis"]["data"].as_str().unwrap();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(data)
+                        .unwrap();
+                    String::from_utf8(bytes).unwrap()
+                })
+                .collect();
+            let ids: Vec<String> = records
+                .iter()
+                .map(|r| r["kinesis"]["sequenceNumber"].as_str().unwrap().to_owned())
+                .collect();
+            let at = clock.now_millis() - T0;
+            let outcome = (function.lock().unwrap()).invoked(
+                at,
+                data,
+                &ids,
+                String::new(),
+                request.payload.clone(),
+            );
+            Ok::<Outcome, Infallible>(outcome)
+        }
+    })
+}
+
+impl Runner {
+    fn running(&self) -> Result<&Running, Box<dyn Error>> {
+        self.running
+            .as_ref()
+            .ok_or_else(|| "no mapping: start one with `mapping`".into())
+    }
+
+    /// A sequence number as the record's data.
+    fn label(&self, sequence_number: &str) -> String {
+        self.labels
+            .get(sequence_number)
+            .cloned()
+            .unwrap_or_else(|| sequence_number.to_owned())
+    }
+
+    fn show_checkpoint(&self, checkpoint: &ShardCheckpoint) -> String {
+        match checkpoint {
+            ShardCheckpoint::New => "new".into(),
+            ShardCheckpoint::At(at) => format!("at {}", self.label(at)),
+            ShardCheckpoint::Finished => "finished".into(),
+        }
+    }
+
+    fn start(&mut self, source: impl StreamSource, raw: RawKinesisMapping, idle_poll: Duration) {
+        let config = raw.validate(T0).expect("a valid mapping");
+        let mut options = KinesisMappingOptions::new(
+            "m",
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
+            "us-east-1",
+        );
+        options.idle_poll = idle_poll;
+        options.shard_discovery = Duration::from_millis(500);
+        let mapping = Arc::new(KinesisMapping::new(
+            config,
+            options,
+            source,
+            invoker(Arc::clone(&self.scene.function), self.scene.clock.clone()),
+            self.destination.clone(),
+            self.checkpoints.clone(),
+            Arc::new(self.scene.clock.clone()),
+        ));
+        let running = Arc::clone(&mapping);
+        self.scene
+            .spawn(|stopped| async move { running.run(stopped).await.unwrap() });
+        let (status, ages) = (Arc::clone(&mapping), Arc::clone(&mapping));
+        self.running = Some(Running {
+            shards: Box::new(move || status.metrics().shards()),
+            iterator_ages: Box::new(move || ages.metrics().iterator_ages()),
+            journal: Box::new(move || {
+                let entries = mapping.journal().entries(None);
+                entries.into_iter().map(|e| e.kind).collect()
+            }),
+        });
+    }
+
+    /// Where the shard tasks journaled that they started.
+    fn starts(&self) -> Result<Vec<String>, Box<dyn Error>> {
+        let journal = (self.running()?.journal)();
+        Ok(journal
+            .into_iter()
+            .filter_map(|k| match k {
+                JournalKind::ShardStarted { from } => Some(from),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Whether `until` (with `n`) holds now.
+    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        let function = self.scene.function.lock().unwrap();
+        Ok(match until {
+            "done" => {
+                let snapshot = self.checkpoints.snapshot();
+                self.last.iter().all(|(shard, last)| {
+                    matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == last)
+                        || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
+                })
+            }
+            "invocations" => function.seen.len() as u64 == n,
+            "records" => {
+                function
+                    .seen
+                    .iter()
+                    .map(|s| s.items.len() as u64)
+                    .sum::<u64>()
+                    == n
+            }
+            "starts" => {
+                drop(function);
+                self.starts()?.len() as u64 == n
+            }
+            "caught_up" => (self.running()?.shards)()
+                .get(&shard_id(0))
+                .is_some_and(|s| s.caught_up),
+            other => return Err(format!("unknown condition {other}").into()),
         })
-        .await;
-    let status = (harness.shards)()[shard].clone();
-    assert_eq!(
-        (status.iterator_age_ms, status.caught_up),
-        (Some(500), false),
-        "the batch's age when it finished"
-    );
-    // The next poll (at 600 ms) finds nothing new, millisBehindLatest 0.
-    harness
-        .run_until(Duration::from_millis(100), Duration::from_secs(2), |h| {
-            (h.shards)()[shard].caught_up
-        })
-        .await;
-    assert_eq!((harness.shards)()[shard].iterator_age_ms, Some(0));
-    assert_eq!((harness.iterator_ages)()[shard], 0);
-    harness.stop().await;
+    }
+
+    fn status(&self, shard: usize, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let shards = (self.running()?.shards)();
+        let status = shards.get(&shard_id(shard)).ok_or("no such shard")?;
+        let label = |s: &Option<riffle_core::sequence::SequenceNumber>| {
+            s.as_ref()
+                .map_or("none".to_owned(), |s| self.label(&s.to_string()))
+        };
+        let age = status
+            .iterator_age_ms
+            .map_or("none".to_owned(), |ms| format!("{ms} ms"));
+        writeln!(
+            out,
+            "iterator age {age}, caught up {}, in flight {}, buffered {}, checkpoint {}, position {}",
+            status.caught_up,
+            status.in_flight,
+            status.buffered,
+            label(&status.checkpoint),
+            label(&status.position),
+        )?;
+        let counters = [
+            ("invocations", status.invocations),
+            ("errors", status.errors),
+            ("retries", status.retries),
+            ("bisects", status.bisects),
+            ("sent to the destination", status.sent_to_destination),
+            ("dropped", status.dropped),
+            ("filtered", status.filtered),
+        ];
+        let counters: Vec<String> = counters
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        write!(out, "{}", counters.join(", "))?;
+        for (flag, set) in [
+            ("finished", status.finished),
+            ("retry pending", status.retry_pending),
+            ("read failing", status.read_failing),
+        ] {
+            if set {
+                write!(out, ", {flag}")?;
+            }
+        }
+        match &status.last_error {
+            Some((at, error)) => writeln!(out, "; last error at +{}: {error}", at - T0)?,
+            None => writeln!(out)?,
+        }
+        Ok(())
+    }
+}
+
+impl scripted::MappingScript for Runner {
+    type Own = Command;
+    const UNTIL: &'static str = "done";
+    const LIMIT_SECONDS: u64 = 30;
+
+    fn scene(&self) -> &Scene {
+        &self.scene
+    }
+
+    fn scene_mut(&mut self) -> &mut Scene {
+        &mut self.scene
+    }
+
+    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        self.holds(until, n)
+    }
+
+    fn perform_own(&mut self, command: &Command, out: &mut String) -> Result<(), Box<dyn Error>> {
+        match command {
+            Command::Stream { shards } => {
+                *self = Self {
+                    stream: MemoryStream::new(shards.unwrap_or(1)),
+                    ..Self::default()
+                };
+            }
+            Command::Put { shard, data, age } => {
+                for data in data {
+                    let arrival = T0 - age.unwrap_or(0);
+                    let seq = self.stream.put(*shard, "k", data.clone(), arrival);
+                    self.labels.insert(seq.to_string(), data.clone());
+                    self.last.insert(shard_id(*shard), seq.to_string());
+                }
+            }
+            Command::Close(shard) => self.stream.close(*shard),
+            Command::Reshard { parent, adjacent } => {
+                let adjacent = adjacent.map(shard_id);
+                let child = (self.stream).add_shard(Some(&shard_id(*parent)), adjacent.as_deref());
+                writeln!(out, "{child}")?;
+            }
+            Command::Checkpoint { shard, data } => {
+                let seq = (self.labels.iter())
+                    .find_map(|(seq, d)| (d == data).then(|| seq.clone()))
+                    .ok_or("no such record")?;
+                let checkpoints = self.checkpoints.clone();
+                (self.scene.rt)
+                    .block_on(checkpoints.save(&shard_id(*shard), ShardCheckpoint::At(seq)))?;
+            }
+            Command::Mapping {
+                start,
+                batch_size,
+                retries,
+                destination,
+                idle_poll,
+                gated,
+                loose,
+            } => {
+                self.scene.loose = loose.unwrap_or(false);
+                let start = start.clone().unwrap_or_else(|| "TRIM_HORIZON".into());
+                let raw = RawKinesisMapping {
+                    event_source_arn: Some(
+                        "arn:aws:kinesis:us-east-1:000000000000:stream/s".into(),
+                    ),
+                    function_name: Some("f".into()),
+                    starting_position_timestamp: (start == "AT_TIMESTAMP")
+                        .then_some((T0 / 1_000) as f64),
+                    starting_position: Some(start),
+                    batch_size: *batch_size,
+                    maximum_retry_attempts: *retries,
+                    destination_config: destination.unwrap_or(false).then(|| {
+                        RawDestinationConfig {
+                            on_failure: Some(RawDestination {
+                                destination: Some("arn:aws:sqs:us-east-1:000000000000:dlq".into()),
+                            }),
+                            on_success: None,
+                        }
+                    }),
+                    ..RawKinesisMapping::default()
+                };
+                let idle_poll = Duration::from_millis(idle_poll.unwrap_or(100));
+                if gated.unwrap_or(false) {
+                    let gated = GatedStream {
+                        stream: self.stream.clone(),
+                        gate: Arc::clone(&self.gate),
+                    };
+                    self.start(gated, raw, idle_poll);
+                } else {
+                    self.start(self.stream.clone(), raw, idle_poll);
+                }
+            }
+            Command::Refuse(n) => self.destination.refuse_next(*n),
+            Command::Status(shard) => self.status(*shard, out)?,
+            Command::Ages => {
+                for (shard, age) in (self.running()?.iterator_ages)() {
+                    writeln!(out, "{shard}: {age} ms")?;
+                }
+            }
+            Command::Checkpoints => {
+                let snapshot = self.checkpoints.snapshot();
+                if snapshot.is_empty() {
+                    writeln!(out, "none")?;
+                }
+                for (shard, checkpoint) in snapshot {
+                    writeln!(out, "{shard}: {}", self.show_checkpoint(&checkpoint))?;
+                }
+            }
+            Command::Starts => {
+                // `After(SequenceNumber("…"))` shows the record's data.
+                let starts: Vec<String> = (self.starts()?.into_iter())
+                    .map(|from| {
+                        self.labels.iter().fold(from, |from, (seq, data)| {
+                            from.replace(&format!("SequenceNumber(\"{seq}\")"), data)
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", starts.join(", "))?;
+            }
+            Command::Deliveries => {
+                for kind in (self.running()?.journal)() {
+                    match kind {
+                        JournalKind::Delivered { destination } => {
+                            writeln!(out, "delivered to {destination}")?;
+                        }
+                        JournalKind::DeliveryError { error } => {
+                            writeln!(out, "delivery failed: {error}")?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Command::Received => {
+                for (_, body) in self.destination.received() {
+                    let body: serde_json::Value = serde_json::from_str(&body)?;
+                    let (context, batch) = (&body["requestContext"], &body["KinesisBatchInfo"]);
+                    let label = |field: &str| self.label(batch[field].as_str().unwrap_or_default());
+                    writeln!(
+                        out,
+                        "{}: {}..{} ({} invocations)",
+                        context["condition"].as_str().unwrap_or_default(),
+                        label("startSequenceNumber"),
+                        label("endSequenceNumber"),
+                        context["approximateInvokeCount"]
+                    )?;
+                }
+            }
+            Command::OpenGate => self.gate.add_permits(1_000),
+        }
+        Ok(())
+    }
+}
+
+test_each_file::test_each_path! { in "crates/riffle-runtime/src/kinesis/mapping/testscripts" as script => run_script }
+
+fn run_script(path: &std::path::Path) {
+    scripted::run(Runner::default(), path);
 }

@@ -1,612 +1,465 @@
-//! Runtime tests of SQS mappings: the real `SqsMapping` driven on a manual clock, with an
-//! in-memory queue and a scripted function. No emulator, no network, no sleeping: the test moves
-//! the clock and lets the tasks run until they wait on it.
+//! Scenario scripts of SQS mappings (see `riffle_core::testscript`): the real `SqsMapping` on a
+//! manual clock, with an in-memory queue and a scripted function. No emulator, no network, no
+//! sleeping: `run` moves the clock in steps and lets the tasks run until they wait on it. Each
+//! file under `sqs/mapping/testscripts/` is one test.
+//!
+//! Commands (labels are bodies):
+//! - `queue [fifo=true] [dlq=N]`: a new queue `jobs` (`jobs.fifo`), visibility timeout 30 s,
+//!   with a dead-letter queue after N receives; T0 again.
+//! - `send BODY… [group=G]`: messages, in order (`m0..m24` is m0, m1, … m24).
+//! - `mapping [batch_size=N] [window=S] [item_failures=true] [filter=PATTERN] [scaling=true]
+//!   [max_concurrency=N] [work=MS] [reserved=N] [quiet=true] [loose=true]`: starts a mapping of
+//!   the queue whose function takes `work` of virtual time per invocation and, with `reserved`,
+//!   is throttled by Lambda (before the function sees it) when that many invocations run.
+//!   `quiet`: `run` does not print each invocation. `loose` (quiet too): for scenarios whose
+//!   numbers depend on which of several ready pollers tokio runs first, counts print as
+//!   `some`/`none` and `run` leaves out the time; what must hold still prints exactly.
+//! - `answer`, `run`, `settle`, `stop`: as every mapping script (`crate::scripted`); `run`'s
+//!   conditions: `until=empty` (the default: the queue is empty), `dlq n=N` (N dead letters),
+//!   `polled n=N` (N messages received), `pollers n=N` (the scaler wants N); limit 60 s.
+//! - `pollers`: the scaler's target now.
+//! - `stats`: the mapping's counters and the queues' state.
+//! - `invocations`: what the function saw, summed up (for scenarios too long to print).
+//! - `journal`: the journal's throttles, give-ups and scaling, summed up.
+//! - `deleted`: the bodies of the deleted messages, in delete order.
+//! - `receive`: a ReceiveMessage of up to 10 on the queue now, printing the bodies.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::error::Error;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
-use riffle_clock::{Clock, ManualClock};
+use riffle_clock::Clock;
 use riffle_core::invocation::Outcome;
 use riffle_core::sqs::config::{RawScalingConfig, RawSqsMapping, SqsFacts};
-use riffle_core::sqs::poller::{PollerSettings, Settled};
-use tokio::sync::watch;
+use riffle_core::sqs::poller::{PollerSettings, ReceiveRequest, Settled};
 
 use super::*;
 use crate::MemoryQueue;
-use riffle_core::sqs::poller::ReceiveRequest;
+use crate::scripted::{self, Scene, T0, show_items};
 
-const T0: u64 = 1_700_000_000_000;
 const VISIBILITY_MS: u64 = 30_000;
 
-/// One invocation the scripted function saw.
-#[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    /// Virtual ms since T0.
-    at: u64,
-    bodies: Vec<String>,
-    receive_counts: Vec<String>,
-    /// The event as sent.
-    payload: String,
-}
-
-type Script = dyn Fn(usize, &Seen) -> Outcome + Send + Sync;
-
-struct Harness {
-    clock: ManualClock,
-    queue: MemoryQueue,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    mapping: Arc<SqsMapping<MemoryQueue, BoxInvoker>>,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+#[derive(goldenscript::Command)]
+enum Command {
+    Queue {
+        #[arg(key)]
+        fifo: Option<bool>,
+        #[arg(key)]
+        dlq: Option<u32>,
+    },
+    Send {
+        #[arg(optional)]
+        bodies: Vec<String>,
+        #[arg(key)]
+        group: Option<String>,
+    },
+    Mapping {
+        #[arg(key)]
+        batch_size: Option<i64>,
+        #[arg(key)]
+        window: Option<i64>,
+        #[arg(key)]
+        item_failures: Option<bool>,
+        #[arg(key)]
+        filter: Option<String>,
+        #[arg(key)]
+        scaling: Option<bool>,
+        #[arg(key)]
+        max_concurrency: Option<i64>,
+        #[arg(key)]
+        work: Option<u64>,
+        #[arg(key)]
+        reserved: Option<usize>,
+        #[arg(key)]
+        quiet: Option<bool>,
+        #[arg(key)]
+        loose: Option<bool>,
+    },
+    Pollers,
+    Stats,
+    Invocations,
+    Journal,
+    Deleted,
+    Receive,
 }
 
 type BoxInvoker = tower::util::BoxCloneSyncService<InvokeRequest, Outcome, Infallible>;
 
-fn raw(extra: impl FnOnce(&mut RawSqsMapping)) -> RawSqsMapping {
-    let mut raw = RawSqsMapping {
-        event_source_arn: Some("arn:aws:sqs:us-east-1:000000000000:jobs".into()),
-        function_name: Some("f".into()),
-        ..RawSqsMapping::default()
-    };
-    extra(&mut raw);
-    raw
+#[derive(Default)]
+struct Runner {
+    scene: Scene,
+    queue: Option<MemoryQueue>,
+    dlq: Option<MemoryQueue>,
+    mapping: Option<Arc<SqsMapping<MemoryQueue, BoxInvoker>>>,
+    /// Message id → body, of every message sent.
+    sent: BTreeMap<String, String>,
 }
 
-/// Starts a mapping of `raw` over `queue`; the function answers with `script` (given the call
-/// number and what it saw) after `work` of virtual time.
-fn start(
-    clock: &ManualClock,
-    queue: &MemoryQueue,
-    raw: RawSqsMapping,
-    work: Duration,
-    script: impl Fn(usize, &Seen) -> Outcome + Send + Sync + 'static,
-) -> Harness {
-    start_limited(clock, queue, raw, work, None, script)
+/// The distinct values of `counts`, joined.
+fn show_counts(counts: &[String]) -> String {
+    let distinct: BTreeSet<&str> = counts.iter().map(String::as_str).collect();
+    distinct.into_iter().collect::<Vec<_>>().join(",")
 }
 
-/// As [`start`], for a function whose reserved concurrency is `reserved`: an invocation that
-/// finds `reserved` invocations running is throttled before the function sees it, as Lambda
-/// does.
-fn start_limited(
-    clock: &ManualClock,
-    queue: &MemoryQueue,
-    raw: RawSqsMapping,
-    work: Duration,
-    reserved: Option<usize>,
-    script: impl Fn(usize, &Seen) -> Outcome + Send + Sync + 'static,
-) -> Harness {
-    let facts = SqsFacts {
-        fifo: queue.arn().ends_with(".fifo"),
-        visibility_timeout_seconds: VISIBILITY_MS / 1000,
-        function_timeout_seconds: 3,
-    };
-    let config = raw.validate(facts).unwrap();
-    let settings = PollerSettings::new(&config, "us-east-1", facts).unwrap();
-    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let script: Arc<Script> = Arc::new(script);
-    let (recorder, call_clock) = (Arc::clone(&seen), clock.clone());
-    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let invoker = tower::service_fn(move |request: InvokeRequest| {
-        let (recorder, call_clock, script, running) = (
-            Arc::clone(&recorder),
-            call_clock.clone(),
-            Arc::clone(&script),
-            Arc::clone(&running),
-        );
-        async move {
-            if reserved.is_some_and(|limit| running.load(Ordering::SeqCst) >= limit) {
-                return Ok(Outcome::Throttled);
+impl Runner {
+    fn queue(&self) -> Result<&MemoryQueue, Box<dyn Error>> {
+        self.queue
+            .as_ref()
+            .ok_or_else(|| "no queue: start with `queue`".into())
+    }
+
+    fn mapping(&self) -> Result<&SqsMapping<MemoryQueue, BoxInvoker>, Box<dyn Error>> {
+        (self.mapping.as_deref()).ok_or_else(|| "no mapping: start one with `mapping`".into())
+    }
+
+    fn new_queue(&self, name: &str) -> MemoryQueue {
+        MemoryQueue::new(name, VISIBILITY_MS, Arc::new(self.scene.clock.clone()))
+    }
+
+    /// The invoker: Lambda's throttle when `reserved` invocations run, then the scripted
+    /// function, which takes `work` of virtual time.
+    fn invoker(&self, work: Duration, reserved: Option<usize>) -> BoxInvoker {
+        let (function, clock) = (Arc::clone(&self.scene.function), self.scene.clock.clone());
+        let running = Arc::new(AtomicUsize::new(0));
+        BoxInvoker::new(tower::service_fn(move |request: InvokeRequest| {
+            let (function, clock, running) =
+                (Arc::clone(&function), clock.clone(), Arc::clone(&running));
+            async move {
+                if reserved.is_some_and(|limit| running.load(Ordering::SeqCst) >= limit) {
+                    return Ok(Outcome::Throttled);
+                }
+                running.fetch_add(1, Ordering::SeqCst);
+                let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
+                let records = event["Records"].as_array().unwrap();
+                let field = |pick: &dyn Fn(&serde_json::Value) -> &serde_json::Value| {
+                    records
+                        .iter()
+                        .map(|r| pick(r).as_str().unwrap().to_owned())
+                        .collect::<Vec<_>>()
+                };
+                let bodies = field(&|r| &r["body"]);
+                let ids = field(&|r| &r["messageId"]);
+                let counts = show_counts(&field(&|r| &r["attributes"]["ApproximateReceiveCount"]));
+                let detail = match counts.as_str() {
+                    "1" => String::new(),
+                    counts => format!(" (receive {counts})"),
+                };
+                let at = clock.now_millis() - T0;
+                let outcome = (function.lock().unwrap()).invoked(
+                    at,
+                    bodies,
+                    &ids,
+                    detail,
+                    request.payload.clone(),
+                );
+                if !work.is_zero() {
+                    clock
+                        .sleep_until(clock.now_millis() + work.as_millis() as u64)
+                        .await;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok::<Outcome, Infallible>(outcome)
             }
-            running.fetch_add(1, Ordering::SeqCst);
-            let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
-            let records = event["Records"].as_array().unwrap();
-            let seen = Seen {
-                at: call_clock.now_millis() - T0,
-                bodies: records
-                    .iter()
-                    .map(|r| r["body"].as_str().unwrap().to_owned())
-                    .collect(),
-                receive_counts: records
-                    .iter()
-                    .map(|r| {
-                        r["attributes"]["ApproximateReceiveCount"]
-                            .as_str()
-                            .unwrap()
-                            .to_owned()
-                    })
-                    .collect(),
-                payload: request.payload.clone(),
-            };
-            let number = {
-                let mut all = recorder.lock().unwrap();
-                all.push(seen.clone());
-                all.len() - 1
-            };
-            if !work.is_zero() {
-                call_clock
-                    .sleep_until(call_clock.now_millis() + work.as_millis() as u64)
-                    .await;
-            }
-            running.fetch_sub(1, Ordering::SeqCst);
-            Ok::<Outcome, Infallible>(script(number, &seen))
-        }
-    });
-    let mapping = Arc::new(SqsMapping::new(
-        settings,
-        SqsMappingOptions::new(
-            "m",
-            "arn:aws:lambda:us-east-1:000000000000:function:f",
-            Duration::from_secs(3),
-        ),
-        queue.clone(),
-        BoxInvoker::new(invoker),
-        Arc::new(clock.clone()),
-    ));
-    let (stop, stopped) = watch::channel(false);
-    let running = Arc::clone(&mapping);
-    let task = tokio::spawn(async move { running.run(stopped).await });
-    Harness {
-        clock: clock.clone(),
-        queue: queue.clone(),
-        seen,
-        mapping,
-        stop,
-        task,
-    }
-}
-
-impl Harness {
-    /// Moves the clock in `step` increments until `done` holds, or panics after `limit`.
-    async fn run_until(&self, step: Duration, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let finished = self.clock.run_until(step, limit, || done(self)).await;
-        assert!(
-            finished,
-            "not done after {limit:?} of virtual time; seen: {:?}; journal: {:?}",
-            self.seen.lock().unwrap(),
-            self.mapping
-                .journal()
-                .iter()
-                .rev()
-                .take(10)
-                .collect::<Vec<_>>()
-        );
+        }))
     }
 
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+    fn start(
+        &mut self,
+        raw: RawSqsMapping,
+        work: Duration,
+        reserved: Option<usize>,
+        quiet: bool,
+        loose: bool,
+    ) -> Result<(), Box<dyn Error>> {
+        let queue = self.queue()?.clone();
+        let facts = SqsFacts {
+            fifo: queue.arn().ends_with(".fifo"),
+            visibility_timeout_seconds: VISIBILITY_MS / 1000,
+            function_timeout_seconds: 3,
+        };
+        let config = raw
+            .validate(facts)
+            .map_err(|e| format!("invalid mapping: {e:?}"))?;
+        let settings = PollerSettings::new(&config, "us-east-1", facts)
+            .map_err(|e| format!("invalid mapping: {e}"))?;
+        let mapping = Arc::new(SqsMapping::new(
+            settings,
+            SqsMappingOptions::new(
+                "m",
+                "arn:aws:lambda:us-east-1:000000000000:function:f",
+                Duration::from_secs(3),
+            ),
+            queue,
+            self.invoker(work, reserved),
+            Arc::new(self.scene.clock.clone()),
+        ));
+        let running = Arc::clone(&mapping);
+        self.scene
+            .spawn(|stopped| async move { running.run(stopped).await });
+        (self.scene.quiet, self.scene.loose) = (quiet, loose);
+        self.mapping = Some(mapping);
+        Ok(())
     }
 
-    fn metric(&self, counter: impl Fn(&SqsMetrics) -> &AtomicU64) -> u64 {
-        counter(self.mapping.metrics()).load(Ordering::Relaxed)
-    }
-
-    async fn stop(self) {
-        self.stop.send(true).unwrap();
-        ManualClock::settle().await;
-        self.task.await.unwrap();
-    }
-}
-
-fn error() -> Outcome {
-    Outcome::function_error("Error", "")
-}
-
-fn ok() -> Outcome {
-    Outcome::Success(b"null".to_vec())
-}
-
-fn new_queue(clock: &ManualClock, name: &str) -> MemoryQueue {
-    MemoryQueue::new(name, VISIBILITY_MS, Arc::new(clock.clone()))
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn success_deletes_every_message_of_the_batch() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    for n in 0..25 {
-        queue.send(format!("m{n}"));
-    }
-    let h = start(&clock, &queue, raw(|_| {}), Duration::ZERO, |_, _| ok());
-    h.run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let seen = h.seen();
-    assert!(seen.iter().all(|s| s.bodies.len() <= 10), "BatchSize 10");
-    let mut bodies: Vec<String> = seen.iter().flat_map(|s| s.bodies.clone()).collect();
-    bodies.sort();
-    let mut expected: Vec<String> = (0..25).map(|n| format!("m{n}")).collect();
-    expected.sort();
-    assert_eq!(bodies, expected, "each message invoked exactly once");
-    assert_eq!(h.metric(|m| &m.deleted), 25);
-    assert_eq!(h.queue.deleted().len(), 25);
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_moves_it_to_the_dlq() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    let dlq = new_queue(&clock, "jobs-dlq");
-    queue.redrive_to(&dlq, 2);
-    queue.send("poison");
-    let h = start(&clock, &queue, raw(|_| {}), Duration::ZERO, |_, _| error());
-    h.run_until(Duration::from_millis(500), Duration::from_secs(120), |_| {
-        dlq.bodies() == ["poison"]
-    })
-    .await;
-    let seen = h.seen();
-    let times: Vec<u64> = seen.iter().map(|s| s.at).collect();
-    assert_eq!(
-        times.len(),
-        2,
-        "maxReceiveCount 2: two invocations, then the DLQ"
-    );
-    assert!(
-        times[1] >= VISIBILITY_MS && times[1] < VISIBILITY_MS + 1_000,
-        "the retry waits for the visibility timeout: {times:?}"
-    );
-    assert_eq!(seen[1].receive_counts, ["2"]);
-    assert!(
-        h.queue.deleted().is_empty(),
-        "the engine never deletes a failed message"
-    );
-    assert!(h.queue.bodies().is_empty());
-    assert_eq!(h.metric(|m| &m.failed), 2);
-    assert_eq!(h.metric(|m| &m.errors), 2);
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn reported_failures_return_alone_and_the_rest_are_deleted() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    let ids: Vec<String> = ["a", "b", "c"].iter().map(|b| queue.send(*b)).collect();
-    let failed = ids[1].clone();
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| r.function_response_types = Some(vec!["ReportBatchItemFailures".into()])),
-        Duration::ZERO,
-        move |n, _| {
-            if n == 0 {
-                Outcome::Success(
-                    format!(r#"{{"batchItemFailures":[{{"itemIdentifier":"{failed}"}}]}}"#)
-                        .into_bytes(),
-                )
-            } else {
-                ok()
-            }
-        },
-    );
-    h.run_until(Duration::from_millis(500), Duration::from_secs(60), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let seen = h.seen();
-    assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].bodies, ["a", "b", "c"]);
-    assert_eq!(
-        seen[1].bodies,
-        ["b"],
-        "only the reported message comes back"
-    );
-    assert!(seen[1].at >= VISIBILITY_MS);
-    assert_eq!(
-        h.queue.deleted(),
-        [ids[0].clone(), ids[2].clone(), ids[1].clone()]
-    );
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn filtered_out_messages_are_deleted_without_invoking() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    queue.send(r#"{"kind":"order","n":1}"#);
-    queue.send(r#"{"kind":"refund","n":2}"#);
-    queue.send("not json");
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| {
-            r.filter_criteria = Some(
-                serde_json::from_value(serde_json::json!({
-                    "Filters": [{"Pattern": r#"{"body":{"kind":["order"]}}"#}]
-                }))
-                .unwrap(),
-            );
-        }),
-        Duration::ZERO,
-        |_, _| ok(),
-    );
-    h.run_until(Duration::from_millis(100), Duration::from_secs(5), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let bodies: Vec<String> = h.seen().iter().flat_map(|s| s.bodies.clone()).collect();
-    assert_eq!(bodies, [r#"{"kind":"order","n":1}"#]);
-    assert_eq!(h.metric(|m| &m.filtered), 2);
-    assert_eq!(
-        h.queue.deleted().len(),
-        3,
-        "filtered messages are deleted, as on AWS"
-    );
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn fifo_groups_stay_in_order_under_failures_while_other_groups_proceed() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs.fifo");
-    for body in ["a1", "a2", "a3"] {
-        queue.send_to_group(body, Some("a"));
-    }
-    for body in ["b1", "b2"] {
-        queue.send_to_group(body, Some("b"));
-    }
-    let failed_once = Arc::new(Mutex::new(false));
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| r.batch_size = Some(1)),
-        Duration::from_millis(100),
-        move |_, seen| {
-            let mut failed = failed_once.lock().unwrap();
-            if seen.bodies == ["a2"] && !*failed {
-                *failed = true;
-                error()
-            } else {
-                ok()
-            }
-        },
-    );
-    h.run_until(Duration::from_millis(100), Duration::from_secs(60), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let seen = h.seen();
-    let order: Vec<&str> = seen.iter().map(|s| s.bodies[0].as_str()).collect();
-    let group =
-        |g: char| -> Vec<&str> { order.iter().copied().filter(|b| b.starts_with(g)).collect() };
-    assert_eq!(
-        group('a'),
-        ["a1", "a2", "a2", "a3"],
-        "a3 waits for a2's retry"
-    );
-    assert_eq!(group('b'), ["b1", "b2"]);
-    let at = |body: &str, nth: usize| {
-        seen.iter()
-            .filter(|s| s.bodies[0] == body)
-            .nth(nth)
-            .unwrap()
-            .at
-    };
-    assert!(
-        at("b2", 0) < at("a2", 1),
-        "group b is not held up by group a's failure"
-    );
-    assert!(at("a2", 1) >= VISIBILITY_MS);
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn throttles_retry_the_batch_without_receiving_it_again() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    queue.send("m");
-    let h = start(&clock, &queue, raw(|_| {}), Duration::ZERO, |n, _| {
-        if n < 2 { Outcome::Throttled } else { ok() }
-    });
-    h.run_until(Duration::from_millis(100), Duration::from_secs(10), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let times: Vec<u64> = h.seen().iter().map(|s| s.at).collect();
-    assert_eq!(times, [0, 1_000, 3_000], "back-off 1 s then 2 s");
-    assert_eq!(h.queue.receives(), 1, "throttles do not consume receives");
-    assert!(h.seen().iter().all(|s| s.receive_counts == ["1"]));
-    let first = &h.seen()[0].payload;
-    assert!(
-        h.seen().iter().all(|s| s.payload == *first),
-        "every retry sends the same event"
-    );
-    assert_eq!(h.metric(|m| &m.throttles), 2);
-    h.stop().await;
-}
-
-/// AWS's SQS pollers do not account for the function's reserved concurrency. With reserved
-/// concurrency 2 and a backlog, five pollers (and more, while receives come back full) invoke at
-/// once; the invocations beyond two are throttled, retried until the batch's visibility timeout
-/// is near, and then the batch returns to the queue with a higher receive count: with
-/// maxReceiveCount 1, to the dead-letter queue.
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn reserved_concurrency_does_not_cap_pollers_so_throttled_messages_reach_the_dlq() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    let dlq = new_queue(&clock, "jobs-dlq");
-    queue.redrive_to(&dlq, 1);
-    for n in 0..1_000 {
-        queue.send(format!("m{n}"));
-    }
-    let h = start_limited(
-        &clock,
-        &queue,
-        raw(|_| {}),
-        Duration::from_secs(3),
-        Some(2),
-        |_, _| ok(),
-    );
-    assert_eq!(h.mapping.target_pollers(), 5, "not capped at 2");
-    h.run_until(Duration::from_millis(500), Duration::from_secs(600), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    let throttles = h.metric(|m| &m.throttles);
-    assert!(throttles > 0, "invocations beyond 2 are throttled");
-    let journal = h.mapping.journal();
-    let retried = journal
-        .iter()
-        .filter(|e| matches!(e.kind, Decision::Throttled { .. }))
-        .count();
-    let gave_up: usize = journal
-        .iter()
-        .filter_map(|e| match &e.kind {
-            Decision::Settled {
-                settled: Settled::GaveUp(why),
-                returned,
-                ..
-            } if why == "throttled" => Some(*returned),
-            _ => None,
+    /// Whether `until` (with `n`) holds now.
+    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        let mapping = self.mapping()?;
+        Ok(match until {
+            "empty" => self.queue()?.bodies().is_empty(),
+            "dlq" => self.dlq.as_ref().map_or(0, |q| q.bodies().len()) as u64 == n,
+            "polled" => mapping.metrics().polled.load(Ordering::Relaxed) == n,
+            "pollers" => mapping.target_pollers() as u64 == n,
+            other => return Err(format!("unknown condition {other}").into()),
         })
-        .sum();
-    assert!(retried > 0, "throttles are journaled");
-    assert!(
-        gave_up > 0,
-        "some batches were throttled until their visibility timeout"
-    );
-    let dead = dlq.bodies();
-    assert!(
-        !dead.is_empty(),
-        "throttled messages reached the dead-letter queue"
-    );
-    assert_eq!(
-        h.queue.deleted().len() + dead.len(),
-        1_000,
-        "every message was either processed or moved to the dead-letter queue"
-    );
-    assert!(
-        h.seen()
+    }
+
+    fn stats(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let metrics = self.mapping()?.metrics();
+        let count = |c: &std::sync::atomic::AtomicU64| self.scene.amount(c.load(Ordering::Relaxed));
+        writeln!(
+            out,
+            "polled {}, deleted {}, failed {}, filtered {}, errors {}, throttles {}",
+            count(&metrics.polled),
+            count(&metrics.deleted),
+            count(&metrics.failed),
+            count(&metrics.filtered),
+            count(&metrics.errors),
+            count(&metrics.throttles),
+        )?;
+        let queue = self.queue()?;
+        let dead = self
+            .dlq
+            .as_ref()
+            .map(MemoryQueue::bodies)
+            .unwrap_or_default();
+        let deleted = queue.deleted().len();
+        let left = queue.bodies().len();
+        if self.scene.loose {
+            writeln!(
+                out,
+                "queue: {left} left; of {} sent, {} deleted or dead-lettered ({} dead letters)",
+                self.sent.len(),
+                deleted + dead.len(),
+                self.scene.amount(dead.len() as u64)
+            )?;
+            return Ok(());
+        }
+        write!(
+            out,
+            "queue: {left} left, {deleted} deleted, {} receives",
+            queue.receives()
+        )?;
+        match dead.len() {
+            _ if self.dlq.is_none() => writeln!(out)?,
+            0..=10 => writeln!(out, "; dead-letter queue: {}", show_items(&dead))?,
+            n => writeln!(out, "; dead-letter queue: {n} messages")?,
+        }
+        Ok(())
+    }
+
+    fn invocations(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let function = self.scene.function.lock().unwrap();
+        let seen = &function.seen;
+        let bodies: Vec<&String> = seen.iter().flat_map(|s| &s.items).collect();
+        let distinct: BTreeSet<&String> = bodies.iter().copied().collect();
+        let largest = seen.iter().map(|s| s.items.len()).max().unwrap_or(0);
+        let counts: Vec<String> = seen
             .iter()
-            .all(|s| s.receive_counts.iter().all(|c| c == "1")),
-        "a message received again (count 2 > maxReceiveCount 1) goes to the DLQ, not the function"
-    );
-    assert_eq!(
-        h.metric(|m| &m.errors),
-        0,
-        "throttles are not function errors"
-    );
-    h.stop().await;
-}
-
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn pollers_grow_while_messages_remain_and_shrink_when_the_queue_is_idle() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    for n in 0..3_000 {
-        queue.send(format!("m{n}"));
-    }
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| {
-            r.scaling_config = Some(RawScalingConfig {
-                maximum_concurrency: None,
-            });
-        }),
-        Duration::from_millis(500),
-        |_, _| ok(),
-    );
-    assert_eq!(h.mapping.target_pollers(), 5, "starts at five");
-    let mut peak = 0;
-    h.run_until(Duration::from_millis(100), Duration::from_secs(120), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    for entry in h.mapping.journal() {
-        if let Decision::Scaled { pollers } = entry.kind {
-            peak = peak.max(pollers);
+            .flat_map(|s| {
+                let event: serde_json::Value = serde_json::from_str(&s.payload).unwrap();
+                let records = event["Records"].as_array().cloned().unwrap_or_default();
+                records.into_iter().map(|r| {
+                    let count = &r["attributes"]["ApproximateReceiveCount"];
+                    count.as_str().unwrap_or_default().to_owned()
+                })
+            })
+            .collect();
+        writeln!(
+            out,
+            "{} invocations of {} messages ({} distinct), at most {largest} a batch, receive counts {}",
+            self.scene.amount(seen.len() as u64),
+            self.scene.amount(bodies.len() as u64),
+            self.scene.amount(distinct.len() as u64),
+            show_counts(&counts)
+        )?;
+        if bodies.len() == distinct.len() {
+            writeln!(out, "no message invoked twice")?;
         }
+        let mut per_second = BTreeMap::new();
+        for s in seen {
+            *per_second.entry(s.at / 1_000).or_insert(0) += 1;
+        }
+        let busiest = per_second.values().max().unwrap_or(&0);
+        writeln!(out, "at most {busiest} started in one second")?;
+        let same_event = seen.windows(2).all(|w| w[0].payload == w[1].payload);
+        if seen.len() > 1 && same_event {
+            writeln!(out, "every invocation sent the same event")?;
+        }
+        Ok(())
     }
-    assert!(
-        peak >= 20,
-        "grew by five a second while receives came back full: {peak}"
-    );
-    h.run_until(Duration::from_secs(1), Duration::from_secs(30), |h| {
-        h.mapping.target_pollers() == 5
-    })
-    .await;
-    h.run_until(Duration::from_secs(1), Duration::from_secs(90), |h| {
-        h.mapping.target_pollers() == 2
-    })
-    .await;
-    ManualClock::settle().await;
-    assert_eq!(h.metric(|m| &m.deleted), 3_000);
-    h.stop().await;
+
+    fn journal(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let journal = self.mapping()?.journal();
+        let throttled = journal
+            .iter()
+            .filter(|e| matches!(e.kind, Decision::Throttled { .. }))
+            .count();
+        let (mut gave_up, mut returned, mut why) = (0, 0, BTreeSet::new());
+        let mut pollers = Vec::new();
+        for entry in &journal {
+            match &entry.kind {
+                Decision::Settled {
+                    settled: Settled::GaveUp(reason),
+                    returned: r,
+                    ..
+                } => {
+                    gave_up += 1;
+                    returned += r;
+                    why.insert(reason.as_str());
+                }
+                Decision::Scaled { pollers: n } => pollers.push(*n),
+                _ => {}
+            }
+        }
+        write!(
+            out,
+            "throttled {} times; gave up on {} batches ({} messages)",
+            self.scene.amount(throttled as u64),
+            self.scene.amount(gave_up as u64),
+            self.scene.amount(returned as u64)
+        )?;
+        let why: Vec<&str> = why.into_iter().collect();
+        match why.is_empty() {
+            true => writeln!(out)?,
+            false => writeln!(out, ": {}", why.join(", "))?,
+        }
+        let peak = pollers.iter().max().copied().unwrap_or(0);
+        let scaled = self.scene.amount(pollers.len() as u64);
+        writeln!(
+            out,
+            "scaled {scaled} times, to at most {} pollers",
+            self.scene.amount(peak as u64)
+        )?;
+        Ok(())
+    }
 }
 
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn maximum_concurrency_caps_concurrent_invocations() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    for n in 0..400 {
-        queue.send(format!("m{n}"));
+impl scripted::MappingScript for Runner {
+    type Own = Command;
+    const UNTIL: &'static str = "empty";
+    const LIMIT_SECONDS: u64 = 60;
+
+    fn scene(&self) -> &Scene {
+        &self.scene
     }
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| {
-            r.scaling_config = Some(RawScalingConfig {
-                maximum_concurrency: Some(3),
-            });
-        }),
-        Duration::from_millis(1_000),
-        |_, _| ok(),
-    );
-    h.run_until(Duration::from_millis(250), Duration::from_secs(60), |h| {
-        h.queue.bodies().is_empty()
-    })
-    .await;
-    // Invocations last 1 s: count how many started in each 1 s slot.
-    let seen = h.seen();
-    let mut per_slot = std::collections::BTreeMap::new();
-    for s in &seen {
-        *per_slot.entry(s.at / 1_000).or_insert(0) += 1;
+
+    fn scene_mut(&mut self) -> &mut Scene {
+        &mut self.scene
     }
-    assert!(
-        per_slot.values().all(|n| *n <= 3),
-        "at most 3 at once: {per_slot:?}"
-    );
-    assert_eq!(seen.len(), 40);
-    h.stop().await;
+
+    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        self.holds(until, n)
+    }
+
+    fn perform_own(&mut self, command: &Command, out: &mut String) -> Result<(), Box<dyn Error>> {
+        match command {
+            Command::Queue { fifo, dlq } => {
+                *self = Self::default();
+                let name = if fifo.unwrap_or(false) {
+                    "jobs.fifo"
+                } else {
+                    "jobs"
+                };
+                let queue = self.new_queue(name);
+                if let Some(max_receive_count) = dlq {
+                    let dlq = self.new_queue("jobs-dlq");
+                    queue.redrive_to(&dlq, *max_receive_count);
+                    self.dlq = Some(dlq);
+                }
+                self.queue = Some(queue);
+            }
+            Command::Send { bodies, group } => {
+                for word in bodies {
+                    for body in scripted::expand(word)? {
+                        let id = self.queue()?.send_to_group(body.clone(), group.as_deref());
+                        self.sent.insert(id, body);
+                    }
+                }
+            }
+            Command::Mapping {
+                batch_size,
+                window,
+                item_failures,
+                filter,
+                scaling,
+                max_concurrency,
+                work,
+                reserved,
+                quiet,
+                loose,
+            } => {
+                let filter_criteria = filter
+                    .as_ref()
+                    .map(|pattern| {
+                        serde_json::from_value(serde_json::json!({
+                            "Filters": [{"Pattern": pattern}]
+                        }))
+                    })
+                    .transpose()?;
+                let scaling_config = (scaling.unwrap_or(false) || max_concurrency.is_some())
+                    .then_some(RawScalingConfig {
+                        maximum_concurrency: *max_concurrency,
+                    });
+                let raw = RawSqsMapping {
+                    event_source_arn: Some(self.queue()?.arn()),
+                    function_name: Some("f".into()),
+                    batch_size: *batch_size,
+                    maximum_batching_window_in_seconds: *window,
+                    function_response_types: item_failures
+                        .unwrap_or(false)
+                        .then(|| vec!["ReportBatchItemFailures".into()]),
+                    filter_criteria,
+                    scaling_config,
+                    ..RawSqsMapping::default()
+                };
+                let work = Duration::from_millis(work.unwrap_or(0));
+                let (quiet, loose) = (quiet.unwrap_or(false), loose.unwrap_or(false));
+                self.start(raw, work, *reserved, quiet || loose, loose)?;
+            }
+            Command::Pollers => {
+                let target = self.mapping()?.target_pollers();
+                writeln!(out, "{target} pollers")?;
+            }
+            Command::Stats => self.stats(out)?,
+            Command::Invocations => self.invocations(out)?,
+            Command::Journal => self.journal(out)?,
+            Command::Deleted => {
+                let deleted: Vec<String> = (self.queue()?.deleted().iter())
+                    .map(|id| self.sent.get(id).cloned().unwrap_or_else(|| id.clone()))
+                    .collect();
+                writeln!(out, "deleted {}", show_items(&deleted))?;
+            }
+            Command::Receive => {
+                let queue = self.queue()?.clone();
+                let received = self.scene.rt.block_on(queue.receive(ReceiveRequest {
+                    max_messages: 10,
+                    wait_seconds: 0,
+                    visibility_timeout_seconds: None,
+                }))?;
+                let bodies: Vec<String> = received.into_iter().map(|m| m.body).collect();
+                writeln!(out, "received {}", show_items(&bodies))?;
+            }
+        }
+        Ok(())
+    }
 }
 
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn stopping_hands_back_messages_that_were_not_invoked() {
-    let clock = ManualClock::new(T0);
-    let queue = new_queue(&clock, "jobs");
-    queue.send("waiting");
-    let h = start(
-        &clock,
-        &queue,
-        raw(|r| {
-            r.batch_size = Some(100);
-            r.maximum_batching_window_in_seconds = Some(10);
-        }),
-        Duration::ZERO,
-        |_, _| ok(),
-    );
-    h.run_until(Duration::from_millis(100), Duration::from_secs(1), |h| {
-        h.metric(|m| &m.polled) == 1
-    })
-    .await;
-    let queue = h.queue.clone();
-    let stop_clock = h.clock.clone();
-    h.stop().await;
-    assert_eq!(stop_clock.now_millis() - T0, 0);
-    let again = queue
-        .receive(ReceiveRequest {
-            max_messages: 10,
-            wait_seconds: 0,
-            visibility_timeout_seconds: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        again.len(),
-        1,
-        "released at once, not after the visibility timeout"
-    );
-    assert_eq!(again[0].body, "waiting");
+test_each_file::test_each_path! { in "crates/riffle-runtime/src/sqs/mapping/testscripts" as script => run_script }
+
+fn run_script(path: &std::path::Path) {
+    scripted::run(Runner::default(), path);
 }

@@ -207,15 +207,10 @@ impl Runner {
     }
 }
 
-impl goldenscript::Runner for Runner {
+impl testscript::Script for Runner {
     type Command = Command;
 
-    fn run(
-        &mut self,
-        command: &Command,
-        _context: &goldenscript::Context,
-    ) -> Result<String, Box<dyn Error>> {
-        let mut out = String::new();
+    fn perform(&mut self, command: &Command, out: &mut String) -> Result<(), Box<dyn Error>> {
         match command {
             Command::Shard {
                 batch_size,
@@ -266,14 +261,14 @@ impl goldenscript::Runner for Runner {
                 let effects = self.shard()?.shard_ended(now);
                 self.queue.extend(effects);
             }
-            Command::Run => self.run(&mut out)?,
+            Command::Run => self.run(out)?,
         }
-        Ok(out)
+        Ok(())
     }
 }
 
 test_each_file::test_each_path! { in "crates/riffle-core/src/kinesis/shard/testscripts" as script => run_script }
 
 fn run_script(path: &std::path::Path) {
-    testscript::run(&mut Runner::default(), path);
+    testscript::run(Runner::default(), path);
 }

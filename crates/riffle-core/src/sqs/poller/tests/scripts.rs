@@ -118,14 +118,10 @@ fn payload_ids(payload: &str) -> Vec<String> {
         .collect()
 }
 
-impl goldenscript::Runner for Runner {
+impl testscript::Script for Runner {
     type Command = Command;
 
-    fn run(
-        &mut self,
-        command: &Command,
-        _context: &goldenscript::Context,
-    ) -> Result<String, Box<dyn Error>> {
+    fn perform(&mut self, command: &Command, text: &mut String) -> Result<(), Box<dyn Error>> {
         let mut out = Vec::new();
         let settings = &self.settings;
         let now = self.now;
@@ -198,16 +194,15 @@ impl goldenscript::Runner for Runner {
             }
             Command::Stop => self.poller.stop(),
         }
-        let mut text = String::new();
         for effect in &out {
             writeln!(text, "+{} {}", self.now - T0, show_effect(effect))?;
         }
-        Ok(text)
+        Ok(())
     }
 }
 
 test_each_file::test_each_path! { in "crates/riffle-core/src/sqs/poller/testscripts" as script => run_script }
 
 fn run_script(path: &std::path::Path) {
-    testscript::run(&mut Runner::default(), path);
+    testscript::run(Runner::default(), path);
 }
