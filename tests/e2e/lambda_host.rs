@@ -94,6 +94,13 @@ async fn a_warm_environment_answers_successive_invocations() {
     assert_eq!(stats.environments_started, 1);
     assert_eq!(stats.cold_starts.len(), 1, "one cold start, measured");
     assert!(stats.cold_starts[0] > Duration::ZERO);
+    assert_eq!(stats.invocations, 2);
+    assert_eq!(stats.duration.count, 2, "both durations counted");
+    assert!(stats.duration.sum_ms > 0.0);
+    assert_eq!(
+        stats.concurrent_executions, 0,
+        "nothing runs once both answered"
+    );
     function.shutdown().await;
 }
 
