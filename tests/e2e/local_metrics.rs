@@ -1,6 +1,7 @@
 //! `GET /_riffle/metrics` on a running `riffle local`, as a Prometheus scraper sees it: one
 //! stream and one queue, both read by `lambda-probe` (which succeeds on every event). Records
-//! are put and a message sent; once the status lines say they were handled, the scrape must
+//! are put and a message sent; a second function, `stalled`, reads the same stream with a reserved
+//! concurrency of 0, so every invocation of it is throttled; once the status lines say they were handled, the scrape must
 //! parse as OpenMetrics text and say the same counts as the status (one source of truth), and
 //! the function's invocations, durations and cold starts must add up.
 
@@ -45,6 +46,22 @@ Resources:
           Type: SQS
           Properties:
             Queue: !GetAtt Jobs.Arn
+            BatchSize: 10
+  Stalled:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: stalled
+      CodeUri: probe/
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Timeout: 10
+      ReservedConcurrentExecutions: 0
+      Events:
+        Records:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Stream.Arn
+            StartingPosition: TRIM_HORIZON
             BatchSize: 10
 "#;
 
@@ -102,6 +119,18 @@ async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
         },
     );
 
+    wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(60),
+        "a throttled invocation retried",
+        |e| {
+            e["event"] == "status"
+                && e["mapping"] == "StalledRecords"
+                && e["retries"].as_u64() >= Some(1)
+        },
+    );
+
     let (head, body) = get(&endpoint, "/_riffle/metrics", None).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
@@ -143,6 +172,21 @@ async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
     assert_eq!(stream_invocations, count(&shard_status["invocations"]));
     assert_eq!(value("riffle_mapping_errors_total", &shard), 0.0);
     assert!(value("riffle_iterator_age_milliseconds", &shard) >= 0.0);
+    // The throttled mapping and function: throttles, and no invocation of the function.
+    let stalled_shard = [
+        ("function", "stalled"),
+        ("mapping", "StalledRecords"),
+        ("shard", "shardId-000000000000"),
+        ("stream", "metrics-stream"),
+    ];
+    assert!(value("riffle_mapping_throttles_total", &stalled_shard) >= 1.0);
+    assert_eq!(value("riffle_mapping_errors_total", &stalled_shard), 0.0);
+    assert_eq!(value("riffle_mapping_throttles_total", &shard), 0.0);
+    assert!(value("riffle_throttles_total", &[("function", "stalled")]) >= 1.0);
+    assert_eq!(
+        value("riffle_invocations_total", &[("function", "stalled")]),
+        0.0
+    );
     // The queue mapping.
     assert_eq!(value("riffle_polled_events_total", &queue), 1.0);
     assert_eq!(value("riffle_invoked_events_total", &queue), 1.0);

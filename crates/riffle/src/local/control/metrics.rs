@@ -277,13 +277,15 @@ impl Snapshot {
                 errors,
             ),
         )?;
+        let mut throttles = self.per_shard(|s| Some(s.throttles));
+        throttles.extend(self.per_queue(|c| c.throttles));
         counter(
             encoder,
             family(
                 "mapping_throttles",
-                "Invocations by the SQS mapping that were throttled",
+                "Invocations by the mapping that the function throttled (retried, not counted as attempts)",
                 None,
-                self.per_queue(|c| c.throttles),
+                throttles,
             ),
         )?;
         counter(

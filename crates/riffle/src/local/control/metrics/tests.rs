@@ -11,6 +11,7 @@ fn known() -> Snapshot {
         iterator_age_ms: Some(1_250),
         invocations: 3,
         errors: 1,
+        throttles: 2,
         retries: 1,
         bisects: 1,
         sent_to_destination: 2,
@@ -91,8 +92,9 @@ riffle_mapping_invocations_total{mapping="Jobs",function="orders-fn",queue="jobs
 # TYPE riffle_mapping_errors counter
 riffle_mapping_errors_total{mapping="Orders",function="orders-fn",stream="orders",shard="shardId-000000000000"} 1
 riffle_mapping_errors_total{mapping="Jobs",function="orders-fn",queue="jobs"} 1
-# HELP riffle_mapping_throttles Invocations by the SQS mapping that were throttled
+# HELP riffle_mapping_throttles Invocations by the mapping that the function throttled (retried, not counted as attempts)
 # TYPE riffle_mapping_throttles counter
+riffle_mapping_throttles_total{mapping="Orders",function="orders-fn",stream="orders",shard="shardId-000000000000"} 2
 riffle_mapping_throttles_total{mapping="Jobs",function="orders-fn",queue="jobs"} 1
 # HELP riffle_mapping_retries Retries the Kinesis mapping scheduled, per shard
 # TYPE riffle_mapping_retries counter
