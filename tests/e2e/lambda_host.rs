@@ -94,6 +94,13 @@ async fn a_warm_environment_answers_successive_invocations() {
     assert_eq!(stats.environments_started, 1);
     assert_eq!(stats.cold_starts.len(), 1, "one cold start, measured");
     assert!(stats.cold_starts[0] > Duration::ZERO);
+    assert_eq!(stats.invocations, 2);
+    assert_eq!(stats.duration.count, 2, "both durations counted");
+    assert!(stats.duration.sum_ms > 0.0);
+    assert_eq!(
+        stats.concurrent_executions, 0,
+        "nothing runs once both answered"
+    );
     function.shutdown().await;
 }
 
@@ -233,6 +240,12 @@ async fn a_timeout_is_sandbox_timedout_and_the_environment_is_killed() {
         started.elapsed() < Duration::from_secs(10),
         "the invoker does not wait for the sleep"
     );
+    let stats = function.stats();
+    assert_eq!(
+        stats.duration.count, 2,
+        "the timed-out invocation has a duration too"
+    );
+    assert!(stats.duration.sum_ms >= 500.0, "{:?}", stats.duration);
     let next = function.invoke(request(3, json!({"action": "echo"}))).await;
     assert_ne!(
         body(&warm)["pid"],
@@ -295,7 +308,18 @@ async fn concurrent_invocations_get_their_own_environments_and_reuse_them() {
             .collect();
         futures_join(calls)
     };
-    let first = round(10).await;
+    // While the four sleep, all four are under way (ConcurrentExecutions): watched, bounded,
+    // until the round is done; each invocation is in flight from its start to its answer.
+    let first = tokio::spawn(round(10));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut most = 0;
+    while !first.is_finished() && std::time::Instant::now() < deadline {
+        most = most.max(function.stats().concurrent_executions);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let first = first.await.unwrap();
+    assert_eq!(most, 4, "four invocations under way at once");
+    assert_eq!(function.stats().concurrent_executions, 0);
     let mut pids: Vec<u64> = first
         .iter()
         .map(|o| body(o)["pid"].as_u64().unwrap())

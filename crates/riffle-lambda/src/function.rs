@@ -25,6 +25,7 @@ use riffle_core::time::Millis;
 use riffle_runtime::InvokeRequest;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::histogram::DurationHistogram;
 use crate::logs::{LogLine, LogSource, Logs};
 
 mod spawn;
@@ -103,6 +104,12 @@ pub struct FunctionStats {
     pub cold_starts: Vec<Duration>,
     /// Environments alive now.
     pub environments: usize,
+    /// Invocations under way now (Lambda's `ConcurrentExecutions`), counting those waiting for
+    /// their environment's init.
+    pub concurrent_executions: usize,
+    /// How long the function ran, for every invocation that it answered, failed or timed out
+    /// (Lambda's `Duration`).
+    pub duration: DurationHistogram,
 }
 
 /// An invocation handed to an environment's `/next`.
@@ -496,15 +503,18 @@ impl Shared {
                 Err(_) => return self.fail(&environment, &request_id, "Runtime.ExitError", "the environment is gone"),
             },
             _ = exited.wait_for(Option::is_some) => {
+                lock(&self.stats).duration.observe(started.elapsed());
                 let status = environment.exited.borrow().clone().unwrap_or_default();
                 return self.fail(&environment, &request_id, "Runtime.ExitError", &format!("Runtime exited with error: {status}"));
             }
             () = tokio::time::sleep(self.config.timeout) => {
+                lock(&self.stats).duration.observe(started.elapsed());
                 let message = format!("Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64());
                 return self.fail(&environment, &request_id, "Sandbox.Timedout", &message);
             }
         };
         let duration = started.elapsed();
+        lock(&self.stats).duration.observe(duration);
         self.logs_caught_up(&environment).await;
         let init = if cold {
             *lock(&environment.init_duration)
@@ -619,7 +629,11 @@ impl LocalFunction {
 
     /// Its counters.
     pub fn stats(&self) -> FunctionStats {
-        lock(&self.shared.stats).clone()
+        let concurrent_executions = lock(&self.shared.in_flight).len();
+        FunctionStats {
+            concurrent_executions,
+            ..lock(&self.shared.stats).clone()
+        }
     }
 
     /// Invokes the function with `request` and waits for the outcome.

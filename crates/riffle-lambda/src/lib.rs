@@ -4,6 +4,7 @@
 //! reserved concurrency), and their logs captured per request id.
 //!
 //! - [`function`]: [`LocalFunction`], the pool and the invoker (`tower::Service<InvokeRequest>`).
+//! - [`histogram`]: the buckets of a function's invocation durations.
 //! - [`api`]: the Runtime API endpoints the environments call.
 //! - [`invoke_api`]: Lambda's Invoke API over the local functions.
 //! - [`logs`]: captured function output and Lambda's START / END / REPORT lines.
@@ -14,10 +15,12 @@
 
 pub mod api;
 pub mod function;
+pub mod histogram;
 pub mod invoke_api;
 pub mod logs;
 
 pub use function::{FunctionConfig, FunctionStats, LocalFunction};
+pub use histogram::{DURATION_BUCKETS_MS, DurationHistogram};
 pub use logs::{LogLine, LogSource, Logs};
 
 /// Variables Lambda reserves: a function's Environment cannot override them.

@@ -131,6 +131,8 @@ pub struct KinesisMetrics {
     pub invoked_records: AtomicU64,
     /// Failed invocations.
     pub errors: AtomicU64,
+    /// Invocations the function throttled (retried, and not counted as attempts).
+    pub throttles: AtomicU64,
     /// Retries scheduled.
     pub retries: AtomicU64,
     /// Bisects.
@@ -169,6 +171,8 @@ pub struct ShardStatus {
     pub invocations: u64,
     /// Failed invocations.
     pub errors: u64,
+    /// Throttled invocations.
+    pub throttles: u64,
     /// Retries scheduled.
     pub retries: u64,
     /// Bisects.
@@ -322,6 +326,12 @@ impl KinesisMetrics {
             .max_by_key(|(at, _, _)| *at)
     }
 
+    /// Counts an invocation for `shard_id` that the function throttled.
+    pub fn throttled(&self, shard_id: &str) {
+        Self::add(&self.throttles, 1);
+        self.update_shard(shard_id, |s| s.throttles += 1);
+    }
+
     /// Records the iterator age of a shard.
     pub fn set_iterator_age(&self, shard_id: &str, age: Millis) {
         self.update_shard(shard_id, |s| {
@@ -370,6 +380,7 @@ impl KinesisMetrics {
             invocations: get(&self.invocations),
             invoked_records: get(&self.invoked_records),
             errors: get(&self.errors),
+            throttles: get(&self.throttles),
             retries: get(&self.retries),
             bisects: get(&self.bisects),
             sent_to_destination: get(&self.sent_to_destination),
@@ -391,6 +402,8 @@ pub struct KinesisCounters {
     pub invoked_records: u64,
     /// As [`KinesisMetrics::errors`].
     pub errors: u64,
+    /// As [`KinesisMetrics::throttles`].
+    pub throttles: u64,
     /// As [`KinesisMetrics::retries`].
     pub retries: u64,
     /// As [`KinesisMetrics::bisects`].

@@ -509,6 +509,9 @@ where
                             if let (Some(arrival), Outcome::Success(_)) = (last_arrival_ms, &invocation.outcome) {
                                 self.metrics.set_iterator_age(shard_id, now.saturating_sub(arrival));
                             }
+                            if invocation.outcome == Outcome::Throttled {
+                                self.metrics.throttled(shard_id);
+                            }
                             machine.invocation_finished(lane, batch, invocation, now)
                         }
                         Completion::Delivered { lane, delivery, result } => {

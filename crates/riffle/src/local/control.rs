@@ -4,13 +4,16 @@
 //! - `GET /_riffle/mappings`: every mapping with its kind, function, source, state and counters;
 //! - `GET /_riffle/mappings/{id}/journal[?shard=S]`: the mapping's decision journal, oldest
 //!   first, one JSON object per entry (`riffle explain` prints it);
+//! - `GET /_riffle/metrics`: the same counters and each function's, in the OpenMetrics (or
+//!   Prometheus) text format, for a scraper ([`metrics`]);
 //! - `POST /2015-03-31/functions/{name}/invocations`: Lambda's Invoke API, served by
 //!   [`riffle_lambda::invoke_api`] over the template's functions.
 //!
 //! This module owns the routes and their errors; [`views`] owns the JSON of journals and
-//! counters. Invariant: until every function and mapping has started, every route answers 503
+//! counters, [`metrics`] their text for scrapers. Invariant: until every function and mapping has started, every route answers 503
 //! rather than a partial view.
 
+mod metrics;
 mod views;
 
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use riffle_lambda::invoke_api::{InvokeApi, query_pairs};
@@ -55,6 +58,7 @@ impl Control {
         Router::new()
             .route("/_riffle/mappings", get(mappings))
             .route("/_riffle/mappings/{id}/journal", get(journal))
+            .route("/_riffle/metrics", get(metrics))
             .with_state(self.clone())
             .merge(self.invoke.router())
     }
@@ -176,6 +180,80 @@ fn mapping_json(info: &MappingInfo, running: &Running) -> Value {
         "state": state,
         "counters": counters,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+async fn metrics(State(control): State<Control>, headers: HeaderMap) -> Response {
+    let Some(ready) = control.get() else {
+        return starting();
+    };
+    let format = metrics::Format::from_accept(
+        headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok()),
+    );
+    let text = metrics::render(snapshot(ready), format);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, format.content_type())],
+        text,
+    )
+        .into_response()
+}
+
+/// Every mapping's and function's counters now, read where the status table reads them.
+fn snapshot(ready: &Ready) -> metrics::Snapshot {
+    let running = &ready.running;
+    let mut snapshot = metrics::Snapshot::default();
+    for info in &ready.mappings {
+        let source = source_name(&info.event_source_arn);
+        match info.kind {
+            SourceKind::Kinesis => {
+                if let Some((_, controller)) = running.kinesis.iter().find(|(id, _)| *id == info.id)
+                {
+                    let metrics = controller.mapping().metrics();
+                    snapshot.kinesis.push(metrics::KinesisMapping {
+                        id: info.id.clone(),
+                        function: info.function.clone(),
+                        stream: source,
+                        counters: metrics.counters(),
+                        shards: metrics.shards(),
+                    });
+                }
+            }
+            SourceKind::Sqs => {
+                if let Some((_, controller)) = running.queues.iter().find(|(id, _)| *id == info.id)
+                {
+                    snapshot.queues.push(metrics::QueueMapping {
+                        id: info.id.clone(),
+                        function: info.function.clone(),
+                        queue: source,
+                        counters: controller.mapping().metrics().counters(),
+                    });
+                }
+            }
+        }
+    }
+    snapshot.functions = running
+        .functions
+        .values()
+        .map(|function| metrics::Function {
+            name: function.config().name.clone(),
+            stats: function.stats(),
+        })
+        .collect();
+    snapshot
+}
+
+/// A stream's or queue's name from its ARN (`…:stream/NAME[/consumer/…]`, `…:NAME`).
+fn source_name(arn: &str) -> String {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match resource.strip_prefix("stream/") {
+        Some(stream) => stream.split('/').next().unwrap_or(stream).to_owned(),
+        None => resource.to_owned(),
+    }
 }
 
 fn kind_name(kind: SourceKind) -> &'static str {

@@ -1,0 +1,453 @@
+//! `GET /_riffle/metrics`: the counters of the status table and of `/_riffle/mappings`, and
+//! each function's, in the OpenMetrics text format (or Prometheus' 0.0.4 text format when the
+//! scraper's `Accept` asks for it), named after the CloudWatch metrics they stand for.
+//!
+//! Every value is read from where the status table reads it (the runtime's `KinesisMetrics`,
+//! their `ShardStatus` per shard, `SqsMetrics`) and from `riffle_lambda::FunctionStats`: this
+//! module counts nothing itself, it takes a [`Snapshot`] and writes it with prometheus-client's
+//! encoders. The names and their meanings are listed in docs/metrics.md.
+//!
+//! Invariant: the text for a snapshot is deterministic (mappings, shards and functions in a
+//! fixed order), so it can be compared whole in tests.
+
+use std::collections::BTreeMap;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Registry, Unit};
+use riffle_lambda::FunctionStats;
+use riffle_runtime::ShardStatus;
+use riffle_runtime::journal::{KinesisCounters, SqsCounters};
+
+/// What the metrics say, read once per scrape.
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    pub(super) kinesis: Vec<KinesisMapping>,
+    pub(super) queues: Vec<QueueMapping>,
+    pub(super) functions: Vec<Function>,
+}
+
+/// A Kinesis mapping: its counters, and each shard's status.
+#[derive(Debug)]
+pub(super) struct KinesisMapping {
+    pub(super) id: String,
+    pub(super) function: String,
+    pub(super) stream: String,
+    pub(super) counters: KinesisCounters,
+    pub(super) shards: BTreeMap<String, ShardStatus>,
+}
+
+/// An SQS mapping's counters.
+#[derive(Debug)]
+pub(super) struct QueueMapping {
+    pub(super) id: String,
+    pub(super) function: String,
+    pub(super) queue: String,
+    pub(super) counters: SqsCounters,
+}
+
+/// A function's counters.
+#[derive(Debug)]
+pub(super) struct Function {
+    pub(super) name: String,
+    pub(super) stats: FunctionStats,
+}
+
+/// The text format a scraper gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    /// OpenMetrics 1.0 text: the default.
+    OpenMetrics,
+    /// Prometheus' text format 0.0.4, for an `Accept` that names `text/plain` and not
+    /// `application/openmetrics-text`.
+    Prometheus,
+}
+
+/// The `Content-Type` of the OpenMetrics text format.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+impl Format {
+    /// The format for a request's `Accept` header.
+    pub(super) fn from_accept(accept: Option<&str>) -> Self {
+        match accept {
+            Some(accept)
+                if accept.contains("text/plain")
+                    && !accept.contains("application/openmetrics-text") =>
+            {
+                Self::Prometheus
+            }
+            _ => Self::OpenMetrics,
+        }
+    }
+
+    /// The response's `Content-Type`.
+    pub(super) fn content_type(self) -> &'static str {
+        match self {
+            Self::OpenMetrics => OPENMETRICS,
+            Self::Prometheus => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        }
+    }
+}
+
+/// The text of `snapshot` in `format`.
+pub(super) fn render(snapshot: Snapshot, format: Format) -> String {
+    let mut registry = Registry::with_prefix("riffle");
+    registry.register_collector(Box::new(snapshot));
+    let mut text = String::new();
+    let encoded = match format {
+        Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut text, &registry),
+        Format::Prometheus => {
+            prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
+        }
+    };
+    // Writing to a String fails only on a bug of the encoder.
+    encoded.expect("the metrics encode into a String");
+    text
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// One metric family: its name (without the `riffle_` prefix, the unit or `_total`), help,
+/// unit, type, and its series.
+struct Family<'a, V> {
+    name: &'a str,
+    help: &'a str,
+    unit: Option<Unit>,
+    series: Vec<(Labels, V)>,
+}
+
+fn ms() -> Option<Unit> {
+    Some(Unit::Other("milliseconds".to_owned()))
+}
+
+fn counter(encoder: &mut DescriptorEncoder<'_>, family: Family<'_, u64>) -> std::fmt::Result {
+    if family.series.is_empty() {
+        return Ok(());
+    }
+    let mut metric = encoder.encode_descriptor(
+        family.name,
+        family.help,
+        family.unit.as_ref(),
+        MetricType::Counter,
+    )?;
+    for (labels, value) in &family.series {
+        metric
+            .encode_family(labels)?
+            .encode_counter::<NoLabelSet, _, u64>(value, None)?;
+    }
+    Ok(())
+}
+
+fn gauge(encoder: &mut DescriptorEncoder<'_>, family: Family<'_, u64>) -> std::fmt::Result {
+    if family.series.is_empty() {
+        return Ok(());
+    }
+    let mut metric = encoder.encode_descriptor(
+        family.name,
+        family.help,
+        family.unit.as_ref(),
+        MetricType::Gauge,
+    )?;
+    for (labels, value) in &family.series {
+        metric.encode_family(labels)?.encode_gauge(value)?;
+    }
+    Ok(())
+}
+
+impl KinesisMapping {
+    fn labels(&self) -> Labels {
+        vec![
+            ("mapping", self.id.clone()),
+            ("function", self.function.clone()),
+            ("stream", self.stream.clone()),
+        ]
+    }
+
+    fn shard_labels(&self, shard: &str) -> Labels {
+        let mut labels = self.labels();
+        labels.push(("shard", shard.to_owned()));
+        labels
+    }
+}
+
+impl QueueMapping {
+    fn labels(&self) -> Labels {
+        vec![
+            ("mapping", self.id.clone()),
+            ("function", self.function.clone()),
+            ("queue", self.queue.clone()),
+        ]
+    }
+}
+
+impl Snapshot {
+    /// One series per shard of every Kinesis mapping, with `value` of its status.
+    fn per_shard(&self, value: impl Fn(&ShardStatus) -> Option<u64>) -> Vec<(Labels, u64)> {
+        self.kinesis
+            .iter()
+            .flat_map(|m| {
+                m.shards
+                    .iter()
+                    .filter_map(|(shard, s)| Some((m.shard_labels(shard), value(s)?)))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn per_kinesis(&self, value: impl Fn(&KinesisCounters) -> u64) -> Vec<(Labels, u64)> {
+        self.kinesis
+            .iter()
+            .map(|m| (m.labels(), value(&m.counters)))
+            .collect()
+    }
+
+    fn per_queue(&self, value: impl Fn(&SqsCounters) -> u64) -> Vec<(Labels, u64)> {
+        self.queues
+            .iter()
+            .map(|m| (m.labels(), value(&m.counters)))
+            .collect()
+    }
+
+    fn per_function(&self, value: impl Fn(&FunctionStats) -> u64) -> Vec<(Labels, u64)> {
+        self.functions
+            .iter()
+            .map(|f| (vec![("function", f.name.clone())], value(&f.stats)))
+            .collect()
+    }
+
+    fn mappings(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
+        let family = |name, help, unit, series| Family {
+            name,
+            help,
+            unit,
+            series,
+        };
+        gauge(
+            encoder,
+            family(
+                "iterator_age",
+                "IteratorAge: how old the last record of a shard's last successful batch was when \
+                 the batch finished; 0 once the shard is caught up",
+                ms(),
+                self.per_shard(|s| s.iterator_age_ms),
+            ),
+        )?;
+        let mut polled = self.per_kinesis(|c| c.polled);
+        polled.extend(self.per_queue(|c| c.received));
+        counter(
+            encoder,
+            family(
+                "polled_events",
+                "PolledEventCount: records (Kinesis) or messages (SQS, each receive) the mapping read",
+                None,
+                polled,
+            ),
+        )?;
+        let mut invoked = self.per_kinesis(|c| c.invoked_records);
+        invoked.extend(self.per_queue(|c| c.invoked_messages));
+        counter(
+            encoder,
+            family(
+                "invoked_events",
+                "InvokedEventCount: records or messages sent to the function, counting retries",
+                None,
+                invoked,
+            ),
+        )?;
+        let mut invocations = self.per_shard(|s| Some(s.invocations));
+        invocations.extend(self.per_queue(|c| c.invocations));
+        counter(
+            encoder,
+            family(
+                "mapping_invocations",
+                "Invocations of the function by the mapping (per shard for Kinesis), counting retries",
+                None,
+                invocations,
+            ),
+        )?;
+        let mut errors = self.per_shard(|s| Some(s.errors));
+        errors.extend(self.per_queue(|c| c.errors));
+        counter(
+            encoder,
+            family(
+                "mapping_errors",
+                "Invocations by the mapping that failed (function error, timeout, invalid response)",
+                None,
+                errors,
+            ),
+        )?;
+        let mut throttles = self.per_shard(|s| Some(s.throttles));
+        throttles.extend(self.per_queue(|c| c.throttles));
+        counter(
+            encoder,
+            family(
+                "mapping_throttles",
+                "Invocations by the mapping that the function throttled (retried, not counted as attempts)",
+                None,
+                throttles,
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "mapping_retries",
+                "Retries the Kinesis mapping scheduled, per shard",
+                None,
+                self.per_shard(|s| Some(s.retries)),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "mapping_bisects",
+                "Batches the Kinesis mapping split in two (BisectBatchOnFunctionError), per shard",
+                None,
+                self.per_shard(|s| Some(s.bisects)),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "on_failure_destination_delivered_events",
+                "OnFailureDestinationDeliveredEventCount: records reported to the on-failure destination",
+                None,
+                self.per_shard(|s| Some(s.sent_to_destination)),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "dropped_events",
+                "DroppedEventCount: records given up without an on-failure destination",
+                None,
+                self.per_shard(|s| Some(s.dropped)),
+            ),
+        )?;
+        let mut filtered = self.per_shard(|s| Some(s.filtered));
+        filtered.extend(self.per_queue(|c| c.filtered));
+        counter(
+            encoder,
+            family(
+                "filtered_out_events",
+                "FilteredOutEventCount: records or messages the filter criteria dropped",
+                None,
+                filtered,
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "deleted_events",
+                "DeletedEventCount: messages the SQS mapping deleted after the function succeeded",
+                None,
+                self.per_queue(|c| c.deleted),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "failed_invoke_events",
+                "FailedInvokeEventCount: messages of failed invocations, left to return to the queue",
+                None,
+                self.per_queue(|c| c.failed),
+            ),
+        )?;
+        gauge(
+            encoder,
+            family(
+                "pollers",
+                "Pollers the SQS mapping runs now",
+                None,
+                self.per_queue(|c| c.pollers as u64),
+            ),
+        )?;
+        gauge(
+            encoder,
+            family(
+                "approximate_age_of_oldest_message",
+                "ApproximateAgeOfOldestMessage: the age of the oldest message of the SQS mapping's \
+                 last receive",
+                ms(),
+                self.per_queue(|c| c.oldest_message_age_ms),
+            ),
+        )
+    }
+
+    fn functions(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
+        let family = |name, help, series| Family {
+            name,
+            help,
+            unit: None,
+            series,
+        };
+        counter(
+            encoder,
+            family(
+                "invocations",
+                "Invocations: invocations of the function, from every mapping and the Invoke API",
+                self.per_function(|s| s.invocations),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "errors",
+                "Errors: invocations that ended in a function error (timeouts and crashes included)",
+                self.per_function(|s| s.errors),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "throttles",
+                "Throttles: invocations refused for lack of concurrency",
+                self.per_function(|s| s.throttles),
+            ),
+        )?;
+        gauge(
+            encoder,
+            family(
+                "concurrent_executions",
+                "ConcurrentExecutions: invocations of the function under way now",
+                self.per_function(|s| s.concurrent_executions as u64),
+            ),
+        )?;
+        counter(
+            encoder,
+            family(
+                "cold_starts",
+                "Execution environments started and initialised (an Init Duration in a REPORT line)",
+                self.per_function(|s| s.cold_starts.len() as u64),
+            ),
+        )?;
+        if self.functions.is_empty() {
+            return Ok(());
+        }
+        let unit = ms();
+        let mut metric = encoder.encode_descriptor(
+            "duration",
+            "Duration: how long the function ran, per invocation it answered, failed or timed out",
+            unit.as_ref(),
+            MetricType::Histogram,
+        )?;
+        for function in &self.functions {
+            let labels: Labels = vec![("function", function.name.clone())];
+            let d = &function.stats.duration;
+            metric
+                .encode_family(&labels)?
+                .encode_histogram::<NoLabelSet>(d.sum_ms, d.count, &d.buckets(), None)?;
+        }
+        Ok(())
+    }
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        self.mappings(&mut encoder)?;
+        self.functions(&mut encoder)
+    }
+}
+
+#[cfg(test)]
+mod tests;
