@@ -48,7 +48,8 @@ $(JS_SDK)/node_modules/@aws-sdk/client-kinesis:
 	npm install --silent --no-audit --no-fund --prefix $(JS_SDK) @aws-sdk/client-kinesis
 
 ## kinesalite's test suite (recorded against real AWS, vendored in tests/conformance/kinesalite)
-## against a fresh emulator on a free port; fails below 95 % passing. Needs node and npm.
+## against a fresh emulator on a free port; fails on a failing test known-failures.txt does not
+## list, or a listed one that passes. Needs node and npm.
 conformance:
 	$(CARGO) build -p riffle
 	KSL_WORK=$${KSL_WORK:-$(abspath target)/kinesalite-suite} \
