@@ -31,7 +31,8 @@ const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version 2: streams carry their enhanced fan-out consumers.
 /// Version 3: streams carry resource policies and their scaling history.
 /// Version 4: the Kinesis store carries the account settings.
-pub const FORMAT_VERSION: u32 = 4;
+/// Version 5: records carry their stream-wide sequence index (AWS's sequence number layout).
+pub const FORMAT_VERSION: u32 = 5;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 

@@ -451,7 +451,12 @@ async fn dispatch(
                     (_, ErrorCode::SerializationException) => "Message",
                     _ => "message",
                 };
-                let body = serde_json::json!({ "__type": type_name, key: error.message });
+                // AWS's InternalFailure for some requests carries no message at all.
+                let body = if error.message.is_empty() {
+                    serde_json::json!({ "__type": type_name })
+                } else {
+                    serde_json::json!({ "__type": type_name, key: error.message })
+                };
                 body.to_string().into_bytes()
             };
             let status =

@@ -163,12 +163,10 @@ pub(super) fn hash_range_json(shard: &Shard) -> Value {
 }
 
 pub(super) fn shard_json(stream: &Stream, shard: &Shard) -> Value {
-    let mut range = json!({
-        "StartingSequenceNumber": stream.sequence_number(shard.ordinal, 0),
-    });
-    if !shard.is_open() {
-        range["EndingSequenceNumber"] =
-            json!(stream.sequence_number(shard.ordinal, shard.last_counter));
+    let (start, end) = stream.sequence_range(shard.ordinal);
+    let mut range = json!({ "StartingSequenceNumber": start });
+    if let Some(end) = end {
+        range["EndingSequenceNumber"] = json!(end);
     }
     let mut out = json!({
         "ShardId": shard.id(),
@@ -183,12 +181,3 @@ pub(super) fn shard_json(stream: &Stream, shard: &Shard) -> Value {
     }
     out
 }
-
-/// The shard iterator types GetShardIterator and SubscribeToShard's starting position take.
-pub(super) const ITERATOR_TYPES: [&str; 5] = [
-    "AT_SEQUENCE_NUMBER",
-    "AFTER_SEQUENCE_NUMBER",
-    "TRIM_HORIZON",
-    "LATEST",
-    "AT_TIMESTAMP",
-];

@@ -27,7 +27,7 @@ use crate::error::{ApiError, ApiResult, Violations};
 use crate::kinesis::Action;
 use crate::kinesis::fanout::frame::Encoding;
 use crate::kinesis::fanout::subscription::{Batch, Cursor, Source, Subscription};
-use crate::kinesis::keys::{SequenceParts, shard_id};
+use crate::kinesis::keys::shard_id;
 use crate::kinesis::store::{
     Consumer, ConsumerStatus, Shard, Stream, consumer_not_found, not_found,
 };
@@ -254,25 +254,9 @@ impl Start {
         now: Millis,
     ) -> ApiResult<u64> {
         let sequence = |text: &str, after: bool| -> ApiResult<u64> {
-            let seq = SequenceParts::decode(text)
-                .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
-                .ok_or_else(|| {
-                    ApiError::invalid_argument(format!(
-                        "StartingSequenceNumber {text} used in SubscribeToShard on shard \
-                         {shard_name} in stream {} under account {account} is invalid.",
-                        stream.name
-                    ))
-                })?;
-            if seq.shard != shard.ordinal {
-                return Err(ApiError::invalid_argument(format!(
-                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call \
-                     to a shard with {}",
-                    shard_id(seq.shard),
-                    shard_id(shard.ordinal)
-                )));
-            }
-            let at = seq.counter.saturating_add(u64::from(after));
-            Ok(at.clamp(1, shard.last_counter + 1))
+            super::read::position_of(shard, text, after).map_err(|refusal| {
+                refusal.error(text, "SubscribeToShard", shard_name, &stream.name, account)
+            })
         };
         match self {
             Self::TrimHorizon => Ok(shard.first_counter()),
