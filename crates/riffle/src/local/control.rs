@@ -10,8 +10,8 @@
 //!   [`riffle_lambda::invoke_api`] over the template's functions.
 //!
 //! This module owns the routes and their errors; [`views`] owns the JSON of journals and
-//! counters, [`metrics`] their text for scrapers. Invariant: until every function and mapping has started, every route answers 503
-//! rather than a partial view.
+//! counters, [`metrics`] their text for scrapers. Invariant: until every function and mapping
+//! has started, every route answers 503 rather than a partial view.
 
 mod metrics;
 mod views;
@@ -208,7 +208,7 @@ fn snapshot(ready: &Ready) -> metrics::Snapshot {
     let running = &ready.running;
     let mut snapshot = metrics::Snapshot::default();
     for info in &ready.mappings {
-        let source = source_name(&info.event_source_arn);
+        let source = metrics::source_name(&info.event_source_arn);
         match info.kind {
             SourceKind::Kinesis => {
                 if let Some((_, controller)) = running.kinesis.iter().find(|(id, _)| *id == info.id)
@@ -245,15 +245,6 @@ fn snapshot(ready: &Ready) -> metrics::Snapshot {
         })
         .collect();
     snapshot
-}
-
-/// A stream's or queue's name from its ARN (`…:stream/NAME[/consumer/…]`, `…:NAME`).
-fn source_name(arn: &str) -> String {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
-    match resource.strip_prefix("stream/") {
-        Some(stream) => stream.split('/').next().unwrap_or(stream).to_owned(),
-        None => resource.to_owned(),
-    }
 }
 
 fn kind_name(kind: SourceKind) -> &'static str {

@@ -106,6 +106,15 @@ pub(super) fn render(snapshot: Snapshot, format: Format) -> String {
     text
 }
 
+/// A stream's or queue's name from its ARN (`…:stream/NAME[/consumer/…]`, `…:NAME`).
+pub(super) fn source_name(arn: &str) -> String {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match resource.strip_prefix("stream/") {
+        Some(stream) => stream.split('/').next().unwrap_or(stream).to_owned(),
+        None => resource.to_owned(),
+    }
+}
+
 type Labels = Vec<(&'static str, String)>;
 
 /// One metric family: its name (without the `riffle_` prefix, the unit or `_total`), help,

@@ -204,3 +204,20 @@ fn prometheus_text_is_served_to_a_scraper_that_asks_for_it() {
         "{text}"
     );
 }
+
+#[test]
+fn streams_and_queues_are_labelled_by_name_whatever_arn_reads_them() {
+    assert_eq!(
+        source_name("arn:aws:kinesis:us-east-1:000000000000:stream/orders"),
+        "orders"
+    );
+    assert_eq!(
+        source_name("arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/fan:1700000000"),
+        "orders",
+        "a mapping through a consumer is labelled with the consumer's stream"
+    );
+    assert_eq!(
+        source_name("arn:aws:sqs:us-east-1:000000000000:jobs.fifo"),
+        "jobs.fifo"
+    );
+}
