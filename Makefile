@@ -51,7 +51,8 @@ $(JS_SDK)/node_modules/@aws-sdk/client-kinesis:
 ## against a fresh emulator on a free port; fails below 95 % passing. Needs node and npm.
 conformance:
 	$(CARGO) build -p riffle
-	tests/conformance/kinesalite/conformance.sh $${CARGO_TARGET_DIR:-target}/debug/riffle
+	KSL_WORK=$${KSL_WORK:-$(abspath target)/kinesalite-suite} \
+		tests/conformance/kinesalite/conformance.sh $${CARGO_TARGET_DIR:-target}/debug/riffle
 
 lint: fmt clippy
 

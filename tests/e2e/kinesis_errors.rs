@@ -82,7 +82,8 @@ async fn put_record_validates_key_data_and_hash_key() {
         "x",
     )
     .await;
-    assert_eq!(code(&out), "ValidationException");
+    // 2^128 matches the model's pattern; AWS refuses it as out of range.
+    assert_eq!(code(&out), "InvalidArgumentException");
     // A full-size record is fine.
     kinesis::put(&client, "s", "k", vec![7u8; 1024 * 1024]).await;
 }
@@ -343,19 +344,20 @@ async fn sequence_numbers_past_the_newest_record_read_from_the_tip() {
     let (_emulator, client) = support::start().await;
     create_stream(&client, "s", 1).await;
     let put = kinesis::put(&client, "s", "k", "x").await;
-    let prefix = &put.sequence_number()[..36];
-    for (kind, counter) in [
-        (
-            ShardIteratorType::AtSequenceNumber,
-            "00000000000000000010".to_owned(),
-        ),
-        (
-            ShardIteratorType::AfterSequenceNumber,
-            "00000000000000000002".to_owned(),
-        ),
-        (ShardIteratorType::AfterSequenceNumber, u64::MAX.to_string()),
+    // The sequence index sits at bits 80..144 of AWS's layout: adding `k << 80` names the
+    // record `k` places later in the stream.
+    let later = |k: u128| {
+        let text = put.sequence_number();
+        let (high, low) = text.split_at(text.len() - 30);
+        let low = low.parse::<u128>().unwrap() + (k << 80);
+        let high = high.parse::<u128>().unwrap() + low / 10u128.pow(30);
+        format!("{high}{:030}", low % 10u128.pow(30))
+    };
+    for (kind, sequence_number) in [
+        (ShardIteratorType::AtSequenceNumber, later(9)),
+        (ShardIteratorType::AfterSequenceNumber, later(1)),
+        (ShardIteratorType::AfterSequenceNumber, later(1 << 40)),
     ] {
-        let sequence_number = format!("{prefix}{counter:0>20}");
         let it = kinesis::iterator_at(&client, "s", kinesis::SHARD_0, kind, sequence_number).await;
         let out = kinesis::records(&client, &it).await;
         assert!(out.records().is_empty());

@@ -11,6 +11,7 @@ mod esm_sqs;
 mod explain_redrive;
 mod fanout;
 mod http;
+mod kinesis_account;
 mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;

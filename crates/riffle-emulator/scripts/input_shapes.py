@@ -33,6 +33,14 @@ OVERRIDES = {
     "Data": {"max": 1048576},
     # AWS lists the iterator types in this order (a Java hash set's), not the model's.
     "ShardIteratorType": {"enum": ["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]},
+    # A retention period below 1 is a ValidationException listed with the request's other
+    # violations (decrease/increaseStreamRetentionPeriod.js, "empty StreamName"); 1-23 and
+    # above 8760 are InvalidArgumentExceptions of the handler. (The recording's upper bound
+    # of 168 is the limit of its time; today's is 8760, the API reference's.)
+    "RetentionPeriodHours": {"min": 1},
+    # CreateStream's ShardCount and UpdateShardCount's TargetShardCount: at most 100000, listed
+    # with the other violations (createStream.js, "long StreamName").
+    "PositiveIntegerObject": {"max": 100000},
 }
 
 

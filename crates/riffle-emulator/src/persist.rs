@@ -30,7 +30,9 @@ const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version of the snapshot and log formats this build writes and reads.
 /// Version 2: streams carry their enhanced fan-out consumers.
 /// Version 3: streams carry resource policies and their scaling history.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 4: the Kinesis store carries the account settings.
+/// Version 5: records carry their stream-wide sequence index (AWS's sequence number layout).
+pub const FORMAT_VERSION: u32 = 5;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 

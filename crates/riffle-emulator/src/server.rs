@@ -399,7 +399,12 @@ async fn dispatch(
         Ok(bytes) => match service {
             "Kinesis_20131202" => match operation.parse() {
                 Ok(crate::kinesis::Action::SubscribeToShard) => {
-                    match services.kinesis.subscribe_to_shard(&bytes) {
+                    let started = if in_cbor {
+                        cbor::subscribe(&services.kinesis, &bytes)
+                    } else {
+                        services.kinesis.subscribe_to_shard(&bytes)
+                    };
+                    match started {
                         Ok(events) => return event_stream(events, &request_id),
                         Err(error) => Err(error),
                     }
@@ -446,7 +451,12 @@ async fn dispatch(
                     (_, ErrorCode::SerializationException) => "Message",
                     _ => "message",
                 };
-                let body = serde_json::json!({ "__type": type_name, key: error.message });
+                // AWS's InternalFailure for some requests carries no message at all.
+                let body = if error.message.is_empty() {
+                    serde_json::json!({ "__type": type_name })
+                } else {
+                    serde_json::json!({ "__type": type_name, key: error.message })
+                };
                 body.to_string().into_bytes()
             };
             let status =

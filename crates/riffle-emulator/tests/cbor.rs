@@ -368,3 +368,266 @@ async fn errors_are_cbor_maps_with_the_type_the_header_names() {
     );
     kinesis.emulator.shutdown().await.unwrap();
 }
+
+/// The frames of a SubscribeToShard answer, read as they come.
+struct Frames {
+    body: http_body_util::combinators::UnsyncBoxBody<Bytes, String>,
+    buffer: bytes::BytesMut,
+    decoder: aws_smithy_eventstream::frame::MessageFrameDecoder,
+}
+
+/// One decoded frame: its headers that matter and its payload as a CBOR item.
+#[derive(Debug)]
+struct Frame {
+    message_type: String,
+    /// `:event-type` or `:exception-type`.
+    kind: String,
+    content_type: String,
+    payload: Item,
+}
+
+impl Frames {
+    async fn next(&mut self) -> Frame {
+        use aws_smithy_eventstream::frame::DecodedFrame;
+        loop {
+            match self.decoder.decode_frame(&mut self.buffer).unwrap() {
+                DecodedFrame::Complete(message) => {
+                    let header = |name: &str| {
+                        message
+                            .headers()
+                            .iter()
+                            .find(|h| h.name().as_str() == name)
+                            .and_then(|h| h.value().as_string().ok())
+                            .map(|s| s.as_str().to_owned())
+                    };
+                    let message_type = header(":message-type").expect(":message-type");
+                    let kind = header(":event-type")
+                        .or_else(|| header(":exception-type"))
+                        .expect("an event or exception type");
+                    return Frame {
+                        message_type,
+                        kind,
+                        content_type: header(":content-type").unwrap_or_default(),
+                        payload: item(message.payload()),
+                    };
+                }
+                DecodedFrame::Incomplete => {
+                    let frame =
+                        tokio::time::timeout(std::time::Duration::from_secs(30), self.body.frame())
+                            .await
+                            .expect("a frame within 30 s")
+                            .expect("the stream goes on")
+                            .unwrap();
+                    if let Ok(data) = frame.into_data() {
+                        self.buffer.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Kinesis {
+    /// SubscribeToShard in CBOR: the frames of a 200 answer, or the (CBOR) error answer.
+    async fn subscribe(&self, body: Vec<u8>) -> Result<Frames, Answer> {
+        let request = axum::http::Request::post(self.emulator.endpoint_url())
+            .header("x-amz-target", "Kinesis_20131202.SubscribeToShard")
+            .header("content-type", CBOR)
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let response = self.client.request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if status != 200 {
+            let error_type = response
+                .headers()
+                .get("x-amzn-errortype")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            return Err(Answer {
+                status,
+                content_type,
+                error_type,
+                body: item(&bytes),
+            });
+        }
+        assert_eq!(content_type, "application/vnd.amazon.eventstream");
+        Ok(Frames {
+            body: response
+                .into_body()
+                .map_err(|e| e.to_string())
+                .boxed_unsync(),
+            buffer: bytes::BytesMut::new(),
+            decoder: aws_smithy_eventstream::frame::MessageFrameDecoder::new(),
+        })
+    }
+}
+
+/// A SubscribeToShard request: `consumer` on shard 0 from AT_TIMESTAMP `timestamp_ms` (tag 1).
+fn subscribe_request(consumer: &str, timestamp_ms: u64) -> Vec<u8> {
+    cbor(|e| {
+        e.begin_map().unwrap();
+        e.str("ConsumerARN").unwrap().str(consumer).unwrap();
+        e.str("ShardId")
+            .unwrap()
+            .str("shardId-000000000000")
+            .unwrap();
+        e.str("StartingPosition").unwrap().begin_map().unwrap();
+        e.str("Type").unwrap().str("AT_TIMESTAMP").unwrap();
+        e.str("Timestamp").unwrap().tag(Tag::new(1)).unwrap();
+        e.u64(timestamp_ms).unwrap();
+        e.end().unwrap().end().unwrap();
+    })
+}
+
+#[tokio::test]
+async fn a_java_style_client_subscribes_to_a_shard_and_reads_cbor_events() {
+    let kinesis = Kinesis::start().await;
+    kinesis
+        .call(
+            "CreateStream",
+            cbor(|e| {
+                e.map(2).unwrap();
+                e.str("StreamName").unwrap().str("orders").unwrap();
+                e.str("ShardCount").unwrap().u8(1).unwrap();
+            }),
+        )
+        .await;
+    let data: Vec<u8> = (0..=255u8).rev().collect();
+    for data in [&data[..], &[]] {
+        kinesis
+            .call(
+                "PutRecord",
+                cbor(|e| {
+                    e.map(3).unwrap();
+                    e.str("StreamName").unwrap().str("orders").unwrap();
+                    e.str("Data").unwrap().bytes(data).unwrap();
+                    e.str("PartitionKey").unwrap().str("k").unwrap();
+                }),
+            )
+            .await;
+    }
+    let registered = kinesis
+        .call(
+            "RegisterStreamConsumer",
+            cbor(|e| {
+                e.map(2).unwrap();
+                e.str("StreamARN")
+                    .unwrap()
+                    .str("arn:aws:kinesis:us-east-1:000000000000:stream/orders")
+                    .unwrap();
+                e.str("ConsumerName").unwrap().str("java").unwrap();
+            }),
+        )
+        .await;
+    let consumer = registered
+        .get("Consumer")
+        .get("ConsumerARN")
+        .text()
+        .to_owned();
+
+    // A refusal before the first frame is an ordinary CBOR error answer.
+    let unknown = format!("{}x", &consumer[..consumer.rfind(':').unwrap()]);
+    let refused = kinesis
+        .subscribe(subscribe_request(&format!("{unknown}:1"), NOW_MS))
+        .await
+        .err()
+        .expect("an unknown consumer is refused");
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.content_type, CBOR);
+    assert_eq!(
+        refused.body.get("__type").text(),
+        "ResourceNotFoundException"
+    );
+
+    // AT_TIMESTAMP with tag 1 milliseconds (the emulator's now): both records.
+    let mut frames = kinesis
+        .subscribe(subscribe_request(&consumer, NOW_MS))
+        .await
+        .unwrap_or_else(|a| panic!("subscribed: {:?}", a.body));
+    let initial = frames.next().await;
+    assert_eq!(
+        (initial.message_type.as_str(), initial.kind.as_str()),
+        ("event", "initial-response")
+    );
+    assert_eq!(initial.content_type, CBOR);
+    assert_eq!(initial.payload, Item::Map(vec![]));
+
+    let event = frames.next().await;
+    assert_eq!(event.kind, "SubscribeToShardEvent");
+    assert_eq!(event.content_type, CBOR);
+    let records = event.payload.get("Records").items();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].get("Data"), &Item::Bytes(data));
+    assert_eq!(records[1].get("Data"), &Item::Bytes(vec![]));
+    for record in records {
+        assert_eq!(
+            record.get("ApproximateArrivalTimestamp"),
+            &Item::Tag(1, Box::new(Item::Int(i128::from(NOW_MS))))
+        );
+        assert_eq!(record.get("PartitionKey").text(), "k");
+    }
+    assert_eq!(
+        event.payload.get("ContinuationSequenceNumber").text(),
+        records[1].get("SequenceNumber").text()
+    );
+    assert_eq!(event.payload.get("MillisBehindLatest"), &Item::Int(0));
+
+    // Deregistering the consumer ends the subscription with a CBOR exception frame.
+    kinesis
+        .call(
+            "DeregisterStreamConsumer",
+            cbor(|e| {
+                e.map(1).unwrap();
+                e.str("ConsumerARN").unwrap().str(&consumer).unwrap();
+            }),
+        )
+        .await;
+    let end = frames.next().await;
+    assert_eq!(end.message_type, "exception");
+    assert_eq!(end.kind, "ResourceNotFoundException");
+    assert_eq!(end.content_type, CBOR);
+    assert!(
+        end.payload.get("message").text().contains("java"),
+        "{:?}",
+        end.payload
+    );
+    kinesis.emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn account_settings_timestamps_are_tagged_milliseconds() {
+    let kinesis = Kinesis::start().await;
+    let updated = kinesis
+        .call(
+            "UpdateAccountSettings",
+            cbor(|e| {
+                e.map(1).unwrap();
+                e.str("MinimumThroughputBillingCommitment").unwrap();
+                e.map(1).unwrap();
+                e.str("Status").unwrap().str("ENABLED").unwrap();
+            }),
+        )
+        .await;
+    let commitment = updated.get("MinimumThroughputBillingCommitment");
+    assert_eq!(commitment.get("Status").text(), "ENABLED");
+    let tagged = |ms: u64| Item::Tag(1, Box::new(Item::Int(i128::from(ms))));
+    assert_eq!(commitment.get("StartedAt"), &tagged(NOW_MS));
+    assert_eq!(
+        commitment.get("EarliestAllowedEndAt"),
+        &tagged(NOW_MS + 86_400_000)
+    );
+    let described = kinesis
+        .call(
+            "DescribeAccountSettings",
+            cbor(|e| {
+                e.map(0).unwrap();
+            }),
+        )
+        .await;
+    assert_eq!(described, updated);
+    kinesis.emulator.shutdown().await.unwrap();
+}

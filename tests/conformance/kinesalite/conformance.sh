@@ -12,6 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 riffle=$1; shift
 out=${KSL_OUT:-target/kinesalite-suite.json}
+case $out in /*) ;; *) out=$PWD/$out ;; esac
 min=${MIN_PERCENT:-95}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)

@@ -18,6 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 host=$1; port=$2; out=${3:-/tmp/kinesalite-suite.json}; shift 2; [ $# -gt 0 ] && shift
+case $out in /*) ;; *) out=$PWD/$out ;; esac  # the suite runs from kinesalite's directory
 work=${KSL_WORK:-/tmp/kinesalite-suite}
 pkg=$work/node_modules/kinesalite
 if [ ! -d "$work/node_modules/mocha" ] || [ ! -d "$pkg" ]; then

@@ -2,7 +2,9 @@
 //! and v2) and the Kinesis Client Library use by default, translated at the wire boundary so
 //! every handler stays JSON-typed: a CBOR request is read into the JSON text its handler takes
 //! ([`decode`]), and the handler's JSON answer or error is written as CBOR ([`encode`]), both
-//! driven by the shape table written from AWS's model ([`shape`], `model.rs`).
+//! driven by the shape table written from AWS's model ([`shape`], `model.rs`). SubscribeToShard
+//! is read the same way ([`subscribe`]), and its event-stream payloads are written by the same
+//! encoder ([`subscribe_to_shard_event`], [`plain_payload`]).
 //!
 //! Invariants: a request is answered in CBOR when it says `Content-Type:
 //! application/x-amz-cbor-1.1`, or when it has no body and does not say AWS JSON 1.1 (AWS's
@@ -19,7 +21,11 @@ mod shape;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::kinesis::api::EventStream;
+use crate::kinesis::fanout::frame::Encoding;
 use crate::kinesis::{Action, Kinesis};
 
 /// The content type of CBOR requests and answers.
@@ -67,6 +73,38 @@ pub(crate) async fn call(kinesis: &Kinesis, action: Action, body: &[u8]) -> ApiR
             ),
         )
     })
+}
+
+/// Starts a SubscribeToShard subscription from a CBOR request: the request is read into JSON
+/// as for every operation, and the subscription writes its event payloads in CBOR.
+pub(crate) fn subscribe(kinesis: &Arc<Kinesis>, body: &[u8]) -> ApiResult<EventStream> {
+    if body.is_empty() {
+        return Err(ApiError::new(ErrorCode::SerializationException, ""));
+    }
+    let input = shape::operation(Action::SubscribeToShard.as_str()).and_then(|op| op.input);
+    let json = decode::to_json(body, shape::at(input)).map_err(|why| {
+        tracing::debug!(reason = %why.0, "undecodable CBOR SubscribeToShard request");
+        ApiError::new(ErrorCode::SerializationException, "")
+    })?;
+    kinesis.subscribe_to_shard_in(&json, Encoding::Cbor)
+}
+
+/// A `SubscribeToShardEvent`'s JSON written as CBOR with its shape from AWS's model
+/// (`SubscribeToShardOutput.EventStream.SubscribeToShardEvent`): Records' Data as byte
+/// strings, ApproximateArrivalTimestamp as tag 1 epoch milliseconds.
+pub(crate) fn subscribe_to_shard_event(json: &[u8]) -> Vec<u8> {
+    let output = shape::operation(Action::SubscribeToShard.as_str()).and_then(|op| op.output);
+    let event = shape::member(
+        shape::member(shape::at(output), "EventStream"),
+        "SubscribeToShardEvent",
+    );
+    encode::from_json(json, event).expect("the service writes valid events")
+}
+
+/// A payload without blobs or timestamps (the initial response, an exception's message) as
+/// CBOR.
+pub(crate) fn plain_payload(json: &[u8]) -> Vec<u8> {
+    encode::from_json(json, None).expect("the service writes valid JSON")
 }
 
 /// The CBOR body of an error answer: `{"__type": type_name, "message": message}`, without the

@@ -34,6 +34,8 @@ crate::action::actions! {
     GetResourcePolicy,
     DeleteResourcePolicy,
     UpdateStreamMode,
+    DescribeAccountSettings,
+    UpdateAccountSettings,
     /// Served as an event stream by `Kinesis::subscribe_to_shard`, not through `Kinesis::call`.
     SubscribeToShard,
 }

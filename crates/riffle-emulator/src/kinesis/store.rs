@@ -15,6 +15,7 @@ use super::keys::{SequenceParts, partition_key_hash, shard_id};
 use super::limits::Throughput;
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+pub use account::{AccountMutation, AccountSettings, CommitmentStatus, CommitmentView};
 pub(crate) use consumers::consumer_not_found;
 pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
@@ -22,13 +23,13 @@ use reshard::{mark_updating, merge, split};
 pub use resources::{Policies, Resource, ResourceMutation};
 pub(crate) use resources::{policy as resource_policy, tags as resource_tags};
 pub use scaling::ScalingHistory;
+use sequence::append_batch;
+pub(crate) use tags::MAX_TAGS_PER_STREAM;
 
 /// How long a shard iterator stays valid.
 pub(crate) const ITERATOR_LIFETIME_MS: Millis = 300_000;
 /// Largest GetRecords response, in bytes of data and partition keys.
 pub(crate) const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
-/// Tags a stream may carry.
-pub(crate) const MAX_TAGS_PER_STREAM: usize = 50;
 const HOUR_MS: Millis = 3_600_000;
 
 /// Settings of the store that are not per stream.
@@ -115,8 +116,10 @@ impl StreamStatus {
 /// One stored record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
-    /// Counter within the shard (see [`SequenceParts`]).
+    /// Counter within the shard: its dense position, from 1.
     pub counter: u64,
+    /// Sequence index within the stream (see [`SequenceParts`]).
+    pub seq_ix: u64,
     /// Arrival time, epoch milliseconds.
     pub arrival_ms: Millis,
     /// The partition key the producer gave.
@@ -233,6 +236,8 @@ pub struct Stream {
     pub policies: Policies,
     /// When its shard count and mode were changed, for AWS's limits (`store/scaling.rs`).
     pub scaling: ScalingHistory,
+    /// The sequence index of the newest record in any of its shards (0 if none).
+    pub last_seq_ix: u64,
 }
 
 impl Stream {
@@ -279,16 +284,6 @@ impl Stream {
                 let id = super::keys::parse_shard_id(id).map_or(id.into(), shard_id);
                 shard_not_found(&id, &self.name, account)
             })
-    }
-
-    /// The sequence number with `counter` on `shard`.
-    pub(crate) fn sequence_number(&self, shard: u32, counter: u64) -> String {
-        SequenceParts {
-            stream_created_secs: self.created_ms / 1000,
-            shard,
-            counter,
-        }
-        .encode()
     }
 
     /// Drops records older than the retention period.
@@ -359,14 +354,17 @@ impl NewRecord {
     }
 }
 
-/// Where an appended record landed: the shard's ordinal and the record's counter in it (plain
-/// numbers, so answering PutRecords formats them straight into the body).
+/// Where an appended record landed: the shard's ordinal, the record's counter in it and its
+/// sequence number's parts (plain numbers, so answering PutRecords formats them straight into
+/// the body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Appended {
     /// The shard's ordinal.
     pub shard: u32,
     /// The record's counter within the shard.
     pub counter: u64,
+    /// Its sequence number.
+    pub sequence: SequenceParts,
 }
 
 impl Appended {
@@ -452,6 +450,8 @@ pub enum Mutation {
     Consumer(ConsumerMutation),
     /// TagResource, UntagResource, PutResourcePolicy, DeleteResourcePolicy (`store/resources.rs`).
     Resource(ResourceMutation),
+    /// UpdateAccountSettings (`store/account.rs`).
+    Account(AccountMutation),
     /// UpdateStreamMode (`store/scaling.rs`).
     StreamMode {
         /// Stream name.
@@ -468,39 +468,10 @@ pub struct KinesisStore {
     pub settings: StoreSettings,
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
+    /// Account-level settings (`store/account.rs`).
+    pub account: AccountSettings,
     /// Secret for sealing shard iterators and tokens.
     pub(crate) token_key: [u8; 16],
-}
-
-/// `ResourceNotFoundException` for a stream, in AWS's wording.
-/// AWS's refusal of tag keys and values outside Unicode letters, digits, spaces and
-/// `_ . / = + - @` (`%` passes the first check and fails a second, worded differently).
-fn check_tag_characters(
-    tags: &BTreeMap<String, String>,
-    stream: &str,
-    account: &str,
-) -> ApiResult<()> {
-    let allowed = |c: char| {
-        c.is_ascii_alphanumeric()
-            || "_./=+-@% ".contains(c)
-            || ('\u{C0}'..='\u{1FFF}').contains(&c)
-            || ('\u{2C00}'..='\u{D7FF}').contains(&c)
-    };
-    let texts = || tags.iter().flat_map(|(k, v)| [k, v]);
-    if texts().any(|t| !t.chars().all(allowed)) {
-        return Err(ApiError::invalid_argument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, \
-             white space, _ . / = + - % @.",
-        ));
-    }
-    if texts().any(|t| t.contains('%')) {
-        return Err(ApiError::invalid_argument(format!(
-            "Failed to add tags to stream {stream} under account {account} because some tags \
-             contained illegal characters. The allowed characters are Unicode letters, \
-             white-spaces, '_',',','/','=','+','-','@'."
-        )));
-    }
-    Ok(())
 }
 
 /// AWS's error for a shard (named as AWS writes it) that a stream does not hold.
@@ -511,6 +482,7 @@ pub(crate) fn shard_not_found(id: &str, stream: &str, account: &str) -> ApiError
     )
 }
 
+/// `ResourceNotFoundException` for a stream, in AWS's wording.
 pub(crate) fn not_found(name: &str, account: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFoundException,
@@ -524,6 +496,7 @@ impl KinesisStore {
         Self {
             settings,
             streams: BTreeMap::new(),
+            account: AccountSettings::default(),
             token_key,
         }
     }
@@ -620,17 +593,18 @@ impl KinesisStore {
             Mutation::PutRecords { stream, records } => {
                 let (stream, account) = self.stream_and_account(&stream, now)?;
                 stream.require_writable(now, account)?;
-                Ok(records
-                    .into_iter()
-                    .map(|r| append(stream, now, r, lsn))
-                    .collect())
+                Ok(append_batch(stream, now, records, lsn))
             }
             Mutation::SetRetention { stream, hours } => {
                 let delay = self.settings.update_delay_ms;
                 let (stream, account) = self.stream_and_account(&stream, now)?;
                 stream.require_active(now, account)?;
+                // Asking for the current period changes nothing and leaves the stream ACTIVE:
+                // AWS's recorded answers accept a decrease right after such a request
+                // (kinesalite's increaseStreamRetentionPeriod.js, functionality).
+                let unchanged = stream.retention_hours == hours;
                 stream.retention_hours = hours;
-                if delay > 0 {
+                if delay > 0 && !unchanged {
                     stream.transient = Some((StreamStatus::Updating, now + delay));
                 }
                 Ok(Vec::new())
@@ -669,26 +643,12 @@ impl KinesisStore {
             }
             Mutation::AddTags { stream, tags } => {
                 let (stream, account) = self.stream_and_account(&stream, now)?;
-                check_tag_characters(&tags, &stream.name, account)?;
-                let added = tags
-                    .keys()
-                    .filter(|k| !stream.tags.contains_key(*k))
-                    .count();
-                if stream.tags.len() + added > MAX_TAGS_PER_STREAM {
-                    return Err(ApiError::invalid_argument(format!(
-                        "Failed to add tags to stream {} under account {account} because a \
-                         given stream cannot have more than {MAX_TAGS_PER_STREAM} tags associated with it.",
-                        stream.name
-                    )));
-                }
-                stream.tags.extend(tags);
+                tags::add(stream, account, tags)?;
                 Ok(Vec::new())
             }
             Mutation::RemoveTags { stream, keys } => {
-                let stream = self.stream(&stream, now)?;
-                for key in keys {
-                    stream.tags.remove(&key);
-                }
+                let (stream, account) = self.stream_and_account(&stream, now)?;
+                tags::remove(stream, account, keys)?;
                 Ok(Vec::new())
             }
             Mutation::Consumer(mutation) => {
@@ -705,6 +665,10 @@ impl KinesisStore {
                 resources::apply(self, now, mutation)?;
                 Ok(Vec::new())
             }
+            Mutation::Account(mutation) => {
+                self.account.apply(now, mutation);
+                Ok(Vec::new())
+            }
             Mutation::StreamMode { stream, mode } => {
                 scaling::update_stream_mode(self, now, &stream, mode)?;
                 Ok(Vec::new())
@@ -719,7 +683,10 @@ impl KinesisStore {
             return Err(ApiError::limit_exceeded(format!(
                 "This request would exceed the shard limit for the account {} in {}. Current \
                  shard count for the account: {open}. Limit: {limit}. Number of additional \
-                 shards that would have resulted from this request: {extra}.",
+                 shards that would have resulted from this request: {extra}. Refer to the AWS \
+                 Service Limits page \
+                 (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for \
+                 current limits and how to request higher limits.",
                 self.settings.account_id, self.settings.region
             )));
         }
@@ -760,6 +727,7 @@ impl KinesisStore {
             consumers: Consumers::default(),
             policies: Policies::default(),
             scaling: ScalingHistory::default(),
+            last_seq_ix: 0,
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };
@@ -771,31 +739,13 @@ impl KinesisStore {
     }
 }
 
-/// Appends one record to the open shard its hash key falls in (the stream must accept writes).
-fn append(stream: &mut Stream, now: Millis, record: NewRecord, lsn: u64) -> Appended {
-    let index = stream.shard_for_hash(record.hash_key());
-    let shard = &mut stream.shards[index];
-    shard.last_counter += 1;
-    let counter = shard.last_counter;
-    // Arrival times never go backwards within a shard, even if the clock does.
-    let arrival_ms = shard.records.back().map_or(now, |r| r.arrival_ms.max(now));
-    shard.records.push_back(Record {
-        counter,
-        arrival_ms,
-        partition_key: record.partition_key,
-        data: record.data,
-        lsn,
-    });
-    Appended {
-        shard: shard.ordinal,
-        counter,
-    }
-}
-
+mod account;
 mod consumers;
 mod reshard;
 mod resources;
 mod scaling;
+mod sequence;
+mod tags;
 
 #[cfg(test)]
 mod tests;

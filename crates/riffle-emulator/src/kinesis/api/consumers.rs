@@ -2,8 +2,9 @@
 //! ListStreamConsumers and DeregisterStreamConsumer, and the consumer ARN
 //! (`arn:aws:kinesis:{region}:{account}:stream/{stream}/consumer/{name}:{creation seconds}`).
 //!
-//! Invariants: every member is validated (AWS's patterns, all violations at once) before the
-//! store is looked at; a consumer ARN of another region or account, or whose creation second is
+//! Invariants: every member is validated before the store is looked at (by the model-driven
+//! checker, all violations at once; here only what it cannot see: ARNs it cannot take apart,
+//! members that must agree); a consumer ARN of another region or account, or whose creation second is
 //! not the registered consumer's, names a consumer this endpoint does not hold.
 
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::request::{StreamIdent, seconds, to_body, validate_tags};
+use super::request::{StreamIdent, seconds, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, Violations};
@@ -74,12 +75,12 @@ pub(crate) fn consumer_arn(stream_arn: &str, consumer: &Consumer) -> String {
 const CONSUMER_ARN_PATTERN: &str = "satisfy regular expression pattern: \
      ^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+";
 
-/// Validates a `ConsumerARN` member; its parts if it is well-formed.
+/// Takes apart a `ConsumerARN` the model-driven checker has validated (length and AWS's
+/// pattern); one that matches the pattern but cannot be taken apart (such as one with extra `:`
+/// parts) is reported as not matching it, as before the checker existed.
 pub(crate) fn check_consumer_arn(v: &mut Violations, arn: &str) -> Option<ConsumerArn> {
-    let before = v.len();
-    v.length("consumerARN", arn, 1, 2048);
     let parsed = ConsumerArn::parse(arn);
-    if parsed.is_none() && v.len() == before {
+    if parsed.is_none() {
         v.failed("consumerARN", arn, CONSUMER_ARN_PATTERN);
     }
     parsed
@@ -97,18 +98,9 @@ impl Kinesis {
     pub(super) fn register_stream_consumer(&self, input: RegisterInput) -> ApiResult<Reply> {
         let mut v = Violations::default();
         let mut store = self.lock();
-        let name = match &input.stream_arn {
-            Some(_) => self.stream_name(&store, &input.ident(), &mut v),
-            None => {
-                v.missing("streamARN");
-                None
-            }
-        };
-        match &input.consumer_name {
-            Some(consumer) => v.name("consumerName", consumer),
-            None => v.missing("consumerName"),
-        }
-        validate_tags(&mut v, input.tags.as_ref(), 200);
+        // `StreamARN` and `ConsumerName` are required, and every member's constraints checked,
+        // by the model-driven checker.
+        let name = self.stream_name(&store, &input.ident(), &mut v);
         v.finish()?;
         let stream = self.require_stream(name)?;
         let consumer = input.consumer_name.unwrap_or_default();
@@ -167,19 +159,9 @@ impl Kinesis {
             name: None,
             arn: input.stream_arn.clone(),
         };
-        let name = match &input.stream_arn {
-            Some(_) => self.stream_name(&store, &ident, &mut v),
-            None => {
-                v.missing("streamARN");
-                None
-            }
-        };
-        if let Some(max) = input.max_results {
-            v.range("maxResults", max, 1, 10_000);
-        }
-        if let Some(token) = &input.next_token {
-            v.length("nextToken", token, 1, 1_048_576);
-        }
+        // `StreamARN` is required, `MaxResults` and `NextToken` bounded, by the model-driven
+        // checker.
+        let name = self.stream_name(&store, &ident, &mut v);
         v.finish()?;
         let name = self.require_stream(name)?;
         let after = match &input.next_token {
@@ -260,9 +242,6 @@ impl Kinesis {
             };
             self.stream_name(store, &ident, &mut v)
         });
-        if let Some(name) = &input.consumer_name {
-            v.name("consumerName", name);
-        }
         v.finish()?;
         if let Some(arn) = parsed {
             let conflicts = input.consumer_name.as_ref().is_some_and(|n| *n != arn.name)

@@ -8,6 +8,7 @@
 //! AWS's specific error types; a mutation is acknowledged only after it is durable (when a data
 //! directory is in use); GetRecords never returns a record whose write is not yet durable.
 
+mod account;
 mod consumers;
 mod put;
 mod read;
@@ -130,6 +131,8 @@ impl Kinesis {
             Action::GetResourcePolicy => self.get_resource_policy(decode(body)?),
             Action::DeleteResourcePolicy => self.delete_resource_policy(decode(body)?),
             Action::UpdateStreamMode => self.update_stream_mode(decode(body)?),
+            Action::DescribeAccountSettings => self.describe_account_settings(),
+            Action::UpdateAccountSettings => self.update_account_settings(decode(body)?),
             Action::SubscribeToShard => Err(crate::error::ApiError::internal(
                 "SubscribeToShard answers with an event stream: serve it with subscribe_to_shard",
             )),

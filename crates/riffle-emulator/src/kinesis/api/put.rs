@@ -1,8 +1,11 @@
 //! PutRecord and PutRecords: validating records, routing them to shards, the per-shard write
 //! limit, and the answer that names each record's shard and sequence number.
 //!
-//! Invariant: a PutRecords batch decodes all its data into one allocation; a record refused by
-//! the throughput limit is neither stored nor logged.
+//! Invariants: members' shapes (lengths, patterns, required members) were checked against
+//! AWS's model before a handler runs (`kinesis/model`), so what is checked here is what the
+//! model cannot say, in AWS's order: the stream, then hash keys in range, then the ordering
+//! sequence number. A PutRecords batch decodes all its data into one allocation; a record
+//! refused by the throughput limit is neither stored nor logged.
 
 use std::borrow::Cow;
 
@@ -14,7 +17,7 @@ use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, parse_hash_key, push_padded};
+use crate::kinesis::keys::{ParsedSequence, push_padded};
 use crate::kinesis::store::{Appended, Mutation, NewRecord, Stream};
 use riffle_core::json::write_string;
 
@@ -29,34 +32,34 @@ impl Kinesis {
         let mut store = self.lock();
         let mut v = Violations::default();
         let name = self.stream_name(&store, &input.ident, &mut v);
-        let record = validate_entry(
-            &mut v,
-            None,
-            input.data.as_deref(),
-            input.partition_key.clone(),
-            input.explicit_hash_key.as_deref(),
-            &mut BytesMut::new(),
-        );
-        if let Some(seq) = &input.sequence_number_for_ordering
-            && !is_sequence_number_shaped(seq)
-        {
-            v.failed(
-                "sequenceNumberForOrdering",
-                seq,
-                "satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
-            );
-        }
         v.finish()?;
-        let record =
-            record.map_err(|()| ApiError::internal("validation passed without a record"))?;
+        let data = decode_data(None, input.data.as_deref(), &mut BytesMut::new())?;
         let name = self.require_stream(name)?;
         let enforce = store.settings.enforce_throughput;
         let (stream, account) = store.stream_and_account(&name, now)?;
+        let record = NewRecord {
+            partition_key: input.partition_key.unwrap_or_default(),
+            explicit_hash_key: explicit_hash_key(input.explicit_hash_key.as_deref())?,
+            data,
+        };
+        if let Some(seq) = &input.sequence_number_for_ordering {
+            // AWS refuses what does not parse, or names a time still to come; it orders every
+            // record after the ones before it anyway, which satisfies any valid number.
+            let parsed = ParsedSequence::parse(seq).filter(|p| {
+                p.record_secs
+                    .is_none_or(|secs| secs.saturating_mul(1000) <= now)
+            });
+            if parsed.is_none() {
+                return Err(ApiError::invalid_argument(format!(
+                    "ExclusiveMinimumSequenceNumber {seq} used in PutRecord on stream {name} \
+                     under account {account} is invalid."
+                )));
+            }
+        }
         let records = vec![record];
         if enforce && let Some(refused) = charge_writes(stream, account, now, &records)?.pop() {
             return Err(refused.1);
         }
-        let created_secs = stream.created_ms / 1000;
         let mutation = Mutation::PutRecords {
             stream: name,
             records,
@@ -66,13 +69,7 @@ impl Kinesis {
         Ok(Reply {
             body: to_body(&json!({
                 "ShardId": appended.shard_id(),
-                "SequenceNumber": SequenceParts {
-                    stream_created_secs: created_secs,
-                    shard: appended.shard,
-                    counter: appended.counter,
-                }
-                .encode(),
-                "EncryptionType": "NONE",
+                "SequenceNumber": appended.sequence.encode(),
             })),
             durable_at,
         })
@@ -82,48 +79,29 @@ impl Kinesis {
         let input: PutRecordsInput<'_> = serde_json::from_slice(body)
             .map_err(|e| ApiError::new(ErrorCode::SerializationException, e.to_string()))?;
         let now = self.clock.now_millis();
-        let mut v = Violations::default();
-        let mut records = Vec::new();
+        let entries = input.records.unwrap_or_default();
+        let count = entries.len();
+        let mut records = Vec::with_capacity(count);
         let mut total = 0usize;
-        let count = input.records.as_ref().map_or(0, Vec::len);
-        match input.records {
-            None => v.missing("records"),
-            Some(entries) if entries.is_empty() || entries.len() > 500 => {
-                let constraint = if entries.is_empty() {
-                    "have length greater than or equal to 1"
-                } else {
-                    "have length less than or equal to 500"
-                };
-                v.failed(
-                    "records",
-                    format!("[{} records]", entries.len()),
-                    constraint,
-                );
-            }
-            Some(entries) => {
-                records.reserve(count);
-                // Every record's data is decoded into one allocation and split off it.
-                let encoded: usize = entries
-                    .iter()
-                    .map(|e| e.data.as_ref().map_or(0, |d| d.len()))
-                    .sum();
-                let mut buffer = BytesMut::with_capacity(encoded / 4 * 3 + 3 * count);
-                for (i, entry) in entries.into_iter().enumerate() {
-                    let record = validate_entry(
-                        &mut v,
-                        Some(i),
-                        entry.data.as_deref(),
-                        entry.partition_key,
-                        entry.explicit_hash_key.as_deref(),
-                        &mut buffer,
-                    );
-                    if let Ok(record) = record {
-                        total += record_size(&record);
-                        records.push(record);
-                    }
-                }
-            }
+        // Every record's data is decoded into one allocation and split off it.
+        let encoded: usize = entries
+            .iter()
+            .map(|e| e.data.as_ref().map_or(0, |d| d.len()))
+            .sum();
+        let mut buffer = BytesMut::with_capacity(encoded / 4 * 3 + 3 * count);
+        let mut hash_keys = Vec::with_capacity(count);
+        for (i, entry) in entries.into_iter().enumerate() {
+            let data = decode_data(Some(i), entry.data.as_deref(), &mut buffer)?;
+            let record = NewRecord {
+                partition_key: entry.partition_key.unwrap_or_default(),
+                explicit_hash_key: None,
+                data,
+            };
+            total += record_size(&record);
+            records.push(record);
+            hash_keys.push(entry.explicit_hash_key);
         }
+        let mut v = Violations::default();
         let mut store = self.lock();
         let ident = StreamIdent {
             name: input.stream_name,
@@ -139,8 +117,9 @@ impl Kinesis {
         let name = self.require_stream(name)?;
         let enforce = store.settings.enforce_throughput;
         let (stream, account) = store.stream_and_account(&name, now)?;
-        let created_secs = stream.created_ms / 1000;
-        let count = records.len();
+        for (record, hash_key) in records.iter_mut().zip(&hash_keys) {
+            record.explicit_hash_key = explicit_hash_key(hash_key.as_deref())?;
+        }
         // Only the records the write limit accepts are applied and logged; replaying them
         // routes each to the same shard, as routing depends only on the hash key and the open
         // shards. With the limit off every record is accepted and the batch moves as it is.
@@ -179,15 +158,11 @@ impl Kinesis {
             }
             match refused.next_if(|(at, _)| *at == i) {
                 None => {
-                    let Appended { shard, counter } =
-                        appended.next().expect("one landing per accepted record");
+                    let Appended {
+                        shard, sequence, ..
+                    } = appended.next().expect("one landing per accepted record");
                     body.extend_from_slice(b"{\"SequenceNumber\":\"");
-                    SequenceParts {
-                        stream_created_secs: created_secs,
-                        shard,
-                        counter,
-                    }
-                    .write_to(&mut body);
+                    sequence.write_to(&mut body);
                     body.extend_from_slice(b"\",\"ShardId\":\"shardId-");
                     push_padded(&mut body, u64::from(shard), 12);
                     body.extend_from_slice(b"\"}");
@@ -201,7 +176,9 @@ impl Kinesis {
                 }
             }
         }
-        body.extend_from_slice(b"],\"EncryptionType\":\"NONE\"}");
+        // No EncryptionType: AWS names it only for encrypted streams, as its recorded answers
+        // for unencrypted ones show.
+        body.extend_from_slice(b"]}");
         Ok(Reply { body, durable_at })
     }
 }
@@ -243,96 +220,52 @@ fn charge_writes(
     Ok(refused)
 }
 
-/// Validates one record of PutRecord or PutRecords (`index` is its position in PutRecords),
-/// decoding its data into `buffer` and splitting it off, so a batch's data shares one
-/// allocation. Member names for error messages are only formatted when something fails.
-pub(super) fn validate_entry(
-    v: &mut Violations,
+/// Decodes one record's data (`index` is its position in PutRecords) into `buffer` and splits
+/// it off, so a batch's data shares one allocation. The model checker has refused missing data
+/// and text that is not base64; this decoder's refusal is kept in AWS's words all the same.
+fn decode_data(
     index: Option<usize>,
     data: Option<&str>,
-    partition_key: Option<String>,
-    explicit_hash_key: Option<&str>,
     buffer: &mut BytesMut,
-) -> Result<NewRecord, ()> {
-    let member = |field: &str| match index {
-        Some(i) => format!("records.{}.member.{field}", i + 1),
-        None => field.to_owned(),
-    };
-    let mut ok = true;
-    let data = match data {
-        None => {
-            v.missing(&member("data"));
-            ok = false;
-            Bytes::new()
+) -> ApiResult<Bytes> {
+    let text = data.unwrap_or_default();
+    buffer.clear();
+    buffer.resize(base64::decoded_len_estimate(text.len()), 0);
+    // SIMD base64 (the largest cost of PutRecords); same alphabet and padding rules.
+    let decoded = base64_simd::STANDARD
+        .decode(
+            text.as_bytes(),
+            base64_simd::Out::from_slice(&mut buffer[..]),
+        )
+        .map(|bytes| bytes.len());
+    match decoded {
+        Ok(n) => {
+            buffer.truncate(n);
+            Ok(buffer.split().freeze())
         }
-        Some(text) => {
-            buffer.clear();
-            buffer.resize(base64::decoded_len_estimate(text.len()), 0);
-            // SIMD base64 (the largest cost of PutRecords); same alphabet and padding rules.
-            let decoded = base64_simd::STANDARD
-                .decode(
-                    text.as_bytes(),
-                    base64_simd::Out::from_slice(&mut buffer[..]),
-                )
-                .map(|bytes| bytes.len());
-            match decoded {
-                Ok(n) if n > MAX_RECORD_BYTES => {
-                    v.failed(
-                        &member("data"),
-                        "java.nio.HeapByteBuffer",
-                        &format!("have length less than or equal to {MAX_RECORD_BYTES}"),
-                    );
-                    ok = false;
-                    Bytes::new()
-                }
-                Ok(n) => {
-                    buffer.truncate(n);
-                    buffer.split().freeze()
-                }
-                Err(_) => {
-                    v.failed(&member("data"), text, "be valid base64-encoded binary data");
-                    ok = false;
-                    Bytes::new()
-                }
-            }
-        }
-    };
-    match &partition_key {
-        None => {
-            v.missing(&member("partitionKey"));
-            ok = false;
-        }
-        // A key of 1 to 256 bytes has 1 to 256 characters; only longer ones need counting.
-        Some(key) if !key.is_empty() && key.len() <= 256 => {}
-        Some(key) => {
-            let before = v.len();
-            v.length(&member("partitionKey"), key, 1, 256);
-            ok &= before == v.len();
+        Err(_) => {
+            let member = match index {
+                Some(i) => format!("records.{}.member.data", i + 1),
+                None => "data".to_owned(),
+            };
+            let mut v = Violations::default();
+            v.failed(&member, text, "be valid base64-encoded binary data");
+            v.finish().map(|()| Bytes::new())
         }
     }
-    let explicit = match explicit_hash_key {
-        Some(text) => match parse_hash_key(text) {
-            Some(hash) => Some(hash),
-            None => {
-                v.failed(
-                    &member("explicitHashKey"),
-                    text,
-                    "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
-                );
-                ok = false;
-                None
-            }
-        },
-        None => None,
-    };
-    if !ok {
-        return Err(());
-    }
-    Ok(NewRecord {
-        partition_key: partition_key.unwrap_or_default(),
-        explicit_hash_key: explicit,
-        data,
+}
+
+/// An `ExplicitHashKey` (its pattern, `0|[1-9]\d{0,38}`, checked by the model) in AWS's range.
+fn explicit_hash_key(text: Option<&str>) -> ApiResult<Option<u128>> {
+    text.map(|text| {
+        text.parse().map_err(|_| {
+            ApiError::invalid_argument(format!(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. \
+                 Specified value was {text}"
+            ))
+        })
     })
+    .transpose()
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,12 +11,14 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::request::{ITERATOR_TYPES, StreamIdent, to_body};
+use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, parse_shard_id, shard_id};
-use crate::kinesis::store::{GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Stream, shard_not_found};
+use crate::kinesis::keys::{ParsedSequence, SequenceParts, parse_shard_id, shard_id};
+use crate::kinesis::store::{
+    GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Shard, Stream, shard_not_found,
+};
 use riffle_core::json::write_string;
 
 impl Kinesis {
@@ -24,24 +26,8 @@ impl Kinesis {
         let now = self.clock.now_millis();
         let mut store = self.lock();
         let mut v = Violations::default();
+        // The model checker has checked the members' shapes (and that the type is one of AWS's).
         let name = self.stream_name(&store, &input.ident, &mut v);
-        match &input.shard_id {
-            Some(id) => v.name("shardId", id),
-            None => v.missing("shardId"),
-        }
-        match &input.shard_iterator_type {
-            Some(t) => v.one_of("shardIteratorType", t, &ITERATOR_TYPES),
-            None => v.missing("shardIteratorType"),
-        }
-        if let Some(seq) = &input.starting_sequence_number
-            && !is_sequence_number_shaped(seq)
-        {
-            v.failed(
-                "startingSequenceNumber",
-                seq,
-                "satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
-            );
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
         let iterator_type = input.shard_iterator_type.unwrap_or_default();
@@ -81,29 +67,10 @@ impl Kinesis {
             "LATEST" => shard.last_counter + 1,
             "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER" => {
                 let text = sequence.ok_or_else(|| wrong_combination("no"))?;
-                let seq = SequenceParts::decode(text)
-                    .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
-                    .ok_or_else(|| {
-                        ApiError::invalid_argument(format!(
-                            "StartingSequenceNumber {text} used in GetShardIterator on shard \
-                             {shard_name} in stream {name} under account {account} is invalid."
-                        ))
-                    })?;
-                if seq.shard != ordinal {
-                    return Err(ApiError::invalid_argument(format!(
-                        "Invalid StartingSequenceNumber. It encodes {}, while it was used in a \
-                         call to a shard with {}",
-                        shard_id(seq.shard),
-                        shard_name
-                    )));
-                }
-                let at = if iterator_type == "AT_SEQUENCE_NUMBER" {
-                    seq.counter
-                } else {
-                    seq.counter.saturating_add(1)
-                };
-                // A sequence number beyond the newest record reads from the tip, like LATEST.
-                at.clamp(1, shard.last_counter + 1)
+                let after = iterator_type == "AFTER_SEQUENCE_NUMBER";
+                position_of(shard, text, after).map_err(|refusal| {
+                    refusal.error(text, "GetShardIterator", &shard_name, &name, &account)
+                })?
             }
             _ => {
                 let timestamp = input.timestamp.ok_or_else(|| {
@@ -171,21 +138,7 @@ impl Kinesis {
 
     pub(super) fn get_records(&self, input: GetRecordsInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
-        let mut v = Violations::default();
-        match &input.shard_iterator {
-            Some(it) => v.length("shardIterator", it, 1, 512),
-            None => v.missing("shardIterator"),
-        }
-        if let Some(limit) = input.limit.filter(|l| *l < 1) {
-            v.range("limit", limit, 1, 10_000);
-        }
-        v.finish()?;
-        if input.limit.is_some_and(|l| l > 10_000) {
-            return Err(ApiError::invalid_argument(format!(
-                "Limit {} is greater than the maximum of 10000.",
-                input.limit.unwrap_or_default()
-            )));
-        }
+        // The model checker has checked the iterator's length and the limit's range.
         let token = input.shard_iterator.unwrap_or_default();
         let payload = sealed_text(&token)
             .and_then(|sealed| self.sealer.open(&sealed))
@@ -207,7 +160,7 @@ impl Kinesis {
                 ),
             ));
         }
-        let limit = input.limit.unwrap_or(10_000) as usize;
+        let limit = input.limit.unwrap_or(10_000).clamp(1, 10_000) as usize;
         let durable = self.wal.as_ref().map_or(u64::MAX, |wal| wal.durable_lsn());
         let mut store = self.lock();
         let enforce = store.settings.enforce_throughput;
@@ -259,7 +212,12 @@ impl Kinesis {
         };
         let closed = !shard.is_open();
         let stream = &*stream;
-        let created_secs = stream.created_ms / 1000;
+        let start_parts = SequenceParts {
+            shard_created_secs: stream.shards[ordinal as usize].sequence_created_secs(),
+            shard: ordinal,
+            seq_ix: 0,
+            record_secs: 0,
+        };
         let data_bytes: usize = out.iter().map(|r| r.data.len()).sum();
         let mut body = Vec::with_capacity(256 + data_bytes * 4 / 3 + out.len() * 160);
         body.extend_from_slice(b"{\"Records\":[");
@@ -269,9 +227,9 @@ impl Kinesis {
             }
             body.extend_from_slice(b"{\"SequenceNumber\":\"");
             SequenceParts {
-                stream_created_secs: created_secs,
-                shard: ordinal,
-                counter: record.counter,
+                seq_ix: record.seq_ix,
+                record_secs: record.arrival_ms / 1000,
+                ..start_parts
             }
             .write_to(&mut body);
             body.extend_from_slice(
@@ -309,6 +267,65 @@ impl Kinesis {
         }
         body.extend_from_slice(format!(",\"MillisBehindLatest\":{millis_behind}}}").as_bytes());
         Ok(Reply::now(body))
+    }
+}
+
+/// Why a `StartingSequenceNumber` names no position in a shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SequenceRefusal {
+    /// It is no sequence number AWS can read.
+    Invalid,
+    /// It encodes another shard (the id it encodes).
+    OtherShard(String),
+    /// It is of another layout or another shard creation time.
+    NotOfStream,
+    /// It is of AWS's oldest layout, which AWS answers with an internal failure.
+    Old,
+}
+
+impl SequenceRefusal {
+    /// AWS's error for `text` given to `operation` on a shard of a stream.
+    pub(super) fn error(
+        &self,
+        text: &str,
+        operation: &str,
+        shard: &str,
+        stream: &str,
+        account: &str,
+    ) -> ApiError {
+        let invalid = format!(
+            "StartingSequenceNumber {text} used in {operation} on shard {shard} in stream \
+             {stream} under account {account} is invalid"
+        );
+        match self {
+            Self::Invalid => ApiError::invalid_argument(format!("{invalid}.")),
+            Self::OtherShard(encoded) => ApiError::invalid_argument(format!(
+                "Invalid StartingSequenceNumber. It encodes {encoded}, while it was used in a \
+                 call to a shard with {shard}"
+            )),
+            Self::NotOfStream => ApiError::invalid_argument(format!(
+                "{invalid} because it did not come from this stream."
+            )),
+            Self::Old => ApiError::internal(""),
+        }
+    }
+}
+
+/// The counter of the record a `StartingSequenceNumber` of `shard` points at (the one after it
+/// when `after`): the oldest stored record for one older than them all, the tip for one past
+/// the newest.
+pub(super) fn position_of(shard: &Shard, text: &str, after: bool) -> Result<u64, SequenceRefusal> {
+    let parsed = ParsedSequence::parse(text).ok_or(SequenceRefusal::Invalid)?;
+    if parsed.shard != i64::from(shard.ordinal) {
+        return Err(SequenceRefusal::OtherShard(parsed.shard_id()));
+    }
+    match parsed
+        .current()
+        .filter(|p| p.shard_created_secs == shard.sequence_created_secs())
+    {
+        Some(parts) => Ok(shard.counter_of(parts.seq_ix, after)),
+        None if parsed.version == 0 => Err(SequenceRefusal::Old),
+        None => Err(SequenceRefusal::NotOfStream),
     }
 }
 

@@ -39,19 +39,17 @@ pub(super) struct StreamOnly {
 }
 
 impl Kinesis {
-    /// Validates a stream identifier and returns the stream name.
+    /// Resolves a stream identifier the model-driven checker has validated (lengths and
+    /// patterns of `StreamName` and `StreamARN`) to the stream name; what the checker cannot
+    /// see is reported in `v`: an ARN that matches AWS's pattern but is not one this endpoint
+    /// can take apart (such as one with extra `:` parts), and a `StreamName` that is not the
+    /// stream of the `StreamARN` given with it.
     pub(super) fn stream_name(
         &self,
         store: &KinesisStore,
         ident: &StreamIdent,
         v: &mut Violations,
     ) -> Option<String> {
-        if let Some(name) = &ident.name {
-            v.name("streamName", name);
-        }
-        if let Some(arn) = &ident.arn {
-            v.length("streamARN", arn, 1, 2048);
-        }
         match (&ident.name, &ident.arn) {
             (Some(name), None) => Some(name.clone()),
             (_, Some(arn)) => {
@@ -165,12 +163,10 @@ pub(super) fn hash_range_json(shard: &Shard) -> Value {
 }
 
 pub(super) fn shard_json(stream: &Stream, shard: &Shard) -> Value {
-    let mut range = json!({
-        "StartingSequenceNumber": stream.sequence_number(shard.ordinal, 0),
-    });
-    if !shard.is_open() {
-        range["EndingSequenceNumber"] =
-            json!(stream.sequence_number(shard.ordinal, shard.last_counter));
+    let (start, end) = stream.sequence_range(shard.ordinal);
+    let mut range = json!({ "StartingSequenceNumber": start });
+    if let Some(end) = end {
+        range["EndingSequenceNumber"] = json!(end);
     }
     let mut out = json!({
         "ShardId": shard.id(),
@@ -185,12 +181,3 @@ pub(super) fn shard_json(stream: &Stream, shard: &Shard) -> Value {
     }
     out
 }
-
-/// The shard iterator types GetShardIterator and SubscribeToShard's starting position take.
-pub(super) const ITERATOR_TYPES: [&str; 5] = [
-    "AT_SEQUENCE_NUMBER",
-    "AFTER_SEQUENCE_NUMBER",
-    "TRIM_HORIZON",
-    "LATEST",
-    "AT_TIMESTAMP",
-];

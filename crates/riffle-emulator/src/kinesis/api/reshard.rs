@@ -7,42 +7,36 @@ use serde_json::json;
 use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
-use crate::kinesis::keys::{parse_hash_key, parse_shard_id};
+use crate::kinesis::keys::{MAX_HASH_KEY, parse_hash_key, parse_shard_id};
 use crate::kinesis::store::Mutation;
 
 impl Kinesis {
     pub(super) fn split_shard(&self, input: SplitShardInput) -> ApiResult<Reply> {
+        // The model-driven checker has already refused a missing or malformed member.
         let mut v = Violations::default();
         let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        match &input.shard_to_split {
-            Some(id) => v.name("shardToSplit", id),
-            None => v.missing("shardToSplit"),
-        }
-        let key = match &input.new_starting_hash_key {
-            Some(key) => {
-                let parsed = parse_hash_key(key);
-                if parsed.is_none() {
-                    v.failed(
-                        "newStartingHashKey",
-                        key,
-                        "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
-                    );
-                }
-                parsed
-            }
-            None => {
-                v.missing("newStartingHashKey");
-                None
-            }
-        };
         v.finish()?;
         let name = self.require_stream(name)?;
-        let shard =
-            self.shard_ordinal(&name, input.shard_to_split.as_deref().unwrap_or_default())?;
+        let shard = self.shard_ordinal(&name, &input.shard_to_split)?;
+        // The model's pattern `0|([1-9]\d{0,38})` admits 39-digit keys above 2^128 - 1. AWS's
+        // recorded answer (kinesalite's splitShard.js, "hash much too big") refuses such a key
+        // as outside the shard's range, naming it as given; today's AWS is not known to differ.
+        // 2^128 - 1 is itself outside every shard's open range, so it stands in for them.
+        let given = &input.new_starting_hash_key;
+        let key = parse_hash_key(given);
         self.commit_reply(Mutation::SplitShard {
             stream: name,
             shard,
-            new_starting_hash_key: key.unwrap_or_default(),
+            new_starting_hash_key: key.unwrap_or(MAX_HASH_KEY),
+        })
+        .map_err(|mut e| {
+            if key.is_none() {
+                let shown = format!("NewStartingHashKey {MAX_HASH_KEY} ");
+                e.message = e
+                    .message
+                    .replacen(&shown, &format!("NewStartingHashKey {given} "), 1);
+            }
+            e
         })
     }
 
@@ -58,24 +52,13 @@ impl Kinesis {
     }
 
     pub(super) fn merge_shards(&self, input: MergeShardsInput) -> ApiResult<Reply> {
+        // The model-driven checker has already refused a missing or malformed member.
         let mut v = Violations::default();
         let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        match &input.shard_to_merge {
-            Some(id) => v.name("shardToMerge", id),
-            None => v.missing("shardToMerge"),
-        }
-        match &input.adjacent_shard_to_merge {
-            Some(id) => v.name("adjacentShardToMerge", id),
-            None => v.missing("adjacentShardToMerge"),
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
-        let shard =
-            self.shard_ordinal(&name, input.shard_to_merge.as_deref().unwrap_or_default())?;
-        let adjacent = self.shard_ordinal(
-            &name,
-            input.adjacent_shard_to_merge.as_deref().unwrap_or_default(),
-        )?;
+        let shard = self.shard_ordinal(&name, &input.shard_to_merge)?;
+        let adjacent = self.shard_ordinal(&name, &input.adjacent_shard_to_merge)?;
         self.commit_reply(Mutation::MergeShards {
             stream: name,
             shard,
@@ -88,17 +71,11 @@ impl Kinesis {
         let mut store = self.lock();
         let mut v = Violations::default();
         let name = self.stream_name(&store, &input.ident, &mut v);
-        match input.target_shard_count {
-            Some(n) => v.range("targetShardCount", n, 1, 100_000),
-            None => v.missing("targetShardCount"),
-        }
-        match &input.scaling_type {
-            Some(t) => v.one_of("scalingType", t, &["UNIFORM_SCALING"]),
-            None => v.missing("scalingType"),
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
-        let target = input.target_shard_count.unwrap_or_default() as u32;
+        // The checker has refused a count outside 1-100000 and any scaling type but
+        // UNIFORM_SCALING, the only one.
+        let target = input.target_shard_count as u32;
         let current = store.stream(&name, now)?.open_shards().count();
         let mutation = Mutation::UpdateShardCount {
             stream: name.clone(),
@@ -122,8 +99,8 @@ impl Kinesis {
 pub(super) struct SplitShardInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    shard_to_split: Option<String>,
-    new_starting_hash_key: Option<String>,
+    shard_to_split: String,
+    new_starting_hash_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,8 +108,8 @@ pub(super) struct SplitShardInput {
 pub(super) struct MergeShardsInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    shard_to_merge: Option<String>,
-    adjacent_shard_to_merge: Option<String>,
+    shard_to_merge: String,
+    adjacent_shard_to_merge: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,6 +117,5 @@ pub(super) struct MergeShardsInput {
 pub(super) struct UpdateShardCountInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    target_shard_count: Option<i64>,
-    scaling_type: Option<String>,
+    target_shard_count: i64,
 }

@@ -17,13 +17,11 @@ impl Kinesis {
         let mut store = self.lock();
         let mut v = Violations::default();
         let name = self.stream_name(&store, &input.ident, &mut v);
-        match input.retention_period_hours {
-            Some(hours) => v.range("retentionPeriodHours", hours, 1, 2_147_483_647),
-            None => v.missing("retentionPeriodHours"),
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
-        let hours = input.retention_period_hours.unwrap_or_default();
+        // The checker has refused a missing period or one below 1 (as AWS's recorded answers
+        // do, with the request's other violations).
+        let hours = input.retention_period_hours;
         if hours < 24 {
             return Err(ApiError::invalid_argument(format!(
                 "Minimum allowed retention period is 24 hours. Requested retention period ({hours} \
@@ -68,5 +66,5 @@ impl Kinesis {
 pub(super) struct RetentionInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    retention_period_hours: Option<i64>,
+    retention_period_hours: i64,
 }

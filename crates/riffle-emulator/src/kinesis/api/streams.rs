@@ -6,39 +6,18 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::request::{StreamIdent, StreamOnly, seconds, shard_json, to_body, validate_tags};
+use super::request::{StreamIdent, StreamOnly, seconds, shard_json, to_body};
 use super::{Kinesis, Reply};
 use crate::error::{ApiError, ApiResult, Violations};
 use crate::kinesis::keys::parse_shard_id;
-use crate::kinesis::store::{Mutation, Shard, StreamMode};
+use crate::kinesis::store::{Mutation, Shard, StreamMode, StreamStatus};
 
 impl Kinesis {
     pub(super) fn create_stream(&self, input: CreateStreamInput) -> ApiResult<Reply> {
-        let mut v = Violations::default();
-        match &input.stream_name {
-            Some(name) => v.name("streamName", name),
-            None => v.missing("streamName"),
-        }
-        if let Some(count) = input.shard_count {
-            v.range("shardCount", count, 1, 100_000);
-        }
-        let mode = input
-            .stream_mode_details
-            .as_ref()
-            .map(|d| d.stream_mode.as_deref());
-        match mode {
-            Some(Some(m)) => v.one_of(
-                "streamModeDetails.streamMode",
-                m,
-                &["PROVISIONED", "ON_DEMAND"],
-            ),
-            Some(None) => v.missing("streamModeDetails.streamMode"),
-            None => {}
-        }
-        validate_tags(&mut v, input.tags.as_ref(), 200);
-        v.finish()?;
-        let mode = match mode {
-            Some(Some("ON_DEMAND")) => StreamMode::OnDemand,
+        // The model-driven checker has already refused a missing or malformed member.
+        let mode = input.stream_mode_details.map(|d| d.stream_mode);
+        let mode = match mode.as_deref() {
+            Some("ON_DEMAND") => StreamMode::OnDemand,
             _ => StreamMode::Provisioned,
         };
         let shard_count = match (mode, input.shard_count) {
@@ -56,7 +35,7 @@ impl Kinesis {
             }
         };
         self.commit_reply(Mutation::CreateStream {
-            name: input.stream_name.unwrap_or_default(),
+            name: input.stream_name,
             shard_count,
             mode,
             tags: input.tags.unwrap_or_default(),
@@ -79,12 +58,6 @@ impl Kinesis {
         let mut store = self.lock();
         let mut v = Violations::default();
         let name = self.stream_name(&store, &input.ident, &mut v);
-        if let Some(limit) = input.limit {
-            v.range("limit", limit, 1, 10_000);
-        }
-        if let Some(id) = &input.exclusive_start_shard_id {
-            v.name("exclusiveStartShardId", id);
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
         let arn = store.stream_arn(&name);
@@ -94,9 +67,13 @@ impl Kinesis {
             .as_deref()
             .and_then(parse_shard_id);
         let limit = input.limit.unwrap_or(100) as usize;
+        // A stream being created or deleted shows no shards, as AWS's recorded answers do
+        // (kinesalite's createStream.js and deleteStream.js, functionality).
+        let status = stream.status(now);
+        let settled = !matches!(status, StreamStatus::Creating | StreamStatus::Deleting);
         let shards: Vec<&Shard> = stream
             .live_shards(now)
-            .filter(|s| after.is_none_or(|a| s.ordinal > a))
+            .filter(|s| settled && after.is_none_or(|a| s.ordinal > a))
             .collect();
         let has_more = shards.len() > limit;
         let shards: Vec<Value> = shards
@@ -108,7 +85,7 @@ impl Kinesis {
             "StreamDescription": {
                 "StreamName": stream.name,
                 "StreamARN": arn,
-                "StreamStatus": stream.status(now).as_str(),
+                "StreamStatus": status.as_str(),
                 "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
                 "Shards": shards,
                 "HasMoreShards": has_more,
@@ -147,17 +124,6 @@ impl Kinesis {
 
     pub(super) fn list_streams(&self, input: ListStreamsInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
-        let mut v = Violations::default();
-        if let Some(limit) = input.limit {
-            v.range("limit", limit, 1, 10_000);
-        }
-        if let Some(name) = &input.exclusive_start_stream_name {
-            v.name("exclusiveStartStreamName", name);
-        }
-        if let Some(token) = &input.next_token {
-            v.length("nextToken", token, 1, 1048576);
-        }
-        v.finish()?;
         let after = match &input.next_token {
             Some(token) => Some(self.open_token(token, "ListStreams", now)?.0),
             None => input.exclusive_start_stream_name.clone(),
@@ -215,13 +181,13 @@ impl Kinesis {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct StreamModeDetails {
-    stream_mode: Option<String>,
+    stream_mode: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct CreateStreamInput {
-    stream_name: Option<String>,
+    stream_name: String,
     shard_count: Option<i64>,
     stream_mode_details: Option<StreamModeDetails>,
     tags: Option<BTreeMap<String, String>>,

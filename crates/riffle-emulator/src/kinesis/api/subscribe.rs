@@ -2,8 +2,9 @@
 //! starting the subscription in the hub, and reading the shard for it (the subscription's
 //! [`Source`]).
 //!
-//! Invariants: every refusal happens before the first frame (an ordinary JSON error answer);
-//! after it, errors are exception frames; the consumer must be `ACTIVE`; a subscription reads
+//! Invariants: the model-driven checker validates the request first, as for every operation;
+//! every refusal happens before the first frame (an ordinary error answer, in the request's
+//! encoding); after it, errors are exception frames; the consumer must be `ACTIVE`; a subscription reads
 //! only durable records, of the stream it started on (a re-created stream of the same name ends
 //! it), and ends when its consumer is deregistered.
 
@@ -20,11 +21,13 @@ use tokio::sync::watch;
 
 use super::Kinesis;
 use super::consumers::{ConsumerArn, check_consumer_arn};
-use super::request::{ITERATOR_TYPES, hash_range_json, seconds, to_body};
+use super::request::{hash_range_json, seconds, to_body};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, Violations};
+use crate::kinesis::Action;
+use crate::kinesis::fanout::frame::Encoding;
 use crate::kinesis::fanout::subscription::{Batch, Cursor, Source, Subscription};
-use crate::kinesis::keys::{SequenceParts, is_sequence_number_shaped, shard_id};
+use crate::kinesis::keys::shard_id;
 use crate::kinesis::store::{
     Consumer, ConsumerStatus, Shard, Stream, consumer_not_found, not_found,
 };
@@ -37,8 +40,20 @@ pub type EventStream =
     Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send>>;
 
 impl Kinesis {
-    /// Starts a SubscribeToShard subscription: its frames, or the error to answer instead.
+    /// Starts a SubscribeToShard subscription from a JSON body: its frames, or the error to
+    /// answer instead.
     pub fn subscribe_to_shard(self: &Arc<Self>, body: &[u8]) -> ApiResult<EventStream> {
+        self.subscribe_to_shard_in(body, Encoding::Json)
+    }
+
+    /// [`subscribe_to_shard`](Self::subscribe_to_shard) from the JSON form of a request, the
+    /// events' payloads written in `encoding`.
+    pub(crate) fn subscribe_to_shard_in(
+        self: &Arc<Self>,
+        body: &[u8],
+        encoding: Encoding,
+    ) -> ApiResult<EventStream> {
+        crate::kinesis::model::check(Action::SubscribeToShard.as_str(), body)?;
         let input: SubscribeInput = crate::request::decode(body)?;
         let (arn, shard_name, start) = validate(&input)?;
         let consumer_arn = input.consumer_arn.unwrap_or_default();
@@ -83,7 +98,8 @@ impl Kinesis {
             .map_err(|()| ApiError::in_use(in_use.clone()))?;
         drop(store);
         let subscription =
-            Subscription::new(Arc::clone(self), cursor, signals, now, limited, in_use);
+            Subscription::new(Arc::clone(self), cursor, signals, now, limited, in_use)
+                .with_encoding(encoding);
         Ok(Box::pin(subscription.into_stream()))
     }
 
@@ -238,25 +254,9 @@ impl Start {
         now: Millis,
     ) -> ApiResult<u64> {
         let sequence = |text: &str, after: bool| -> ApiResult<u64> {
-            let seq = SequenceParts::decode(text)
-                .filter(|s| s.stream_created_secs == stream.created_ms / 1000)
-                .ok_or_else(|| {
-                    ApiError::invalid_argument(format!(
-                        "StartingSequenceNumber {text} used in SubscribeToShard on shard \
-                         {shard_name} in stream {} under account {account} is invalid.",
-                        stream.name
-                    ))
-                })?;
-            if seq.shard != shard.ordinal {
-                return Err(ApiError::invalid_argument(format!(
-                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call \
-                     to a shard with {}",
-                    shard_id(seq.shard),
-                    shard_id(shard.ordinal)
-                )));
-            }
-            let at = seq.counter.saturating_add(u64::from(after));
-            Ok(at.clamp(1, shard.last_counter + 1))
+            super::read::position_of(shard, text, after).map_err(|refusal| {
+                refusal.error(text, "SubscribeToShard", shard_name, &stream.name, account)
+            })
         };
         match self {
             Self::TrimHorizon => Ok(shard.first_counter()),
@@ -282,38 +282,15 @@ impl Start {
     }
 }
 
-/// Checks every member as AWS does; the consumer ARN's parts, the shard id and the start.
+/// The consumer ARN's parts, the shard id and the start of a request the model-driven checker
+/// has validated (required members, lengths, patterns, the iterator type); what it cannot see
+/// is checked here: a consumer ARN it cannot take apart, and which members a type needs.
 fn validate(input: &SubscribeInput) -> ApiResult<(ConsumerArn, String, Start)> {
     let mut v = Violations::default();
-    let arn = match &input.consumer_arn {
-        Some(arn) => check_consumer_arn(&mut v, arn),
-        None => {
-            v.missing("consumerARN");
-            None
-        }
-    };
-    match &input.shard_id {
-        Some(id) => v.name("shardId", id),
-        None => v.missing("shardId"),
-    }
-    match &input.starting_position {
-        None => v.missing("startingPosition"),
-        Some(position) => {
-            match &position.kind {
-                Some(kind) => v.one_of("startingPosition.type", kind, &ITERATOR_TYPES),
-                None => v.missing("startingPosition.type"),
-            }
-            if let Some(seq) = &position.sequence_number
-                && !is_sequence_number_shaped(seq)
-            {
-                v.failed(
-                    "startingPosition.sequenceNumber",
-                    seq,
-                    "satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
-                );
-            }
-        }
-    }
+    let arn = input
+        .consumer_arn
+        .as_deref()
+        .and_then(|arn| check_consumer_arn(&mut v, arn));
     v.finish()?;
     let position = input
         .starting_position

@@ -1,11 +1,12 @@
-//! AddTagsToStream, RemoveTagsFromStream and ListTagsForStream.
+//! AddTagsToStream, RemoveTagsFromStream and ListTagsForStream (the model-driven checker has
+//! already refused a missing or malformed member; the store checks tag characters and limits).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::request::{StreamIdent, to_body, validate_tags};
+use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::error::{ApiResult, Violations};
 use crate::kinesis::store::Mutation;
@@ -14,39 +15,22 @@ impl Kinesis {
     pub(super) fn add_tags(&self, input: AddTagsInput) -> ApiResult<Reply> {
         let mut v = Violations::default();
         let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        match &input.tags {
-            Some(_) => validate_tags(&mut v, input.tags.as_ref(), 200),
-            None => v.missing("tags"),
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
         self.commit_reply(Mutation::AddTags {
             stream: name,
-            tags: input.tags.unwrap_or_default(),
+            tags: input.tags,
         })
     }
 
     pub(super) fn remove_tags(&self, input: RemoveTagsInput) -> ApiResult<Reply> {
         let mut v = Violations::default();
         let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        match &input.tag_keys {
-            Some(keys) if keys.is_empty() || keys.len() > 50 => v.failed(
-                "tagKeys",
-                format!("[{} keys]", keys.len()),
-                "have length between 1 and 50",
-            ),
-            Some(keys) => {
-                for (i, key) in keys.iter().enumerate() {
-                    v.length(&format!("tagKeys.{}.member", i + 1), key, 1, 128);
-                }
-            }
-            None => v.missing("tagKeys"),
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
         self.commit_reply(Mutation::RemoveTags {
             stream: name,
-            keys: input.tag_keys.unwrap_or_default(),
+            keys: input.tag_keys,
         })
     }
 
@@ -55,12 +39,6 @@ impl Kinesis {
         let mut store = self.lock();
         let mut v = Violations::default();
         let name = self.stream_name(&store, &input.ident, &mut v);
-        if let Some(limit) = input.limit {
-            v.range("limit", limit, 1, 50);
-        }
-        if let Some(key) = &input.exclusive_start_tag_key {
-            v.length("exclusiveStartTagKey", key, 1, 128);
-        }
         v.finish()?;
         let name = self.require_stream(name)?;
         let stream = store.stream(&name, now)?;
@@ -92,7 +70,7 @@ impl Kinesis {
 pub(super) struct AddTagsInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    tags: Option<BTreeMap<String, String>>,
+    tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,7 +78,7 @@ pub(super) struct AddTagsInput {
 pub(super) struct RemoveTagsInput {
     #[serde(flatten)]
     ident: StreamIdent,
-    tag_keys: Option<Vec<String>>,
+    tag_keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

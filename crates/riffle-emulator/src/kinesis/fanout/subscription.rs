@@ -17,7 +17,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use super::{HEARTBEAT_MS, SUBSCRIPTION_LIFETIME_MS, Signals, frame};
+use super::frame::{self, Encoding};
+use super::{HEARTBEAT_MS, SUBSCRIPTION_LIFETIME_MS, Signals};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
 use crate::kinesis::limits::FanOutBucket;
@@ -96,6 +97,7 @@ pub(crate) struct Subscription<S: Source> {
     takeover: Option<tokio::sync::oneshot::Receiver<()>>,
     taken_over: bool,
     taken_over_message: String,
+    encoding: Encoding,
 }
 
 impl<S: Source> Subscription<S> {
@@ -126,7 +128,14 @@ impl<S: Source> Subscription<S> {
             takeover,
             taken_over: false,
             taken_over_message,
+            encoding: Encoding::Json,
         }
+    }
+
+    /// The same subscription, writing its payloads in `encoding` (JSON unless told).
+    pub(crate) fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
     }
 
     /// The frames of the subscription as a stream (the HTTP response body).
@@ -145,7 +154,7 @@ impl<S: Source> Subscription<S> {
             Phase::Done => return None,
             Phase::Initial => {
                 self.phase = Phase::Streaming;
-                return Some(frame::initial_response());
+                return Some(frame::initial_response(self.encoding));
             }
             Phase::Streaming => {}
         }
@@ -196,7 +205,10 @@ impl<S: Source> Subscription<S> {
                 if batch.shard_ended {
                     self.phase = Phase::Done;
                 }
-                return Some(frame::subscribe_to_shard_event(batch.payload));
+                return Some(frame::subscribe_to_shard_event(
+                    self.encoding,
+                    batch.payload,
+                ));
             }
             let mut wake_at = expires.min(self.last_event_ms.unwrap_or(now) + HEARTBEAT_MS);
             if let (Some(bucket), Some(needed)) = (&self.bucket, batch.blocked_bytes) {
@@ -208,7 +220,8 @@ impl<S: Source> Subscription<S> {
 
     fn end(&mut self, error: Option<ApiError>) -> Option<Bytes> {
         self.phase = Phase::Done;
-        error.map(|e| frame::exception(&e))
+        let encoding = self.encoding;
+        error.map(|e| frame::exception(encoding, &e))
     }
 
     /// Waits for a store change, durability (if a record waits for it), `wake_at`, a takeover

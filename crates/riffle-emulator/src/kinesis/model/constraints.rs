@@ -67,6 +67,7 @@ pub(super) fn check(shape_: &Shape, value: &Value, path: &str, v: &mut Violation
         _ => {
             let shown = match (&shape_.kind, value) {
                 (Kind::Blob, Value::String(s)) => show_blob(blob_len(s)),
+                (Kind::Integer, Value::Number(n)) => int_value(n).to_string(),
                 _ => display(value),
             };
             for failure in scalar(shape_, value) {
@@ -109,6 +110,16 @@ fn size(shape: &Shape, len: usize, value: &Value, path: &str, v: &mut Violations
     }
 }
 
+/// A JSON number as AWS reads an integer member: saturated to Java's `int` range (its recorded
+/// answer to a `ShardCount` of 100000000000 shows `'2147483647'`).
+fn int_value(n: &serde_json::Number) -> i32 {
+    match n.as_i64() {
+        Some(n) => i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX }),
+        None if n.is_u64() => i32::MAX,
+        None => n.as_f64().map_or(0, |f| f as i32),
+    }
+}
+
 fn scalar_ok(shape: &Shape, value: &Value) -> bool {
     value.is_null() || scalar(shape, value).is_empty()
 }
@@ -120,7 +131,10 @@ fn scalar(shape: &Shape, value: &Value) -> Vec<String> {
         (Kind::String, Value::String(s)) => (s.chars().count(), Some(s.as_str())),
         (Kind::Blob, Value::String(s)) => (blob_len(s), None),
         (Kind::Integer | Kind::Long, Value::Number(n)) => {
-            let n = n.as_i64().unwrap_or(if n.is_u64() { i64::MAX } else { 0 });
+            let n = match shape.kind {
+                Kind::Integer => i64::from(int_value(n)),
+                _ => n.as_i64().unwrap_or(if n.is_u64() { i64::MAX } else { 0 }),
+            };
             if let Some(min) = shape.min.filter(|&min| n < min) {
                 failed.push(format!("have value greater than or equal to {min}"));
             }

@@ -195,3 +195,33 @@ fn at_most_ten_violations_are_listed_in_model_order() {
             .any(|m| m.ends_with("Member must have length less than or equal to 500"))
     );
 }
+
+#[test]
+fn recorded_bounds_the_model_lacks_are_listed_with_the_other_violations() {
+    let name = "a".repeat(129);
+    let body = format!(r#"{{"StreamName":"{name}","ShardCount":100000000000}}"#);
+    assert_eq!(
+        validation("CreateStream", &body),
+        [
+            "Value '2147483647' at 'shardCount' failed to satisfy constraint: Member must have \
+             value less than or equal to 100000"
+                .to_owned(),
+            format!(
+                "Value '{name}' at 'streamName' failed to satisfy constraint: Member must have \
+                 length less than or equal to 128"
+            ),
+        ]
+    );
+    let body = r#"{"StreamName":"","RetentionPeriodHours":-1}"#;
+    assert_eq!(
+        validation("DecreaseStreamRetentionPeriod", body),
+        [
+            "Value '' at 'streamName' failed to satisfy constraint: Member must have length \
+             greater than or equal to 1",
+            "Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular \
+             expression pattern: [a-zA-Z0-9_.-]+",
+            "Value '-1' at 'retentionPeriodHours' failed to satisfy constraint: Member must have \
+             value greater than or equal to 1",
+        ]
+    );
+}

@@ -64,7 +64,8 @@ pub(super) fn split(
     account: &str,
 ) -> ApiResult<()> {
     let (start, end) = open_shard(stream, ordinal, account)?;
-    if key <= start || key > end {
+    // AWS's bound, as its message words it: start + 1 < key < end.
+    if key <= start.saturating_add(1) || key >= end {
         return Err(ApiError::invalid_argument(format!(
             "NewStartingHashKey {key} used in SplitShard() on shard {} in stream {} under account \
              {account} is not both greater than one plus the shard's StartingHashKey {start} and \
@@ -73,10 +74,18 @@ pub(super) fn split(
             stream.name
         )));
     }
+    split_unchecked(stream, now, ordinal, (start, end), key);
+    Ok(())
+}
+
+/// Splits the open shard `ordinal`, whose range is `(start, end)`, at `key` (start < key ≤ end):
+/// UNIFORM_SCALING's boundaries may fall anywhere inside a shard, closer to its ends than
+/// SplitShard allows a client.
+fn split_unchecked(stream: &mut Stream, now: Millis, ordinal: u32, range: (u128, u128), key: u128) {
+    let (start, end) = range;
     stream.close(ordinal, now);
     stream.add_shard((start, key - 1), (Some(ordinal), None), now);
     stream.add_shard((key, end), (Some(ordinal), None), now);
-    Ok(())
 }
 
 pub(super) fn merge(
@@ -88,8 +97,9 @@ pub(super) fn merge(
 ) -> ApiResult<()> {
     let a = open_shard(stream, first, account)?;
     let b = open_shard(stream, second, account)?;
-    let adjacent = a.1.checked_add(1) == Some(b.0) || b.1.checked_add(1) == Some(a.0);
-    if first == second || !adjacent {
+    // AWS merges a shard with the one right above it only: its recorded answer refuses the
+    // pair the other way round (kinesalite's mergeShards.js, "adjacency is inverted").
+    if a.1.checked_add(1) != Some(b.0) {
         return Err(ApiError::invalid_argument(format!(
             "Shards {} and {} in stream {} under account {account} are not an adjacent pair of \
              shards eligible for merging",
@@ -133,8 +143,10 @@ pub(super) fn update_shard_count(
     // Split every open shard at every target boundary inside it.
     for (ordinal, start, end) in open {
         let mut piece = ordinal;
+        let mut range = (start, end);
         for &(boundary, _) in targets.iter().filter(|(b, _)| *b > start && *b <= end) {
-            split(stream, now, piece, boundary, account)?;
+            split_unchecked(stream, now, piece, range, boundary);
+            range = (boundary, end);
             // The upper child is the last shard added; keep splitting it.
             piece = stream.shards.len() as u32 - 1;
         }

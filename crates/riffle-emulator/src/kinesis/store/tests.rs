@@ -205,15 +205,25 @@ fn merge_requires_adjacent_open_shards_and_records_both_parents() {
         store.apply(T0, m.clone(), 0).unwrap_err().code,
         ErrorCode::InvalidArgumentException
     );
+    // AWS merges a shard with the one right above it, not the other way round.
     let m = Mutation::MergeShards {
         stream: "s".into(),
         shard: 1,
         adjacent: 0,
     };
+    assert_eq!(
+        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        ErrorCode::InvalidArgumentException
+    );
+    let m = Mutation::MergeShards {
+        stream: "s".into(),
+        shard: 0,
+        adjacent: 1,
+    };
     store.apply(T0, m.clone(), 0).unwrap();
     let stream = &store.streams["s"];
     let child = stream.shards.last().unwrap();
-    assert_eq!((child.parent, child.adjacent_parent), (Some(1), Some(0)));
+    assert_eq!((child.parent, child.adjacent_parent), (Some(0), Some(1)));
     assert_covers_key_space(&open_ranges(stream));
     assert_eq!(stream.open_shards().count(), 2);
 }
@@ -418,4 +428,26 @@ fn tags_are_limited_to_fifty_per_stream() {
     );
     assert_eq!(err.unwrap_err().code, ErrorCode::InvalidArgumentException);
     assert_eq!(store.streams["s"].tags["k1"], "w");
+}
+
+#[test]
+fn asking_for_the_current_retention_leaves_the_stream_active() {
+    let mut settings = StoreSettings::new("us-east-1", "000000000000");
+    settings.update_delay_ms = 500;
+    let mut store = KinesisStore::new(settings, [0; 16]);
+    create(&mut store, "s", 1);
+    let set = |hours| Mutation::SetRetention {
+        stream: "s".into(),
+        hours,
+    };
+    store.apply(T0, set(24), 0).unwrap();
+    assert_eq!(
+        store.stream("s", T0).unwrap().status(T0),
+        StreamStatus::Active
+    );
+    store.apply(T0, set(25), 0).unwrap();
+    assert_eq!(
+        store.stream("s", T0).unwrap().status(T0),
+        StreamStatus::Updating
+    );
 }

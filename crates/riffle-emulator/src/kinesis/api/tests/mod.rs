@@ -1,5 +1,6 @@
 //! The fixture the operation tests share: a service on a manual clock, driven without HTTP.
 
+mod account;
 mod consumers;
 mod put;
 mod read;

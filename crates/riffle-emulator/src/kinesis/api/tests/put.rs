@@ -1,12 +1,20 @@
 use serde_json::{Value, json};
 
-use super::Fixture;
+use super::{Fixture, T0};
 use crate::error::ErrorCode;
 use crate::kinesis::Action;
+use crate::kinesis::keys::SequenceParts;
 
-/// The sequence number of the `counter`th record of `shard` in a stream created at `T0`.
-fn sequence_number(shard: u32, counter: u64) -> String {
-    format!("491700000000{shard:06}{:018}{counter:020}", 0)
+/// The sequence number with sequence index `seq_ix` on `shard`, for a record written at `T0`
+/// in a stream created at `T0` (which its sequence numbers date 4 s earlier, as AWS's do).
+fn sequence_number(shard: u32, seq_ix: u64) -> String {
+    SequenceParts {
+        shard_created_secs: T0 / 1000 - 4,
+        shard,
+        seq_ix,
+        record_secs: T0 / 1000,
+    }
+    .encode()
 }
 
 #[test]
@@ -31,7 +39,6 @@ fn put_record_reports_every_missing_member_at_once() {
         json!({
             "ShardId": "shardId-000000000000",
             "SequenceNumber": sequence_number(0, 1),
-            "EncryptionType": "NONE",
         })
     );
 }
@@ -77,7 +84,7 @@ fn put_records_names_the_member_that_is_wrong() {
 }
 
 #[test]
-fn put_records_routes_by_hash_key_and_numbers_each_shard_from_one() {
+fn put_records_routes_by_hash_key_and_numbers_a_shards_records_consecutively() {
     let f = Fixture::with_stream("s", 2);
     let answer = f.ok(
         Action::PutRecords,
@@ -91,11 +98,11 @@ fn put_records_routes_by_hash_key_and_numbers_each_shard_from_one() {
         json!({
             "FailedRecordCount": 0,
             "Records": [
+                // Indexes are the stream's, taken shard by shard (as AWS's are).
                 { "SequenceNumber": sequence_number(0, 1), "ShardId": "shardId-000000000000" },
-                { "SequenceNumber": sequence_number(1, 1), "ShardId": "shardId-000000000001" },
+                { "SequenceNumber": sequence_number(1, 3), "ShardId": "shardId-000000000001" },
                 { "SequenceNumber": sequence_number(0, 2), "ShardId": "shardId-000000000000" },
             ],
-            "EncryptionType": "NONE",
         })
     );
     let store = f.kinesis.lock();
@@ -146,4 +153,76 @@ fn put_record_to_a_missing_stream_is_not_found() {
         ),
         "Stream nope under account 000000000000 not found."
     );
+}
+
+#[test]
+fn hash_keys_past_the_range_are_invalid_arguments_after_the_stream_is_found() {
+    let f = Fixture::with_stream("s", 1);
+    let two_to_128 = "340282366920938463463374607431768211456";
+    let message = format!(
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified \
+         value was {two_to_128}"
+    );
+    let put = format!(
+        r#"{{"StreamName":"s","Data":"","PartitionKey":"a","ExplicitHashKey":"{two_to_128}"}}"#
+    );
+    assert_eq!(
+        f.refused(Action::PutRecord, &put, ErrorCode::InvalidArgumentException),
+        message
+    );
+    let batch = format!(
+        r#"{{"StreamName":"s","Records":[{{"Data":"","PartitionKey":"a"}},{{"Data":"","PartitionKey":"a","ExplicitHashKey":"{two_to_128}"}}]}}"#
+    );
+    assert_eq!(
+        f.refused(
+            Action::PutRecords,
+            &batch,
+            ErrorCode::InvalidArgumentException
+        ),
+        message
+    );
+    let missing = put.replace(r#""s""#, r#""t""#);
+    f.refused(
+        Action::PutRecord,
+        &missing,
+        ErrorCode::ResourceNotFoundException,
+    );
+    assert_eq!(f.kinesis.lock().streams["s"].shards[0].last_counter, 0);
+}
+
+#[test]
+fn ordering_sequence_numbers_must_be_readable_and_not_in_the_future() {
+    let f = Fixture::with_stream("s", 1);
+    let put = |seq: &str| {
+        format!(
+            r#"{{"StreamName":"s","Data":"","PartitionKey":"a","SequenceNumberForOrdering":"{seq}"}}"#
+        )
+    };
+    let written = f.ok(Action::PutRecord, &put("0"))["SequenceNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.ok(Action::PutRecord, &put(&written));
+    let future = SequenceParts {
+        shard_created_secs: T0 / 1000,
+        shard: 0,
+        seq_ix: 1,
+        record_secs: T0 / 1000 + 60,
+    }
+    .encode();
+    // Version 3 in the long layout: 2, 45 zeros, 3.
+    let version_3 = "49039857307708443467467104868809893875799651909875269635";
+    for refused in [future.as_str(), version_3] {
+        assert_eq!(
+            f.refused(
+                Action::PutRecord,
+                &put(refused),
+                ErrorCode::InvalidArgumentException
+            ),
+            format!(
+                "ExclusiveMinimumSequenceNumber {refused} used in PutRecord on stream s under \
+                 account 000000000000 is invalid."
+            )
+        );
+    }
 }

@@ -137,3 +137,127 @@ fn reading_a_closed_shard_to_its_end_names_its_children() {
         ])
     );
 }
+
+/// A GetShardIterator body for shard 0 of stream `s` starting at `sequence`.
+fn at_sequence(kind: &str, sequence: &str) -> String {
+    format!(
+        r#"{{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"{kind}","StartingSequenceNumber":"{sequence}"}}"#
+    )
+}
+
+#[test]
+fn sequence_numbers_carry_the_arrival_time_and_position_iterators() {
+    let f = Fixture::with_stream("s", 2);
+    let put = |key: &str| {
+        let body = format!(
+            r#"{{"StreamName":"s","Data":"","PartitionKey":"{key}","ExplicitHashKey":"{key}"}}"#
+        );
+        f.ok(Action::PutRecord, &body)["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = put("0");
+    f.clock.advance(Duration::from_millis(2_500));
+    put("340282366920938463463374607431768211455"); // shard 1 takes index 2
+    let second = put("1");
+    let parsed = |text: &str| crate::kinesis::keys::ParsedSequence::parse(text).unwrap();
+    assert_eq!(
+        parsed(&second).seq_ix,
+        3,
+        "indexes are counted across the stream"
+    );
+    assert_eq!(parsed(&second).record_secs, Some(super::T0 / 1000 + 2));
+    let read = |body: String| {
+        let it = f.ok(Action::GetShardIterator, &body)["ShardIterator"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let records = get_records(&f, &it)["Records"].clone();
+        let seqs: Vec<String> = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["SequenceNumber"].as_str().unwrap().to_owned())
+            .collect();
+        seqs
+    };
+    assert_eq!(
+        read(at_sequence("AT_SEQUENCE_NUMBER", &first)),
+        [first.clone(), second.clone()]
+    );
+    assert_eq!(
+        read(at_sequence("AFTER_SEQUENCE_NUMBER", &first)),
+        std::slice::from_ref(&second)
+    );
+    assert!(read(at_sequence("AFTER_SEQUENCE_NUMBER", &second)).is_empty());
+    let described = f.ok(Action::DescribeStream, r#"{"StreamName":"s"}"#);
+    let start = described["StreamDescription"]["Shards"][0]["SequenceNumberRange"]
+        ["StartingSequenceNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        read(at_sequence("AT_SEQUENCE_NUMBER", &start)),
+        [first, second]
+    );
+}
+
+#[test]
+fn starting_sequence_numbers_are_refused_in_aws_words() {
+    let f = Fixture::with_stream("s", 2);
+    let refused = |sequence: &str, code| {
+        f.refused(
+            Action::GetShardIterator,
+            &at_sequence("AT_SEQUENCE_NUMBER", sequence),
+            code,
+        )
+    };
+    let other_shard = |encoded: &str| {
+        format!(
+            "Invalid StartingSequenceNumber. It encodes {encoded}, while it was used in a call \
+             to a shard with shardId-000000000000"
+        )
+    };
+    // Small numbers are AWS's oldest layout: "5" encodes shard 5; one of shard 0 fails inside.
+    assert_eq!(
+        refused("5", ErrorCode::InvalidArgumentException),
+        other_shard("shardId-000000000005")
+    );
+    assert_eq!(refused("0", ErrorCode::InternalFailure), "");
+    // Hex 2·0…·8000000·2: a shard index with its top bit set.
+    assert_eq!(
+        refused(
+            "49039857307708443467467104868809893875799651944235008002",
+            ErrorCode::InvalidArgumentException
+        ),
+        other_shard("shardId--02147483648")
+    );
+    let invalid = |sequence: &str| {
+        format!(
+            "StartingSequenceNumber {sequence} used in GetShardIterator on shard \
+             shardId-000000000000 in stream s under account 000000000000 is invalid"
+        )
+    };
+    // A creation time past 2477 (hex 13bb2cc3d8 followed by zeros).
+    let large_date = "26227199374822427428162556223570313216";
+    assert_eq!(
+        refused(large_date, ErrorCode::InvalidArgumentException),
+        format!("{}.", invalid(large_date))
+    );
+    // Well formed, but of a shard created at another time.
+    let elsewhere = crate::kinesis::keys::SequenceParts {
+        shard_created_secs: super::T0 / 1000 - 1,
+        shard: 0,
+        seq_ix: 1,
+        record_secs: super::T0 / 1000,
+    }
+    .encode();
+    assert_eq!(
+        refused(&elsewhere, ErrorCode::InvalidArgumentException),
+        format!(
+            "{} because it did not come from this stream.",
+            invalid(&elsewhere)
+        )
+    );
+}

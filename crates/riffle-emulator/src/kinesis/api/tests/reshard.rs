@@ -81,3 +81,59 @@ fn update_shard_count_scales_within_a_factor_of_two() {
         })
     );
 }
+
+#[test]
+fn split_shard_keys_must_be_more_than_one_above_the_start_and_below_the_end() {
+    let f = Fixture::with_stream("s", 2);
+    let split = |shard: &str, key: &str| {
+        f.refused(
+            Action::SplitShard,
+            &format!(
+                r#"{{"StreamName":"s","ShardToSplit":"{shard}","NewStartingHashKey":"{key}"}}"#
+            ),
+            ErrorCode::InvalidArgumentException,
+        )
+    };
+    let end = "170141183460469231731687303715884105727";
+    for key in ["1", end] {
+        assert_eq!(
+            split("shard-0", key),
+            format!(
+                "NewStartingHashKey {key} used in SplitShard() on shard shardId-000000000000 in \
+                 stream s under account 000000000000 is not both greater than one plus the \
+                 shard's StartingHashKey 0 and less than the shard's EndingHashKey {end}."
+            )
+        );
+    }
+    // 39 digits pass the model's pattern but exceed 2^128 - 1: named as given.
+    let key = "999999999999999999999999999999999999999";
+    assert!(split("shard-1", key).starts_with(&format!(
+        "NewStartingHashKey {key} used in SplitShard() on shard shardId-000000000001 "
+    )));
+    f.ok(
+        Action::SplitShard,
+        r#"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"2"}"#,
+    );
+}
+
+#[test]
+fn merge_shards_refuses_the_pair_the_other_way_round() {
+    let f = Fixture::with_stream("s", 2);
+    assert_eq!(
+        f.refused(
+            Action::MergeShards,
+            r#"{"StreamName":"s","ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":"shardId-000000000000"}"#,
+            ErrorCode::InvalidArgumentException
+        ),
+        "Shards shardId-000000000001 and shardId-000000000000 in stream s under account \
+         000000000000 are not an adjacent pair of shards eligible for merging"
+    );
+    assert_eq!(
+        f.refused(
+            Action::MergeShards,
+            r#"{"StreamName":"s","ShardToMerge":"shardId-5","AdjacentShardToMerge":"x-0"}"#,
+            ErrorCode::ResourceNotFoundException
+        ),
+        "Could not find shard shardId-000000000005 in stream s under account 000000000000."
+    );
+}

@@ -120,7 +120,7 @@ fn a_resource_takes_at_most_fifty_tags() {
             ErrorCode::InvalidArgumentException
         ),
         "Failed to add tags to stream s under account 000000000000 because a given stream cannot \
-         have more than 50 tags associated with it."
+         have more than 10 tags associated with it."
     );
 }
 

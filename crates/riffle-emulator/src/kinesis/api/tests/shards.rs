@@ -21,7 +21,15 @@ fn list_shards_pages_with_a_token_that_cannot_be_combined_with_a_stream_name() {
     );
     assert_eq!(
         first["Shards"][0]["SequenceNumberRange"]["StartingSequenceNumber"],
-        format!("491700000000{}", "0".repeat(44))
+        // Index 0 at the shard's creation time, in AWS's layout (hex 2·creation·0·0…·00·creation·0…·2),
+        // dated 4 s early as AWS's are.
+        crate::kinesis::keys::SequenceParts {
+            shard_created_secs: super::T0 / 1000 - 4,
+            shard: 0,
+            seq_ix: 0,
+            record_secs: super::T0 / 1000 - 4,
+        }
+        .encode()
     );
     let token = first["NextToken"].as_str().unwrap();
     let rest = f.ok(Action::ListShards, &format!(r#"{{"NextToken":"{token}"}}"#));
@@ -81,5 +89,18 @@ fn list_shards_filters_as_aws_does() {
         "1 validation error detected: Value 'SIDEWAYS' at 'shardFilter.type' failed to satisfy \
          constraint: Member must satisfy enum value set: [AFTER_SHARD_ID, AT_TRIM_HORIZON, \
          FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP, FROM_TIMESTAMP]"
+    );
+}
+
+#[test]
+fn list_shards_without_a_stream_or_token_is_refused_in_awss_recorded_words() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.refused(
+            Action::ListShards,
+            "{}",
+            ErrorCode::InvalidArgumentException
+        ),
+        "Either NextToken or StreamName should be provided."
     );
 }

@@ -55,6 +55,37 @@ fn tag_requests_are_refused_in_awss_words() {
             ErrorCode::InvalidArgumentException
         ),
         "Failed to add tags to stream s under account 000000000000 because a given stream cannot \
-         have more than 50 tags associated with it."
+         have more than 10 tags associated with it."
+    );
+}
+
+#[test]
+fn tag_keys_to_remove_are_refused_for_the_characters_aws_refuses() {
+    let f = Fixture::with_stream("s", 1);
+    for key in ["abc;def", "abc\\tdef", "abc\\ndef", "abc,def"] {
+        assert_eq!(
+            f.refused(
+                Action::RemoveTagsFromStream,
+                &format!(r#"{{"StreamName":"s","TagKeys":["{key}"]}}"#),
+                ErrorCode::InvalidArgumentException
+            ),
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, \
+             white space, _ . / = + - % @.",
+            "{key}"
+        );
+    }
+    assert_eq!(
+        f.refused(
+            Action::RemoveTagsFromStream,
+            r#"{"StreamName":"s","TagKeys":["abc%def"]}"#,
+            ErrorCode::InvalidArgumentException
+        ),
+        "Failed to remove tags from stream s under account 000000000000 because some tags \
+         contained illegal characters. The allowed characters are Unicode letters, \
+         white-spaces, '_',',','/','=','+','-','@'."
+    );
+    f.ok(
+        Action::RemoveTagsFromStream,
+        r#"{"StreamName":"s","TagKeys":["ü0 _./=+-@"]}"#,
     );
 }
