@@ -55,6 +55,11 @@ async fn describe(
         .unwrap()
 }
 
+async fn deregister(client: &Client, arn: &str) {
+    let deregistered = client.deregister_stream_consumer().consumer_arn(arn);
+    deregistered.send().await.unwrap();
+}
+
 /// The ARNs of the stream's consumers, as ListStreamConsumers gives them.
 async fn consumer_arns(client: &Client) -> Vec<String> {
     let listed = client
@@ -153,12 +158,7 @@ async fn consumers_are_registered_described_listed_and_deregistered() {
         .send()
         .await;
     assert_eq!(code(&again), "ResourceInUseException");
-    client
-        .deregister_stream_consumer()
-        .consumer_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    deregister(&client, &arn).await;
     let gone = client
         .describe_stream_consumer()
         .consumer_arn(&arn)
@@ -264,12 +264,7 @@ async fn consumers_survive_a_restart_with_a_data_dir() {
     );
     // From the log alone: no clean stop, so no snapshot of the registration and deregistration.
     let logged = register(&client, "logged").await;
-    client
-        .deregister_stream_consumer()
-        .consumer_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    deregister(&client, &arn).await;
     std::mem::forget(emulator);
     let (_emulator, client) = support::start_with(config()).await;
     assert_eq!(consumer_arns(&client).await, [logged.as_str()]);

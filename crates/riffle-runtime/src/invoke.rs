@@ -180,6 +180,26 @@ mod tests {
     use riffle_core::record::StreamRecord;
     use riffle_core::sequence::SequenceNumber;
 
+    const SECOND: Duration = Duration::from_secs(1);
+
+    /// Invokes `invoker` with `payload` as request `req-1`; the handler's JSON answer (what it
+    /// read of the event).
+    async fn what_the_handler_saw(
+        mut invoker: impl Service<InvokeRequest, Response = Outcome, Error = Infallible>,
+        payload: String,
+    ) -> serde_json::Value {
+        let request = InvokeRequest {
+            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:f".into(),
+            request_id: "req-1".into(),
+            payload,
+            deadline_ms: 0,
+        };
+        let Outcome::Success(body) = invoker.call(request).await.unwrap() else {
+            panic!("the handler succeeds");
+        };
+        serde_json::from_slice(&body).unwrap()
+    }
+
     /// The engine sends `approximateArrivalTimestamp` as a JSON number (as AWS does), while
     /// `aws_lambda_events` serializes it as a string; handlers must still read it exactly.
     #[tokio::test]
@@ -210,17 +230,7 @@ mod tests {
                 "request_id": event.context.request_id,
             }))
         });
-        let mut invoker = HandlerInvoker::new(handler, Duration::from_secs(1));
-        let request = InvokeRequest {
-            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:f".into(),
-            request_id: "req-1".into(),
-            payload,
-            deadline_ms: 0,
-        };
-        let Outcome::Success(body) = invoker.call(request).await.unwrap() else {
-            panic!("the handler succeeds");
-        };
-        let seen: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let seen = what_the_handler_saw(HandlerInvoker::new(handler, SECOND), payload).await;
         assert_eq!(seen["data"], "{\"order\": 7}");
         assert_eq!(seen["arrival_ms"], 1_732_550_400_123i64);
         assert_eq!(
@@ -273,17 +283,8 @@ mod tests {
                 "source": m.event_source, "arn": m.event_source_arn, "region": m.aws_region,
             }))
         });
-        let mut invoker = HandlerInvoker::<_, SqsEvent>::new(handler, Duration::from_secs(1));
-        let request = InvokeRequest {
-            function_arn: "arn:aws:lambda:eu-west-1:111122223333:function:f".into(),
-            request_id: "req-1".into(),
-            payload,
-            deadline_ms: 0,
-        };
-        let Outcome::Success(body) = invoker.call(request).await.unwrap() else {
-            panic!("the handler succeeds");
-        };
-        let seen: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let invoker = HandlerInvoker::<_, SqsEvent>::new(handler, SECOND);
+        let seen = what_the_handler_saw(invoker, payload).await;
         assert_eq!(
             seen,
             serde_json::json!({
