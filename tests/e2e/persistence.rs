@@ -161,6 +161,37 @@ async fn a_restart_while_a_split_is_updating_completes_it_when_updating_ends() {
     assert_eq!(lineage(&client, "s").await, after);
 }
 
+#[tokio::test]
+async fn a_log_replays_under_the_status_delay_it_was_written_with() {
+    let dir = TempDir::new();
+    let clock = ManualClock::new(support::T0);
+    let config = |delay_ms| Config {
+        clock: Arc::new(clock.clone()),
+        status_delay: Duration::from_millis(delay_ms),
+        ..dir.config()
+    };
+    let (emulator, client) = support::start_with(config(500)).await;
+    create_stream(&client, "s", 1).await;
+    clock.advance(Duration::from_millis(500));
+    emulator.shutdown().await.unwrap();
+
+    // Restarted without a status delay: the split takes effect at once and the write after it
+    // lands on a child; then the process dies without a snapshot.
+    let (emulator, client) = support::start_with(config(0)).await;
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "x")
+        .await
+        .unwrap();
+    assert_eq!(put.shard_id(), "shardId-000000000001");
+    drop(emulator);
+
+    // Replaying that run's log gives what it answered, not a split still UPDATING.
+    let (state, _wal) = riffle_emulator::persist::open(&dir.0, || unreachable!()).unwrap();
+    let stream = &state.kinesis.streams["s"];
+    assert_eq!(stream.shards.len(), 3);
+    assert_eq!(stream.shards[1].last_counter, 1);
+}
+
 /// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.
 fn spawn_riffle(dir: &Path) -> (Child, String) {
     crate::support::cli::spawn_emulator(dir, Stdio::null())
