@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use riffle_emulator::{Config, Emulator};
+use riffle_emulator::{Config, Emulator, ManualClock};
 
 use crate::support::{self, create_stream};
 use crate::support::{kinesis, sqs};
@@ -85,6 +87,109 @@ async fn streams_records_lineage_and_tags_survive_a_restart() {
     assert_eq!(put.shard_id(), before.shard_id());
     let number = |text: &str| riffle_core::sequence::SequenceNumber::parse(text).unwrap();
     assert!(number(before.sequence_number()) < number(put.sequence_number()));
+}
+
+/// Each listed shard: id, parent, hash key range, and its sequence number range.
+async fn lineage(client: &Client, stream: &str) -> Vec<[Option<String>; 6]> {
+    let out = kinesis::list_shards(client, stream).await;
+    out.shards()
+        .iter()
+        .map(|s| {
+            let range = s.sequence_number_range();
+            [
+                Some(s.shard_id().to_owned()),
+                s.parent_shard_id().map(str::to_owned),
+                s.hash_key_range().map(|r| r.starting_hash_key().to_owned()),
+                s.hash_key_range().map(|r| r.ending_hash_key().to_owned()),
+                range.map(|r| r.starting_sequence_number().to_owned()),
+                range.and_then(|r| r.ending_sequence_number().map(str::to_owned)),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restart_while_a_split_is_updating_completes_it_when_updating_ends() {
+    let dir = TempDir::new();
+    let clock = ManualClock::new(support::T0);
+    let config = || Config {
+        clock: Arc::new(clock.clone()),
+        status_delay: Duration::from_millis(500),
+        ..dir.config()
+    };
+    let (emulator, client) = support::start_with(config()).await;
+    create_stream(&client, "s", 1).await;
+    clock.advance(Duration::from_millis(500));
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
+    let during = kinesis::try_put_at(&client, "s", "k", "0", "during")
+        .await
+        .unwrap();
+    assert_eq!(during.shard_id(), "shardId-000000000000");
+    emulator.shutdown().await.unwrap();
+
+    // Still UPDATING after the restart: the old shard, open and childless, takes the writes.
+    let (emulator, client) = support::start_with(config()).await;
+    let shards = lineage(&client, "s").await;
+    assert_eq!(shards.len(), 1);
+    assert_eq!(shards[0][5], None, "still open");
+    let summary = kinesis::description(&client, "s").await;
+    assert_eq!(summary.stream_status().as_str(), "UPDATING");
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "still")
+        .await
+        .unwrap();
+    assert_eq!(put.shard_id(), "shardId-000000000000");
+
+    // UPDATING ends: the parent closes with both records, the children take the writes.
+    clock.advance(Duration::from_millis(500));
+    let after = lineage(&client, "s").await;
+    assert_eq!(after.len(), 3);
+    assert!(after[0][5].is_some(), "closed");
+    assert_eq!(after[1][1].as_deref(), Some("shardId-000000000000"));
+    assert_eq!(after[1][3].as_deref(), Some("999"));
+    assert_eq!(
+        read_shard(&client, "s", "shardId-000000000000").await,
+        [b"during".to_vec(), b"still".to_vec()]
+    );
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "after")
+        .await
+        .unwrap();
+    assert_eq!(put.shard_id(), "shardId-000000000001");
+    emulator.shutdown().await.unwrap();
+
+    // And once more: the same shards, to the sequence number.
+    let (_emulator, client) = support::start_with(config()).await;
+    assert_eq!(lineage(&client, "s").await, after);
+}
+
+#[tokio::test]
+async fn a_log_replays_under_the_status_delay_it_was_written_with() {
+    let dir = TempDir::new();
+    let clock = ManualClock::new(support::T0);
+    let config = |delay_ms| Config {
+        clock: Arc::new(clock.clone()),
+        status_delay: Duration::from_millis(delay_ms),
+        ..dir.config()
+    };
+    let (emulator, client) = support::start_with(config(500)).await;
+    create_stream(&client, "s", 1).await;
+    clock.advance(Duration::from_millis(500));
+    emulator.shutdown().await.unwrap();
+
+    // Restarted without a status delay: the split takes effect at once and the write after it
+    // lands on a child; then the process dies without a snapshot.
+    let (emulator, client) = support::start_with(config(0)).await;
+    kinesis::split(&client, "s", "shardId-000000000000", "1000").await;
+    let put = kinesis::try_put_at(&client, "s", "k", "0", "x")
+        .await
+        .unwrap();
+    assert_eq!(put.shard_id(), "shardId-000000000001");
+    drop(emulator);
+
+    // Replaying that run's log gives what it answered, not a split still UPDATING.
+    let (state, _wal) = riffle_emulator::persist::open(&dir.0, || unreachable!()).unwrap();
+    let stream = &state.kinesis.streams["s"];
+    assert_eq!(stream.shards.len(), 3);
+    assert_eq!(stream.shards[1].last_counter, 1);
 }
 
 /// Starts `riffle emulator` on a free port with `dir`; returns the child and its endpoint.

@@ -32,7 +32,8 @@ const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version 3: streams carry resource policies and their scaling history.
 /// Version 4: the Kinesis store carries the account settings.
 /// Version 5: records carry their stream-wide sequence index (AWS's sequence number layout).
-pub const FORMAT_VERSION: u32 = 5;
+/// Version 6: streams carry the resharding they are `UPDATING` for.
+pub const FORMAT_VERSION: u32 = 6;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 

@@ -180,13 +180,25 @@ impl Emulator {
         let (state, wal) = match &config.data_dir {
             Some(dir) => {
                 let dir = dir.clone();
-                let (mut state, wal) =
-                    tokio::task::spawn_blocking(move || persist::open(&dir, fresh))
-                        .await
-                        .expect("opening the data directory does not panic")?;
-                // Command-line settings win over those stored with the data.
-                state.kinesis.settings = settings;
-                state.sqs.settings = sqs_settings;
+                let (state, wal) = tokio::task::spawn_blocking(move || {
+                    let (mut state, wal) = persist::open(&dir, fresh)?;
+                    // Command-line settings win over those stored with the data. The snapshot
+                    // this run's log starts from says so, so replaying it after a crash applies
+                    // each mutation with the status delays it was made under (a resharding's
+                    // end, and so where later writes land, depends on them).
+                    state.kinesis.settings = settings;
+                    state.sqs.settings = sqs_settings;
+                    persist::write_snapshot(
+                        &dir,
+                        &StateRef {
+                            kinesis: &state.kinesis,
+                            sqs: &state.sqs,
+                        },
+                    )?;
+                    Ok::<_, OpenError>((state, wal))
+                })
+                .await
+                .expect("opening the data directory does not panic")?;
                 (state, Some(wal))
             }
             None => (fresh(), None),

@@ -19,7 +19,8 @@ pub use account::{AccountMutation, AccountSettings, CommitmentStatus, Commitment
 pub(crate) use consumers::consumer_not_found;
 pub use consumers::{Consumer, ConsumerMutation, ConsumerStatus, Consumers};
 pub(crate) use reshard::even_ranges;
-use reshard::{mark_updating, merge, split};
+pub use reshard::{PendingReshard, Reshard};
+use reshard::{begin, check_merge, check_split, settle};
 pub use resources::{Policies, Resource, ResourceMutation};
 pub(crate) use resources::{policy as resource_policy, tags as resource_tags};
 pub use scaling::ScalingHistory;
@@ -238,6 +239,8 @@ pub struct Stream {
     pub scaling: ScalingHistory,
     /// The sequence index of the newest record in any of its shards (0 if none).
     pub last_seq_ix: u64,
+    /// The resharding it is `UPDATING` for, until it takes effect (`store/reshard.rs`).
+    pub pending_reshard: Option<PendingReshard>,
 }
 
 impl Stream {
@@ -472,6 +475,9 @@ pub struct KinesisStore {
     pub account: AccountSettings,
     /// Secret for sealing shard iterators and tokens.
     pub(crate) token_key: [u8; 16],
+    /// A resharding took effect since the last [`tick`](Self::tick) (not persisted).
+    #[serde(skip)]
+    resharded: bool,
 }
 
 /// AWS's error for a shard (named as AWS writes it) that a stream does not hold.
@@ -498,6 +504,7 @@ impl KinesisStore {
             streams: BTreeMap::new(),
             account: AccountSettings::default(),
             token_key,
+            resharded: false,
         }
     }
 
@@ -509,15 +516,20 @@ impl KinesisStore {
         )
     }
 
-    /// Removes streams whose deletion has completed and trims expired records.
-    pub fn tick(&mut self, now: Millis) {
+    /// Removes streams whose deletion has completed, performs reshardings whose `UPDATING`
+    /// time has ended and trims expired records; whether a resharding took effect since the last
+    /// tick (here or on an access), which closes shards subscriptions may be reading.
+    pub fn tick(&mut self, now: Millis) -> bool {
         self.streams.retain(
             |_, s| !matches!(s.transient, Some((StreamStatus::Deleting, until)) if now >= until),
         );
+        let mut resharded = std::mem::take(&mut self.resharded);
         for stream in self.streams.values_mut() {
+            resharded |= settle(stream, now);
             stream.trim(now);
             stream.consumers.purge(now);
         }
+        resharded
     }
 
     /// The stream `name`, as seen at `now` (a fully deleted stream is gone).
@@ -543,6 +555,7 @@ impl KinesisStore {
             .streams
             .get_mut(name)
             .ok_or_else(|| not_found(name, account))?;
+        self.resharded |= settle(stream, now);
         stream.trim(now);
         Ok((stream, account))
     }
@@ -550,6 +563,15 @@ impl KinesisStore {
     /// Open shards across all streams (for the account's shard limit).
     pub(crate) fn open_shard_count(&self) -> usize {
         self.streams.values().map(|s| s.open_shards().count()).sum()
+    }
+
+    /// Open shards across all streams once their pending reshardings have taken effect (what
+    /// the account's shard limit counts).
+    fn committed_shard_count(&self) -> usize {
+        self.streams
+            .values()
+            .map(Stream::open_shard_count_after_pending)
+            .sum()
     }
 
     fn on_demand_count(&self) -> usize {
@@ -618,8 +640,8 @@ impl KinesisStore {
                 let delay = self.settings.update_delay_ms;
                 let (stream, account) = self.stream_and_account(&stream, now)?;
                 stream.require_active(now, account)?;
-                split(stream, now, shard, new_starting_hash_key, account)?;
-                mark_updating(stream, now, delay);
+                let change = check_split(stream, shard, new_starting_hash_key, account)?;
+                begin(stream, now, delay, change);
                 Ok(Vec::new())
             }
             Mutation::MergeShards {
@@ -630,8 +652,8 @@ impl KinesisStore {
                 let delay = self.settings.update_delay_ms;
                 let (stream, account) = self.stream_and_account(&stream, now)?;
                 stream.require_active(now, account)?;
-                merge(stream, now, shard, adjacent, account)?;
-                mark_updating(stream, now, delay);
+                let change = check_merge(stream, shard, adjacent, account)?;
+                begin(stream, now, delay, change);
                 Ok(Vec::new())
             }
             Mutation::UpdateShardCount {
@@ -677,7 +699,7 @@ impl KinesisStore {
     }
 
     fn ensure_shard_capacity(&self, extra: u32) -> ApiResult<()> {
-        let open = self.open_shard_count();
+        let open = self.committed_shard_count();
         let limit = self.settings.shard_limit as usize;
         if open + extra as usize > limit {
             return Err(ApiError::limit_exceeded(format!(
@@ -728,6 +750,7 @@ impl KinesisStore {
             policies: Policies::default(),
             scaling: ScalingHistory::default(),
             last_seq_ix: 0,
+            pending_reshard: None,
             transient: (self.settings.create_delay_ms > 0)
                 .then_some((StreamStatus::Creating, now + self.settings.create_delay_ms)),
         };

@@ -92,10 +92,13 @@ impl Kinesis {
         Ok(reply.body)
     }
 
-    /// Drops expired records and finished deletions.
+    /// Drops expired records and finished deletions, and performs reshardings whose time came.
     pub fn tick(&self) {
         let now = self.clock.now_millis();
-        self.lock().tick(now);
+        if self.lock().tick(now) {
+            // Shards closed: subscriptions reading them send their ChildShards now.
+            self.fanout.changed();
+        }
     }
 
     fn execute(&self, action: Action, body: &[u8]) -> ApiResult<Reply> {

@@ -163,7 +163,9 @@ impl Kinesis {
     }
 
     pub(super) fn describe_limits(&self) -> ApiResult<Reply> {
-        let store = self.lock();
+        let now = self.clock.now_millis();
+        let mut store = self.lock();
+        store.tick(now);
         let on_demand = store
             .streams
             .values()

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reshard::{mark_updating, update_shard_count as reshard_uniformly};
+use super::reshard::{begin, check_uniform, mark_updating};
 use super::{KinesisStore, StreamMode};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -74,9 +74,9 @@ pub(super) fn update_shard_count(
              {target}."
         )));
     }
-    reshard_uniformly(stream, now, target, account)?;
+    let change = check_uniform(stream, target)?;
     stream.scaling.shard_count_updates.push(now);
-    mark_updating(stream, now, delay);
+    begin(stream, now, delay, change);
     Ok(())
 }
 

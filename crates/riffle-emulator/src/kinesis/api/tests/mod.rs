@@ -2,6 +2,7 @@
 
 mod account;
 mod consumers;
+mod pending;
 mod put;
 mod read;
 mod reshard;

@@ -441,3 +441,40 @@ async fn under_aws_limits_a_subscription_sends_two_mebibytes_a_second() {
     fan.clock.set(wake);
     assert_eq!(data(&task.await.unwrap()).len(), 1);
 }
+
+#[tokio::test]
+async fn a_shard_split_with_a_status_delay_ends_a_subscription_only_when_updating_ends() {
+    let fan = Fan::new(1);
+    fan.kinesis.lock().settings.update_delay_ms = 500;
+    fan.put("last");
+    fan.ok(
+        Action::SplitShard,
+        json!({
+            "StreamName": "s",
+            "ShardToSplit": "shardId-000000000000",
+            "NewStartingHashKey": "170141183460469231731687303715884105728",
+        }),
+    );
+    let mut events = fan.subscribe(json!({ "Type": "TRIM_HORIZON" })).unwrap();
+    next(&mut events).await;
+    let e = event(&mut events).await;
+    assert_eq!(data(&e), ["last"]);
+    assert!(e.get("ChildShards").is_none(), "still open while UPDATING");
+    assert!(e.get("ContinuationSequenceNumber").is_some());
+    fan.put("during");
+    assert_eq!(data(&event(&mut events).await), ["during"]);
+    let task = tokio::spawn(async move { (next(&mut events).await, events) });
+    until_waiting(&fan, 1).await;
+    // The end of UPDATING, seen by the emulator's periodic tick: the subscription is woken
+    // before its next heartbeat is due.
+    fan.clock.advance(Duration::from_millis(500));
+    fan.kinesis.tick();
+    let (frame, mut events) = task.await.unwrap();
+    let Some(Frame::Event(e)) = frame else {
+        panic!("expected an event, got {frame:?}");
+    };
+    assert!(data(&e).is_empty());
+    assert_eq!(e["ChildShards"].as_array().unwrap().len(), 2);
+    assert!(e.get("ContinuationSequenceNumber").is_none());
+    assert!(next(&mut events).await.is_none(), "the stream ends");
+}
