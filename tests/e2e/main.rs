@@ -19,6 +19,7 @@ mod kinesis_resources;
 mod lambda_host;
 mod local;
 mod local_cli;
+mod local_faults;
 mod local_metrics;
 mod local_resume;
 mod persistence;
