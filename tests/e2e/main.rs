@@ -16,6 +16,7 @@ mod kinesis_api;
 mod kinesis_errors;
 mod kinesis_resharding;
 mod kinesis_resources;
+mod lambda_faults;
 mod lambda_host;
 mod local;
 mod local_cli;
