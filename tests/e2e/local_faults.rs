@@ -1,7 +1,9 @@
 //! `riffle fault` against a running `riffle local`: `lambda-probe` (which succeeds on every
 //! event) reads a stream; a rule fails its next two invocations. The mapping must retry the
 //! batch, the journal must say which failures were injected, the batch must then succeed, and
-//! the rule must be spent; bad rules are refused with the route's own message.
+//! the rule must be spent; bad rules are refused with the route's own message. On the emulator
+//! side, a throttle of the stream's writes refuses puts with ProvisionedThroughputExceeded, one of
+//! its reads makes the mapping's reads fail (journaled), and clearing them lets both through.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,7 @@ use serde_json::Value;
 
 use crate::local::{spawn_json, wait_ready};
 use crate::support::cli::{assert_fails_saying, install_probe, riffle, stdout, temp_dir};
-use crate::support::{client, http_get, kinesis, riffle_binary};
+use crate::support::{client, code, http_get, kinesis, riffle_binary};
 
 const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -202,4 +204,96 @@ async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
         stdout(&cleared).contains("removed 0 fault rules"),
         "{cleared:?}"
     );
+
+    // The emulator side: the stream's writes, then its reads.
+    let kinesis_client = client(&endpoint);
+    let writes = riffle(
+        &endpoint,
+        &[
+            "fault",
+            "add",
+            "--stream",
+            "fault-stream",
+            "--writes",
+            "--throttle",
+            "--for",
+            "5m",
+        ],
+    )
+    .await;
+    let line = stdout(&writes);
+    assert!(
+        line.starts_with("t1  throttle writes to stream fault-stream until "),
+        "{writes:?}"
+    );
+    let refused = kinesis::try_put(&kinesis_client, "fault-stream", "k", "held back").await;
+    assert_eq!(code(&refused), "ProvisionedThroughputExceededException");
+    let reads = riffle(
+        &endpoint,
+        &[
+            "fault",
+            "add",
+            "--stream",
+            "fault-stream",
+            "--reads",
+            "--throttle",
+        ],
+    )
+    .await;
+    assert!(
+        stdout(&reads).starts_with("t2  throttle reads of stream fault-stream  [active"),
+        "{reads:?}"
+    );
+    wait_for_journal(&endpoint, "a read refused by the throttle", |entries| {
+        entries.iter().any(|e| {
+            e["kind"] == "poll_failed"
+                && e["error"].as_str().is_some_and(|m| {
+                    m.starts_with("throttled: Rate exceeded for stream fault-stream")
+                })
+        })
+    })
+    .await;
+    let listed = stdout(&riffle(&endpoint, &["fault", "list"]).await);
+    assert!(
+        listed.contains("t1  throttle writes") && listed.contains("t2  throttle reads"),
+        "{listed}"
+    );
+    let cleared = riffle(&endpoint, &["fault", "clear"]).await;
+    assert!(
+        stdout(&cleared).contains("removed 2 fault rules"),
+        "{cleared:?}"
+    );
+    kinesis::put(&kinesis_client, "fault-stream", "k", "let through").await;
+    wait_for_journal(&endpoint, "the second record invoked", |entries| {
+        entries.iter().filter(|e| e["kind"] == "succeeded").count() == 2
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_queue_throttle_refuses_receives_until_it_ends_on_the_emulators_clock() {
+    use riffle_emulator::throttle::{ThrottleTarget, Throttles};
+    let throttles = Throttles::default();
+    let clock = riffle_emulator::ManualClock::new(crate::support::T0);
+    let (emulator, _) = crate::support::start_with(riffle_emulator::Config {
+        throttles: throttles.clone(),
+        clock: std::sync::Arc::new(clock.clone()),
+        ..riffle_emulator::Config::default()
+    })
+    .await;
+    let sqs = crate::support::sqs_client(&emulator.endpoint_url());
+    let url = crate::support::sqs::queue(&sqs, "held", &[]).await;
+    crate::support::sqs::send(&sqs, &url, "waiting").await;
+    throttles.add(
+        ThrottleTarget::QueueReceives("held".into()),
+        Some(crate::support::T0 + 1_000),
+    );
+    let refused = sqs.receive_message().queue_url(&url).send().await;
+    // The SDK reports the query-compatible code, RequestThrottled, as for AWS's own throttles.
+    assert_eq!(code(&refused), "RequestThrottled");
+    // Sends are not receives: still accepted.
+    crate::support::sqs::send(&sqs, &url, "also waiting").await;
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(crate::support::sqs::receive(&sqs, &url, 10).await.len(), 2);
+    assert!(throttles.list()[0].refused >= 1);
 }

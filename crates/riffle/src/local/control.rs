@@ -40,6 +40,8 @@ pub(crate) struct Control {
     ready: Arc<OnceLock<Ready>>,
     invoke: InvokeApi,
     faults: riffle_core::fault::FaultSet,
+    /// The embedded emulator's throttles (none with `--endpoint-url`).
+    throttles: Arc<OnceLock<riffle_emulator::throttle::Throttles>>,
 }
 
 struct Ready {
@@ -120,6 +122,11 @@ impl Control {
         }
         self.invoke.ready(running.functions.clone());
         let _ = self.ready.set(Ready { running, mappings });
+    }
+
+    /// The throttles the embedded emulator checks (for its `Config::throttles`).
+    pub(crate) fn emulator_throttles(&self) -> riffle_emulator::throttle::Throttles {
+        self.throttles.get_or_init(Default::default).clone()
     }
 
     /// The fault rules every function of the run checks.

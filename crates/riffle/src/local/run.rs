@@ -101,6 +101,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 region: args.template.region.clone(),
                 account_id: args.template.account_id.clone(),
                 extra_routes: control.router(),
+                throttles: control.emulator_throttles(),
                 ..Config::default()
             };
             Some(

@@ -1,7 +1,8 @@
 //! `riffle fault`: injects failures into a running `riffle local`'s functions without touching
 //! their handlers — add a rule (fail, time out, throttle or delay a share of invocations, the
 //! next N, or those holding matching records, for a time or until cleared), list the rules,
-//! clear one or all.
+//! clear one or all; and, on `riffle local`'s own emulator, throttle a stream's reads or writes
+//! or a queue's receives.
 //!
 //! Invariant: it only speaks the control API (`/_riffle/faults`, through `control.rs`); the
 //! rule's checks (one selection, share between 0 and 1, …) are the server's, written once in
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use riffle_core::fault::FaultSpec;
+use riffle_emulator::throttle::ThrottleSpec;
 use serde_json::Value;
 
 use super::Endpoint;
@@ -45,10 +47,24 @@ enum FaultCommand {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("fault").required(true).args(["fail", "timeout", "throttle", "delay_ms"])))]
 #[command(group(clap::ArgGroup::new("selection").args(["share", "next", "matching"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["function", "stream", "queue"])))]
 struct AddArgs {
     /// The function: its logical id in the template, or its FunctionName.
     #[arg(long)]
-    function: String,
+    function: Option<String>,
+    /// Throttle this stream's reads or writes (with --throttle and --reads or --writes):
+    /// ProvisionedThroughputExceededException.
+    #[arg(long, requires = "throttle", conflicts_with_all = ["selection", "fail", "timeout", "delay_ms"])]
+    stream: Option<String>,
+    /// With --stream: GetRecords.
+    #[arg(long, requires = "stream", conflicts_with = "writes")]
+    reads: bool,
+    /// With --stream: PutRecord and PutRecords.
+    #[arg(long, requires = "stream")]
+    writes: bool,
+    /// Throttle this queue's receives (with --throttle): ThrottlingException.
+    #[arg(long, requires = "throttle", conflicts_with_all = ["selection", "fail", "timeout", "delay_ms"])]
+    queue: Option<String>,
     /// Fail the invocation with an unhandled error (errorType Riffle.InjectedFault, or
     /// --error-type).
     #[arg(long)]
@@ -108,6 +124,27 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 impl AddArgs {
+    /// The JSON rule `POST /_riffle/faults` takes.
+    fn body(&self) -> anyhow::Result<Value> {
+        if self.stream.is_none() && self.queue.is_none() {
+            return Ok(serde_json::to_value(self.spec())?);
+        }
+        let on = match (&self.stream, self.reads, self.writes) {
+            (Some(_), true, _) => Some("reads".to_owned()),
+            (Some(_), _, true) => Some("writes".to_owned()),
+            (Some(_), false, false) => anyhow::bail!("--stream needs --reads or --writes"),
+            (None, _, _) => None,
+        };
+        Ok(serde_json::to_value(ThrottleSpec {
+            stream: self.stream.clone(),
+            queue: self.queue.clone(),
+            fault: "throttle".to_owned(),
+            on,
+            for_ms: self.for_.map(|d| d.as_millis() as u64),
+            until_ms: None,
+        })?)
+    }
+
     fn spec(&self) -> FaultSpec {
         let fault = if self.fail {
             "fail"
@@ -119,7 +156,7 @@ impl AddArgs {
             "delay"
         };
         FaultSpec {
-            function: self.function.clone(),
+            function: self.function.clone().unwrap_or_default(),
             fault: fault.to_owned(),
             error_type: self.error_type.clone(),
             delay_ms: self.delay_ms,
@@ -137,6 +174,23 @@ impl AddArgs {
 /// One rule in words.
 fn describe(rule: &Value) -> String {
     let text = |key: &str| rule[key].as_str().unwrap_or("?").to_owned();
+    let state = if rule["active"].as_bool() == Some(true) {
+        "active"
+    } else {
+        "done"
+    };
+    let until = match rule["until_ms"].as_u64() {
+        Some(ms) => format!(" until {}", riffle_core::time::iso8601_millis(ms)),
+        None => String::new(),
+    };
+    if rule.get("refused").is_some() {
+        return format!(
+            "{}  {}{until}  [{state}, refused {}]",
+            text("id"),
+            text("description"),
+            rule["refused"]
+        );
+    }
     let selection = if let Some(n) = rule["next"].as_u64() {
         format!("the next {n} invocations")
     } else if let Some(share) = rule["share"].as_f64() {
@@ -151,15 +205,6 @@ fn describe(rule: &Value) -> String {
     } else {
         "every invocation".to_owned()
     };
-    let until = match rule["until_ms"].as_u64() {
-        Some(ms) => format!(" until {}", riffle_core::time::iso8601_millis(ms)),
-        None => String::new(),
-    };
-    let state = if rule["active"].as_bool() == Some(true) {
-        "active"
-    } else {
-        "done"
-    };
     format!(
         "{}  {}  {}: {selection}{until}  [{state}, fired {} of {} seen]",
         text("id"),
@@ -173,7 +218,7 @@ fn describe(rule: &Value) -> String {
 pub(crate) async fn run(args: FaultArgs) -> anyhow::Result<()> {
     match args.command {
         FaultCommand::Add(add) => {
-            let body = serde_json::to_value(add.spec())?;
+            let body = add.body()?;
             let rule = send_json(
                 Method::POST,
                 &add.endpoint.endpoint_url,
