@@ -23,6 +23,7 @@
 
 pub mod config;
 pub mod digest;
+pub mod fault;
 pub mod filter;
 pub mod invocation;
 pub mod json;

@@ -72,6 +72,8 @@ pub enum ErrorCode {
     OverLimit,
     /// SQS: the queue URL is not one this endpoint serves.
     InvalidAddress,
+    /// SQS: the request was throttled (an injected throttle, `riffle fault --queue`).
+    ThrottlingException,
 }
 
 impl ErrorCode {
@@ -111,6 +113,7 @@ impl ErrorCode {
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::OverLimit => "OverLimit",
             Self::InvalidAddress => "InvalidAddress",
+            Self::ThrottlingException => "ThrottlingException",
         }
     }
 
@@ -134,6 +137,7 @@ impl ErrorCode {
             Self::SerializationException => "MalformedQueryString",
             Self::ValidationException => "ValidationError",
             Self::InternalFailure => "InternalError",
+            Self::ThrottlingException => "RequestThrottled",
             other => other.as_str(),
         }
     }

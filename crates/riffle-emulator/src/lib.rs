@@ -38,6 +38,7 @@ mod request;
 mod seal;
 pub mod server;
 pub mod sqs;
+pub mod throttle;
 
 pub use error::{ApiError, ErrorCode};
 pub use riffle_clock as clock;

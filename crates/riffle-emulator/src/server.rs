@@ -74,6 +74,8 @@ pub struct Config {
     /// here. They must not have a fallback, nor a route at `/_riffle/health` or
     /// `/_riffle/queues/{name}/messages` (axum panics on both when the routers are merged).
     pub extra_routes: Router,
+    /// Injected throttles (`riffle fault --stream|--queue`), shared with whoever adds them.
+    pub throttles: crate::throttle::Throttles,
 }
 
 impl Default for Config {
@@ -89,6 +91,7 @@ impl Default for Config {
             status_delay: Duration::ZERO,
             clock: Arc::new(SystemClock),
             extra_routes: Router::new(),
+            throttles: crate::throttle::Throttles::default(),
         }
     }
 }
@@ -121,6 +124,9 @@ pub struct Services {
     request_ids: AtomicU64,
     id_prefix: u64,
     endpoint: String,
+    throttles: crate::throttle::Throttles,
+    clock: Arc<dyn Clock>,
+    account_id: String,
 }
 
 impl Services {
@@ -216,6 +222,9 @@ impl Emulator {
             request_ids: AtomicU64::new(1),
             id_prefix: u64::from_le_bytes(random_key()[..8].try_into().expect("8 bytes")),
             endpoint,
+            throttles: config.throttles.clone(),
+            clock: Arc::clone(&config.clock),
+            account_id: config.account_id.clone(),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(Arc::clone(&services)).merge(config.extra_routes);
@@ -379,6 +388,46 @@ async fn queue_messages(
     }
 }
 
+/// The error of a request an injected throttle refuses, if one does (JSON requests only).
+fn throttled(services: &Services, service: &str, operation: &str, body: &[u8]) -> Option<ApiError> {
+    use crate::throttle::ThrottleTarget;
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |key: &str| request.get(key).and_then(|v| v.as_str());
+    let stream = || {
+        text("StreamName").map(str::to_owned).or_else(|| {
+            let arn = text("StreamARN")?;
+            let name = arn.split_once(":stream/")?.1;
+            Some(name.split('/').next().unwrap_or(name).to_owned())
+        })
+    };
+    let target = match (service, operation) {
+        ("Kinesis_20131202", "PutRecord" | "PutRecords") => ThrottleTarget::StreamWrites(stream()?),
+        ("Kinesis_20131202", "GetRecords") => {
+            ThrottleTarget::StreamReads(services.kinesis.iterator_stream(text("ShardIterator")?)?)
+        }
+        ("AmazonSQS", "ReceiveMessage") => {
+            ThrottleTarget::QueueReceives(text("QueueUrl")?.rsplit('/').next()?.to_owned())
+        }
+        _ => return None,
+    };
+    if !services
+        .throttles
+        .refuses(&target, services.clock.now_millis())
+    {
+        return None;
+    }
+    let account = &services.account_id;
+    Some(match &target {
+        ThrottleTarget::StreamReads(name) | ThrottleTarget::StreamWrites(name) => ApiError::new(
+            ErrorCode::ProvisionedThroughputExceededException,
+            format!("Rate exceeded for stream {name} under account {account}."),
+        ),
+        ThrottleTarget::QueueReceives(_) => {
+            ApiError::new(ErrorCode::ThrottlingException, "Rate exceeded")
+        }
+    })
+}
+
 async fn dispatch(
     State(services): State<Arc<Services>>,
     uri: Uri,
@@ -403,7 +452,14 @@ async fn dispatch(
             .and_then(|v| v.to_str().ok()),
         body.as_ref().is_ok_and(|b| b.is_empty()),
     );
+    let throttled = match &body {
+        Ok(bytes) if !services.throttles.is_empty() && !in_cbor => {
+            throttled(&services, service, operation, bytes)
+        }
+        _ => None,
+    };
     let result = match body {
+        _ if throttled.is_some() => Err(throttled.expect("checked")),
         Err(_) => Err(ApiError::new(
             ErrorCode::RequestEntityTooLarge,
             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use riffle_core::fault::{Fault, FaultSet};
 use riffle_core::invocation::MAX_PAYLOAD_BYTES;
 use riffle_core::invocation::Outcome;
 use riffle_core::time::Millis;
@@ -61,6 +62,9 @@ pub struct FunctionConfig {
     pub account_id: String,
     /// `AWS_ENDPOINT_URL` for the function's own SDK calls (the local emulator).
     pub endpoint_url: Option<String>,
+    /// Injected faults (`riffle fault`): checked once per invocation, before an environment is
+    /// taken, whoever invokes (a mapping or the Invoke API). Rules name the function by `name`.
+    pub faults: FaultSet,
 }
 
 impl FunctionConfig {
@@ -77,6 +81,7 @@ impl FunctionConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             endpoint_url: None,
+            faults: FaultSet::default(),
         }
     }
 
@@ -428,12 +433,70 @@ impl Shared {
         }
     }
 
+    /// The outcome of an invocation a fault rule took over (the function never sees it), counted
+    /// and logged as Lambda would count and log that outcome.
+    async fn injected(&self, request_id: &str, rule: u64, fault: Fault) -> Outcome {
+        let log = |line: String| self.platform_log(0, Some(request_id), line);
+        match fault {
+            Fault::Throttle => {
+                lock(&self.stats).throttles += 1;
+                log(format!(
+                    "RequestId: {request_id} throttled (injected by riffle fault {rule})"
+                ));
+                Outcome::Throttled
+            }
+            Fault::Timeout => {
+                lock(&self.stats).invocations += 1;
+                tokio::time::sleep(self.config.timeout).await;
+                lock(&self.stats).errors += 1;
+                lock(&self.stats).duration.observe(self.config.timeout);
+                let message = format!(
+                    "Task timed out after {:.2} seconds (injected by riffle fault {rule})",
+                    self.config.timeout.as_secs_f64()
+                );
+                log(format!("RequestId: {request_id} Error: {message}"));
+                Outcome::function_error("Sandbox.Timedout", message)
+            }
+            Fault::Error(error_type) => {
+                lock(&self.stats).invocations += 1;
+                lock(&self.stats).errors += 1;
+                let message = format!("injected by riffle fault {rule}");
+                log(format!(
+                    "RequestId: {request_id} Error: {error_type}: {message}"
+                ));
+                Outcome::function_error(error_type, message)
+            }
+            Fault::Respond(body) => {
+                lock(&self.stats).invocations += 1;
+                Outcome::Success(body.into_bytes())
+            }
+            Fault::Delay(_) => unreachable!("a delay runs the invocation"),
+        }
+    }
+
     /// Runs one invocation to its outcome.
     async fn invoke(self: Arc<Self>, request: InvokeRequest) -> Outcome {
         if request.payload.len() > MAX_PAYLOAD_BYTES {
             return Outcome::ServiceError(format!(
                 "RequestTooLargeException: Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
             ));
+        }
+        if !self.config.faults.is_empty()
+            && let Some(injection) = self.config.faults.decide(
+                &self.config.name,
+                &request.request_id,
+                &request.payload,
+                epoch_ms(),
+            )
+        {
+            match injection.fault {
+                Fault::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                fault => {
+                    return self
+                        .injected(&request.request_id, injection.rule, fault)
+                        .await;
+                }
+            }
         }
         let request_id = request.request_id.clone();
         let payload = bytes::Bytes::from(request.payload);

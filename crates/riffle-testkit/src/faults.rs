@@ -3,7 +3,8 @@
 //! (a malformed partial-failure response, say).
 //!
 //! Invariant: a fault replaces the handler's answer for that invocation only; the handler is not
-//! called for it, so the handler sees exactly the invocations that reached the function.
+//! called for it (a `Delay` only holds it back, in virtual time), so the handler sees exactly the
+//! invocations that reached the function.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,19 +12,9 @@ use serde_json::Value;
 
 use crate::sim::TraceRecord;
 
-/// What happens instead of the handler's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// An unhandled function error with this `errorType`.
-    Error(String),
-    /// The function runs past its timeout (`Sandbox.Timedout`); virtual time moves by the
-    /// function's timeout.
-    Timeout,
-    /// Lambda throttles the invocation; the function never sees it.
-    Throttle,
-    /// The function answers with this body (e.g. a malformed `batchItemFailures`).
-    Respond(String),
-}
+/// What happens instead of the handler's answer: riffle-core's fault model, the one
+/// `riffle local`'s live faults use too.
+pub use riffle_core::fault::Fault;
 
 /// One record of a batch, as a fault predicate sees it.
 #[derive(Debug, Clone, Copy)]

@@ -54,6 +54,9 @@ enum Command {
     /// Re-invoke the function with the exact records of each on-failure record in a queue, and
     /// delete the failure records the function now processes.
     Redrive(tools::redrive::RedriveArgs),
+    /// Inject failures into a running `riffle local`'s functions without touching their
+    /// handlers: fail, time out, throttle or delay chosen invocations.
+    Fault(tools::fault::FaultArgs),
     /// Run the SAM template's streams, queues, functions and event source mappings locally.
     Local(local::run::LocalArgs),
     /// Check the SAM template as `riffle local` would, and start nothing.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
             Command::Dlq(args) => tools::dlq::run(args).await,
             Command::Explain(args) => tools::explain::run(args).await,
             Command::Redrive(args) => tools::redrive::run(args).await,
+            Command::Fault(args) => tools::fault::run(args).await,
             Command::GenerateEvent(args) => out!("{}", tools::generate::event(&args)),
         }
     });

@@ -72,6 +72,16 @@ pub enum JournalKind {
     },
     /// Every record of the shard is finished.
     ShardFinished,
+    /// `riffle fault` took over an invocation of the mapping's function: the outcome that
+    /// follows was injected, not the function's.
+    FaultInjected {
+        /// The fault rule's id.
+        rule: String,
+        /// What it injected (`fail (Riffle.InjectedFault)`, `timeout`, `throttle`, `delay 50 ms`).
+        fault: String,
+        /// The invocation's request id.
+        request_id: String,
+    },
     /// An engine decision.
     #[serde(untagged)]
     Decision(Decision),
@@ -253,6 +263,7 @@ impl KinesisMetrics {
             JournalKind::ShardStarted { .. }
             | JournalKind::Checkpointed { .. }
             | JournalKind::Delivered { .. }
+            | JournalKind::FaultInjected { .. }
             | JournalKind::ShardFinished => {}
         }
         if shard_id.is_empty() {

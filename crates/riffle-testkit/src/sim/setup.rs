@@ -170,6 +170,13 @@ fn recording(
                 }
                 Some(Fault::Throttle) => Outcome::Throttled,
                 Some(Fault::Respond(body)) => Outcome::Success(body.clone().into_bytes()),
+                Some(Fault::Delay(ms)) => {
+                    clock.sleep_until(clock.now_millis() + *ms).await;
+                    inner
+                        .oneshot(request)
+                        .await
+                        .unwrap_or_else(|never| match never {})
+                }
                 None => inner
                     .oneshot(request)
                     .await

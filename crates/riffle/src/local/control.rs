@@ -6,6 +6,8 @@
 //!   first, one JSON object per entry (`riffle explain` prints it);
 //! - `GET /_riffle/metrics`: the same counters and each function's, in the OpenMetrics (or
 //!   Prometheus) text format, for a scraper ([`metrics`]);
+//! - `POST|GET|DELETE /_riffle/faults`, `DELETE /_riffle/faults/{id}`: fault rules for the
+//!   functions (`riffle fault`, [`faults`]);
 //! - `POST /2015-03-31/functions/{name}/invocations`: Lambda's Invoke API, served by
 //!   [`riffle_lambda::invoke_api`] over the template's functions.
 //!
@@ -13,6 +15,7 @@
 //! counters, [`metrics`] their text for scrapers. Invariant: until every function and mapping
 //! has started, every route answers 503 rather than a partial view.
 
+mod faults;
 mod metrics;
 mod views;
 
@@ -23,7 +26,7 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use riffle_lambda::invoke_api::{InvokeApi, query_pairs};
 use riffle_template::{Application, SourceKind};
 use serde_json::{Value, json};
@@ -36,6 +39,9 @@ use super::run::Running;
 pub(crate) struct Control {
     ready: Arc<OnceLock<Ready>>,
     invoke: InvokeApi,
+    faults: riffle_core::fault::FaultSet,
+    /// The embedded emulator's throttles (none with `--endpoint-url`).
+    throttles: Arc<OnceLock<riffle_emulator::throttle::Throttles>>,
 }
 
 struct Ready {
@@ -59,6 +65,11 @@ impl Control {
             .route("/_riffle/mappings", get(mappings))
             .route("/_riffle/mappings/{id}/journal", get(journal))
             .route("/_riffle/metrics", get(metrics))
+            .route(
+                "/_riffle/faults",
+                get(faults::list).post(faults::add).delete(faults::clear),
+            )
+            .route("/_riffle/faults/{id}", delete(faults::remove))
             .with_state(self.clone())
             .merge(self.invoke.router())
     }
@@ -97,8 +108,30 @@ impl Control {
                 event_source_arn: m.event_source_arn.clone(),
             })
             .collect();
+        for (id, controller) in &running.kinesis {
+            if let Some(mapping) = app.mappings.iter().find(|m| m.logical_id == *id)
+                && let Some(function) = app.function(&mapping.function)
+            {
+                faults::journal_injections(
+                    &self.faults,
+                    function.name.clone(),
+                    &mapping.event_source_arn,
+                    Arc::clone(controller),
+                );
+            }
+        }
         self.invoke.ready(running.functions.clone());
         let _ = self.ready.set(Ready { running, mappings });
+    }
+
+    /// The throttles the embedded emulator checks (for its `Config::throttles`).
+    pub(crate) fn emulator_throttles(&self) -> riffle_emulator::throttle::Throttles {
+        self.throttles.get_or_init(Default::default).clone()
+    }
+
+    /// The fault rules every function of the run checks.
+    pub(crate) fn faults(&self) -> &riffle_core::fault::FaultSet {
+        &self.faults
     }
 
     fn get(&self) -> Option<&Ready> {

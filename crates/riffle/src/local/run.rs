@@ -101,6 +101,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                 region: args.template.region.clone(),
                 account_id: args.template.account_id.clone(),
                 extra_routes: control.router(),
+                throttles: control.emulator_throttles(),
                 ..Config::default()
             };
             Some(
@@ -140,6 +141,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         config.memory_mb = function.memory_size_mb;
         config.environment = function.environment.clone();
         config.reserved_concurrency = function.reserved_concurrent_executions.map(|n| n as usize);
+        config.faults = control.faults().clone();
         config.region = args.template.region.clone();
         config.account_id = args.template.account_id.clone();
         config.endpoint_url = Some(endpoint.clone());

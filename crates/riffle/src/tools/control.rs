@@ -4,7 +4,7 @@
 //! reads the emulator's queue peek with it).
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
@@ -84,6 +84,68 @@ pub(crate) async fn get(endpoint: &str, path: &str) -> Result<(u16, Bytes), Stri
         .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
 }
 
+/// `{method} {endpoint}{path}` with a JSON `body` (if any) over plain HTTP: the status and the
+/// answer's body, or why nothing answered.
+async fn send(
+    method: axum::http::Method,
+    endpoint: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Bytes), String> {
+    let uri: axum::http::Uri = format!("{endpoint}{path}")
+        .parse()
+        .map_err(|e| format!("{endpoint}{path} is not a URL: {e}"))?;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut builder = axum::http::Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        builder = builder.header(axum::http::header::CONTENT_TYPE, "application/json");
+    }
+    let request = builder
+        .body(Full::new(Bytes::from(
+            body.map(Value::to_string).unwrap_or_default(),
+        )))
+        .map_err(|e| e.to_string())?;
+    let exchange = async {
+        let response = client.request(request).await.map_err(|e| {
+            let mut detail = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                detail = cause.to_string();
+                source = cause.source();
+            }
+            detail
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?
+            .to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+}
+
+/// `{method} {endpoint}{path}` with a JSON `body`, answered with JSON by riffle local (2xx).
+pub(crate) async fn send_json(
+    method: axum::http::Method,
+    endpoint: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, ControlError> {
+    let endpoint = endpoint.trim_end_matches('/');
+    if !endpoint.starts_with("http://") {
+        return Err(ControlError::Unreachable(format!(
+            "{endpoint}: riffle local's control API is plain http://"
+        )));
+    }
+    let answer = send(method, endpoint, path, body).await;
+    interpret(endpoint, path, answer)
+}
+
 /// `GET {endpoint}{path}`, answered with JSON by riffle local.
 pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, ControlError> {
     let endpoint = endpoint.trim_end_matches('/');
@@ -92,7 +154,17 @@ pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, Contro
             "{endpoint}: riffle local's control API is plain http://"
         )));
     }
-    let (status, body) = get(endpoint, path).await.map_err(|detail| {
+    let answer = get(endpoint, path).await;
+    interpret(endpoint, path, answer)
+}
+
+/// What an answer of the control API (or of something else) means.
+fn interpret(
+    endpoint: &str,
+    path: &str,
+    answer: Result<(u16, Bytes), String>,
+) -> Result<Value, ControlError> {
+    let (status, body) = answer.map_err(|detail| {
         ControlError::Unreachable(format!(
             "cannot reach riffle local at {endpoint} ({detail}). Is `riffle local` running? It \
              serves this on its emulator's port (default http://127.0.0.1:4566), or on \
@@ -102,7 +174,7 @@ pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, Contro
     })?;
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     match (status, value) {
-        (200, Some(value)) => Ok(value),
+        (200..=299, Some(value)) => Ok(value),
         (_, Some(value)) if value["error"].is_string() => Err(ControlError::Refused(
             value["message"]
                 .as_str()

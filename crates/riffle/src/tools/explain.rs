@@ -189,6 +189,11 @@ fn kinesis_what(kind: &JournalKind) -> String {
     let records = |n: usize| count(n as u64, "record");
     match kind {
         JournalKind::ShardStarted { from } => format!("started reading at {from}"),
+        JournalKind::FaultInjected {
+            rule,
+            fault,
+            request_id,
+        } => format!("injected fault: {fault} (riffle fault {rule}, request {request_id})"),
         JournalKind::Polled {
             records: n,
             millis_behind,

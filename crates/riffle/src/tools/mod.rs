@@ -7,6 +7,7 @@
 pub(crate) mod control;
 pub(crate) mod dlq;
 pub(crate) mod explain;
+pub(crate) mod fault;
 pub(crate) mod generate;
 pub(crate) mod output;
 pub(crate) mod put;

@@ -136,6 +136,14 @@ impl Kinesis {
         iterator_text(&sealed)
     }
 
+    /// The stream a shard iterator reads, if it is one of ours (for injected read throttles).
+    pub(crate) fn iterator_stream(&self, token: &str) -> Option<String> {
+        let bytes = self.sealer.open(&sealed_text(token)?)?;
+        postcard::from_bytes::<IteratorPayload<'_>>(&bytes)
+            .ok()
+            .map(|payload| payload.stream.into_owned())
+    }
+
     pub(super) fn get_records(&self, input: GetRecordsInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         // The model checker has checked the iterator's length and the limit's range.
