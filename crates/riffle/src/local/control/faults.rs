@@ -20,7 +20,8 @@ use riffle_emulator::throttle::{Throttle, ThrottleSpec, ThrottleTarget};
 use riffle_runtime::journal::JournalKind;
 use serde_json::{Value, json};
 
-use super::{Control, control_error, json_response, source_name, starting};
+use super::metrics::source_name;
+use super::{Control, control_error, json_response, starting};
 use crate::local::run::KinesisController;
 
 fn now() -> riffle_core::time::Millis {
