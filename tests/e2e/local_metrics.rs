@@ -65,6 +65,19 @@ Resources:
             BatchSize: 10
 "#;
 
+/// Waits (bounded) for a status line of `mapping` that satisfies `wanted`.
+fn wait_for_status(
+    events: &std::sync::mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    mapping: &str,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    wait_for(events, seen, Duration::from_secs(60), what, |e| {
+        e["event"] == "status" && e["mapping"] == mapping && wanted(e)
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
     let dir = temp_dir("metrics");
@@ -95,40 +108,29 @@ async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
         .unwrap();
     sqs::send(&sqs, &url, "job 1").await;
 
-    let stream_status = wait_for(
+    let stream_status = wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "ProbeRecords",
         "the three records invoked",
         |e| {
-            e["event"] == "status"
-                && e["mapping"] == "ProbeRecords"
-                && e["invoked_records"].as_u64() == Some(3)
+            e["invoked_records"].as_u64() == Some(3)
                 && e["shards"]["shardId-000000000000"]["in_flight"] == 0
         },
     );
-    let queue_status = wait_for(
+    let queue_status = wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "ProbeWork",
         "the message deleted",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "ProbeWork"
-                && e["deleted"].as_u64() == Some(1)
-        },
+        |e| e["deleted"].as_u64() == Some(1),
     );
-
-    wait_for(
+    wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "StalledRecords",
         "a throttled invocation retried",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "StalledRecords"
-                && e["retries"].as_u64() >= Some(1)
-        },
+        |e| e["retries"].as_u64() >= Some(1),
     );
 
     let (head, body) = get(&endpoint, "/_riffle/metrics", None).await;
