@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use clap::Subcommand;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -37,10 +37,10 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::kinesis::{self, sdk_error};
-use crate::latency::paced;
+use crate::latency::put_paced;
 use crate::process::CpuWindow;
 use crate::stats::{after_warmup, millis, percentile, round3};
-use crate::throughput::{Produce, payload, produce, template};
+use crate::throughput::{Produce, check_record_size, produce};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:bench";
 
@@ -112,6 +112,18 @@ struct Target {
 impl Target {
     async fn start(common: &Common) -> anyhow::Result<Self> {
         Self::open(common.endpoint.as_deref(), common.server_pid).await
+    }
+
+    /// The emulator of `common`, a Kinesis client of it, and the ARN of `common.stream`,
+    /// created with `shards` shards.
+    async fn with_stream(
+        common: &Common,
+        shards: i32,
+    ) -> anyhow::Result<(Self, aws_sdk_kinesis::Client, String)> {
+        let target = Self::start(common).await?;
+        let client = kinesis::client(&target.endpoint);
+        let arn = create_stream(&client, &common.stream, shards).await?;
+        Ok((target, client, arn))
     }
 
     /// `endpoint` (whose process is `server_pid`), or an emulator started in this process.
@@ -446,12 +458,8 @@ struct ThroughputArgs {
 }
 
 async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
-    if args.record_size < 8 {
-        bail!("--record-size must be at least 8 bytes");
-    }
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    check_record_size(args.record_size)?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let seen = Arc::new(Seen::new(args.records, Duration::ZERO, None));
     let spec = Produce {
         producers: args.producers,
@@ -563,12 +571,8 @@ struct LatencyArgs {
 }
 
 async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
-    if args.record_size < 8 {
-        bail!("--record-size must be at least 8 bytes");
-    }
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    check_record_size(args.record_size)?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let source = match &args.consumer {
         Some(name) => riffle_aws::tools::kinesis::register_consumer(&client, &arn, name)
             .await
@@ -589,23 +593,14 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     // The mapping is polling (idly, or subscribed) by the time the first record is put.
     tokio::time::sleep(Duration::from_millis(300 + args.common.idle_poll_ms)).await;
     let cpu = CpuWindow::start(target.server_pid);
-    let template = template(args.record_size);
-    let mut ticker = paced(args.rate);
-    let mut put_failures = 0u64;
-    let put_start = Instant::now();
-    for index in 0..total {
-        ticker.tick().await;
-        stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
-        kinesis::put_counting_failures(
-            &client,
-            &args.common.stream,
-            index,
-            payload(&template, index),
-            &mut put_failures,
-        )
-        .await;
-    }
-    let put_elapsed = put_start.elapsed();
+    let stamp = |index: u64| stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
+    let (put_failures, put_elapsed) = put_paced(
+        &client,
+        &args.common.stream,
+        (total, args.rate, args.record_size),
+        stamp,
+    )
+    .await;
     let complete = seen.wait_all(Duration::from_secs(10)).await;
     let mut out = json!({});
     cpu.finish(&mut out);
@@ -672,9 +667,7 @@ struct ScaleArgs {
 /// works through it: between 20 % and 80 % of the records handled (the steady state, without
 /// the start and the last lanes' tail), and over the whole drain.
 async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let lanes = args.shards.max(1) as u64 * args.parallelization_factor.max(1) as u64;
     let per_lane = args.batch_size as f64 / (args.sleep_ms.max(1) as f64 / 1000.0);
     let ideal = per_lane * lanes as f64;
