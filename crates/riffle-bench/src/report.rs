@@ -393,6 +393,30 @@ fn cores(result: &Value, field: &str) -> String {
     }
 }
 
+/// Writes one Markdown table row of `cells`.
+fn table_row(out: &mut String, cells: impl IntoIterator<Item = String>) {
+    let cells: Vec<String> = cells.into_iter().collect();
+    writeln!(out, "| {} |", cells.join(" | ")).expect("writing to a String");
+}
+
+/// The cells an ESM throughput run's row starts with, after its name: records handled,
+/// missing / duplicates, the producers' rate (`put_field`), the first invoke, the wall time,
+/// and the mapping's rate (`rate_field`).
+fn run_cells(r: &Value, put_field: &str, rate_field: &str) -> [String; 6] {
+    [
+        fmt_value(r["records_handled"].as_f64(), 0),
+        format!(
+            "{} / {}",
+            fmt_value(r["records_missing"].as_f64(), 0),
+            fmt_value(r["duplicates"].as_f64(), 0)
+        ),
+        fmt_value(r[put_field].as_f64(), 0),
+        fmt_value(r["first_invoke_ms"].as_f64(), 0),
+        fmt_value(r["elapsed_ms"].as_f64().map(|ms| ms / 1000.0), 2),
+        fmt_value(r[rate_field].as_f64(), 0),
+    ]
+}
+
 fn summary(results: &[Value], rows: &[Row]) -> String {
     let mut out = String::from(
         "| Metric | Riffle | kinesalite | ferrokinesis | Riffle ÷ kinesalite \
