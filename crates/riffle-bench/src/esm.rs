@@ -494,13 +494,14 @@ async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
         put_elapsed = clock_start.elapsed();
     }
     let t0 = u64::try_from(clock_start.duration_since(seen.base).as_nanos())?;
-    let complete = seen
-        .wait_all(Duration::from_secs(args.common.timeout_secs))
-        .await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let (complete, mut out, metrics) = finish(
+        &seen,
+        Duration::from_secs(args.common.timeout_secs),
+        &cpu,
+        mapping,
+        target,
+    )
+    .await?;
     let handled = seen.distinct.load(Ordering::Relaxed);
     let elapsed = Duration::from_nanos(seen.last_ns.load(Ordering::Relaxed).saturating_sub(t0));
     let first_invoke =
@@ -601,11 +602,8 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
         stamp,
     )
     .await;
-    let complete = seen.wait_all(Duration::from_secs(10)).await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let (complete, mut out, metrics) =
+        finish(&seen, Duration::from_secs(10), &cpu, mapping, target).await?;
     let samples = std::mem::take(&mut *seen.samples.lock().unwrap_or_else(|p| p.into_inner()));
     let (latencies, mean) = after_warmup(samples, args.warmup)?;
     merge(
@@ -699,13 +697,14 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
     let cpu = CpuWindow::start(target.server_pid);
     let t0 = u64::try_from(seen.base.elapsed().as_nanos())?;
     let mapping = RunningMapping::start(&target.endpoint, &arn, raw, &args.common, seen.clone())?;
-    let complete = seen
-        .wait_all(Duration::from_secs(args.common.timeout_secs))
-        .await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let (complete, mut out, metrics) = finish(
+        &seen,
+        Duration::from_secs(args.common.timeout_secs),
+        &cpu,
+        mapping,
+        target,
+    )
+    .await?;
     let [lo, hi] = seen.marks;
     let [lo_ns, hi_ns] = [0, 1].map(|i| seen.mark_ns[i].load(Ordering::Relaxed));
     let window = Duration::from_nanos(hi_ns.saturating_sub(lo_ns));
@@ -745,6 +744,24 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
     );
     merge(&mut out, seen.counts());
     Ok(out)
+}
+
+/// Ends a run: waits up to `timeout` for every record, closes the CPU window, stops the
+/// mapping and the target; whether every record came, the result so far (CPU, emulator
+/// process), and the mapping's metrics.
+async fn finish(
+    seen: &Seen,
+    timeout: Duration,
+    cpu: &CpuWindow,
+    mapping: RunningMapping,
+    target: Target,
+) -> anyhow::Result<(bool, Value, Value)> {
+    let complete = seen.wait_all(timeout).await;
+    let mut out = json!({});
+    cpu.finish(&mut out);
+    let metrics = mapping.stop().await?;
+    target_stop(target, &mut out).await?;
+    Ok((complete, out, metrics))
 }
 
 /// Stops the target and notes whether the emulator ran in this process.
