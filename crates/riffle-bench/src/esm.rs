@@ -494,14 +494,8 @@ async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
         put_elapsed = clock_start.elapsed();
     }
     let t0 = u64::try_from(clock_start.duration_since(seen.base).as_nanos())?;
-    let (complete, mut out, metrics) = finish(
-        &seen,
-        Duration::from_secs(args.common.timeout_secs),
-        &cpu,
-        mapping,
-        target,
-    )
-    .await?;
+    let timeout = Duration::from_secs(args.common.timeout_secs);
+    let (complete, mut out, metrics) = finish(&seen, timeout, &cpu, mapping, target).await?;
     let handled = seen.distinct.load(Ordering::Relaxed);
     let elapsed = Duration::from_nanos(seen.last_ns.load(Ordering::Relaxed).saturating_sub(t0));
     let first_invoke =
@@ -697,14 +691,8 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
     let cpu = CpuWindow::start(target.server_pid);
     let t0 = u64::try_from(seen.base.elapsed().as_nanos())?;
     let mapping = RunningMapping::start(&target.endpoint, &arn, raw, &args.common, seen.clone())?;
-    let (complete, mut out, metrics) = finish(
-        &seen,
-        Duration::from_secs(args.common.timeout_secs),
-        &cpu,
-        mapping,
-        target,
-    )
-    .await?;
+    let timeout = Duration::from_secs(args.common.timeout_secs);
+    let (complete, mut out, metrics) = finish(&seen, timeout, &cpu, mapping, target).await?;
     let [lo, hi] = seen.marks;
     let [lo_ns, hi_ns] = [0, 1].map(|i| seen.mark_ns[i].load(Ordering::Relaxed));
     let window = Duration::from_nanos(hi_ns.saturating_sub(lo_ns));

@@ -136,9 +136,9 @@ struct Family {
 
 impl Family {
     fn counter(name: &'static str, help: &'static str, series: Vec<(Labels, u64)>) -> Self {
-        let (kind, unit) = (Kind::Counter, None);
+        let unit = None;
         Self {
-            kind,
+            kind: Kind::Counter,
             name,
             help,
             unit,
@@ -152,9 +152,8 @@ impl Family {
         unit: Option<Unit>,
         series: Vec<(Labels, u64)>,
     ) -> Self {
-        let kind = Kind::Gauge;
         Self {
-            kind,
+            kind: Kind::Gauge,
             name,
             help,
             unit,
