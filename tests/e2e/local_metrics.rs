@@ -12,58 +12,32 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::local::{spawn_json, wait_for, wait_ready};
-use crate::support::cli::{install_probe, temp_dir};
+use crate::support::cli::{
+    install_probe, kinesis_event, probe_function, queue_resource, sam_template, stream_resource,
+    temp_dir,
+};
 use crate::support::{client, kinesis, riffle_binary, sqs, sqs_client};
 
-const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: metrics-stream
-      ShardCount: 1
-  Jobs:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: metrics-jobs
-  Probe:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: probe
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-        Work:
+/// The template: the stream and queue, both read by `probe`, and `stalled` reading the stream.
+fn template() -> String {
+    let records = format!("      Events:\n{}", kinesis_event("Records", "Stream", ""));
+    let work = "        Work:
           Type: SQS
           Properties:
             Queue: !GetAtt Jobs.Arn
             BatchSize: 10
-  Stalled:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: stalled
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      ReservedConcurrentExecutions: 0
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-"#;
+";
+    sam_template(&[
+        stream_resource("Stream", "metrics-stream"),
+        queue_resource("Jobs", "metrics-jobs"),
+        probe_function("Probe", "probe", &format!("{records}{work}")),
+        probe_function(
+            "Stalled",
+            "stalled",
+            &format!("      ReservedConcurrentExecutions: 0\n{records}"),
+        ),
+    ])
+}
 
 /// Waits (bounded) for a status line of `mapping` that satisfies `wanted`.
 fn wait_for_status(
@@ -82,7 +56,7 @@ fn wait_for_status(
 async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
     let dir = temp_dir("metrics");
     install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), TEMPLATE).unwrap();
+    std::fs::write(dir.join("template.yaml"), template()).unwrap();
     let mut command = std::process::Command::new(riffle_binary());
     command
         .current_dir(&dir)
