@@ -14,7 +14,10 @@ use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::cli::{assert_fails_saying, install_probe, stderr, temp_dir};
+use crate::support::cli::{
+    assert_fails_saying, install_probe, kinesis_event, probe_function, queue_resource,
+    sam_template, stderr, stream_resource, temp_dir,
+};
 use crate::support::{client, riffle_binary, sqs_client};
 use crate::support::{http_get, kinesis, sqs};
 
@@ -26,45 +29,29 @@ fn application(name: &str) -> (PathBuf, PathBuf) {
     let dir = temp_dir(name);
     install_probe(&dir);
     let fail_file = dir.join("fail");
-    let template = format!(
-        r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: probe-stream
-      ShardCount: 1
-  Failures:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: {QUEUE}
-  Probe:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: probe
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Environment:
+    let probe = format!(
+        "      Environment:
         Variables:
           PROBE_FAIL_FILE: {}
       Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-            MaximumRetryAttempts: 1
+{}",
+        fail_file.display(),
+        kinesis_event(
+            "Records",
+            "Stream",
+            "            MaximumRetryAttempts: 1
             DestinationConfig:
               OnFailure:
                 Type: SQS
                 Destination: !GetAtt Failures.Arn
-"#,
-        fail_file.display()
+"
+        )
     );
+    let template = sam_template(&[
+        stream_resource("Stream", "probe-stream"),
+        queue_resource("Failures", QUEUE),
+        probe_function("Probe", "probe", &probe),
+    ]);
     std::fs::write(dir.join("template.yaml"), template).unwrap();
     (dir, fail_file)
 }

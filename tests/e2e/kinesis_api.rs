@@ -4,9 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::DateTime;
-use aws_sdk_kinesis::types::{
-    PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails, StreamStatus,
-};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamStatus};
 
 use crate::support::kinesis;
 use crate::support::{self, T0, code, create_stream};
@@ -83,12 +81,7 @@ async fn on_demand_streams_start_with_four_shards() {
     client
         .create_stream()
         .stream_name("od")
-        .stream_mode_details(
-            StreamModeDetails::builder()
-                .stream_mode(StreamMode::OnDemand)
-                .build()
-                .unwrap(),
-        )
+        .stream_mode_details(kinesis::on_demand())
         .send()
         .await
         .unwrap();

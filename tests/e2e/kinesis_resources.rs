@@ -4,12 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
+use aws_sdk_kinesis::types::{StreamMode, StreamStatus};
 use riffle_emulator::{Config, ManualClock};
 
-use crate::support::{self, T0, code, create_stream};
+use crate::support::{self, T0, code, create_stream, kinesis};
 
 const ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+
+/// The stream's resource policy, as GetResourcePolicy answers it.
+async fn policy_of(client: &aws_sdk_kinesis::Client) -> String {
+    let got = client.get_resource_policy().resource_arn(ARN).send().await;
+    got.unwrap().policy().to_owned()
+}
 
 #[tokio::test]
 async fn tags_by_arn_stream_mode_and_resource_policies_through_the_sdk() {
@@ -58,12 +64,7 @@ async fn tags_by_arn_stream_mode_and_resource_policies_through_the_sdk() {
     client
         .update_stream_mode()
         .stream_arn(ARN)
-        .stream_mode_details(
-            StreamModeDetails::builder()
-                .stream_mode(StreamMode::OnDemand)
-                .build()
-                .unwrap(),
-        )
+        .stream_mode_details(kinesis::on_demand())
         .send()
         .await
         .unwrap();
@@ -109,26 +110,14 @@ async fn tags_by_arn_stream_mode_and_resource_policies_through_the_sdk() {
         .send()
         .await
         .unwrap();
-    let got = client
-        .get_resource_policy()
-        .resource_arn(ARN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.policy(), policy);
+    assert_eq!(policy_of(&client).await, policy);
     client
         .delete_resource_policy()
         .resource_arn(ARN)
         .send()
         .await
         .unwrap();
-    let got = client
-        .get_resource_policy()
-        .resource_arn(ARN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.policy(), "{}");
+    assert_eq!(policy_of(&client).await, "{}");
     let invalid = client
         .put_resource_policy()
         .resource_arn(ARN)

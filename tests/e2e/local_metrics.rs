@@ -12,64 +12,51 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::local::{spawn_json, wait_for, wait_ready};
-use crate::support::cli::{install_probe, temp_dir};
+use crate::support::cli::{
+    install_probe, kinesis_event, probe_function, queue_resource, sam_template, stream_resource,
+    temp_dir,
+};
 use crate::support::{client, kinesis, riffle_binary, sqs, sqs_client};
 
-const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: metrics-stream
-      ShardCount: 1
-  Jobs:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: metrics-jobs
-  Probe:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: probe
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-        Work:
+/// The template: the stream and queue, both read by `probe`, and `stalled` reading the stream.
+fn template() -> String {
+    let records = format!("      Events:\n{}", kinesis_event("Records", "Stream", ""));
+    let work = "        Work:
           Type: SQS
           Properties:
             Queue: !GetAtt Jobs.Arn
             BatchSize: 10
-  Stalled:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: stalled
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      ReservedConcurrentExecutions: 0
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-"#;
+";
+    sam_template(&[
+        stream_resource("Stream", "metrics-stream"),
+        queue_resource("Jobs", "metrics-jobs"),
+        probe_function("Probe", "probe", &format!("{records}{work}")),
+        probe_function(
+            "Stalled",
+            "stalled",
+            &format!("      ReservedConcurrentExecutions: 0\n{records}"),
+        ),
+    ])
+}
+
+/// Waits (bounded) for a status line of `mapping` that satisfies `wanted`.
+fn wait_for_status(
+    events: &std::sync::mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    mapping: &str,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    wait_for(events, seen, Duration::from_secs(60), what, |e| {
+        e["event"] == "status" && e["mapping"] == mapping && wanted(e)
+    })
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
     let dir = temp_dir("metrics");
     install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), TEMPLATE).unwrap();
+    std::fs::write(dir.join("template.yaml"), template()).unwrap();
     let mut command = std::process::Command::new(riffle_binary());
     command
         .current_dir(&dir)
@@ -95,40 +82,29 @@ async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
         .unwrap();
     sqs::send(&sqs, &url, "job 1").await;
 
-    let stream_status = wait_for(
+    let stream_status = wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "ProbeRecords",
         "the three records invoked",
         |e| {
-            e["event"] == "status"
-                && e["mapping"] == "ProbeRecords"
-                && e["invoked_records"].as_u64() == Some(3)
+            e["invoked_records"].as_u64() == Some(3)
                 && e["shards"]["shardId-000000000000"]["in_flight"] == 0
         },
     );
-    let queue_status = wait_for(
+    let queue_status = wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "ProbeWork",
         "the message deleted",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "ProbeWork"
-                && e["deleted"].as_u64() == Some(1)
-        },
+        |e| e["deleted"].as_u64() == Some(1),
     );
-
-    wait_for(
+    wait_for_status(
         &events,
         &mut seen,
-        Duration::from_secs(60),
+        "StalledRecords",
         "a throttled invocation retried",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "StalledRecords"
-                && e["retries"].as_u64() >= Some(1)
-        },
+        |e| e["retries"].as_u64() >= Some(1),
     );
 
     let (head, body) = get(&endpoint, "/_riffle/metrics", None).await;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use clap::Subcommand;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -37,10 +37,10 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::kinesis::{self, sdk_error};
-use crate::latency::paced;
+use crate::latency::put_paced;
 use crate::process::CpuWindow;
 use crate::stats::{after_warmup, millis, percentile, round3};
-use crate::throughput::{Produce, payload, produce, template};
+use crate::throughput::{Produce, check_record_size, produce};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:bench";
 
@@ -112,6 +112,18 @@ struct Target {
 impl Target {
     async fn start(common: &Common) -> anyhow::Result<Self> {
         Self::open(common.endpoint.as_deref(), common.server_pid).await
+    }
+
+    /// The emulator of `common`, a Kinesis client of it, and the ARN of `common.stream`,
+    /// created with `shards` shards.
+    async fn with_stream(
+        common: &Common,
+        shards: i32,
+    ) -> anyhow::Result<(Self, aws_sdk_kinesis::Client, String)> {
+        let target = Self::start(common).await?;
+        let client = kinesis::client(&target.endpoint);
+        let arn = create_stream(&client, &common.stream, shards).await?;
+        Ok((target, client, arn))
     }
 
     /// `endpoint` (whose process is `server_pid`), or an emulator started in this process.
@@ -446,12 +458,8 @@ struct ThroughputArgs {
 }
 
 async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
-    if args.record_size < 8 {
-        bail!("--record-size must be at least 8 bytes");
-    }
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    check_record_size(args.record_size)?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let seen = Arc::new(Seen::new(args.records, Duration::ZERO, None));
     let spec = Produce {
         producers: args.producers,
@@ -486,13 +494,8 @@ async fn throughput(args: ThroughputArgs) -> anyhow::Result<Value> {
         put_elapsed = clock_start.elapsed();
     }
     let t0 = u64::try_from(clock_start.duration_since(seen.base).as_nanos())?;
-    let complete = seen
-        .wait_all(Duration::from_secs(args.common.timeout_secs))
-        .await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let timeout = Duration::from_secs(args.common.timeout_secs);
+    let (complete, mut out, metrics) = finish(&seen, timeout, &cpu, mapping, target).await?;
     let handled = seen.distinct.load(Ordering::Relaxed);
     let elapsed = Duration::from_nanos(seen.last_ns.load(Ordering::Relaxed).saturating_sub(t0));
     let first_invoke =
@@ -563,12 +566,8 @@ struct LatencyArgs {
 }
 
 async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
-    if args.record_size < 8 {
-        bail!("--record-size must be at least 8 bytes");
-    }
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    check_record_size(args.record_size)?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let source = match &args.consumer {
         Some(name) => riffle_aws::tools::kinesis::register_consumer(&client, &arn, name)
             .await
@@ -589,28 +588,16 @@ async fn latency(args: LatencyArgs) -> anyhow::Result<Value> {
     // The mapping is polling (idly, or subscribed) by the time the first record is put.
     tokio::time::sleep(Duration::from_millis(300 + args.common.idle_poll_ms)).await;
     let cpu = CpuWindow::start(target.server_pid);
-    let template = template(args.record_size);
-    let mut ticker = paced(args.rate);
-    let mut put_failures = 0u64;
-    let put_start = Instant::now();
-    for index in 0..total {
-        ticker.tick().await;
-        stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
-        kinesis::put_counting_failures(
-            &client,
-            &args.common.stream,
-            index,
-            payload(&template, index),
-            &mut put_failures,
-        )
-        .await;
-    }
-    let put_elapsed = put_start.elapsed();
-    let complete = seen.wait_all(Duration::from_secs(10)).await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let stamp = |index: u64| stamps[index as usize].store(seen.now_ns() + 1, Ordering::Release);
+    let (put_failures, put_elapsed) = put_paced(
+        &client,
+        &args.common.stream,
+        (total, args.rate, args.record_size),
+        stamp,
+    )
+    .await;
+    let (complete, mut out, metrics) =
+        finish(&seen, Duration::from_secs(10), &cpu, mapping, target).await?;
     let samples = std::mem::take(&mut *seen.samples.lock().unwrap_or_else(|p| p.into_inner()));
     let (latencies, mean) = after_warmup(samples, args.warmup)?;
     merge(
@@ -672,9 +659,7 @@ struct ScaleArgs {
 /// works through it: between 20 % and 80 % of the records handled (the steady state, without
 /// the start and the last lanes' tail), and over the whole drain.
 async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
-    let target = Target::start(&args.common).await?;
-    let client = kinesis::client(&target.endpoint);
-    let arn = create_stream(&client, &args.common.stream, args.shards).await?;
+    let (target, client, arn) = Target::with_stream(&args.common, args.shards).await?;
     let lanes = args.shards.max(1) as u64 * args.parallelization_factor.max(1) as u64;
     let per_lane = args.batch_size as f64 / (args.sleep_ms.max(1) as f64 / 1000.0);
     let ideal = per_lane * lanes as f64;
@@ -706,13 +691,8 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
     let cpu = CpuWindow::start(target.server_pid);
     let t0 = u64::try_from(seen.base.elapsed().as_nanos())?;
     let mapping = RunningMapping::start(&target.endpoint, &arn, raw, &args.common, seen.clone())?;
-    let complete = seen
-        .wait_all(Duration::from_secs(args.common.timeout_secs))
-        .await;
-    let mut out = json!({});
-    cpu.finish(&mut out);
-    let metrics = mapping.stop().await?;
-    target_stop(target, &mut out).await?;
+    let timeout = Duration::from_secs(args.common.timeout_secs);
+    let (complete, mut out, metrics) = finish(&seen, timeout, &cpu, mapping, target).await?;
     let [lo, hi] = seen.marks;
     let [lo_ns, hi_ns] = [0, 1].map(|i| seen.mark_ns[i].load(Ordering::Relaxed));
     let window = Duration::from_nanos(hi_ns.saturating_sub(lo_ns));
@@ -752,6 +732,24 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<Value> {
     );
     merge(&mut out, seen.counts());
     Ok(out)
+}
+
+/// Ends a run: waits up to `timeout` for every record, closes the CPU window, stops the
+/// mapping and the target; whether every record came, the result so far (CPU, emulator
+/// process), and the mapping's metrics.
+async fn finish(
+    seen: &Seen,
+    timeout: Duration,
+    cpu: &CpuWindow,
+    mapping: RunningMapping,
+    target: Target,
+) -> anyhow::Result<(bool, Value, Value)> {
+    let complete = seen.wait_all(timeout).await;
+    let mut out = json!({});
+    cpu.finish(&mut out);
+    let metrics = mapping.stop().await?;
+    target_stop(target, &mut out).await?;
+    Ok((complete, out, metrics))
 }
 
 /// Stops the target and notes whether the emulator ran in this process.

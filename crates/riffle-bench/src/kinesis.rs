@@ -30,9 +30,18 @@ pub(crate) fn sdk_error<E: StdError + Send + Sync + 'static>(e: E) -> anyhow::Er
 
 /// Polls ListStreams every 10 ms until it succeeds; returns how long that took.
 pub(crate) async fn wait_ready(client: &Client, timeout: Duration) -> anyhow::Result<Duration> {
+    poll_until_ready(timeout, || client.list_streams().send()).await
+}
+
+/// Calls `probe` every 10 ms until it succeeds (or `timeout` has passed, with its last error);
+/// returns how long that took.
+pub(crate) async fn poll_until_ready<T, E: StdError, F: Future<Output = Result<T, E>>>(
+    timeout: Duration,
+    mut probe: impl FnMut() -> F,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     loop {
-        match client.list_streams().send().await {
+        match probe().await {
             Ok(_) => return Ok(start.elapsed()),
             Err(e) if start.elapsed() > timeout => {
                 bail!(

@@ -15,7 +15,7 @@ use tokio::time::MissedTickBehavior;
 use crate::kinesis;
 use crate::process::{CpuWindow, Endpoint};
 use crate::stats::{after_warmup, millis, percentile, round3};
-use crate::throughput::{payload, template};
+use crate::throughput::{check_record_size, payload, template};
 
 /// Options of the `latency` workload.
 #[derive(Debug, clap::Args)]
@@ -44,9 +44,7 @@ pub(crate) struct LatencyArgs {
 
 /// Runs the workload and reports p50/p99/max over the records after the warm-up.
 pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
-    if args.record_size < 8 {
-        bail!("--record-size must be at least 8 bytes");
-    }
+    check_record_size(args.record_size)?;
     let client = kinesis::client(&args.target.endpoint);
     kinesis::wait_ready(&client, Duration::from_secs(30)).await?;
     kinesis::create_stream(&client, &args.stream, args.shards).await?;
@@ -107,24 +105,17 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
         });
     }
 
-    let template = template(args.record_size);
-    let mut ticker = paced(args.rate);
-    let mut put_failures = 0u64;
-    let put_start = Instant::now();
-    for index in 0..total {
-        ticker.tick().await;
+    let stamp = |index: u64| {
         let stamp = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1;
         stamps[index as usize].store(stamp, Ordering::Release);
-        kinesis::put_counting_failures(
-            &client,
-            &args.stream,
-            index,
-            payload(&template, index),
-            &mut put_failures,
-        )
-        .await;
-    }
-    let put_elapsed = put_start.elapsed();
+    };
+    let (put_failures, put_elapsed) = put_paced(
+        &client,
+        &args.stream,
+        (total, args.rate, args.record_size),
+        stamp,
+    )
+    .await;
 
     // Give stragglers up to five seconds, then stop the consumers.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -159,6 +150,33 @@ pub(crate) async fn run(args: LatencyArgs) -> anyhow::Result<Value> {
     });
     cpu.finish(&mut out);
     Ok(out)
+}
+
+/// Puts records `0..total` of `record_size` bytes with PutRecord, `rate` a second, calling
+/// `stamp` with each index just before its put; the puts that failed, and how long it took.
+pub(crate) async fn put_paced(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    (total, rate, record_size): (u64, u32, usize),
+    mut stamp: impl FnMut(u64),
+) -> (u64, Duration) {
+    let template = template(record_size);
+    let mut ticker = paced(rate);
+    let mut put_failures = 0u64;
+    let put_start = Instant::now();
+    for index in 0..total {
+        ticker.tick().await;
+        stamp(index);
+        kinesis::put_counting_failures(
+            client,
+            stream,
+            index,
+            payload(&template, index),
+            &mut put_failures,
+        )
+        .await;
+    }
+    (put_failures, put_start.elapsed())
 }
 
 /// A ticker of `rate` ticks a second (at least one) that catches up in a burst when it falls

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -31,19 +30,7 @@ pub(crate) fn client(endpoint: &str) -> Client {
 
 /// Polls ListQueues every 10 ms until it succeeds; returns how long that took.
 pub(crate) async fn wait_ready(client: &Client, timeout: Duration) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    loop {
-        match client.list_queues().send().await {
-            Ok(_) => return Ok(start.elapsed()),
-            Err(e) if start.elapsed() > timeout => {
-                bail!(
-                    "endpoint not ready after {timeout:?}: {}",
-                    DisplayErrorContext(e)
-                )
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
+    crate::kinesis::poll_until_ready(timeout, || client.list_queues().send()).await
 }
 
 /// The URL of `queue`, created first when `create` is set.

@@ -161,6 +161,15 @@ pub(crate) async fn put(args: PutArgs) -> anyhow::Result<Value> {
     Ok(out)
 }
 
+/// Refuses a record size too small for the index [`payload`] writes over a record's first
+/// 8 bytes.
+pub(crate) fn check_record_size(record_size: usize) -> anyhow::Result<()> {
+    if record_size < 8 {
+        anyhow::bail!("--record-size must be at least 8 bytes");
+    }
+    Ok(())
+}
+
 /// A filler pattern of `size` bytes that records are cut from.
 pub(crate) fn template(size: usize) -> Vec<u8> {
     (0..size).map(|i| b'a' + (i % 26) as u8).collect()

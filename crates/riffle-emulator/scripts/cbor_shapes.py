@@ -119,20 +119,35 @@ def generate(model, version):
         "",
         "use super::shape::{Operation, Shape};",
         "",
-        "/// Every operation of the model, sorted by name; `input`/`output` index [`SHAPES`].",
+        *tables(
+            ("Every operation of the model, sorted by name; `input`/`output` index [`SHAPES`].", "Operation", operations),
+            ("The shapes (those written alike share an entry), each after the shapes it refers to.",
+             [(", ".join(names), body) for names, body in order]),
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def tables(operations, shapes):
+    """The lines of the generated `OPERATIONS` and `SHAPES` statics (what both generators
+    write alike): `operations` is (doc, element type, lines), `shapes` (doc, [(label, body)])
+    with each shape written after its index and label."""
+    op_doc, op_type, op_lines = operations
+    shape_doc, shape_rows = shapes
+    return [
+        f"/// {op_doc}",
         "#[rustfmt::skip]",
-        "pub(super) static OPERATIONS: &[Operation] = &[",
-        *operations,
+        f"pub(super) static OPERATIONS: &[{op_type}] = &[",
+        *op_lines,
         "];",
         "",
-        "/// The shapes (those written alike share an entry), each after the shapes it refers to.",
+        f"/// {shape_doc}",
         "#[rustfmt::skip]",
         "pub(super) static SHAPES: &[Shape] = &[",
-        *[f"    /* {i} {', '.join(names)} */ {body}," for i, (names, body) in enumerate(order)],
+        *[f"    /* {i} {label} */ {body}," for i, (label, body) in enumerate(shape_rows)],
         "];",
         "",
     ]
-    return "\n".join(lines)
 
 
 def main():

@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cbor_shapes import load_model  # noqa: E402
+from cbor_shapes import load_model, tables  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "src", "kinesis", "model", "table.rs")
@@ -94,18 +94,11 @@ def generate(model, version):
         "",
         "use super::shape::{Kind, Member, Shape};",
         "",
-        "/// Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].",
-        "#[rustfmt::skip]",
-        "pub(super) static OPERATIONS: &[(&str, Option<u16>)] = &[",
-        *operations,
-        "];",
-        "",
-        "/// The shapes, each after the shapes it refers to.",
-        "#[rustfmt::skip]",
-        "pub(super) static SHAPES: &[Shape] = &[",
-        *[f"    /* {i} {n} */ {t}," for i, (n, t) in enumerate(order)],
-        "];",
-        "",
+        *tables(
+            ("Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].",
+             "(&str, Option<u16>)", operations),
+            ("The shapes, each after the shapes it refers to.", order),
+        ),
     ]
     return "\n".join(lines)
 

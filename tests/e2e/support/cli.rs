@@ -99,6 +99,47 @@ pub(crate) fn install_probe(dir: &Path) {
     .unwrap();
 }
 
+/// A SAM template of `resources`, each one resource's YAML indented by two spaces (as
+/// [`stream_resource`], [`queue_resource`] and [`probe_function`] write them).
+pub(crate) fn sam_template(resources: &[String]) -> String {
+    let head = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n";
+    format!("{head}Resources:\n{}", resources.concat())
+}
+
+/// Resource `logical`: the Kinesis stream `name` with one shard.
+pub(crate) fn stream_resource(logical: &str, name: &str) -> String {
+    format!(
+        "  {logical}:\n    Type: AWS::Kinesis::Stream\n    Properties:\n      Name: {name}\n      \
+         ShardCount: 1\n"
+    )
+}
+
+/// Resource `logical`: the SQS queue `name`.
+pub(crate) fn queue_resource(logical: &str, name: &str) -> String {
+    format!("  {logical}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: {name}\n")
+}
+
+/// Resource `logical`: function `name`, the probe [`install_probe`] installs, with a 10 s
+/// timeout; `properties` (YAML indented by six spaces: Environment, Events, …) follow.
+pub(crate) fn probe_function(logical: &str, name: &str, properties: &str) -> String {
+    format!(
+        "  {logical}:\n    Type: AWS::Serverless::Function\n    Properties:\n      \
+         FunctionName: {name}\n      CodeUri: probe/\n      Handler: bootstrap\n      \
+         Runtime: provided.al2023\n      Timeout: 10\n{properties}"
+    )
+}
+
+/// Entry `name` of a function's `Events`: a Kinesis source reading stream `stream` (a logical
+/// id) from TRIM_HORIZON in batches of 10; `more` (indented by twelve spaces) adds to its
+/// Properties.
+pub(crate) fn kinesis_event(name: &str, stream: &str, more: &str) -> String {
+    format!(
+        "        {name}:\n          Type: Kinesis\n          Properties:\n            \
+         Stream: !GetAtt {stream}.Arn\n            StartingPosition: TRIM_HORIZON\n            \
+         BatchSize: 10\n{more}"
+    )
+}
+
 /// Starts `riffle emulator` on a free port with data directory `dir`, its stderr going to
 /// `stderr`; returns it and the endpoint its ready line names.
 pub(crate) fn spawn_emulator(dir: &Path, stderr: Stdio) -> (std::process::Child, String) {

@@ -16,7 +16,8 @@ use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput}
 use aws_sdk_kinesis::operation::split_shard::{SplitShardError, SplitShardOutput};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{
-    PutRecordsRequestEntry, Record, ShardIteratorType, StreamDescriptionSummary,
+    PutRecordsRequestEntry, Record, ShardIteratorType, StreamDescriptionSummary, StreamMode,
+    StreamModeDetails,
 };
 
 /// What the SDK answers for an operation: its output or its error.
@@ -33,6 +34,14 @@ pub(crate) async fn try_create(
 ) -> Answer<CreateStreamOutput, CreateStreamError> {
     let request = client.create_stream().stream_name(name);
     request.shard_count(shards).send().await
+}
+
+/// The mode details of an on-demand stream, for CreateStream and UpdateStreamMode.
+pub(crate) fn on_demand() -> StreamModeDetails {
+    StreamModeDetails::builder()
+        .stream_mode(StreamMode::OnDemand)
+        .build()
+        .expect("on-demand mode details")
 }
 
 /// One PutRecords entry of `data` under `key`.

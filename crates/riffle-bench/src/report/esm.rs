@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{cores, fmt_value, number};
+use super::{cores, fmt_value, number, run_cells, table_row};
 
 /// End-to-end records/s the engine must reach.
 const THROUGHPUT_TARGET: f64 = 100_000.0;
@@ -209,10 +209,8 @@ fn scaling(results: &[Value]) -> String {
             let lanes = r["lanes"].as_f64();
             let times = rate.zip(base).map(|(r, b)| r / b);
             let share = times.zip(lanes).map(|(t, l)| t / l * 100.0);
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                case.trim_start_matches("esm-scale-"),
+            let cells = [
+                case.trim_start_matches("esm-scale-").to_owned(),
                 fmt_value(r["shards"].as_f64(), 0),
                 fmt_value(r["parallelization_factor"].as_f64(), 0),
                 fmt_value(lanes, 0),
@@ -224,16 +222,23 @@ fn scaling(results: &[Value]) -> String {
                 r["efficiency"]
                     .as_f64()
                     .map_or_else(|| "—".to_owned(), |e| format!("{:.0} %", e * 100.0)),
-                fmt_value(r["invocations"].as_f64(), 0),
-                fmt_value(r["mean_batch"].as_f64(), 1),
-                cores(r, "client_cpu_ms"),
-                cores(r, "server_cpu_ms"),
-            )
-            .expect("writing to a String");
+            ];
+            table_row(&mut out, cells.into_iter().chain(batch_and_cpu_cells(r)));
         }
     }
     out.push('\n');
     out
+}
+
+/// The cells a mapping run's row ends with: invocations, mean batch, then the engine's and
+/// the emulator's CPU.
+fn batch_and_cpu_cells(r: &Value) -> [String; 4] {
+    [
+        fmt_value(r["invocations"].as_f64(), 0),
+        fmt_value(r["mean_batch"].as_f64(), 1),
+        cores(r, "client_cpu_ms"),
+        cores(r, "server_cpu_ms"),
+    ]
 }
 
 fn throughput_details(results: &[Value]) -> String {
@@ -248,23 +253,12 @@ fn throughput_details(results: &[Value]) -> String {
     );
     for (case, _) in THROUGHPUT {
         for (run, r) in of_case(results, case).into_iter().enumerate() {
-            writeln!(
-                out,
-                "| {case} #{} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                run + 1,
-                fmt_value(r["records_handled"].as_f64(), 0),
-                fmt_value(r["records_missing"].as_f64(), 0),
-                fmt_value(r["duplicates"].as_f64(), 0),
-                fmt_value(r["put_records_per_sec"].as_f64(), 0),
-                fmt_value(r["first_invoke_ms"].as_f64(), 0),
-                fmt_value(r["elapsed_ms"].as_f64().map(|ms| ms / 1000.0), 2),
-                fmt_value(r["records_per_sec"].as_f64(), 0),
-                fmt_value(r["invocations"].as_f64(), 0),
-                fmt_value(r["mean_batch"].as_f64(), 1),
-                cores(r, "client_cpu_ms"),
-                cores(r, "server_cpu_ms"),
-            )
-            .expect("writing to a String");
+            let head = [format!("{case} #{}", run + 1)];
+            let cells = run_cells(r, "put_records_per_sec", "records_per_sec");
+            table_row(
+                &mut out,
+                head.into_iter().chain(cells).chain(batch_and_cpu_cells(r)),
+            );
         }
     }
     out.push('\n');

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{cores, fmt_value, number, runs};
+use super::{cores, fmt_value, number, run_cells, runs, table_row};
 
 /// End-to-end messages/s a standard queue must reach.
 const STANDARD_TARGET: f64 = 50_000.0;
@@ -85,28 +85,22 @@ fn details(results: &[Value]) -> String {
     );
     for (case, _, _) in CASES {
         for (run, r) in runs(results, "riffle", case).into_iter().enumerate() {
-            writeln!(
-                out,
-                "| {case} #{} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} \
-                 | {} | {} |",
-                run + 1,
-                fmt_value(r["records_handled"].as_f64(), 0),
-                fmt_value(r["records_missing"].as_f64(), 0),
-                fmt_value(r["duplicates"].as_f64(), 0),
-                fmt_value(r["send_messages_per_sec"].as_f64(), 0),
-                fmt_value(r["first_invoke_ms"].as_f64(), 0),
-                fmt_value(r["elapsed_ms"].as_f64().map(|ms| ms / 1000.0), 2),
-                fmt_value(r["messages_per_sec"].as_f64(), 0),
+            let head = [format!("{case} #{}", run + 1)];
+            let tail = [
                 fmt_value(r["deleted_elapsed_ms"].as_f64().map(|ms| ms / 1000.0), 2),
                 fmt_value(r["invocations"].as_f64(), 0),
                 fmt_value(r["mean_batch"].as_f64(), 1),
-                fmt_value(r["mapping"]["receives"].as_f64(), 0),
-                fmt_value(r["mapping"]["empty_receives"].as_f64(), 0),
+                format!(
+                    "{} ({})",
+                    fmt_value(r["mapping"]["receives"].as_f64(), 0),
+                    fmt_value(r["mapping"]["empty_receives"].as_f64(), 0)
+                ),
                 fmt_value(r["peak_pollers"].as_f64(), 0),
                 cores(r, "client_cpu_ms"),
                 cores(r, "server_cpu_ms"),
-            )
-            .expect("writing to a String");
+            ];
+            let cells = run_cells(r, "send_messages_per_sec", "messages_per_sec");
+            table_row(&mut out, head.into_iter().chain(cells).chain(tail));
         }
     }
     out

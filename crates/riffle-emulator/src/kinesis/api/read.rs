@@ -14,7 +14,7 @@ use serde_json::json;
 use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
 use crate::clock::Millis;
-use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::{ParsedSequence, SequenceParts, parse_shard_id, shard_id};
 use crate::kinesis::store::{
     GET_RECORDS_MAX_BYTES, ITERATOR_LIFETIME_MS, Shard, Stream, shard_not_found,
@@ -25,11 +25,8 @@ impl Kinesis {
     pub(super) fn get_shard_iterator(&self, input: GetShardIteratorInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
         // The model checker has checked the members' shapes (and that the type is one of AWS's).
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         let iterator_type = input.shard_iterator_type.unwrap_or_default();
         let shard_name = input.shard_id.unwrap_or_default();
         let enforce = store.settings.enforce_throughput;

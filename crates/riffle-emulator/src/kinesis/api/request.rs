@@ -91,6 +91,20 @@ impl Kinesis {
         }
     }
 
+    /// The stream a request names, for a request with no other member to check first: its
+    /// identifier resolved ([`Self::stream_name`]), any violation answered, then
+    /// [`Self::require_stream`].
+    pub(super) fn named_stream(
+        &self,
+        store: &KinesisStore,
+        ident: &StreamIdent,
+    ) -> ApiResult<String> {
+        let mut v = Violations::default();
+        let name = self.stream_name(store, ident, &mut v);
+        v.finish()?;
+        self.require_stream(name)
+    }
+
     /// Seals a pagination token: what to resume after, for which operation, issued when.
     pub(super) fn seal_token(&self, resume_after: &str, operation: &str, now: Millis) -> String {
         let payload = serde_json::to_vec(&(resume_after, operation, now)).unwrap_or_default();
@@ -120,20 +134,30 @@ impl Kinesis {
     }
 }
 
-/// Parses `arn:aws:kinesis:<region>:<account>:stream/<name>` into its parts.
-fn parse_stream_arn(arn: &str) -> Option<(&str, &str, &str)> {
+/// Splits `arn:aws…:kinesis:<region>:<account>:<resource>` into its region, account and
+/// resource (after the fifth `:`), if its fixed parts and 12-digit account are AWS's.
+pub(super) fn split_kinesis_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (arn_literal, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+    let (literal, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
     let (region, account, resource) = (parts.next()?, parts.next()?, parts.next()?);
-    let name = resource.strip_prefix("stream/")?;
-    let valid = arn_literal == "arn"
+    let valid = literal == "arn"
         && partition.starts_with("aws")
         && service == "kinesis"
         && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !name.is_empty()
-        && !name.chars().any(char::is_whitespace);
-    valid.then_some((region, account, name))
+        && account.bytes().all(|b| b.is_ascii_digit());
+    valid.then_some((region, account, resource))
+}
+
+/// Whether an ARN's stream name is one AWS's ARN patterns admit (`stream/\S+`).
+pub(super) fn valid_arn_stream_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(char::is_whitespace)
+}
+
+/// Parses `arn:aws:kinesis:<region>:<account>:stream/<name>` into its parts.
+fn parse_stream_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let (region, account, resource) = split_kinesis_arn(arn)?;
+    let name = resource.strip_prefix("stream/")?;
+    valid_arn_stream_name(name).then_some((region, account, name))
 }
 
 pub(super) fn validate_tags(

@@ -13,10 +13,7 @@ use crate::kinesis::store::Mutation;
 impl Kinesis {
     pub(super) fn split_shard(&self, input: SplitShardInput) -> ApiResult<Reply> {
         // The model-driven checker has already refused a missing or malformed member.
-        let mut v = Violations::default();
-        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&self.lock(), &input.ident)?;
         let shard = self.shard_ordinal(&name, &input.shard_to_split)?;
         // The model's pattern `0|([1-9]\d{0,38})` admits 39-digit keys above 2^128 - 1. AWS's
         // recorded answer (kinesalite's splitShard.js, "hash much too big") refuses such a key
@@ -69,10 +66,7 @@ impl Kinesis {
     pub(super) fn update_shard_count(&self, input: UpdateShardCountInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         // The checker has refused a count outside 1-100000 and any scaling type but
         // UNIFORM_SCALING, the only one.
         let target = input.target_shard_count as u32;

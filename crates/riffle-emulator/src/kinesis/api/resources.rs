@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::consumers::ConsumerArn;
-use super::request::{to_body, validate_tags};
+use super::request::{split_kinesis_arn, to_body, valid_arn_stream_name, validate_tags};
 use super::{Kinesis, Reply};
 use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
 use crate::kinesis::store::{
@@ -27,18 +27,9 @@ const RESOURCE_ARN_PATTERN: &str =
 /// Parses a `ResourceARN` into its region, account and resource part (after the fifth `:`), if
 /// it matches AWS's pattern.
 fn parse_resource_arn(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (literal, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
-    let (region, account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+    let (region, account, resource) = split_kinesis_arn(arn)?;
     let (_, name) = resource.split_once("stream/")?;
-    let valid = literal == "arn"
-        && partition.starts_with("aws")
-        && service == "kinesis"
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !name.is_empty()
-        && !name.chars().any(char::is_whitespace);
-    valid.then_some((region, account, resource))
+    valid_arn_stream_name(name).then_some((region, account, resource))
 }
 
 impl Kinesis {
@@ -92,6 +83,14 @@ impl Kinesis {
         }
     }
 
+    /// The resource of a request that has no member but `ResourceARN`.
+    fn only_resource(&self, store: &KinesisStore, input: &ResourceOnly) -> ApiResult<Resource> {
+        let mut v = Violations::default();
+        let resource = self.resource(store, input.resource_arn.as_ref(), &mut v);
+        v.finish()?;
+        resource
+    }
+
     pub(super) fn tag_resource(&self, input: TagResourceInput) -> ApiResult<Reply> {
         let mut v = Violations::default();
         let resource = self.resource(&self.lock(), input.resource_arn.as_ref(), &mut v);
@@ -134,10 +133,7 @@ impl Kinesis {
     pub(super) fn list_tags_for_resource(&self, input: ResourceOnly) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let resource = self.resource(&store, input.resource_arn.as_ref(), &mut v);
-        v.finish()?;
-        let resource = resource?;
+        let resource = self.only_resource(&store, &input)?;
         let tags: Vec<Value> = resource_tags(&mut store, &resource, now)?
             .iter()
             .map(|(k, v)| json!({ "Key": k, "Value": v }))
@@ -168,20 +164,14 @@ impl Kinesis {
     pub(super) fn get_resource_policy(&self, input: ResourceOnly) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let resource = self.resource(&store, input.resource_arn.as_ref(), &mut v);
-        v.finish()?;
-        let resource = resource?;
+        let resource = self.only_resource(&store, &input)?;
         // A resource without a policy answers an empty policy document, as AWS does.
         let policy = resource_policy(&mut store, &resource, now)?.unwrap_or_else(|| "{}".into());
         Ok(Reply::now(to_body(&json!({ "Policy": policy }))))
     }
 
     pub(super) fn delete_resource_policy(&self, input: ResourceOnly) -> ApiResult<Reply> {
-        let mut v = Violations::default();
-        let resource = self.resource(&self.lock(), input.resource_arn.as_ref(), &mut v);
-        v.finish()?;
-        let resource = resource?;
+        let resource = self.only_resource(&self.lock(), &input)?;
         self.commit_reply(Mutation::Resource(ResourceMutation::DeletePolicy {
             resource,
         }))

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::request::{StreamIdent, StreamOnly, seconds, shard_json, to_body};
 use super::{Kinesis, Reply};
-use crate::error::{ApiError, ApiResult, Violations};
+use crate::error::{ApiError, ApiResult};
 use crate::kinesis::keys::parse_shard_id;
 use crate::kinesis::store::{Mutation, Shard, StreamMode, StreamStatus};
 
@@ -46,20 +46,14 @@ impl Kinesis {
         &self,
         input: super::consumers::DeleteStreamInput,
     ) -> ApiResult<Reply> {
-        let mut v = Violations::default();
-        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&self.lock(), &input.ident)?;
         self.delete_stream_and_consumers(name, input.enforce_consumer_deletion == Some(true))
     }
 
     pub(super) fn describe_stream(&self, input: DescribeStreamInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         let arn = store.stream_arn(&name);
         let stream = store.stream(&name, now)?;
         let after = input
@@ -100,10 +94,7 @@ impl Kinesis {
     pub(super) fn describe_stream_summary(&self, input: StreamOnly) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         let arn = store.stream_arn(&name);
         let stream = store.stream(&name, now)?;
         Ok(Reply::now(to_body(&json!({

@@ -8,15 +8,12 @@ use serde_json::{Value, json};
 
 use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
-use crate::error::{ApiResult, Violations};
+use crate::error::ApiResult;
 use crate::kinesis::store::Mutation;
 
 impl Kinesis {
     pub(super) fn add_tags(&self, input: AddTagsInput) -> ApiResult<Reply> {
-        let mut v = Violations::default();
-        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&self.lock(), &input.ident)?;
         self.commit_reply(Mutation::AddTags {
             stream: name,
             tags: input.tags,
@@ -24,10 +21,7 @@ impl Kinesis {
     }
 
     pub(super) fn remove_tags(&self, input: RemoveTagsInput) -> ApiResult<Reply> {
-        let mut v = Violations::default();
-        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&self.lock(), &input.ident)?;
         self.commit_reply(Mutation::RemoveTags {
             stream: name,
             keys: input.tag_keys,
@@ -37,10 +31,7 @@ impl Kinesis {
     pub(super) fn list_tags(&self, input: ListTagsInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         let stream = store.stream(&name, now)?;
         let limit = input.limit.unwrap_or(50) as usize;
         let tags: Vec<(&String, &String)> = stream

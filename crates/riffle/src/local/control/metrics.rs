@@ -117,51 +117,74 @@ pub(super) fn source_name(arn: &str) -> String {
 
 type Labels = Vec<(&'static str, String)>;
 
-/// One metric family: its name (without the `riffle_` prefix, the unit or `_total`), help,
-/// unit, type, and its series.
-struct Family<'a, V> {
-    name: &'a str,
-    help: &'a str,
+/// Whether a family counts up or reads a level now.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+/// One metric family: its kind, name (without the `riffle_` prefix, the unit or `_total`),
+/// help, unit, and its series.
+struct Family {
+    kind: Kind,
+    name: &'static str,
+    help: &'static str,
     unit: Option<Unit>,
-    series: Vec<(Labels, V)>,
+    series: Vec<(Labels, u64)>,
+}
+
+impl Family {
+    fn counter(name: &'static str, help: &'static str, series: Vec<(Labels, u64)>) -> Self {
+        let unit = None;
+        Self {
+            kind: Kind::Counter,
+            name,
+            help,
+            unit,
+            series,
+        }
+    }
+
+    fn gauge(
+        name: &'static str,
+        help: &'static str,
+        unit: Option<Unit>,
+        series: Vec<(Labels, u64)>,
+    ) -> Self {
+        Self {
+            kind: Kind::Gauge,
+            name,
+            help,
+            unit,
+            series,
+        }
+    }
+
+    /// Writes the family, or nothing when it has no series.
+    fn encode(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
+        if self.series.is_empty() {
+            return Ok(());
+        }
+        let metric_type = match self.kind {
+            Kind::Counter => MetricType::Counter,
+            Kind::Gauge => MetricType::Gauge,
+        };
+        let mut metric =
+            encoder.encode_descriptor(self.name, self.help, self.unit.as_ref(), metric_type)?;
+        for (labels, value) in &self.series {
+            let mut series = metric.encode_family(labels)?;
+            match self.kind {
+                Kind::Counter => series.encode_counter::<NoLabelSet, _, u64>(value, None)?,
+                Kind::Gauge => series.encode_gauge(value)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 fn ms() -> Option<Unit> {
     Some(Unit::Other("milliseconds".to_owned()))
-}
-
-fn counter(encoder: &mut DescriptorEncoder<'_>, family: Family<'_, u64>) -> std::fmt::Result {
-    if family.series.is_empty() {
-        return Ok(());
-    }
-    let mut metric = encoder.encode_descriptor(
-        family.name,
-        family.help,
-        family.unit.as_ref(),
-        MetricType::Counter,
-    )?;
-    for (labels, value) in &family.series {
-        metric
-            .encode_family(labels)?
-            .encode_counter::<NoLabelSet, _, u64>(value, None)?;
-    }
-    Ok(())
-}
-
-fn gauge(encoder: &mut DescriptorEncoder<'_>, family: Family<'_, u64>) -> std::fmt::Result {
-    if family.series.is_empty() {
-        return Ok(());
-    }
-    let mut metric = encoder.encode_descriptor(
-        family.name,
-        family.help,
-        family.unit.as_ref(),
-        MetricType::Gauge,
-    )?;
-    for (labels, value) in &family.series {
-        metric.encode_family(labels)?.encode_gauge(value)?;
-    }
-    Ok(())
 }
 
 impl KinesisMapping {
@@ -225,211 +248,141 @@ impl Snapshot {
             .collect()
     }
 
-    fn mappings(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
-        let family = |name, help, unit, series| Family {
-            name,
-            help,
-            unit,
-            series,
-        };
-        gauge(
-            encoder,
-            family(
+    /// Both kinds of mapping in one family: per shard for Kinesis, per mapping for SQS.
+    fn per_shard_and_queue(
+        &self,
+        shard: impl Fn(&ShardStatus) -> u64,
+        queue: impl Fn(&SqsCounters) -> u64,
+    ) -> Vec<(Labels, u64)> {
+        let mut series = self.per_shard(|s| Some(shard(s)));
+        series.extend(self.per_queue(queue));
+        series
+    }
+
+    /// The mappings' families, in the order they are written.
+    fn mappings(&self) -> Vec<Family> {
+        let mut polled = self.per_kinesis(|c| c.polled);
+        polled.extend(self.per_queue(|c| c.received));
+        let mut invoked = self.per_kinesis(|c| c.invoked_records);
+        invoked.extend(self.per_queue(|c| c.invoked_messages));
+        vec![
+            Family::gauge(
                 "iterator_age",
                 "IteratorAge: how old the last record of a shard's last successful batch was when \
                  the batch finished; 0 once the shard is caught up",
                 ms(),
                 self.per_shard(|s| s.iterator_age_ms),
             ),
-        )?;
-        let mut polled = self.per_kinesis(|c| c.polled);
-        polled.extend(self.per_queue(|c| c.received));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "polled_events",
                 "PolledEventCount: records (Kinesis) or messages (SQS, each receive) the mapping read",
-                None,
                 polled,
             ),
-        )?;
-        let mut invoked = self.per_kinesis(|c| c.invoked_records);
-        invoked.extend(self.per_queue(|c| c.invoked_messages));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "invoked_events",
                 "InvokedEventCount: records or messages sent to the function, counting retries",
-                None,
                 invoked,
             ),
-        )?;
-        let mut invocations = self.per_shard(|s| Some(s.invocations));
-        invocations.extend(self.per_queue(|c| c.invocations));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "mapping_invocations",
                 "Invocations of the function by the mapping (per shard for Kinesis), counting retries",
-                None,
-                invocations,
+                self.per_shard_and_queue(|s| s.invocations, |c| c.invocations),
             ),
-        )?;
-        let mut errors = self.per_shard(|s| Some(s.errors));
-        errors.extend(self.per_queue(|c| c.errors));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "mapping_errors",
                 "Invocations by the mapping that failed (function error, timeout, invalid response)",
-                None,
-                errors,
+                self.per_shard_and_queue(|s| s.errors, |c| c.errors),
             ),
-        )?;
-        let mut throttles = self.per_shard(|s| Some(s.throttles));
-        throttles.extend(self.per_queue(|c| c.throttles));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "mapping_throttles",
                 "Invocations by the mapping that the function throttled (retried, not counted as attempts)",
-                None,
-                throttles,
+                self.per_shard_and_queue(|s| s.throttles, |c| c.throttles),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "mapping_retries",
                 "Retries the Kinesis mapping scheduled, per shard",
-                None,
                 self.per_shard(|s| Some(s.retries)),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "mapping_bisects",
                 "Batches the Kinesis mapping split in two (BisectBatchOnFunctionError), per shard",
-                None,
                 self.per_shard(|s| Some(s.bisects)),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "on_failure_destination_delivered_events",
                 "OnFailureDestinationDeliveredEventCount: records reported to the on-failure destination",
-                None,
                 self.per_shard(|s| Some(s.sent_to_destination)),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "dropped_events",
                 "DroppedEventCount: records given up without an on-failure destination",
-                None,
                 self.per_shard(|s| Some(s.dropped)),
             ),
-        )?;
-        let mut filtered = self.per_shard(|s| Some(s.filtered));
-        filtered.extend(self.per_queue(|c| c.filtered));
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "filtered_out_events",
                 "FilteredOutEventCount: records or messages the filter criteria dropped",
-                None,
-                filtered,
+                self.per_shard_and_queue(|s| s.filtered, |c| c.filtered),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "deleted_events",
                 "DeletedEventCount: messages the SQS mapping deleted after the function succeeded",
-                None,
                 self.per_queue(|c| c.deleted),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "failed_invoke_events",
                 "FailedInvokeEventCount: messages of failed invocations, left to return to the queue",
-                None,
                 self.per_queue(|c| c.failed),
             ),
-        )?;
-        gauge(
-            encoder,
-            family(
+            Family::gauge(
                 "pollers",
                 "Pollers the SQS mapping runs now",
                 None,
                 self.per_queue(|c| c.pollers as u64),
             ),
-        )?;
-        gauge(
-            encoder,
-            family(
+            Family::gauge(
                 "approximate_age_of_oldest_message",
                 "ApproximateAgeOfOldestMessage: the age of the oldest message of the SQS mapping's \
                  last receive",
                 ms(),
                 self.per_queue(|c| c.oldest_message_age_ms),
             ),
-        )
+        ]
     }
 
-    fn functions(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
-        let family = |name, help, series| Family {
-            name,
-            help,
-            unit: None,
-            series,
-        };
-        counter(
-            encoder,
-            family(
+    /// The functions' counters and gauges, in the order they are written.
+    fn functions(&self) -> Vec<Family> {
+        vec![
+            Family::counter(
                 "invocations",
                 "Invocations: invocations of the function, from every mapping and the Invoke API",
                 self.per_function(|s| s.invocations),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "errors",
                 "Errors: invocations that ended in a function error (timeouts and crashes included)",
                 self.per_function(|s| s.errors),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "throttles",
                 "Throttles: invocations refused for lack of concurrency",
                 self.per_function(|s| s.throttles),
             ),
-        )?;
-        gauge(
-            encoder,
-            family(
+            Family::gauge(
                 "concurrent_executions",
                 "ConcurrentExecutions: invocations of the function under way now",
+                None,
                 self.per_function(|s| s.concurrent_executions as u64),
             ),
-        )?;
-        counter(
-            encoder,
-            family(
+            Family::counter(
                 "cold_starts",
                 "Execution environments started and initialised (an Init Duration in a REPORT line)",
                 self.per_function(|s| s.cold_starts.len() as u64),
             ),
-        )?;
+        ]
+    }
+
+    /// Each function's duration histogram.
+    fn durations(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
         if self.functions.is_empty() {
             return Ok(());
         }
@@ -453,8 +406,10 @@ impl Snapshot {
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        self.mappings(&mut encoder)?;
-        self.functions(&mut encoder)
+        for family in self.mappings().into_iter().chain(self.functions()) {
+            family.encode(&mut encoder)?;
+        }
+        self.durations(&mut encoder)
     }
 }
 

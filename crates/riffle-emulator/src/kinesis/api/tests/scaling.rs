@@ -23,14 +23,19 @@ fn scale(to: u32) -> String {
         .to_string()
 }
 
-/// A fixture whose store keeps a stream `UPDATING` for `delay_ms` after a change.
-fn with_update_delay(delay_ms: u64) -> Fixture {
+/// A fixture with no streams, at [`T0`], whose store's settings `adjust` has changed.
+fn with_settings(adjust: impl FnOnce(&mut StoreSettings)) -> Fixture {
     let clock = ManualClock::new(T0);
     let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    settings.update_delay_ms = delay_ms;
+    adjust(&mut settings);
     let store = KinesisStore::new(settings, [7; 16]);
     let kinesis = Kinesis::new(store, Arc::new(clock.clone()), None);
-    let f = Fixture { kinesis, clock };
+    Fixture { kinesis, clock }
+}
+
+/// A fixture whose store keeps a stream `UPDATING` for `delay_ms` after a change.
+fn with_update_delay(delay_ms: u64) -> Fixture {
+    let f = with_settings(|s| s.update_delay_ms = delay_ms);
     f.ok(Action::CreateStream, r#"{"StreamName":"s","ShardCount":2}"#);
     f
 }
@@ -152,15 +157,7 @@ fn update_stream_mode_is_validated_in_awss_words() {
 
 #[test]
 fn switching_to_on_demand_counts_against_the_on_demand_stream_limit() {
-    let clock = ManualClock::new(T0);
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    settings.on_demand_stream_limit = 1;
-    let kinesis = Kinesis::new(
-        KinesisStore::new(settings, [7; 16]),
-        Arc::new(clock.clone()),
-        None,
-    );
-    let f = Fixture { kinesis, clock };
+    let f = with_settings(|s| s.on_demand_stream_limit = 1);
     f.ok(
         Action::CreateStream,
         r#"{"StreamName":"od","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}"#,
@@ -231,15 +228,7 @@ fn update_shard_count_takes_ten_calls_per_rolling_day() {
 
 #[test]
 fn update_shard_count_stays_within_the_stream_and_account_limits() {
-    let clock = ManualClock::new(T0);
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    settings.shard_limit = 30_000;
-    let kinesis = Kinesis::new(
-        KinesisStore::new(settings, [7; 16]),
-        Arc::new(clock.clone()),
-        None,
-    );
-    let f = Fixture { kinesis, clock };
+    let f = with_settings(|s| s.shard_limit = 30_000);
     f.ok(
         Action::CreateStream,
         r#"{"StreamName":"s","ShardCount":6000}"#,
