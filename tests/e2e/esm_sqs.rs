@@ -166,16 +166,20 @@ impl Harness {
         value.parse().unwrap()
     }
 
+    /// Messages received and not yet visible again (in flight).
+    async fn hidden(&self, url: &str) -> u64 {
+        self.count(
+            url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .await
+    }
+
     /// Messages in the queue: visible, in flight and delayed.
     async fn depth(&self, url: &str) -> u64 {
         self.count(url, QueueAttributeName::ApproximateNumberOfMessages)
             .await
-            + self
-                .count(
-                    url,
-                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-                )
-                .await
+            + self.hidden(url).await
             + self
                 .count(url, QueueAttributeName::ApproximateNumberOfMessagesDelayed)
                 .await
@@ -368,11 +372,7 @@ async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_ends_it
     })
     .await;
     assert_eq!(
-        h.count(
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
+        h.hidden(&url).await,
         3,
         "the failed messages stay in the queue, hidden"
     );
@@ -466,11 +466,7 @@ async fn report_batch_item_failures_returns_only_the_reported_messages() {
     })
     .await;
     assert_eq!(
-        h.count(
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
+        h.hidden(&url).await,
         2,
         "only the two reported messages are left, hidden until their timeout"
     );
