@@ -142,6 +142,30 @@ impl Cli {
         self.service("sqs", args)
     }
 
+    /// `aws kinesis create-stream --stream-name NAME --shard-count SHARDS`.
+    fn create_stream(&self, name: &str, shards: &str) -> impl Future<Output = Run> + use<> {
+        self.kinesis(&[
+            "create-stream",
+            "--stream-name",
+            name,
+            "--shard-count",
+            shards,
+        ])
+    }
+
+    /// `aws kinesis put-record --stream-name STREAM --partition-key KEY --data DATA`.
+    fn put_record(&self, stream: &str, key: &str, data: &str) -> impl Future<Output = Run> + use<> {
+        self.kinesis(&[
+            "put-record",
+            "--stream-name",
+            stream,
+            "--partition-key",
+            key,
+            "--data",
+            data,
+        ])
+    }
+
     /// `aws kinesis ARGS`, which must succeed; its JSON output.
     async fn kinesis_json(&self, args: &[&str]) -> Value {
         self.kinesis(args).await.json()
@@ -335,13 +359,7 @@ async fn cli_round_trips_records_byte_for_byte() {
     let (emulator, cli) = start().await;
     let stream = "riffle-cli";
 
-    let created = cli.kinesis(&[
-        "create-stream",
-        "--stream-name",
-        stream,
-        "--shard-count",
-        "2",
-    ]);
+    let created = cli.create_stream(stream, "2");
     assert_eq!(
         created.await.json(),
         Value::Null,
@@ -370,17 +388,7 @@ async fn cli_round_trips_records_byte_for_byte() {
         ("alpha", "hello world"),
         ("beta", "héllo wörld ☃ \"quoted\" \\ /"),
     ] {
-        let put = cli
-            .kinesis_json(&[
-                "put-record",
-                "--stream-name",
-                stream,
-                "--partition-key",
-                key,
-                "--data",
-                text,
-            ])
-            .await;
+        let put = cli.put_record(stream, key, text).await.json();
         assert!(str_of(&put, "/ShardId").starts_with("shardId-"), "{put:#}");
         written.insert(
             str_of(&put, "/SequenceNumber").to_owned(),
@@ -394,17 +402,7 @@ async fn cli_round_trips_records_byte_for_byte() {
         .join(format!("riffle-aws-cli-{}.bin", std::process::id()));
     std::fs::write(&path, &binary).expect("write the binary payload");
     let file_arg = format!("fileb://{}", path.display());
-    let put = cli
-        .kinesis_json(&[
-            "put-record",
-            "--stream-name",
-            stream,
-            "--partition-key",
-            "gamma",
-            "--data",
-            &file_arg,
-        ])
-        .await;
+    let put = cli.put_record(stream, "gamma", &file_arg).await.json();
     let _ = std::fs::remove_file(&path);
     written.insert(
         str_of(&put, "/SequenceNumber").to_owned(),
@@ -539,14 +537,7 @@ async fn cli_round_trips_records_byte_for_byte() {
 async fn cli_tags_and_splits_a_shard_with_lineage() {
     let (emulator, cli) = start().await;
     let stream = "riffle-cli-split";
-    cli.kinesis_json(&[
-        "create-stream",
-        "--stream-name",
-        stream,
-        "--shard-count",
-        "1",
-    ])
-    .await;
+    cli.create_stream(stream, "1").await.json();
 
     let tagged = cli.kinesis(&[
         "add-tags-to-stream",
@@ -587,17 +578,7 @@ async fn cli_tags_and_splits_a_shard_with_lineage() {
         serde_json::json!([{ "Key": "team", "Value": "riffle" }])
     );
 
-    let put = cli
-        .kinesis_json(&[
-            "put-record",
-            "--stream-name",
-            stream,
-            "--partition-key",
-            "k",
-            "--data",
-            "before split",
-        ])
-        .await;
+    let put = cli.put_record(stream, "k", "before split").await.json();
     assert_eq!(str_of(&put, "/ShardId"), "shardId-000000000000");
 
     let middle = "170141183460469231731687303715884105728"; // 2^127
@@ -717,50 +698,14 @@ async fn cli_errors_exit_non_zero_with_aws_error_codes() {
         "the message names the stream: {stderr}"
     );
 
-    let stderr = cli
-        .kinesis(&[
-            "create-stream",
-            "--stream-name",
-            "bad name!",
-            "--shard-count",
-            "1",
-        ])
-        .await
-        .failure();
+    let stderr = cli.create_stream("bad name!", "1").await.failure();
     assert!(stderr.contains("ValidationException"), "{stderr}");
 
-    cli.kinesis_json(&[
-        "create-stream",
-        "--stream-name",
-        "taken",
-        "--shard-count",
-        "1",
-    ])
-    .await;
-    let stderr = cli
-        .kinesis(&[
-            "create-stream",
-            "--stream-name",
-            "taken",
-            "--shard-count",
-            "1",
-        ])
-        .await
-        .failure();
+    cli.create_stream("taken", "1").await.json();
+    let stderr = cli.create_stream("taken", "1").await.failure();
     assert!(stderr.contains("ResourceInUseException"), "{stderr}");
 
-    let stderr = cli
-        .kinesis(&[
-            "put-record",
-            "--stream-name",
-            "no-such-stream",
-            "--partition-key",
-            "k",
-            "--data",
-            "x",
-        ])
-        .await
-        .failure();
+    let stderr = cli.put_record("no-such-stream", "k", "x").await.failure();
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
 
     emulator.shutdown().await.expect("clean shutdown");

@@ -166,16 +166,20 @@ impl Harness {
         value.parse().unwrap()
     }
 
+    /// Messages received and not yet visible again (in flight).
+    async fn hidden(&self, url: &str) -> u64 {
+        self.count(
+            url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .await
+    }
+
     /// Messages in the queue: visible, in flight and delayed.
     async fn depth(&self, url: &str) -> u64 {
         self.count(url, QueueAttributeName::ApproximateNumberOfMessages)
             .await
-            + self
-                .count(
-                    url,
-                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-                )
-                .await
+            + self.hidden(url).await
             + self
                 .count(url, QueueAttributeName::ApproximateNumberOfMessagesDelayed)
                 .await
@@ -253,6 +257,21 @@ impl Running {
             .collect()
     }
 
+    /// Every body the handler was given, sorted (with repeats).
+    fn sorted_bodies(&self) -> Vec<String> {
+        let mut bodies = self.bodies();
+        bodies.sort();
+        bodies
+    }
+
+    /// Waits until the mapping has deleted `count` messages.
+    async fn until_deleted(&self, count: u64) {
+        eventually(&format!("{count} messages were deleted"), || async move {
+            self.metric(|m| &m.deleted) == count
+        })
+        .await;
+    }
+
     /// How many times the handler was given `body`.
     fn times_seen(&self, body: &str) -> usize {
         self.bodies().iter().filter(|b| *b == body).count()
@@ -301,14 +320,9 @@ async fn a_successful_batch_is_deleted_and_the_queue_ends_empty() {
     let bodies = numbered("job-", 25);
     h.send(&url, &bodies, None).await;
     let running = h.start_mapping(&arn, |_| {}, succeed()).await;
-    let r = &running;
-    eventually("all 25 messages were deleted", || async move {
-        r.metric(|m| &m.deleted) == 25
-    })
-    .await;
+    running.until_deleted(25).await;
     assert_eq!(h.depth(&url).await, 0, "nothing left, visible or in flight");
-    let mut seen = running.bodies();
-    seen.sort();
+    let seen = running.sorted_bodies();
     let mut expected = bodies.clone();
     expected.sort();
     assert_eq!(seen, expected, "each message handled exactly once");
@@ -358,11 +372,7 @@ async fn a_failed_batch_returns_after_the_visibility_timeout_and_redrive_ends_it
     })
     .await;
     assert_eq!(
-        h.count(
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
+        h.hidden(&url).await,
         3,
         "the failed messages stay in the queue, hidden"
     );
@@ -456,11 +466,7 @@ async fn report_batch_item_failures_returns_only_the_reported_messages() {
     })
     .await;
     assert_eq!(
-        h.count(
-            &url,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
-        )
-        .await,
+        h.hidden(&url).await,
         2,
         "only the two reported messages are left, hidden until their timeout"
     );
@@ -493,12 +499,13 @@ async fn report_batch_item_failures_returns_only_the_reported_messages() {
 async fn messages_the_filters_drop_are_deleted_without_invoking_the_function() {
     let h = harness().await;
     let (url, arn) = h.queue("jobs", &[]).await;
-    let keep: Vec<String> = (0..3)
-        .map(|i| format!(r#"{{"kind":"keep","n":{i}}}"#))
-        .collect();
-    let drop: Vec<String> = (0..3)
-        .map(|i| format!(r#"{{"kind":"skip","n":{i}}}"#))
-        .collect();
+    let of_kind = |kind: &str| -> Vec<String> {
+        (0..3)
+            .map(|i| format!(r#"{{"kind":"{kind}","n":{i}}}"#))
+            .collect()
+    };
+    let keep = of_kind("keep");
+    let drop = of_kind("skip");
     let mut all = keep.clone();
     all.extend(drop.iter().cloned());
     h.send(&url, &all, None).await;
@@ -527,8 +534,7 @@ async fn messages_the_filters_drop_are_deleted_without_invoking_the_function() {
         || async move { h_ref.depth(u).await == 0 },
     )
     .await;
-    let mut seen = running.bodies();
-    seen.sort();
+    let seen = running.sorted_bodies();
     assert_eq!(seen, keep, "only matching messages reach the function");
     assert_eq!(running.metric(|m| &m.invoked_messages), 3);
     assert_eq!(running.metric(|m| &m.polled), 6);
@@ -658,11 +664,7 @@ async fn the_handler_receives_the_sqs_event_with_aws_fields() {
         .unwrap();
     let plain_sent = sqs::send(&h.client, &url, "plain").await;
     let running = h.start_mapping(&arn, |_| {}, succeed()).await;
-    let r = &running;
-    eventually("both messages were handled", || async move {
-        r.metric(|m| &m.deleted) == 2
-    })
-    .await;
+    running.until_deleted(2).await;
     let records: Vec<SqsMessage> = running
         .invocations()
         .into_iter()
@@ -737,18 +739,13 @@ async fn sqs_messages_of_1_mib_reach_the_function_five_to_an_invocation_under_6_
         sent.send().await.expect("SQS takes messages of 1 MiB");
     }
     let running = h.start_mapping(&arn, |_| {}, succeed()).await;
-    let r = &running;
-    eventually("all 7 messages were deleted", || async move {
-        r.metric(|m| &m.deleted) == 7
-    })
-    .await;
+    running.until_deleted(7).await;
     let invocations = running.invocations();
     assert!(
         invocations.iter().all(|i| i.messages.len() <= 5),
         "six messages of 1 MiB exceed the 6 MiB payload"
     );
-    let mut seen = running.bodies();
-    seen.sort();
+    let seen = running.sorted_bodies();
     assert_eq!(seen, bodies, "each delivered once, whole");
     running.stop().await;
 }

@@ -9,8 +9,9 @@
 
 use aws_sdk_sqs::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
-    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName,
 };
 use base64::Engine as _;
 use riffle_core::sqs::config::SqsFacts;
@@ -94,66 +95,75 @@ impl QueueSource for SqsQueueSource {
     }
 
     async fn delete(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
-        let mut failures = Vec::new();
-        for chunk in entries.chunks(MAX_BATCH_ENTRIES) {
-            let requests = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, entry)| {
-                    DeleteMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(&entry.receipt_handle)
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| SourceError::Other(e.to_string()))?;
-            let out = self
-                .client
-                .delete_message_batch()
+        in_batches(&entries, |ids| async move {
+            let requests = ids.into_iter().map(|(id, handle)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(id)
+                    .receipt_handle(handle)
+                    .build()
+            });
+            let call = self.client.delete_message_batch();
+            let call = call
                 .queue_url(&self.queue_url)
-                .set_entries(Some(requests))
-                .send()
-                .await
-                .map_err(sqs_error)?;
-            failures.extend(entry_failures(chunk, &out.failed));
-        }
-        Ok(failures)
+                .set_entries(Some(built(requests)?));
+            Ok(call.send().await.map_err(sqs_error)?.failed)
+        })
+        .await
     }
 
     async fn release(&self, entries: Vec<ReceiptEntry>) -> Result<Vec<EntryFailure>, SourceError> {
-        let mut failures = Vec::new();
-        for chunk in entries.chunks(MAX_BATCH_ENTRIES) {
-            let requests = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, entry)| {
-                    ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(&entry.receipt_handle)
-                        .visibility_timeout(0)
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| SourceError::Other(e.to_string()))?;
-            let out = self
-                .client
-                .change_message_visibility_batch()
+        in_batches(&entries, |ids| async move {
+            let requests = ids.into_iter().map(|(id, handle)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(id)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .build()
+            });
+            let call = self.client.change_message_visibility_batch();
+            let call = call
                 .queue_url(&self.queue_url)
-                .set_entries(Some(requests))
-                .send()
-                .await
-                .map_err(sqs_error)?;
-            failures.extend(entry_failures(chunk, &out.failed));
-        }
-        Ok(failures)
+                .set_entries(Some(built(requests)?));
+            Ok(call.send().await.map_err(sqs_error)?.failed)
+        })
+        .await
     }
 }
 
+/// Sends `entries` in batches of at most [`MAX_BATCH_ENTRIES`] through `send_batch`, which is
+/// given each entry's id (its position in the batch) and receipt handle and returns the batch's
+/// failed entries; the failures of every batch, named by message id.
+async fn in_batches<'a, Fut>(
+    entries: &'a [ReceiptEntry],
+    mut send_batch: impl FnMut(Vec<(String, &'a str)>) -> Fut,
+) -> Result<Vec<EntryFailure>, SourceError>
+where
+    Fut: Future<Output = Result<Vec<BatchResultErrorEntry>, SourceError>>,
+{
+    let mut failures = Vec::new();
+    for chunk in entries.chunks(MAX_BATCH_ENTRIES) {
+        let ids = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (i.to_string(), entry.receipt_handle.as_str()))
+            .collect();
+        let failed = send_batch(ids).await?;
+        failures.extend(entry_failures(chunk, &failed));
+    }
+    Ok(failures)
+}
+
+/// Batch request entries, or the first one the SDK could not build.
+fn built<T>(
+    entries: impl Iterator<Item = Result<T, aws_sdk_sqs::error::BuildError>>,
+) -> Result<Vec<T>, SourceError> {
+    entries
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SourceError::Other(e.to_string()))
+}
+
 /// Per-entry failures of a batch call whose entry ids were the positions in `chunk`.
-fn entry_failures(
-    chunk: &[ReceiptEntry],
-    failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
-) -> Vec<EntryFailure> {
+fn entry_failures(chunk: &[ReceiptEntry], failed: &[BatchResultErrorEntry]) -> Vec<EntryFailure> {
     failed
         .iter()
         .map(|failure| EntryFailure {

@@ -27,6 +27,25 @@ pub enum Kind {
     Fifo,
 }
 
+/// One value for each kind of queue: what a fixture keeps for its standard and its FIFO queue.
+#[derive(Debug, Clone)]
+pub struct PerKind<T> {
+    /// The standard queue's.
+    pub standard: T,
+    /// The FIFO queue's.
+    pub fifo: T,
+}
+
+impl<T> PerKind<T> {
+    /// The value for the queue of `kind`.
+    pub fn of(&self, kind: Kind) -> &T {
+        match kind {
+            Kind::Standard => &self.standard,
+            Kind::Fifo => &self.fifo,
+        }
+    }
+}
+
 /// Two queues under test and the means to change them.
 pub trait QueueFixture {
     /// The implementation under test.

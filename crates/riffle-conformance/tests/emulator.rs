@@ -7,7 +7,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use riffle_aws::{KinesisSource, SqsQueueSource};
 use riffle_clock::ManualClock;
 use riffle_conformance::T0;
-use riffle_conformance::queue::{Kind, MAX_RECEIVES, QueueFixture, VISIBILITY_MS};
+use riffle_conformance::queue::{Kind, MAX_RECEIVES, PerKind, QueueFixture, VISIBILITY_MS};
 use riffle_conformance::stream::{SHARDS, StreamFixture};
 use riffle_core::sequence::SequenceNumber;
 use riffle_emulator::{Config, Emulator};
@@ -141,10 +141,9 @@ mod stream_source {
 struct Queues {
     _emulator: Emulator,
     client: aws_sdk_sqs::Client,
-    standard: SqsQueueSource,
-    fifo: SqsQueueSource,
-    standard_dlq: String,
-    fifo_dlq: String,
+    sources: PerKind<SqsQueueSource>,
+    /// The dead-letter queues' URLs.
+    dlqs: PerKind<String>,
     clock: ManualClock,
 }
 
@@ -152,10 +151,7 @@ impl QueueFixture for Queues {
     type Source = SqsQueueSource;
 
     fn source(&self, kind: Kind) -> &SqsQueueSource {
-        match kind {
-            Kind::Standard => &self.standard,
-            Kind::Fifo => &self.fifo,
-        }
+        self.sources.of(kind)
     }
 
     fn clock(&self) -> &ManualClock {
@@ -176,10 +172,7 @@ impl QueueFixture for Queues {
     }
 
     async fn dead_letters(&self, kind: Kind) -> Vec<String> {
-        let url = match kind {
-            Kind::Standard => &self.standard_dlq,
-            Kind::Fifo => &self.fifo_dlq,
-        };
+        let url = self.dlqs.of(kind);
         let received = self
             .client
             .receive_message()
@@ -253,11 +246,15 @@ async fn queues() -> Queues {
     let standard = create_queue(&client, "conformance", &standard_attributes).await;
     let fifo = create_queue(&client, "conformance.fifo", &fifo_attributes).await;
     Queues {
-        standard: SqsQueueSource::new(client.clone(), standard),
-        fifo: SqsQueueSource::new(client.clone(), fifo),
+        sources: PerKind {
+            standard: SqsQueueSource::new(client.clone(), standard),
+            fifo: SqsQueueSource::new(client.clone(), fifo),
+        },
         client,
-        standard_dlq,
-        fifo_dlq,
+        dlqs: PerKind {
+            standard: standard_dlq,
+            fifo: fifo_dlq,
+        },
         _emulator: emulator,
         clock,
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use riffle_clock::ManualClock;
 use riffle_conformance::T0;
 use riffle_conformance::checkpoint::CheckpointFixture;
-use riffle_conformance::queue::{Kind, MAX_RECEIVES, QueueFixture, VISIBILITY_MS};
+use riffle_conformance::queue::{Kind, MAX_RECEIVES, PerKind, QueueFixture, VISIBILITY_MS};
 use riffle_conformance::stream::{SHARDS, StreamFixture};
 use riffle_core::sequence::SequenceNumber;
 use riffle_runtime::{Clock, FileCheckpoints, MemoryCheckpoints, MemoryQueue, MemoryStream};
@@ -60,10 +60,8 @@ mod stream_source {
 }
 
 struct Queues {
-    standard: MemoryQueue,
-    fifo: MemoryQueue,
-    standard_dlq: MemoryQueue,
-    fifo_dlq: MemoryQueue,
+    sources: PerKind<MemoryQueue>,
+    dlqs: PerKind<MemoryQueue>,
     clock: ManualClock,
 }
 
@@ -71,10 +69,7 @@ impl QueueFixture for Queues {
     type Source = MemoryQueue;
 
     fn source(&self, kind: Kind) -> &MemoryQueue {
-        match kind {
-            Kind::Standard => &self.standard,
-            Kind::Fifo => &self.fifo,
-        }
+        self.sources.of(kind)
     }
 
     fn clock(&self) -> &ManualClock {
@@ -86,10 +81,7 @@ impl QueueFixture for Queues {
     }
 
     async fn dead_letters(&self, kind: Kind) -> Vec<String> {
-        match kind {
-            Kind::Standard => self.standard_dlq.bodies(),
-            Kind::Fifo => self.fifo_dlq.bodies(),
-        }
+        self.dlqs.of(kind).bodies()
     }
 }
 
@@ -98,16 +90,20 @@ async fn queues() -> Queues {
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let queue = |name: &str| MemoryQueue::new(name, VISIBILITY_MS, Arc::clone(&shared));
     let queues = Queues {
-        standard: queue("conformance"),
-        fifo: queue("conformance.fifo"),
-        standard_dlq: queue("conformance-dlq"),
-        fifo_dlq: queue("conformance-dlq.fifo"),
+        sources: PerKind {
+            standard: queue("conformance"),
+            fifo: queue("conformance.fifo"),
+        },
+        dlqs: PerKind {
+            standard: queue("conformance-dlq"),
+            fifo: queue("conformance-dlq.fifo"),
+        },
         clock,
     };
-    queues
-        .standard
-        .redrive_to(&queues.standard_dlq, MAX_RECEIVES);
-    queues.fifo.redrive_to(&queues.fifo_dlq, MAX_RECEIVES);
+    for kind in [Kind::Standard, Kind::Fifo] {
+        let dlq = queues.dlqs.of(kind);
+        queues.sources.of(kind).redrive_to(dlq, MAX_RECEIVES);
+    }
     queues
 }
 

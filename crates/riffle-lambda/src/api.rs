@@ -114,15 +114,7 @@ async fn response(
             &message,
         );
     };
-    if shared.complete(env, &id, Completion::Response(body.to_vec())) {
-        (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
-    } else {
-        error_body(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestID",
-            "Invalid request ID",
-        )
-    }
+    acknowledged(shared.complete(env, &id, Completion::Response(body.to_vec())))
 }
 
 fn error_type_of(headers: &HeaderMap, body: &[u8]) -> String {
@@ -148,16 +140,38 @@ async fn error(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // An error document is small; anything past the limit is cut, never buffered whole.
-    let body = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
-        .await
-        .unwrap_or_default();
+    let body = error_document(body).await;
     let completion = Completion::Error {
         error_type: error_type_of(&headers, &body),
         body: body.to_vec(),
     };
-    if shared.complete(env, &id, completion) {
-        (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
+    acknowledged(shared.complete(env, &id, completion))
+}
+
+async fn init_error(
+    State(shared): State<AppState>,
+    Path(env): Path<u64>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = error_document(body).await;
+    shared.init_failed(env, error_type_of(&headers, &body), body.to_vec());
+    accepted()
+}
+
+/// An error document the runtime posted. It is small; one past the limit is dropped, never
+/// buffered whole.
+async fn error_document(body: Body) -> axum::body::Bytes {
+    axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
+        .await
+        .unwrap_or_default()
+}
+
+/// The runtime API's answer to a report: 202 when it settled a pending invocation, or AWS's
+/// `InvalidRequestID` when the request id named none.
+fn acknowledged(settled: bool) -> Response {
+    if settled {
+        accepted()
     } else {
         error_body(
             StatusCode::BAD_REQUEST,
@@ -167,15 +181,6 @@ async fn error(
     }
 }
 
-async fn init_error(
-    State(shared): State<AppState>,
-    Path(env): Path<u64>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let body = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
-        .await
-        .unwrap_or_default();
-    shared.init_failed(env, error_type_of(&headers, &body), body.to_vec());
+fn accepted() -> Response {
     (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
 }

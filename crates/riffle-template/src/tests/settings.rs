@@ -2,12 +2,20 @@
 
 use super::*;
 
+/// A Kinesis event on the template's `Stream` (`Stream: !GetAtt Stream.Arn`) with `properties`
+/// after it, in `resources`.
+fn stream_event(resources: &str, properties: &str) -> String {
+    kinesis_event(
+        resources,
+        &format!("            Stream: !GetAtt Stream.Arn\n{properties}"),
+    )
+}
+
 #[test]
 fn invalid_settings_name_the_resource_the_property_and_aws_rule() {
-    let source = kinesis_event(
+    let source = stream_event(
         STREAM,
-        "            Stream: !GetAtt Stream.Arn
-            StartingPosition: LATEST
+        "            StartingPosition: LATEST
             ParallelizationFactor: 11
 ",
     );
@@ -35,10 +43,9 @@ fn invalid_settings_name_the_resource_the_property_and_aws_rule() {
 /// rust-notes §7: `sam validate --lint` passed all of these.
 #[test]
 fn what_sam_validate_lint_misses_is_caught_all_at_once() {
-    let source = kinesis_event(
+    let source = stream_event(
         STREAM,
-        "            Stream: !GetAtt Stream.Arn
-            StartingPosition: BOGUS
+        "            StartingPosition: BOGUS
             MaximumRetryAttempts: 20000
             ParallelizationFactor: 11
             BisectBatchOnFunctionErrorX: true
@@ -118,10 +125,9 @@ fn sqs_rules_use_the_template_queue_and_function() {
 
 #[test]
 fn sam_destination_type_is_removed_and_checked() {
-    let source = kinesis_event(
+    let source = stream_event(
         &[STREAM, QUEUE].concat(),
-        "            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
+        "            StartingPosition: TRIM_HORIZON
             DestinationConfig:
               OnFailure:
                 Type: SQS
@@ -141,10 +147,9 @@ fn sam_destination_type_is_removed_and_checked() {
 
 #[test]
 fn nested_misspellings_and_wrong_types_are_located() {
-    let source = kinesis_event(
+    let source = stream_event(
         &[STREAM, QUEUE].concat(),
-        "            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
+        "            StartingPosition: TRIM_HORIZON
             BatchSize: many
             FunctionResponseTypes: ReportBatchItemFailures
             DestinationConfig:

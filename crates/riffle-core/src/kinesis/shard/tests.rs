@@ -217,13 +217,74 @@ fn puts(n: u64) -> Vec<StreamRecord> {
     (1..=n).map(|s| record(s, "k", T0)).collect()
 }
 
+/// A machine with `settings` that has records 1..=n (key "k", arrived at T0) to process.
+fn sim_with(settings: ShardSettings, n: u64) -> Sim {
+    let mut sim = Sim::new(settings);
+    sim.put(puts(n));
+    sim
+}
+
+/// A function that answers `outcome` to every invocation carrying record `seq`, and succeeds
+/// otherwise.
+fn failing_on(seq: u64, outcome: Outcome) -> impl FnMut(&Call) -> Outcome {
+    move |call| {
+        if call.seqs.contains(&seq) {
+            outcome.clone()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    }
+}
+
+/// A function that answers `outcome` to its first `times` invocations, and succeeds after.
+fn failing_first(times: usize, outcome: Outcome) -> impl FnMut(&Call) -> Outcome {
+    let mut left = times;
+    move |_| {
+        if left > 0 {
+            left -= 1;
+            outcome.clone()
+        } else {
+            Outcome::Success(Vec::new())
+        }
+    }
+}
+
+/// A destination that refuses its first `times` deliveries, and accepts after.
+fn refusing_first(times: usize) -> impl FnMut(&FailureRecord) -> bool {
+    let mut left = times;
+    move |_| {
+        if left > 0 {
+            left -= 1;
+            false
+        } else {
+            true
+        }
+    }
+}
+
+/// The sequence numbers a failure record names, first and last.
+fn range_of(record: &FailureRecord) -> (&str, &str) {
+    (
+        record.start_sequence_number.as_str(),
+        record.end_sequence_number.as_str(),
+    )
+}
+
+/// Filters keeping the records whose JSON data has `"keep": true`.
+fn keep_filter() -> Filters {
+    let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
+    Filters::compile(&[pattern]).unwrap()
+}
+
 #[test]
 fn batching_cuts_at_batch_size() {
-    let mut sim = Sim::new(ShardSettings {
-        batch_size: 3,
-        ..settings()
-    });
-    sim.put(puts(7));
+    let mut sim = sim_with(
+        ShardSettings {
+            batch_size: 3,
+            ..settings()
+        },
+        7,
+    );
     sim.run(ok, accept);
     assert_eq!(sim.invoked(), [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
     assert_eq!(sim.checkpoints.last(), Some(&7));
@@ -231,11 +292,13 @@ fn batching_cuts_at_batch_size() {
 
 #[test]
 fn batching_window_starts_when_the_previous_invocation_finished() {
-    let mut sim = Sim::new(ShardSettings {
-        batching_window_ms: 5_000,
-        ..settings()
-    });
-    sim.put(puts(2));
+    let mut sim = sim_with(
+        ShardSettings {
+            batching_window_ms: 5_000,
+            ..settings()
+        },
+        2,
+    );
     sim.run(ok, accept);
     assert_eq!(
         sim.calls[0].at,
@@ -256,12 +319,14 @@ fn batching_window_starts_when_the_previous_invocation_finished() {
 
 #[test]
 fn a_full_batch_does_not_wait_for_the_window() {
-    let mut sim = Sim::new(ShardSettings {
-        batching_window_ms: 300_000,
-        batch_size: 2,
-        ..settings()
-    });
-    sim.put(puts(2));
+    let mut sim = sim_with(
+        ShardSettings {
+            batching_window_ms: 300_000,
+            batch_size: 2,
+            ..settings()
+        },
+        2,
+    );
     sim.run(ok, accept);
     assert_eq!(sim.calls[0].at, T0);
 }
@@ -270,11 +335,13 @@ fn a_full_batch_does_not_wait_for_the_window() {
 fn batches_are_cut_at_the_payload_limit() {
     let one = record_json(&settings().source, &record(1, "k", T0)).len() + 1;
     let limit = ENVELOPE_BYTES + 2 * one + one / 2;
-    let mut sim = Sim::new(ShardSettings {
-        max_payload_bytes: limit,
-        ..settings()
-    });
-    sim.put(puts(5));
+    let mut sim = sim_with(
+        ShardSettings {
+            max_payload_bytes: limit,
+            ..settings()
+        },
+        5,
+    );
     sim.run(ok, accept);
     assert_eq!(sim.invoked(), [vec![1, 2], vec![3, 4], vec![5]]);
     for call in &sim.calls {
@@ -292,20 +359,8 @@ fn batches_are_cut_at_the_payload_limit() {
 
 #[test]
 fn function_errors_retry_the_whole_batch_with_back_off_until_success() {
-    let mut sim = Sim::new(settings());
-    sim.put(puts(3));
-    let mut failures = 3;
-    sim.run(
-        |_| {
-            if failures > 0 {
-                failures -= 1;
-                error()
-            } else {
-                Outcome::Success(Vec::new())
-            }
-        },
-        accept,
-    );
+    let mut sim = sim_with(settings(), 3);
+    sim.run(failing_first(3, error()), accept);
     assert_eq!(sim.invoked(), vec![vec![1, 2, 3]; 4]);
     let times: Vec<Millis> = sim.calls.iter().map(|c| c.at - T0).collect();
     assert_eq!(times, [0, 500, 1_500, 3_500], "0.5 s, 1 s, 2 s back-off");
@@ -316,24 +371,20 @@ fn function_errors_retry_the_whole_batch_with_back_off_until_success() {
 #[test]
 fn maximum_retry_attempts_n_means_n_plus_one_invocations() {
     for n in [0u32, 1, 2, 3] {
-        let mut sim = Sim::new(ShardSettings {
-            maximum_retry_attempts: Some(n),
-            ..settings()
-        });
-        sim.put(puts(2));
+        let mut sim = sim_with(
+            ShardSettings {
+                maximum_retry_attempts: Some(n),
+                ..settings()
+            },
+            2,
+        );
         sim.run(|_| error(), accept);
         assert_eq!(sim.calls.len() as u32, n + 1);
         let record = &sim.delivered[0];
         assert_eq!(record.condition, FailureCondition::RetryAttemptsExhausted);
         assert_eq!(record.approximate_invoke_count, n + 1);
         assert_eq!(record.batch_size, 2);
-        assert_eq!(
-            (
-                record.start_sequence_number.as_str(),
-                record.end_sequence_number.as_str()
-            ),
-            ("1", "2")
-        );
+        assert_eq!(range_of(record), ("1", "2"));
         assert_eq!(
             record.response.as_ref().unwrap().function_error.as_deref(),
             Some("Unhandled")
@@ -349,11 +400,13 @@ fn maximum_retry_attempts_n_means_n_plus_one_invocations() {
 #[test]
 fn infinite_retries_end_when_records_exceed_their_maximum_age() {
     // AWS recorded 8 invocations before RecordAgeExceeded with retries -1 and age 60 s.
-    let mut sim = Sim::new(ShardSettings {
-        maximum_record_age_ms: 60_000,
-        ..settings()
-    });
-    sim.put(puts(1));
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_record_age_ms: 60_000,
+            ..settings()
+        },
+        1,
+    );
     sim.run(|_| error(), accept);
     assert_eq!(sim.calls.len(), 8);
     let record = &sim.delivered[0];
@@ -389,22 +442,15 @@ fn expired_records_are_split_off_before_invoking_and_fresh_ones_delivered() {
 
 #[test]
 fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
-    let mut sim = Sim::new(ShardSettings {
-        bisect_on_function_error: true,
-        maximum_retry_attempts: Some(0),
-        ..settings()
-    });
-    sim.put(puts(4));
-    sim.run(
-        |call| {
-            if call.seqs.contains(&3) {
-                error()
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            bisect_on_function_error: true,
+            maximum_retry_attempts: Some(0),
+            ..settings()
         },
-        accept,
+        4,
     );
+    sim.run(failing_on(3, error()), accept);
     assert_eq!(
         sim.invoked(),
         [vec![1, 2, 3, 4], vec![1, 2], vec![3, 4], vec![3], vec![4]]
@@ -417,22 +463,15 @@ fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
 
 #[test]
 fn bisect_gives_the_left_half_the_extra_record_and_does_not_use_retries() {
-    let mut sim = Sim::new(ShardSettings {
-        bisect_on_function_error: true,
-        maximum_retry_attempts: Some(1),
-        ..settings()
-    });
-    sim.put(puts(5));
-    sim.run(
-        |call| {
-            if call.seqs.contains(&5) {
-                error()
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            bisect_on_function_error: true,
+            maximum_retry_attempts: Some(1),
+            ..settings()
         },
-        accept,
+        5,
     );
+    sim.run(failing_on(5, error()), accept);
     assert_eq!(
         sim.invoked(),
         [
@@ -461,36 +500,23 @@ fn report(seqs: &[u64]) -> Outcome {
 #[test]
 fn partial_failures_checkpoint_before_the_lowest_failure_and_count_as_attempts() {
     // The AWS-recorded flow: 6 records, BatchSize 3, record 6 always fails, 3 retries.
-    let mut sim = Sim::new(ShardSettings {
-        batch_size: 3,
-        report_batch_item_failures: true,
-        maximum_retry_attempts: Some(3),
-        ..settings()
-    });
-    sim.put(puts(6));
-    sim.run(
-        |call| {
-            if call.seqs.contains(&6) {
-                report(&[6])
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            batch_size: 3,
+            report_batch_item_failures: true,
+            maximum_retry_attempts: Some(3),
+            ..settings()
         },
-        accept,
+        6,
     );
+    sim.run(failing_on(6, report(&[6])), accept);
     assert_eq!(
         sim.invoked(),
         [vec![1, 2, 3], vec![4, 5, 6], vec![6], vec![6], vec![6]]
     );
     let record = &sim.delivered[0];
     assert_eq!(record.batch_size, 1);
-    assert_eq!(
-        (
-            record.start_sequence_number.as_str(),
-            record.end_sequence_number.as_str()
-        ),
-        ("6", "6")
-    );
+    assert_eq!(range_of(record), ("6", "6"));
     assert_eq!(
         record.approximate_invoke_count, 4,
         "the first, larger invocation counts"
@@ -505,34 +531,28 @@ fn partial_failures_checkpoint_before_the_lowest_failure_and_count_as_attempts()
 
 #[test]
 fn the_lowest_of_several_reported_items_is_where_retries_resume() {
-    let mut sim = Sim::new(ShardSettings {
-        report_batch_item_failures: true,
-        ..settings()
-    });
-    sim.put(puts(5));
-    let mut first = true;
-    sim.run(
-        |_| {
-            if std::mem::take(&mut first) {
-                report(&[4, 2])
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            report_batch_item_failures: true,
+            ..settings()
         },
-        accept,
+        5,
     );
+    sim.run(failing_first(1, report(&[4, 2])), accept);
     assert_eq!(sim.invoked(), [vec![1, 2, 3, 4, 5], vec![2, 3, 4, 5]]);
     assert_eq!(sim.checkpoints, [1, 5]);
 }
 
 #[test]
 fn an_unknown_item_identifier_fails_the_whole_batch() {
-    let mut sim = Sim::new(ShardSettings {
-        report_batch_item_failures: true,
-        maximum_retry_attempts: Some(2),
-        ..settings()
-    });
-    sim.put(puts(3));
+    let mut sim = sim_with(
+        ShardSettings {
+            report_batch_item_failures: true,
+            maximum_retry_attempts: Some(2),
+            ..settings()
+        },
+        3,
+    );
     sim.run(
         |_| Outcome::Success(br#"{"batchItemFailures":[{"itemIdentifier":"123"}]}"#.to_vec()),
         accept,
@@ -546,31 +566,21 @@ fn an_unknown_item_identifier_fails_the_whole_batch() {
 
 #[test]
 fn responses_are_ignored_without_report_batch_item_failures() {
-    let mut sim = Sim::new(settings());
-    sim.put(puts(2));
+    let mut sim = sim_with(settings(), 2);
     sim.run(|_| report(&[1]), accept);
     assert_eq!(sim.calls.len(), 1);
 }
 
 #[test]
 fn throttles_do_not_count_against_maximum_retry_attempts() {
-    let mut sim = Sim::new(ShardSettings {
-        maximum_retry_attempts: Some(0),
-        ..settings()
-    });
-    sim.put(puts(1));
-    let mut throttles = 5;
-    sim.run(
-        |_| {
-            if throttles > 0 {
-                throttles -= 1;
-                Outcome::Throttled
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_retry_attempts: Some(0),
+            ..settings()
         },
-        accept,
+        1,
     );
+    sim.run(failing_first(5, Outcome::Throttled), accept);
     assert_eq!(sim.calls.len(), 6);
     assert!(sim.delivered.is_empty());
     assert_eq!(sim.checkpoints, [1]);
@@ -578,29 +588,14 @@ fn throttles_do_not_count_against_maximum_retry_attempts() {
 
 #[test]
 fn the_checkpoint_moves_past_a_discarded_batch_only_after_the_destination_acknowledges() {
-    let mut sim = Sim::new(ShardSettings {
-        maximum_retry_attempts: Some(0),
-        ..settings()
-    });
-    sim.put(puts(2));
-    let mut refusals = 2;
-    sim.run(
-        |call| {
-            if call.seqs.contains(&1) {
-                error()
-            } else {
-                Outcome::Success(Vec::new())
-            }
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_retry_attempts: Some(0),
+            ..settings()
         },
-        |_| {
-            if refusals > 0 {
-                refusals -= 1;
-                false
-            } else {
-                true
-            }
-        },
+        2,
     );
+    sim.run(failing_on(1, error()), refusing_first(2));
     assert_eq!(sim.delivered.len(), 1);
     let failures = sim
         .journal
@@ -617,12 +612,14 @@ fn the_checkpoint_moves_past_a_discarded_batch_only_after_the_destination_acknow
 
 #[test]
 fn without_a_destination_discarded_records_are_journaled_as_dropped() {
-    let mut sim = Sim::new(ShardSettings {
-        maximum_retry_attempts: Some(0),
-        has_destination: false,
-        ..settings()
-    });
-    sim.put(puts(2));
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_retry_attempts: Some(0),
+            has_destination: false,
+            ..settings()
+        },
+        2,
+    );
     sim.run(|_| error(), accept);
     assert!(sim.delivered.is_empty());
     assert!(sim.journal.iter().any(|e| matches!(
@@ -692,13 +689,15 @@ fn a_resumed_shard_reports_its_checkpoint() {
 
 #[test]
 fn polling_pauses_when_the_buffer_is_full_and_the_shard_finishes_after_its_end() {
-    let mut sim = Sim::new(ShardSettings {
-        buffer_limit: 5,
-        batch_size: 2,
-        batching_window_ms: 1_000,
-        ..settings()
-    });
-    sim.put(puts(5));
+    let mut sim = sim_with(
+        ShardSettings {
+            buffer_limit: 5,
+            batch_size: 2,
+            batching_window_ms: 1_000,
+            ..settings()
+        },
+        5,
+    );
     assert!(!sim.shard.wants_records());
     sim.run(ok, accept);
     assert!(sim.shard.wants_records());
@@ -709,9 +708,8 @@ fn polling_pauses_when_the_buffer_is_full_and_the_shard_finishes_after_its_end()
 
 #[test]
 fn filtered_out_records_are_skipped_and_checkpointed() {
-    let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
     let mut sim = Sim::new(ShardSettings {
-        filters: Filters::compile(&[pattern]).unwrap(),
+        filters: keep_filter(),
         ..settings()
     });
     let data = |seq: u64, keep: bool| StreamRecord {
@@ -731,12 +729,13 @@ fn filtered_out_records_are_skipped_and_checkpointed() {
 
 #[test]
 fn a_poll_that_is_entirely_filtered_invokes_nothing() {
-    let pattern: serde_json::Value = serde_json::from_str(r#"{"data":{"keep":[true]}}"#).unwrap();
-    let mut sim = Sim::new(ShardSettings {
-        filters: Filters::compile(&[pattern]).unwrap(),
-        ..settings()
-    });
-    sim.put(puts(3));
+    let mut sim = sim_with(
+        ShardSettings {
+            filters: keep_filter(),
+            ..settings()
+        },
+        3,
+    );
     sim.run(ok, accept);
     assert!(sim.calls.is_empty());
     assert_eq!(sim.checkpoints, [3]);
