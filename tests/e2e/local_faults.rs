@@ -10,34 +10,20 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::local::{spawn_json, wait_ready};
-use crate::support::cli::{assert_fails_saying, install_probe, riffle, stdout, temp_dir};
+use crate::support::cli::{
+    assert_fails_saying, install_probe, kinesis_event, probe_function, riffle, sam_template,
+    stdout, stream_resource, temp_dir,
+};
 use crate::support::{client, code, http_get, kinesis, riffle_binary};
 
-const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: fault-stream
-      ShardCount: 1
-  Probe:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: probe
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-            MaximumRetryAttempts: 5
-"#;
+/// The template: one one-shard stream read by the probe, retried up to five times.
+fn template() -> String {
+    let events = kinesis_event("Records", "Stream", "            MaximumRetryAttempts: 5\n");
+    sam_template(&[
+        stream_resource("Stream", "fault-stream"),
+        probe_function("Probe", "probe", &format!("      Events:\n{events}")),
+    ])
+}
 
 /// Polls the mapping's journal (bounded) until `wanted` holds for its entries.
 async fn wait_for_journal(
@@ -75,7 +61,7 @@ fn kinds(entries: &[Value]) -> Vec<&str> {
 async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
     let dir = temp_dir("faults");
     install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), TEMPLATE).unwrap();
+    std::fs::write(dir.join("template.yaml"), template()).unwrap();
     let mut command = std::process::Command::new(riffle_binary());
     command
         .current_dir(&dir)
