@@ -5,14 +5,14 @@
 //! side, a throttle of the stream's writes refuses puts with ProvisionedThroughputExceeded, one of
 //! its reads makes the mapping's reads fail (journaled), and clearing them lets both through.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::local::{spawn_json, wait_ready};
 use crate::support::cli::{
-    assert_fails_saying, install_probe, kinesis_event, probe_function, riffle, sam_template,
-    stdout, stream_resource, temp_dir,
+    assert_fails_saying, install_probe, kinesis_event, poll_control, probe_function, riffle,
+    sam_template, stdout, stream_resource, temp_dir,
 };
 use crate::support::{client, code, http_get, kinesis, riffle_binary};
 
@@ -31,22 +31,16 @@ async fn wait_for_journal(
     what: &str,
     wanted: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let limit = Duration::from_secs(60);
-    let deadline = Instant::now() + limit;
-    let mut ticker = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        ticker.tick().await;
-        let (status, journal) = http_get(endpoint, "/_riffle/mappings/ProbeRecords/journal").await;
-        assert_eq!(status, 200, "{journal}");
+    let journal = "/_riffle/mappings/ProbeRecords/journal";
+    poll_control(endpoint, journal, what, |journal| {
         let entries = journal.as_array().cloned().unwrap_or_default();
         if wanted(&entries) {
-            return entries;
+            Ok(entries)
+        } else {
+            Err(format!("{entries:#?}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "no {what} within {limit:?}: {entries:#?}"
-        );
-    }
+    })
+    .await
 }
 
 fn kinds(entries: &[Value]) -> Vec<&str> {

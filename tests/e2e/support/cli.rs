@@ -163,3 +163,28 @@ pub(crate) fn spawn_emulator(dir: &Path, stderr: Stdio) -> (std::process::Child,
     );
     (child, endpoint)
 }
+
+/// Polls `GET {endpoint}{path}` of riffle local's control API (every 100 ms, for at most a
+/// minute) until `check` accepts its answer; `check` says why not (what the failure shows).
+pub(crate) async fn poll_control<T>(
+    endpoint: &str,
+    path: &str,
+    what: &str,
+    check: impl Fn(serde_json::Value) -> Result<T, String>,
+) -> T {
+    let limit = Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + limit;
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        ticker.tick().await;
+        let (status, answer) = super::http_get(endpoint, path).await;
+        assert_eq!(status, 200, "{answer}");
+        match check(answer) {
+            Ok(found) => return found,
+            Err(shown) => assert!(
+                std::time::Instant::now() < deadline,
+                "no {what} within {limit:?}: {shown}"
+            ),
+        }
+    }
+}
