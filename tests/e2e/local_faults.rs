@@ -5,16 +5,13 @@
 //! side, a throttle of the stream's writes refuses puts with ProvisionedThroughputExceeded, one of
 //! its reads makes the mapping's reads fail (journaled), and clearing them lets both through.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::local::{spawn_json, wait_ready};
 use crate::support::cli::{
-    assert_fails_saying, install_probe, kinesis_event, poll_control, probe_function, riffle,
-    sam_template, stdout, stream_resource, temp_dir,
+    assert_fails_saying, kinesis_event, poll_control, probe_function, riffle, sam_template,
+    start_local, stdout, stream_resource, temp_dir,
 };
-use crate::support::{client, code, http_get, kinesis, riffle_binary};
+use crate::support::{client, code, http_get, kinesis};
 
 /// The template: one one-shard stream read by the probe, retried up to five times.
 fn template() -> String {
@@ -54,17 +51,7 @@ fn kinds(entries: &[Value]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
     let dir = temp_dir("faults");
-    install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), template()).unwrap();
-    let mut command = std::process::Command::new(riffle_binary());
-    command
-        .current_dir(&dir)
-        .args(["local", "--port", "0", "--log-format", "json"])
-        .args(["--status-every", "0"]);
-    let (_child, _guard, events) = spawn_json(command);
-    let mut seen = Vec::new();
-    let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
-    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    let (_child, _guard, _events, _seen, endpoint) = start_local(&dir, &template(), "0");
 
     // Bad rules: the server's checks, answered as the control routes answer errors.
     let refused = riffle(
