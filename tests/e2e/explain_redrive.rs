@@ -15,8 +15,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::cli::{
-    assert_fails_saying, install_probe, kinesis_event, probe_function, queue_resource,
-    sam_template, stderr, stream_resource, temp_dir,
+    assert_fails_saying, install_probe, kinesis_event, poll_control, probe_function,
+    queue_resource, sam_template, stderr, stream_resource, temp_dir,
 };
 use crate::support::{client, riffle_binary, sqs_client};
 use crate::support::{http_get, kinesis, sqs};
@@ -137,13 +137,7 @@ impl Drop for Local {
 
 /// Polls `GET /_riffle/mappings` (bounded) until the mapping's counters satisfy `wanted`.
 async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    let limit = Duration::from_secs(60);
-    let deadline = Instant::now() + limit;
-    let mut ticker = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        ticker.tick().await;
-        let (status, list) = http_get(endpoint, "/_riffle/mappings").await;
-        assert_eq!(status, 200, "{list}");
+    poll_control(endpoint, "/_riffle/mappings", what, |list| {
         let mapping = list
             .as_array()
             .unwrap()
@@ -152,13 +146,12 @@ async fn wait_for_counters(endpoint: &str, what: &str, wanted: impl Fn(&Value) -
             .cloned()
             .expect("the mapping is listed");
         if wanted(&mapping["counters"]) {
-            return mapping;
+            Ok(mapping)
+        } else {
+            Err(mapping.to_string())
         }
-        assert!(
-            Instant::now() < deadline,
-            "no {what} within {limit:?}: {mapping}"
-        );
-    }
+    })
+    .await
 }
 
 /// Runs `riffle <args>` to its end.

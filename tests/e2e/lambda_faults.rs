@@ -31,6 +31,18 @@ fn rule(fault: &str, next: u64) -> riffle_core::fault::FaultRule {
     .unwrap()
 }
 
+/// The error type and message of a function error, or a panic naming `what` was expected.
+fn function_error(outcome: Outcome, what: &str) -> (String, String) {
+    match outcome {
+        Outcome::FunctionError {
+            error_type,
+            error_message,
+            ..
+        } => (error_type, error_message),
+        other => panic!("expected {what}, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn each_injected_fault_ends_the_invocation_as_lambda_would() {
     let faults = FaultSet::new();
@@ -43,34 +55,20 @@ async fn each_injected_fault_ends_the_invocation_as_lambda_would() {
     assert_eq!(function.invoke(request(1)).await, Outcome::Throttled);
 
     faults.add(rule("fail", 1));
-    match function.invoke(request(2)).await {
-        Outcome::FunctionError {
-            error_type,
-            error_message,
-            ..
-        } => {
-            assert_eq!(error_type, "Riffle.InjectedFault");
-            assert_eq!(error_message, "injected by riffle fault 2");
-        }
-        other => panic!("expected the injected error, got {other:?}"),
-    }
+    let (error_type, error_message) =
+        function_error(function.invoke(request(2)).await, "the injected error");
+    assert_eq!(error_type, "Riffle.InjectedFault");
+    assert_eq!(error_message, "injected by riffle fault 2");
 
     faults.add(rule("timeout", 1));
     let started = Instant::now();
-    match function.invoke(request(3)).await {
-        Outcome::FunctionError {
-            error_type,
-            error_message,
-            ..
-        } => {
-            assert_eq!(error_type, "Sandbox.Timedout");
-            assert!(
-                error_message.starts_with("Task timed out after 1.00 seconds"),
-                "{error_message}"
-            );
-        }
-        other => panic!("expected the injected timeout, got {other:?}"),
-    }
+    let (error_type, error_message) =
+        function_error(function.invoke(request(3)).await, "the injected timeout");
+    assert_eq!(error_type, "Sandbox.Timedout");
+    assert!(
+        error_message.starts_with("Task timed out after 1.00 seconds"),
+        "{error_message}"
+    );
     assert!(started.elapsed() >= Duration::from_secs(1));
 
     faults.add(rule("delay", 1));

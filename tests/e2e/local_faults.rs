@@ -5,39 +5,22 @@
 //! side, a throttle of the stream's writes refuses puts with ProvisionedThroughputExceeded, one of
 //! its reads makes the mapping's reads fail (journaled), and clearing them lets both through.
 
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
-use crate::local::{spawn_json, wait_ready};
-use crate::support::cli::{assert_fails_saying, install_probe, riffle, stdout, temp_dir};
-use crate::support::{client, code, http_get, kinesis, riffle_binary};
+use crate::support::cli::{
+    assert_fails_saying, kinesis_event, poll_control, probe_function, riffle, sam_template,
+    start_local, stdout, stream_resource, temp_dir,
+};
+use crate::support::{client, code, http_get, kinesis};
 
-const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: fault-stream
-      ShardCount: 1
-  Probe:
-    Type: AWS::Serverless::Function
-    Properties:
-      FunctionName: probe
-      CodeUri: probe/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: 10
-            MaximumRetryAttempts: 5
-"#;
+/// The template: one one-shard stream read by the probe, retried up to five times.
+fn template() -> String {
+    let events = kinesis_event("Records", "Stream", "            MaximumRetryAttempts: 5\n");
+    sam_template(&[
+        stream_resource("Stream", "fault-stream"),
+        probe_function("Probe", "probe", &format!("      Events:\n{events}")),
+    ])
+}
 
 /// Polls the mapping's journal (bounded) until `wanted` holds for its entries.
 async fn wait_for_journal(
@@ -45,22 +28,16 @@ async fn wait_for_journal(
     what: &str,
     wanted: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let limit = Duration::from_secs(60);
-    let deadline = Instant::now() + limit;
-    let mut ticker = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        ticker.tick().await;
-        let (status, journal) = http_get(endpoint, "/_riffle/mappings/ProbeRecords/journal").await;
-        assert_eq!(status, 200, "{journal}");
+    let journal = "/_riffle/mappings/ProbeRecords/journal";
+    poll_control(endpoint, journal, what, |journal| {
         let entries = journal.as_array().cloned().unwrap_or_default();
         if wanted(&entries) {
-            return entries;
+            Ok(entries)
+        } else {
+            Err(format!("{entries:#?}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "no {what} within {limit:?}: {entries:#?}"
-        );
-    }
+    })
+    .await
 }
 
 fn kinds(entries: &[Value]) -> Vec<&str> {
@@ -74,17 +51,7 @@ fn kinds(entries: &[Value]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
     let dir = temp_dir("faults");
-    install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), TEMPLATE).unwrap();
-    let mut command = std::process::Command::new(riffle_binary());
-    command
-        .current_dir(&dir)
-        .args(["local", "--port", "0", "--log-format", "json"])
-        .args(["--status-every", "0"]);
-    let (_child, _guard, events) = spawn_json(command);
-    let mut seen = Vec::new();
-    let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
-    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    let (_child, _guard, _events, _seen, endpoint) = start_local(&dir, &template(), "0");
 
     // Bad rules: the server's checks, answered as the control routes answer errors.
     let refused = riffle(

@@ -11,12 +11,12 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::local::{spawn_json, wait_for, wait_ready};
+use crate::local::wait_for;
 use crate::support::cli::{
-    install_probe, kinesis_event, probe_function, queue_resource, sam_template, stream_resource,
+    kinesis_event, probe_function, queue_resource, sam_template, start_local, stream_resource,
     temp_dir,
 };
-use crate::support::{client, kinesis, riffle_binary, sqs, sqs_client};
+use crate::support::{client, kinesis, sqs, sqs_client};
 
 /// The template: the stream and queue, both read by `probe`, and `stalled` reading the stream.
 fn template() -> String {
@@ -55,17 +55,7 @@ fn wait_for_status(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_scrape_parses_and_counts_what_the_status_counts() {
     let dir = temp_dir("metrics");
-    install_probe(&dir);
-    std::fs::write(dir.join("template.yaml"), template()).unwrap();
-    let mut command = std::process::Command::new(riffle_binary());
-    command
-        .current_dir(&dir)
-        .args(["local", "--port", "0", "--log-format", "json"])
-        .args(["--status-every", "1"]);
-    let (_child, _guard, events) = spawn_json(command);
-    let mut seen = Vec::new();
-    let ready = wait_ready(&events, &mut seen, Duration::from_secs(120));
-    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    let (_child, _guard, events, mut seen, endpoint) = start_local(&dir, &template(), "1");
 
     let kinesis = client(&endpoint);
     for n in 0..3 {

@@ -163,3 +163,56 @@ pub(crate) fn spawn_emulator(dir: &Path, stderr: Stdio) -> (std::process::Child,
     );
     (child, endpoint)
 }
+
+/// Polls `GET {endpoint}{path}` of riffle local's control API (every 100 ms, for at most a
+/// minute) until `check` accepts its answer; `check` says why not (what the failure shows).
+pub(crate) async fn poll_control<T>(
+    endpoint: &str,
+    path: &str,
+    what: &str,
+    check: impl Fn(serde_json::Value) -> Result<T, String>,
+) -> T {
+    let limit = Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + limit;
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        ticker.tick().await;
+        let (status, answer) = super::http_get(endpoint, path).await;
+        assert_eq!(status, 200, "{answer}");
+        match check(answer) {
+            Ok(found) => return found,
+            Err(shown) => assert!(
+                std::time::Instant::now() < deadline,
+                "no {what} within {limit:?}: {shown}"
+            ),
+        }
+    }
+}
+
+/// What [`start_local`] started: the process (killed when dropped), its JSON events, the events
+/// seen so far, and the endpoint its ready event names.
+pub(crate) type StartedLocal = (
+    std::process::Child,
+    crate::local::KillOnDrop,
+    std::sync::mpsc::Receiver<serde_json::Value>,
+    Vec<serde_json::Value>,
+    String,
+);
+
+/// Starts `riffle local` (JSON logs, a status line every `status_every` seconds) on a free port
+/// in `dir`, where it writes `template` and installs the probe, and waits (bounded) until it is
+/// ready.
+pub(crate) fn start_local(dir: &Path, template: &str, status_every: &str) -> StartedLocal {
+    install_probe(dir);
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    let mut command = std::process::Command::new(riffle_binary());
+    command
+        .current_dir(dir)
+        .args(["local", "--port", "0", "--log-format", "json"])
+        .args(["--status-every", status_every]);
+    let (child, guard, events) = crate::local::spawn_json(command);
+    let mut seen = Vec::new();
+    let ready = crate::local::wait_ready(&events, &mut seen, Duration::from_secs(120));
+    let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
+    (child, guard, events, seen, endpoint)
+}

@@ -4,7 +4,7 @@
 //! reads the emulator's queue peek with it).
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty, Full};
+use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
@@ -56,32 +56,7 @@ pub(crate) async fn get(endpoint: &str, path: &str) -> Result<(u16, Bytes), Stri
     if !endpoint.starts_with("http://") {
         return Err(format!("{endpoint} is not a plain http:// endpoint"));
     }
-    let uri: axum::http::Uri = format!("{endpoint}{path}")
-        .parse()
-        .map_err(|e| format!("{endpoint}{path} is not a URL: {e}"))?;
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let request = async {
-        let response = client.get(uri).await.map_err(|e| {
-            let mut detail = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                detail = cause.to_string();
-                source = cause.source();
-            }
-            detail
-        })?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?
-            .to_bytes();
-        Ok::<_, String>((status, body))
-    };
-    tokio::time::timeout(TIMEOUT, request)
-        .await
-        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+    send(axum::http::Method::GET, endpoint, path, None).await
 }
 
 /// `{method} {endpoint}{path}` with a JSON `body` (if any) over plain HTTP: the status and the
@@ -148,14 +123,7 @@ pub(crate) async fn send_json(
 
 /// `GET {endpoint}{path}`, answered with JSON by riffle local.
 pub(crate) async fn get_json(endpoint: &str, path: &str) -> Result<Value, ControlError> {
-    let endpoint = endpoint.trim_end_matches('/');
-    if !endpoint.starts_with("http://") {
-        return Err(ControlError::Unreachable(format!(
-            "{endpoint}: riffle local's control API is plain http://"
-        )));
-    }
-    let answer = get(endpoint, path).await;
-    interpret(endpoint, path, answer)
+    send_json(axum::http::Method::GET, endpoint, path, None).await
 }
 
 /// What an answer of the control API (or of something else) means.

@@ -96,13 +96,10 @@ enum Target {
 
 impl Kinesis {
     pub(super) fn register_stream_consumer(&self, input: RegisterInput) -> ApiResult<Reply> {
-        let mut v = Violations::default();
         let mut store = self.lock();
         // `StreamARN` and `ConsumerName` are required, and every member's constraints checked,
         // by the model-driven checker.
-        let name = self.stream_name(&store, &input.ident(), &mut v);
-        v.finish()?;
-        let stream = self.require_stream(name)?;
+        let stream = self.named_stream(&store, &input.ident())?;
         let consumer = input.consumer_name.unwrap_or_default();
         let now = self.clock.now_millis();
         let mutation = Mutation::Consumer(ConsumerMutation::Register {
@@ -154,16 +151,13 @@ impl Kinesis {
     pub(super) fn list_stream_consumers(&self, input: ListInput) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
         let ident = StreamIdent {
             name: None,
             arn: input.stream_arn.clone(),
         };
         // `StreamARN` is required, `MaxResults` and `NextToken` bounded, by the model-driven
         // checker.
-        let name = self.stream_name(&store, &ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &ident)?;
         let after = match &input.next_token {
             Some(token) => {
                 let (resume, _) = self.open_token(token, "ListStreamConsumers", now)?;

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::request::{StreamIdent, to_body};
 use super::{Kinesis, Reply};
-use crate::error::{ApiError, ApiResult, ErrorCode, Violations};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::kinesis::keys::{MAX_HASH_KEY, parse_hash_key, parse_shard_id};
 use crate::kinesis::store::Mutation;
 
@@ -50,10 +50,7 @@ impl Kinesis {
 
     pub(super) fn merge_shards(&self, input: MergeShardsInput) -> ApiResult<Reply> {
         // The model-driven checker has already refused a missing or malformed member.
-        let mut v = Violations::default();
-        let name = self.stream_name(&self.lock(), &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&self.lock(), &input.ident)?;
         let shard = self.shard_ordinal(&name, &input.shard_to_merge)?;
         let adjacent = self.shard_ordinal(&name, &input.adjacent_shard_to_merge)?;
         self.commit_reply(Mutation::MergeShards {

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::request::StreamIdent;
 use super::{Kinesis, Reply};
-use crate::error::{ApiError, ApiResult, Violations};
+use crate::error::{ApiError, ApiResult};
 use crate::kinesis::store::Mutation;
 
 impl Kinesis {
@@ -15,10 +15,7 @@ impl Kinesis {
     ) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let mut v = Violations::default();
-        let name = self.stream_name(&store, &input.ident, &mut v);
-        v.finish()?;
-        let name = self.require_stream(name)?;
+        let name = self.named_stream(&store, &input.ident)?;
         // The checker has refused a missing period or one below 1 (as AWS's recorded answers
         // do, with the request's other violations).
         let hours = input.retention_period_hours;
