@@ -225,3 +225,25 @@ fn recorded_bounds_the_model_lacks_are_listed_with_the_other_violations() {
         ]
     );
 }
+
+proptest::proptest! {
+    /// The SIMD fast path and Java's byte-by-byte checks agree on any text of base64's
+    /// alphabet, padding and a stray character, valid or not.
+    #[test]
+    fn base64_fast_path_agrees_with_javas_checks(
+        text in "([A-Za-z0-9+/]{4}){0,2}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/=!]{0,5})"
+    ) {
+        proptest::prop_assert_eq!(
+            super::types::base64(&text),
+            super::types::java_base64(text.as_bytes())
+        );
+    }
+
+    /// A blob's length in a violation is its decoded length, worked out without decoding.
+    #[test]
+    fn blob_lengths_are_decoded_lengths(data in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+        use base64::Engine as _;
+        let text = base64::engine::general_purpose::STANDARD.encode(&data);
+        proptest::prop_assert_eq!(super::constraints::blob_len(&text), data.len());
+    }
+}
