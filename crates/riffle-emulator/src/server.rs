@@ -388,7 +388,8 @@ async fn queue_messages(
     }
 }
 
-/// The error of a request an injected throttle refuses, if one does (JSON requests only).
+/// The error of a request an injected throttle refuses, if one does (`body` is JSON: a CBOR
+/// request is read into JSON first).
 fn throttled(services: &Services, service: &str, operation: &str, body: &[u8]) -> Option<ApiError> {
     use crate::throttle::ThrottleTarget;
     let request: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -453,8 +454,13 @@ async fn dispatch(
         body.as_ref().is_ok_and(|b| b.is_empty()),
     );
     let throttled = match &body {
-        Ok(bytes) if !services.throttles.is_empty() && !in_cbor => {
-            throttled(&services, service, operation, bytes)
+        Ok(bytes) if !services.throttles.is_empty() => {
+            if in_cbor {
+                cbor::request_json(operation, bytes)
+                    .and_then(|json| throttled(&services, service, operation, &json))
+            } else {
+                throttled(&services, service, operation, bytes)
+            }
         }
         _ => None,
     };

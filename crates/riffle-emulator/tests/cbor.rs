@@ -9,6 +9,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use minicbor::data::Tag;
+use riffle_emulator::throttle::{ThrottleTarget, Throttles};
 use riffle_emulator::{Config, Emulator, ManualClock};
 
 #[path = "support/cbor_item.rs"]
@@ -33,8 +34,14 @@ struct Kinesis {
 
 impl Kinesis {
     async fn start() -> Self {
+        Self::start_with(Throttles::default()).await
+    }
+
+    /// An emulator checking `throttles` (`riffle fault --stream`).
+    async fn start_with(throttles: Throttles) -> Self {
         let config = Config {
             clock: Arc::new(ManualClock::new(NOW_MS)),
+            throttles,
             ..Config::default()
         };
         Self {
@@ -629,5 +636,54 @@ async fn account_settings_timestamps_are_tagged_milliseconds() {
         )
         .await;
     assert_eq!(described, updated);
+    kinesis.emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn injected_throttles_refuse_cbor_requests_as_they_refuse_json_ones() {
+    let throttles = Throttles::default();
+    let kinesis = Kinesis::start_with(throttles.clone()).await;
+    let create = cbor(|e| {
+        e.map(2).unwrap();
+        e.str("StreamName").unwrap().str("orders").unwrap();
+        e.str("ShardCount").unwrap().u8(1).unwrap();
+    });
+    kinesis.call("CreateStream", create).await;
+    let put = || {
+        cbor(|e| {
+            e.map(3).unwrap();
+            e.str("StreamName").unwrap().str("orders").unwrap();
+            e.str("Data").unwrap().bytes(b"x").unwrap();
+            e.str("PartitionKey").unwrap().str("k").unwrap();
+        })
+    };
+    let id = throttles.add(ThrottleTarget::StreamWrites("orders".into()), None);
+
+    let refused = kinesis.post("PutRecord", Some(CBOR), put()).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.content_type, CBOR);
+    assert_eq!(
+        refused.error_type.as_deref(),
+        Some("ProvisionedThroughputExceededException")
+    );
+    assert_eq!(
+        refused.body.get("message").text(),
+        "Rate exceeded for stream orders under account 000000000000."
+    );
+    assert_eq!(throttles.list()[0].refused, 1);
+    // Nothing was written: the throttle answered before the action ran.
+    let iterator = kinesis
+        .call(
+            "GetShardIterator",
+            iterator_request("shardId-000000000000", "TRIM_HORIZON", None),
+        )
+        .await;
+    let read = kinesis
+        .get_records(iterator.get("ShardIterator").text())
+        .await;
+    assert!(read.get("Records").items().is_empty());
+
+    assert!(throttles.remove(id));
+    kinesis.call("PutRecord", put()).await;
     kinesis.emulator.shutdown().await.unwrap();
 }

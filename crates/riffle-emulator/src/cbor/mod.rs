@@ -75,6 +75,14 @@ pub(crate) async fn call(kinesis: &Kinesis, action: Action, body: &[u8]) -> ApiR
     })
 }
 
+/// A CBOR request of `operation` read into the JSON its handler takes, for the router's look at
+/// it before the action runs (an injected throttle); `None` if it does not decode, which the
+/// action itself then answers.
+pub(crate) fn request_json(operation: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let input = shape::operation(operation)?.input;
+    decode::to_json(body, shape::at(input)).ok()
+}
+
 /// Starts a SubscribeToShard subscription from a CBOR request: the request is read into JSON
 /// as for every operation, and the subscription writes its event payloads in CBOR.
 pub(crate) fn subscribe(kinesis: &Arc<Kinesis>, body: &[u8]) -> ApiResult<EventStream> {
