@@ -24,6 +24,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                 "IN FLIGHT",
                 "INVOKED",
                 "ERRORS",
+                "THROTTLES",
                 "RETRIES",
                 "BISECTS",
                 "TO DEST",
@@ -60,6 +61,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                 total(|s| s.in_flight),
                 mapping.invocations.to_string(),
                 mapping.errors.to_string(),
+                mapping.throttles.to_string(),
                 mapping.retries.to_string(),
                 mapping.bisects.to_string(),
                 mapping.sent_to_destination.to_string(),
@@ -77,6 +79,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                     status.in_flight.to_string(),
                     status.invocations.to_string(),
                     status.errors.to_string(),
+                    status.throttles.to_string(),
                     status.retries.to_string(),
                     status.bisects.to_string(),
                     status.sent_to_destination.to_string(),
@@ -97,7 +100,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
             }
         }
         lines.extend(with_errors(
-            align(&rows, &[2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            align(&rows, &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
             errors,
         ));
     }
@@ -114,6 +117,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                 "RECEIVED",
                 "DELETED",
                 "FAILED",
+                "THROTTLES",
                 "FILTERED",
                 "OLDEST",
             ]
@@ -134,6 +138,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
                 queue.received.to_string(),
                 queue.deleted.to_string(),
                 queue.failed.to_string(),
+                queue.throttles.to_string(),
                 queue.filtered.to_string(),
                 if queue.received == 0 {
                     String::new()
@@ -143,7 +148,7 @@ pub(crate) fn table(kinesis: &[KinesisView], queues: &[QueueView]) -> Vec<String
             ]);
             errors.push(queue.last_error.clone());
         }
-        lines.extend(with_errors(align(&rows, &[2, 3, 4, 5, 6, 7, 8]), errors));
+        lines.extend(with_errors(align(&rows, &[2, 3, 4, 5, 6, 7, 8, 9]), errors));
     }
     if lines.is_empty() {
         lines.push("no mappings".to_owned());
@@ -242,6 +247,7 @@ pub(crate) struct KinesisView {
     invocations: u64,
     invoked_records: u64,
     errors: u64,
+    throttles: u64,
     retries: u64,
     bisects: u64,
     sent_to_destination: u64,
@@ -294,6 +300,7 @@ impl KinesisView {
             invocations: KinesisMetrics::get(&metrics.invocations),
             invoked_records: KinesisMetrics::get(&metrics.invoked_records),
             errors: KinesisMetrics::get(&metrics.errors),
+            throttles: KinesisMetrics::get(&metrics.throttles),
             retries: KinesisMetrics::get(&metrics.retries),
             bisects: KinesisMetrics::get(&metrics.bisects),
             sent_to_destination: KinesisMetrics::get(&metrics.sent_to_destination),
@@ -338,13 +345,14 @@ impl KinesisView {
             })
             .collect();
         format!(
-            "{} [{}] polled {} invoked {}× ({} records) errors {} retries {} bisects {} to destination {} dropped {} filtered {}{}{}",
+            "{} [{}] polled {} invoked {}× ({} records) errors {} throttles {} retries {} bisects {} to destination {} dropped {} filtered {}{}{}",
             self.id,
             self.state,
             self.polled,
             self.invocations,
             self.invoked_records,
             self.errors,
+            self.throttles,
             self.retries,
             self.bisects,
             self.sent_to_destination,
@@ -384,6 +392,7 @@ impl KinesisView {
                         "in_flight": s.status.in_flight,
                         "invocations": s.status.invocations,
                         "errors": s.status.errors,
+                        "throttles": s.status.throttles,
                         "retries": s.status.retries,
                         "bisects": s.status.bisects,
                         "sent_to_destination": s.status.sent_to_destination,
@@ -402,6 +411,7 @@ impl KinesisView {
             "invocations": self.invocations,
             "invoked_records": self.invoked_records,
             "errors": self.errors,
+            "throttles": self.throttles,
             "retries": self.retries,
             "bisects": self.bisects,
             "sent_to_destination": self.sent_to_destination,
@@ -518,6 +528,7 @@ mod tests {
             invocations: 4,
             invoked_records: 12,
             errors: 1,
+            throttles: 7,
             retries: 1,
             bisects: 0,
             sent_to_destination: 0,
@@ -544,6 +555,7 @@ mod tests {
                     in_flight: 1,
                     invocations: 4,
                     errors: 1,
+                    throttles: 7,
                     retries: 1,
                     last_error: Some((1, "Function.Error".into())),
                     ..ShardStatus::default()
@@ -563,7 +575,7 @@ mod tests {
             failed: 0,
             filtered: 0,
             errors: 0,
-            throttles: 0,
+            throttles: 3,
             oldest_message_age_ms: 0,
             last_error: None,
         };
@@ -585,11 +597,18 @@ mod tests {
         assert_eq!(&lines[1][at..at + 7], "Enabled");
         assert_eq!(&lines[2][at..at + 7], "polling");
         // Counts are right-aligned under their headers.
-        let errors_end = lines[0].find("ERRORS").unwrap() + "ERRORS".len();
+        let end_of = |line: &str, header: &str| line.find(header).unwrap() + header.len();
+        let errors_end = end_of(&lines[0], "ERRORS");
         assert_eq!(&lines[2][errors_end - 1..errors_end], "1");
+        // Throttled invocations have a column of their own, per mapping and per shard.
+        let throttles_end = end_of(&lines[0], "THROTTLES");
+        assert_eq!(&lines[1][throttles_end - 1..throttles_end], "7");
+        assert_eq!(&lines[2][throttles_end - 1..throttles_end], "7");
         assert_eq!(lines[4], "");
         assert!(lines[5].starts_with("SQS MAPPING  STATE    POLLERS"));
         assert!(lines[6].starts_with("Failures"), "{}", lines[6]);
+        let throttles_end = end_of(&lines[5], "THROTTLES");
+        assert_eq!(&lines[6][throttles_end - 1..throttles_end], "3");
     }
 
     fn kinesis_view(shards: Vec<(&str, ShardStatus)>) -> KinesisView {
@@ -600,6 +619,7 @@ mod tests {
             invocations: 0,
             invoked_records: 0,
             errors: 0,
+            throttles: 0,
             retries: 0,
             bisects: 0,
             sent_to_destination: 0,
