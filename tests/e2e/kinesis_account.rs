@@ -6,6 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::error::SdkError;
+use aws_sdk_kinesis::operation::update_account_settings::{
+    UpdateAccountSettingsError, UpdateAccountSettingsOutput,
+};
 use aws_sdk_kinesis::types::{
     MinimumThroughputBillingCommitmentInput, MinimumThroughputBillingCommitmentInputStatus as In,
     MinimumThroughputBillingCommitmentOutput,
@@ -25,11 +29,20 @@ async fn describe(client: &Client) -> MinimumThroughputBillingCommitmentOutput {
         .clone()
 }
 
-fn commitment(status: In) -> MinimumThroughputBillingCommitmentInput {
-    MinimumThroughputBillingCommitmentInput::builder()
+/// UpdateAccountSettings asking for the commitment `status`.
+async fn update(
+    client: &Client,
+    status: In,
+) -> Result<UpdateAccountSettingsOutput, SdkError<UpdateAccountSettingsError>> {
+    let commitment = MinimumThroughputBillingCommitmentInput::builder()
         .status(status)
         .build()
-        .unwrap()
+        .unwrap();
+    client
+        .update_account_settings()
+        .minimum_throughput_billing_commitment(commitment)
+        .send()
+        .await
 }
 
 fn millis(time: Option<&aws_sdk_kinesis::primitives::DateTime>) -> Option<i64> {
@@ -49,12 +62,7 @@ async fn the_billing_commitment_ends_at_its_earliest_allowed_end_and_survives_a_
     let (emulator, client) = support::start_with(config()).await;
     assert_eq!(describe(&client).await.status(), &Out::Disabled);
 
-    let on = client
-        .update_account_settings()
-        .minimum_throughput_billing_commitment(commitment(In::Enabled))
-        .send()
-        .await
-        .unwrap();
+    let on = update(&client, In::Enabled).await.unwrap();
     let on = on.minimum_throughput_billing_commitment().unwrap();
     assert_eq!(on.status(), &Out::Enabled);
     assert_eq!(millis(on.started_at()), Some(T0 as i64));
@@ -64,12 +72,7 @@ async fn the_billing_commitment_ends_at_its_earliest_allowed_end_and_survives_a_
     );
 
     clock.advance(Duration::from_secs(3600));
-    let off = client
-        .update_account_settings()
-        .minimum_throughput_billing_commitment(commitment(In::Disabled))
-        .send()
-        .await
-        .unwrap();
+    let off = update(&client, In::Disabled).await.unwrap();
     assert_eq!(
         off.minimum_throughput_billing_commitment()
             .unwrap()
@@ -77,11 +80,7 @@ async fn the_billing_commitment_ends_at_its_earliest_allowed_end_and_survives_a_
         &Out::EnabledUntilEarliestAllowedEnd
     );
     // A status the model does not allow in a request is refused before anything changes.
-    let bogus = client
-        .update_account_settings()
-        .minimum_throughput_billing_commitment(commitment(In::from("PAUSED")))
-        .send()
-        .await;
+    let bogus = update(&client, In::from("PAUSED")).await;
     assert_eq!(code(&bogus), "ValidationException");
     emulator.shutdown().await.unwrap();
 

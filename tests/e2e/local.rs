@@ -71,47 +71,32 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     for data in [valid, "not an order", valid] {
         kinesis::put(&kinesis, "order-events", "o-1", data).await;
     }
+    let mut wait_two_minutes = |what: &str, wanted: &dyn Fn(&Value) -> bool| {
+        wait_for(&events, &mut seen, Duration::from_secs(120), what, wanted)
+    };
     // Valid orders are processed, and the invalid one reported, retried (MaximumRetryAttempts 3)
     // and sent to the on-failure queue — together with the order behind it in its batch, as
     // Lambda does — where failure-inspector reads and deletes the one invocation record.
-    wait_for(
-        &events,
-        &mut seen,
-        Duration::from_secs(120),
-        "an order processed",
-        |e| {
-            e["event"] == "log"
-                && e["function"] == "OrderEventsFunction"
-                && e["line"]
-                    .as_str()
-                    .is_some_and(|l| l.contains("order processed"))
-        },
-    );
-    let status = wait_for(
-        &events,
-        &mut seen,
-        Duration::from_secs(120),
-        "the failure delivered",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "OrderEventsFunctionOrders"
-                && e["sent_to_destination"].as_u64() >= Some(1)
-        },
-    );
+    wait_two_minutes("an order processed", &|e| {
+        e["event"] == "log"
+            && e["function"] == "OrderEventsFunction"
+            && e["line"]
+                .as_str()
+                .is_some_and(|l| l.contains("order processed"))
+    });
+    let status = wait_two_minutes("the failure delivered", &|e| {
+        e["event"] == "status"
+            && e["mapping"] == "OrderEventsFunctionOrders"
+            && e["sent_to_destination"].as_u64() >= Some(1)
+    });
     assert_eq!(status["state"], "Enabled");
     assert!(status["retries"].as_u64().unwrap() >= 3, "{status}");
     explain_tells_why_the_invalid_order_was_dropped(&endpoint);
-    wait_for(
-        &events,
-        &mut seen,
-        Duration::from_secs(120),
-        "the failure record read",
-        |e| {
-            e["event"] == "status"
-                && e["mapping"] == "FailureInspectorFunctionFailures"
-                && e["deleted"].as_u64() == Some(1)
-        },
-    );
+    wait_two_minutes("the failure record read", &|e| {
+        e["event"] == "status"
+            && e["mapping"] == "FailureInspectorFunctionFailures"
+            && e["deleted"].as_u64() == Some(1)
+    });
     // The SQS mapping's journal: the failure record received, invoked, and deleted on success.
     let journal = explain(&endpoint, "FailureInspectorFunctionFailures");
     let settled = journal

@@ -5,6 +5,8 @@
 //! side, a throttle of the stream's writes refuses puts with ProvisionedThroughputExceeded, one of
 //! its reads makes the mapping's reads fail (journaled), and clearing them lets both through.
 
+use std::process::Output;
+
 use serde_json::Value;
 
 use crate::support::cli::{
@@ -40,6 +42,11 @@ async fn wait_for_journal(
     .await
 }
 
+/// `riffle fault add RULE…` against `endpoint`.
+async fn fault_add(endpoint: &str, rule: &[&str]) -> Output {
+    riffle(endpoint, &[&["fault", "add"], rule].concat()).await
+}
+
 fn kinds(entries: &[Value]) -> Vec<&str> {
     entries
         .iter()
@@ -54,42 +61,18 @@ async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
     let (_child, _guard, _events, _seen, endpoint) = start_local(&dir, &template(), "0");
 
     // Bad rules: the server's checks, answered as the control routes answer errors.
-    let refused = riffle(
+    let refused = fault_add(
         &endpoint,
-        &[
-            "fault",
-            "add",
-            "--function",
-            "Probe",
-            "--fail",
-            "--share",
-            "2",
-        ],
+        &["--function", "Probe", "--fail", "--share", "2"],
     )
     .await;
     assert_fails_saying(&refused, "between 0 and 1");
-    let unknown = riffle(
-        &endpoint,
-        &["fault", "add", "--function", "nope", "--throttle"],
-    )
-    .await;
+    let unknown = fault_add(&endpoint, &["--function", "nope", "--throttle"]).await;
     assert_fails_saying(&unknown, "no function nope");
     let (status, none) = http_get(&endpoint, "/_riffle/faults").await;
     assert_eq!((status, none), (200, Value::Array(Vec::new())));
 
-    let added = riffle(
-        &endpoint,
-        &[
-            "fault",
-            "add",
-            "--function",
-            "Probe",
-            "--fail",
-            "--next",
-            "2",
-        ],
-    )
-    .await;
+    let added = fault_add(&endpoint, &["--function", "Probe", "--fail", "--next", "2"]).await;
     assert!(added.status.success(), "{added:?}");
     let line = stdout(&added);
     assert!(
@@ -174,11 +157,9 @@ async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
 
     // The emulator side: the stream's writes, then its reads.
     let kinesis_client = client(&endpoint);
-    let writes = riffle(
+    let writes = fault_add(
         &endpoint,
         &[
-            "fault",
-            "add",
             "--stream",
             "fault-stream",
             "--writes",
@@ -195,16 +176,9 @@ async fn a_fault_rule_fails_the_next_two_invocations_and_the_journal_says_so() {
     );
     let refused = kinesis::try_put(&kinesis_client, "fault-stream", "k", "held back").await;
     assert_eq!(code(&refused), "ProvisionedThroughputExceededException");
-    let reads = riffle(
+    let reads = fault_add(
         &endpoint,
-        &[
-            "fault",
-            "add",
-            "--stream",
-            "fault-stream",
-            "--reads",
-            "--throttle",
-        ],
+        &["--stream", "fault-stream", "--reads", "--throttle"],
     )
     .await;
     assert!(

@@ -23,6 +23,8 @@
 
 pub mod config;
 pub mod digest;
+#[cfg(any(test, feature = "testscript"))]
+pub mod examples;
 pub mod fault;
 pub mod filter;
 pub mod invocation;

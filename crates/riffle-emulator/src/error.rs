@@ -248,37 +248,32 @@ impl Violations {
 
     /// Checks a string's length in characters.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
-        let len = value.chars().count();
-        if len < min {
-            self.failed(
-                member,
-                value,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            self.failed(
-                member,
-                value,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        self.within(member, value, "length", value.chars().count(), (min, max));
     }
 
     /// Checks a number's range.
     pub fn range(&mut self, member: &str, value: i64, min: i64, max: i64) {
-        if value < min {
-            self.failed(
-                member,
-                value,
-                &format!("have value greater than or equal to {min}"),
-            );
-        } else if value > max {
-            self.failed(
-                member,
-                value,
-                &format!("have value less than or equal to {max}"),
-            );
-        }
+        self.within(member, value, "value", value, (min, max));
+    }
+
+    /// Checks that `measure`, the `what` (length, value) of the member's value `shown`, lies
+    /// within `min..=max`.
+    fn within<T: PartialOrd + fmt::Display>(
+        &mut self,
+        member: &str,
+        shown: impl fmt::Display,
+        what: &str,
+        measure: T,
+        (min, max): (T, T),
+    ) {
+        let bound = if measure < min {
+            format!("greater than or equal to {min}")
+        } else if measure > max {
+            format!("less than or equal to {max}")
+        } else {
+            return;
+        };
+        self.failed(member, shown, &format!("have {what} {bound}"));
     }
 
     /// Checks that `value` is one of `allowed`.

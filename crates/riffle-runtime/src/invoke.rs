@@ -176,9 +176,8 @@ pub fn uuid_shaped(seed: u64, variant: u8, n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use riffle_core::kinesis::event::{EventSource, kinesis_event};
-    use riffle_core::record::StreamRecord;
-    use riffle_core::sequence::SequenceNumber;
+    use riffle_core::examples;
+    use riffle_core::kinesis::event::kinesis_event;
 
     const SECOND: Duration = Duration::from_secs(1);
 
@@ -204,21 +203,7 @@ mod tests {
     /// `aws_lambda_events` serializes it as a string; handlers must still read it exactly.
     #[tokio::test]
     async fn handlers_receive_the_event_the_engine_sends_with_exact_fields() {
-        let record = StreamRecord {
-            sequence_number: SequenceNumber::parse(
-                "49655502019283746571650018761293848571958377116573155330",
-            )
-            .unwrap(),
-            partition_key: "user-42".into(),
-            data: bytes::Bytes::from_static(b"{\"order\": 7}"),
-            arrival_ms: 1_732_550_400_123,
-        };
-        let source = EventSource {
-            stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
-            region: "eu-west-1".into(),
-            invoke_identity_arn: "arn:aws:iam::111122223333:role/r".into(),
-            shard_id: "shardId-000000000003".into(),
-        };
+        let (record, source) = (examples::kinesis_record(), examples::kinesis_source());
         let payload = kinesis_event(&source, [&record]);
         let handler = tower::service_fn(|event: LambdaEvent<KinesisEvent>| async move {
             let record = &event.payload.records[0];
@@ -245,27 +230,14 @@ mod tests {
     #[tokio::test]
     async fn sqs_handlers_read_every_field_of_the_event_the_engine_sends() {
         use aws_lambda_events::event::sqs::SqsEvent;
-        use riffle_core::sqs::event::{EventAttribute, QueueMessage, sqs_event};
-        let message = QueueMessage {
-            message_id: "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a".into(),
-            receipt_handle: "AQEB-handle".into(),
-            body: "{\"order\": 7}".into(),
-            md5_of_body: "e4e68fb7bd0e697a0ae8f1bb342846b3".into(),
-            attributes: vec![
-                ("ApproximateReceiveCount".into(), "2".into()),
-                ("SentTimestamp".into(), "1732550400123".into()),
-                ("MessageGroupId".into(), "g-1".into()),
-            ],
-            message_attributes: vec![(
-                "Author".into(),
-                EventAttribute {
-                    data_type: "String".into(),
-                    string_value: Some("Ada".into()),
-                    binary_value: None,
-                },
-            )],
-            md5_of_message_attributes: Some("d25a6aea97eb8f585bfa92d314504a92".into()),
-        };
+        use riffle_core::sqs::event::sqs_event;
+        let mut message = examples::sqs_message();
+        message.receipt_handle = "AQEB-handle".into();
+        message.attributes = vec![
+            ("ApproximateReceiveCount".into(), "2".into()),
+            ("SentTimestamp".into(), "1732550400123".into()),
+            ("MessageGroupId".into(), "g-1".into()),
+        ];
         let payload = sqs_event(
             "arn:aws:sqs:eu-west-1:111122223333:jobs",
             "eu-west-1",
@@ -298,6 +270,14 @@ mod tests {
         );
     }
 
+    /// The `errorType` of the function error `invoker` answers `request` with.
+    async fn error_type(mut invoker: impl Invoker, request: InvokeRequest) -> String {
+        match invoker.call(request).await.unwrap() {
+            Outcome::FunctionError { error_type, .. } => error_type,
+            other => panic!("expected a function error, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn errors_timeouts_and_panics_are_function_errors() {
         let failing = tower::service_fn(|_: LambdaEvent<KinesisEvent>| async move {
@@ -318,36 +298,18 @@ mod tests {
             payload: r#"{"Records":[]}"#.into(),
             deadline_ms: 0,
         };
-        let error_type = |outcome: Outcome| match outcome {
-            Outcome::FunctionError { error_type, .. } => error_type,
-            other => panic!("expected a function error, got {other:?}"),
-        };
         let short = Duration::from_millis(50);
         assert!(
-            !error_type(
-                HandlerInvoker::new(failing, short)
-                    .call(request())
-                    .await
-                    .unwrap()
-            )
-            .is_empty()
+            !error_type(HandlerInvoker::new(failing, short), request())
+                .await
+                .is_empty()
         );
         assert_eq!(
-            error_type(
-                HandlerInvoker::new(slow, short)
-                    .call(request())
-                    .await
-                    .unwrap()
-            ),
+            error_type(HandlerInvoker::new(slow, short), request()).await,
             "Sandbox.Timedout"
         );
         assert_eq!(
-            error_type(
-                HandlerInvoker::new(panicking, short)
-                    .call(request())
-                    .await
-                    .unwrap()
-            ),
+            error_type(HandlerInvoker::new(panicking, short), request()).await,
             "Runtime.ExitError"
         );
         let malformed = InvokeRequest {
@@ -358,12 +320,7 @@ mod tests {
             Ok::<(), lambda_runtime::Error>(())
         });
         assert_eq!(
-            error_type(
-                HandlerInvoker::new(ok, short)
-                    .call(malformed)
-                    .await
-                    .unwrap()
-            ),
+            error_type(HandlerInvoker::new(ok, short), malformed).await,
             "Runtime.UnmarshalError"
         );
     }

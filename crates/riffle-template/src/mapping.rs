@@ -18,7 +18,7 @@ use crate::error::{Failed, Problem, Scope};
 use crate::intrinsics::{Declaration, EVENT_SOURCE_MAPPING};
 use crate::model::{Function, Mapping, MappingConfig, SourceKind};
 use crate::node::{Node, Pos, Value, closest};
-use crate::reader::Reader;
+use crate::reader::{Handling, Reader, report_handling};
 use crate::resources::arn_service;
 
 mod checks;
@@ -83,9 +83,8 @@ enum Class {
     /// `FunctionName` of an `AWS::Lambda::EventSourceMapping`.
     FunctionName,
     Property(Kind),
-    Ignored(&'static str),
-    Unsupported(&'static str),
-    Silent,
+    /// A property Riffle does not read: silent, ignored or refused, as [`report_handling`] says.
+    Handled(Handling),
     Unknown,
 }
 
@@ -109,7 +108,7 @@ fn classify(key: &str, kind: SourceKind, origin: Origin) -> Class {
         return Class::FunctionName;
     }
     if origin == Origin::Resource && key == "Tags" {
-        return Class::Silent;
+        return Class::Handled(Handling::Silent);
     }
     let own = match kind {
         SourceKind::Kinesis => STREAM_PROPERTIES.iter(),
@@ -125,21 +124,21 @@ fn classify(key: &str, kind: SourceKind, origin: Origin) -> Class {
         return Class::Property(*property_kind);
     }
     if let Some((_, reason)) = IGNORED.iter().find(|(name, _)| *name == key) {
-        return Class::Ignored(reason);
+        return Class::Handled(Handling::Ignored(reason));
     }
     match (key, kind) {
-        ("ProvisionedPollerConfig", SourceKind::Sqs) => {
-            Class::Ignored("Riffle scales pollers as in on-demand mode")
-        }
-        ("ProvisionedPollerConfig", SourceKind::Kinesis) => {
-            Class::Unsupported("provisioned mode applies to SQS and Kafka mappings")
-        }
-        ("ScalingConfig", SourceKind::Kinesis) => {
-            Class::Unsupported("ScalingConfig applies to SQS mappings only")
-        }
-        _ if OTHER_SOURCES.contains(&key) => Class::Unsupported(
+        ("ProvisionedPollerConfig", SourceKind::Sqs) => Class::Handled(Handling::Ignored(
+            "Riffle scales pollers as in on-demand mode",
+        )),
+        ("ProvisionedPollerConfig", SourceKind::Kinesis) => Class::Handled(Handling::Unsupported(
+            "provisioned mode applies to SQS and Kafka mappings",
+        )),
+        ("ScalingConfig", SourceKind::Kinesis) => Class::Handled(Handling::Unsupported(
+            "ScalingConfig applies to SQS mappings only",
+        )),
+        _ if OTHER_SOURCES.contains(&key) => Class::Handled(Handling::Unsupported(
             "it belongs to Kafka, Amazon MQ and DocumentDB mappings, which Riffle does not run",
-        ),
+        )),
         _ => Class::Unknown,
     }
 }
@@ -424,29 +423,12 @@ impl<'t> Reader<'t> {
                     );
                     continue;
                 }
-                Class::Ignored(reason) => {
-                    self.resolver.sink.warning(
-                        entry.key_at,
-                        &property_scope,
-                        Problem::IgnoredProperty {
-                            property: key.to_owned(),
-                            reason: reason.to_owned(),
-                        },
-                    );
+                Class::Handled(handling) => {
+                    let sink = &mut self.resolver.sink;
+                    report_handling(sink, entry.key_at, &property_scope, key, handling);
                     continue;
                 }
-                Class::Unsupported(reason) => {
-                    self.resolver.sink.error(
-                        entry.key_at,
-                        &property_scope,
-                        Problem::UnsupportedProperty {
-                            property: key.to_owned(),
-                            reason: reason.to_owned(),
-                        },
-                    );
-                    continue;
-                }
-                Class::Silent | Class::FunctionName => continue,
+                Class::FunctionName => continue,
                 Class::Source | Class::Property(_) => {}
             }
             let aws_name = if let Class::Source = class {

@@ -288,27 +288,42 @@ pub(crate) fn check_keys(
                     },
                 );
             }
-            Some((_, Read | Silent)) => {}
-            Some((_, Ignored(reason))) => {
-                sink.warning(
-                    entry.key_at,
-                    &scope.child(&entry.key),
-                    Problem::IgnoredProperty {
-                        property: entry.key.clone(),
-                        reason: (*reason).to_owned(),
-                    },
-                );
+            Some((_, handling)) => {
+                let key_scope = scope.child(&entry.key);
+                report_handling(sink, entry.key_at, &key_scope, &entry.key, *handling);
             }
-            Some((_, Unsupported(reason))) => {
-                sink.error(
-                    entry.key_at,
-                    &scope.child(&entry.key),
-                    Problem::UnsupportedProperty {
-                        property: entry.key.clone(),
-                        reason: (*reason).to_owned(),
-                    },
-                );
-            }
+        }
+    }
+}
+
+/// Reports property `key` at `at` as `handling` has it: a warning for one Riffle ignores, an
+/// error for one it cannot run, nothing for one it reads or that only documents.
+pub(crate) fn report_handling(
+    sink: &mut Sink,
+    at: Pos,
+    scope: &Scope<'_>,
+    key: &str,
+    handling: Handling,
+) {
+    match handling {
+        Read | Silent => {}
+        Ignored(reason) => sink.warning(
+            at,
+            scope,
+            Problem::IgnoredProperty {
+                property: key.to_owned(),
+                reason: reason.to_owned(),
+            },
+        ),
+        Unsupported(reason) => {
+            sink.error(
+                at,
+                scope,
+                Problem::UnsupportedProperty {
+                    property: key.to_owned(),
+                    reason: reason.to_owned(),
+                },
+            );
         }
     }
 }

@@ -129,6 +129,21 @@ mod tests {
         })
     }
 
+    /// Puts 40 orders over seven keys, the 18th replaced by `bad`: the bad record's sequence
+    /// number.
+    fn put_orders_around<H>(sim: &mut KinesisSimulation<H>, bad: &str) -> String {
+        let mut bad_sequence = String::new();
+        for n in 0..40 {
+            let id = format!("o-{}", n % 7);
+            if n == 17 {
+                bad_sequence = sim.put(&id, bad);
+            } else {
+                sim.put_json(&id, &order(&id, n));
+            }
+        }
+        bad_sequence
+    }
+
     /// Under the template's mapping, a reported record is retried from its position: its batch
     /// is split at it, so only it and the records behind it in that batch are retried, and when
     /// the retries run out they all go to the failure queue together, as on Lambda. Records
@@ -136,15 +151,7 @@ mod tests {
     #[tokio::test]
     async fn a_reported_record_takes_the_rest_of_its_batch_to_the_failure_queue() {
         let mut sim = KinesisSimulation::new(service_fn(handler), template_mapping());
-        let mut poison = String::new();
-        for n in 0..40 {
-            let id = format!("o-{}", n % 7);
-            if n == 17 {
-                poison = sim.put(&id, "{not an order");
-            } else {
-                sim.put_json(&id, &order(&id, n));
-            }
-        }
+        let poison = put_orders_around(&mut sim, "{not an order");
         let trace = sim.run().await;
         assert!(trace.finished);
         let first = trace
@@ -179,15 +186,7 @@ mod tests {
                 |r| r.data == b"crash",
                 Fault::Error("Runtime.ExitError".into()),
             ));
-        let mut crash = String::new();
-        for n in 0..40 {
-            let id = format!("o-{}", n % 7);
-            if n == 17 {
-                crash = sim.put(&id, "crash");
-            } else {
-                sim.put_json(&id, &order(&id, n));
-            }
-        }
+        let crash = put_orders_around(&mut sim, "crash");
         let trace = sim.run().await;
         trace.assert_in_destination(&[&crash], "RetryAttemptsExhausted");
         assert_eq!(trace.processed().len(), 39, "every neighbour was processed");

@@ -423,25 +423,12 @@ mod tests {
     use crate::sequence::SequenceNumber;
 
     fn source() -> EventSource {
-        EventSource {
-            stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
-            region: "eu-west-1".into(),
-            invoke_identity_arn: "arn:aws:iam::111122223333:role/my-fn-role".into(),
-            shard_id: "shardId-000000000003".into(),
-        }
+        crate::examples::kinesis_source()
     }
 
     #[test]
     fn the_event_matches_the_spec_example_byte_for_byte() {
-        let record = StreamRecord {
-            sequence_number: SequenceNumber::parse(
-                "49655502019283746571650018761293848571958377116573155330",
-            )
-            .unwrap(),
-            partition_key: "user-42".into(),
-            data: bytes::Bytes::from_static(b"{\"order\": 7}"),
-            arrival_ms: 1_732_550_400_123,
-        };
+        let record = crate::examples::kinesis_record();
         let expected = r#"{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"user-42","sequenceNumber":"49655502019283746571650018761293848571958377116573155330","data":"eyJvcmRlciI6IDd9","approximateArrivalTimestamp":1732550400.123},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"shardId-000000000003:49655502019283746571650018761293848571958377116573155330","eventName":"aws:kinesis:record","invokeIdentityArn":"arn:aws:iam::111122223333:role/my-fn-role","awsRegion":"eu-west-1","eventSourceARN":"arn:aws:kinesis:eu-west-1:111122223333:stream/orders"}]}"#;
         assert_eq!(kinesis_event(&source(), [&record]), expected);
         let parsed: serde_json::Value = serde_json::from_str(expected).unwrap();

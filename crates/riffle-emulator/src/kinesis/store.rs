@@ -537,6 +537,22 @@ impl KinesisStore {
         Ok(self.stream_and_account(name, now)?.0)
     }
 
+    /// Starts on active stream `name` the reshard `check` plans for it (and its account): at
+    /// once without an update delay, else when the delay ends.
+    fn reshard(
+        &mut self,
+        name: &str,
+        now: Millis,
+        check: impl FnOnce(&Stream, &str) -> ApiResult<Reshard>,
+    ) -> ApiResult<Vec<Appended>> {
+        let delay = self.settings.update_delay_ms;
+        let (stream, account) = self.stream_and_account(name, now)?;
+        stream.require_active(now, account)?;
+        let change = check(stream, account)?;
+        begin(stream, now, delay, change);
+        Ok(Vec::new())
+    }
+
     /// [`stream`](Self::stream), with the account id borrowed alongside it.
     pub(crate) fn stream_and_account(
         &mut self,
@@ -637,25 +653,17 @@ impl KinesisStore {
                 new_starting_hash_key,
             } => {
                 self.ensure_shard_capacity(1)?;
-                let delay = self.settings.update_delay_ms;
-                let (stream, account) = self.stream_and_account(&stream, now)?;
-                stream.require_active(now, account)?;
-                let change = check_split(stream, shard, new_starting_hash_key, account)?;
-                begin(stream, now, delay, change);
-                Ok(Vec::new())
+                self.reshard(&stream, now, |stream, account| {
+                    check_split(stream, shard, new_starting_hash_key, account)
+                })
             }
             Mutation::MergeShards {
                 stream,
                 shard,
                 adjacent,
-            } => {
-                let delay = self.settings.update_delay_ms;
-                let (stream, account) = self.stream_and_account(&stream, now)?;
-                stream.require_active(now, account)?;
-                let change = check_merge(stream, shard, adjacent, account)?;
-                begin(stream, now, delay, change);
-                Ok(Vec::new())
-            }
+            } => self.reshard(&stream, now, |stream, account| {
+                check_merge(stream, shard, adjacent, account)
+            }),
             Mutation::UpdateShardCount {
                 stream: name,
                 target,

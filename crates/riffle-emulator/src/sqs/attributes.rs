@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::api::request::bad_value;
 use super::message::MAX_MESSAGE_BYTES;
 use super::store::SqsStore;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -166,12 +167,7 @@ fn validate_redrive_policy(
     fifo: bool,
     queue_name: &str,
 ) -> ApiResult<()> {
-    let bad = |reason: &str| {
-        ApiError::new(
-            ErrorCode::InvalidParameterValue,
-            format!("Value {value} for parameter RedrivePolicy is invalid. Reason: {reason}"),
-        )
-    };
+    let bad = |reason: &str| bad_value("RedrivePolicy", value, reason);
     let policy: Value =
         serde_json::from_str(value).map_err(|_| bad("Redrive policy is not a valid JSON map."))?;
     let target = policy
@@ -227,12 +223,7 @@ fn validate_redrive_policy(
 }
 
 fn validate_redrive_allow_policy(value: &str) -> ApiResult<()> {
-    let bad = |reason: &str| {
-        ApiError::new(
-            ErrorCode::InvalidParameterValue,
-            format!("Value {value} for parameter RedriveAllowPolicy is invalid. Reason: {reason}"),
-        )
-    };
+    let bad = |reason: &str| bad_value("RedriveAllowPolicy", value, reason);
     let policy: Value =
         serde_json::from_str(value).map_err(|_| bad("Amazon SQS can't parse the policy."))?;
     match policy.get("redrivePermission").and_then(Value::as_str) {

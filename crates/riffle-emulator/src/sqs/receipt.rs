@@ -144,25 +144,20 @@ mod tests {
                 receive_count: 1,
             }
         );
-        // A handle as earlier versions sealed it (JSON), for the second message.
-        let legacy = sqs.sealer.seal(
-            &serde_json::to_vec(&json!({
-                "queue": "q",
-                "queue_created_ms": queue_created_ms,
-                "seq": 2,
-                "receive_count": 1,
-            }))
-            .unwrap(),
-        );
-        let stale = sqs.sealer.seal(
-            &serde_json::to_vec(&json!({
-                "queue": "q",
-                "queue_created_ms": queue_created_ms,
-                "seq": 3,
-                "receive_count": 0,
-            }))
-            .unwrap(),
-        );
+        // Handles as earlier versions sealed them (JSON): of the second message's receive,
+        // and of an earlier receive of the third.
+        let legacy = |seq: u64, receive_count: u32| {
+            sqs.sealer.seal(
+                &serde_json::to_vec(&json!({
+                    "queue": "q",
+                    "queue_created_ms": queue_created_ms,
+                    "seq": seq,
+                    "receive_count": receive_count,
+                }))
+                .unwrap(),
+            )
+        };
+        let (legacy, stale) = (legacy(2, 1), legacy(3, 0));
         let deleted = call(
             &sqs,
             "DeleteMessageBatch",

@@ -152,6 +152,18 @@ impl SystemAttributes {
     }
 }
 
+/// The message attributes MessageAttributeNames `filter` selects.
+fn selected_attributes(
+    attributes: &BTreeMap<String, AttributeValue>,
+    filter: &[String],
+) -> BTreeMap<String, AttributeValue> {
+    attributes
+        .iter()
+        .filter(|(name, _)| attribute_selected(name, filter))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Whether message attribute `name` is selected by MessageAttributeNames `filter`.
 pub(crate) fn attribute_selected(name: &str, filter: &[String]) -> bool {
     filter.iter().any(|f| {
@@ -234,12 +246,7 @@ pub(crate) fn received(
             }
             message_attributes(object.key("MessageAttributes"), &message.attributes);
         } else {
-            let selected: BTreeMap<String, AttributeValue> = message
-                .attributes
-                .iter()
-                .filter(|(name, _)| attribute_selected(name, attribute_filter))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let selected = selected_attributes(&message.attributes, attribute_filter);
             if let Some(md5) = attributes_md5(&selected) {
                 object.str("MD5OfMessageAttributes", &md5);
                 message_attributes(object.key("MessageAttributes"), &selected);
@@ -357,12 +364,7 @@ mod tests {
         if !attributes.is_empty() {
             out["Attributes"] = Value::Object(attributes);
         }
-        let selected: BTreeMap<String, AttributeValue> = message
-            .attributes
-            .iter()
-            .filter(|(name, _)| attribute_selected(name, filter))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let selected = selected_attributes(&message.attributes, filter);
         if let Some(md5) = attributes_md5(&selected) {
             out["MD5OfMessageAttributes"] = json!(md5);
             let mut map = Map::new();

@@ -331,19 +331,16 @@ where
         retention: Millis,
         mut shutdown: watch::Receiver<bool>,
     ) -> bool {
-        let pause = |clock: &Arc<dyn Clock>| clock.now_millis() + 1_000;
         let checkpoint = loop {
             match self.checkpoints.load(shard_id).await {
                 Ok(checkpoint) => break checkpoint,
                 Err(e) => {
-                    self.note(
-                        self.clock.now_millis(),
-                        shard_id,
-                        JournalKind::CheckpointFailed {
-                            error: e.to_string(),
-                        },
-                    );
-                    tokio::select! { _ = shutdown.changed() => return false, () = self.clock.sleep_until(pause(&self.clock)) => {} }
+                    let failed = JournalKind::CheckpointFailed {
+                        error: e.to_string(),
+                    };
+                    if !self.pause_after(shard_id, failed, &mut shutdown).await {
+                        return false;
+                    }
                 }
             }
         };
@@ -373,14 +370,12 @@ where
                 Ok(reader) => break reader,
                 Err(SourceError::NotFound(_)) => return true,
                 Err(e) => {
-                    self.note(
-                        self.clock.now_millis(),
-                        shard_id,
-                        JournalKind::PollFailed {
-                            error: e.to_string(),
-                        },
-                    );
-                    tokio::select! { _ = shutdown.changed() => return false, () = self.clock.sleep_until(pause(&self.clock)) => {} }
+                    let failed = JournalKind::PollFailed {
+                        error: e.to_string(),
+                    };
+                    if !self.pause_after(shard_id, failed, &mut shutdown).await {
+                        return false;
+                    }
                 }
             }
         };
@@ -753,6 +748,22 @@ where
     fn note(&self, at: Millis, shard_id: &str, kind: JournalKind) {
         self.metrics.observe(at, shard_id, &kind);
         self.journal.record(at, shard_id, kind);
+    }
+
+    /// Notes `failed` and waits a second before the shard tries again: false if shutdown
+    /// came first.
+    async fn pause_after(
+        &self,
+        shard_id: &str,
+        failed: JournalKind,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        let now = self.clock.now_millis();
+        self.note(now, shard_id, failed);
+        tokio::select! {
+            _ = shutdown.changed() => false,
+            () = self.clock.sleep_until(self.clock.now_millis() + 1_000) => true,
+        }
     }
 
     fn config(&self) -> KinesisMappingConfig {

@@ -218,16 +218,20 @@ impl<'t> Reader<'t> {
             .unwrap_or_default()
             .to_owned();
         let json = serde_json::Value::Object(properties);
+        // Notes the event source as external if the template does not declare it.
+        let note_source = |checks: &mut Self| {
+            checks.note_external(
+                &event_source_arn,
+                kind,
+                "EventSourceArn",
+                &places,
+                at,
+                &scope,
+            );
+        };
         let config = match kind {
             SourceKind::Kinesis => {
-                self.note_external(
-                    &event_source_arn,
-                    kind,
-                    "EventSourceArn",
-                    &places,
-                    at,
-                    &scope,
-                );
+                note_source(self);
                 let raw: RawKinesisMapping = match serde_json::from_value(json.clone()) {
                     Ok(raw) => raw,
                     Err(error) => return self.malformed(&error, at, &scope),
@@ -265,14 +269,7 @@ impl<'t> Reader<'t> {
                         function_timeout_seconds: u64::from(function.timeout_seconds),
                     },
                     None => {
-                        self.note_external(
-                            &event_source_arn,
-                            kind,
-                            "EventSourceArn",
-                            &places,
-                            at,
-                            &scope,
-                        );
+                        note_source(self);
                         SqsFacts {
                             fifo: event_source_arn.ends_with(".fifo"),
                             visibility_timeout_seconds: u64::from(function.timeout_seconds),

@@ -440,17 +440,24 @@ fn expired_records_are_split_off_before_invoking_and_fresh_ones_delivered() {
     assert_eq!(sim.checkpoints.last(), Some(&6));
 }
 
-#[test]
-fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
+/// Runs `records` records through a mapping that bisects on function errors and retries
+/// `retries` times, whose function fails every invocation carrying record `poison`.
+fn bisecting_past_a_failure(retries: u32, records: u64, poison: u64) -> Sim {
     let mut sim = sim_with(
         ShardSettings {
             bisect_on_function_error: true,
-            maximum_retry_attempts: Some(0),
+            maximum_retry_attempts: Some(retries),
             ..settings()
         },
-        4,
+        records,
     );
-    sim.run(failing_on(3, error()), accept);
+    sim.run(failing_on(poison, error()), accept);
+    sim
+}
+
+#[test]
+fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
+    let sim = bisecting_past_a_failure(0, 4, 3);
     assert_eq!(
         sim.invoked(),
         [vec![1, 2, 3, 4], vec![1, 2], vec![3, 4], vec![3], vec![4]]
@@ -463,15 +470,7 @@ fn bisect_isolates_a_poison_record_while_its_neighbours_succeed() {
 
 #[test]
 fn bisect_gives_the_left_half_the_extra_record_and_does_not_use_retries() {
-    let mut sim = sim_with(
-        ShardSettings {
-            bisect_on_function_error: true,
-            maximum_retry_attempts: Some(1),
-            ..settings()
-        },
-        5,
-    );
-    sim.run(failing_on(5, error()), accept);
+    let sim = bisecting_past_a_failure(1, 5, 5);
     assert_eq!(
         sim.invoked(),
         [

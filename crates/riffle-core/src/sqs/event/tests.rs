@@ -5,25 +5,7 @@ use super::*;
 
 #[test]
 fn the_event_matches_the_aws_recorded_shape() {
-    let message = QueueMessage {
-        message_id: "c2a4f1de-7b0e-4b57-9a4e-1f2e3d4c5b6a".into(),
-        receipt_handle: "AQEB".into(),
-        body: "{\"order\": 7}".into(),
-        md5_of_body: "e4e68fb7bd0e697a0ae8f1bb342846b3".into(),
-        attributes: vec![
-            ("ApproximateReceiveCount".into(), "1".into()),
-            ("SentTimestamp".into(), "1732550400123".into()),
-        ],
-        message_attributes: vec![(
-            "Author".into(),
-            EventAttribute {
-                data_type: "String".into(),
-                string_value: Some("Ada".into()),
-                binary_value: None,
-            },
-        )],
-        md5_of_message_attributes: Some("d25a6aea97eb8f585bfa92d314504a92".into()),
-    };
+    let message = crate::examples::sqs_message();
     let event = sqs_event(
         "arn:aws:sqs:eu-west-1:111122223333:jobs",
         "eu-west-1",

@@ -311,6 +311,15 @@ fn new_scaler(maximum_concurrency: Option<i64>) -> Scaler {
     Scaler::new(&settings, T0)
 }
 
+/// A scaler that has had full receives at the end of each of the first `seconds` seconds.
+fn busy_scaler(maximum_concurrency: Option<i64>, seconds: u64) -> Scaler {
+    let mut scaler = new_scaler(maximum_concurrency);
+    for second in 1..=seconds {
+        scaler.received(10, 10, T0 + second * 1000);
+    }
+    scaler
+}
+
 #[test]
 fn pollers_start_at_five_and_grow_by_five_a_second_while_receives_come_back_full() {
     let mut scaler = new_scaler(None);
@@ -329,19 +338,13 @@ fn pollers_start_at_five_and_grow_by_five_a_second_while_receives_come_back_full
 
 #[test]
 fn pollers_never_exceed_maximum_concurrency() {
-    let mut capped = new_scaler(Some(12));
-    for second in 1..=10 {
-        capped.received(10, 10, T0 + second * 1000);
-    }
+    let capped = busy_scaler(Some(12), 10);
     assert_eq!(capped.target(), 12);
 }
 
 #[test]
 fn pollers_shrink_when_receives_come_back_empty_to_five_then_two_after_a_idle_minute() {
-    let mut scaler = new_scaler(None);
-    for second in 1..=4 {
-        scaler.received(10, 10, T0 + second * 1000);
-    }
+    let mut scaler = busy_scaler(None, 4);
     assert_eq!(scaler.target(), 25);
     let busy_until = T0 + 4000;
     for n in 0..30 {
@@ -369,10 +372,7 @@ fn pollers_shrink_when_receives_come_back_empty_to_five_then_two_after_a_idle_mi
 
 #[test]
 fn failures_halve_the_pollers_down_to_the_floor() {
-    let mut scaler = new_scaler(None);
-    for second in 1..=7 {
-        scaler.received(10, 10, T0 + second * 1000);
-    }
+    let mut scaler = busy_scaler(None, 7);
     assert_eq!(scaler.target(), 40);
     assert!(scaler.backed_off(T0 + 7_500));
     assert_eq!(scaler.target(), 20);

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use super::request::{StreamIdent, StreamOnly, seconds, shard_json, to_body};
 use super::{Kinesis, Reply};
+use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
 use crate::kinesis::keys::parse_shard_id;
-use crate::kinesis::store::{Mutation, Shard, StreamMode, StreamStatus};
+use crate::kinesis::store::{Mutation, Shard, Stream, StreamMode, StreamStatus};
 
 impl Kinesis {
     pub(super) fn create_stream(&self, input: CreateStreamInput) -> ApiResult<Reply> {
@@ -51,66 +52,73 @@ impl Kinesis {
     }
 
     pub(super) fn describe_stream(&self, input: DescribeStreamInput) -> ApiResult<Reply> {
-        let now = self.clock.now_millis();
-        let mut store = self.lock();
-        let name = self.named_stream(&store, &input.ident)?;
-        let arn = store.stream_arn(&name);
-        let stream = store.stream(&name, now)?;
         let after = input
             .exclusive_start_shard_id
             .as_deref()
             .and_then(parse_shard_id);
         let limit = input.limit.unwrap_or(100) as usize;
-        // A stream being created or deleted shows no shards, as AWS's recorded answers do
-        // (kinesalite's createStream.js and deleteStream.js, functionality).
-        let status = stream.status(now);
-        let settled = !matches!(status, StreamStatus::Creating | StreamStatus::Deleting);
-        let shards: Vec<&Shard> = stream
-            .live_shards(now)
-            .filter(|s| settled && after.is_none_or(|a| s.ordinal > a))
-            .collect();
-        let has_more = shards.len() > limit;
-        let shards: Vec<Value> = shards
-            .into_iter()
-            .take(limit)
-            .map(|s| shard_json(stream, s))
-            .collect();
-        Ok(Reply::now(to_body(&json!({
-            "StreamDescription": {
-                "StreamName": stream.name,
-                "StreamARN": arn,
-                "StreamStatus": status.as_str(),
-                "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
-                "Shards": shards,
-                "HasMoreShards": has_more,
-                "RetentionPeriodHours": stream.retention_hours,
-                "StreamCreationTimestamp": seconds(stream.created_ms),
-                "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-                "EncryptionType": "NONE",
-            }
-        }))))
+        self.describe(
+            &input.ident,
+            "StreamDescription",
+            |stream, now, description| {
+                // A stream being created or deleted shows no shards, as AWS's recorded answers do
+                // (kinesalite's createStream.js and deleteStream.js, functionality).
+                let settled = !matches!(
+                    stream.status(now),
+                    StreamStatus::Creating | StreamStatus::Deleting
+                );
+                let shards: Vec<&Shard> = stream
+                    .live_shards(now)
+                    .filter(|s| settled && after.is_none_or(|a| s.ordinal > a))
+                    .collect();
+                description["HasMoreShards"] = json!(shards.len() > limit);
+                let shards: Vec<Value> = shards
+                    .into_iter()
+                    .take(limit)
+                    .map(|s| shard_json(stream, s))
+                    .collect();
+                description["Shards"] = json!(shards);
+            },
+        )
     }
 
     pub(super) fn describe_stream_summary(&self, input: StreamOnly) -> ApiResult<Reply> {
+        self.describe(
+            &input.ident,
+            "StreamDescriptionSummary",
+            |stream, now, summary| {
+                summary["OpenShardCount"] = json!(stream.open_shards().count());
+                summary["ConsumerCount"] = json!(stream.consumers.count(now));
+            },
+        )
+    }
+
+    /// Answers `{key: description}` for the stream `ident` names: the fields DescribeStream
+    /// and DescribeStreamSummary share, and those `complete` adds (at the time read under the
+    /// store's lock).
+    fn describe(
+        &self,
+        ident: &StreamIdent,
+        key: &str,
+        complete: impl FnOnce(&Stream, Millis, &mut Value),
+    ) -> ApiResult<Reply> {
         let now = self.clock.now_millis();
         let mut store = self.lock();
-        let name = self.named_stream(&store, &input.ident)?;
+        let name = self.named_stream(&store, ident)?;
         let arn = store.stream_arn(&name);
         let stream = store.stream(&name, now)?;
-        Ok(Reply::now(to_body(&json!({
-            "StreamDescriptionSummary": {
-                "StreamName": stream.name,
-                "StreamARN": arn,
-                "StreamStatus": stream.status(now).as_str(),
-                "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
-                "RetentionPeriodHours": stream.retention_hours,
-                "StreamCreationTimestamp": seconds(stream.created_ms),
-                "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-                "EncryptionType": "NONE",
-                "OpenShardCount": stream.open_shards().count(),
-                "ConsumerCount": stream.consumers.count(now),
-            }
-        }))))
+        let mut description = json!({
+            "StreamName": stream.name,
+            "StreamARN": arn,
+            "StreamStatus": stream.status(now).as_str(),
+            "StreamModeDetails": { "StreamMode": stream.mode.as_str() },
+            "RetentionPeriodHours": stream.retention_hours,
+            "StreamCreationTimestamp": seconds(stream.created_ms),
+            "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
+            "EncryptionType": "NONE",
+        });
+        complete(stream, now, &mut description);
+        Ok(Reply::now(to_body(&json!({ key: description }))))
     }
 
     pub(super) fn list_streams(&self, input: ListStreamsInput) -> ApiResult<Reply> {

@@ -7,6 +7,13 @@ fn store() -> KinesisStore {
     KinesisStore::new(StoreSettings::new("us-east-1", "000000000000"), [1; 16])
 }
 
+/// A store on the default settings as `adjust` changes them.
+fn store_with(adjust: impl FnOnce(&mut StoreSettings)) -> KinesisStore {
+    let mut settings = StoreSettings::new("us-east-1", "000000000000");
+    adjust(&mut settings);
+    KinesisStore::new(settings, [0; 16])
+}
+
 fn create(store: &mut KinesisStore, name: &str, shards: u32) {
     let m = Mutation::CreateStream {
         name: name.into(),
@@ -28,6 +35,34 @@ fn put(store: &mut KinesisStore, now: Millis, stream: &str, key: &str) -> Append
         records: vec![record],
     };
     store.apply(now, m.clone(), 0).unwrap().remove(0)
+}
+
+fn split(stream: &str, shard: u32, new_starting_hash_key: u128) -> Mutation {
+    Mutation::SplitShard {
+        stream: stream.into(),
+        shard,
+        new_starting_hash_key,
+    }
+}
+
+fn merge(stream: &str, shard: u32, adjacent: u32) -> Mutation {
+    Mutation::MergeShards {
+        stream: stream.into(),
+        shard,
+        adjacent,
+    }
+}
+
+fn resize(stream: &str, target: u32) -> Mutation {
+    Mutation::UpdateShardCount {
+        stream: stream.into(),
+        target,
+    }
+}
+
+/// The code `store` refuses `m` with at `now`.
+fn refusal(store: &mut KinesisStore, now: Millis, m: Mutation) -> ErrorCode {
+    store.apply(now, m, 0).unwrap_err().code
 }
 
 fn assert_covers_key_space(ranges: &[(u128, u128)]) {
@@ -143,12 +178,7 @@ fn split_shard_closes_the_parent_and_creates_two_children() {
     let mut store = store();
     create(&mut store, "s", 1);
     put(&mut store, T0, "s", "k");
-    let m = Mutation::SplitShard {
-        stream: "s".into(),
-        shard: 0,
-        new_starting_hash_key: 1 << 127,
-    };
-    store.apply(T0 + 1, m.clone(), 0).unwrap();
+    store.apply(T0 + 1, split("s", 0, 1 << 127), 0).unwrap();
     let stream = &store.streams["s"];
     assert_eq!(stream.shards.len(), 3);
     assert_eq!(stream.shards[0].closed_ms, Some(T0 + 1));
@@ -172,21 +202,13 @@ fn invalid_split_changes_nothing() {
     create(&mut store, "s", 2);
     let before = format!("{:?}", store.streams["s"].shards);
     for key in [0, MAX_HASH_KEY] {
-        let m = Mutation::SplitShard {
-            stream: "s".into(),
-            shard: 0,
-            new_starting_hash_key: key,
-        };
-        let err = store.apply(T0, m.clone(), 0).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidArgumentException);
+        assert_eq!(
+            refusal(&mut store, T0, split("s", 0, key)),
+            ErrorCode::InvalidArgumentException
+        );
     }
-    let m = Mutation::SplitShard {
-        stream: "s".into(),
-        shard: 9,
-        new_starting_hash_key: 5,
-    };
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, split("s", 9, 5)),
         ErrorCode::ResourceNotFoundException
     );
     assert_eq!(before, format!("{:?}", store.streams["s"].shards));
@@ -196,31 +218,16 @@ fn invalid_split_changes_nothing() {
 fn merge_requires_adjacent_open_shards_and_records_both_parents() {
     let mut store = store();
     create(&mut store, "s", 3);
-    let m = Mutation::MergeShards {
-        stream: "s".into(),
-        shard: 0,
-        adjacent: 2,
-    };
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, merge("s", 0, 2)),
         ErrorCode::InvalidArgumentException
     );
     // AWS merges a shard with the one right above it, not the other way round.
-    let m = Mutation::MergeShards {
-        stream: "s".into(),
-        shard: 1,
-        adjacent: 0,
-    };
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, merge("s", 1, 0)),
         ErrorCode::InvalidArgumentException
     );
-    let m = Mutation::MergeShards {
-        stream: "s".into(),
-        shard: 0,
-        adjacent: 1,
-    };
-    store.apply(T0, m.clone(), 0).unwrap();
+    store.apply(T0, merge("s", 0, 1), 0).unwrap();
     let stream = &store.streams["s"];
     let child = stream.shards.last().unwrap();
     assert_eq!((child.parent, child.adjacent_parent), (Some(0), Some(1)));
@@ -242,11 +249,7 @@ fn update_shard_count_builds_a_lineage_of_splits_and_merges() {
     ] {
         let mut store = store();
         create(&mut store, "s", from);
-        let m = Mutation::UpdateShardCount {
-            stream: "s".into(),
-            target: to,
-        };
-        store.apply(T0, m.clone(), 0).unwrap();
+        store.apply(T0, resize("s", to), 0).unwrap();
         let stream = &store.streams["s"];
         assert_eq!(open_ranges(stream), even_ranges(to), "{from} -> {to}");
         for shard in &stream.shards {
@@ -279,12 +282,8 @@ fn update_shard_count_refuses_more_than_double_or_less_than_half() {
     let mut store = store();
     create(&mut store, "s", 4);
     for target in [9, 1] {
-        let m = Mutation::UpdateShardCount {
-            stream: "s".into(),
-            target,
-        };
         assert_eq!(
-            store.apply(T0, m.clone(), 0).unwrap_err().code,
+            refusal(&mut store, T0, resize("s", target)),
             ErrorCode::InvalidArgumentException
         );
     }
@@ -295,12 +294,7 @@ fn update_shard_count_refuses_more_than_double_or_less_than_half() {
 fn closed_shards_disappear_once_their_records_expire() {
     let mut store = store();
     create(&mut store, "s", 1);
-    let m = Mutation::SplitShard {
-        stream: "s".into(),
-        shard: 0,
-        new_starting_hash_key: 10,
-    };
-    store.apply(T0, m.clone(), 0).unwrap();
+    store.apply(T0, split("s", 0, 10), 0).unwrap();
     let stream = store.stream("s", T0 + 23 * HOUR_MS).unwrap();
     assert_eq!(stream.live_shards(T0 + 23 * HOUR_MS).count(), 3);
     let later = T0 + 24 * HOUR_MS + 1;
@@ -317,9 +311,7 @@ fn closed_shards_disappear_once_their_records_expire() {
 
 #[test]
 fn shard_limit_is_enforced_on_create_split_and_update() {
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    settings.shard_limit = 4;
-    let mut store = KinesisStore::new(settings, [0; 16]);
+    let mut store = store_with(|settings| settings.shard_limit = 4);
     create(&mut store, "a", 3);
     let m = Mutation::CreateStream {
         name: "b".into(),
@@ -328,39 +320,24 @@ fn shard_limit_is_enforced_on_create_split_and_update() {
         tags: BTreeMap::new(),
     };
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, m),
         ErrorCode::LimitExceededException
     );
-    let m = Mutation::SplitShard {
-        stream: "a".into(),
-        shard: 0,
-        new_starting_hash_key: 10,
-    };
-    store.apply(T0, m.clone(), 0).unwrap();
-    let m = Mutation::SplitShard {
-        stream: "a".into(),
-        shard: 1,
-        new_starting_hash_key: 1 << 127,
-    };
+    store.apply(T0, split("a", 0, 10), 0).unwrap();
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, split("a", 1, 1 << 127)),
         ErrorCode::LimitExceededException
     );
-    let m = Mutation::UpdateShardCount {
-        stream: "a".into(),
-        target: 5,
-    };
     assert_eq!(
-        store.apply(T0, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0, resize("a", 5)),
         ErrorCode::LimitExceededException
     );
 }
 
 #[test]
 fn status_goes_creating_then_active_and_deleting_then_gone() {
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    (settings.create_delay_ms, settings.delete_delay_ms) = (500, 500);
-    let mut store = KinesisStore::new(settings, [0; 16]);
+    let mut store =
+        store_with(|settings| (settings.create_delay_ms, settings.delete_delay_ms) = (500, 500));
     create(&mut store, "s", 1);
     assert_eq!(
         store.stream("s", T0 + 499).unwrap().status(T0 + 499),
@@ -371,7 +348,7 @@ fn status_goes_creating_then_active_and_deleting_then_gone() {
         records: vec![],
     };
     assert_eq!(
-        store.apply(T0 + 1, m.clone(), 0).unwrap_err().code,
+        refusal(&mut store, T0 + 1, m),
         ErrorCode::ResourceNotFoundException
     );
     assert_eq!(
@@ -395,46 +372,25 @@ fn status_goes_creating_then_active_and_deleting_then_gone() {
 fn tags_are_limited_to_fifty_per_stream() {
     let mut store = store();
     create(&mut store, "s", 1);
-    let tags: BTreeMap<String, String> = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
-    store
-        .apply(
-            T0,
-            Mutation::AddTags {
-                stream: "s".into(),
-                tags,
-            },
-            0,
-        )
-        .unwrap();
-    let overwrite: BTreeMap<String, String> = [("k1".to_owned(), "w".to_owned())].into();
-    store
-        .apply(
-            T0,
-            Mutation::AddTags {
-                stream: "s".into(),
-                tags: overwrite,
-            },
-            0,
-        )
-        .unwrap();
-    let extra: BTreeMap<String, String> = [("new".to_owned(), "v".to_owned())].into();
-    let err = store.apply(
-        T0,
-        Mutation::AddTags {
-            stream: "s".into(),
-            tags: extra,
-        },
-        0,
+    let add = |tags: BTreeMap<String, String>| Mutation::AddTags {
+        stream: "s".into(),
+        tags,
+    };
+    let tags = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
+    store.apply(T0, add(tags), 0).unwrap();
+    let overwrite = [("k1".to_owned(), "w".to_owned())].into();
+    store.apply(T0, add(overwrite), 0).unwrap();
+    let extra = [("new".to_owned(), "v".to_owned())].into();
+    assert_eq!(
+        refusal(&mut store, T0, add(extra)),
+        ErrorCode::InvalidArgumentException
     );
-    assert_eq!(err.unwrap_err().code, ErrorCode::InvalidArgumentException);
     assert_eq!(store.streams["s"].tags["k1"], "w");
 }
 
 #[test]
 fn asking_for_the_current_retention_leaves_the_stream_active() {
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    settings.update_delay_ms = 500;
-    let mut store = KinesisStore::new(settings, [0; 16]);
+    let mut store = store_with(|settings| settings.update_delay_ms = 500);
     create(&mut store, "s", 1);
     let set = |hours| Mutation::SetRetention {
         stream: "s".into(),

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::request::{BatchInput, ReceiptEntry, missing, per_entry};
+use super::request::{BatchInput, ReceiptEntry, missing};
 use super::{Answer, Reply, RequestContext, Sqs};
 use crate::sqs::receipt;
 use crate::sqs::store::Mutation;
@@ -38,23 +38,19 @@ impl Sqs {
         input: BatchInput<ReceiptEntry>,
         context: &RequestContext,
     ) -> Answer {
-        let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
-        let entries = input.into_entries()?;
-        let queue = store.queue(&name)?;
-        let (current, successful, failed) = per_entry(&entries, |entry| {
-            receipt::open(
-                &self.sealer,
-                entry.receipt_handle.as_deref().unwrap_or_default(),
-                queue,
-            )
-        });
-        let seqs: Vec<u64> = current.into_iter().flatten().collect();
-        let durable_at = if seqs.is_empty() {
-            None
-        } else {
-            self.commit(&mut store, now, Mutation::Delete { queue: name, seqs })
-        };
-        Ok(Reply::batch(&successful, &failed, durable_at))
+        self.receipt_batch(
+            input,
+            context,
+            |queue, entry, _| {
+                let handle = entry.receipt_handle.as_deref().unwrap_or_default();
+                receipt::open(&self.sealer, handle, queue)
+            },
+            |queue, current| {
+                // Stale handles (`None`) succeed without deleting.
+                let seqs: Vec<u64> = current.into_iter().flatten().collect();
+                (!seqs.is_empty()).then_some(Mutation::Delete { queue, seqs })
+            },
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! What every SQS action shares about its request: decoding the JSON 1.0 body, SQS's wording
-//! for missing and invalid parameters, and the shape checks and per-entry answers of batches.
+//! for missing and invalid parameters, the shape checks and per-entry answers of batches, and
+//! how a receipt-handle batch (delete, change visibility) is planned and committed.
 //!
 //! Invariant: a batch's shape (1 to 10 entries, distinct well-formed ids) is checked before any
 //! entry is, and each entry's result lands in `Successful` or `Failed` in request order.
@@ -9,9 +10,11 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::{Answer, Reply, RequestContext, Sqs};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::sqs::reply;
+use crate::sqs::store::{Mutation, Queue};
 
 pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameterValue, message)
@@ -120,25 +123,35 @@ pub(crate) fn check_max_results(max_results: Option<i64>) -> ApiResult<()> {
     }
 }
 
-/// Plans each entry of a receipt-handle batch: the planned values, and the `Successful` and
-/// `Failed` entries of the answer, written.
-pub(crate) fn per_entry<T>(
-    entries: &[ReceiptEntry],
-    mut plan: impl FnMut(&ReceiptEntry) -> ApiResult<T>,
-) -> (Vec<T>, Vec<u8>, Vec<u8>) {
-    let mut planned = Vec::with_capacity(entries.len());
-    let (mut successful, mut failed) = (Vec::with_capacity(entries.len() * 12), Vec::new());
-    for entry in entries {
-        let id = entry.id.as_deref().unwrap_or_default();
-        match plan(entry) {
-            Ok(value) => {
-                planned.push(value);
-                reply::batch_success(reply::entry(&mut successful), id);
+impl Sqs {
+    /// Runs a receipt-handle batch: locks the store, checks the batch's shape, plans each entry
+    /// with `plan` against the queue the batch names (at the time read under the lock), and
+    /// commits what `change` makes of the queue's name and the planned values, if anything.
+    pub(super) fn receipt_batch<T>(
+        &self,
+        input: BatchInput<ReceiptEntry>,
+        context: &RequestContext,
+        mut plan: impl FnMut(&Queue, &ReceiptEntry, Millis) -> ApiResult<T>,
+        change: impl FnOnce(String, Vec<T>) -> Option<Mutation>,
+    ) -> Answer {
+        let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
+        let entries = input.into_entries()?;
+        let queue = store.queue(&name)?;
+        let mut planned = Vec::with_capacity(entries.len());
+        let (mut successful, mut failed) = (Vec::with_capacity(entries.len() * 12), Vec::new());
+        for entry in &entries {
+            let id = entry.id.as_deref().unwrap_or_default();
+            match plan(queue, entry, now) {
+                Ok(value) => {
+                    planned.push(value);
+                    reply::batch_success(reply::entry(&mut successful), id);
+                }
+                Err(e) => reply::batch_failure(reply::entry(&mut failed), id, &e),
             }
-            Err(e) => reply::batch_failure(reply::entry(&mut failed), id, &e),
         }
+        let durable_at = change(name, planned).and_then(|m| self.commit(&mut store, now, m));
+        Ok(Reply::batch(&successful, &failed, durable_at))
     }
-    (planned, successful, failed)
 }
 
 #[derive(Debug, Deserialize)]

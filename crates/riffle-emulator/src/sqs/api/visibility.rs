@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::request::{BatchInput, ReceiptEntry, bad_value, missing, per_entry};
+use super::request::{BatchInput, ReceiptEntry, bad_value, missing};
 use super::{Answer, Reply, RequestContext, Sqs};
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -74,27 +74,21 @@ impl Sqs {
         input: BatchInput<ReceiptEntry>,
         context: &RequestContext,
     ) -> Answer {
-        let (mut store, now, name) = self.lock_queue(input.queue_url.as_deref(), context)?;
-        let entries = input.into_entries()?;
-        let queue = store.queue(&name)?;
-        let (changes, successful, failed) = per_entry(&entries, |entry| {
-            let handle = entry.receipt_handle.as_deref().unwrap_or_default();
-            self.plan_visibility(queue, handle, entry.visibility_timeout, now)
-        });
-        let durable_at = if changes.is_empty() {
-            None
-        } else {
-            self.arrivals.wake(&name);
-            self.commit(
-                &mut store,
-                now,
-                Mutation::ChangeVisibility {
-                    queue: name,
-                    changes,
-                },
-            )
-        };
-        Ok(Reply::batch(&successful, &failed, durable_at))
+        self.receipt_batch(
+            input,
+            context,
+            |queue, entry, now| {
+                let handle = entry.receipt_handle.as_deref().unwrap_or_default();
+                self.plan_visibility(queue, handle, entry.visibility_timeout, now)
+            },
+            |queue, changes| {
+                if changes.is_empty() {
+                    return None;
+                }
+                self.arrivals.wake(&queue);
+                Some(Mutation::ChangeVisibility { queue, changes })
+            },
+        )
     }
 }
 

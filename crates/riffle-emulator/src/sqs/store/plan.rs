@@ -10,7 +10,7 @@ use crate::error::ApiResult;
 
 /// What a receive hands out: each message offered is received (hidden until `hidden_until`), or
 /// moved to the dead-letter queue when it was received maxReceiveCount times already.
-struct ReceivePlan<'a> {
+pub(super) struct ReceivePlan<'a> {
     redrive: Option<(&'a str, u32)>,
     hidden_until: Millis,
     received: Vec<(u64, Millis)>,
@@ -55,8 +55,9 @@ impl<'a> ReceivePlan<'a> {
         }
     }
 
-    /// [`ReceivePlan::by_index`] by looking at every message of the queue.
-    fn by_scan(&mut self, queue: &Queue, now: Millis, max: usize) {
+    /// [`ReceivePlan::by_index`] by looking at every message of the queue (also the store's
+    /// tests' oracle for it).
+    pub(super) fn by_scan(&mut self, queue: &Queue, now: Millis, max: usize) {
         let fifo = queue.fifo();
         let mut blocked: Vec<&str> = Vec::new();
         if fifo {
@@ -123,22 +124,8 @@ impl SqsStore {
         })
     }
 
-    /// [`SqsStore::plan_receive`] by looking at every message of the queue (the tests' oracle).
-    #[cfg(test)]
-    pub(super) fn plan_receive_by_scan(
-        &self,
-        name: &str,
-        now: Millis,
-        max: usize,
-        visibility_ms: Millis,
-    ) -> ApiResult<Mutation> {
-        self.plan(name, now + visibility_ms, |plan, queue| {
-            plan.by_scan(queue, now, max);
-        })
-    }
-
     /// A receive from queue `name` hiding messages until `hidden_until`, filled by `fill`.
-    fn plan(
+    pub(super) fn plan(
         &self,
         name: &str,
         hidden_until: Millis,

@@ -201,7 +201,9 @@ proptest! {
                     store.queue_at(target, now).unwrap();
                     let fast = store.plan_receive(target, now, max, visibility_ms).unwrap();
                     let scan = store
-                        .plan_receive_by_scan(target, now, max, visibility_ms)
+                        .plan(target, now + visibility_ms, |plan, queue| {
+                            plan.by_scan(queue, now, max);
+                        })
                         .unwrap();
                     prop_assert_eq!(format!("{fast:?}"), format!("{scan:?}"), "at {}", now);
                     store.apply(now, &fast);

@@ -36,8 +36,15 @@ pub(super) struct Fixture {
 impl Fixture {
     /// No streams, at [`T0`].
     pub(super) fn new() -> Self {
+        Self::with_settings(|_| {})
+    }
+
+    /// No streams, at [`T0`], on a store whose settings `adjust` has changed.
+    pub(super) fn with_settings(adjust: impl FnOnce(&mut StoreSettings)) -> Self {
         let clock = ManualClock::new(T0);
-        let store = KinesisStore::new(StoreSettings::new("us-east-1", "000000000000"), [7; 16]);
+        let mut settings = StoreSettings::new("us-east-1", "000000000000");
+        adjust(&mut settings);
+        let store = KinesisStore::new(settings, [7; 16]);
         let kinesis = Kinesis::new(store, Arc::new(clock.clone()), None);
         Self { kinesis, clock }
     }
@@ -67,6 +74,24 @@ impl Fixture {
     pub(super) fn ok(&self, action: Action, body: &str) -> Value {
         self.call(action, body)
             .unwrap_or_else(|e| panic!("{action:?} {body}: {e}"))
+    }
+
+    /// A `kind` iterator on shard `shard` of stream `s`.
+    pub(super) fn iterator(&self, shard: &str, kind: &str) -> String {
+        let body =
+            format!(r#"{{"StreamName":"s","ShardId":"{shard}","ShardIteratorType":"{kind}"}}"#);
+        self.ok(Action::GetShardIterator, &body)["ShardIterator"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// GetRecords on `iterator`, which must succeed.
+    pub(super) fn get_records(&self, iterator: &str) -> Value {
+        self.ok(
+            Action::GetRecords,
+            &format!(r#"{{"ShardIterator":"{iterator}"}}"#),
+        )
     }
 
     /// Runs `action`, which must be refused with `code`; the message.

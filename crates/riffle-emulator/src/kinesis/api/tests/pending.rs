@@ -16,8 +16,7 @@ const MAX: &str = "340282366920938463463374607431768211455";
 
 /// Stream `s` with `shards` shards, `ACTIVE`, resharding with a 500 ms status delay.
 fn delayed(shards: u32) -> Fixture {
-    let f = Fixture::new();
-    f.kinesis.lock().settings.update_delay_ms = DELAY_MS;
+    let f = Fixture::with_settings(|s| s.update_delay_ms = DELAY_MS);
     f.ok(
         Action::CreateStream,
         &format!(r#"{{"StreamName":"s","ShardCount":{shards}}}"#),
@@ -69,23 +68,6 @@ fn put_at(f: &Fixture, hash: &str) -> String {
     put["ShardId"].as_str().unwrap().to_owned()
 }
 
-fn trim_horizon(f: &Fixture, shard: &str) -> String {
-    f.ok(
-        Action::GetShardIterator,
-        &format!(r#"{{"StreamName":"s","ShardId":"{shard}","ShardIteratorType":"TRIM_HORIZON"}}"#),
-    )["ShardIterator"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn get_records(f: &Fixture, iterator: &str) -> Value {
-    f.ok(
-        Action::GetRecords,
-        &format!(r#"{{"ShardIterator":"{iterator}"}}"#),
-    )
-}
-
 #[test]
 fn a_split_keeps_the_old_shard_open_and_childless_until_updating_ends() {
     let f = delayed(1);
@@ -102,8 +84,8 @@ fn a_split_keeps_the_old_shard_open_and_childless_until_updating_ends() {
     assert_eq!(open_count(&f), 1);
     assert_eq!(put_at(&f, "1"), "shardId-000000000000");
     // A reader at the parent's tip is told to keep reading it.
-    let it = trim_horizon(&f, "shardId-000000000000");
-    let read = get_records(&f, &it);
+    let it = f.iterator("shardId-000000000000", "TRIM_HORIZON");
+    let read = f.get_records(&it);
     assert_eq!(read["Records"].as_array().unwrap().len(), 1);
     assert!(read.get("ChildShards").is_none());
     let next = read["NextShardIterator"].as_str().unwrap().to_owned();
@@ -152,7 +134,7 @@ fn a_split_keeps_the_old_shard_open_and_childless_until_updating_ends() {
     assert_eq!(put_at(&f, "1"), "shardId-000000000001");
     assert_eq!(put_at(&f, "2"), "shardId-000000000002");
     // The reader at the parent's end now gets its children and no further iterator.
-    let read = get_records(&f, &next);
+    let read = f.get_records(&next);
     assert!(read.get("NextShardIterator").is_none());
     assert_eq!(read["ChildShards"].as_array().unwrap().len(), 2);
 }

@@ -1,25 +1,10 @@
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Fixture;
 use crate::error::ErrorCode;
 use crate::kinesis::Action;
-
-fn iterator(f: &Fixture, shard: &str, kind: &str) -> String {
-    let body = format!(r#"{{"StreamName":"s","ShardId":"{shard}","ShardIteratorType":"{kind}"}}"#);
-    f.ok(Action::GetShardIterator, &body)["ShardIterator"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn get_records(f: &Fixture, iterator: &str) -> Value {
-    f.ok(
-        Action::GetRecords,
-        &format!(r#"{{"ShardIterator":"{iterator}"}}"#),
-    )
-}
 
 #[test]
 fn get_records_reads_from_the_trim_horizon_and_hands_on_an_iterator() {
@@ -28,7 +13,7 @@ fn get_records_reads_from_the_trim_horizon_and_hands_on_an_iterator() {
         Action::PutRecord,
         r#"{"StreamName":"s","Data":"aGk=","PartitionKey":"k\"q"}"#,
     );
-    let answer = get_records(&f, &iterator(&f, "shardId-000000000000", "TRIM_HORIZON"));
+    let answer = f.get_records(&f.iterator("shardId-000000000000", "TRIM_HORIZON"));
     assert_eq!(answer["Records"][0]["Data"], "aGk=");
     assert_eq!(answer["Records"][0]["PartitionKey"], "k\"q");
     assert_eq!(
@@ -37,9 +22,9 @@ fn get_records_reads_from_the_trim_horizon_and_hands_on_an_iterator() {
     );
     assert_eq!(answer["MillisBehindLatest"], 0);
     let next = answer["NextShardIterator"].as_str().unwrap();
-    assert_eq!(get_records(&f, next)["Records"], json!([]));
-    let latest = iterator(&f, "shardId-000000000000", "LATEST");
-    assert_eq!(get_records(&f, &latest)["Records"], json!([]));
+    assert_eq!(f.get_records(next)["Records"], json!([]));
+    let latest = f.iterator("shardId-000000000000", "LATEST");
+    assert_eq!(f.get_records(&latest)["Records"], json!([]));
 }
 
 #[test]
@@ -53,7 +38,7 @@ fn a_forged_or_old_iterator_is_refused_in_awss_words() {
         ),
         "Invalid ShardIterator."
     );
-    let it = iterator(&f, "shardId-000000000000", "TRIM_HORIZON");
+    let it = f.iterator("shardId-000000000000", "TRIM_HORIZON");
     f.clock.advance(Duration::from_millis(300_001));
     assert_eq!(
         f.refused(
@@ -102,21 +87,18 @@ fn get_shard_iterator_needs_a_sequence_number_for_the_sequence_types() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        get_records(&f, &it)["Records"][0]["SequenceNumber"],
-        sequence
-    );
+    assert_eq!(f.get_records(&it)["Records"][0]["SequenceNumber"], sequence);
 }
 
 #[test]
 fn reading_a_closed_shard_to_its_end_names_its_children() {
     let f = Fixture::with_stream("s", 1);
-    let it = iterator(&f, "shardId-000000000000", "TRIM_HORIZON");
+    let it = f.iterator("shardId-000000000000", "TRIM_HORIZON");
     f.ok(
         Action::SplitShard,
         r#"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"1000"}"#,
     );
-    let answer = get_records(&f, &it);
+    let answer = f.get_records(&it);
     assert!(answer.get("NextShardIterator").is_none());
     assert_eq!(
         answer["ChildShards"],
@@ -173,7 +155,7 @@ fn sequence_numbers_carry_the_arrival_time_and_position_iterators() {
             .as_str()
             .unwrap()
             .to_owned();
-        let records = get_records(&f, &it)["Records"].clone();
+        let records = f.get_records(&it)["Records"].clone();
         let seqs: Vec<String> = records
             .as_array()
             .unwrap()

@@ -35,18 +35,28 @@ fn split_shard_refuses_a_key_outside_the_shard_and_an_unknown_shard() {
     );
 }
 
-#[test]
-fn merge_shards_needs_an_adjacent_pair() {
-    let f = Fixture::with_stream("s", 3);
+/// MergeShards of `shard` with `adjacent` is refused in AWS's words: not an adjacent pair.
+fn assert_not_adjacent(f: &Fixture, shard: &str, adjacent: &str) {
+    let body = format!(
+        r#"{{"StreamName":"s","ShardToMerge":"{shard}","AdjacentShardToMerge":"{adjacent}"}}"#
+    );
     assert_eq!(
         f.refused(
             Action::MergeShards,
-            r#"{"StreamName":"s","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000002"}"#,
+            &body,
             ErrorCode::InvalidArgumentException
         ),
-        "Shards shardId-000000000000 and shardId-000000000002 in stream s under account \
-         000000000000 are not an adjacent pair of shards eligible for merging"
+        format!(
+            "Shards {shard} and {adjacent} in stream s under account 000000000000 are not an \
+             adjacent pair of shards eligible for merging"
+        )
     );
+}
+
+#[test]
+fn merge_shards_needs_an_adjacent_pair() {
+    let f = Fixture::with_stream("s", 3);
+    assert_not_adjacent(&f, "shardId-000000000000", "shardId-000000000002");
     f.ok(
         Action::MergeShards,
         r#"{"StreamName":"s","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}"#,
@@ -119,15 +129,7 @@ fn split_shard_keys_must_be_more_than_one_above_the_start_and_below_the_end() {
 #[test]
 fn merge_shards_refuses_the_pair_the_other_way_round() {
     let f = Fixture::with_stream("s", 2);
-    assert_eq!(
-        f.refused(
-            Action::MergeShards,
-            r#"{"StreamName":"s","ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":"shardId-000000000000"}"#,
-            ErrorCode::InvalidArgumentException
-        ),
-        "Shards shardId-000000000001 and shardId-000000000000 in stream s under account \
-         000000000000 are not an adjacent pair of shards eligible for merging"
-    );
+    assert_not_adjacent(&f, "shardId-000000000001", "shardId-000000000000");
     assert_eq!(
         f.refused(
             Action::MergeShards,

@@ -1,16 +1,12 @@
 //! UpdateStreamMode, and UpdateShardCount's limits.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Fixture, T0};
-use crate::clock::ManualClock;
+use super::Fixture;
 use crate::error::ErrorCode;
 use crate::kinesis::Action;
-use crate::kinesis::api::Kinesis;
-use crate::kinesis::store::{KinesisStore, StoreSettings};
 
 const ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
 
@@ -23,19 +19,9 @@ fn scale(to: u32) -> String {
         .to_string()
 }
 
-/// A fixture with no streams, at [`T0`], whose store's settings `adjust` has changed.
-fn with_settings(adjust: impl FnOnce(&mut StoreSettings)) -> Fixture {
-    let clock = ManualClock::new(T0);
-    let mut settings = StoreSettings::new("us-east-1", "000000000000");
-    adjust(&mut settings);
-    let store = KinesisStore::new(settings, [7; 16]);
-    let kinesis = Kinesis::new(store, Arc::new(clock.clone()), None);
-    Fixture { kinesis, clock }
-}
-
 /// A fixture whose store keeps a stream `UPDATING` for `delay_ms` after a change.
 fn with_update_delay(delay_ms: u64) -> Fixture {
-    let f = with_settings(|s| s.update_delay_ms = delay_ms);
+    let f = Fixture::with_settings(|s| s.update_delay_ms = delay_ms);
     f.ok(Action::CreateStream, r#"{"StreamName":"s","ShardCount":2}"#);
     f
 }
@@ -157,7 +143,7 @@ fn update_stream_mode_is_validated_in_awss_words() {
 
 #[test]
 fn switching_to_on_demand_counts_against_the_on_demand_stream_limit() {
-    let f = with_settings(|s| s.on_demand_stream_limit = 1);
+    let f = Fixture::with_settings(|s| s.on_demand_stream_limit = 1);
     f.ok(
         Action::CreateStream,
         r#"{"StreamName":"od","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}"#,
@@ -228,7 +214,7 @@ fn update_shard_count_takes_ten_calls_per_rolling_day() {
 
 #[test]
 fn update_shard_count_stays_within_the_stream_and_account_limits() {
-    let f = with_settings(|s| s.shard_limit = 30_000);
+    let f = Fixture::with_settings(|s| s.shard_limit = 30_000);
     f.ok(
         Action::CreateStream,
         r#"{"StreamName":"s","ShardCount":6000}"#,

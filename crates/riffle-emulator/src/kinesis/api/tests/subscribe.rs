@@ -164,6 +164,37 @@ fn data(event: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Puts `last`, splits the only shard in two, and subscribes from the trim horizon: the
+/// subscription and its first event, which carries `last`.
+async fn split_after_last(fan: &Fan) -> (EventStream, Value) {
+    fan.put("last");
+    fan.ok(
+        Action::SplitShard,
+        json!({
+            "StreamName": "s",
+            "ShardToSplit": "shardId-000000000000",
+            "NewStartingHashKey": "170141183460469231731687303715884105728",
+        }),
+    );
+    let mut events = fan.subscribe(json!({ "Type": "TRIM_HORIZON" })).unwrap();
+    next(&mut events).await;
+    let e = event(&mut events).await;
+    assert_eq!(data(&e), ["last"]);
+    (events, e)
+}
+
+/// Puts `record`, lets five seconds pass (the limit between a consumer's subscriptions), and
+/// resubscribes after `continuation`: the first event carries exactly `record`.
+async fn assert_resumes_with(fan: &Fan, continuation: &str, record: &str) {
+    fan.put(record);
+    fan.clock.advance(Duration::from_secs(5));
+    let mut events = fan
+        .subscribe(json!({ "Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation }))
+        .unwrap();
+    next(&mut events).await;
+    assert_eq!(data(&event(&mut events).await), [record]);
+}
+
 /// Polls `events` on a task and waits until it sleeps on the clock (the subscription waits).
 async fn until_waiting(fan: &Fan, sleepers: usize) {
     tokio::time::timeout(
@@ -276,13 +307,7 @@ async fn resubscribing_after_the_continuation_resumes_without_gaps_or_repeats() 
     assert_eq!(data(&e), ["r0", "r1", "r2"]);
     let continuation = e["ContinuationSequenceNumber"].as_str().unwrap().to_owned();
     drop(events);
-    fan.put("r3");
-    fan.clock.advance(Duration::from_secs(5));
-    let mut events = fan
-        .subscribe(json!({ "Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation }))
-        .unwrap();
-    next(&mut events).await;
-    assert_eq!(data(&event(&mut events).await), ["r3"]);
+    assert_resumes_with(&fan, &continuation, "r3").await;
     // From an empty shard's first continuation, too.
     let fan = Fan::new(1);
     let mut events = fan.subscribe(json!({ "Type": "LATEST" })).unwrap();
@@ -292,31 +317,13 @@ async fn resubscribing_after_the_continuation_resumes_without_gaps_or_repeats() 
         .unwrap()
         .to_owned();
     drop(events);
-    fan.put("first");
-    fan.clock.advance(Duration::from_secs(5));
-    let mut events = fan
-        .subscribe(json!({ "Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation }))
-        .unwrap();
-    next(&mut events).await;
-    assert_eq!(data(&event(&mut events).await), ["first"]);
+    assert_resumes_with(&fan, &continuation, "first").await;
 }
 
 #[tokio::test]
 async fn a_closed_shard_ends_with_its_child_shards() {
     let fan = Fan::new(1);
-    fan.put("last");
-    fan.ok(
-        Action::SplitShard,
-        json!({
-            "StreamName": "s",
-            "ShardToSplit": "shardId-000000000000",
-            "NewStartingHashKey": "170141183460469231731687303715884105728",
-        }),
-    );
-    let mut events = fan.subscribe(json!({ "Type": "TRIM_HORIZON" })).unwrap();
-    next(&mut events).await;
-    let e = event(&mut events).await;
-    assert_eq!(data(&e), ["last"]);
+    let (mut events, e) = split_after_last(&fan).await;
     let children: Vec<&str> = e["ChildShards"]
         .as_array()
         .unwrap()
@@ -446,19 +453,7 @@ async fn under_aws_limits_a_subscription_sends_two_mebibytes_a_second() {
 async fn a_shard_split_with_a_status_delay_ends_a_subscription_only_when_updating_ends() {
     let fan = Fan::new(1);
     fan.kinesis.lock().settings.update_delay_ms = 500;
-    fan.put("last");
-    fan.ok(
-        Action::SplitShard,
-        json!({
-            "StreamName": "s",
-            "ShardToSplit": "shardId-000000000000",
-            "NewStartingHashKey": "170141183460469231731687303715884105728",
-        }),
-    );
-    let mut events = fan.subscribe(json!({ "Type": "TRIM_HORIZON" })).unwrap();
-    next(&mut events).await;
-    let e = event(&mut events).await;
-    assert_eq!(data(&e), ["last"]);
+    let (mut events, e) = split_after_last(&fan).await;
     assert!(e.get("ChildShards").is_none(), "still open while UPDATING");
     assert!(e.get("ContinuationSequenceNumber").is_some());
     fan.put("during");
