@@ -76,7 +76,9 @@ fn setup(runtime: &tokio::runtime::Runtime, clock: &ManualClock) -> Sqs {
         ),
     ];
     for (operation, body) in calls {
-        let action = operation.parse::<Action>().expect("setup names real actions");
+        let action = operation
+            .parse::<Action>()
+            .expect("setup names real actions");
         runtime
             .block_on(sqs.call(action, body.as_bytes(), &context))
             .expect("setup succeeds");

@@ -11,8 +11,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use riffle_emulator::kinesis::{Action, Kinesis};
 use riffle_emulator::kinesis::store::{KinesisStore, StoreSettings};
+use riffle_emulator::kinesis::{Action, Kinesis};
 use riffle_emulator::{Clock, ManualClock};
 use serde_json::{Map, Value};
 use tokio::runtime::Runtime;

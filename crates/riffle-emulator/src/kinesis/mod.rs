@@ -16,3 +16,21 @@ pub mod store;
 
 pub use action::Action;
 pub use api::Kinesis;
+
+/// A record's sequence number as the emulator writes it (AWS's current layout, see
+/// `keys::SequenceParts`), for fuzz targets and tests that make up their own: the shard's
+/// creation second and ordinal, the per-stream sequence index, the record's arrival second.
+pub fn sequence_number(
+    shard_created_secs: u64,
+    shard: u32,
+    seq_ix: u64,
+    record_secs: u64,
+) -> String {
+    keys::SequenceParts {
+        shard_created_secs,
+        shard,
+        seq_ix,
+        record_secs,
+    }
+    .encode()
+}
