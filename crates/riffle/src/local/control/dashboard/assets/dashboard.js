@@ -8,6 +8,7 @@ const state = {
   series: [],
   journal: [],
   destinations: [],
+  redrives: new Map(),
   journalMapping: null,
   filters: new Set(["all"]),
   tick: 0,
@@ -242,7 +243,7 @@ function shown(entry) {
 
 function batchOf(e) {
   if (e.first_sequence_number === undefined) return null;
-  return `${shortSeq(e.first_sequence_number)}…${shortSeq(e.last_sequence_number)}`;
+  return `${shortSeq(e.first_sequence_number)} – ${shortSeq(e.last_sequence_number)}`;
 }
 
 function describe(e, lastBatch) {
@@ -313,17 +314,18 @@ function renderDestinations() {
   }
   root.replaceChildren(...state.destinations.map((d) => {
     const role = d.role === "on_failure" ? `on-failure queue of ${d.of}` : `dead-letter queue of ${d.of}`;
-    const result = el("output", { class: "redrive-result" });
+    const result = el("output", { class: "redrive-result" }, state.redrives.get(d.queue) || "");
+    const say = (text) => { state.redrives.set(d.queue, text); result.textContent = text; };
     const button = el("button", {
       class: "redrive", disabled: d.total === 0 || !d.peekable,
       onclick: async () => {
         button.disabled = true;
-        result.textContent = "redriving…";
+        say("redriving…");
         try {
           const answer = await post("/_riffle/api/redrive", { queue: d.queue });
-          result.textContent = `${answer.redriven} of ${answer.seen} redriven\n${answer.lines.join("\n")}`;
+          say(`${answer.redriven} of ${answer.seen} redriven\n${answer.lines.join("\n")}`);
         } catch (error) {
-          result.textContent = `redrive failed: ${error.message}`;
+          say(`redrive failed: ${error.message}`);
         }
         refreshDestinations();
       },
