@@ -67,7 +67,7 @@ impl Drop for Driver {
 }
 
 const INSTALL: &str = "the dashboard's browser test needs Debian's Chromium and its WebDriver: \
-                       apt-get install -y chromium chromium-driver (make test-deps and .ci/run \
+                       apt-get install -y chromium chromium-driver (make browser and .ci/run \
                        install them)";
 
 fn installed(program: &str) -> bool {
@@ -262,19 +262,10 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
 
     // A fault rule fails the next invocation: the timeline says it was injected, and with no
     // retries the batch goes to the on-failure queue, which the page lists.
-    let added = riffle(
-        &endpoint,
-        &[
-            "fault",
-            "add",
-            "--function",
-            "Probe",
-            "--fail",
-            "--next",
-            "1",
-        ],
-    )
-    .await;
+    let rule: Vec<&str> = "fault add --function Probe --fail --next 1"
+        .split(' ')
+        .collect();
+    let added = riffle(&endpoint, &rule).await;
     stdout(&added);
     kinesis::put(&client(&endpoint), STREAM, "k", r#"{"order":2}"#).await;
     let injected = wait_text(

@@ -125,9 +125,9 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-fn ready(control: &Control) -> Result<(&Ready, &Setup), Response> {
-    let ready = control.get().ok_or_else(starting)?;
-    Ok((ready, &ready.dashboard))
+/// The run and the dashboard's view of it, once everything started.
+fn ready(control: &Control) -> Option<(&Ready, &Setup)> {
+    control.get().map(|ready| (ready, &ready.dashboard))
 }
 
 fn ok<T: Serialize>(value: &T) -> Response {
@@ -173,9 +173,8 @@ struct FunctionView {
 }
 
 async fn overview(State(control): State<Control>) -> Response {
-    let (ready, setup) = match ready(&control) {
-        Ok(ready) => ready,
-        Err(answer) => return answer,
+    let Some((ready, setup)) = ready(&control) else {
+        return starting();
     };
     let running = &ready.running;
     let mappings = ready
@@ -221,8 +220,8 @@ async fn overview(State(control): State<Control>) -> Response {
 
 async fn series_route(State(control): State<Control>) -> Response {
     match ready(&control) {
-        Ok((_, setup)) => ok(&setup.series.samples()),
-        Err(answer) => answer,
+        Some((_, setup)) => ok(&setup.series.samples()),
+        None => starting(),
     }
 }
 
@@ -259,9 +258,8 @@ enum PutAnswer {
 }
 
 async fn put(State(control): State<Control>, body: axum::body::Bytes) -> Response {
-    let (_, setup) = match ready(&control) {
-        Ok(ready) => ready,
-        Err(answer) => return answer,
+    let Some((_, setup)) = ready(&control) else {
+        return starting();
     };
     let request: PutRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -326,9 +324,8 @@ struct LogView {
 const MAX_LOG_LINES: usize = 500;
 
 async fn logs(State(control): State<Control>, RawQuery(query): RawQuery) -> Response {
-    let (ready, _) = match ready(&control) {
-        Ok(ready) => ready,
-        Err(answer) => return answer,
+    let Some((ready, _)) = ready(&control) else {
+        return starting();
     };
     let query = query_pairs(query.as_deref());
     let Some(name) = query.get("function") else {

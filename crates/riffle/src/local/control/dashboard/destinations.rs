@@ -13,7 +13,7 @@ use axum::response::Response;
 use riffle_template::{Application, MappingConfig};
 use serde::{Deserialize, Serialize};
 
-use super::super::{Control, control_error};
+use super::super::{Control, control_error, starting};
 use super::{invalid, ok, ready};
 use crate::tools::{dlq, redrive};
 
@@ -107,9 +107,8 @@ struct MessageView {
 }
 
 pub(super) async fn list(State(control): State<Control>) -> Response {
-    let (_, setup) = match ready(&control) {
-        Ok(ready) => ready,
-        Err(answer) => return answer,
+    let Some((_, setup)) = ready(&control) else {
+        return starting();
     };
     let mut views = Vec::new();
     for destination in &setup.destinations {
@@ -171,9 +170,8 @@ struct RedriveAnswer {
 }
 
 pub(super) async fn redrive(State(control): State<Control>, body: axum::body::Bytes) -> Response {
-    let (_, setup) = match ready(&control) {
-        Ok(ready) => ready,
-        Err(answer) => return answer,
+    let Some((_, setup)) = ready(&control) else {
+        return starting();
     };
     let request: RedriveRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
