@@ -140,14 +140,25 @@ async fn browser(driver: &Driver) -> Client {
 /// Where screenshots go: the test's directory, and `RIFFLE_SCREENSHOT_DIR` if set.
 struct Shots {
     dirs: Vec<PathBuf>,
+    prefix: String,
 }
 
 impl Shots {
+    /// Screenshots of one test, named with `prefix`.
+    fn new(dir: &Path, prefix: &str) -> Self {
+        let mut dirs = vec![dir.join("screenshots")];
+        dirs.extend(std::env::var_os("RIFFLE_SCREENSHOT_DIR").map(PathBuf::from));
+        Self {
+            dirs,
+            prefix: prefix.to_owned(),
+        }
+    }
+
     async fn take(&self, page: &Client, name: &str) {
         let png = page.screenshot().await.expect("a screenshot");
         for dir in &self.dirs {
             std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+            std::fs::write(dir.join(format!("{}{name}.png", self.prefix)), &png).unwrap();
         }
     }
 }
@@ -184,6 +195,31 @@ async fn wait_text(
     }
 }
 
+/// A browser on the dashboard of `endpoint`, once it shows `mapping` enabled.
+async fn open(driver: &Driver, endpoint: &str, shots: &Shots, mapping: &str) -> Client {
+    let page = browser(driver).await;
+    page.goto(&format!("{endpoint}/_riffle/")).await.unwrap();
+    wait_text(
+        &page,
+        shots,
+        &format!("[data-mapping=\"{mapping}\"] [data-state]"),
+        "enabled mapping",
+        |t| t == "Enabled",
+    )
+    .await;
+    page
+}
+
+/// Clicks the element `css`.
+async fn click(page: &Client, css: &str) {
+    page.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// How many elements `css` matches.
 async fn count(page: &Client, css: &str) -> usize {
     page.find_all(Locator::Css(css)).await.unwrap().len()
@@ -194,9 +230,7 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
     let dir = temp_dir("dashboard");
     let fail_file = dir.join("fail");
     let (_child, _guard, _events, _seen, endpoint) = start_local(&dir, &template(&fail_file), "0");
-    let mut dirs = vec![dir.join("screenshots")];
-    dirs.extend(std::env::var_os("RIFFLE_SCREENSHOT_DIR").map(PathBuf::from));
-    let shots = Shots { dirs };
+    let shots = Shots::new(&dir, "");
 
     // The JSON the page reads; an unknown route under /_riffle/api/ is refused as any other
     // unknown route is (the emulator's own answer).
@@ -209,16 +243,7 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
     assert_eq!(http_get(&endpoint, "/_riffle/api/nope").await, unknown);
 
     let driver = start_driver().await;
-    let page = browser(&driver).await;
-    page.goto(&format!("{endpoint}/_riffle/")).await.unwrap();
-    wait_text(
-        &page,
-        &shots,
-        &format!("[data-mapping=\"{MAPPING}\"] [data-state]"),
-        "enabled mapping",
-        |t| t == "Enabled",
-    )
-    .await;
+    let page = open(&driver, &endpoint, &shots, MAPPING).await;
     assert_eq!(page.title().await.unwrap(), "Riffle local");
 
     // A record put through the page's own form is read, invoked and journaled.
@@ -230,12 +255,7 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
     let data = page.find(Locator::Id("put-data")).await.unwrap();
     data.clear().await.unwrap();
     data.send_keys(r#"{"order":1}"#).await.unwrap();
-    page.find(Locator::Id("put-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, "#put-submit").await;
     wait_text(&page, &shots, "#put-result", "put's answer", |t| {
         t.starts_with(&format!("put to {SHARD} as "))
     })
@@ -303,12 +323,7 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
     shots.take(&page, "dashboard").await;
 
     // The journal's filter: injected faults only.
-    page.find(Locator::Css("#journal-filters input[value=\"faults\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, "#journal-filters input[value=\"faults\"]").await;
     wait_text(&page, &shots, &timeline, "filtered timeline", |t| {
         !t.contains("record(s) done") && t.contains("INJECTED")
     })
@@ -327,12 +342,7 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
     .await;
 
     // Redrive: the rule is spent, so the function succeeds and the failure record goes.
-    page.find(Locator::Css(&format!("{queue} button.redrive")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, &format!("{queue} button.redrive")).await;
     wait_text(
         &page,
         &shots,
@@ -346,6 +356,98 @@ async fn the_dashboard_shows_puts_faults_failures_and_logs_in_a_browser() {
         &shots,
         &format!("{queue} [data-total]"),
         "empty queue",
+        |t| t == "0 message(s)",
+    )
+    .await;
+    shots.take(&page, "redriven").await;
+    page.close().await.unwrap();
+}
+
+/// An SQS mapping whose queue sends a message to its dead-letter queue after one failed
+/// receive; the probe fails while `fail_file` exists.
+fn queue_template(fail_file: &Path) -> String {
+    let jobs = "  Jobs:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: dash-jobs\n      \
+                VisibilityTimeout: 10\n      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt \
+                JobsDlq.Arn\n        maxReceiveCount: 1\n";
+    let properties = format!(
+        "      Environment:\n        Variables:\n          PROBE_FAIL_FILE: {}\n      Events:\n        \
+         Jobs:\n          Type: SQS\n          Properties:\n            Queue: !GetAtt Jobs.Arn\n            \
+         BatchSize: 1\n",
+        fail_file.display()
+    );
+    sam_template(&[
+        jobs.to_owned(),
+        queue_resource("JobsDlq", "dash-jobs-dlq"),
+        probe_function("Probe", "probe", &properties),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_queue_is_listed_and_its_redrive_moves_messages_back() {
+    let dir = temp_dir("dashboard-dlq");
+    let fail_file = dir.join("fail");
+    std::fs::write(&fail_file, "").unwrap();
+    let (_child, _guard, _events, _seen, endpoint) =
+        start_local(&dir, &queue_template(&fail_file), "0");
+    let shots = Shots::new(&dir, "dlq-");
+    let driver = start_driver().await;
+    let page = open(&driver, &endpoint, &shots, "ProbeJobs").await;
+
+    // A message sent through the form fails, comes back once, and goes to the dead-letter queue.
+    page.find(Locator::Id("put-target"))
+        .await
+        .unwrap()
+        .select_by_value("queue:dash-jobs")
+        .await
+        .unwrap();
+    let data = page.find(Locator::Id("put-data")).await.unwrap();
+    data.clear().await.unwrap();
+    data.send_keys("job-1").await.unwrap();
+    click(&page, "#put-submit").await;
+    wait_text(&page, &shots, "#put-result", "send's answer", |t| {
+        t.starts_with("sent as ")
+    })
+    .await;
+    let dlq = "[data-queue=\"dash-jobs-dlq\"]";
+    let listed = wait_text(
+        &page,
+        &shots,
+        &format!("{dlq} li.message"),
+        "dead-lettered message",
+        |t| t.contains("job-1"),
+    )
+    .await;
+    assert!(listed.contains("received 1×"), "{listed}");
+    let role = wait_text(&page, &shots, dlq, "dead-letter queue", |t| {
+        t.contains("dead-letter queue of dash-jobs")
+    })
+    .await;
+    assert!(role.contains("1 message(s)"), "{role}");
+
+    // The function is fixed; the redrive moves the message back, where it now succeeds.
+    std::fs::remove_file(&fail_file).unwrap();
+    click(&page, &format!("{dlq} button.redrive")).await;
+    wait_text(
+        &page,
+        &shots,
+        &format!("{dlq} .redrive-result"),
+        "redrive's answer",
+        |t| t.starts_with("1 of 1 redriven") && t.contains("moved back to"),
+    )
+    .await;
+    wait_text(
+        &page,
+        &shots,
+        "[data-counter=\"ProbeJobs.deleted\"]",
+        "the message deleted after a success",
+        |t| t == "1",
+    )
+    .await;
+    wait_text(
+        &page,
+        &shots,
+        &format!("{dlq} [data-total]"),
+        "empty dead-letter queue",
         |t| t == "0 message(s)",
     )
     .await;
