@@ -2,9 +2,10 @@
 //! `chromium` and `chromium-driver`) driven over WebDriver by `fantoccini`. The page must show
 //! the mapping, count a record put through its own form, draw the journal's timeline (with an
 //! injected fault marked as such, and filtered on request), list the failure record an on-failure
-//! queue holds and redrive it with its button, and show the function's logs. Screenshots go to
-//! the test's temp dir and, when `RIFFLE_SCREENSHOT_DIR` is set, there too (docs/dashboard.png
-//! is made that way).
+//! queue holds and redrive it with its button, and show the function's logs; for an SQS
+//! mapping, list what its queue's dead-letter queue holds and move it back with the button.
+//! Screenshots go to the test's temp dir and, when `RIFFLE_SCREENSHOT_DIR` is set, there too
+//! (docs/dashboard.png is made that way).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
