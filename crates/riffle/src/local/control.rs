@@ -13,8 +13,9 @@
 //! - `GET /_riffle/`: the web dashboard, and its JSON under `/_riffle/api/` ([`dashboard`]).
 //!
 //! This module owns the routes and their errors; [`views`] owns the JSON of journals and
-//! counters, [`metrics`] their text for scrapers, [`dashboard`] the page. Invariant: until every function and mapping
-//! has started, every route answers 503 rather than a partial view.
+//! counters, [`metrics`] their text for scrapers, [`dashboard`] the page. Invariant: until every
+//! function and mapping has started, every route but the dashboard's static files answers 503
+//! rather than a partial view.
 
 mod dashboard;
 mod faults;

@@ -8,7 +8,8 @@
 //! `batchItemFailures`; every other case keeps it (and hands it back to the queue at the end)
 //! and says why. Nothing is invoked unless the stream still holds exactly the batch's records
 //! (first and last sequence number, and as many records as the batch had). `--dry-run` reads
-//! without hiding or deleting anything.
+//! without hiding or deleting anything. [`pass`] is all of it over one queue, shared with the
+//! dashboard's redrive button.
 
 use std::collections::HashSet;
 
