@@ -8,6 +8,7 @@
 //! (docs/dashboard.png is made that way).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,7 +55,8 @@ fn template(fail_file: &Path) -> String {
     ])
 }
 
-/// `chromedriver`, killed when dropped.
+/// `chromedriver` in a process group of its own, killed with the Chromium it started when
+/// dropped (also when a test fails before closing its session).
 struct Driver {
     child: Child,
     url: String,
@@ -62,7 +64,9 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -93,6 +97,7 @@ async fn start_driver() -> Driver {
         .port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
