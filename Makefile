@@ -13,7 +13,7 @@ PORT  ?= 4566
 SAM_VENV := target/sam-venv
 SAM      := $(SAM_VENV)/bin/sam
 
-.PHONY: local run test lint fmt clippy bench fuzz tools clean validate build-functions deploy conformance
+.PHONY: local run test browser lint fmt clippy bench fuzz tools clean validate build-functions deploy conformance
 
 ## Run template.yaml locally: emulator, streams, queues, functions and mappings on 127.0.0.1:$(PORT).
 local:
@@ -23,9 +23,9 @@ local:
 run:
 	$(CARGO) run --release -p riffle -- emulator --port $(PORT)
 
-## Unit, integration and end-to-end tests (installs the AWS CLI and boto3 into target/venv and
-## the JavaScript SDK into target/js-sdk first).
-test: $(AWS) $(BOTO3) $(JS_SDK)/node_modules/@aws-sdk/client-kinesis
+## Unit, integration and end-to-end tests (installs the AWS CLI and boto3 into target/venv,
+## the JavaScript SDK into target/js-sdk and, as root on Debian, Chromium first).
+test: $(AWS) $(BOTO3) $(JS_SDK)/node_modules/@aws-sdk/client-kinesis browser
 	$(CARGO) build -p riffle
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CLIENTS) $(CARGO) nextest run --workspace --no-fail-fast; \
@@ -33,6 +33,13 @@ test: $(AWS) $(BOTO3) $(JS_SDK)/node_modules/@aws-sdk/client-kinesis
 		$(CLIENTS) $(CARGO) test --workspace; \
 	fi
 	$(CARGO) test --workspace --doc
+
+## Debian's Chromium and chromedriver, for the dashboard's browser test (tests/e2e/local_dashboard.rs).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; } || \
+	{ echo "the dashboard's browser test needs Chromium: apt-get install -y chromium chromium-driver" >&2; exit 1; }
 
 ## The AWS CLI v1 from PyPI, used by the CLI smoke test as an independent client.
 $(AWS):

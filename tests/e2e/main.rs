@@ -20,6 +20,7 @@ mod lambda_faults;
 mod lambda_host;
 mod local;
 mod local_cli;
+mod local_dashboard;
 mod local_faults;
 mod local_metrics;
 mod local_resume;

@@ -138,6 +138,24 @@ pub async fn receive(
         .collect())
 }
 
+/// SendMessage of `body` to `url` (with `group_id` for a FIFO queue); returns the MessageId.
+pub async fn send(
+    client: &Client,
+    url: &str,
+    body: &str,
+    group_id: Option<&str>,
+) -> Result<String, String> {
+    let out = client
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .set_message_group_id(group_id.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| sdk_error(&e))?;
+    Ok(out.message_id.unwrap_or_default())
+}
+
 /// DeleteMessage of the message received with `receipt_handle`.
 pub async fn delete(client: &Client, url: &str, receipt_handle: &str) -> Result<(), String> {
     client

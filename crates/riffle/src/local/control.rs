@@ -9,12 +9,15 @@
 //! - `POST|GET|DELETE /_riffle/faults`, `DELETE /_riffle/faults/{id}`: fault rules for the
 //!   functions (`riffle fault`, [`faults`]);
 //! - `POST /2015-03-31/functions/{name}/invocations`: Lambda's Invoke API, served by
-//!   [`riffle_lambda::invoke_api`] over the template's functions.
+//!   [`riffle_lambda::invoke_api`] over the template's functions;
+//! - `GET /_riffle/`: the web dashboard, and its JSON under `/_riffle/api/` ([`dashboard`]).
 //!
 //! This module owns the routes and their errors; [`views`] owns the JSON of journals and
-//! counters, [`metrics`] their text for scrapers. Invariant: until every function and mapping
-//! has started, every route answers 503 rather than a partial view.
+//! counters, [`metrics`] their text for scrapers, [`dashboard`] the page. Invariant: until every
+//! function and mapping has started, every route but the dashboard's static files answers 503
+//! rather than a partial view.
 
+mod dashboard;
 mod faults;
 mod metrics;
 mod views;
@@ -42,11 +45,14 @@ pub(crate) struct Control {
     faults: riffle_core::fault::FaultSet,
     /// The embedded emulator's throttles (none with `--endpoint-url`).
     throttles: Arc<OnceLock<riffle_emulator::throttle::Throttles>>,
+    /// Where [`Control::serve`] listens (with `--endpoint-url`), for the dashboard's redrives.
+    served_at: Arc<OnceLock<SocketAddr>>,
 }
 
 struct Ready {
     running: Arc<Running>,
     mappings: Vec<MappingInfo>,
+    dashboard: dashboard::Setup,
 }
 
 /// What the template says about a mapping.
@@ -70,6 +76,7 @@ impl Control {
                 get(faults::list).post(faults::add).delete(faults::clear),
             )
             .route("/_riffle/faults/{id}", delete(faults::remove))
+            .merge(dashboard::routes())
             .with_state(self.clone())
             .merge(self.invoke.router())
     }
@@ -87,6 +94,7 @@ impl Control {
                 .context("the control API")
         })?;
         let addr = listener.local_addr()?;
+        let _ = self.served_at.set(addr);
         let app = self.router();
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
@@ -121,7 +129,32 @@ impl Control {
             }
         }
         self.invoke.ready(running.functions.clone());
-        let _ = self.ready.set(Ready { running, mappings });
+        let dashboard = self.dashboard_setup(&running, app);
+        let _ = self.ready.set(Ready {
+            running,
+            mappings,
+            dashboard,
+        });
+        dashboard::series::start(self.clone());
+    }
+
+    /// The dashboard's view of the run: the endpoint and region the functions were given (or,
+    /// without functions, the base of the template's queue URLs), and the template's resources.
+    fn dashboard_setup(&self, running: &Running, app: &Application) -> dashboard::Setup {
+        let config = running.functions.values().next().map(|f| f.config());
+        let endpoint = config
+            .and_then(|c| c.endpoint_url.clone())
+            .or_else(|| {
+                let url = &app.queues.first()?.url;
+                Some(url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/"))
+            })
+            .unwrap_or_else(|| "http://127.0.0.1:4566".to_owned());
+        let region = config.map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
+        let lambda = self
+            .served_at
+            .get()
+            .map_or_else(|| endpoint.clone(), |addr| format!("http://{addr}"));
+        dashboard::Setup::new(app, &endpoint, &lambda, &region)
     }
 
     /// The throttles the embedded emulator checks (for its `Config::throttles`).

@@ -109,7 +109,17 @@ pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     let sqs = args.endpoint.clients().sqs();
     let url = queue_url(&sqs, &args.queue).await?;
     let (messages, total) = match peek(&args.endpoint.endpoint_url, &url, args.max).await? {
-        Some(peeked) => peeked,
+        Some(peeked) => (
+            peeked
+                .messages
+                .into_iter()
+                .map(|m| Shown {
+                    id: m.message_id,
+                    body: m.body,
+                })
+                .collect(),
+            peeked.total,
+        ),
         None => {
             eprintln!(
                 "riffle dlq: warning: {} is not Riffle's emulator, which SQS has no way to read \
@@ -145,13 +155,14 @@ pub(crate) async fn run(args: DlqArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first `max` messages of the queue at `url` from the emulator's peek route, and how many
-/// it holds, or `None` if `endpoint` is not Riffle's emulator (the route is not there).
-async fn peek(
+/// The first `max` messages of the queue at `url` from the emulator's peek route (and how many
+/// it holds), or `None` if `endpoint` is not Riffle's emulator (the route is not there). Shared
+/// by `riffle dlq` and the dashboard: both read queues only this way on the emulator.
+pub(crate) async fn peek(
     endpoint: &str,
     url: &str,
     max: usize,
-) -> anyhow::Result<Option<(Vec<Shown>, usize)>> {
+) -> anyhow::Result<Option<QueueMessages>> {
     let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
     let path = format!(
         "/_riffle/queues/{}/messages?limit={max}",
@@ -165,20 +176,7 @@ async fn peek(
         .await
         .map_err(|why| anyhow::anyhow!("cannot reach {endpoint}: {why}"))?;
     match status {
-        200 => match serde_json::from_slice::<QueueMessages>(&body) {
-            Ok(peeked) => Ok(Some((
-                peeked
-                    .messages
-                    .into_iter()
-                    .map(|m| Shown {
-                        id: m.message_id,
-                        body: m.body,
-                    })
-                    .collect(),
-                peeked.total,
-            ))),
-            Err(_) => Ok(None),
-        },
+        200 => Ok(serde_json::from_slice::<QueueMessages>(&body).ok()),
         404 => match serde_json::from_slice::<Value>(&body) {
             Ok(refusal) if refusal["error"] == "QueueDoesNotExist" => anyhow::bail!(
                 "{}",

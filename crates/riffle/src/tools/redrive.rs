@@ -8,7 +8,8 @@
 //! `batchItemFailures`; every other case keeps it (and hands it back to the queue at the end)
 //! and says why. Nothing is invoked unless the stream still holds exactly the batch's records
 //! (first and last sequence number, and as many records as the batch had). `--dry-run` reads
-//! without hiding or deleting anything.
+//! without hiding or deleting anything. [`pass`] is all of it over one queue, shared with the
+//! dashboard's redrive button.
 
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ use bytes::Bytes;
 use riffle_aws::tools::kinesis::{self, Position, StreamRef};
 use riffle_aws::tools::lambda::{self, InvokeError};
 use riffle_aws::tools::sqs;
-use riffle_aws::{KinesisClient, LambdaClient};
+use riffle_aws::{KinesisClient, LambdaClient, SqsClient};
 use riffle_core::invocation::ENVELOPE_BYTES;
 use riffle_core::kinesis::event::{
     EventSource, FailureRecord, kinesis_event_with_capacity, record_json_len,
@@ -71,25 +72,71 @@ enum Verdict {
     Would(String),
 }
 
-struct Tools {
-    kinesis: KinesisClient,
-    lambda: LambdaClient,
-    region: String,
+/// What a redrive works with: the clients, and how it redrives (`riffle redrive`'s options, or
+/// the dashboard's redrive button).
+pub(crate) struct Tools {
+    pub(crate) kinesis: KinesisClient,
+    pub(crate) lambda: LambdaClient,
+    pub(crate) region: String,
+    /// Invoke this function instead of the one each record names.
+    pub(crate) function: Option<String>,
+    /// Invoke nothing, delete nothing.
+    pub(crate) dry_run: bool,
+    /// Redrive the whole sequence range even when it holds more records than the batch had.
+    pub(crate) whole_range: bool,
+}
+
+/// How one pass over a queue ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pass {
+    /// Messages read.
+    pub(crate) seen: usize,
+    /// Failure records redriven and deleted.
+    pub(crate) deleted: usize,
+    /// Messages kept (handed back).
+    pub(crate) kept: usize,
 }
 
 pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let clients = args.endpoint.clients();
-    let (kinesis, queues) = (clients.kinesis(), clients.sqs());
+    let queues = clients.sqs();
     let lambda_endpoint = args
         .lambda_endpoint_url
         .clone()
         .unwrap_or_else(|| args.endpoint.endpoint_url.clone());
     let tools = Tools {
-        kinesis,
+        kinesis: clients.kinesis(),
         lambda: riffle_aws::lambda_client(&lambda_endpoint, &args.endpoint.region),
         region: args.endpoint.region.clone(),
+        function: args.function.clone(),
+        dry_run: args.dry_run,
+        whole_range: args.whole_range,
     };
     let url = dlq::queue_url(&queues, &args.queue).await?;
+    let pass = pass(&tools, &queues, &url, args.max, |line| out!("{line}")).await?;
+    match (pass.seen, args.dry_run, pass.kept) {
+        (0, _, _) => out!("{} is empty: nothing to redrive", args.queue)?,
+        (n, true, _) => out!("dry run: {n} message(s) read, nothing invoked or deleted")?,
+        (_, false, 0) => out!("{} failure record(s) redriven and deleted", pass.deleted)?,
+        (_, false, k) => anyhow::bail!(
+            "{} failure record(s) redriven and deleted, {k} kept in {} (see above)",
+            pass.deleted,
+            args.queue
+        ),
+    }
+    Ok(())
+}
+
+/// One redrive pass over the queue at `url` (at most `max` messages), each outcome handed to
+/// `report` as a line; an error from `report` (stdout closed) stops taking messages, and is
+/// returned once the kept ones are handed back.
+pub(crate) async fn pass(
+    tools: &Tools,
+    queues: &SqsClient,
+    url: &str,
+    max: usize,
+    mut report: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<Pass> {
     // Every record read stays hidden while this runs (so it is read once, and no other
     // consumer takes it meanwhile); the kept ones, and in a dry run all of them, are handed back
     // at the end. SQS has no peek: each record's receive count still goes up by one.
@@ -97,11 +144,11 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let mut seen = HashSet::new();
     let mut kept = Vec::new();
     let (mut deleted, mut quiet_rounds) = (0usize, 0);
-    // Set when stdout is closed (`| head`): stop taking messages, but still hand back the kept
+    // Set when the report fails (`| head`): stop taking messages, but still hand back the kept
     // ones before ending.
     let mut stopped = None;
-    while seen.len() < args.max && quiet_rounds < 3 && stopped.is_none() {
-        let messages = sqs::receive(&queues, &url, args.max - seen.len(), visibility, 0)
+    while seen.len() < max && quiet_rounds < 3 && stopped.is_none() {
+        let messages = sqs::receive(queues, url, max - seen.len(), visibility, 0)
             .await
             .map_err(|e| anyhow::anyhow!("ReceiveMessage on {url}: {e}"))?;
         let mut new = 0;
@@ -116,7 +163,7 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
                 continue;
             }
             new += 1;
-            let verdict = redrive(&tools, &message.body, &args).await;
+            let verdict = redrive(tools, &message.body).await;
             let line = match verdict {
                 Verdict::Would(what) => {
                     kept.extend(message.receipt_handle);
@@ -128,7 +175,7 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
                 }
                 Verdict::Delete(what) => {
                     let receipt = message.receipt_handle.unwrap_or_default();
-                    match sqs::delete(&queues, &url, &receipt).await {
+                    match sqs::delete(queues, url, &receipt).await {
                         Ok(_) => {
                             deleted += 1;
                             format!("{id}  {what}; failure record deleted")
@@ -142,7 +189,7 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
                     }
                 }
             };
-            if let Err(e) = out!("{line}") {
+            if let Err(e) = report(&line) {
                 stopped = Some(e);
             }
         }
@@ -150,7 +197,7 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     }
     // Kept messages were hidden while we worked; hand them back now.
     for receipt in &kept {
-        if let Err(e) = sqs::hand_back(&queues, &url, receipt).await {
+        if let Err(e) = sqs::hand_back(queues, url, receipt).await {
             eprintln!(
                 "riffle: a kept message stays hidden until its visibility timeout ({HOLD_SECONDS} s): {e}"
             );
@@ -159,20 +206,15 @@ pub(crate) async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     if let Some(closed) = stopped {
         return Err(closed);
     }
-    match (seen.len(), args.dry_run, kept.len()) {
-        (0, _, _) => out!("{} is empty: nothing to redrive", args.queue)?,
-        (n, true, _) => out!("dry run: {n} message(s) read, nothing invoked or deleted")?,
-        (_, false, 0) => out!("{deleted} failure record(s) redriven and deleted")?,
-        (_, false, k) => anyhow::bail!(
-            "{deleted} failure record(s) redriven and deleted, {k} kept in {} (see above)",
-            args.queue
-        ),
-    }
-    Ok(())
+    Ok(Pass {
+        seen: seen.len(),
+        deleted,
+        kept: kept.len(),
+    })
 }
 
 /// Decides and does what one message calls for (everything but the delete).
-async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
+async fn redrive(tools: &Tools, body: &str) -> Verdict {
     let Some(record) = dlq::parse(body) else {
         return Verdict::Keep("not a Lambda invocation record".to_owned());
     };
@@ -186,7 +228,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
             ));
         }
     };
-    let function = match (&args.function, record.function_arn.as_str()) {
+    let function = match (&tools.function, record.function_arn.as_str()) {
         (Some(function), _) => function.clone(),
         (None, "" | "?") => {
             return Verdict::Keep(
@@ -196,7 +238,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
         }
         (None, arn) => arn.to_owned(),
     };
-    let records = match fetch(&tools.kinesis, &record, args.whole_range).await {
+    let records = match fetch(&tools.kinesis, &record, tools.whole_range).await {
         Ok(records) => records,
         Err(why) => return Verdict::Keep(why),
     };
@@ -218,7 +260,7 @@ async fn redrive(tools: &Tools, body: &str, args: &RedriveArgs) -> Verdict {
         records.len(),
         record.shard_id,
     );
-    if args.dry_run {
+    if tools.dry_run {
         return Verdict::Would(what);
     }
     let payload = event(&record, &records, &tools.region);
