@@ -319,11 +319,12 @@ impl Shared {
 
     fn release(&self, environment: &Arc<Environment>) {
         *lock(&environment.current) = None;
-        let current = lock(&self.pool).generation == environment.generation;
-        if environment.has_exited() || !current {
+        let mut pool = lock(&self.pool);
+        if environment.has_exited() || pool.generation != environment.generation {
+            drop(pool);
             self.remove(environment);
         } else {
-            lock(&self.pool).idle.push(environment.id);
+            pool.idle.push(environment.id);
         }
     }
 

@@ -84,7 +84,10 @@ impl Status {
         let _ = match (self.format, &self.live) {
             (LogFormat::Json, _) => out!("{value}"),
             (LogFormat::Text, Some(live)) => {
-                live.println(&text);
+                // Each line fitted on its own (a build's diagnostics are many).
+                for line in text.split('\n') {
+                    live.println(line);
+                }
                 Ok(())
             }
             (LogFormat::Text, None) => out!("{text}"),
