@@ -459,3 +459,68 @@ async fn logs_are_captured_per_request_id_with_lambdas_report_lines() {
     );
     function.shutdown().await;
 }
+
+/// Waits (bounded) until `logs` shows a line starting with `line`.
+async fn logged(logs: &mut tokio::sync::broadcast::Receiver<riffle_lambda::LogLine>, line: &str) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !logs.recv().await.unwrap().line.starts_with(line) {}
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no log line {line:?} within 10 s"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_binary_serves_the_next_invocations_while_a_running_one_finishes_on_the_old() {
+    let function = started("reload").await;
+    let mut logs = function.logs().subscribe();
+    // Environment 0 runs a long invocation; environment 1 answers one and waits, idle.
+    let busy = {
+        let function = function.clone();
+        tokio::spawn(
+            async move { call(&function, 1, json!({"action": "sleep", "ms": 1500})).await },
+        )
+    };
+    logged(
+        &mut logs,
+        "START RequestId: 00000000-0000-4000-8000-000000000001 Version: $LATEST",
+    )
+    .await;
+    let idle_pid = body(&call(&function, 2, json!({"action": "echo"})).await)["pid"].clone();
+    assert_eq!(function.stats().environments, 2);
+
+    let dir = crate::support::cli::temp_dir("reload");
+    std::fs::copy(env!("CARGO_BIN_EXE_lambda-probe"), dir.join("bootstrap")).unwrap();
+    function.replace_binary(dir.join("bootstrap"));
+    assert_eq!(
+        function.stats().environments,
+        1,
+        "the idle environment is stopped at once, the busy one keeps running"
+    );
+    logged(&mut logs, "environment 1 ended").await;
+
+    let root = |outcome: &Outcome| body(outcome)["env"]["LAMBDA_TASK_ROOT"].clone();
+    let task_root = json!({"action": "env", "names": ["LAMBDA_TASK_ROOT"]});
+    let new_root = json!(dir.canonicalize().unwrap().display().to_string());
+    assert_eq!(root(&call(&function, 3, task_root.clone()).await), new_root);
+    let slept = busy.await.unwrap();
+    assert_eq!(
+        body(&slept)["slept"],
+        1500,
+        "the old binary finished its invocation"
+    );
+    assert_eq!(
+        function.stats().environments,
+        1,
+        "the old environment is retired once its invocation ends, not reused"
+    );
+    let fresh = body(&call(&function, 4, json!({"action": "echo"})).await)["pid"].clone();
+    assert_ne!(fresh, idle_pid);
+    assert_eq!(root(&call(&function, 5, task_root).await), new_root);
+    let stats = function.stats();
+    assert_eq!(
+        stats.environments_started, 3,
+        "one new environment, reused warm"
+    );
+    assert_eq!(stats.errors, 0);
+    function.shutdown().await;
+}

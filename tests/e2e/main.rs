@@ -24,6 +24,7 @@ mod local_dashboard;
 mod local_faults;
 mod local_metrics;
 mod local_resume;
+mod local_watch;
 mod persistence;
 mod sqs_api;
 mod sqs_errors;

@@ -5,6 +5,8 @@
 //! - an environment runs one invocation at a time and is reused warm after a clean finish;
 //! - an environment that timed out, crashed or failed to start is killed and never reused
 //!   (the next invocation gets a fresh one, as on Lambda);
+//! - after [`LocalFunction::replace_binary`], no invocation starts on the old binary: idle
+//!   old environments are stopped, busy ones finish their invocation and are then retired;
 //! - at most `reserved_concurrency` (or the account default of 1 000) environments exist; an
 //!   invocation beyond that is a throttle, never queued and never a function error;
 //! - every invocation ends with exactly one [`Outcome`].
@@ -29,6 +31,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::histogram::DurationHistogram;
 use crate::logs::{LogLine, LogSource, Logs};
 
+mod reload;
 mod spawn;
 
 /// Environments allowed without reserved concurrency: the default account concurrency.
@@ -155,6 +158,8 @@ pub(crate) enum Completion {
 
 struct Environment {
     id: u64,
+    /// The [`Pool::generation`] of the binary it runs.
+    generation: u64,
     inbox: mpsc::Sender<Pending>,
     outbox: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     current: Arc<Mutex<Option<String>>>,
@@ -190,11 +195,14 @@ fn epoch_ms() -> Millis {
         .map_or(0, |d| d.as_millis() as Millis)
 }
 
-#[derive(Default)]
 struct Pool {
     environments: HashMap<u64, Arc<Environment>>,
     idle: Vec<u64>,
     next_id: u64,
+    /// The binary new environments start from, and its generation (one more per
+    /// [`LocalFunction::replace_binary`]): only environments of this generation are reused.
+    binary: PathBuf,
+    generation: u64,
 }
 
 /// State shared by the invoker and the Runtime API handlers.
@@ -311,10 +319,12 @@ impl Shared {
 
     fn release(&self, environment: &Arc<Environment>) {
         *lock(&environment.current) = None;
-        if environment.has_exited() {
+        let mut pool = lock(&self.pool);
+        if environment.has_exited() || pool.generation != environment.generation {
+            drop(pool);
             self.remove(environment);
         } else {
-            lock(&self.pool).idle.push(environment.id);
+            pool.idle.push(environment.id);
         }
     }
 
@@ -324,8 +334,11 @@ impl Shared {
         let mut pool = lock(&self.pool);
         while let Some(id) = pool.idle.pop() {
             match pool.environments.get(&id) {
-                Some(env) if !env.has_exited() => return Ok(Arc::clone(env)),
-                Some(_) => {
+                Some(env) if !env.has_exited() && env.generation == pool.generation => {
+                    return Ok(Arc::clone(env));
+                }
+                Some(env) => {
+                    env.kill();
                     pool.environments.remove(&id);
                 }
                 None => {}
@@ -340,14 +353,16 @@ impl Shared {
         }
         let id = pool.next_id;
         pool.next_id += 1;
-        let environment = self.spawn(id).map_err(|error| {
-            self.platform_log(
-                id,
-                None,
-                format!("failed to start {}: {error}", self.config.binary.display()),
-            );
-            Outcome::function_error("Runtime.InvalidEntrypoint", error.to_string())
-        })?;
+        let environment = self
+            .spawn(id, &pool.binary, pool.generation)
+            .map_err(|error| {
+                self.platform_log(
+                    id,
+                    None,
+                    format!("failed to start {}: {error}", pool.binary.display()),
+                );
+                Outcome::function_error("Runtime.InvalidEntrypoint", error.to_string())
+            })?;
         pool.environments.insert(id, Arc::clone(&environment));
         let mut stats = lock(&self.stats);
         stats.environments_started += 1;
@@ -647,11 +662,18 @@ impl LocalFunction {
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
+        let binary = config.binary.clone();
         let shared = Arc::new(Shared {
             arn: config.arn(),
             config,
             runtime_api: Mutex::new(Some(address)),
-            pool: Mutex::default(),
+            pool: Mutex::new(Pool {
+                environments: HashMap::new(),
+                idle: Vec::new(),
+                next_id: 0,
+                binary,
+                generation: 0,
+            }),
             in_flight: Mutex::default(),
             logs: Logs::default(),
             stats: Mutex::default(),
@@ -680,7 +702,8 @@ impl LocalFunction {
         lock(&self.shared.runtime_api).expect("bound at start")
     }
 
-    /// The function's configuration.
+    /// The function's configuration (`binary` is the one it started with; see
+    /// [`LocalFunction::binary`]).
     pub fn config(&self) -> &FunctionConfig {
         &self.shared.config
     }

@@ -3,6 +3,7 @@
 //!
 //! Invariant: a function's own variables override the defaults except the ones Lambda reserves.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -15,11 +16,10 @@ use super::{Environment, Shared, epoch_ms, lock};
 use crate::logs::{LogLine, LogSource};
 
 impl Shared {
-    fn environment_variables(&self, id: u64) -> Vec<(String, String)> {
+    fn environment_variables(&self, id: u64, binary: &Path) -> Vec<(String, String)> {
         let config = &self.config;
         let address = lock(&self.runtime_api).expect("the Runtime API is bound before invokes");
-        let task_root = config
-            .binary
+        let task_root = binary
             .parent()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
@@ -86,11 +86,17 @@ impl Shared {
         variables
     }
 
-    pub(super) fn spawn(self: &Arc<Self>, id: u64) -> std::io::Result<Arc<Environment>> {
-        let mut command = tokio::process::Command::new(&self.config.binary);
+    /// Starts environment `id` from `binary`, of `generation`.
+    pub(super) fn spawn(
+        self: &Arc<Self>,
+        id: u64,
+        binary: &Path,
+        generation: u64,
+    ) -> std::io::Result<Arc<Environment>> {
+        let mut command = tokio::process::Command::new(binary);
         command
             .env_clear()
-            .envs(self.environment_variables(id))
+            .envs(self.environment_variables(id, binary))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -100,12 +106,7 @@ impl Shared {
         // drains; riffle stops it itself afterwards.
         #[cfg(unix)]
         command.process_group(0);
-        if let Some(root) = self
-            .config
-            .binary
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+        if let Some(root) = binary.parent().filter(|p| !p.as_os_str().is_empty()) {
             command.current_dir(root);
         }
         let mut child = command.spawn()?;
@@ -114,6 +115,7 @@ impl Shared {
         let (kill_tx, kill_rx) = oneshot::channel();
         let environment = Arc::new(Environment {
             id,
+            generation,
             inbox,
             outbox: tokio::sync::Mutex::new(outbox),
             current: Arc::default(),

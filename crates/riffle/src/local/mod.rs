@@ -8,6 +8,9 @@
 //! `control` serves the control API on the emulator's port (or on `--control-port` with
 //! `--endpoint-url`): the mappings, their decision journals and Lambda's Invoke API.
 //!
+//! `watch` (`--watch`) rebuilds functions whose sources change and applies template edits
+//! while everything runs.
+//!
 //! Invariant: nothing starts unless the whole template is valid; every problem is reported at
 //! once, located, before any resource is created.
 
@@ -18,6 +21,7 @@ pub(crate) mod run;
 mod status;
 mod table;
 mod terminal;
+mod watch;
 
 use std::path::{Path, PathBuf};
 

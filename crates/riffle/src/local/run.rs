@@ -20,7 +20,7 @@ use riffle_template::{MappingConfig, SourceKind};
 
 use super::control::Control;
 use super::status::{LogFormat, Status};
-use super::{TemplateArgs, build, resources};
+use super::{TemplateArgs, build, resources, watch};
 
 /// Options of `riffle local`.
 #[derive(Debug, clap::Args)]
@@ -58,6 +58,10 @@ pub(crate) struct LocalArgs {
     /// riffle stops anyway.
     #[arg(long, default_value_t = 30)]
     pub(crate) shutdown_timeout: u64,
+    /// Rebuild a function when its sources change and swap it in without stopping its
+    /// mappings; apply template edits that can change while running, report the others.
+    #[arg(long)]
+    pub(crate) watch: bool,
 }
 
 /// A running Kinesis mapping.
@@ -120,6 +124,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     // Names and URLs now resolve against the real endpoint (its port may have been 0).
     let template = super::read_template(&args.template, &endpoint)?;
     let app = template.application;
+    let started_app = args.watch.then(|| app.clone());
     let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
     let consumer_arns = resources::create(&app, &kinesis, &sqs).await?;
 
@@ -231,9 +236,27 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     let shutdown = crate::shutdown_signal();
     control.ready(Arc::clone(&running), &app);
     let status = Status::new(args.log_format);
+    // Watching starts before "ready": a save after it is seen.
+    let watch = match started_app {
+        Some(app) => Some(
+            watch::start(watch::Setup {
+                template: args.template.clone(),
+                endpoint: endpoint.clone(),
+                profile: args.build_profile.clone(),
+                app,
+                running: Arc::clone(&running),
+                status: status.clone(),
+            })
+            .await?,
+        ),
+        None => None,
+    };
     status.ready(&endpoint, &app);
     let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
     shutdown.await;
+    if let Some(watch) = watch {
+        watch.stop();
+    }
     status.stopping();
     let deadline = Duration::from_secs(args.shutdown_timeout);
     // Every queue mapping is told to stop at once; they finish their batches while the Kinesis

@@ -84,7 +84,10 @@ impl Status {
         let _ = match (self.format, &self.live) {
             (LogFormat::Json, _) => out!("{value}"),
             (LogFormat::Text, Some(live)) => {
-                live.println(&text);
+                // Each line fitted on its own (a build's diagnostics are many).
+                for line in text.split('\n') {
+                    live.println(line);
+                }
                 Ok(())
             }
             (LogFormat::Text, None) => out!("{text}"),
@@ -151,6 +154,74 @@ impl Status {
         self.emit(
             "riffle local stopped".to_owned(),
             json!({"event": "stopped"}),
+        );
+    }
+
+    /// `--watch`: `function` was rebuilt (in `build`) and its next invocations run the new
+    /// binary.
+    pub(crate) fn function_reloaded(&self, function: &str, build: Duration) {
+        let build_ms = build.as_millis() as u64;
+        self.emit(
+            format!(
+                "riffle: reloaded {function} (built in {:.1} s); invocations in flight finish on the previous binary",
+                build.as_secs_f64()
+            ),
+            json!({"event": "function_reloaded", "function": function, "build_ms": build_ms}),
+        );
+    }
+
+    /// `--watch`: the rebuild of `function` failed with cargo's `output`; the old binary serves.
+    pub(crate) fn function_build_failed(&self, function: &str, output: &str) {
+        self.emit(
+            format!(
+                "{}\nriffle: {function} did not build; the previous binary keeps serving",
+                output.trim_end()
+            ),
+            json!({"event": "function_build_failed", "function": function, "output": output}),
+        );
+    }
+
+    /// `--watch`: the edited template was read; `applied` settings changed while running,
+    /// `needs_restart` (`Resource (why)`) did not, `failed` could not be applied.
+    pub(crate) fn template_reloaded(
+        &self,
+        applied: &[String],
+        needs_restart: &[String],
+        failed: &[String],
+    ) {
+        let mut text = format!(
+            "riffle: template reloaded: applied {}",
+            if applied.is_empty() {
+                "nothing".to_owned()
+            } else {
+                applied.join("; ")
+            }
+        );
+        if !needs_restart.is_empty() {
+            text.push_str(&format!(
+                "; needs a restart of riffle local: {}",
+                needs_restart.join(", ")
+            ));
+        }
+        if !failed.is_empty() {
+            text.push_str(&format!("; failed: {}", failed.join("; ")));
+        }
+        self.emit(
+            text,
+            json!({
+                "event": "template_reloaded",
+                "applied": applied,
+                "needs_restart": needs_restart,
+                "failed": failed,
+            }),
+        );
+    }
+
+    /// `--watch`: the edited template has `errors`; nothing changed.
+    pub(crate) fn template_invalid(&self, errors: &str) {
+        self.emit(
+            format!("{errors}\nriffle: the template has errors; nothing changed"),
+            json!({"event": "template_invalid", "errors": errors}),
         );
     }
 
