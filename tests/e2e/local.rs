@@ -65,6 +65,11 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let ready = wait_ready(&events, &mut seen, Duration::from_secs(600));
     let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
     assert_eq!(ready["functions"].as_array().unwrap().len(), 3);
+    // The dashboard shares the emulator's port.
+    assert_eq!(
+        ready["dashboard"],
+        Value::from(format!("{endpoint}/_riffle/"))
+    );
 
     let kinesis = client(&endpoint);
     let valid = r#"{"orderId":"o-1","amount_cents":1250,"currency":"EUR"}"#;

@@ -251,7 +251,12 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    status.ready(&endpoint, &app);
+    // The dashboard is served with the control API: on the emulator's port, or on its own.
+    let dashboard = match &control_server {
+        Some((addr, _)) => format!("http://{addr}/_riffle/"),
+        None => format!("{}/_riffle/", endpoint.trim_end_matches('/')),
+    };
+    status.ready(&endpoint, &dashboard, &app);
     let reporter = status.start(Arc::clone(&running), Duration::from_secs(args.status_every));
     shutdown.await;
     if let Some(watch) = watch {
@@ -289,7 +294,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     for function in running.functions.values() {
         function.shutdown().await;
     }
-    if let Some(server) = control_server {
+    if let Some((_, server)) = control_server {
         server.abort();
     }
     if let Some(emulator) = emulator {
@@ -304,10 +309,11 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
 
 /// With `--endpoint-url` there is no embedded emulator to share a port with: the control API
 /// gets a listener of its own on `--control-port`.
+/// Returns its address and server task.
 async fn serve_control(
     args: &LocalArgs,
     control: &Control,
-) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+) -> anyhow::Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
     if args.endpoint_url.is_none() {
         return Ok(None);
     }
@@ -315,5 +321,5 @@ async fn serve_control(
     eprintln!(
         "riffle: control API (riffle explain, riffle redrive, the Invoke API) at http://{addr}"
     );
-    Ok(Some(server))
+    Ok(Some((addr, server)))
 }

@@ -95,7 +95,7 @@ impl Status {
     }
 
     /// Announces what runs.
-    pub(crate) fn ready(&self, endpoint: &str, app: &Application) {
+    pub(crate) fn ready(&self, endpoint: &str, dashboard: &str, app: &Application) {
         let mappings: Vec<String> = app
             .mappings
             .iter()
@@ -108,7 +108,7 @@ impl Status {
             .collect();
         self.emit(
             format!(
-                "riffle local ready at {endpoint}: {} stream(s), {} queue(s), {} function(s), mappings: {}",
+                "riffle local ready at {endpoint}: {} stream(s), {} queue(s), {} function(s), mappings: {}; dashboard at {dashboard}",
                 app.streams.len(),
                 app.queues.len(),
                 app.functions.len(),
@@ -117,6 +117,7 @@ impl Status {
             json!({
                 "event": "ready",
                 "endpoint": endpoint,
+                "dashboard": dashboard,
                 "streams": app.streams.iter().map(|s| &s.name).collect::<Vec<_>>(),
                 "queues": app.queues.iter().map(|q| &q.url).collect::<Vec<_>>(),
                 "functions": app.functions.iter().map(|f| &f.name).collect::<Vec<_>>(),
