@@ -3,7 +3,8 @@
 //! and swapped in (the `function_reloaded` event says so and how long the build took), and every
 //! record is seen exactly once, A before the edit and B after. A broken edit shows rustc's
 //! diagnostic and the B binary keeps serving; a template edit changing BatchSize is applied to
-//! the running mapping and a new resource is reported as needing a restart.
+//! the running mapping and a new resource is reported as needing a restart; an invalid template
+//! is reported with its errors and changes nothing.
 //!
 //! The function's crate is a temporary one with the same dependencies as `functions/*` and the
 //! workspace's Cargo.lock, built into the workspace's target directory (CARGO_TARGET_DIR), so
@@ -245,6 +246,20 @@ async fn an_edited_function_is_rebuilt_and_swapped_in_without_losing_or_repeatin
         applied["needs_restart"],
         serde_json::json!(["Extra (added)"])
     );
+    // An invalid template is reported and changes nothing.
+    save(
+        &dir.join("template.yaml"),
+        &template(0, &[queue_resource("Extra", "watch-extra")]),
+    );
+    let invalid = wait_for(
+        &events,
+        &mut seen,
+        Duration::from_secs(60),
+        "the errors",
+        |e| e["event"] == "template_invalid",
+    );
+    let errors = invalid["errors"].as_str().unwrap();
+    assert!(errors.contains("BatchSize"), "{errors}");
     let fourth = put(&kinesis_client, 2).await;
     wait_marked(&events, &mut seen, &fourth, "B");
 
