@@ -2,8 +2,8 @@
 //! `sqs/mapping/tests.rs`; see `riffle_core::testscript`): the commands every mapping script
 //! has ([`Shared`]), the [`Scene`] they act on (a runtime with paused time, the manual clock, the
 //! scripted function both mappings invoke, the mapping's task), and how batches print. A runner
-//! implements [`MappingScript`] (its own commands and conditions); the shared commands are
-//! performed here. Tests only.
+//! implements [`MappingScript`] (its own commands and conditions, given the scene); the scene is
+//! owned here, beside the runner, and the shared commands are performed here. Tests only.
 //!
 //! Shared commands:
 //! - `answer ok|error|throttle|service_error [times=N] [on=LABEL]`, `answer fail LABEL…`: how the
@@ -132,102 +132,115 @@ impl Scene {
     }
 }
 
-/// A runtime mapping's script runner: its scene, its own commands, and its `run` conditions.
-pub(crate) trait MappingScript {
+/// What a runner keeps of the started mapping, or the error of a script that has not started one.
+pub(crate) fn started<T>(mapping: Option<T>) -> Result<T, Box<dyn Error>> {
+    mapping.ok_or_else(|| "no mapping: start one with `mapping`".into())
+}
+
+/// A runtime mapping's script runner: its own commands and its `run` conditions, on the scene.
+/// It starts as its `Default`.
+pub(crate) trait MappingScript: Default {
     /// Its own commands.
     type Own: for<'a> TryFrom<&'a goldenscript::Command, Error = Box<dyn Error>>;
     /// `run`'s condition when the script names none, and its limit in seconds.
     const UNTIL: &'static str;
     const LIMIT_SECONDS: u64;
 
-    fn scene(&self) -> &Scene;
-    fn scene_mut(&mut self) -> &mut Scene;
     /// Whether `run`'s condition `until` (with `n`) holds now.
-    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>>;
+    fn holds(&self, scene: &Scene, until: &str, n: u64) -> Result<bool, Box<dyn Error>>;
     /// Performs one of its own commands.
-    fn perform_own(&mut self, command: &Self::Own, out: &mut String) -> Result<(), Box<dyn Error>>;
+    fn perform_own(
+        &mut self,
+        scene: &mut Scene,
+        command: &Self::Own,
+        out: &mut String,
+    ) -> Result<(), Box<dyn Error>>;
 }
 
-/// A [`MappingScript`] as `riffle_core::testscript` runs it.
-struct Mapped<M>(M);
+/// A [`MappingScript`] and its scene, as `riffle_core::testscript` runs them.
+#[derive(Default)]
+struct Mapped<M> {
+    scene: Scene,
+    runner: M,
+}
 
 impl<M: MappingScript> testscript::Script for Mapped<M> {
     type Command = Command<M::Own>;
 
     fn perform(&mut self, command: &Self::Command, out: &mut String) -> Result<(), Box<dyn Error>> {
         match command {
-            Command::Own(command) => self.0.perform_own(command, out),
-            Command::Shared(command) => perform_shared(&mut self.0, command, out),
+            Command::Own(command) => self.runner.perform_own(&mut self.scene, command, out),
+            Command::Shared(command) => self.perform_shared(command, out),
         }
     }
 }
 
-/// Runs the script at `path` with `runner`, failing the test on a parse error or a mismatch.
-pub(crate) fn run(runner: impl MappingScript, path: &std::path::Path) {
-    testscript::run(Mapped(runner), path);
+/// Runs the script at `path` with an `M` on a new scene, failing the test on a parse error or a
+/// mismatch.
+pub(crate) fn run<M: MappingScript>(path: &std::path::Path) {
+    testscript::run(Mapped::<M>::default(), path);
 }
 
-fn perform_shared<M: MappingScript>(
-    runner: &mut M,
-    command: &Shared,
-    out: &mut String,
-) -> Result<(), Box<dyn Error>> {
-    let scene = runner.scene();
-    match command {
-        Shared::Answer {
-            kind,
-            items,
-            times,
-            on,
-        } => (scene.function.lock().unwrap()).script(kind, items, *times, on.as_deref())?,
-        Shared::Run {
-            until,
-            n,
-            step,
-            limit,
-        } => {
-            if scene.task.is_none() {
-                return Err("no mapping: start one with `mapping`".into());
+impl<M: MappingScript> Mapped<M> {
+    fn perform_shared(&mut self, command: &Shared, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let Self { scene, runner } = self;
+        match command {
+            Shared::Answer {
+                kind,
+                items,
+                times,
+                on,
+            } => (scene.function.lock().unwrap()).script(kind, items, *times, on.as_deref())?,
+            Shared::Run {
+                until,
+                n,
+                step,
+                limit,
+            } => {
+                started(scene.task.as_ref())?;
+                let until = until.as_deref().unwrap_or(M::UNTIL);
+                let step = Duration::from_millis(step.unwrap_or(100));
+                let limit = Duration::from_secs(limit.unwrap_or(M::LIMIT_SECONDS));
+                let mut failed = None;
+                let finished = scene.rt.block_on(scene.clock.run_until(step, limit, || {
+                    runner
+                        .holds(scene, until, n.unwrap_or(0))
+                        .unwrap_or_else(|e| {
+                            failed = Some(e.to_string());
+                            true
+                        })
+                }));
+                if let Some(error) = failed {
+                    return Err(error.into());
+                }
+                print_new(scene, out)?;
+                if !finished {
+                    return Err(
+                        format!("not {until} after {limit:?} of virtual time:\n{out}").into(),
+                    );
+                }
+                let n = n.map(|n| format!(" {n}")).unwrap_or_default();
+                match scene.loose {
+                    true => writeln!(out, "{until}{n}")?,
+                    false => writeln!(out, "+{} {until}{n}", scene.now())?,
+                }
             }
-            let until = until.as_deref().unwrap_or(M::UNTIL);
-            let step = Duration::from_millis(step.unwrap_or(100));
-            let limit = Duration::from_secs(limit.unwrap_or(M::LIMIT_SECONDS));
-            let mut failed = None;
-            let finished = scene.rt.block_on(scene.clock.run_until(step, limit, || {
-                runner.holds(until, n.unwrap_or(0)).unwrap_or_else(|e| {
-                    failed = Some(e.to_string());
-                    true
-                })
-            }));
-            if let Some(error) = failed {
-                return Err(error.into());
+            Shared::Settle => {
+                scene.rt.block_on(ManualClock::settle());
+                print_new(scene, out)?;
             }
-            print_new(scene, out)?;
-            if !finished {
-                return Err(format!("not {until} after {limit:?} of virtual time:\n{out}").into());
-            }
-            let n = n.map(|n| format!(" {n}")).unwrap_or_default();
-            match scene.loose {
-                true => writeln!(out, "{until}{n}")?,
-                false => writeln!(out, "+{} {until}{n}", scene.now())?,
+            Shared::Stop => {
+                let (stop, task) = scene.task.take().ok_or("no mapping to stop")?;
+                stop.send(true)?;
+                scene.rt.block_on(async {
+                    ManualClock::settle().await;
+                    task.await
+                })?;
+                writeln!(out, "+{} stopped", scene.now())?;
             }
         }
-        Shared::Settle => {
-            scene.rt.block_on(ManualClock::settle());
-            print_new(scene, out)?;
-        }
-        Shared::Stop => {
-            let scene = runner.scene_mut();
-            let (stop, task) = scene.task.take().ok_or("no mapping to stop")?;
-            stop.send(true)?;
-            scene.rt.block_on(async {
-                ManualClock::settle().await;
-                task.await
-            })?;
-            writeln!(out, "+{} stopped", scene.now())?;
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Prints the invocations the scene's function saw since the last print, unless it is quiet.

@@ -4,7 +4,6 @@
 //! Invariant: a consumer in the model names a stream ARN and a valid consumer name; whether
 //! that stream is the template's own is the mapping's concern, not the consumer's.
 
-use crate::error::Scope;
 use crate::intrinsics::{Declaration, STREAM_CONSUMER};
 use crate::model::StreamConsumer;
 use crate::reader::Handling::{self, Read, Silent};
@@ -25,9 +24,8 @@ impl<'t> Reader<'t> {
         arn: String,
         stream_arn: String,
     ) {
-        let properties = declaration.properties;
-        let scope = Scope::resource(declaration.logical_id, "Properties");
-        self.check(properties, CONSUMER_PROPERTIES, STREAM_CONSUMER, &scope);
+        let (properties, scope) =
+            self.resource_properties(declaration, CONSUMER_PROPERTIES, STREAM_CONSUMER);
         let has_stream = self.required(properties, "StreamARN", declaration.at, &scope);
         let has_name = self.required(properties, "ConsumerName", declaration.at, &scope);
         if has_stream

@@ -547,6 +547,19 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// A resource's `Properties`, checked against `specs` (each key of an `owner` read, or
+    /// reported as its handling says), with the scope its problems are reported under.
+    pub(crate) fn resource_properties(
+        &mut self,
+        declaration: &Declaration<'t>,
+        specs: &[(&str, Handling)],
+        owner: &str,
+    ) -> (Option<&'t Node>, Scope<'t>) {
+        let scope = Scope::resource(declaration.logical_id, "Properties");
+        self.check(declaration.properties, specs, owner, &scope);
+        (declaration.properties, scope)
+    }
+
     pub(crate) fn check(
         &mut self,
         properties: Option<&Node>,

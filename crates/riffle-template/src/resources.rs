@@ -186,9 +186,7 @@ const RESERVED_VARIABLES: &[&str] = &[
 
 impl<'t> Reader<'t> {
     pub(crate) fn read_stream(&mut self, declaration: &Declaration<'t>, name: String, arn: String) {
-        let properties = declaration.properties;
-        let scope = Scope::resource(declaration.logical_id, "Properties");
-        self.check(properties, STREAM_PROPERTIES, STREAM, &scope);
+        let (properties, scope) = self.resource_properties(declaration, STREAM_PROPERTIES, STREAM);
         if let Some(refusal) = STREAM_NAME.refusal(&name) {
             self.invalid_value(properties, "Name", &name, &refusal, &scope);
         }
@@ -256,9 +254,7 @@ impl<'t> Reader<'t> {
         url: String,
         fifo: bool,
     ) {
-        let properties = declaration.properties;
-        let scope = Scope::resource(declaration.logical_id, "Properties");
-        self.check(properties, QUEUE_PROPERTIES, QUEUE, &scope);
+        let (properties, scope) = self.resource_properties(declaration, QUEUE_PROPERTIES, QUEUE);
         let base = name.strip_suffix(".fifo").unwrap_or(&name);
         let valid = valid_name(base, if fifo { 75 } else { 80 }, &['_', '-'])
             && (fifo || !name.ends_with(".fifo"));
@@ -440,10 +436,9 @@ impl<'t> Reader<'t> {
         name: String,
         arn: String,
     ) {
-        let properties = declaration.properties;
         let id = declaration.logical_id;
-        let scope = Scope::resource(id, "Properties");
-        self.check(properties, FUNCTION_PROPERTIES, FUNCTION, &scope);
+        let (properties, scope) =
+            self.resource_properties(declaration, FUNCTION_PROPERTIES, FUNCTION);
         if let Some(refusal) = FUNCTION_NAME.refusal(&name) {
             self.invalid_value(properties, "FunctionName", &name, &refusal, &scope);
         }

@@ -112,21 +112,16 @@ mod tests {
         );
     }
 
-    /// The mapping of template.yaml, property for property.
+    /// The mapping of the repository's template.yaml, as `riffle local` reads it.
     fn template_mapping() -> serde_json::Value {
-        json!({
-            "StartingPosition": "TRIM_HORIZON",
-            "BatchSize": 100,
-            "MaximumBatchingWindowInSeconds": 1,
-            "BisectBatchOnFunctionError": true,
-            "MaximumRetryAttempts": 3,
-            "MaximumRecordAgeInSeconds": 3600,
-            "ParallelizationFactor": 1,
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "DestinationConfig": {
-                "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:order-events-failures"}
-            },
-        })
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+        let source = std::fs::read_to_string(path).expect("the repository's template.yaml");
+        let template = riffle_template::read(&source, &riffle_template::Options::new(path, 0))
+            .expect("template.yaml reads");
+        (template.application.mappings.into_iter())
+            .find(|m| m.logical_id == "OrderEventsFunctionOrders")
+            .expect("the order events mapping")
+            .properties
     }
 
     /// Puts 40 orders over seven keys, the 18th replaced by `bad`: the bad record's sequence

@@ -147,7 +147,6 @@ struct Running {
 }
 
 struct Runner {
-    scene: Scene,
     stream: MemoryStream,
     gate: Arc<tokio::sync::Semaphore>,
     checkpoints: MemoryCheckpoints,
@@ -162,7 +161,6 @@ struct Runner {
 impl Default for Runner {
     fn default() -> Self {
         Self {
-            scene: Scene::default(),
             stream: MemoryStream::new(1),
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
             checkpoints: MemoryCheckpoints::default(),
@@ -221,9 +219,7 @@ fn invoker(
 
 impl Runner {
     fn running(&self) -> Result<&Running, Box<dyn Error>> {
-        self.running
-            .as_ref()
-            .ok_or_else(|| "no mapping: start one with `mapping`".into())
+        scripted::started(self.running.as_ref())
     }
 
     /// A sequence number as the record's data.
@@ -242,7 +238,13 @@ impl Runner {
         }
     }
 
-    fn start(&mut self, source: impl StreamSource, raw: RawKinesisMapping, idle_poll: Duration) {
+    fn start(
+        &mut self,
+        scene: &mut Scene,
+        source: impl StreamSource,
+        raw: RawKinesisMapping,
+        idle_poll: Duration,
+    ) {
         let config = raw.validate(T0).expect("a valid mapping");
         let mut options = KinesisMappingOptions::new(
             "m",
@@ -255,14 +257,13 @@ impl Runner {
             config,
             options,
             source,
-            invoker(Arc::clone(&self.scene.function), self.scene.clock.clone()),
+            invoker(Arc::clone(&scene.function), scene.clock.clone()),
             self.destination.clone(),
             self.checkpoints.clone(),
-            Arc::new(self.scene.clock.clone()),
+            Arc::new(scene.clock.clone()),
         ));
         let running = Arc::clone(&mapping);
-        self.scene
-            .spawn(|stopped| async move { running.run(stopped).await.unwrap() });
+        scene.spawn(|stopped| async move { running.run(stopped).await.unwrap() });
         let (status, ages) = (Arc::clone(&mapping), Arc::clone(&mapping));
         self.running = Some(Running {
             shards: Box::new(move || status.metrics().shards()),
@@ -284,37 +285,6 @@ impl Runner {
                 _ => None,
             })
             .collect())
-    }
-
-    /// Whether `until` (with `n`) holds now.
-    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
-        let function = self.scene.function.lock().unwrap();
-        Ok(match until {
-            "done" => {
-                let snapshot = self.checkpoints.snapshot();
-                self.last.iter().all(|(shard, last)| {
-                    matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == last)
-                        || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
-                })
-            }
-            "invocations" => function.seen.len() as u64 == n,
-            "records" => {
-                function
-                    .seen
-                    .iter()
-                    .map(|s| s.items.len() as u64)
-                    .sum::<u64>()
-                    == n
-            }
-            "starts" => {
-                drop(function);
-                self.starts()?.len() as u64 == n
-            }
-            "caught_up" => (self.running()?.shards)()
-                .get(&shard_id(0))
-                .is_some_and(|s| s.caught_up),
-            other => return Err(format!("unknown condition {other}").into()),
-        })
     }
 
     fn status(&self, shard: usize, out: &mut String) -> Result<(), Box<dyn Error>> {
@@ -373,21 +343,45 @@ impl scripted::MappingScript for Runner {
     const UNTIL: &'static str = "done";
     const LIMIT_SECONDS: u64 = 30;
 
-    fn scene(&self) -> &Scene {
-        &self.scene
+    fn holds(&self, scene: &Scene, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        let function = scene.function.lock().unwrap();
+        Ok(match until {
+            "done" => {
+                let snapshot = self.checkpoints.snapshot();
+                self.last.iter().all(|(shard, last)| {
+                    matches!(snapshot.get(shard), Some(ShardCheckpoint::At(at)) if at == last)
+                        || matches!(snapshot.get(shard), Some(ShardCheckpoint::Finished))
+                })
+            }
+            "invocations" => function.seen.len() as u64 == n,
+            "records" => {
+                function
+                    .seen
+                    .iter()
+                    .map(|s| s.items.len() as u64)
+                    .sum::<u64>()
+                    == n
+            }
+            "starts" => {
+                drop(function);
+                self.starts()?.len() as u64 == n
+            }
+            "caught_up" => (self.running()?.shards)()
+                .get(&shard_id(0))
+                .is_some_and(|s| s.caught_up),
+            other => return Err(format!("unknown condition {other}").into()),
+        })
     }
 
-    fn scene_mut(&mut self) -> &mut Scene {
-        &mut self.scene
-    }
-
-    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
-        self.holds(until, n)
-    }
-
-    fn perform_own(&mut self, command: &Command, out: &mut String) -> Result<(), Box<dyn Error>> {
+    fn perform_own(
+        &mut self,
+        scene: &mut Scene,
+        command: &Command,
+        out: &mut String,
+    ) -> Result<(), Box<dyn Error>> {
         match command {
             Command::Stream { shards } => {
+                *scene = Scene::default();
                 *self = Self {
                     stream: MemoryStream::new(shards.unwrap_or(1)),
                     ..Self::default()
@@ -412,7 +406,7 @@ impl scripted::MappingScript for Runner {
                     .find_map(|(seq, d)| (d == data).then(|| seq.clone()))
                     .ok_or("no such record")?;
                 let checkpoints = self.checkpoints.clone();
-                (self.scene.rt)
+                (scene.rt)
                     .block_on(checkpoints.save(&shard_id(*shard), ShardCheckpoint::At(seq)))?;
             }
             Command::Mapping {
@@ -424,7 +418,7 @@ impl scripted::MappingScript for Runner {
                 gated,
                 loose,
             } => {
-                self.scene.loose = loose.unwrap_or(false);
+                scene.loose = loose.unwrap_or(false);
                 let start = start.clone().unwrap_or_else(|| "TRIM_HORIZON".into());
                 let raw = RawKinesisMapping {
                     event_source_arn: Some(
@@ -452,9 +446,10 @@ impl scripted::MappingScript for Runner {
                         stream: self.stream.clone(),
                         gate: Arc::clone(&self.gate),
                     };
-                    self.start(gated, raw, idle_poll);
+                    self.start(scene, gated, raw, idle_poll);
                 } else {
-                    self.start(self.stream.clone(), raw, idle_poll);
+                    let stream = self.stream.clone();
+                    self.start(scene, stream, raw, idle_poll);
                 }
             }
             Command::Refuse(n) => self.destination.refuse_next(*n),
@@ -518,8 +513,4 @@ impl scripted::MappingScript for Runner {
     }
 }
 
-test_each_file::test_each_path! { in "crates/riffle-runtime/src/kinesis/mapping/testscripts" as script => run_script }
-
-fn run_script(path: &std::path::Path) {
-    scripted::run(Runner::default(), path);
-}
+test_each_file::test_each_path! { in "crates/riffle-runtime/src/kinesis/mapping/testscripts" as script => scripted::run::<Runner> }

@@ -91,7 +91,6 @@ type BoxInvoker = tower::util::BoxCloneSyncService<InvokeRequest, Outcome, Infal
 
 #[derive(Default)]
 struct Runner {
-    scene: Scene,
     queue: Option<MemoryQueue>,
     dlq: Option<MemoryQueue>,
     mapping: Option<Arc<SqsMapping<MemoryQueue, BoxInvoker>>>,
@@ -105,6 +104,57 @@ fn show_counts(counts: &[String]) -> String {
     distinct.into_iter().collect::<Vec<_>>().join(",")
 }
 
+fn new_queue(scene: &Scene, name: &str) -> MemoryQueue {
+    MemoryQueue::new(name, VISIBILITY_MS, Arc::new(scene.clock.clone()))
+}
+
+/// The invoker: Lambda's throttle when `reserved` invocations run, then the scene's scripted
+/// function, which takes `work` of virtual time.
+fn invoker(scene: &Scene, work: Duration, reserved: Option<usize>) -> BoxInvoker {
+    let (function, clock) = (Arc::clone(&scene.function), scene.clock.clone());
+    let running = Arc::new(AtomicUsize::new(0));
+    BoxInvoker::new(tower::service_fn(move |request: InvokeRequest| {
+        let (function, clock, running) =
+            (Arc::clone(&function), clock.clone(), Arc::clone(&running));
+        async move {
+            if reserved.is_some_and(|limit| running.load(Ordering::SeqCst) >= limit) {
+                return Ok(Outcome::Throttled);
+            }
+            running.fetch_add(1, Ordering::SeqCst);
+            let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
+            let records = event["Records"].as_array().unwrap();
+            let field = |pick: &dyn Fn(&serde_json::Value) -> &serde_json::Value| {
+                records
+                    .iter()
+                    .map(|r| pick(r).as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let bodies = field(&|r| &r["body"]);
+            let ids = field(&|r| &r["messageId"]);
+            let counts = show_counts(&field(&|r| &r["attributes"]["ApproximateReceiveCount"]));
+            let detail = match counts.as_str() {
+                "1" => String::new(),
+                counts => format!(" (receive {counts})"),
+            };
+            let at = clock.now_millis() - T0;
+            let outcome = (function.lock().unwrap()).invoked(
+                at,
+                bodies,
+                &ids,
+                detail,
+                request.payload.clone(),
+            );
+            if !work.is_zero() {
+                clock
+                    .sleep_until(clock.now_millis() + work.as_millis() as u64)
+                    .await;
+            }
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok::<Outcome, Infallible>(outcome)
+        }
+    }))
+}
+
 impl Runner {
     fn queue(&self) -> Result<&MemoryQueue, Box<dyn Error>> {
         self.queue
@@ -113,62 +163,12 @@ impl Runner {
     }
 
     fn mapping(&self) -> Result<&SqsMapping<MemoryQueue, BoxInvoker>, Box<dyn Error>> {
-        (self.mapping.as_deref()).ok_or_else(|| "no mapping: start one with `mapping`".into())
-    }
-
-    fn new_queue(&self, name: &str) -> MemoryQueue {
-        MemoryQueue::new(name, VISIBILITY_MS, Arc::new(self.scene.clock.clone()))
-    }
-
-    /// The invoker: Lambda's throttle when `reserved` invocations run, then the scripted
-    /// function, which takes `work` of virtual time.
-    fn invoker(&self, work: Duration, reserved: Option<usize>) -> BoxInvoker {
-        let (function, clock) = (Arc::clone(&self.scene.function), self.scene.clock.clone());
-        let running = Arc::new(AtomicUsize::new(0));
-        BoxInvoker::new(tower::service_fn(move |request: InvokeRequest| {
-            let (function, clock, running) =
-                (Arc::clone(&function), clock.clone(), Arc::clone(&running));
-            async move {
-                if reserved.is_some_and(|limit| running.load(Ordering::SeqCst) >= limit) {
-                    return Ok(Outcome::Throttled);
-                }
-                running.fetch_add(1, Ordering::SeqCst);
-                let event: serde_json::Value = serde_json::from_str(&request.payload).unwrap();
-                let records = event["Records"].as_array().unwrap();
-                let field = |pick: &dyn Fn(&serde_json::Value) -> &serde_json::Value| {
-                    records
-                        .iter()
-                        .map(|r| pick(r).as_str().unwrap().to_owned())
-                        .collect::<Vec<_>>()
-                };
-                let bodies = field(&|r| &r["body"]);
-                let ids = field(&|r| &r["messageId"]);
-                let counts = show_counts(&field(&|r| &r["attributes"]["ApproximateReceiveCount"]));
-                let detail = match counts.as_str() {
-                    "1" => String::new(),
-                    counts => format!(" (receive {counts})"),
-                };
-                let at = clock.now_millis() - T0;
-                let outcome = (function.lock().unwrap()).invoked(
-                    at,
-                    bodies,
-                    &ids,
-                    detail,
-                    request.payload.clone(),
-                );
-                if !work.is_zero() {
-                    clock
-                        .sleep_until(clock.now_millis() + work.as_millis() as u64)
-                        .await;
-                }
-                running.fetch_sub(1, Ordering::SeqCst);
-                Ok::<Outcome, Infallible>(outcome)
-            }
-        }))
+        scripted::started(self.mapping.as_deref())
     }
 
     fn start(
         &mut self,
+        scene: &mut Scene,
         raw: RawSqsMapping,
         work: Duration,
         reserved: Option<usize>,
@@ -194,32 +194,19 @@ impl Runner {
                 Duration::from_secs(3),
             ),
             queue,
-            self.invoker(work, reserved),
-            Arc::new(self.scene.clock.clone()),
+            invoker(scene, work, reserved),
+            Arc::new(scene.clock.clone()),
         ));
         let running = Arc::clone(&mapping);
-        self.scene
-            .spawn(|stopped| async move { running.run(stopped).await });
-        (self.scene.quiet, self.scene.loose) = (quiet, loose);
+        scene.spawn(|stopped| async move { running.run(stopped).await });
+        (scene.quiet, scene.loose) = (quiet, loose);
         self.mapping = Some(mapping);
         Ok(())
     }
 
-    /// Whether `until` (with `n`) holds now.
-    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
-        let mapping = self.mapping()?;
-        Ok(match until {
-            "empty" => self.queue()?.bodies().is_empty(),
-            "dlq" => self.dlq.as_ref().map_or(0, |q| q.bodies().len()) as u64 == n,
-            "polled" => mapping.metrics().polled.load(Ordering::Relaxed) == n,
-            "pollers" => mapping.target_pollers() as u64 == n,
-            other => return Err(format!("unknown condition {other}").into()),
-        })
-    }
-
-    fn stats(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
+    fn stats(&self, scene: &Scene, out: &mut String) -> Result<(), Box<dyn Error>> {
         let metrics = self.mapping()?.metrics();
-        let count = |c: &std::sync::atomic::AtomicU64| self.scene.amount(c.load(Ordering::Relaxed));
+        let count = |c: &std::sync::atomic::AtomicU64| scene.amount(c.load(Ordering::Relaxed));
         writeln!(
             out,
             "polled {}, deleted {}, failed {}, filtered {}, errors {}, throttles {}",
@@ -238,13 +225,13 @@ impl Runner {
             .unwrap_or_default();
         let deleted = queue.deleted().len();
         let left = queue.bodies().len();
-        if self.scene.loose {
+        if scene.loose {
             writeln!(
                 out,
                 "queue: {left} left; of {} sent, {} deleted or dead-lettered ({} dead letters)",
                 self.sent.len(),
                 deleted + dead.len(),
-                self.scene.amount(dead.len() as u64)
+                scene.amount(dead.len() as u64)
             )?;
             return Ok(());
         }
@@ -261,8 +248,8 @@ impl Runner {
         Ok(())
     }
 
-    fn invocations(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
-        let function = self.scene.function.lock().unwrap();
+    fn invocations(&self, scene: &Scene, out: &mut String) -> Result<(), Box<dyn Error>> {
+        let function = scene.function.lock().unwrap();
         let seen = &function.seen;
         let bodies: Vec<&String> = seen.iter().flat_map(|s| &s.items).collect();
         let distinct: BTreeSet<&String> = bodies.iter().copied().collect();
@@ -281,9 +268,9 @@ impl Runner {
         writeln!(
             out,
             "{} invocations of {} messages ({} distinct), at most {largest} a batch, receive counts {}",
-            self.scene.amount(seen.len() as u64),
-            self.scene.amount(bodies.len() as u64),
-            self.scene.amount(distinct.len() as u64),
+            scene.amount(seen.len() as u64),
+            scene.amount(bodies.len() as u64),
+            scene.amount(distinct.len() as u64),
             show_counts(&counts)
         )?;
         if bodies.len() == distinct.len() {
@@ -302,7 +289,7 @@ impl Runner {
         Ok(())
     }
 
-    fn journal(&self, out: &mut String) -> Result<(), Box<dyn Error>> {
+    fn journal(&self, scene: &Scene, out: &mut String) -> Result<(), Box<dyn Error>> {
         let journal = self.mapping()?.journal();
         let throttled = journal
             .iter()
@@ -328,9 +315,9 @@ impl Runner {
         write!(
             out,
             "throttled {} times; gave up on {} batches ({} messages)",
-            self.scene.amount(throttled as u64),
-            self.scene.amount(gave_up as u64),
-            self.scene.amount(returned as u64)
+            scene.amount(throttled as u64),
+            scene.amount(gave_up as u64),
+            scene.amount(returned as u64)
         )?;
         let why: Vec<&str> = why.into_iter().collect();
         match why.is_empty() {
@@ -338,11 +325,11 @@ impl Runner {
             false => writeln!(out, ": {}", why.join(", "))?,
         }
         let peak = pollers.iter().max().copied().unwrap_or(0);
-        let scaled = self.scene.amount(pollers.len() as u64);
+        let scaled = scene.amount(pollers.len() as u64);
         writeln!(
             out,
             "scaled {scaled} times, to at most {} pollers",
-            self.scene.amount(peak as u64)
+            scene.amount(peak as u64)
         )?;
         Ok(())
     }
@@ -353,30 +340,35 @@ impl scripted::MappingScript for Runner {
     const UNTIL: &'static str = "empty";
     const LIMIT_SECONDS: u64 = 60;
 
-    fn scene(&self) -> &Scene {
-        &self.scene
+    fn holds(&self, _scene: &Scene, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
+        let mapping = self.mapping()?;
+        Ok(match until {
+            "empty" => self.queue()?.bodies().is_empty(),
+            "dlq" => self.dlq.as_ref().map_or(0, |q| q.bodies().len()) as u64 == n,
+            "polled" => mapping.metrics().polled.load(Ordering::Relaxed) == n,
+            "pollers" => mapping.target_pollers() as u64 == n,
+            other => return Err(format!("unknown condition {other}").into()),
+        })
     }
 
-    fn scene_mut(&mut self) -> &mut Scene {
-        &mut self.scene
-    }
-
-    fn holds(&self, until: &str, n: u64) -> Result<bool, Box<dyn Error>> {
-        self.holds(until, n)
-    }
-
-    fn perform_own(&mut self, command: &Command, out: &mut String) -> Result<(), Box<dyn Error>> {
+    fn perform_own(
+        &mut self,
+        scene: &mut Scene,
+        command: &Command,
+        out: &mut String,
+    ) -> Result<(), Box<dyn Error>> {
         match command {
             Command::Queue { fifo, dlq } => {
+                *scene = Scene::default();
                 *self = Self::default();
                 let name = if fifo.unwrap_or(false) {
                     "jobs.fifo"
                 } else {
                     "jobs"
                 };
-                let queue = self.new_queue(name);
+                let queue = new_queue(scene, name);
                 if let Some(max_receive_count) = dlq {
-                    let dlq = self.new_queue("jobs-dlq");
+                    let dlq = new_queue(scene, "jobs-dlq");
                     queue.redrive_to(&dlq, *max_receive_count);
                     self.dlq = Some(dlq);
                 }
@@ -428,15 +420,15 @@ impl scripted::MappingScript for Runner {
                 };
                 let work = Duration::from_millis(work.unwrap_or(0));
                 let (quiet, loose) = (quiet.unwrap_or(false), loose.unwrap_or(false));
-                self.start(raw, work, *reserved, quiet || loose, loose)?;
+                self.start(scene, raw, work, *reserved, quiet || loose, loose)?;
             }
             Command::Pollers => {
                 let target = self.mapping()?.target_pollers();
                 writeln!(out, "{target} pollers")?;
             }
-            Command::Stats => self.stats(out)?,
-            Command::Invocations => self.invocations(out)?,
-            Command::Journal => self.journal(out)?,
+            Command::Stats => self.stats(scene, out)?,
+            Command::Invocations => self.invocations(scene, out)?,
+            Command::Journal => self.journal(scene, out)?,
             Command::Deleted => {
                 let deleted: Vec<String> = (self.queue()?.deleted().iter())
                     .map(|id| self.sent.get(id).cloned().unwrap_or_else(|| id.clone()))
@@ -445,7 +437,7 @@ impl scripted::MappingScript for Runner {
             }
             Command::Receive => {
                 let queue = self.queue()?.clone();
-                let received = self.scene.rt.block_on(queue.receive(ReceiveRequest {
+                let received = scene.rt.block_on(queue.receive(ReceiveRequest {
                     max_messages: 10,
                     wait_seconds: 0,
                     visibility_timeout_seconds: None,
@@ -458,8 +450,4 @@ impl scripted::MappingScript for Runner {
     }
 }
 
-test_each_file::test_each_path! { in "crates/riffle-runtime/src/sqs/mapping/testscripts" as script => run_script }
-
-fn run_script(path: &std::path::Path) {
-    scripted::run(Runner::default(), path);
-}
+test_each_file::test_each_path! { in "crates/riffle-runtime/src/sqs/mapping/testscripts" as script => scripted::run::<Runner> }
