@@ -198,36 +198,10 @@ mod tests {
     use super::*;
 
     fn app(batch_size: u32, queue_enabled: bool, extra: &str) -> Application {
-        let yaml = format!(
-            "Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      ShardCount: 1
-  Jobs:
-    Type: AWS::SQS::Queue
-{extra}
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: fn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Events:
-        Records:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            BatchSize: {batch_size}
-        Work:
-          Type: SQS
-          Properties:
-            Queue: !GetAtt Jobs.Arn
-            Enabled: {queue_enabled}
-"
-        );
+        let yaml = include_str!("testdata/edited.yaml")
+            .replace("{batch_size}", &batch_size.to_string())
+            .replace("{queue_enabled}", &queue_enabled.to_string())
+            .replace("{extra}", extra);
         let options = riffle_template::Options::new("template.yaml", 1_700_000_000_000);
         riffle_template::read(&yaml, &options)
             .unwrap_or_else(|e| panic!("{e}"))

@@ -274,46 +274,7 @@ mod tests {
 
     #[test]
     fn on_failure_and_dead_letter_queues_come_from_the_template() {
-        let template = "AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Stream:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      Name: orders
-      ShardCount: 1
-  Failures:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: orders-failures
-  Jobs:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: jobs
-      RedrivePolicy:
-        deadLetterTargetArn: !GetAtt JobsDlq.Arn
-        maxReceiveCount: 3
-  JobsDlq:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: jobs-dlq
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: fn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Events:
-        Orders:
-          Type: Kinesis
-          Properties:
-            Stream: !GetAtt Stream.Arn
-            StartingPosition: TRIM_HORIZON
-            DestinationConfig:
-              OnFailure:
-                Type: SQS
-                Destination: !GetAtt Failures.Arn
-";
+        let template = include_str!("testdata/failure-queues.yaml");
         let options = riffle_template::Options::new("template.yaml", 1_700_000_000_000);
         let app = riffle_template::read(template, &options)
             .unwrap()
