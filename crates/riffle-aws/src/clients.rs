@@ -1,4 +1,4 @@
-//! The one place SDK clients are set up: Kinesis, SQS and Lambda clients for an endpoint and a
+//! The one place SDK clients are set up: Kinesis, SQS, S3 and Lambda clients for an endpoint and a
 //! region, over plain HTTP (no TLS stack), with placeholder credentials.
 //!
 //! Invariants: the Lambda client never retries (retrying is the mapping's decision); the SQS
@@ -13,6 +13,8 @@ pub type KinesisClient = aws_sdk_kinesis::Client;
 pub type SqsClient = aws_sdk_sqs::Client;
 /// A Lambda client.
 pub type LambdaClient = aws_sdk_lambda::Client;
+/// An S3 client.
+pub type S3Client = aws_sdk_s3::Client;
 
 /// How clients reach their endpoint. [`Clients::new`] gives riffle's defaults; the builder
 /// methods change what a caller needs otherwise (the benchmark: no retries, timeouts).
@@ -30,7 +32,7 @@ pub struct Clients {
 /// Builds `$sdk`'s client from `$options`, with `$sdk`'s own spelling of every type (the three
 /// SDK crates have identical builders but no common trait).
 macro_rules! build_client {
-    ($sdk:ident, $options:expr, retries: $retries:expr, stalled: $stalled:expr) => {{
+    ($sdk:ident, $options:expr, retries: $retries:expr, stalled: $stalled:expr $(, then: $then:expr)?) => {{
         use $sdk::config::retry::RetryConfig;
         use $sdk::config::timeout::TimeoutConfig;
         use $sdk::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
@@ -61,6 +63,7 @@ macro_rules! build_client {
                     .build(),
             );
         }
+        $(config = $then(config);)?
         $sdk::Client::from_conf(config.build())
     }};
 }
@@ -113,6 +116,17 @@ impl Clients {
     /// An SQS client (never with stalled-stream protection).
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         build_client!(aws_sdk_sqs, self, retries: self.retries, stalled: false)
+    }
+
+    /// An S3 client: path-style addresses (`endpoint/bucket/key`, which a local endpoint serves
+    /// without DNS), checksums only where S3 requires them (so bodies are sent as they are, not
+    /// in `aws-chunked` frames), never with stalled-stream protection.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        build_client!(aws_sdk_s3, self, retries: self.retries, stalled: false, then: |config: aws_sdk_s3::config::Builder| {
+            config
+                .force_path_style(true)
+                .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        })
     }
 
     /// A Lambda client (never with SDK retries).

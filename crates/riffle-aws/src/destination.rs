@@ -1,9 +1,14 @@
-//! Failure records sent to SQS queues named by ARN, through the SDK.
+//! Failure records delivered through the SDK: to SQS queues ([`SqsDestination`]), to S3 buckets
+//! ([`S3Destination`]), or to either by the ARN's service ([`Destinations`]).
+//!
+//! Invariant: a delivery is reported done only once the service acknowledged it (SendMessage
+//! or PutObject answered), so the mapping checkpoints past discarded records only then.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use riffle_runtime::FailureDestination;
+use riffle_core::destination::{DestinationKind, s3_bucket};
+use riffle_runtime::{FailureDestination, FailureMessage};
 
 /// Sends failure records to SQS queues named by ARN.
 #[derive(Debug)]
@@ -53,12 +58,13 @@ impl SqsDestination {
 }
 
 impl FailureDestination for SqsDestination {
-    async fn send(&self, arn: &str, body: String) -> Result<(), String> {
+    async fn send(&self, message: FailureMessage) -> Result<(), String> {
+        let arn = &message.destination;
         let url = self.url(arn).await?;
         self.client
             .send_message()
             .queue_url(url)
-            .message_body(body)
+            .message_body(message.body)
             .send()
             .await
             .map(|_| ())
@@ -68,5 +74,71 @@ impl FailureDestination for SqsDestination {
                     aws_sdk_sqs::error::DisplayErrorContext(e)
                 )
             })
+    }
+}
+
+/// Writes failure records as objects into S3 buckets named by ARN, under AWS's key layout.
+#[derive(Debug, Clone)]
+pub struct S3Destination {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Destination {
+    /// A destination writing with `client` (path-style, as [`crate::Clients::s3`] builds it).
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+impl FailureDestination for S3Destination {
+    async fn send(&self, message: FailureMessage) -> Result<(), String> {
+        let arn = &message.destination;
+        let bucket = s3_bucket(arn).ok_or_else(|| format!("{arn} is not an S3 bucket ARN"))?;
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(&message.object_key)
+            .content_type("application/json")
+            .body(message.body.into_bytes().into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "writing s3://{bucket}/{}: {}",
+                    message.object_key,
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                )
+            })
+    }
+}
+
+/// Every destination kind Riffle delivers to, chosen by the ARN's service.
+#[derive(Debug)]
+pub struct Destinations {
+    sqs: SqsDestination,
+    s3: S3Destination,
+}
+
+impl Destinations {
+    /// Queues through `sqs`, buckets through `s3`.
+    pub fn new(sqs: aws_sdk_sqs::Client, s3: aws_sdk_s3::Client) -> Self {
+        Self {
+            sqs: SqsDestination::new(sqs),
+            s3: S3Destination::new(s3),
+        }
+    }
+}
+
+impl FailureDestination for Destinations {
+    async fn send(&self, message: FailureMessage) -> Result<(), String> {
+        match DestinationKind::of(&message.destination) {
+            Some(DestinationKind::Sqs) => self.sqs.send(message).await,
+            Some(DestinationKind::S3) => self.s3.send(message).await,
+            None => Err(format!(
+                "{} is neither an SQS queue nor an S3 bucket",
+                message.destination
+            )),
+        }
     }
 }

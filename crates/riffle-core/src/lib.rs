@@ -10,6 +10,7 @@
 //! `response` and their machine (`kinesis::shard`, `sqs::poller`). Shared by every source:
 //!
 //! - [`config`]: destinations, filter criteria and the errors validation reports.
+//! - [`destination`]: which kind of on-failure destination an ARN names, and S3's key layout.
 //! - [`invocation`]: the payload envelope and limit, and how an invocation ended ([`invocation::Outcome`]).
 //! - [`filter`]: FilterCriteria patterns, applied before batching, and their limits.
 //! - [`json`]: the one hand-written JSON string escaper and decimal writer.
@@ -22,6 +23,7 @@
 //! of the machines shares, here and in `riffle-runtime` and `riffle-testkit`.
 
 pub mod config;
+pub mod destination;
 pub mod digest;
 #[cfg(any(test, feature = "testscript"))]
 pub mod examples;

@@ -39,7 +39,7 @@ pub use journal::{
     SqsMetrics,
 };
 pub use kinesis::mapping::{
-    FailureDestination, KinesisMapping, KinesisMappingOptions, RuntimeError,
+    FailureDestination, FailureMessage, KinesisMapping, KinesisMappingOptions, RuntimeError,
 };
 pub use kinesis::memory::{MemoryDestination, MemoryReader, MemoryStream};
 pub use kinesis::source::{ReadBatch, ShardInfo, ShardReader, StartAt, StreamSource};

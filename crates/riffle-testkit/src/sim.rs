@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
 use riffle_clock::{Clock, ManualClock};
 use riffle_core::invocation::Outcome;
 use riffle_core::sequence::SequenceNumber;
@@ -105,6 +106,10 @@ pub struct Trace {
     pub put: Vec<TraceRecord>,
     /// On-failure invocation records sent to the destination (Kinesis), as JSON.
     pub on_failure: Vec<Value>,
+    /// The objects an S3 on-failure destination received (Kinesis): each key (AWS's
+    /// `aws/lambda/<mapping>/<shard>/YYYY/MM/DD/…` layout) and the record, which also carries
+    /// the discarded batch's event as `payload`. These records are in `on_failure` too.
+    pub on_failure_objects: Vec<(String, Value)>,
     /// Bodies that ended in the dead-letter queue (SQS with a redrive policy).
     pub dead_letters: Vec<String>,
     /// Bodies still in the queue at the end (SQS).
@@ -167,6 +172,28 @@ impl Trace {
             }
         }
         covered
+    }
+
+    /// The records S3 on-failure objects carry in their `payload`, decoded, in object order.
+    pub fn in_destination_payloads(&self) -> Vec<TraceRecord> {
+        let records = self
+            .on_failure_objects
+            .iter()
+            .flat_map(|(_, object)| object["payload"]["Records"].as_array().cloned())
+            .flatten();
+        records
+            .map(|record| {
+                let kinesis = &record["kinesis"];
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                TraceRecord {
+                    id: text(&kinesis["sequenceNumber"]),
+                    key: text(&kinesis["partitionKey"]),
+                    data: base64::engine::general_purpose::STANDARD
+                        .decode(text(&kinesis["data"]))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
     }
 
     /// Asserts that exactly the records with these ids went to the on-failure destination, all

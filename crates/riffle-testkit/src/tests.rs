@@ -172,6 +172,40 @@ async fn bisect_isolates_the_poison_record_and_the_trace_shows_how() {
 }
 
 #[tokio::test]
+async fn an_s3_destination_keeps_the_discarded_records_under_aws_key_layout() {
+    let mut sim = KinesisSimulation::new(
+        service_fn(fail_on_poison),
+        json!({
+            "BatchSize": 4,
+            "BisectBatchOnFunctionError": true,
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:s3:::failed-batches"}},
+        }),
+    );
+    let ids: Vec<String> = ["a", "poison", "b", "c"]
+        .iter()
+        .map(|data| sim.put("k", *data))
+        .collect();
+    let trace = sim.run().await;
+    trace.assert_in_destination(&[&ids[1]], "RetryAttemptsExhausted");
+    trace.assert_nothing_lost();
+    let [(key, object)] = trace.on_failure_objects.as_slice() else {
+        panic!("one object: {:?}", trace.on_failure_objects);
+    };
+    assert!(
+        key.starts_with("aws/lambda/simulation/shardId-000000000000/2024/11/25/2024-11-25T16."),
+        "{key}"
+    );
+    assert_eq!(object["KinesisBatchInfo"]["batchSize"], 1);
+    let carried = trace.in_destination_payloads();
+    assert_eq!(carried.len(), 1);
+    assert_eq!(
+        (carried[0].id.as_str(), carried[0].text()),
+        (ids[1].as_str(), "poison".into())
+    );
+}
+
+#[tokio::test]
 async fn retries_take_virtual_time_not_real_time() {
     let mut sim = KinesisSimulation::new(
         service_fn(fail_on_poison),

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use crate::config::{Collector, ConfigErrors, RawDestinationConfig, RawFilterCriteria};
+use crate::destination::DestinationKind;
 use crate::filter::filter_patterns;
 use crate::time::Millis;
 
@@ -253,14 +254,14 @@ impl RawKinesisMapping {
                         &arn,
                         "have length less than or equal to 350",
                     );
-                } else if arn_service(&arn) == Some("sqs") {
+                } else if DestinationKind::of(&arn).is_some() {
                     on_failure_destination = Some(arn);
-                } else if matches!(arn_service(&arn), Some("sns" | "s3")) {
+                } else if arn_service(&arn) == Some("sns") {
                     c.invalid(
                         "DestinationConfig",
                         format!(
                             "On-failure destination {arn}: Riffle delivers failure records to SQS \
-                             queues only; SNS and S3 destinations are not supported yet."
+                             queues and S3 buckets; SNS topics are not supported yet."
                         ),
                     );
                 } else {
@@ -379,6 +380,40 @@ mod tests {
             assert_eq!(errors.0[0].property, "EventSourceArn", "{arn}");
             assert_eq!(consumer_name(arn), None, "{arn}");
         }
+    }
+
+    #[test]
+    fn queues_and_buckets_are_destinations_and_topics_are_refused_by_name() {
+        let with = |arn: &str| {
+            let mut config = raw();
+            config.destination_config = Some(RawDestinationConfig {
+                on_failure: Some(RawDestination {
+                    destination: Some(arn.into()),
+                }),
+                on_success: None,
+            });
+            config.validate(0)
+        };
+        for arn in [
+            "arn:aws:sqs:us-east-1:000000000000:dlq",
+            "arn:aws:s3:::failed-batches",
+        ] {
+            let config = with(arn).unwrap();
+            assert_eq!(config.on_failure_destination.as_deref(), Some(arn));
+        }
+        let sns = with("arn:aws:sns:us-east-1:000000000000:t").unwrap_err();
+        assert!(
+            sns.0[0]
+                .message
+                .contains("SNS topics are not supported yet"),
+            "{sns:?}"
+        );
+        let object = with("arn:aws:s3:::failed-batches/key").unwrap_err();
+        assert_eq!(
+            object.0[0].message,
+            "The provided destination config DestinationConfig.OnFailure.Destination \
+             arn:aws:s3:::failed-batches/key is invalid."
+        );
     }
 
     #[test]

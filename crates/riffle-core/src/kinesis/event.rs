@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::invocation::ENVELOPE_BYTES;
 use crate::json;
@@ -275,6 +276,9 @@ pub struct FailureRecord {
     pub batch_size: usize,
     /// Stream ARN.
     pub stream_arn: String,
+    /// The invocation's event (`{"Records":[…]}`, as the function received the batch), which
+    /// AWS adds as `payload` for S3 destinations only.
+    pub payload: Option<String>,
 }
 
 /// The JSON shape of a [`FailureRecord`], borrowing its strings when written (read back, they
@@ -289,6 +293,8 @@ struct WireRecord<'a> {
     timestamp: Cow<'a, str>,
     #[serde(rename = "KinesisBatchInfo")]
     kinesis_batch_info: WireBatch<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payload: Option<Box<RawValue>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -337,6 +343,12 @@ impl Serialize for FailureRecord {
                 batch_size: self.batch_size,
                 stream_arn: Cow::Borrowed(&self.stream_arn),
             },
+            payload: match &self.payload {
+                Some(event) => {
+                    Some(RawValue::from_string(event.clone()).map_err(serde::ser::Error::custom)?)
+                }
+                None => None,
+            },
         }
         .serialize(serializer)
     }
@@ -365,6 +377,9 @@ impl<'de> Deserialize<'de> for FailureRecord {
             last_arrival_ms: time(&batch.approximate_arrival_of_last_record)?,
             batch_size: batch.batch_size,
             stream_arn: batch.stream_arn.into_owned(),
+            payload: wire
+                .payload
+                .map(|event| String::from(Box::<str>::from(event))),
         })
     }
 }
@@ -406,14 +421,27 @@ impl EventFormat for EventSource {
             last_arrival_ms: discard.last.arrival_ms,
             batch_size: discard.records,
             stream_arn: self.stream_arn.clone(),
+            payload: discard.payload,
         }
     }
 }
 
 impl FailureRecord {
-    /// The message body AWS sends to an SQS destination.
+    /// The JSON AWS writes: the message body for an SQS destination, the object for an S3 one
+    /// (with `payload`).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a failure record always serializes")
+    }
+
+    /// Where an S3 destination keeps this record for mapping `mapping_id` (AWS's layout; the
+    /// same record always gets the same key).
+    pub fn s3_key(&self, mapping_id: &str) -> String {
+        crate::destination::s3_failure_key(
+            mapping_id,
+            &self.shard_id,
+            self.timestamp_ms,
+            &[&self.start_sequence_number, &self.end_sequence_number],
+        )
     }
 }
 
@@ -496,6 +524,7 @@ mod tests {
             last_arrival_ms: 1_764_088_498_907,
             batch_size: 2,
             stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
+            payload: None,
         };
         assert_eq!(
             record.to_json(),
@@ -539,6 +568,7 @@ mod tests {
             last_arrival_ms: 1_764_088_498_907,
             batch_size: 2,
             stream_arn: "arn:aws:kinesis:eu-west-1:111122223333:stream/orders".into(),
+            payload: None,
         };
         for response in [record.response.clone(), None] {
             record.response = response;
@@ -549,6 +579,16 @@ mod tests {
                 "{json}"
             );
         }
+        // An S3 destination's record carries the invocation's event as a JSON object.
+        record.payload = Some(r#"{"Records":[{"kinesis":{"data":"eA=="}}]}"#.into());
+        let json = record.to_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["payload"]["Records"][0]["kinesis"]["data"], "eA==");
+        assert!(json.ends_with(r#""payload":{"Records":[{"kinesis":{"data":"eA=="}}]}}"#));
+        assert_eq!(
+            serde_json::from_str::<FailureRecord>(&json).unwrap(),
+            record
+        );
         let bad_time = record
             .to_json()
             .replace("2025-11-25T16:35:01.512Z", "yesterday");

@@ -19,6 +19,7 @@
 
 use std::collections::VecDeque;
 
+use crate::destination::DestinationKind;
 use crate::invocation::{ENVELOPE_BYTES, Invocation, Outcome};
 use crate::kinesis::event::{
     EventSource, FailureCondition, FailureRecord, ResponseContext, WindowFields,
@@ -605,8 +606,12 @@ impl<F: EventFormat> Shard<F> {
             first,
             last,
             records: entries.len(),
+            payload: (self.settings.destination == Some(DestinationKind::S3)).then(|| {
+                let records = entries.iter().map(|e| &e.record);
+                self.settings.source.event(records, 0)
+            }),
         });
-        if self.settings.has_destination {
+        if self.settings.destination.is_some() {
             let delivery = self.next_batch;
             self.next_batch += 1;
             effects.push(Effect::Deliver {

@@ -27,10 +27,22 @@ mod read_ahead;
 use checkpoint_writer::CheckpointWriter;
 use read_ahead::ReadAhead;
 
-/// Where failure records go (an SQS queue, over the SDK).
+/// Where failure records go (an SQS queue or an S3 bucket, over the SDK).
 pub trait FailureDestination: Send + Sync + 'static {
-    /// Sends `body` to the destination `arn`; `Err` with a reason if it was not accepted.
-    fn send(&self, arn: &str, body: String) -> impl Future<Output = Result<(), String>> + Send;
+    /// Sends `message` to its destination; `Err` with a reason if it was not accepted.
+    fn send(&self, message: FailureMessage) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// One on-failure invocation record on its way to its destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureMessage {
+    /// The destination's ARN (an SQS queue, an S3 bucket).
+    pub destination: String,
+    /// The record's JSON: a queue's message body, a bucket's object.
+    pub body: String,
+    /// The object's key in an S3 destination (AWS's layout, the same for every attempt to
+    /// deliver one record); queues ignore it.
+    pub object_key: String,
 }
 
 /// How a mapping runs, beyond its AWS configuration.
@@ -659,10 +671,14 @@ where
                     };
                     *in_flight += 1;
                     let (task, tx) = (Arc::clone(self), tx.clone());
-                    let body = record.to_json();
+                    let message = FailureMessage {
+                        object_key: record.s3_key(&self.options.mapping_id),
+                        body: record.to_json(),
+                        destination: arn.clone(),
+                    };
                     let shard = shard_id.to_owned();
                     tokio::spawn(async move {
-                        let result = task.destination.send(&arn, body).await;
+                        let result = task.destination.send(message).await;
                         if result.is_ok() {
                             task.note(
                                 task.clock.now_millis(),

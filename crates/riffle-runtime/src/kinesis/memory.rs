@@ -14,7 +14,7 @@ use riffle_core::record::StreamRecord;
 use riffle_core::sequence::SequenceNumber;
 use riffle_core::time::Millis;
 
-use crate::kinesis::mapping::FailureDestination;
+use crate::kinesis::mapping::{FailureDestination, FailureMessage};
 use crate::kinesis::source::{ReadBatch, ShardInfo, ShardReader, StartAt, StreamSource};
 use crate::source::SourceError;
 
@@ -160,13 +160,21 @@ impl ShardReader for MemoryReader {
 /// A failure destination that keeps what it receives; clones share it.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryDestination {
-    received: Arc<Mutex<Vec<(String, String)>>>,
+    received: Arc<Mutex<Vec<FailureMessage>>>,
     refusals: Arc<Mutex<usize>>,
 }
 
 impl MemoryDestination {
     /// Every (destination ARN, body) received, in order.
     pub fn received(&self) -> Vec<(String, String)> {
+        self.messages()
+            .into_iter()
+            .map(|m| (m.destination, m.body))
+            .collect()
+    }
+
+    /// Every message received, with its S3 object key, in order.
+    pub fn messages(&self) -> Vec<FailureMessage> {
         self.received
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -180,7 +188,7 @@ impl MemoryDestination {
 }
 
 impl FailureDestination for MemoryDestination {
-    async fn send(&self, arn: &str, body: String) -> Result<(), String> {
+    async fn send(&self, message: FailureMessage) -> Result<(), String> {
         {
             let mut refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
             if *refusals > 0 {
@@ -191,7 +199,7 @@ impl FailureDestination for MemoryDestination {
         self.received
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((arn.to_owned(), body));
+            .push(message);
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use riffle_clock::Clock;
+use riffle_core::destination::DestinationKind;
 use riffle_core::filter::Filters;
 use riffle_core::kinesis::config::RawKinesisMapping;
 use riffle_core::kinesis::response::{Verdict, judge};
@@ -237,6 +238,12 @@ impl<H, T> KinesisSimulation<H, T> {
                 .received()
                 .into_iter()
                 .filter_map(|(_, body)| serde_json::from_str(&body).ok())
+                .collect(),
+            on_failure_objects: destination
+                .messages()
+                .into_iter()
+                .filter(|m| DestinationKind::of(&m.destination) == Some(DestinationKind::S3))
+                .filter_map(|m| Some((m.object_key, serde_json::from_str(&m.body).ok()?)))
                 .collect(),
             filtered,
             journal: mapping.journal().entries(None),

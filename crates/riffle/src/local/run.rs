@@ -66,12 +66,7 @@ pub(crate) struct LocalArgs {
 
 /// A running Kinesis mapping.
 pub(crate) type KinesisController = MappingController<
-    KinesisMapping<
-        riffle_aws::KinesisSource,
-        LocalFunction,
-        riffle_aws::SqsDestination,
-        Checkpoints,
-    >,
+    KinesisMapping<riffle_aws::KinesisSource, LocalFunction, riffle_aws::Destinations, Checkpoints>,
 >;
 
 /// A running SQS mapping.
@@ -126,6 +121,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     let app = template.application;
     let started_app = args.watch.then(|| app.clone());
     let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
+    let s3 = riffle_aws::Clients::new(&endpoint, &args.template.region).s3();
     let consumer_arns = resources::create(&app, &kinesis, &sqs).await?;
 
     let binaries = build::build_functions(
@@ -190,7 +186,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
                             .unwrap_or(&mapping.event_source_arn),
                     ),
                     invoker,
-                    riffle_aws::SqsDestination::new(sqs.clone()),
+                    riffle_aws::Destinations::new(sqs.clone(), s3.clone()),
                     checkpoints,
                     Arc::new(SystemClock),
                 );

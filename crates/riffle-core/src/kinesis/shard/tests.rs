@@ -23,7 +23,7 @@ fn settings() -> ShardSettings {
         maximum_retry_attempts: None,
         maximum_record_age_ms: 24 * 3_600_000,
         report_batch_item_failures: false,
-        has_destination: true,
+        destination: Some(DestinationKind::Sqs),
         backoff: Backoff::default(),
         max_payload_bytes: MAX_PAYLOAD_BYTES,
         source: EventSource {
@@ -398,6 +398,47 @@ fn maximum_retry_attempts_n_means_n_plus_one_invocations() {
 }
 
 #[test]
+fn s3_destinations_get_the_discarded_records_as_the_function_saw_them() {
+    // A bisected batch: the record sent to S3 carries exactly the discarded half's event.
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_retry_attempts: Some(0),
+            bisect_on_function_error: true,
+            destination: Some(DestinationKind::S3),
+            ..settings()
+        },
+        4,
+    );
+    sim.run(failing_on(3, error()), accept);
+    let last_call = sim.calls.iter().rfind(|c| c.seqs == [3]).unwrap();
+    let record = sim
+        .delivered
+        .iter()
+        .find(|r| range_of(r) == ("3", "3"))
+        .unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_str(record.payload.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        payload, last_call.payload,
+        "the payload is the event as invoked"
+    );
+    let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
+    assert_eq!(json["payload"], last_call.payload);
+
+    // Queues get the metadata only.
+    let mut sim = sim_with(
+        ShardSettings {
+            maximum_retry_attempts: Some(0),
+            ..settings()
+        },
+        2,
+    );
+    sim.run(|_| error(), accept);
+    assert_eq!(sim.delivered[0].payload, None);
+    assert!(!sim.delivered[0].to_json().contains("payload"));
+}
+
+#[test]
 fn infinite_retries_end_when_records_exceed_their_maximum_age() {
     // AWS recorded 8 invocations before RecordAgeExceeded with retries -1 and age 60 s.
     let mut sim = sim_with(
@@ -614,7 +655,7 @@ fn without_a_destination_discarded_records_are_journaled_as_dropped() {
     let mut sim = sim_with(
         ShardSettings {
             maximum_retry_attempts: Some(0),
-            has_destination: false,
+            destination: None,
             ..settings()
         },
         2,

@@ -1,6 +1,7 @@
 //! The shard machine's values: settings, the event format it is given, back-off, the effects it
 //! asks for and its decisions.
 
+use crate::destination::DestinationKind;
 use crate::filter::Filters;
 use crate::invocation::MAX_PAYLOAD_BYTES;
 use crate::kinesis::config::KinesisMappingConfig;
@@ -68,7 +69,7 @@ pub trait EventFormat: Clone + std::fmt::Debug {
 }
 
 /// What the machine knows about a discarded batch, for [`EventFormat::failure_record`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Discard<'a> {
     /// Request id of the last invocation.
     pub request_id: &'a str,
@@ -88,6 +89,8 @@ pub struct Discard<'a> {
     pub last: &'a StreamRecord,
     /// Records discarded.
     pub records: usize,
+    /// The discarded records' event, for destinations that keep it (S3).
+    pub payload: Option<String>,
 }
 
 /// Everything a shard machine needs to know about its mapping.
@@ -109,8 +112,8 @@ pub struct ShardSettings<F = EventSource> {
     pub maximum_record_age_ms: Millis,
     /// Whether responses are judged for batch item failures.
     pub report_batch_item_failures: bool,
-    /// Whether an on-failure destination is configured.
-    pub has_destination: bool,
+    /// The on-failure destination's kind, if one is configured.
+    pub destination: Option<DestinationKind>,
     /// Retry back-off for failed, throttled and undeliverable batches.
     pub backoff: Backoff,
     /// Largest event payload.
@@ -143,7 +146,10 @@ impl<F: EventFormat> ShardSettings<F> {
             maximum_retry_attempts: config.maximum_retry_attempts,
             maximum_record_age_ms: config.maximum_record_age_ms.unwrap_or(retention_ms),
             report_batch_item_failures: config.report_batch_item_failures,
-            has_destination: config.on_failure_destination.is_some(),
+            destination: config
+                .on_failure_destination
+                .as_deref()
+                .and_then(DestinationKind::of),
             backoff: Backoff::default(),
             max_payload_bytes: MAX_PAYLOAD_BYTES,
             source,

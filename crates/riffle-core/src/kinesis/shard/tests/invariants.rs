@@ -103,7 +103,7 @@ fn check(scenario: &Scenario) {
         report_batch_item_failures: reports_enabled,
         maximum_retry_attempts: scenario.retries,
         maximum_record_age_ms: 120_000,
-        has_destination: scenario.has_destination,
+        destination: scenario.has_destination.then_some(DestinationKind::Sqs),
         ..settings()
     });
     let n = scenario.keys.len() as u64;

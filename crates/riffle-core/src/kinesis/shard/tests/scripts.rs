@@ -232,7 +232,7 @@ impl testscript::Script for Runner {
                     maximum_retry_attempts: *retries,
                     maximum_record_age_ms: max_age.unwrap_or(defaults.maximum_record_age_ms),
                     report_batch_item_failures: item_failures.unwrap_or(false),
-                    has_destination: destination.unwrap_or(true),
+                    destination: destination.unwrap_or(true).then_some(DestinationKind::Sqs),
                     max_payload_bytes: payload_limit.unwrap_or(defaults.max_payload_bytes),
                     ..defaults
                 };
