@@ -39,16 +39,49 @@ pub fn s3_bucket(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     let (_, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
     let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
-    let valid_name = (3..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
     (partition.starts_with("aws")
         && service == "s3"
         && region.is_empty()
         && account.is_empty()
-        && valid_name)
-        .then_some(name)
+        && bucket_name_refusal(name).is_none())
+    .then_some(name)
+}
+
+/// Why S3 refuses `name` as a bucket name (its general-purpose bucket rules), or `None`: 3 to 63
+/// lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no
+/// two adjacent dots, not shaped like an IP address, not `xn--…`, `sthree-…`, `…-s3alias` or
+/// `…--ol-s3`.
+pub fn bucket_name_refusal(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) {
+        return Some("Bucket names must be between 3 (min) and 63 (max) characters long.");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+    {
+        return Some(
+            "Bucket names can consist only of lowercase letters, numbers, periods (.), and \
+             hyphens (-).",
+        );
+    }
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge(bytes[0]) || !edge(bytes[bytes.len() - 1]) {
+        return Some("Bucket names must begin and end with a letter or number.");
+    }
+    if name.contains("..") {
+        return Some("Bucket names must not contain two adjacent periods.");
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok()) {
+        return Some("Bucket names must not be formatted as an IP address.");
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") {
+        return Some("Bucket names must not start with the prefix xn-- or sthree-.");
+    }
+    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return Some("Bucket names must not end with the suffix -s3alias or --ol-s3.");
+    }
+    None
 }
 
 /// The object key AWS gives a stream mapping's failure record in an S3 destination:
@@ -115,6 +148,28 @@ mod tests {
             s3_bucket("arn:aws:s3:::failed.batches-1"),
             Some("failed.batches-1")
         );
+    }
+
+    #[test]
+    fn bucket_names_follow_s3s_rules() {
+        for good in ["abc", "my-bucket.logs", "a1-b2", &"a".repeat(63)] {
+            assert_eq!(bucket_name_refusal(good), None, "{good}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "My-Bucket",
+            "under_score",
+            "-edge",
+            "edge.",
+            "two..dots",
+            "192.168.5.4",
+            "xn--punycode",
+            "data-s3alias",
+        ] {
+            assert!(bucket_name_refusal(bad).is_some(), "{bad}");
+        }
+        assert_eq!(s3_bucket("arn:aws:s3:::192.168.5.4"), None);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub(crate) const STREAM: &str = "AWS::Kinesis::Stream";
 pub(crate) const STREAM_CONSUMER: &str = "AWS::Kinesis::StreamConsumer";
 /// `AWS::SQS::Queue`.
 pub(crate) const QUEUE: &str = "AWS::SQS::Queue";
+/// `AWS::S3::Bucket`.
+pub(crate) const BUCKET: &str = "AWS::S3::Bucket";
+/// `AWS::KinesisFirehose::DeliveryStream`.
+pub(crate) const DELIVERY_STREAM: &str = "AWS::KinesisFirehose::DeliveryStream";
 /// `AWS::Serverless::Function`.
 pub(crate) const FUNCTION: &str = "AWS::Serverless::Function";
 /// `AWS::Lambda::EventSourceMapping`.
@@ -32,6 +36,8 @@ pub(crate) const EVENT_SOURCE_MAPPING: &str = "AWS::Lambda::EventSourceMapping";
 pub(crate) const STREAM_NAME_MAX: usize = 128;
 pub(crate) const QUEUE_NAME_MAX: usize = 80;
 pub(crate) const FUNCTION_NAME_MAX: usize = 64;
+pub(crate) const BUCKET_NAME_MAX: usize = 63;
+pub(crate) const DELIVERY_STREAM_NAME_MAX: usize = 64;
 
 /// The result of resolving a value: `None` is `AWS::NoValue`.
 pub(crate) type Resolved = Result<Option<Node>, Failed>;
@@ -69,6 +75,16 @@ pub(crate) enum Target {
         fifo: bool,
     },
     Function {
+        name: String,
+        arn: String,
+    },
+    /// An S3 bucket: `Ref` gives its name, `Arn` `arn:{partition}:s3:::{name}`.
+    Bucket {
+        name: String,
+        arn: String,
+    },
+    /// A Firehose delivery stream: `Ref` gives its name.
+    DeliveryStream {
         name: String,
         arn: String,
     },
@@ -325,6 +341,25 @@ impl<'t> Resolver<'t> {
                 let arn = format!("arn:{partition}:lambda:{region}:{account}:function:{name}");
                 Ok(Target::Function { name, arn })
             }
+            BUCKET => {
+                // CloudFormation's generated bucket names are lower case (S3 allows no other).
+                let name = match self.name_property(declaration, "BucketName", &scope)? {
+                    Some(name) => name,
+                    None => default_name(&self.pseudo.stack_name, id, "", BUCKET_NAME_MAX)
+                        .to_ascii_lowercase(),
+                };
+                let arn = format!("arn:{partition}:s3:::{name}");
+                Ok(Target::Bucket { name, arn })
+            }
+            DELIVERY_STREAM => {
+                let name = match self.name_property(declaration, "DeliveryStreamName", &scope)? {
+                    Some(name) => name,
+                    None => default_name(&self.pseudo.stack_name, id, "", DELIVERY_STREAM_NAME_MAX),
+                };
+                let arn =
+                    format!("arn:{partition}:firehose:{region}:{account}:deliverystream/{name}");
+                Ok(Target::DeliveryStream { name, arn })
+            }
             other => Ok(Target::Other {
                 type_name: other.to_owned(),
             }),
@@ -503,7 +538,10 @@ impl<'t> Resolver<'t> {
             return Ok(Some(value));
         }
         let text = match self.target(name, at, scope)? {
-            Target::Stream { name, .. } | Target::Function { name, .. } => name,
+            Target::Stream { name, .. }
+            | Target::Function { name, .. }
+            | Target::Bucket { name, .. }
+            | Target::DeliveryStream { name, .. } => name,
             Target::Queue { url, .. } => url,
             Target::Consumer { arn, .. } => arn,
             target => return Err(self.not_created(name, &target, at, scope)),
@@ -556,6 +594,18 @@ impl<'t> Resolver<'t> {
                 return Ok(arn.clone());
             }
             (Target::Queue { arn, .. }, "Arn") => return Ok(arn.clone()),
+            (Target::Bucket { arn, .. } | Target::DeliveryStream { arn, .. }, "Arn") => {
+                return Ok(arn.clone());
+            }
+            (Target::Bucket { name, .. }, "DomainName") => {
+                return Ok(format!("{name}.s3.{}", self.pseudo.url_suffix));
+            }
+            (Target::Bucket { name, .. }, "RegionalDomainName") => {
+                return Ok(format!(
+                    "{name}.s3.{}.{}",
+                    self.pseudo.region, self.pseudo.url_suffix
+                ));
+            }
             (Target::Queue { name, .. }, "QueueName") => return Ok(name.clone()),
             (Target::Queue { url, .. }, "QueueUrl") => return Ok(url.clone()),
             (Target::Consumer { arn, .. }, "ConsumerARN") => return Ok(arn.clone()),
@@ -575,6 +625,13 @@ impl<'t> Resolver<'t> {
             }
             (Target::Queue { .. }, _) => {
                 "an AWS::SQS::Queue has the attributes Arn, QueueName and QueueUrl"
+            }
+            (Target::Bucket { .. }, _) => {
+                "Riffle resolves the attributes Arn, DomainName and RegionalDomainName of an \
+                 AWS::S3::Bucket"
+            }
+            (Target::DeliveryStream { .. }, _) => {
+                "an AWS::KinesisFirehose::DeliveryStream has the attribute Arn"
             }
             (Target::Other { .. } | Target::NotCreated { .. }, _) => {
                 return Err(self.not_created(id, &target, at, scope));

@@ -31,17 +31,22 @@
 //! - `Ref` of a stream gives its name, of a queue its URL, of a function its name, of a stream
 //!   consumer its ARN; `Fn::GetAtt` gives a stream's, queue's or function's `Arn`, a queue's
 //!   `QueueName` and `QueueUrl`, a stream consumer's `ConsumerARN`, `ConsumerName`,
-//!   `StreamARN`, `ConsumerStatus` and `ConsumerCreationTimestamp`.
+//!   `StreamARN`, `ConsumerStatus` and `ConsumerCreationTimestamp`. `Ref` of a bucket or a
+//!   delivery stream gives its name; `Fn::GetAtt` their `Arn`, a bucket's `DomainName` and
+//!   `RegionalDomainName`.
 //! - Resources: `AWS::Serverless::Function` (with its `Kinesis` and `SQS` events),
 //!   `AWS::Lambda::EventSourceMapping`, `AWS::Kinesis::Stream`, `AWS::Kinesis::StreamConsumer`
-//!   (a mapping whose stream is its ARN reads through it), `AWS::SQS::Queue`. IAM
+//!   (a mapping whose stream is its ARN reads through it), `AWS::SQS::Queue`, `AWS::S3::Bucket`,
+//!   `AWS::KinesisFirehose::DeliveryStream` (direct put or reading a template stream, to S3,
+//!   with an optional Lambda transformation naming a template function). IAM
 //!   resources, queue policies, permissions, log groups and alarms are accepted with a warning;
 //!   any other type is an error.
 //!
 //! # Names
 //!
-//! A stream, queue or function whose template sets no name is called `{stack}-{LogicalId}`
-//! (`.fifo` added for FIFO queues), cut to the service's limit (128, 80, 64 characters).
+//! A stream, queue, function or delivery stream whose template sets no name is called
+//! `{stack}-{LogicalId}` (`.fifo` added for FIFO queues; lower case for buckets), cut to the
+//! service's limit (128, 80, 64, 64 characters; 63 for buckets).
 //! CloudFormation appends a random suffix too; Riffle does not, so that names are the same on
 //! every start and a data directory's queues and checkpoints are found again. ARNs are
 //! `arn:{partition}:kinesis:{region}:{account}:stream/{name}`,
@@ -71,8 +76,10 @@
 //! - [`error`]: [`Error`], [`Diagnostic`], [`Problem`], [`Report`].
 //! - [`model`]: [`Application`] and its streams, queues, functions and mappings.
 
+mod buckets;
 mod concurrency;
 mod consumers;
+mod delivery_streams;
 pub mod error;
 mod globals;
 mod intrinsics;
@@ -89,8 +96,9 @@ use riffle_core::time::Millis;
 
 pub use error::{Diagnostic, Error, Location, Problem, Report, Result, Severity};
 pub use model::{
-    Application, CargoLambdaBuild, Function, Mapping, MappingConfig, Output, Queue, RedrivePolicy,
-    SourceKind, Stream, StreamConsumer, StreamMode, Template,
+    Application, Bucket, CargoLambdaBuild, DeliveryStream, Function, Mapping, MappingConfig,
+    Output, Queue, RedrivePolicy, S3Delivery, SourceKind, Stream, StreamConsumer, StreamMode,
+    Template, Transformation,
 };
 
 /// The local facts a template is resolved against.

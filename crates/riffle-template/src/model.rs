@@ -27,6 +27,10 @@ pub struct Application {
     pub consumers: Vec<StreamConsumer>,
     /// `AWS::SQS::Queue` resources.
     pub queues: Vec<Queue>,
+    /// `AWS::S3::Bucket` resources.
+    pub buckets: Vec<Bucket>,
+    /// `AWS::KinesisFirehose::DeliveryStream` resources.
+    pub delivery_streams: Vec<DeliveryStream>,
     /// `AWS::Serverless::Function` resources.
     pub functions: Vec<Function>,
     /// Kinesis and SQS events of functions, and `AWS::Lambda::EventSourceMapping` resources.
@@ -175,6 +179,71 @@ impl Queue {
     }
 }
 
+/// An S3 bucket, created empty on the emulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Logical id in the template.
+    pub logical_id: String,
+    /// `BucketName`, or the default name (lower case).
+    pub name: String,
+    /// `arn:{partition}:s3:::{name}`.
+    pub arn: String,
+    /// Where it is declared.
+    pub location: Option<Location>,
+}
+
+/// A Firehose delivery stream to S3. Settings the template leaves unset are `None`: Firehose's
+/// defaults apply (the emulator's CreateDeliveryStream fills them in, as AWS does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStream {
+    /// Logical id in the template.
+    pub logical_id: String,
+    /// `DeliveryStreamName`, or the default name.
+    pub name: String,
+    /// `arn:{partition}:firehose:{region}:{account}:deliverystream/{name}`.
+    pub arn: String,
+    /// `KinesisStreamSourceConfiguration.KinesisStreamARN` of a `KinesisStreamAsSource`
+    /// stream; `None` for `DirectPut`.
+    pub source_stream_arn: Option<String>,
+    /// `ExtendedS3DestinationConfiguration` (or the older `S3DestinationConfiguration`).
+    pub destination: S3Delivery,
+    /// Where it is declared.
+    pub location: Option<Location>,
+}
+
+/// Where and how a delivery stream writes to S3.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3Delivery {
+    /// `BucketARN`.
+    pub bucket_arn: String,
+    /// `Prefix`.
+    pub prefix: Option<String>,
+    /// `ErrorOutputPrefix`.
+    pub error_output_prefix: Option<String>,
+    /// `BufferingHints.IntervalInSeconds` (0–900; Firehose's default 300).
+    pub buffer_interval_seconds: Option<u32>,
+    /// `BufferingHints.SizeInMBs` (1–128; Firehose's default 5).
+    pub buffer_size_mb: Option<u32>,
+    /// `CompressionFormat` (`UNCOMPRESSED`, `GZIP`, `ZIP`, `Snappy`, `HADOOP_SNAPPY`).
+    pub compression: Option<String>,
+    /// The Lambda processor of an enabled `ProcessingConfiguration`.
+    pub transformation: Option<Transformation>,
+    /// `S3BackupConfiguration` when `S3BackupMode` is `Enabled`: where the source records go.
+    pub backup: Option<Box<S3Delivery>>,
+}
+
+/// A delivery stream's Lambda transformation: the function and its processor parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transformation {
+    /// The `LambdaArn` parameter, as written (it may carry a `:$LATEST` qualifier).
+    pub function_arn: String,
+    /// The template function it names.
+    pub function_logical_id: String,
+    /// Every parameter (`LambdaArn`, `NumberOfRetries`, `BufferSizeInMBs`,
+    /// `BufferIntervalInSeconds`, `RoleArn`) as `(ParameterName, ParameterValue)`, in order.
+    pub parameters: Vec<(String, String)>,
+}
+
 /// A function Riffle builds and runs behind its local Runtime API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
@@ -283,6 +352,11 @@ impl Application {
     /// The stream consumer with this ARN.
     pub fn consumer_by_arn(&self, arn: &str) -> Option<&StreamConsumer> {
         self.consumers.iter().find(|c| c.arn == arn)
+    }
+
+    /// The bucket with this ARN.
+    pub fn bucket_by_arn(&self, arn: &str) -> Option<&Bucket> {
+        self.buckets.iter().find(|b| b.arn == arn)
     }
 
     /// The queue with this ARN.

@@ -14,7 +14,8 @@ use crate::Options;
 use crate::error::{Diagnostic, Failed, Problem, Scope, Severity, Sink};
 use crate::globals::{globals, ignored_globals, merge_globals};
 use crate::intrinsics::{
-    Declaration, EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, Resolver, STREAM, STREAM_CONSUMER, Target,
+    BUCKET, DELIVERY_STREAM, Declaration, EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, Resolver, STREAM,
+    STREAM_CONSUMER, Target,
 };
 use crate::model::{Application, Output};
 use crate::node::{self, Entry, Node, Pos, Value, closest};
@@ -223,6 +224,14 @@ fn placeholder(declaration: &Declaration<'_>) -> Target {
             fifo: false,
         },
         FUNCTION => Target::Function {
+            name,
+            arn: String::new(),
+        },
+        BUCKET => Target::Bucket {
+            name,
+            arn: String::new(),
+        },
+        DELIVERY_STREAM => Target::DeliveryStream {
             name,
             arn: String::new(),
         },
@@ -506,7 +515,8 @@ impl<'t> Reader<'t> {
                 (FUNCTION, Target::Function { name, arn }) => {
                     self.read_function(declaration, name, arn)
                 }
-                (EVENT_SOURCE_MAPPING, _) => {}
+                (BUCKET, Target::Bucket { name, arn }) => self.read_bucket(declaration, name, arn),
+                (EVENT_SOURCE_MAPPING | DELIVERY_STREAM, _) => {}
                 (type_name, _) => self.other_resource(declaration, type_name),
             }
         }
@@ -515,6 +525,8 @@ impl<'t> Reader<'t> {
             match declaration.type_name {
                 FUNCTION => self.read_events(declaration),
                 EVENT_SOURCE_MAPPING => self.read_event_source_mapping(declaration),
+                // After buckets, streams and functions: it names them.
+                DELIVERY_STREAM => self.read_delivery_stream(declaration),
                 _ => {}
             }
         }
@@ -539,8 +551,9 @@ impl<'t> Reader<'t> {
                     resource_type: type_name.to_owned(),
                     reason:
                         "Riffle runs AWS::Serverless::Function, AWS::Lambda::EventSourceMapping, \
-                             AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer and \
-                             AWS::SQS::Queue"
+                             AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer, \
+                             AWS::SQS::Queue, AWS::S3::Bucket and \
+                             AWS::KinesisFirehose::DeliveryStream"
                             .to_owned(),
                 },
             );

@@ -690,9 +690,9 @@ impl<'t> Reader<'t> {
 /// An AWS rule for a resource's name: 1 to `max` ASCII letters, digits and `extra`, refused
 /// in AWS's words, which quote `pattern`.
 pub(crate) struct NameRule {
-    max: usize,
-    extra: &'static [char],
-    pattern: &'static str,
+    pub(crate) max: usize,
+    pub(crate) extra: &'static [char],
+    pub(crate) pattern: &'static str,
 }
 
 /// Kinesis's rule for stream names (and, the same, for consumer names).

@@ -2,6 +2,7 @@
 //! parameters, conditions, and every kind of problem with its line.
 
 mod conditions;
+mod delivery;
 mod event_sources;
 mod globals;
 mod intrinsics;

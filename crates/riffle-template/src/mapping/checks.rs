@@ -236,21 +236,41 @@ impl<'t> Reader<'t> {
                     Ok(raw) => raw,
                     Err(error) => return self.malformed(&error, at, &scope),
                 };
-                if let Some(destination) = raw
+                let destination = raw
                     .destination_config
                     .as_ref()
                     .and_then(|d| d.on_failure.as_ref())
-                    .and_then(|d| d.destination.clone())
-                    && arn_service(&destination) == Some("sqs")
-                {
-                    self.note_external(
-                        &destination,
-                        SourceKind::Sqs,
-                        "DestinationConfig",
-                        &places,
-                        at,
-                        &scope,
-                    );
+                    .and_then(|d| d.destination.clone());
+                match destination {
+                    Some(destination) if arn_service(&destination) == Some("sqs") => self
+                        .note_external(
+                            &destination,
+                            SourceKind::Sqs,
+                            "DestinationConfig",
+                            &places,
+                            at,
+                            &scope,
+                        ),
+                    Some(destination)
+                        if arn_service(&destination) == Some("s3")
+                            && self.application.bucket_by_arn(&destination).is_none() =>
+                    {
+                        let (at, scope) = places
+                            .get("DestinationConfig")
+                            .map_or((at, scope.clone()), |(at, scope)| (*at, scope.clone()));
+                        self.resolver.sink.warning(
+                            at,
+                            &scope,
+                            Problem::ExternalResource {
+                                arn: destination,
+                                kind: "bucket".to_owned(),
+                                consequence: "Riffle does not create it; failure records reach \
+                                              it only if it exists at the endpoint"
+                                    .to_owned(),
+                            },
+                        );
+                    }
+                    _ => {}
                 }
                 match raw.validate(self.options.now_ms) {
                     Ok(config) => MappingConfig::Kinesis(config),

@@ -195,7 +195,8 @@ fn the_report_lists_errors_and_warnings_in_template_order() {
          not enforced locally\n\
          template.yaml:6:11: error: Table: Type: unsupported resource type AWS::DynamoDB::Table: \
          Riffle runs AWS::Serverless::Function, AWS::Lambda::EventSourceMapping, \
-         AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer and AWS::SQS::Queue\n\
+         AWS::Kinesis::Stream, AWS::Kinesis::StreamConsumer, AWS::SQS::Queue, AWS::S3::Bucket and \
+         AWS::KinesisFirehose::DeliveryStream\n\
          1 error, 1 warning"
     );
     assert!(report.has_errors());
