@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make bench: five sections, each measured in the same run on this machine with the same load
+# make bench: six sections, each measured in the same run on this machine with the same load
 # generator (crates/riffle-bench, the official AWS SDK for Rust over plain HTTP):
 #   kinesis  Riffle's Kinesis emulator side by side with kinesalite and ferrokinesis;
 #   sqs      Riffle's SQS emulator side by side with moto_server;
+#   s3       Riffle's S3 side by side with moto_server's: PutObject then GetObject;
 #   esm      Riffle's Kinesis event source mapping engine end to end (emulator → mapping →
 #            in-process handler), against the issue's absolute targets (no peer);
 #   esm-sqs  Riffle's SQS event source mapping end to end (SendMessageBatch → mapping →
@@ -15,7 +16,7 @@
 # Every emulator listens on 127.0.0.1 only and all traffic stays on the loopback interface.
 #
 # Knobs (environment):
-#   SECTIONS            which sections to run (default "kinesis sqs esm esm-sqs lambda"); the doc
+#   SECTIONS            which sections to run (default "kinesis sqs s3 esm esm-sqs lambda"); the doc
 #                       keeps the last results of the others
 #   RECORDS             records per write workload for Riffle and ferrokinesis (default 300000)
 #   KINESALITE_RECORDS  records per write workload for kinesalite, which is far slower (50000)
@@ -27,6 +28,8 @@
 #   SQS_MESSAGES        messages per SQS workload for Riffle (default 50000)
 #   MOTO_MESSAGES       messages per SQS workload for moto, and Riffle's matched run (500)
 #   MOTO_VERSION        moto version, installed from PyPI into a virtualenv (5.2.5)
+#   S3_OBJECTS          64 KiB objects per S3 workload, both emulators (2000); and a tenth as
+#                       many 1 MiB objects
 #   ESM_RECORDS         records per end-to-end engine throughput run (300000)
 #   ESM_IDLE_POLL_MS    the mapping's idle poll interval for the throughput runs (200)
 #   ESM_LATENCY_POLLS   idle poll intervals (ms) of the latency runs ("200 50 10")
@@ -55,7 +58,8 @@ REPEATS="${REPEATS:-3}"
 EMULATORS="${EMULATORS:-riffle kinesalite ferrokinesis}"
 KINESALITE_VERSION="${KINESALITE_VERSION:-3.3.3}"
 FERROKINESIS_VERSION="${FERROKINESIS_VERSION:-0.7.0}"
-SECTIONS="${SECTIONS:-kinesis sqs esm esm-sqs lambda}"
+SECTIONS="${SECTIONS:-kinesis sqs s3 esm esm-sqs lambda}"
+S3_OBJECTS="${S3_OBJECTS:-2000}"
 LAMBDA_INVOCATIONS="${LAMBDA_INVOCATIONS:-5000}"
 LAMBDA_COLD_STARTS="${LAMBDA_COLD_STARTS:-20}"
 SQS_MESSAGES="${SQS_MESSAGES:-50000}"
@@ -81,7 +85,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 section_on() { [[ " $SECTIONS " == *" $1 "* ]]; }
 for section in $SECTIONS; do
   case "$section" in
-    kinesis | sqs | esm | esm-sqs | lambda) ;;
+    kinesis | sqs | s3 | esm | esm-sqs | lambda) ;;
     *) die "unknown section '$section' in SECTIONS" ;;
   esac
 done
@@ -181,7 +185,7 @@ if section_on kinesis; then
     esac
   done
 fi
-if section_on sqs; then
+if section_on sqs || section_on s3; then
   install_moto
 fi
 
@@ -338,6 +342,33 @@ run_sqs() {
   done
 }
 
+# --- S3: Riffle and moto_server ---
+
+# One S3 round on a fresh emulator: put then get N objects of one size, as cases s3-*-$4.
+s3_round() {
+  local emulator="$1" rep="$2" objects="$3" label="$4" size="$5" bucket="bench-$RANDOM$RANDOM"
+  log "$emulator #$rep: PutObject, $objects objects of $size B"
+  record "$emulator" "s3-put-$label" s3-put --endpoint "$ENDPOINT" \
+    --server-pid "$EMULATOR_PID" --bucket "$bucket" --create --workers 4 \
+    --object-size "$size" --objects "$objects"
+  log "$emulator #$rep: GetObject of the $objects objects"
+  record "$emulator" "s3-get-$label" s3-get --endpoint "$ENDPOINT" \
+    --server-pid "$EMULATOR_PID" --bucket "$bucket" --workers 4 \
+    --object-size "$size" --objects "$objects"
+}
+
+run_s3() {
+  # Each repetition runs both emulators in turn, each freshly started, with the same amounts.
+  for rep in $(seq 1 "$REPEATS"); do
+    for emulator in riffle moto; do
+      start_emulator "$emulator" s3
+      s3_round "$emulator" "$rep" "$S3_OBJECTS" 64k 65536
+      s3_round "$emulator" "$rep" "$((S3_OBJECTS / 10))" 1m 1048576
+      stop_emulator
+    done
+  done
+}
+
 # --- ESM: the mapping engine end to end, in riffle-bench, against the riffle binary ---
 
 run_esm() {
@@ -423,7 +454,7 @@ run_lambda() {
   done
 }
 
-for section in kinesis sqs esm esm-sqs lambda; do
+for section in kinesis sqs s3 esm esm-sqs lambda; do
   section_on "$section" || continue
   started=$SECONDS
   load_before="$(load_average)"
@@ -447,6 +478,8 @@ moto_version="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)
   --context "kinesis/Amount=$RECORDS records per write workload (kinesalite: $KINESALITE_RECORDS), median of $REPEATS runs each on a fresh emulator; latency: $LATENCY_RECORDS PutRecord calls at 200/s; start-up: median of $STARTUP_RUNS starts" \
   --context "sqs/Peer=moto_server $moto_version (PyPI moto[server], $(python3 --version))" \
   --context "sqs/Amount=Riffle $SQS_MESSAGES messages per workload, moto $MOTO_MESSAGES (and Riffle again at $MOTO_MESSAGES, matched); median of $REPEATS runs each on a fresh emulator" \
+  --context "s3/Peer=moto_server $moto_version (PyPI moto[server], $(python3 --version)), its S3 in memory; Riffle's objects are files in a temporary directory" \
+  --context "s3/Amount=$S3_OBJECTS objects of 64 KiB and $((S3_OBJECTS / 10)) of 1 MiB per workload, both emulators; median of $REPEATS runs each on a fresh emulator" \
   --context "esm/Setup=the mapping runs inside riffle-bench (riffle-runtime + riffle-aws, in-process no-op lambda_runtime handler, 2 tokio worker threads) against the riffle release binary as a separate process; idle poll $ESM_IDLE_POLL_MS ms for throughput and scaling, read limit 10000" \
   --context "esm/Amount=$ESM_RECORDS records per throughput run, median of $REPEATS runs; latency: $ESM_LATENCY_RECORDS PutRecord calls at 200/s per idle poll; scaling: one run per point, backlog sized for 5 s at linear speed" \
   --context "esm-sqs/Setup=the mapping runs inside riffle-bench (riffle-runtime QueueMapping + riffle-aws SqsQueueSource, in-process no-op lambda_runtime handler taking SqsEvent, 2 tokio worker threads, SystemClock) against the riffle release binary as a separate process; 4 producers sending SendMessageBatch calls of 10 messages of 100 B" \

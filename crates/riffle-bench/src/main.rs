@@ -1,7 +1,7 @@
 //! `riffle-bench`: the load generator behind `make bench`.
 //!
 //! Every emulator workload talks to an emulator through the official AWS SDK for Rust over plain
-//! HTTP, so Riffle and its peers (kinesalite and ferrokinesis for Kinesis, moto for SQS) are
+//! HTTP, so Riffle and its peers (kinesalite and ferrokinesis for Kinesis, moto for SQS and S3) are
 //! measured with the same client. The `esm` workloads run Riffle's event source mapping engine
 //! end to end against the emulator with an in-process handler. Each invocation prints exactly
 //! one JSON object on stdout; `bench/run.sh` collects them into `docs/benchmarks.md`.
@@ -12,6 +12,7 @@ mod lambda;
 mod latency;
 mod process;
 mod report;
+mod s3;
 mod sqs;
 mod stats;
 mod throughput;
@@ -50,6 +51,10 @@ enum Command {
     SqsSend(sqs::SendArgs),
     /// ReceiveMessage + DeleteMessageBatch throughput: concurrent consumers draining a queue.
     SqsDrain(sqs::DrainArgs),
+    /// PutObject throughput: concurrent writers putting fixed-size objects.
+    S3Put(s3::PutArgs),
+    /// GetObject throughput: concurrent readers getting every object s3-put wrote.
+    S3Get(s3::ObjectArgs),
     /// The event source mapping engine end to end: emulator → mapping → in-process handler.
     Esm(esm::EsmArgs),
     /// Warm invocation round trips and cold starts of a real function behind the Runtime API host.
@@ -66,6 +71,8 @@ enum Service {
     Kinesis,
     /// SQS (ListQueues).
     Sqs,
+    /// S3 (ListBuckets).
+    S3,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +103,7 @@ fn main() -> anyhow::Result<()> {
                         kinesis::wait_ready(&kinesis::client(&args.endpoint), timeout).await?
                     }
                     Service::Sqs => sqs::wait_ready(&sqs::client(&args.endpoint), timeout).await?,
+                    Service::S3 => s3::wait_ready(&s3::client(&args.endpoint), timeout).await?,
                 };
                 Ok(serde_json::json!({
                     "workload": "wait",
@@ -108,6 +116,8 @@ fn main() -> anyhow::Result<()> {
             Command::Latency(args) => latency::run(args).await,
             Command::SqsSend(args) => sqs::send(args).await,
             Command::SqsDrain(args) => sqs::drain(args).await,
+            Command::S3Put(args) => s3::put(args).await,
+            Command::S3Get(args) => s3::get(args).await,
             Command::Esm(args) => esm::run(args).await,
             Command::Lambda(args) => lambda::run(args).await,
             Command::Startup(args) => process::startup(args).await,

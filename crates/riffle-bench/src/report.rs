@@ -2,8 +2,8 @@
 //! `docs/benchmarks.md` between marker comments, leaving the hand-written text alone.
 //!
 //! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]), the
-//! Kinesis mapping engine ([`esm`]), the SQS mapping ([`esm_sqs`]) and the Runtime API host
-//! ([`lambda`]). A result belongs to a section by its `case` (`sqs-…`, `lambda-…`, `esm-sqs-…`,
+//! Kinesis mapping engine ([`esm`]), the SQS mapping ([`esm_sqs`]), S3 ([`s3`]) and the Runtime API host
+//! ([`lambda`]). A result belongs to a section by its `case` (`sqs-…`, `s3-…`, `lambda-…`, `esm-sqs-…`,
 //! `esm-…`, anything else is Kinesis); only
 //! sections with results are rewritten, so running a subset of the benchmark leaves the others'
 //! last results in place.
@@ -11,6 +11,7 @@
 mod esm;
 mod esm_sqs;
 mod lambda;
+mod s3;
 mod sqs;
 
 use std::fmt::Write as _;
@@ -25,7 +26,7 @@ const START: &str = "<!-- bench:results:start -->";
 const END: &str = "<!-- bench:results:end -->";
 
 /// The generated sections: name (as used in `--context name/KEY=VALUE`), markers, renderer.
-const SECTIONS: [Section; 5] = [
+const SECTIONS: [Section; 6] = [
     Section {
         name: "kinesis",
         start: START,
@@ -51,6 +52,12 @@ const SECTIONS: [Section; 5] = [
         render: esm_sqs::render,
     },
     Section {
+        name: "s3",
+        start: "<!-- bench:s3:start -->",
+        end: "<!-- bench:s3:end -->",
+        render: s3::render,
+    },
+    Section {
         name: "lambda",
         start: "<!-- bench:lambda:start -->",
         end: "<!-- bench:lambda:end -->",
@@ -71,6 +78,8 @@ fn section_of(result: &Value) -> &'static str {
     let case = result["case"].as_str().unwrap_or_default();
     if case.starts_with("sqs-") {
         "sqs"
+    } else if case.starts_with("s3-") {
+        "s3"
     } else if case.starts_with("lambda-") {
         "lambda"
     } else if case.starts_with("esm-sqs-") {
@@ -356,10 +365,16 @@ fn runs<'a>(results: &'a [Value], emulator: &str, case: &str) -> Vec<&'a Value> 
 /// `field` of one result, or the derived [`PER_CPU_SECOND`].
 fn field_value(result: &Value, field: &str) -> Option<f64> {
     if field == PER_CPU_SECOND {
-        let records = ["records_ok", "records", "messages_ok", "messages"]
-            .iter()
-            .find_map(|f| result.get(*f))?
-            .as_f64()?;
+        let records = [
+            "records_ok",
+            "records",
+            "messages_ok",
+            "messages",
+            "objects_ok",
+        ]
+        .iter()
+        .find_map(|f| result.get(*f))?
+        .as_f64()?;
         let cpu_ms = result
             .get("server_cpu_ms")?
             .as_f64()
