@@ -4,7 +4,8 @@
 //! - [`kinesis`]: creating streams, putting records, listing shards and reading pages of them;
 //! - [`consumer`]: reading a shard through an enhanced fan-out consumer (SubscribeToShard);
 //! - [`sqs`]: creating queues, finding a queue's URL, receiving, deleting and handing back;
-//! - [`lambda`]: a RequestResponse invoke and its answer.
+//! - [`lambda`]: a RequestResponse invoke and its answer;
+//! - [`s3`]: creating buckets.
 //!
 //! Invariant: an error is text with the service's code when it sent one (`Code: message`),
 //! otherwise the SDK's own description.
@@ -12,6 +13,7 @@
 pub mod consumer;
 pub mod kinesis;
 pub mod lambda;
+pub mod s3;
 pub mod sqs;
 
 /// The text of an SDK error, with its code when the service sent one.

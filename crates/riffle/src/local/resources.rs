@@ -1,4 +1,5 @@
-//! Creating the template's streams, stream consumers and queues on the endpoint, idempotently:
+//! Creating the template's buckets, streams, stream consumers and queues on the endpoint,
+//! idempotently:
 //! a resource that already exists (a data directory from an earlier run) is kept, and its
 //! settings brought to the template's where the API allows.
 //!
@@ -10,19 +11,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::bail;
 use riffle_aws::tools::kinesis::{self, CreateStreamError};
 use riffle_aws::tools::sqs::{self, CreateQueueError};
-use riffle_aws::{KinesisClient, SqsClient};
+use riffle_aws::{KinesisClient, S3Client, SqsClient};
 use riffle_template::{Application, Queue, Stream};
 
 /// The consumer ARNs the endpoint gave, by the template's ARN of each (see
 /// [`riffle_template::StreamConsumer::arn`]).
 pub(crate) type ConsumerArns = BTreeMap<String, String>;
 
-/// Creates every stream, stream consumer and queue of `app`.
+/// Creates every bucket, stream, stream consumer and queue of `app`.
 pub(crate) async fn create(
     app: &Application,
     kinesis: &KinesisClient,
     queues: &SqsClient,
+    s3: &S3Client,
 ) -> anyhow::Result<ConsumerArns> {
+    for bucket in &app.buckets {
+        riffle_aws::tools::s3::create_bucket(s3, &bucket.name)
+            .await
+            .map_err(|e| anyhow::anyhow!("bucket {}: {e}", bucket.logical_id))?;
+    }
     for stream in &app.streams {
         create_stream(kinesis, stream).await?;
     }

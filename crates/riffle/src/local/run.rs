@@ -122,7 +122,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     let started_app = args.watch.then(|| app.clone());
     let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
     let s3 = riffle_aws::Clients::new(&endpoint, &args.template.region).s3();
-    let consumer_arns = resources::create(&app, &kinesis, &sqs).await?;
+    let consumer_arns = resources::create(&app, &kinesis, &sqs, &s3).await?;
 
     let binaries = build::build_functions(
         &app.functions,

@@ -45,6 +45,8 @@ pub(crate) fn plan(old: &Application, new: &Application) -> Plan {
     compare!(streams);
     compare!(consumers);
     compare!(queues);
+    compare!(buckets);
+    compare!(delivery_streams);
     compare!(functions);
     for mapping in &new.mappings {
         let Some(before) = old
