@@ -105,8 +105,9 @@ pub fn s3_failure_key(mapping_id: &str, shard_id: &str, at: Millis, identity: &[
     )
 }
 
-/// Sixteen bytes written as a version-4 UUID (the version and variant bits set).
-fn uuid_v4_shape(mut bytes: [u8; 16]) -> String {
+/// Sixteen bytes written as a version-4 UUID (the version and variant bits set): how Riffle
+/// derives the "random" UUIDs AWS draws, so retried deliveries keep their names.
+pub fn uuid_v4_shape(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

@@ -13,6 +13,7 @@
 //! - [`destination`]: which kind of on-failure destination an ARN names, and S3's key layout.
 //! - [`invocation`]: the payload envelope and limit, and how an invocation ended ([`invocation::Outcome`]).
 //! - [`filter`]: FilterCriteria patterns, applied before batching, and their limits.
+//! - [`firehose`]: Firehose delivery to S3 with a Lambda transformation, as a machine.
 //! - [`json`]: the one hand-written JSON string escaper and decimal writer.
 //! - [`digest`]: the MD5 digests SQS computes over bodies and message attributes.
 //! - [`sequence`]: Kinesis sequence numbers, ordered numerically.
@@ -29,6 +30,7 @@ pub mod digest;
 pub mod examples;
 pub mod fault;
 pub mod filter;
+pub mod firehose;
 pub mod invocation;
 pub mod json;
 pub mod kinesis;
