@@ -7,6 +7,8 @@
 //!   retries, bisect, partial failures, on-failure destinations, visibility timeouts,
 //!   dead-letter queues. You get a [`Trace`] of every invocation and decision.
 //! - [`faults`]: failures injected without touching the handler.
+//! - [`firehose`]: Firehose transformation events ([`FirehoseEventBuilder`]) and results;
+//!   [`FirehoseSimulation`] runs a transformation through the real delivery machine.
 //!
 //! Run simulations from any `#[tokio::test]`: a simulation runs on a current-thread runtime of
 //! its own with tokio's time paused, and advances its clock exactly when every task waits.
@@ -16,13 +18,18 @@
 
 pub mod events;
 pub mod faults;
+pub mod firehose;
 pub mod response;
 pub mod sim;
 
 pub use events::{KinesisEventBuilder, SqsEventBuilder, SqsMessage, context, lambda_event};
 pub use faults::{Fault, Faults, RecordView};
+pub use firehose::FirehoseEventBuilder;
 pub use response::{assert_failed_items, failed_items, window_state};
-pub use sim::{KinesisSimulation, SqsSimulation, Trace, TraceInvocation, TraceRecord};
+pub use sim::{
+    FirehoseSimulation, FirehoseTrace, KinesisSimulation, SqsSimulation, Trace, TraceInvocation,
+    TraceRecord,
+};
 
 /// The name [`SqsSimulation`] had before it mirrored [`KinesisSimulation`].
 #[deprecated(since = "0.1.0", note = "renamed `SqsSimulation`")]

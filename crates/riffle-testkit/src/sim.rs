@@ -303,9 +303,11 @@ fn properties<T: DeserializeOwned>(mut properties: Value, defaults: &[(&str, Val
     serde_json::from_value(properties).unwrap_or_else(|e| panic!("mapping properties: {e}"))
 }
 
+mod firehose;
 mod kinesis;
 mod setup;
 mod sqs;
 
+pub use firehose::{FirehoseInvocation, FirehoseSimulation, FirehoseTrace, SimObject};
 pub use kinesis::KinesisSimulation;
 pub use sqs::SqsSimulation;
