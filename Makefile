@@ -113,7 +113,7 @@ validate: $(SAM)
 ## Build the functions' bootstrap binaries for Lambda (target/lambda/<binary>/bootstrap).
 build-functions: $(SAM_VENV)/bin/cargo-lambda
 	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" cargo lambda build --release \
-		--bin order-events --bin clickstream-totals --bin failure-inspector
+		--bin order-events --bin clickstream-totals --bin failure-inspector --bin log-normalizer
 
 ## Deploy the example application to your AWS account (asks for the stack's settings).
 deploy: $(SAM_VENV)/bin/cargo-lambda
