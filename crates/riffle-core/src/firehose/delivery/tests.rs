@@ -1,6 +1,7 @@
 //! The delivery machine: buffering, invocations, retries, writes, and the nothing-lost
 //! invariant as a property test.
 
+use base64::Engine as _;
 use proptest::prelude::*;
 
 use super::*;
@@ -229,6 +230,33 @@ fn a_buffer_is_split_into_invocations_within_six_mib() {
 }
 
 #[test]
+fn a_kinesis_source_adds_its_arn_and_record_metadata() {
+    let mut raw = raw(true, false);
+    raw.source_stream_arn = Some("arn:aws:kinesis:us-east-1:000000000000:stream/app-logs".into());
+    let mut m = Delivery::new(DeliverySettings::new(&raw).unwrap());
+    let mut r = record(0, "a");
+    r.kinesis = Some(crate::firehose::transform::KinesisRecordMetadata {
+        shard_id: "shardId-000000000001".into(),
+        partition_key: "k".into(),
+        approximate_arrival_timestamp: T0 - 5,
+        sequence_number: "4960".into(),
+        subsequence_number: 0,
+    });
+    m.put(vec![r], T0);
+    let calls = invocations(&m.tick(T0 + 10_000));
+    let event = &calls[0].1;
+    assert_eq!(
+        event["sourceKinesisStreamArn"],
+        "arn:aws:kinesis:us-east-1:000000000000:stream/app-logs"
+    );
+    assert_eq!(
+        event["records"][0]["kinesisRecordMetadata"],
+        serde_json::json!({"shardId": "shardId-000000000001", "partitionKey": "k",
+            "approximateArrivalTimestamp": T0 - 5, "sequenceNumber": "4960", "subsequenceNumber": 0})
+    );
+}
+
+#[test]
 fn failed_writes_are_retried_with_the_same_key_and_body() {
     let mut m = machine(false, true);
     m.put(vec![record(0, "a")], T0);
@@ -277,22 +305,121 @@ fn answer() -> impl Strategy<Value = Answer> {
     ]
 }
 
-fn respond(event: &serde_json::Value, answer: Answer) -> Outcome {
-    let records = event["records"].as_array().unwrap();
-    match answer {
-        Answer::Error => Outcome::function_error("Boom", "scripted"),
-        Answer::Malformed => Outcome::Success(br#"{"records":[]}"#.to_vec()),
-        Answer::Results(seed) => {
-            let records: Vec<_> = records
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let result = ["Ok", "Dropped", "ProcessingFailed"][(i + seed as usize) % 3];
-                    serde_json::json!({"recordId": r["recordId"], "result": result, "data": r["data"]})
-                })
-                .collect();
-            Outcome::Success(serde_json::to_vec(&serde_json::json!({"records": records})).unwrap())
+/// Scripted answers and S3, recording where each record (by its `<n:` tag) ended.
+struct Harness {
+    answers: Vec<Answer>,
+    write_ok: Vec<bool>,
+    answer_at: usize,
+    write_at: usize,
+    delivered: Vec<u64>,
+    failed: Vec<u64>,
+    dropped: Vec<u64>,
+    backed_up: Vec<u64>,
+    backup: bool,
+    acknowledged: u64,
+}
+
+fn tags(text: &[u8]) -> Vec<u64> {
+    String::from_utf8_lossy(text)
+        .split('<')
+        .skip(1)
+        .map(|t| t.split(':').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+impl Harness {
+    fn respond(&mut self, event: &serde_json::Value) -> Outcome {
+        let answer = self.answers[self.answer_at % self.answers.len()];
+        self.answer_at += 1;
+        let records = event["records"].as_array().unwrap();
+        match answer {
+            Answer::Error => Outcome::function_error("Boom", "scripted"),
+            Answer::Malformed => Outcome::Success(br#"{"records":[]}"#.to_vec()),
+            Answer::Results(seed) => {
+                let records: Vec<_> = records
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let result = ["Ok", "Dropped", "ProcessingFailed"][(i + seed as usize) % 3];
+                        if result == "Dropped" {
+                            let data = base64::engine::general_purpose::STANDARD
+                                .decode(r["data"].as_str().unwrap())
+                                .unwrap();
+                            self.dropped.extend(tags(&data));
+                        }
+                        serde_json::json!({"recordId": r["recordId"], "result": result, "data": r["data"]})
+                    })
+                    .collect();
+                Outcome::Success(
+                    serde_json::to_vec(&serde_json::json!({"records": records})).unwrap(),
+                )
+            }
         }
+    }
+
+    /// Performs `actions` and what they lead to; checks every acknowledgement.
+    fn perform(
+        &mut self,
+        m: &mut Delivery,
+        mut queue: Vec<Action>,
+        now: Millis,
+    ) -> Result<(), TestCaseError> {
+        while let Some(action) = queue.pop() {
+            match action {
+                Action::Invoke {
+                    invocation_id,
+                    payload,
+                    ..
+                } => {
+                    let event: serde_json::Value = serde_json::from_str(&payload).unwrap();
+                    prop_assert!(payload.len() <= MAX_PAYLOAD_BYTES);
+                    let outcome = self.respond(&event);
+                    queue.extend(m.invoked(&invocation_id, &outcome, now));
+                }
+                Action::Write {
+                    write_id,
+                    body,
+                    kind,
+                    ..
+                } => {
+                    let ok = self.write_ok[self.write_at % self.write_ok.len()]
+                        || self.write_at % 5 == 4;
+                    self.write_at += 1;
+                    if ok {
+                        match kind {
+                            ObjectKind::Delivered => self.delivered.extend(tags(&body)),
+                            ObjectKind::ProcessingFailed => {
+                                for line in ProcessingFailedRecord::parse_lines(&body).unwrap() {
+                                    self.failed.extend(tags(&line.data()));
+                                }
+                            }
+                            ObjectKind::Backup => self.backed_up.extend(tags(&body)),
+                        }
+                    }
+                    let result = if ok { Ok(()) } else { Err("503".into()) };
+                    queue.extend(m.written(write_id, result, now));
+                }
+                Action::Acknowledge { below } => {
+                    prop_assert!(below > self.acknowledged);
+                    for n in self.acknowledged..below {
+                        prop_assert!(
+                            self.delivered.contains(&n)
+                                || self.failed.contains(&n)
+                                || self.dropped.contains(&n),
+                            "record {} acknowledged before it was settled",
+                            n
+                        );
+                        prop_assert!(
+                            !self.backup || self.backed_up.contains(&n),
+                            "record {} acknowledged before it was backed up",
+                            n
+                        );
+                    }
+                    self.acknowledged = below;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -308,99 +435,41 @@ proptest! {
         write_ok in prop::collection::vec(prop::bool::weighted(0.7), 1..8),
     ) {
         let mut m = machine(processor, backup);
+        let mut h = Harness {
+            answers, write_ok, answer_at: 0, write_at: 0, delivered: Vec::new(), failed: Vec::new(),
+            dropped: Vec::new(), backed_up: Vec::new(), backup, acknowledged: 0,
+        };
         let mut now = T0;
-        let mut queue: Vec<Action> = Vec::new();
-        let (mut answer_at, mut write_at) = (0, 0);
-        let (mut delivered, mut failed, mut backed_up) = (Vec::new(), Vec::new(), Vec::new());
-        let mut acknowledged = 0;
         let total = sizes.len() as u64;
         for (n, size) in sizes.iter().enumerate() {
             let data = format!("<{n}:{}>", "z".repeat(*size));
-            queue.extend(m.put(vec![record(n as u64, &data)], now));
+            let actions = m.put(vec![record(n as u64, &data)], now);
+            h.perform(&mut m, actions, now)?;
             now += gaps[n % gaps.len()];
-            queue.extend(m.tick(now));
-            while let Some(action) = queue.pop() {
-                match action {
-                    Action::Invoke { invocation_id, payload, .. } => {
-                        let event: serde_json::Value = serde_json::from_str(&payload).unwrap();
-                        let outcome = respond(&event, answers[answer_at % answers.len()]);
-                        answer_at += 1;
-                        queue.extend(m.invoked(&invocation_id, &outcome, now));
-                    }
-                    Action::Write { write_id, body, kind, .. } => {
-                        let ok = write_ok[write_at % write_ok.len()] || write_at % 5 == 4;
-                        write_at += 1;
-                        if ok {
-                            match kind {
-                                ObjectKind::Delivered => delivered.push(body),
-                                ObjectKind::ProcessingFailed => failed.push(body),
-                                ObjectKind::Backup => backed_up.push(body),
-                            }
-                        }
-                        queue.extend(m.written(write_id, if ok { Ok(()) } else { Err("503".into()) }, now));
-                    }
-                    Action::Acknowledge { below } => {
-                        prop_assert!(below > acknowledged);
-                        acknowledged = below;
-                    }
-                }
-            }
-            if n + 1 == sizes.len() {
-                // Drain: run the clock to each wake-up until everything settles.
-                let mut rounds = 0;
-                while let Some(at) = m.next_wake() {
-                    rounds += 1;
-                    prop_assert!(rounds < 10_000, "the machine settles");
-                    now = now.max(at);
-                    queue.extend(m.tick(now));
-                    while let Some(action) = queue.pop() {
-                        match action {
-                            Action::Invoke { invocation_id, payload, .. } => {
-                                let event: serde_json::Value = serde_json::from_str(&payload).unwrap();
-                                let outcome = respond(&event, answers[answer_at % answers.len()]);
-                                answer_at += 1;
-                                queue.extend(m.invoked(&invocation_id, &outcome, now));
-                            }
-                            Action::Write { write_id, body, kind, .. } => {
-                                let ok = write_ok[write_at % write_ok.len()] || write_at % 5 == 4;
-                                write_at += 1;
-                                if ok {
-                                    match kind {
-                                        ObjectKind::Delivered => delivered.push(body),
-                                        ObjectKind::ProcessingFailed => failed.push(body),
-                                        ObjectKind::Backup => backed_up.push(body),
-                                    }
-                                }
-                                queue.extend(m.written(write_id, if ok { Ok(()) } else { Err("503".into()) }, now));
-                            }
-                            Action::Acknowledge { below } => acknowledged = below,
-                        }
-                    }
-                }
-            }
+            let actions = m.tick(now);
+            h.perform(&mut m, actions, now)?;
+        }
+        // Run the clock to each wake-up until everything settles.
+        let mut rounds = 0;
+        while let Some(at) = m.next_wake() {
+            rounds += 1;
+            prop_assert!(rounds < 10_000, "the machine settles");
+            now = now.max(at);
+            let actions = m.tick(now);
+            h.perform(&mut m, actions, now)?;
         }
         prop_assert!(m.is_idle());
-        prop_assert_eq!(acknowledged, total);
-        let text = |bodies: &[Vec<u8>]| bodies.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<String>();
-        let tags = |text: &str| -> Vec<u64> {
-            text.split('<').skip(1).map(|t| t.split(':').next().unwrap().parse().unwrap()).collect()
-        };
-        let mut seen = tags(&text(&delivered));
-        for body in &failed {
-            for line in ProcessingFailedRecord::parse_lines(body).unwrap() {
-                seen.extend(tags(&String::from_utf8_lossy(&line.data())));
-            }
-        }
-        let c = m.counters();
-        prop_assert_eq!(seen.len() as u64 + c.dropped, total, "each record once: delivered, failed or dropped");
+        prop_assert_eq!(h.acknowledged, total);
+        let mut seen: Vec<u64> = [h.delivered.clone(), h.failed.clone(), h.dropped.clone()].concat();
+        prop_assert_eq!(seen.len() as u64, total, "each record once: delivered, failed or dropped");
         seen.sort_unstable();
-        seen.dedup();
-        prop_assert_eq!(seen.len() as u64 + c.dropped, total, "no record twice");
+        prop_assert_eq!(seen, (0..total).collect::<Vec<_>>());
+        let c = m.counters();
+        prop_assert_eq!(c.dropped, h.dropped.len() as u64);
         prop_assert_eq!(c.transformed + c.dropped + c.failed, if processor { total } else { 0 });
         if backup {
-            let mut backed = tags(&text(&backed_up));
-            backed.sort_unstable();
-            prop_assert_eq!(backed, (0..total).collect::<Vec<_>>());
+            h.backed_up.sort_unstable();
+            prop_assert_eq!(h.backed_up, (0..total).collect::<Vec<_>>());
         }
     }
 }
