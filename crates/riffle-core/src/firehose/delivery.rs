@@ -31,7 +31,7 @@ use crate::time::Millis;
 
 mod types;
 
-pub use types::{Action, Counters, ObjectKind, SourceRecord};
+pub use types::{Action, Counters, Decision, ObjectKind, SourceRecord};
 
 /// First back-off after a failed write.
 pub const WRITE_RETRY_MS: Millis = 1_000;
@@ -108,6 +108,7 @@ pub struct Delivery {
     acknowledged: u64,
     next_id: u64,
     counters: Counters,
+    decisions: Vec<Decision>,
 }
 
 impl Delivery {
@@ -126,6 +127,7 @@ impl Delivery {
             acknowledged: 0,
             next_id: 0,
             counters: Counters::default(),
+            decisions: Vec::new(),
         }
     }
 
@@ -137,6 +139,11 @@ impl Delivery {
     /// What the machine has done.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// The decisions made since the last call, oldest first.
+    pub fn take_decisions(&mut self) -> Vec<Decision> {
+        std::mem::take(&mut self.decisions)
     }
 
     /// Bytes buffered: waiting for the processor, for a delivered object, for a
@@ -195,6 +202,13 @@ impl Delivery {
         let lambda_arn = self.lambda_arn();
         match judge(&ids, outcome) {
             Ok(results) => {
+                let count = |f: fn(&RecordResult) -> bool| results.iter().filter(|r| f(r)).count();
+                self.decisions.push(Decision::Transformed {
+                    invocation_id: invocation_id.to_owned(),
+                    ok: count(|r| matches!(r, RecordResult::Ok(_))),
+                    dropped: count(|r| matches!(r, RecordResult::Dropped)),
+                    failed: count(|r| matches!(r, RecordResult::ProcessingFailed)),
+                });
                 for (record, result) in flight.records.into_iter().zip(results) {
                     match result {
                         RecordResult::Ok(data) => {
@@ -223,6 +237,12 @@ impl Delivery {
             Err(error) => {
                 self.counters.invocation_errors += 1;
                 let retries = self.settings.processor.as_ref().map_or(0, |p| p.retries);
+                self.decisions.push(Decision::InvocationFailed {
+                    invocation_id: invocation_id.to_owned(),
+                    code: error.code.to_owned(),
+                    message: error.message.clone(),
+                    retrying: flight.attempts <= retries,
+                });
                 if flight.attempts <= retries {
                     self.invoke(flight.records, flight.attempts + 1, &mut out);
                 } else {
@@ -252,6 +272,13 @@ impl Delivery {
         match result {
             Ok(()) => {
                 if let Some(write) = self.writes.remove(&write_id) {
+                    if let Action::Write { key, .. } = &write.action {
+                        self.decisions.push(Decision::Written {
+                            key: key.clone(),
+                            object: write.kind,
+                            records: write.positions.len(),
+                        });
+                    }
                     if write.kind == ObjectKind::Delivered {
                         self.counters.delivered_objects += 1;
                         self.counters.delivered_bytes += write.raw_bytes as u64;
@@ -261,12 +288,19 @@ impl Delivery {
                     }
                 }
             }
-            Err(_) => {
+            Err(error) => {
                 if let Some(write) = self.writes.get_mut(&write_id) {
                     self.counters.write_failures += 1;
                     let backoff = (WRITE_RETRY_MS << write.attempts.min(6)).min(MAX_WRITE_RETRY_MS);
                     write.attempts += 1;
                     write.retry_at = Some(now + backoff);
+                    if let Action::Write { key, .. } = &write.action {
+                        self.decisions.push(Decision::WriteFailed {
+                            key: key.clone(),
+                            error,
+                            retry_in_ms: backoff,
+                        });
+                    }
                 }
             }
         }
@@ -358,6 +392,11 @@ impl Delivery {
         };
         let payload = serde_json::to_string(&event).expect("plain fields serialize");
         self.counters.invocations += 1;
+        self.decisions.push(Decision::Invoked {
+            invocation_id: invocation_id.clone(),
+            records: records.len(),
+            attempt: attempts,
+        });
         out.push(Action::Invoke {
             invocation_id: invocation_id.clone(),
             payload,

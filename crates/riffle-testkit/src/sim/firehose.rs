@@ -8,7 +8,9 @@ use std::fmt::Display;
 
 use aws_lambda_events::event::firehose::{KinesisFirehoseEvent, KinesisFirehoseResponse};
 use lambda_runtime::LambdaEvent;
-use riffle_core::firehose::delivery::{Action, Counters, Delivery, ObjectKind, SourceRecord};
+use riffle_core::firehose::delivery::{
+    Action, Counters, Decision, Delivery, ObjectKind, SourceRecord,
+};
 use riffle_core::firehose::error_record::ProcessingFailedRecord;
 use riffle_core::firehose::settings::{
     DeliverySettings, RawDelivery, RawProcessor, RawS3Destination,
@@ -57,6 +59,8 @@ pub struct FirehoseTrace {
     pub failed_writes: usize,
     /// The machine's counters at the end.
     pub counters: Counters,
+    /// The machine's decisions (what `riffle explain` shows), in order.
+    pub decisions: Vec<Decision>,
 }
 
 impl FirehoseTrace {
@@ -342,6 +346,8 @@ where
     /// What happened so far.
     pub fn trace(&mut self) -> FirehoseTrace {
         let counters = self.machine().counters();
+        let decisions = self.machine().take_decisions();
+        self.trace.decisions.extend(decisions);
         let mut trace = self.trace.clone();
         trace.counters = counters;
         trace

@@ -194,6 +194,23 @@ fn invocation_errors_are_retried_then_fail_every_record() {
         invocations(&out).is_empty(),
         "NumberOfRetries 2: three attempts"
     );
+    let decisions = m.take_decisions();
+    let failures: Vec<bool> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::InvocationFailed { code, retrying, .. } => {
+                assert_eq!(code, "Lambda.FunctionError");
+                Some(*retrying)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures, [true, true, false]);
+    assert_eq!(
+        serde_json::to_value(&decisions[0]).unwrap()["kind"],
+        "invoked",
+        "the journal's shape"
+    );
     let w = writes(&m.tick(T0 + 80_000));
     let lines = ProcessingFailedRecord::parse_lines(&w[0].2).unwrap();
     assert_eq!(lines[0].attempts_made, 3);

@@ -21,7 +21,8 @@ pub struct SourceRecord {
 }
 
 /// What an object holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     /// Records (transformed, if there is a processor), concatenated.
     Delivered,
@@ -92,4 +93,60 @@ pub struct Counters {
     pub delivered_bytes: u64,
     /// Writes S3 refused (each retried).
     pub write_failures: u64,
+}
+
+/// What the machine decided, as `riffle explain` and the journal show it (drained with
+/// [`super::Delivery::take_decisions`]). Serialized with `kind` in snake case.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decision {
+    /// A buffer of records went to the processor.
+    Invoked {
+        /// The event's invocationId.
+        invocation_id: String,
+        /// Records in it.
+        records: usize,
+        /// 1 for the first attempt.
+        attempt: u32,
+    },
+    /// An invocation failed as a whole.
+    InvocationFailed {
+        /// Its invocationId.
+        invocation_id: String,
+        /// Firehose's error code.
+        code: String,
+        /// The message.
+        message: String,
+        /// Whether it is invoked again (false: its records are processing-failed).
+        retrying: bool,
+    },
+    /// An invocation's results were accepted.
+    Transformed {
+        /// Its invocationId.
+        invocation_id: String,
+        /// `Ok` records.
+        ok: usize,
+        /// `Dropped` records.
+        dropped: usize,
+        /// `ProcessingFailed` records.
+        failed: usize,
+    },
+    /// An object was written.
+    Written {
+        /// Its key.
+        key: String,
+        /// What it holds.
+        object: ObjectKind,
+        /// Records in it.
+        records: usize,
+    },
+    /// S3 refused a write; it is retried.
+    WriteFailed {
+        /// The key.
+        key: String,
+        /// S3's error.
+        error: String,
+        /// After this long.
+        retry_in_ms: Millis,
+    },
 }

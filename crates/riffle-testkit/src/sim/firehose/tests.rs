@@ -2,7 +2,7 @@
 
 use aws_lambda_events::event::firehose::{KinesisFirehoseEvent, KinesisFirehoseResponse};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use riffle_core::firehose::delivery::ObjectKind;
+use riffle_core::firehose::delivery::{Decision, ObjectKind};
 
 use crate::firehose::{self, FirehoseEventBuilder};
 use crate::sim::FirehoseSimulation;
@@ -83,6 +83,15 @@ async fn invocation_errors_are_retried_then_go_to_processing_failed() {
             .error_message
             .contains("the transformation is down")
     );
+    let retrying: Vec<bool> = trace
+        .decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::InvocationFailed { retrying, .. } => Some(*retrying),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retrying, [true, false]);
     let object = trace
         .objects
         .iter()
