@@ -62,8 +62,9 @@ impl Buffer {
         (!self.positions.is_empty()).then(|| self.since + hints.interval_ms)
     }
 
-    fn due(&self, hints: Buffering, now: Millis) -> bool {
+    fn due(&self, hints: Buffering, now: Millis, draining: bool) -> bool {
         self.deadline(hints)
+            .map(|d| if draining { now } else { d })
             .is_some_and(|d| now >= d || self.body.len() >= hints.size_bytes)
     }
 }
@@ -109,6 +110,8 @@ pub struct Delivery {
     next_id: u64,
     counters: Counters,
     decisions: Vec<Decision>,
+    /// Buffering hints no longer apply: every buffer goes out at once ([`Delivery::drain`]).
+    draining: bool,
 }
 
 impl Delivery {
@@ -128,6 +131,7 @@ impl Delivery {
             next_id: 0,
             counters: Counters::default(),
             decisions: Vec::new(),
+            draining: false,
         }
     }
 
@@ -304,6 +308,13 @@ impl Delivery {
                 }
             }
         }
+        self.step(now)
+    }
+
+    /// From now on, deliver without waiting for buffering hints (the stream is being deleted
+    /// or Riffle is shutting down): what is buffered goes to the processor and to S3 at once.
+    pub fn drain(&mut self, now: Millis) -> Vec<Action> {
+        self.draining = true;
         self.step(now)
     }
 
@@ -502,20 +513,21 @@ impl Delivery {
         let mut out = Vec::new();
         if let Some(processor) = &self.settings.processor
             && !self.pending.records.is_empty()
-            && (self.pending.bytes >= processor.buffer_bytes
+            && (self.draining
+                || self.pending.bytes >= processor.buffer_bytes
                 || now >= self.pending.since + processor.interval_ms)
         {
             self.flush_pending(&mut out);
         }
         let destination = self.settings.destination.buffering;
-        if self.delivered.due(destination, now) {
+        if self.delivered.due(destination, now, self.draining) {
             self.write(ObjectKind::Delivered, now, &mut out);
         }
-        if self.failed.due(destination, now) {
+        if self.failed.due(destination, now, self.draining) {
             self.write(ObjectKind::ProcessingFailed, now, &mut out);
         }
         if let Some(backup) = self.settings.backup.as_ref().map(|b| b.buffering)
-            && self.backup.due(backup, now)
+            && self.backup.due(backup, now, self.draining)
         {
             self.write(ObjectKind::Backup, now, &mut out);
         }

@@ -490,3 +490,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn draining_delivers_without_waiting_for_the_hints() {
+    let mut m = machine(true, false);
+    m.put(vec![record(0, "a")], T0);
+    let calls = invocations(&m.drain(T0 + 1));
+    assert_eq!(calls.len(), 1, "the processor's buffer goes at once");
+    let body = br#"{"records":[{"recordId":"id-0","result":"Ok","data":"QQ=="}]}"#;
+    let w = writes(&m.invoked(&calls[0].0, &Outcome::Success(body.to_vec()), T0 + 2));
+    assert_eq!(w.len(), 1, "and so does the destination's");
+    assert_eq!(w[0].2, b"A");
+}
