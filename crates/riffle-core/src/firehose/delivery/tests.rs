@@ -502,3 +502,16 @@ fn draining_delivers_without_waiting_for_the_hints() {
     assert_eq!(w.len(), 1, "and so does the destination's");
     assert_eq!(w[0].2, b"A");
 }
+
+#[test]
+fn records_put_during_an_invocation_form_the_next_one() {
+    let mut m = machine(true, false);
+    m.put(vec![record(0, "a")], T0);
+    let first = invocations(&m.tick(T0 + 10_000));
+    m.put(vec![record(1, "b")], T0 + 10_001);
+    let second = invocations(&m.tick(T0 + 20_001));
+    assert_eq!(second.len(), 1, "invoked while the first is still running");
+    assert_eq!(second[0].1["records"][0]["recordId"], "id-1");
+    assert_eq!(m.in_flight().0, 2);
+    assert_ne!(first[0].0, second[0].0, "each invocation has its own id");
+}
