@@ -21,6 +21,7 @@
 
 pub mod checkpoint;
 pub mod controller;
+pub mod firehose;
 pub mod invoke;
 pub mod journal;
 pub mod kinesis;
@@ -33,6 +34,7 @@ pub use checkpoint::{
     CheckpointStore, Checkpoints, FileCheckpoints, MemoryCheckpoints, ShardCheckpoint,
 };
 pub use controller::{Controlled, MappingController, MappingState};
+pub use firehose::{FirehoseDelivery, FirehoseOptions};
 pub use invoke::{HandlerInvoker, InvokeRequest};
 pub use journal::{
     Journal, JournalKind, KinesisJournalEvent, KinesisMetrics, ShardStatus, SqsJournalEvent,
