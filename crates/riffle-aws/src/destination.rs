@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use riffle_core::destination::{DestinationKind, s3_bucket};
+use riffle_runtime::firehose::PutObject;
 use riffle_runtime::{FailureDestination, FailureMessage};
 
 /// Sends failure records to SQS queues named by ARN.
@@ -94,22 +95,13 @@ impl FailureDestination for S3Destination {
     async fn send(&self, message: FailureMessage) -> Result<(), String> {
         let arn = &message.destination;
         let bucket = s3_bucket(arn).ok_or_else(|| format!("{arn} is not an S3 bucket ARN"))?;
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(&message.object_key)
-            .content_type("application/json")
-            .body(message.body.into_bytes().into())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "writing s3://{bucket}/{}: {}",
-                    message.object_key,
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            })
+        let object = PutObject {
+            bucket: bucket.to_owned(),
+            key: message.object_key,
+            body: message.body.into_bytes(),
+            content_encoding: None,
+        };
+        crate::objects::put_object(&self.client, object, "application/json").await
     }
 }
 

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod destination;
 pub mod fanout;
 pub mod invoke;
+pub mod objects;
 pub mod queue;
 pub mod stream;
 pub mod tools;
@@ -20,5 +21,6 @@ pub use clients::{
 };
 pub use destination::{Destinations, S3Destination, SqsDestination};
 pub use invoke::LambdaInvoker;
+pub use objects::S3Objects;
 pub use queue::{QueueFacts, SqsQueueSource, queue_facts, queue_url};
 pub use stream::{KinesisShardReader, KinesisSource};
