@@ -524,3 +524,66 @@ async fn a_replaced_binary_serves_the_next_invocations_while_a_running_one_finis
     assert_eq!(stats.errors, 0);
     function.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_function_router_invokes_the_function_each_request_names() {
+    use tower::ServiceExt as _;
+    let api = riffle_lambda::invoke_api::InvokeApi::default();
+    let router = api.invoker();
+    let named = |function_arn: &str| InvokeRequest {
+        function_arn: function_arn.to_owned(),
+        ..request(
+            1,
+            json!({"action": "env", "names": ["AWS_LAMBDA_FUNCTION_NAME"]}),
+        )
+    };
+    let early = router.clone().oneshot(named("upper")).await.unwrap();
+    assert!(
+        matches!(&early, Outcome::ServiceError(m) if m.contains("not started")),
+        "{early:?}"
+    );
+
+    let (upper, lower) = (started("upper").await, started("lower").await);
+    api.ready(
+        [("Upper", upper.clone()), ("Lower", lower.clone())]
+            .into_iter()
+            .map(|(id, f)| (id.to_owned(), f))
+            .collect(),
+    );
+    let name_of = |outcome: &Outcome| body(outcome)["env"]["AWS_LAMBDA_FUNCTION_NAME"].clone();
+    for (arn, expected) in [
+        (
+            "arn:aws:lambda:us-east-1:000000000000:function:lower:$LATEST",
+            "lower",
+        ),
+        (
+            "arn:aws:lambda:us-east-1:000000000000:function:upper",
+            "upper",
+        ),
+        ("Lower", "lower"),
+    ] {
+        let outcome = router.clone().oneshot(named(arn)).await.unwrap();
+        assert_eq!(name_of(&outcome), expected, "{arn}");
+    }
+    let missing = router
+        .clone()
+        .oneshot(named("function:nope"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&missing, Outcome::ServiceError(m) if m.starts_with("ResourceNotFoundException")),
+        "{missing:?}"
+    );
+    let versioned = router
+        .oneshot(named(
+            "arn:aws:lambda:us-east-1:000000000000:function:upper:7",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(versioned, Outcome::ServiceError(_)),
+        "{versioned:?}"
+    );
+    upper.shutdown().await;
+    lower.shutdown().await;
+}

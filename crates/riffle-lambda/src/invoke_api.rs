@@ -46,6 +46,14 @@ impl InvokeApi {
         let _ = self.functions.set(functions);
     }
 
+    /// An invoker that finds the function each request names (by ARN, name or logical id,
+    /// as the Invoke API does) among the functions registered with [`InvokeApi::ready`]: how
+    /// a delivery stream's transformation reaches whichever local function its `LambdaArn`
+    /// names, including streams created after start through the Firehose API.
+    pub fn invoker(&self) -> crate::router::FunctionRouter {
+        crate::router::FunctionRouter::new(self.functions.clone())
+    }
+
     /// A request id in Lambda's format (a version 4 UUID), unique within this run.
     fn request_id(&self) -> String {
         use std::hash::BuildHasher as _;
@@ -129,7 +137,7 @@ fn lambda_error(status: StatusCode, error_type: &str, message: &str, request_id:
 /// Finds the function `name` names: its name, its logical id, or its ARN (full or partial,
 /// `123456789012:function:name`), optionally with the `$LATEST` qualifier. Local functions have
 /// no other versions or aliases.
-fn find_function<'a>(
+pub(crate) fn find_function<'a>(
     functions: &'a BTreeMap<String, LocalFunction>,
     name: &str,
     qualifier: Option<&str>,

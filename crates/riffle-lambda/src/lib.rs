@@ -18,6 +18,7 @@ pub mod function;
 pub mod histogram;
 pub mod invoke_api;
 pub mod logs;
+pub mod router;
 
 pub use function::{FunctionConfig, FunctionStats, LocalFunction};
 pub use histogram::{DURATION_BUCKETS_MS, DurationHistogram};
