@@ -13,11 +13,14 @@
 //!   `kinesis::api` decodes, validates and encodes, one file per family of operations.
 //! - [`sqs`]: the SQS API. `sqs::store` is pure state that takes `now`; `sqs::api` decodes,
 //!   validates, long-polls and encodes.
+//! - [`firehose`]: the Firehose API (delivery streams to S3) and the in-process handle the
+//!   delivery glue reads accepted records through; `firehose::store` is pure state.
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
-//! - `action`, `request`, `seal` (crate-private, shared by both services): the macro that
-//!   declares a service's `Action` enum, request body decoding, and sealed opaque tokens.
+//! - `action`, `request`, `seal`, `model` (crate-private, shared by the services): the macro
+//!   that declares a service's `Action` enum, request body decoding, sealed opaque tokens, and
+//!   the request checker that walks a service's input shapes from AWS's model.
 //! - `clock`: the injected clock, re-exported from the `riffle-clock` crate.
 //!
 //! # Example
@@ -32,7 +35,9 @@
 mod action;
 mod cbor;
 pub mod error;
+pub mod firehose;
 pub mod kinesis;
+mod model;
 pub mod persist;
 mod request;
 mod seal;

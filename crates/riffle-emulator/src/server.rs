@@ -29,6 +29,8 @@ use tokio::task::JoinHandle;
 use crate::cbor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, ErrorCode};
+use crate::firehose::Firehose;
+use crate::firehose::store::{self as firehose_store, FirehoseStore};
 use crate::kinesis::Kinesis;
 use crate::kinesis::store::{KinesisStore, StoreSettings};
 use crate::persist::{self, OpenError, State as Persisted, StateRef, Wal};
@@ -120,6 +122,8 @@ pub struct Services {
     pub kinesis: Arc<Kinesis>,
     /// SQS.
     pub sqs: Sqs,
+    /// Firehose (shared with the delivery glue).
+    pub firehose: Arc<Firehose>,
     wal: Option<Arc<Wal>>,
     request_ids: AtomicU64,
     id_prefix: u64,
@@ -177,11 +181,16 @@ impl Emulator {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
         };
+        let mut firehose_settings =
+            firehose_store::StoreSettings::new(&config.region, &config.account_id);
+        firehose_settings.create_delay_ms = delay;
         let fresh_settings = settings.clone();
         let fresh_sqs = sqs_settings.clone();
+        let fresh_firehose = firehose_settings.clone();
         let fresh = move || Persisted {
             kinesis: KinesisStore::new(fresh_settings, random_key()),
             sqs: SqsStore::new(fresh_sqs),
+            firehose: FirehoseStore::new(fresh_firehose, random_key()),
         };
         let (state, wal) = match &config.data_dir {
             Some(dir) => {
@@ -194,11 +203,13 @@ impl Emulator {
                     // end, and so where later writes land, depends on them).
                     state.kinesis.settings = settings;
                     state.sqs.settings = sqs_settings;
+                    state.firehose.settings = firehose_settings;
                     persist::write_snapshot(
                         &dir,
                         &StateRef {
                             kinesis: &state.kinesis,
                             sqs: &state.sqs,
+                            firehose: &state.firehose,
                         },
                     )?;
                     Ok::<_, OpenError>((state, wal))
@@ -218,6 +229,11 @@ impl Emulator {
                 wal.clone(),
             )),
             sqs: Sqs::new(state.sqs, key, Arc::clone(&config.clock), wal.clone()),
+            firehose: Arc::new(Firehose::new(
+                state.firehose,
+                Arc::clone(&config.clock),
+                wal.clone(),
+            )),
             wal,
             request_ids: AtomicU64::new(1),
             id_prefix: u64::from_le_bytes(random_key()[..8].try_into().expect("8 bytes")),
@@ -242,6 +258,7 @@ impl Emulator {
                 interval.tick().await;
                 ticking.kinesis.tick();
                 ticking.sqs.tick();
+                ticking.firehose.tick();
             }
         });
         Ok(Self {
@@ -273,6 +290,11 @@ impl Emulator {
         &self.services.sqs
     }
 
+    /// The Firehose service: the delivery glue's handle on delivery streams and their records.
+    pub fn firehose(&self) -> &Arc<Firehose> {
+        &self.services.firehose
+    }
+
     /// Stops accepting requests, finishes those in flight, and persists state.
     pub async fn shutdown(mut self) -> Result<(), OpenError> {
         if let Some(stop) = self.stop.take() {
@@ -285,9 +307,11 @@ impl Emulator {
         if let Some(wal) = &self.services.wal {
             let kinesis = self.services.kinesis.lock();
             let sqs = self.services.sqs.lock();
+            let firehose = self.services.firehose.lock();
             wal.close(&StateRef {
                 kinesis: &kinesis,
                 sqs: &sqs,
+                firehose: &firehose,
             })?;
         }
         Ok(())
@@ -442,7 +466,7 @@ async fn dispatch(
         .unwrap_or("");
     let (service, operation) = target.split_once('.').unwrap_or((target, ""));
     let content_type = match service {
-        "Kinesis_20131202" => "application/x-amz-json-1.1",
+        "Kinesis_20131202" | "Firehose_20150804" => "application/x-amz-json-1.1",
         _ => "application/x-amz-json-1.0",
     };
     let body = to_bytes(body, MAX_BODY_BYTES).await;
@@ -492,6 +516,10 @@ async fn dispatch(
                     let context = request_context(&services, &uri, &headers);
                     services.sqs.call(action, &bytes, &context).await
                 }
+                Err(unknown) => Err(unknown),
+            },
+            "Firehose_20150804" => match operation.parse() {
+                Ok(action) => services.firehose.call(action, &bytes).await,
                 Err(unknown) => Err(unknown),
             },
             _ => Err(ApiError::new(
