@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use riffle_emulator::{Config, Emulator};
 use serde_json::Value;
 
+mod firehose;
 mod sqs;
 
 /// How long one CLI invocation may take before the test kills it and fails.
@@ -142,6 +143,11 @@ impl Cli {
         self.service("sqs", args)
     }
 
+    /// Runs `aws firehose <args>` against the emulator, like [`Cli::kinesis`].
+    fn firehose(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("firehose", args)
+    }
+
     /// `aws kinesis create-stream --stream-name NAME --shard-count SHARDS`.
     fn create_stream(&self, name: &str, shards: &str) -> impl Future<Output = Run> + use<> {
         self.kinesis(&[
@@ -169,6 +175,11 @@ impl Cli {
     /// `aws kinesis ARGS`, which must succeed; its JSON output.
     async fn kinesis_json(&self, args: &[&str]) -> Value {
         self.kinesis(args).await.json()
+    }
+
+    /// `aws firehose ARGS`, which must succeed; its JSON output.
+    async fn firehose_json(&self, args: &[&str]) -> Value {
+        self.firehose(args).await.json()
     }
 
     /// `aws sqs ARGS`, which must succeed; its JSON output.
