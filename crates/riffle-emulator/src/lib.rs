@@ -1,4 +1,5 @@
-//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams and Amazon SQS.
+//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams, Amazon SQS and the
+//! Amazon S3 subset stream deliveries need.
 //!
 //! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
 //! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1
@@ -13,6 +14,8 @@
 //!   `kinesis::api` decodes, validates and encodes, one file per family of operations.
 //! - [`sqs`]: the SQS API. `sqs::store` is pure state that takes `now`; `sqs::api` decodes,
 //!   validates, long-polls and encodes.
+//! - [`s3`]: the S3 API (path-style REST with XML), objects stored as files with an
+//!   in-memory index.
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
@@ -35,6 +38,7 @@ pub mod error;
 pub mod kinesis;
 pub mod persist;
 mod request;
+pub mod s3;
 mod seal;
 pub mod server;
 pub mod sqs;
