@@ -1,4 +1,5 @@
-//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams and Amazon SQS.
+//! An embedded, wire-compatible emulator of Amazon Kinesis Data Streams, Amazon SQS, Amazon
+//! Data Firehose (to S3) and the Amazon S3 subset stream deliveries need.
 //!
 //! The official AWS SDKs and the AWS CLI talk to it unchanged: point their endpoint URL at
 //! [`Emulator::endpoint_url`]. It speaks AWS JSON 1.1 (Kinesis) and 1.0 (SQS) over HTTP/1.1
@@ -15,6 +16,8 @@
 //!   validates, long-polls and encodes.
 //! - [`firehose`]: the Firehose API (delivery streams to S3) and the in-process handle the
 //!   delivery glue reads accepted records through; `firehose::store` is pure state.
+//! - [`s3`]: the S3 API (path-style REST with XML), objects stored as files with an
+//!   in-memory index.
 //! - [`server`]: HTTP routing on `X-Amz-Target`, the health endpoint, start and shutdown.
 //! - [`persist`]: snapshot plus write-ahead log with group commit.
 //! - [`error`]: AWS error codes and their one wire encoding.
@@ -40,6 +43,7 @@ pub mod kinesis;
 mod model;
 pub mod persist;
 mod request;
+pub mod s3;
 mod seal;
 pub mod server;
 pub mod sqs;

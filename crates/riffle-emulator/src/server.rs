@@ -1,8 +1,11 @@
-//! The HTTP face of the emulator: routing on `X-Amz-Target`, AWS's error encoding, the health
+//! The HTTP face of the emulator: routing on `X-Amz-Target` (and S3's REST requests, which
+//! carry none), AWS's error encoding, the health
 //! endpoint and the queue peek (`/_riffle/…`), an embedder's extra routes (`Config::extra_routes`), start-up and clean shutdown.
 //!
 //! Invariants: requests are routed by the `X-Amz-Target` header, never by path (only an
-//! embedder's extra routes, matched first, are routed by path); signatures are
+//! embedder's extra routes, matched first, are routed by path); a request without one that is
+//! not `POST /` is S3's, routed before its body is read so an object streams to its file and is
+//! not held to the JSON APIs' size limit; signatures are
 //! accepted and ignored; a body over the size limit is refused before it is parsed; HTTP/1.1
 //! and HTTP/2 (prior knowledge) share the port; shutdown stops accepting, ends open
 //! SubscribeToShard streams, finishes in-flight requests, then flushes the log and writes a
@@ -18,7 +21,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
@@ -113,6 +116,14 @@ pub enum StartError {
     /// The data directory could not be opened.
     #[error(transparent)]
     DataDir(#[from] OpenError),
+    /// The S3 object store could not be opened.
+    #[error("cannot open the S3 object store in {path}")]
+    S3 {
+        /// Its directory (a temporary one without a data directory).
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// The services behind the router.
@@ -124,6 +135,8 @@ pub struct Services {
     pub sqs: Sqs,
     /// Firehose (shared with the delivery glue).
     pub firehose: Arc<Firehose>,
+    /// S3.
+    pub s3: crate::s3::S3,
     wal: Option<Arc<Wal>>,
     request_ids: AtomicU64,
     id_prefix: u64,
@@ -220,6 +233,27 @@ impl Emulator {
             }
             None => (fresh(), None),
         };
+        let s3_dir = config.data_dir.as_ref().map(|d| d.join("s3"));
+        let s3 = {
+            let (clock, region, account) = (
+                Arc::clone(&config.clock),
+                config.region.clone(),
+                config.account_id.clone(),
+            );
+            let dir = s3_dir.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::s3::S3::open(dir.as_deref(), clock, &region, &account)
+            })
+            .await
+            .expect("opening the S3 store does not panic")
+            .map_err(|source| StartError::S3 {
+                path: s3_dir.map_or_else(
+                    || "a temporary directory".to_owned(),
+                    |d| d.display().to_string(),
+                ),
+                source,
+            })?
+        };
         let key = state.kinesis.token_key;
         let endpoint = format!("http://{addr}");
         let services = Arc::new(Services {
@@ -234,6 +268,7 @@ impl Emulator {
                 Arc::clone(&config.clock),
                 wal.clone(),
             )),
+            s3,
             wal,
             request_ids: AtomicU64::new(1),
             id_prefix: u64::from_le_bytes(random_key()[..8].try_into().expect("8 bytes")),
@@ -295,6 +330,11 @@ impl Emulator {
         &self.services.firehose
     }
 
+    /// The S3 service, for direct inspection in tests.
+    pub fn s3(&self) -> &crate::s3::S3 {
+        &self.services.s3
+    }
+
     /// Stops accepting requests, finishes those in flight, and persists state.
     pub async fn shutdown(mut self) -> Result<(), OpenError> {
         if let Some(stop) = self.stop.take() {
@@ -331,7 +371,7 @@ fn random_key() -> [u8; 16] {
 }
 
 /// The router: `GET /_riffle/health`, `GET /_riffle/queues/{name}/messages` (a queue read
-/// without receiving), and every other request dispatched on `X-Amz-Target`
+/// without receiving), S3's requests, and every other request dispatched on `X-Amz-Target`
 /// (`Emulator::start` merges [`Config::extra_routes`] into it).
 pub fn router(services: Arc<Services>) -> Router {
     Router::new()
@@ -344,7 +384,7 @@ pub fn router(services: Arc<Services>) -> Router {
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
         "status": "ready",
-        "services": { "kinesis": "running", "sqs": "running" },
+        "services": { "kinesis": "running", "sqs": "running", "s3": "running" },
         "endpoint": services.endpoint,
         "persistent": services.wal.is_some(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -455,11 +495,20 @@ fn throttled(services: &Services, service: &str, operation: &str, body: &[u8]) -
 
 async fn dispatch(
     State(services): State<Arc<Services>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let request_id = services.request_id();
+    let json_api =
+        headers.contains_key("x-amz-target") || (method == Method::POST && uri.path() == "/");
+    if !json_api {
+        return services
+            .s3
+            .handle(method, &uri, &headers, body, &request_id)
+            .await;
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
