@@ -386,3 +386,29 @@ async fn a_creating_stream_cannot_be_updated() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_update_can_turn_the_backup_on_with_its_own_member_name() {
+    let f = Fixture::with_stream("logs").await;
+    let backup = json!({
+        "S3BackupMode": "Enabled",
+        "S3BackupUpdate": {
+            "RoleARN": format!("arn:aws:iam::{ACCOUNT}:role/firehose"),
+            "BucketARN": "arn:aws:s3:::backup",
+            "Prefix": "source/",
+        },
+    });
+    f.ok(Action::UpdateDestination, update("1", backup)).await;
+    let s3 = f.describe("logs").await["Destinations"][0]["ExtendedS3DestinationDescription"].take();
+    assert_eq!(s3["S3BackupMode"], "Enabled");
+    assert_eq!(
+        s3["S3BackupDescription"]["BucketARN"],
+        "arn:aws:s3:::backup"
+    );
+    assert_eq!(s3["S3BackupDescription"]["Prefix"], "source/");
+    let raw = &f.firehose.deliveries()[0].raw;
+    assert_eq!(
+        raw.backup.as_ref().unwrap().prefix.as_deref(),
+        Some("source/")
+    );
+}
