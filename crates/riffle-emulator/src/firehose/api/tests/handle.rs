@@ -282,3 +282,15 @@ async fn records_and_acknowledgements_survive_a_restart_from_the_log_and_the_sna
     assert_eq!(records[2].data, b"d");
     assert_eq!(f.describe("logs").await["DeliveryStreamStatus"], "ACTIVE");
 }
+
+/// riffle-runtime's `RecordSource` and `RecordIntake` ask for `Send` futures: the handle's are.
+#[test]
+fn the_handles_futures_are_send_as_the_runtimes_traits_require() {
+    fn send<T: Send>(_: &T) {}
+    let f = Fixture::new(Duration::ZERO);
+    let firehose = &f.firehose;
+    send(&firehose.read("logs", 0, 1));
+    send(&firehose.acknowledge("logs", 1));
+    send(&firehose.arrival("logs", 0));
+    send(&firehose.accept("logs", Vec::new()));
+}
