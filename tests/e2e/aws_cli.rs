@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use riffle_emulator::{Config, Emulator};
 use serde_json::Value;
 
+mod s3;
 mod sqs;
 
 /// How long one CLI invocation may take before the test kills it and fails.
@@ -140,6 +141,16 @@ impl Cli {
     /// Runs `aws sqs <args>` against the emulator, like [`Cli::kinesis`].
     fn sqs(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
         self.service("sqs", args)
+    }
+
+    /// Runs `aws s3 <args>` (the high-level commands) against the emulator.
+    fn s3(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("s3", args)
+    }
+
+    /// Runs `aws s3api <args>` against the emulator.
+    fn s3api(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("s3api", args)
     }
 
     /// `aws kinesis create-stream --stream-name NAME --shard-count SHARDS`.
