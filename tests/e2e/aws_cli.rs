@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use riffle_emulator::{Config, Emulator};
 use serde_json::Value;
 
+mod firehose;
 mod s3;
 mod sqs;
 
@@ -153,6 +154,11 @@ impl Cli {
         self.service("s3api", args)
     }
 
+    /// Runs `aws firehose <args>` against the emulator, like [`Cli::kinesis`].
+    fn firehose(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("firehose", args)
+    }
+
     /// `aws kinesis create-stream --stream-name NAME --shard-count SHARDS`.
     fn create_stream(&self, name: &str, shards: &str) -> impl Future<Output = Run> + use<> {
         self.kinesis(&[
@@ -180,6 +186,11 @@ impl Cli {
     /// `aws kinesis ARGS`, which must succeed; its JSON output.
     async fn kinesis_json(&self, args: &[&str]) -> Value {
         self.kinesis(args).await.json()
+    }
+
+    /// `aws firehose ARGS`, which must succeed; its JSON output.
+    async fn firehose_json(&self, args: &[&str]) -> Value {
+        self.firehose(args).await.json()
     }
 
     /// `aws sqs ARGS`, which must succeed; its JSON output.

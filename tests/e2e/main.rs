@@ -10,6 +10,7 @@ mod esm_kinesis;
 mod esm_sqs;
 mod explain_redrive;
 mod fanout;
+mod firehose_api;
 mod http;
 mod kinesis_account;
 mod kinesis_api;

@@ -409,3 +409,99 @@ async fn acknowledged_sends_survive_kill_dash_nine() {
     }
     assert_all_found(child, found, acknowledged, 400);
 }
+
+#[tokio::test]
+async fn delivery_streams_and_their_undelivered_records_survive_a_restart() {
+    use aws_sdk_firehose::primitives::Blob;
+    use aws_sdk_firehose::types::{
+        ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, Record, Tag,
+    };
+    let dir = TempDir::new();
+    let (emulator, _) = support::start_with(dir.config()).await;
+    let client = support::firehose_client(&emulator.endpoint_url());
+    let destination = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::000000000000:role/firehose")
+        .bucket_arn("arn:aws:s3:::archive")
+        .build()
+        .unwrap();
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("logs")
+        .extended_s3_destination_configuration(destination)
+        .tags(Tag::builder().key("team").value("data").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let record = |data: &str| Record::builder().data(Blob::new(data)).build().unwrap();
+    let put = client
+        .put_record_batch()
+        .delivery_stream_name("logs")
+        .records(record("a"))
+        .records(record("b"))
+        .records(record("c"))
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<String> = put
+        .request_responses()
+        .iter()
+        .map(|r| r.record_id().unwrap().to_owned())
+        .collect();
+    client
+        .update_destination()
+        .delivery_stream_name("logs")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder().prefix("v2/").build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The delivery glue settled the first record before the stop.
+    emulator.firehose().acknowledge("logs", 1).await.unwrap();
+    emulator.shutdown().await.unwrap();
+
+    let (emulator, _) = support::start_with(dir.config()).await;
+    let client = support::firehose_client(&emulator.endpoint_url());
+    let out = client
+        .describe_delivery_stream()
+        .delivery_stream_name("logs")
+        .send()
+        .await
+        .unwrap();
+    let description = out.delivery_stream_description().unwrap();
+    assert_eq!(description.version_id(), "2");
+    let s3 = description.destinations()[0]
+        .extended_s3_destination_description()
+        .unwrap();
+    assert_eq!(s3.prefix(), Some("v2/"));
+    let tags = client
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("logs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags()[0].value(), Some("data"));
+    let records = emulator.firehose().read("logs", 0, 10).await.unwrap();
+    let kept: Vec<(u64, &[u8], &str)> = records
+        .iter()
+        .map(|r| (r.position, r.data.as_slice(), r.record_id.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (1, &b"b"[..], ids[1].as_str()),
+            (2, &b"c"[..], ids[2].as_str())
+        ]
+    );
+    client
+        .put_record()
+        .delivery_stream_name("logs")
+        .record(record("d"))
+        .send()
+        .await
+        .unwrap();
+    let after = emulator.firehose().read("logs", 3, 10).await.unwrap();
+    assert_eq!(after[0].data, b"d", "positions continue after the restart");
+}

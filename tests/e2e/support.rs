@@ -41,6 +41,11 @@ pub(crate) fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     sdk_client!(aws_sdk_sqs, endpoint)
 }
 
+/// A Firehose SDK client for `endpoint`, configured like [`client`].
+pub(crate) fn firehose_client(endpoint: &str) -> aws_sdk_firehose::Client {
+    sdk_client!(aws_sdk_firehose, endpoint)
+}
+
 /// An emulator with a manual clock, and an SQS client for it.
 pub(crate) async fn start_sqs_manual() -> (Emulator, aws_sdk_sqs::Client, ManualClock) {
     let (emulator, _, clock) = start_manual().await;

@@ -26,13 +26,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "src", "cbor", "model.rs")
 
 
-def load_model(path):
+def load_model(path, service="kinesis", api_version="2013-12-02"):
     version = "unknown"
     if path is None:
         import botocore  # noqa: PLC0415
 
         version = botocore.__version__
-        base = os.path.join(os.path.dirname(botocore.__file__), "data", "kinesis", "2013-12-02")
+        base = os.path.join(os.path.dirname(botocore.__file__), "data", service, api_version)
         path = os.path.join(base, "service-2.json")
         if not os.path.exists(path):
             path += ".gz"

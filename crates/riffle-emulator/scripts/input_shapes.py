@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Writes crates/riffle-emulator/src/kinesis/model/table.rs from AWS's Kinesis model.
+"""Writes a service's input-shape table (src/<service>/model/table.rs) from AWS's model.
 
 For every operation, the full input shape: each structure's members in the model's order
 (with their wire names and whether they are required), each shape's type, length or value
 bounds, pattern and enum values, and the members of lists and maps. The request checker
-(`kinesis::model`) walks it to refuse a request as AWS does before any handler decodes it.
+(`crate::model`) walks it to refuse a request as AWS does before any handler decodes it.
 
-    python3 crates/riffle-emulator/scripts/input_shapes.py [--model PATH/service-2.json[.gz]]
+    python3 crates/riffle-emulator/scripts/input_shapes.py [--service kinesis|firehose] \
+        [--model PATH/service-2.json[.gz]]
 
 Where the recording of AWS that kinesalite's suite holds differs from the model, the
 OVERRIDES below follow the recording (AWS's service checks a few members more strictly than
@@ -21,14 +22,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cbor_shapes import load_model, tables  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "src", "kinesis", "model", "table.rs")
-FALLBACK = os.path.join(
-    HERE, "..", "..", "..", "target", "venv", "lib", "python3.11", "site-packages",
-    "awscli", "botocore", "data", "kinesis", "2013-12-02", "service-2.json",
-)
+# service -> (the model's API version, the module the table is written into)
+SERVICES = {"kinesis": ("2013-12-02", "kinesis"), "firehose": ("2015-08-04", "firehose")}
 
-# shape name -> constraint overrides, following AWS's recorded answers.
-OVERRIDES = {
+
+def out_path(service):
+    return os.path.join(HERE, "..", "src", SERVICES[service][1], "model", "table.rs")
+
+
+def fallback(service):
+    return os.path.join(
+        HERE, "..", "..", "..", "target", "venv", "lib", "python3.11", "site-packages",
+        "awscli", "botocore", "data", service, SERVICES[service][0], "service-2.json",
+    )
+
+# service -> shape name -> constraint overrides, following AWS's recorded answers.
+OVERRIDES = {"firehose": {}, "kinesis": {
     # AWS refuses a record over 1 MiB with the model's length wording (the emulator's limit).
     "Data": {"max": 1048576},
     # AWS lists the iterator types in this order (a Java hash set's), not the model's.
@@ -41,24 +50,26 @@ OVERRIDES = {
     # CreateStream's ShardCount and UpdateShardCount's TargetShardCount: at most 100000, listed
     # with the other violations (createStream.js, "long StreamName").
     "PositiveIntegerObject": {"max": 100000},
-}
+}}
 
 
 def rust_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def generate(model, version):
+def generate(model, version, service):
     shapes = model["shapes"]
     order = []
     index = {}
 
     def place(name):
         if name in index:
+            if index[name] is None:
+                raise SystemExit(f"recursive input shape {name}: the table cannot express it")
             return index[name]
         shape = dict(shapes[name])
-        shape.update(OVERRIDES.get(name, {}))
-        index[name] = None  # recursion guard (Kinesis inputs have none)
+        shape.update(OVERRIDES[service].get(name, {}))
+        index[name] = None  # recursion guard
         kind = shape["type"]
         if kind == "list":
             body = f"Kind::List({place(shape['member']['shape'])})"
@@ -73,7 +84,7 @@ def generate(model, version):
             body = f"Kind::Structure(&[{members}])"
         else:
             body = "Kind::" + {"string": "String", "blob": "Blob", "boolean": "Boolean", "integer": "Integer",
-                               "long": "Long", "timestamp": "Timestamp"}[kind]
+                               "long": "Long", "double": "Double", "timestamp": "Timestamp"}[kind]
         opt = lambda k: f"Some({shape[k]})" if k in shape else "None"  # noqa: E731
         pattern = f"Some({rust_str(shape['pattern'])})" if "pattern" in shape else "None"
         enum = "&[" + ", ".join(rust_str(e) for e in shape.get("enum", [])) + "]"
@@ -88,11 +99,11 @@ def generate(model, version):
         operations.append(f"    ({rust_str(name)}, {f'Some({place(target)})' if target else 'None'}),")
 
     lines = [
-        "//! Every Kinesis operation's input shape, from AWS's model: written by",
-        "//! `crates/riffle-emulator/scripts/input_shapes.py` from the",
-        f"//! kinesis/2013-12-02/service-2.json of botocore {version}; do not edit, rerun the script.",
+        f"//! Every {model['metadata']['serviceId']} operation's input shape, from AWS's model: written by",
+        f"//! `crates/riffle-emulator/scripts/input_shapes.py --service {service}` from the",
+        f"//! {service}/{SERVICES[service][0]}/service-2.json of botocore {version}; do not edit, rerun the script.",
         "",
-        "use super::shape::{Kind, Member, Shape};",
+        "use crate::model::{Kind, Member, Shape};",
         "",
         *tables(
             ("Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].",
@@ -105,6 +116,7 @@ def generate(model, version):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service", choices=sorted(SERVICES), default="kinesis")
     parser.add_argument("--model", help="service-2.json or service-2.json.gz (default: botocore's)")
     args = parser.parse_args()
     path = args.model
@@ -112,13 +124,15 @@ def main():
         try:
             import botocore  # noqa: F401, PLC0415
         except ImportError:
-            path = FALLBACK
-    model, version = load_model(path)
+            path = fallback(args.service)
+    model, version = load_model(path, args.service, SERVICES[args.service][0])
     if version == "unknown":
         version = model.get("metadata", {}).get("apiVersion", "?") + " (file " + os.path.basename(path) + ")"
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(generate(model, version))
-    print(f"wrote {os.path.normpath(OUT)}")
+    out = out_path(args.service)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(generate(model, version, args.service))
+    print(f"wrote {os.path.normpath(out)}")
     return 0
 
 

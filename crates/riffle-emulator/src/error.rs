@@ -74,6 +74,8 @@ pub enum ErrorCode {
     InvalidAddress,
     /// SQS: the request was throttled (an injected throttle, `riffle fault --queue`).
     ThrottlingException,
+    /// Firehose: UpdateDestination named a version that is no longer the delivery stream's.
+    ConcurrentModificationException,
 }
 
 impl ErrorCode {
@@ -114,6 +116,7 @@ impl ErrorCode {
             Self::OverLimit => "OverLimit",
             Self::InvalidAddress => "InvalidAddress",
             Self::ThrottlingException => "ThrottlingException",
+            Self::ConcurrentModificationException => "ConcurrentModificationException",
         }
     }
 

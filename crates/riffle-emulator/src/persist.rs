@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use crate::clock::Millis;
 use crate::error::{ApiError, ApiResult};
+use crate::firehose::store::{FirehoseStore, Mutation as FirehoseMutation};
 use crate::kinesis::store::{KinesisStore, Mutation};
 use crate::sqs::store::{Mutation as SqsMutation, SqsStore};
 
@@ -33,7 +34,8 @@ const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version 4: the Kinesis store carries the account settings.
 /// Version 5: records carry their stream-wide sequence index (AWS's sequence number layout).
 /// Version 6: streams carry the resharding they are `UPDATING` for.
-pub const FORMAT_VERSION: u32 = 6;
+/// Version 7: the state carries Firehose delivery streams and their undelivered records.
+pub const FORMAT_VERSION: u32 = 7;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 
@@ -44,6 +46,8 @@ pub struct State {
     pub kinesis: KinesisStore,
     /// SQS queues and messages.
     pub sqs: SqsStore,
+    /// Firehose delivery streams and their undelivered records.
+    pub firehose: FirehoseStore,
 }
 
 /// Borrowed form of [`State`] for writing a snapshot under the store lock; encodes identically.
@@ -53,6 +57,8 @@ pub struct StateRef<'a> {
     pub kinesis: &'a KinesisStore,
     /// SQS queues and messages.
     pub sqs: &'a SqsStore,
+    /// Firehose delivery streams and their undelivered records.
+    pub firehose: &'a FirehoseStore,
 }
 
 /// One logged mutation.
@@ -62,6 +68,8 @@ pub enum Entry {
     Kinesis(Mutation),
     /// SQS facts.
     Sqs(SqsMutation),
+    /// A Firehose mutation (boxed: a configuration is large beside the other entries).
+    Firehose(Box<FirehoseMutation>),
 }
 
 #[derive(Debug, Serialize)]
@@ -78,6 +86,8 @@ pub enum EntryRef<'a> {
     Kinesis(&'a Mutation),
     /// SQS facts.
     Sqs(&'a SqsMutation),
+    /// A Firehose mutation.
+    Firehose(&'a FirehoseMutation),
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,6 +243,7 @@ pub fn open(dir: &Path, fresh: impl FnOnce() -> State) -> Result<(State, Arc<Wal
         &StateRef {
             kinesis: &state.kinesis,
             sqs: &state.sqs,
+            firehose: &state.firehose,
         },
     )?;
     let mut log = File::create(&log_path).map_err(io_err(&log_path))?;
@@ -318,6 +329,11 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<u64, OpenError> 
                 }
             }
             Entry::Sqs(mutation) => state.sqs.apply(frame.time, &mutation),
+            Entry::Firehose(mutation) => {
+                if let Err(e) = state.firehose.apply(frame.time, *mutation, 0) {
+                    tracing::warn!(lsn = frame.lsn, error = %e, "logged mutation no longer applies");
+                }
+            }
         }
         last = frame.lsn;
         rest = &rest[8 + len..];

@@ -32,6 +32,8 @@ use tokio::task::JoinHandle;
 use crate::cbor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, ErrorCode};
+use crate::firehose::Firehose;
+use crate::firehose::store::{self as firehose_store, FirehoseStore};
 use crate::kinesis::Kinesis;
 use crate::kinesis::store::{KinesisStore, StoreSettings};
 use crate::persist::{self, OpenError, State as Persisted, StateRef, Wal};
@@ -131,6 +133,8 @@ pub struct Services {
     pub kinesis: Arc<Kinesis>,
     /// SQS.
     pub sqs: Sqs,
+    /// Firehose (shared with the delivery glue).
+    pub firehose: Arc<Firehose>,
     /// S3.
     pub s3: crate::s3::S3,
     wal: Option<Arc<Wal>>,
@@ -190,11 +194,16 @@ impl Emulator {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
         };
+        let mut firehose_settings =
+            firehose_store::StoreSettings::new(&config.region, &config.account_id);
+        firehose_settings.create_delay_ms = delay;
         let fresh_settings = settings.clone();
         let fresh_sqs = sqs_settings.clone();
+        let fresh_firehose = firehose_settings.clone();
         let fresh = move || Persisted {
             kinesis: KinesisStore::new(fresh_settings, random_key()),
             sqs: SqsStore::new(fresh_sqs),
+            firehose: FirehoseStore::new(fresh_firehose, random_key()),
         };
         let (state, wal) = match &config.data_dir {
             Some(dir) => {
@@ -207,11 +216,13 @@ impl Emulator {
                     // end, and so where later writes land, depends on them).
                     state.kinesis.settings = settings;
                     state.sqs.settings = sqs_settings;
+                    state.firehose.settings = firehose_settings;
                     persist::write_snapshot(
                         &dir,
                         &StateRef {
                             kinesis: &state.kinesis,
                             sqs: &state.sqs,
+                            firehose: &state.firehose,
                         },
                     )?;
                     Ok::<_, OpenError>((state, wal))
@@ -252,6 +263,11 @@ impl Emulator {
                 wal.clone(),
             )),
             sqs: Sqs::new(state.sqs, key, Arc::clone(&config.clock), wal.clone()),
+            firehose: Arc::new(Firehose::new(
+                state.firehose,
+                Arc::clone(&config.clock),
+                wal.clone(),
+            )),
             s3,
             wal,
             request_ids: AtomicU64::new(1),
@@ -277,6 +293,7 @@ impl Emulator {
                 interval.tick().await;
                 ticking.kinesis.tick();
                 ticking.sqs.tick();
+                ticking.firehose.tick();
             }
         });
         Ok(Self {
@@ -308,6 +325,11 @@ impl Emulator {
         &self.services.sqs
     }
 
+    /// The Firehose service: the delivery glue's handle on delivery streams and their records.
+    pub fn firehose(&self) -> &Arc<Firehose> {
+        &self.services.firehose
+    }
+
     /// The S3 service, for direct inspection in tests.
     pub fn s3(&self) -> &crate::s3::S3 {
         &self.services.s3
@@ -325,9 +347,11 @@ impl Emulator {
         if let Some(wal) = &self.services.wal {
             let kinesis = self.services.kinesis.lock();
             let sqs = self.services.sqs.lock();
+            let firehose = self.services.firehose.lock();
             wal.close(&StateRef {
                 kinesis: &kinesis,
                 sqs: &sqs,
+                firehose: &firehose,
             })?;
         }
         Ok(())
@@ -491,7 +515,7 @@ async fn dispatch(
         .unwrap_or("");
     let (service, operation) = target.split_once('.').unwrap_or((target, ""));
     let content_type = match service {
-        "Kinesis_20131202" => "application/x-amz-json-1.1",
+        "Kinesis_20131202" | "Firehose_20150804" => "application/x-amz-json-1.1",
         _ => "application/x-amz-json-1.0",
     };
     let body = to_bytes(body, MAX_BODY_BYTES).await;
@@ -541,6 +565,10 @@ async fn dispatch(
                     let context = request_context(&services, &uri, &headers);
                     services.sqs.call(action, &bytes, &context).await
                 }
+                Err(unknown) => Err(unknown),
+            },
+            "Firehose_20150804" => match operation.parse() {
+                Ok(action) => services.firehose.call(action, &bytes).await,
                 Err(unknown) => Err(unknown),
             },
             _ => Err(ApiError::new(

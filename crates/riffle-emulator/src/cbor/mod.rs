@@ -38,7 +38,7 @@ pub(crate) fn answers_in_cbor(
     content_type: Option<&str>,
     body_is_empty: bool,
 ) -> bool {
-    if service == "AmazonSQS" {
+    if matches!(service, "AmazonSQS" | "Firehose_20150804") {
         return false;
     }
     let mime = content_type

@@ -378,4 +378,6 @@ fn cbor_is_answered_when_asked_for_and_by_default_for_an_empty_body() {
         false
     ));
     assert!(!answers_in_cbor("AmazonSQS", None, true));
+    // Nor has Firehose: its SDKs speak AWS JSON 1.1 only.
+    assert!(!answers_in_cbor("Firehose_20150804", None, true));
 }

@@ -1,8 +1,8 @@
 //! Every Kinesis operation's input shape, from AWS's model: written by
-//! `crates/riffle-emulator/scripts/input_shapes.py` from the
+//! `crates/riffle-emulator/scripts/input_shapes.py --service kinesis` from the
 //! kinesis/2013-12-02/service-2.json of botocore 1.43.11; do not edit, rerun the script.
 
-use super::shape::{Kind, Member, Shape};
+use crate::model::{Kind, Member, Shape};
 
 /// Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].
 #[rustfmt::skip]

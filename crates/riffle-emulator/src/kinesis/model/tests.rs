@@ -234,8 +234,8 @@ proptest::proptest! {
         text in "([A-Za-z0-9+/]{4}){0,2}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/=!]{0,5})"
     ) {
         proptest::prop_assert_eq!(
-            super::types::base64(&text),
-            super::types::java_base64(text.as_bytes())
+            crate::model::base64(&text),
+            crate::model::java_base64(text.as_bytes())
         );
     }
 
@@ -244,6 +244,6 @@ proptest::proptest! {
     fn blob_lengths_are_decoded_lengths(data in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
         use base64::Engine as _;
         let text = base64::engine::general_purpose::STANDARD.encode(&data);
-        proptest::prop_assert_eq!(super::constraints::blob_len(&text), data.len());
+        proptest::prop_assert_eq!(crate::model::blob_len(&text), data.len());
     }
 }

@@ -321,6 +321,10 @@ fn open(dir: &TempDir, clock: &ManualClock) -> (Kinesis, Arc<persist::Wal>, Stat
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
         }),
+        firehose: crate::firehose::store::FirehoseStore::new(
+            crate::firehose::store::StoreSettings::new("us-east-1", "000000000000"),
+            [7; 16],
+        ),
     };
     let (state, wal) = persist::open(&dir.0, fresh).unwrap();
     let kinesis = Kinesis::new(
@@ -364,6 +368,7 @@ async fn policies_survive_a_restart_from_the_log_and_from_the_snapshot() {
     wal.close(&StateRef {
         kinesis: &kinesis.lock(),
         sqs: &state.sqs,
+        firehose: &state.firehose,
     })
     .unwrap();
     drop((kinesis, wal, state));

@@ -4,28 +4,28 @@
 
 use serde_json::{Map, Value};
 
-use super::shape::{Kind, Shape, shape};
+use super::shape::{Kind, Member, Model, Shape};
 
 const NUMBER: &str = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
 const LIST_HERE: &str = "Start of list found where not expected";
 const MAP_HERE: &str = "Start of structure or map found where not expected.";
 
 /// The first type mismatch below `value`, in AWS's words.
-pub(super) fn check(shape: &Shape, value: &Value) -> Result<(), String> {
+pub(super) fn check(model: &Model, shape: &Shape, value: &Value) -> Result<(), String> {
     match (&shape.kind, value) {
         (_, Value::Null) => Ok(()),
-        (Kind::Structure(members), Value::Object(map)) => structure(members, map),
+        (Kind::Structure(members), Value::Object(map)) => structure(model, members, map),
         (Kind::Structure(_), Value::Array(_)) => Err(LIST_HERE.into()),
         (Kind::Structure(_), _) => Err("Expected null".into()),
         (Kind::Map(_, values), Value::Object(map)) => {
-            let values = super::shape::shape(*values);
-            map.values().try_for_each(|v| check(values, v))
+            let values = model.shape(*values);
+            map.values().try_for_each(|v| check(model, values, v))
         }
         (Kind::Map(..), Value::Array(_)) => Err(LIST_HERE.into()),
         (Kind::Map(..), _) => Err("Expected map or null".into()),
         (Kind::List(member), Value::Array(items)) => {
-            let member = super::shape::shape(*member);
-            items.iter().try_for_each(|v| check(member, v))
+            let member = model.shape(*member);
+            items.iter().try_for_each(|v| check(model, member, v))
         }
         (Kind::List(_), Value::Object(_)) => Err(MAP_HERE.into()),
         (Kind::List(_), _) => Err("Expected list or null".into()),
@@ -38,8 +38,8 @@ pub(super) fn check(shape: &Shape, value: &Value) -> Result<(), String> {
         (Kind::Boolean, Value::String(s)) => Err(convert(&format!("'{s}'"), "an Boolean")),
         (Kind::Boolean, Value::Number(n)) if n.is_f64() => Ok(()),
         (Kind::Boolean, Value::Number(_)) => Err(convert(NUMBER, "an Boolean")),
-        (Kind::Integer | Kind::Long | Kind::Timestamp, Value::Number(_)) => Ok(()),
-        (kind @ (Kind::Integer | Kind::Long | Kind::Timestamp), other) => {
+        (Kind::Integer | Kind::Long | Kind::Double | Kind::Timestamp, Value::Number(_)) => Ok(()),
+        (kind @ (Kind::Integer | Kind::Long | Kind::Double | Kind::Timestamp), other) => {
             let class = if other.is_string() {
                 "class java.lang.String"
             } else {
@@ -48,6 +48,7 @@ pub(super) fn check(shape: &Shape, value: &Value) -> Result<(), String> {
             Err(match kind {
                 Kind::Integer => convert(class, "an Integer"),
                 Kind::Long => convert(class, "an Long"),
+                Kind::Double => convert(class, "an Double"),
                 _ => format!("{class} can not be converted to milliseconds since epoch"),
             })
         }
@@ -59,10 +60,10 @@ pub(super) fn check(shape: &Shape, value: &Value) -> Result<(), String> {
     }
 }
 
-fn structure(members: &[super::shape::Member], map: &Map<String, Value>) -> Result<(), String> {
+fn structure(model: &Model, members: &[Member], map: &Map<String, Value>) -> Result<(), String> {
     for (key, value) in map {
         if let Some(member) = members.iter().find(|m| m.name == key) {
-            check(shape(member.shape), value)?;
+            check(model, model.shape(member.shape), value)?;
         }
     }
     Ok(())
@@ -78,7 +79,7 @@ fn convert(what: &str, to: &str) -> String {
 /// check, and only the unused bits of its last character are left to look at; what the SIMD
 /// check refuses goes through [`java_base64`] for Java's message. The two agree on every text
 /// (a property test says so).
-pub(super) fn base64(text: &str) -> Result<(), String> {
+pub(crate) fn base64(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     if base64_simd::STANDARD.check(bytes).is_err() {
         return java_base64(bytes);
@@ -88,7 +89,7 @@ pub(super) fn base64(text: &str) -> Result<(), String> {
 
 /// Java's decoder's checks byte by byte: length, alphabet, then the last character's unused
 /// bits.
-pub(super) fn java_base64(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn java_base64(bytes: &[u8]) -> Result<(), String> {
     if !bytes.len().is_multiple_of(4) {
         return Err(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",

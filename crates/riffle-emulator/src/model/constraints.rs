@@ -12,11 +12,11 @@ use std::sync::OnceLock;
 use regex_lite::Regex;
 use serde_json::Value;
 
-use super::shape::{Kind, Shape, shape};
+use super::shape::{Kind, Model, Shape};
 use crate::error::Violations;
 
 /// Adds every violation below `value` (of `shape`, at `path`) to `v`.
-pub(super) fn check(shape_: &Shape, value: &Value, path: &str, v: &mut Violations) {
+pub(super) fn check(model: &Model, shape_: &Shape, value: &Value, path: &str, v: &mut Violations) {
     match (&shape_.kind, value) {
         (Kind::Structure(members), Value::Object(map)) => {
             let has = |name: &str| map.get(name).is_some_and(|v| !v.is_null());
@@ -27,7 +27,7 @@ pub(super) fn check(shape_: &Shape, value: &Value, path: &str, v: &mut Violation
             for member in *members {
                 let at = join(path, member.name);
                 match map.get(member.name).filter(|v| !v.is_null()) {
-                    Some(value) => check(shape(member.shape), value, &at, v),
+                    Some(value) => check(model, model.shape(member.shape), value, &at, v),
                     None if member.required => v.missing(&at),
                     None if member.name == "StreamName" && name_or_arn && !has("StreamARN") => {
                         v.missing(&at)
@@ -38,10 +38,10 @@ pub(super) fn check(shape_: &Shape, value: &Value, path: &str, v: &mut Violation
         }
         (Kind::List(element), Value::Array(items)) => {
             size(shape_, items.len(), value, path, v);
-            let element = shape(*element);
+            let element = model.shape(*element);
             if matches!(element.kind, Kind::Structure(_)) {
                 for (i, item) in items.iter().enumerate() {
-                    check(element, item, &format!("{path}.{}.member", i + 1), v);
+                    check(model, element, item, &format!("{path}.{}.member", i + 1), v);
                 }
             } else if items.iter().any(|item| !scalar_ok(element, item)) {
                 let text = format!("Member must satisfy constraint: [{}]", rules(element));
@@ -50,7 +50,7 @@ pub(super) fn check(shape_: &Shape, value: &Value, path: &str, v: &mut Violation
         }
         (Kind::Map(key, values), Value::Object(map)) => {
             size(shape_, map.len(), value, path, v);
-            let (key, values) = (shape(*key), shape(*values));
+            let (key, values) = (model.shape(*key), model.shape(*values));
             if map
                 .keys()
                 .any(|k| !scalar_ok(key, &Value::String(k.clone())))
@@ -146,6 +146,16 @@ fn scalar(shape: &Shape, value: &Value) -> Vec<String> {
             }
             return failed;
         }
+        (Kind::Double, Value::Number(n)) => {
+            let n = n.as_f64().unwrap_or(0.0);
+            if let Some(min) = shape.min.filter(|&min| n < min as f64) {
+                failed.push(format!("have value greater than or equal to {min}"));
+            }
+            if let Some(max) = shape.max.filter(|&max| n > max as f64) {
+                failed.push(format!("have value less than or equal to {max}"));
+            }
+            return failed;
+        }
         _ => return failed,
     };
     let len = i64::try_from(len).unwrap_or(i64::MAX);
@@ -170,7 +180,7 @@ fn scalar(shape: &Shape, value: &Value) -> Vec<String> {
 /// A scalar shape's constraints as AWS lists them for the elements of a list or map.
 fn rules(shape: &Shape) -> String {
     let mut rules = Vec::new();
-    let length = !matches!(shape.kind, Kind::Integer | Kind::Long);
+    let length = !matches!(shape.kind, Kind::Integer | Kind::Long | Kind::Double);
     let noun = if length { "length" } else { "value" };
     if let Some(max) = shape.max {
         rules.push(format!(
@@ -215,7 +225,7 @@ fn matches(pattern: &'static str, text: &str) -> bool {
 
 /// The decoded length of a blob's base64 text, which the type pass found valid: worked out,
 /// not decoded (every PutRecords entry's data is measured here).
-pub(super) fn blob_len(text: &str) -> usize {
+pub(crate) fn blob_len(text: &str) -> usize {
     let (_, pads) = super::types::unpadded(text.as_bytes());
     (text.len() / 4 * 3).saturating_sub(pads)
 }
