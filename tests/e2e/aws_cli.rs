@@ -20,6 +20,7 @@ use riffle_emulator::{Config, Emulator};
 use serde_json::Value;
 
 mod firehose;
+mod s3;
 mod sqs;
 
 /// How long one CLI invocation may take before the test kills it and fails.
@@ -141,6 +142,16 @@ impl Cli {
     /// Runs `aws sqs <args>` against the emulator, like [`Cli::kinesis`].
     fn sqs(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
         self.service("sqs", args)
+    }
+
+    /// Runs `aws s3 <args>` (the high-level commands) against the emulator.
+    fn s3(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("s3", args)
+    }
+
+    /// Runs `aws s3api <args>` against the emulator.
+    fn s3api(&self, args: &[&str]) -> impl Future<Output = Run> + use<> {
+        self.service("s3api", args)
     }
 
     /// Runs `aws firehose <args>` against the emulator, like [`Cli::kinesis`].

@@ -27,6 +27,8 @@ mod local_metrics;
 mod local_resume;
 mod local_watch;
 mod persistence;
+mod s3_api;
+mod s3_boto3;
 mod sqs_api;
 mod sqs_errors;
 mod sqs_peek;

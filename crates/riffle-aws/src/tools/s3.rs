@@ -19,7 +19,20 @@ pub enum Created {
 /// Creates bucket `name`, or keeps it if it is already ours; the error is the service's
 /// `Code: message`.
 pub async fn create_bucket(client: &Client, name: &str) -> Result<Created, String> {
-    match client.create_bucket().bucket(name).send().await {
+    let mut request = client.create_bucket().bucket(name);
+    // Outside us-east-1, S3 requires the bucket's region as its location constraint.
+    if let Some(region) = client.config().region().map(|r| r.as_ref().to_owned())
+        && region != "us-east-1"
+    {
+        request = request.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_str(),
+                ))
+                .build(),
+        );
+    }
+    match request.send().await {
         Ok(_) => Ok(Created::Created),
         Err(error)
             if error
