@@ -61,10 +61,10 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     command.args(["--build-profile", "dev"]);
     let (mut child, guard, events) = spawn_json(command);
     let mut seen = Vec::new();
-    // Building the three functions can take a while on a cold target directory.
+    // Building the four functions can take a while on a cold target directory.
     let ready = wait_ready(&events, &mut seen, Duration::from_secs(600));
     let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
-    assert_eq!(ready["functions"].as_array().unwrap().len(), 3);
+    assert_eq!(ready["functions"].as_array().unwrap().len(), 4);
     // The dashboard shares the emulator's port.
     assert_eq!(
         ready["dashboard"],
@@ -127,6 +127,8 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
         "failure-inspector logged the invocation record"
     );
 
+    log_archive_delivers_normalised_lines_and_failures(&endpoint, &events, &mut seen).await;
+
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -142,6 +144,75 @@ async fn the_example_application_runs_end_to_end_and_stops_cleanly() {
     let status = child.wait().unwrap();
     std::mem::forget(guard);
     assert!(status.success(), "riffle local exits cleanly: {status}");
+}
+
+/// The log-archive delivery stream: lines put to app-logs are normalised by log-normalizer and
+/// written to the bucket under `logs/`; a line that is not JSON goes to
+/// `errors/processing-failed/`, in Firehose's error record format; the status reports both.
+async fn log_archive_delivers_normalised_lines_and_failures(
+    endpoint: &str,
+    events: &mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+) {
+    let kinesis = client(endpoint);
+    let s3 = riffle_aws::Clients::new(endpoint, "us-east-1").s3();
+    for line in [
+        r#"{"level":"warning","msg":"disk almost full","ts":"2026-12-04T10:00:00Z"}"#,
+        r#"{"level":"debug","msg":"noise"}"#,
+        "plain text, not JSON",
+    ] {
+        kinesis::put(&kinesis, "app-logs", "host-1", line).await;
+    }
+    let status = wait_for(
+        events,
+        seen,
+        Duration::from_secs(120),
+        "the log archive delivered",
+        |e| {
+            e["event"] == "delivery_status"
+                && e["delivery_stream"] == "log-archive"
+                && e["delivered_objects"].as_u64() >= Some(1)
+                && e["failed"].as_u64() >= Some(1)
+        },
+    );
+    assert_eq!(status["dropped"], 1, "{status}");
+    assert_eq!(status["transformed"], 1, "{status}");
+    let read_all = |prefix: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            let listed = s3
+                .list_objects_v2()
+                .bucket("riffle-example-log-archive")
+                .prefix(prefix)
+                .send()
+                .await
+                .unwrap();
+            let mut text = String::new();
+            for object in listed.contents() {
+                let out = s3
+                    .get_object()
+                    .bucket("riffle-example-log-archive")
+                    .key(object.key().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                let bytes = out.body.collect().await.unwrap().into_bytes();
+                text.push_str(std::str::from_utf8(&bytes).unwrap());
+            }
+            text
+        }
+    };
+    let delivered = read_all("logs/").await;
+    let line: Value = serde_json::from_str(delivered.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (&line["level"], &line["message"]),
+        (&Value::from("WARN"), &Value::from("disk almost full")),
+        "{delivered}"
+    );
+    assert!(!delivered.contains("noise"), "{delivered}");
+    let failed = read_all("errors/processing-failed/").await;
+    let error: Value = serde_json::from_str(failed.lines().next().unwrap()).unwrap();
+    assert_eq!(error["errorCode"], "Lambda.ProcessingFailed", "{failed}");
 }
 
 /// `riffle explain --format json` for `mapping`: its journal entries, oldest first.

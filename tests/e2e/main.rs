@@ -11,6 +11,7 @@ mod esm_sqs;
 mod explain_redrive;
 mod fanout;
 mod firehose_api;
+mod firehose_delivery;
 mod http;
 mod kinesis_account;
 mod kinesis_api;

@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use riffle_emulator::{Config, Emulator, Limits};
 
+mod deliveries;
 mod local;
 mod tools;
 
@@ -35,7 +36,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the Kinesis Data Streams and SQS APIs on a local port.
+    /// Serve the Kinesis Data Streams, SQS, Firehose and S3 APIs on a local port, delivering
+    /// each delivery stream to its bucket.
     Emulator(EmulatorArgs),
     /// Put one record (text, standard input or a file), or every line of a JSON Lines file,
     /// into a stream.
@@ -147,6 +149,7 @@ fn main() -> ExitCode {
 }
 
 async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let (region, data_dir) = (args.region.clone(), args.data_dir.clone());
     let config = Config {
         bind: args.bind,
         port: args.port,
@@ -164,10 +167,21 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let emulator = start_emulator(config, "--port <PORT> (or RIFFLE_PORT)")
         .await
         .context("starting the emulator")?;
+    let deliveries = deliveries::Deliveries::start(deliveries::Wiring {
+        firehose: std::sync::Arc::clone(emulator.firehose()),
+        clients: riffle_aws::Clients::new(emulator.endpoint_url(), &region),
+        processor: None,
+        checkpoints: data_dir.map(|d| d.join("firehose-checkpoints")),
+        clock: std::sync::Arc::new(riffle_runtime::SystemClock),
+        function_timeout: Duration::from_secs(60),
+    })
+    .await;
     let shutdown = shutdown_signal();
     // A closed stdout does not stop a server: it keeps serving.
     let _ = out!("riffle emulator ready at {}", emulator.endpoint_url());
     shutdown.await;
+    // Buffered records reach their buckets before the emulator stops.
+    deliveries.stop().await;
     tracing::info!("shutting down");
     emulator
         .shutdown()

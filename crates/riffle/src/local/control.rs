@@ -163,6 +163,12 @@ impl Control {
     }
 
     /// The fault rules every function of the run checks.
+    /// The invoker of whichever function a request names (a delivery stream's
+    /// transformation), bound to the functions once [`Control::ready`] registers them.
+    pub(crate) fn invoker(&self) -> riffle_lambda::router::FunctionRouter {
+        self.invoke.invoker()
+    }
+
     pub(crate) fn faults(&self) -> &riffle_core::fault::FaultSet {
         &self.faults
     }

@@ -16,6 +16,7 @@
 
 mod build;
 mod control;
+mod delivery_view;
 mod resources;
 pub(crate) mod run;
 mod status;

@@ -104,3 +104,102 @@ async fn create_queue(client: &SqsClient, queue: &Queue) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Creates the template's delivery streams in the embedded emulator, in process (only the
+/// embedded emulator runs deliveries); one that exists (a data directory from an earlier run)
+/// is kept as it is.
+pub(crate) async fn create_delivery_streams(
+    app: &Application,
+    firehose: &riffle_emulator::firehose::Firehose,
+    account_id: &str,
+) -> anyhow::Result<()> {
+    use riffle_emulator::ErrorCode;
+    use riffle_emulator::firehose::Action;
+    let role = format!("arn:aws:iam::{account_id}:role/riffle-local");
+    for stream in &app.delivery_streams {
+        let body = create_delivery_stream_request(stream, &role);
+        let name = &stream.name;
+        match firehose
+            .call(Action::CreateDeliveryStream, body.to_string().as_bytes())
+            .await
+        {
+            Ok(_) => eprintln!("riffle: created delivery stream {name}"),
+            Err(e) if e.code == ErrorCode::ResourceInUseException => {
+                eprintln!("riffle: delivery stream {name} exists; keeping it");
+            }
+            Err(e) => bail!(
+                "creating delivery stream {name} ({}): {}: {}",
+                stream.logical_id,
+                e.code,
+                e.message
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// CreateDeliveryStream's request for a template's delivery stream.
+fn create_delivery_stream_request(
+    stream: &riffle_template::DeliveryStream,
+    role: &str,
+) -> serde_json::Value {
+    let mut request = serde_json::json!({
+        "DeliveryStreamName": stream.name,
+        "DeliveryStreamType": if stream.source_stream_arn.is_some() { "KinesisStreamAsSource" } else { "DirectPut" },
+        "ExtendedS3DestinationConfiguration": s3_configuration(&stream.destination, role, true),
+    });
+    if let Some(arn) = &stream.source_stream_arn {
+        request["KinesisStreamSourceConfiguration"] =
+            serde_json::json!({ "KinesisStreamARN": arn, "RoleARN": role });
+    }
+    request
+}
+
+fn s3_configuration(
+    destination: &riffle_template::S3Delivery,
+    role: &str,
+    extended: bool,
+) -> serde_json::Value {
+    let mut config = serde_json::json!({ "RoleARN": role, "BucketARN": destination.bucket_arn });
+    let set = |config: &mut serde_json::Value, key: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            config[key] = serde_json::Value::String(value.clone());
+        }
+    };
+    set(&mut config, "Prefix", &destination.prefix);
+    set(
+        &mut config,
+        "ErrorOutputPrefix",
+        &destination.error_output_prefix,
+    );
+    set(&mut config, "CompressionFormat", &destination.compression);
+    let mut hints = serde_json::Map::new();
+    if let Some(size) = destination.buffer_size_mb {
+        hints.insert("SizeInMBs".into(), size.into());
+    }
+    if let Some(seconds) = destination.buffer_interval_seconds {
+        hints.insert("IntervalInSeconds".into(), seconds.into());
+    }
+    if !hints.is_empty() {
+        config["BufferingHints"] = serde_json::Value::Object(hints);
+    }
+    if !extended {
+        return config;
+    }
+    if let Some(transformation) = &destination.transformation {
+        let parameters: Vec<serde_json::Value> = transformation
+            .parameters
+            .iter()
+            .map(|(name, value)| serde_json::json!({ "ParameterName": name, "ParameterValue": value }))
+            .collect();
+        config["ProcessingConfiguration"] = serde_json::json!({
+            "Enabled": true,
+            "Processors": [{ "Type": "Lambda", "Parameters": parameters }],
+        });
+    }
+    if let Some(backup) = &destination.backup {
+        config["S3BackupMode"] = "Enabled".into();
+        config["S3BackupConfiguration"] = s3_configuration(backup, role, false);
+    }
+    config
+}

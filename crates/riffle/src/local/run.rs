@@ -78,6 +78,8 @@ pub(crate) struct Running {
     pub(crate) functions: BTreeMap<String, LocalFunction>,
     pub(crate) kinesis: Vec<(String, Arc<KinesisController>)>,
     pub(crate) queues: Vec<(String, Arc<QueueController>)>,
+    /// The embedded emulator's delivery streams (none with `--endpoint-url`).
+    pub(crate) deliveries: Option<crate::deliveries::Deliveries>,
 }
 
 pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
@@ -123,6 +125,21 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
     let (kinesis, sqs) = riffle_aws::clients(&endpoint, &args.template.region);
     let s3 = riffle_aws::Clients::new(&endpoint, &args.template.region).s3();
     let consumer_arns = resources::create(&app, &kinesis, &sqs, &s3).await?;
+    match &emulator {
+        Some(emulator) => {
+            resources::create_delivery_streams(
+                &app,
+                emulator.firehose(),
+                &args.template.account_id,
+            )
+            .await?;
+        }
+        None if !app.delivery_streams.is_empty() => eprintln!(
+            "riffle: with --endpoint-url, the template's delivery streams are left to that \
+             endpoint: only the embedded emulator runs them"
+        ),
+        None => {}
+    }
 
     let binaries = build::build_functions(
         &app.functions,
@@ -134,6 +151,7 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         functions: BTreeMap::new(),
         kinesis: Vec::new(),
         queues: Vec::new(),
+        deliveries: None,
     };
     for function in &app.functions {
         let mut config = FunctionConfig::new(&function.name, &binaries[&function.logical_id]);
@@ -227,6 +245,35 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         }
     }
 
+    if let Some(emulator) = &emulator {
+        let timeout = app
+            .delivery_streams
+            .iter()
+            .filter_map(|d| d.destination.transformation.as_ref())
+            .filter_map(|t| {
+                app.functions
+                    .iter()
+                    .find(|f| f.logical_id == t.function_logical_id)
+            })
+            .map(|f| f.timeout_seconds)
+            .max()
+            .unwrap_or(60);
+        running.deliveries = Some(
+            crate::deliveries::Deliveries::start(crate::deliveries::Wiring {
+                firehose: Arc::clone(emulator.firehose()),
+                clients: riffle_aws::Clients::new(&endpoint, &args.template.region),
+                processor: Some(control.invoker()),
+                checkpoints: args
+                    .data_dir
+                    .as_ref()
+                    .map(|d| d.join("firehose-checkpoints")),
+                clock: Arc::new(SystemClock),
+                function_timeout: Duration::from_secs(u64::from(timeout)),
+            })
+            .await,
+        );
+    }
+
     let running = Arc::new(running);
     // Listen for the stop signal before saying ready: a signal right after "ready" stops.
     let shutdown = crate::shutdown_signal();
@@ -279,6 +326,10 @@ pub(crate) async fn run_local(args: LocalArgs) -> anyhow::Result<()> {
         }
         for stopping in queue_stops {
             let _ = stopping.await;
+        }
+        // Delivery streams drain their buffers (a transformation still needs its function).
+        if let Some(deliveries) = &running.deliveries {
+            deliveries.stop().await;
         }
     };
     if tokio::time::timeout(deadline, stop_all).await.is_err() {

@@ -235,6 +235,9 @@ impl Status {
         for mapping in &queues {
             self.emit(mapping.line(), mapping.json());
         }
+        for delivery in running.deliveries.iter().flat_map(|d| d.views()) {
+            self.emit(delivery.line(), delivery.json());
+        }
     }
 
     /// Reads every mapping's counters and shard statuses.
@@ -304,7 +307,11 @@ impl Status {
                         loop {
                             ticker.tick().await;
                             let (kinesis, queues) = status.snapshot(&running);
-                            live.draw(table(&kinesis, &queues));
+                            let mut lines = table(&kinesis, &queues);
+                            if let Some(deliveries) = &running.deliveries {
+                                lines.extend(super::delivery_view::table(&deliveries.views()));
+                            }
+                            live.draw(lines);
                         }
                     }
                     None => {

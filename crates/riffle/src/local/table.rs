@@ -184,7 +184,7 @@ fn with_errors(lines: Vec<String>, errors: Vec<Option<String>>) -> Vec<String> {
     out
 }
 
-fn align(rows: &[Vec<String>], right: &[usize]) -> Vec<String> {
+pub(crate) fn align(rows: &[Vec<String>], right: &[usize]) -> Vec<String> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
