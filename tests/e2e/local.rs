@@ -213,6 +213,21 @@ async fn log_archive_delivers_normalised_lines_and_failures(
     let failed = read_all("errors/processing-failed/").await;
     let error: Value = serde_json::from_str(failed.lines().next().unwrap()).unwrap();
     assert_eq!(error["errorCode"], "Lambda.ProcessingFailed", "{failed}");
+    // `riffle explain` tells the delivery stream's story from its decisions.
+    let journal = explain(endpoint, "log-archive");
+    let kinds: Vec<&str> = journal.iter().filter_map(|e| e["kind"].as_str()).collect();
+    for kind in ["invoked", "transformed", "written"] {
+        assert!(kinds.contains(&kind), "no {kind} in {journal:#?}");
+    }
+    let transformed = journal.iter().find(|e| e["kind"] == "transformed").unwrap();
+    assert_eq!(
+        (
+            &transformed["ok"],
+            &transformed["dropped"],
+            &transformed["failed"]
+        ),
+        (&Value::from(1), &Value::from(1), &Value::from(1))
+    );
 }
 
 /// `riffle explain --format json` for `mapping`: its journal entries, oldest first.

@@ -384,7 +384,7 @@ pub fn router(services: Arc<Services>) -> Router {
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
         "status": "ready",
-        "services": { "kinesis": "running", "sqs": "running", "s3": "running" },
+        "services": { "kinesis": "running", "sqs": "running", "firehose": "running", "s3": "running" },
         "endpoint": services.endpoint,
         "persistent": services.wal.is_some(),
         "version": env!("CARGO_PKG_VERSION"),

@@ -316,6 +316,17 @@ fn snapshot(ready: &Ready) -> metrics::Snapshot {
             stats: function.stats(),
         })
         .collect();
+    snapshot.deliveries = running
+        .deliveries
+        .iter()
+        .flat_map(|d| d.views())
+        .map(|view| metrics::Delivery {
+            bucket: view.settings.destination.bucket.clone(),
+            counters: view.status.counters,
+            buffered_bytes: view.status.buffered_bytes as u64,
+            name: view.name,
+        })
+        .collect();
     snapshot
 }
 
@@ -390,7 +401,39 @@ async fn journal(
             .collect();
         return json_response(StatusCode::OK, &Value::Array(entries));
     }
-    let known: Vec<String> = ready.mappings.iter().map(|m| m.id.clone()).collect();
+    let deliveries = ready
+        .running
+        .deliveries
+        .as_ref()
+        .map(|d| d.views())
+        .unwrap_or_default();
+    if let Some(view) = deliveries.iter().find(|v| v.name == id) {
+        // A delivery stream's journal: its machine's decisions, oldest first.
+        let entries: Vec<Value> = view
+            .status
+            .decisions
+            .iter()
+            .map(|(at, decision)| {
+                let mut entry = json!({
+                    "time": riffle_core::time::iso8601_millis(*at),
+                    "delivery_stream": id,
+                });
+                if let (Value::Object(entry), Ok(Value::Object(fields))) =
+                    (&mut entry, serde_json::to_value(decision))
+                {
+                    entry.extend(fields);
+                }
+                entry
+            })
+            .collect();
+        return json_response(StatusCode::OK, &Value::Array(entries));
+    }
+    let known: Vec<String> = ready
+        .mappings
+        .iter()
+        .map(|m| m.id.clone())
+        .chain(deliveries.into_iter().map(|v| v.name))
+        .collect();
     control_error(
         StatusCode::NOT_FOUND,
         "UnknownMapping",

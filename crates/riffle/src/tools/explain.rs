@@ -7,6 +7,7 @@
 //! /_riffle/mappings/{id}/journal`), so both formats say the same thing; an entry kind this
 //! version does not know is still printed, with its fields.
 
+use riffle_core::firehose::delivery::Decision as FirehoseDecision;
 use riffle_core::kinesis::shard;
 use riffle_core::sequence::SequenceNumber;
 use riffle_core::sqs::poller::{Decision, Settled};
@@ -30,7 +31,8 @@ pub(crate) enum Format {
 /// Options of `riffle explain`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
-    /// The mapping: its logical id in the template (`riffle local` lists them when it starts).
+    /// The mapping: its logical id in the template (`riffle local` lists them when it starts),
+    /// or a delivery stream's name.
     #[arg(long)]
     mapping: String,
     /// Only this shard's entries (Kinesis mappings).
@@ -84,6 +86,18 @@ fn text(value: &Value) -> String {
 /// An entry is read into the runtime's own type (Kinesis or SQS); one of a kind this version
 /// does not know is printed with its fields.
 pub(crate) fn line(entry: &Value) -> String {
+    if let Some(stream) = entry["delivery_stream"].as_str()
+        && let Ok(decision) = serde_json::from_value::<FirehoseDecision>(entry.clone())
+    {
+        let where_ = format!("delivery {stream}");
+        return columns(
+            &text(&entry["time"]),
+            &where_,
+            "-",
+            &firehose_what(&decision),
+            "-",
+        );
+    }
     if entry.get("shard").is_some()
         && let Ok(event) = serde_json::from_value::<KinesisJournalEvent>(entry.clone())
     {
@@ -121,6 +135,52 @@ pub(crate) fn line(entry: &Value) -> String {
         },
     };
     columns(&text(&entry["time"]), &where_, &lane, &what(entry), &range)
+}
+
+/// What a delivery stream's decision says, as a sentence.
+fn firehose_what(decision: &FirehoseDecision) -> String {
+    match decision {
+        FirehoseDecision::Invoked {
+            invocation_id,
+            records,
+            attempt,
+        } => format!(
+            "invoked the transformation with {} (attempt {attempt}, invocation {invocation_id})",
+            count(*records as u64, "record")
+        ),
+        FirehoseDecision::InvocationFailed {
+            code,
+            message,
+            retrying,
+            ..
+        } => format!(
+            "the transformation failed: {code}: {message}; {}",
+            if *retrying {
+                "invoking again"
+            } else {
+                "retries exhausted, its records go to processing-failed"
+            }
+        ),
+        FirehoseDecision::Transformed {
+            ok,
+            dropped,
+            failed,
+            ..
+        } => format!("transformed: {ok} Ok, {dropped} Dropped, {failed} ProcessingFailed"),
+        FirehoseDecision::Written {
+            key,
+            object,
+            records,
+        } => format!(
+            "wrote {} ({object:?}) to {key}",
+            count(*records as u64, "record")
+        ),
+        FirehoseDecision::WriteFailed {
+            key,
+            error,
+            retry_in_ms,
+        } => format!("writing {key} failed: {error}; retrying in {retry_in_ms} ms"),
+    }
 }
 
 /// The line's columns, aligned.

@@ -26,6 +26,16 @@ pub(super) struct Snapshot {
     pub(super) kinesis: Vec<KinesisMapping>,
     pub(super) queues: Vec<QueueMapping>,
     pub(super) functions: Vec<Function>,
+    pub(super) deliveries: Vec<Delivery>,
+}
+
+/// A delivery stream's counters and buffer fill.
+#[derive(Debug)]
+pub(super) struct Delivery {
+    pub(super) name: String,
+    pub(super) bucket: String,
+    pub(super) counters: riffle_core::firehose::delivery::Counters,
+    pub(super) buffered_bytes: u64,
 }
 
 /// A Kinesis mapping: its counters, and each shard's status.
@@ -404,9 +414,85 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The delivery streams' counters and gauges, in the order they are written.
+    fn deliveries(&self) -> Vec<Family> {
+        let per = |value: &dyn Fn(&Delivery) -> u64| -> Vec<(Labels, u64)> {
+            self.deliveries
+                .iter()
+                .map(|d| {
+                    let labels = vec![
+                        ("delivery_stream", d.name.clone()),
+                        ("bucket", d.bucket.clone()),
+                    ];
+                    (labels, value(d))
+                })
+                .collect()
+        };
+        vec![
+            Family::counter(
+                "firehose_incoming_records",
+                "Records the delivery stream accepted (IncomingRecords).",
+                per(&|d| d.counters.records_in),
+            ),
+            Family::counter(
+                "firehose_transformed_records",
+                "Records the transformation returned Ok (SucceedProcessing.Records).",
+                per(&|d| d.counters.transformed),
+            ),
+            Family::counter(
+                "firehose_dropped_records",
+                "Records the transformation returned Dropped.",
+                per(&|d| d.counters.dropped),
+            ),
+            Family::counter(
+                "firehose_processing_failed_records",
+                "Records written under the error prefix as processing-failed.",
+                per(&|d| d.counters.failed),
+            ),
+            Family::counter(
+                "firehose_invocations",
+                "Invocations of the transformation, retries included.",
+                per(&|d| d.counters.invocations),
+            ),
+            Family::counter(
+                "firehose_invocation_errors",
+                "Invocations of the transformation that failed as a whole.",
+                per(&|d| d.counters.invocation_errors),
+            ),
+            Family::counter(
+                "firehose_delivered_objects",
+                "Objects delivered to the destination bucket (DeliveryToS3.Success).",
+                per(&|d| d.counters.delivered_objects),
+            ),
+            Family::counter(
+                "firehose_delivered_bytes",
+                "Bytes of records in delivered objects, before compression (DeliveryToS3.Bytes).",
+                per(&|d| d.counters.delivered_bytes),
+            ),
+            Family::counter(
+                "firehose_write_failures",
+                "Object writes S3 refused (each is retried).",
+                per(&|d| d.counters.write_failures),
+            ),
+            Family::gauge(
+                "firehose_buffered",
+                "Bytes buffered now, waiting for the buffering hints.",
+                Some(Unit::Bytes),
+                per(&|d| d.buffered_bytes),
+            ),
+        ]
+    }
+}
+
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        for family in self.mappings().into_iter().chain(self.functions()) {
+        for family in self
+            .mappings()
+            .into_iter()
+            .chain(self.functions())
+            .chain(self.deliveries())
+        {
             family.encode(&mut encoder)?;
         }
         self.durations(&mut encoder)

@@ -63,7 +63,44 @@ fn known() -> Snapshot {
                 ..FunctionStats::default()
             },
         }],
+        deliveries: Vec::new(),
     }
+}
+
+#[test]
+fn a_delivery_stream_is_counted_under_its_name_and_bucket() {
+    let snapshot = Snapshot {
+        deliveries: vec![Delivery {
+            name: "log-archive".into(),
+            bucket: "archive".into(),
+            counters: riffle_core::firehose::delivery::Counters {
+                records_in: 7,
+                transformed: 5,
+                dropped: 1,
+                failed: 1,
+                delivered_objects: 2,
+                ..Default::default()
+            },
+            buffered_bytes: 300,
+        }],
+        ..Snapshot::default()
+    };
+    let text = render(snapshot, Format::OpenMetrics);
+    let labels = r#"{delivery_stream="log-archive",bucket="archive"}"#;
+    for line in [
+        format!("riffle_firehose_incoming_records_total{labels} 7"),
+        format!("riffle_firehose_transformed_records_total{labels} 5"),
+        format!("riffle_firehose_dropped_records_total{labels} 1"),
+        format!("riffle_firehose_processing_failed_records_total{labels} 1"),
+        format!("riffle_firehose_delivered_objects_total{labels} 2"),
+        format!("riffle_firehose_buffered_bytes{labels} 300"),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line} in:\n{text}");
+    }
+    assert!(
+        text.contains("# TYPE riffle_firehose_buffered_bytes gauge"),
+        "{text}"
+    );
 }
 
 #[test]
