@@ -40,6 +40,12 @@ fn the_repository_template_reads_into_the_expected_model() {
                 StreamMode::Provisioned { shard_count: 1 },
                 24
             ),
+            (
+                "AppLogs",
+                "app-logs",
+                StreamMode::Provisioned { shard_count: 1 },
+                24
+            ),
         ]
     );
     assert_eq!(
@@ -124,8 +130,32 @@ fn the_repository_template_reads_into_the_expected_model() {
                 "bootstrap",
                 "."
             ),
+            (
+                "LogNormalizerFunction",
+                Some("log-normalizer"),
+                30,
+                128,
+                "provided.al2023",
+                "bootstrap",
+                "."
+            ),
         ]
     );
+    // The log archive: app-logs → log-normalizer → the bucket.
+    assert_eq!(app.buckets.len(), 1);
+    assert_eq!(app.buckets[0].name, "riffle-example-log-archive");
+    let archive = &app.delivery_streams[0];
+    assert_eq!(archive.name, "log-archive");
+    assert_eq!(
+        archive.source_stream_arn.as_deref(),
+        Some(app.streams[2].arn.as_str())
+    );
+    assert_eq!(
+        archive.destination.bucket_arn,
+        "arn:aws:s3:::riffle-example-log-archive"
+    );
+    let transformation = archive.destination.transformation.as_ref().unwrap();
+    assert_eq!(transformation.function_logical_id, "LogNormalizerFunction");
     assert_eq!(app.functions[0].name, "riffle-OrderEventsFunction");
 
     let orders = &app.mappings[0];
