@@ -70,7 +70,7 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Side-by-side benchmarks: Kinesis vs kinesalite and ferrokinesis, SQS vs moto, and the mapping engine.
+## Side-by-side benchmarks: Kinesis vs kinesalite and ferrokinesis, SQS, S3 and Firehose vs moto, and the mapping engine.
 bench:
 	./bench/run.sh
 

@@ -2,14 +2,16 @@
 //! `docs/benchmarks.md` between marker comments, leaving the hand-written text alone.
 //!
 //! The doc has one generated section per benchmark: Kinesis (this module), SQS ([`sqs`]), the
-//! Kinesis mapping engine ([`esm`]), the SQS mapping ([`esm_sqs`]), S3 ([`s3`]) and the Runtime API host
-//! ([`lambda`]). A result belongs to a section by its `case` (`sqs-…`, `s3-…`, `lambda-…`, `esm-sqs-…`,
+//! Kinesis mapping engine ([`esm`]), the SQS mapping ([`esm_sqs`]), S3 ([`s3`]), Firehose
+//! ([`firehose`]) and the Runtime API host ([`lambda`]). A result belongs to a section by its
+//! `case` (`sqs-…`, `s3-…`, `firehose-…`, `lambda-…`, `esm-sqs-…`,
 //! `esm-…`, anything else is Kinesis); only
 //! sections with results are rewritten, so running a subset of the benchmark leaves the others'
 //! last results in place.
 
 mod esm;
 mod esm_sqs;
+mod firehose;
 mod lambda;
 mod s3;
 mod sqs;
@@ -26,7 +28,7 @@ const START: &str = "<!-- bench:results:start -->";
 const END: &str = "<!-- bench:results:end -->";
 
 /// The generated sections: name (as used in `--context name/KEY=VALUE`), markers, renderer.
-const SECTIONS: [Section; 6] = [
+const SECTIONS: [Section; 7] = [
     Section {
         name: "kinesis",
         start: START,
@@ -58,6 +60,12 @@ const SECTIONS: [Section; 6] = [
         render: s3::render,
     },
     Section {
+        name: "firehose",
+        start: "<!-- bench:firehose:start -->",
+        end: "<!-- bench:firehose:end -->",
+        render: firehose::render,
+    },
+    Section {
         name: "lambda",
         start: "<!-- bench:lambda:start -->",
         end: "<!-- bench:lambda:end -->",
@@ -80,6 +88,8 @@ fn section_of(result: &Value) -> &'static str {
         "sqs"
     } else if case.starts_with("s3-") {
         "s3"
+    } else if case.starts_with("firehose-") {
+        "firehose"
     } else if case.starts_with("lambda-") {
         "lambda"
     } else if case.starts_with("esm-sqs-") {
@@ -662,6 +672,7 @@ mod tests {
         assert_eq!(section("sqs-send"), "sqs");
         assert_eq!(section("esm-live-pf1"), "esm");
         assert_eq!(section("esm-sqs-fifo"), "esm-sqs");
+        assert_eq!(section("firehose-direct"), "firehose");
     }
 
     #[test]
