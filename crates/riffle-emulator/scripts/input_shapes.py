@@ -6,7 +6,7 @@ For every operation, the full input shape: each structure's members in the model
 bounds, pattern and enum values, and the members of lists and maps. The request checker
 (`crate::model`) walks it to refuse a request as AWS does before any handler decodes it.
 
-    python3 crates/riffle-emulator/scripts/input_shapes.py [--service kinesis|firehose] \
+    python3 crates/riffle-emulator/scripts/input_shapes.py [--service kinesis|firehose|dynamodb] \
         [--model PATH/service-2.json[.gz]]
 
 Where the recording of AWS that kinesalite's suite holds differs from the model, the
@@ -23,7 +23,15 @@ from cbor_shapes import load_model, tables  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # service -> (the model's API version, the module the table is written into)
-SERVICES = {"kinesis": ("2013-12-02", "kinesis"), "firehose": ("2015-08-04", "firehose")}
+SERVICES = {
+    "kinesis": ("2013-12-02", "kinesis"),
+    "firehose": ("2015-08-04", "firehose"),
+    "dynamodb": ("2012-08-10", "dynamodb"),
+}
+# Services whose input shapes are recursive (DynamoDB's AttributeValue holds lists and maps of
+# itself): their shapes are numbered when first met, so a shape may refer to one written later
+# (the checker walks values, which are finite, so a cycle in the table is harmless).
+RECURSIVE = {"dynamodb"}
 
 
 def out_path(service):
@@ -37,7 +45,7 @@ def fallback(service):
     )
 
 # service -> shape name -> constraint overrides, following AWS's recorded answers.
-OVERRIDES = {"firehose": {}, "kinesis": {
+OVERRIDES = {"firehose": {}, "dynamodb": {}, "kinesis": {
     # AWS refuses a record over 1 MiB with the model's length wording (the emulator's limit).
     "Data": {"max": 1048576},
     # AWS lists the iterator types in this order (a Java hash set's), not the model's.
@@ -62,6 +70,8 @@ def generate(model, version, service):
     order = []
     index = {}
 
+    recursive = service in RECURSIVE
+
     def place(name):
         if name in index:
             if index[name] is None:
@@ -69,7 +79,11 @@ def generate(model, version, service):
             return index[name]
         shape = dict(shapes[name])
         shape.update(OVERRIDES[service].get(name, {}))
-        index[name] = None  # recursion guard
+        if recursive:
+            index[name] = len(order)
+            order.append(None)
+        else:
+            index[name] = None  # recursion guard
         kind = shape["type"]
         if kind == "list":
             body = f"Kind::List({place(shape['member']['shape'])})"
@@ -89,8 +103,11 @@ def generate(model, version, service):
         pattern = f"Some({rust_str(shape['pattern'])})" if "pattern" in shape else "None"
         enum = "&[" + ", ".join(rust_str(e) for e in shape.get("enum", [])) + "]"
         text = f"Shape {{ kind: {body}, min: {opt('min')}, max: {opt('max')}, pattern: {pattern}, enumeration: {enum} }}"
-        index[name] = len(order)
-        order.append((name, text))
+        if recursive:
+            order[index[name]] = (name, text)
+        else:
+            index[name] = len(order)
+            order.append((name, text))
         return index[name]
 
     operations = []
@@ -108,7 +125,8 @@ def generate(model, version, service):
         *tables(
             ("Every operation of the model, sorted by name, with the index of its input in [`SHAPES`].",
              "(&str, Option<u16>)", operations),
-            ("The shapes, each after the shapes it refers to.", order),
+            ("The shapes, each before the shapes it refers to (they may refer to themselves)." if recursive
+             else "The shapes, each after the shapes it refers to.", order),
         ),
     ]
     return "\n".join(lines)

@@ -37,6 +37,7 @@
 
 mod action;
 mod cbor;
+pub mod dynamodb;
 pub mod error;
 pub mod firehose;
 pub mod kinesis;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::clock::Millis;
+use crate::dynamodb::store::{DynamoStore, Mutation as DynamoMutation};
 use crate::error::{ApiError, ApiResult};
 use crate::firehose::store::{FirehoseStore, Mutation as FirehoseMutation};
 use crate::kinesis::store::{KinesisStore, Mutation};
@@ -35,7 +36,8 @@ const MAGIC: &[u8; 8] = b"RIFFLEDB";
 /// Version 5: records carry their stream-wide sequence index (AWS's sequence number layout).
 /// Version 6: streams carry the resharding they are `UPDATING` for.
 /// Version 7: the state carries Firehose delivery streams and their undelivered records.
-pub const FORMAT_VERSION: u32 = 7;
+/// Version 8: the state carries DynamoDB tables and their items.
+pub const FORMAT_VERSION: u32 = 8;
 const SNAPSHOT: &str = "snapshot.bin";
 const LOG: &str = "wal.log";
 
@@ -48,6 +50,8 @@ pub struct State {
     pub sqs: SqsStore,
     /// Firehose delivery streams and their undelivered records.
     pub firehose: FirehoseStore,
+    /// DynamoDB tables and their items.
+    pub dynamodb: DynamoStore,
 }
 
 /// Borrowed form of [`State`] for writing a snapshot under the store lock; encodes identically.
@@ -59,6 +63,8 @@ pub struct StateRef<'a> {
     pub sqs: &'a SqsStore,
     /// Firehose delivery streams and their undelivered records.
     pub firehose: &'a FirehoseStore,
+    /// DynamoDB tables and their items.
+    pub dynamodb: &'a DynamoStore,
 }
 
 /// One logged mutation.
@@ -70,6 +76,8 @@ pub enum Entry {
     Sqs(SqsMutation),
     /// A Firehose mutation (boxed: a configuration is large beside the other entries).
     Firehose(Box<FirehoseMutation>),
+    /// A DynamoDB mutation (boxed: an item is large beside the other entries).
+    DynamoDb(Box<DynamoMutation>),
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +96,8 @@ pub enum EntryRef<'a> {
     Sqs(&'a SqsMutation),
     /// A Firehose mutation.
     Firehose(&'a FirehoseMutation),
+    /// A DynamoDB mutation.
+    DynamoDb(&'a DynamoMutation),
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,6 +254,7 @@ pub fn open(dir: &Path, fresh: impl FnOnce() -> State) -> Result<(State, Arc<Wal
             kinesis: &state.kinesis,
             sqs: &state.sqs,
             firehose: &state.firehose,
+            dynamodb: &state.dynamodb,
         },
     )?;
     let mut log = File::create(&log_path).map_err(io_err(&log_path))?;
@@ -331,6 +342,11 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<u64, OpenError> 
             Entry::Sqs(mutation) => state.sqs.apply(frame.time, &mutation),
             Entry::Firehose(mutation) => {
                 if let Err(e) = state.firehose.apply(frame.time, *mutation, 0) {
+                    tracing::warn!(lsn = frame.lsn, error = %e, "logged mutation no longer applies");
+                }
+            }
+            Entry::DynamoDb(mutation) => {
+                if let Err(e) = state.dynamodb.apply(frame.time, *mutation) {
                     tracing::warn!(lsn = frame.lsn, error = %e, "logged mutation no longer applies");
                 }
             }

@@ -135,6 +135,8 @@ pub struct Services {
     pub sqs: Sqs,
     /// Firehose (shared with the delivery glue).
     pub firehose: Arc<Firehose>,
+    /// DynamoDB.
+    pub dynamodb: crate::dynamodb::DynamoDb,
     /// S3.
     pub s3: crate::s3::S3,
     wal: Option<Arc<Wal>>,
@@ -197,6 +199,10 @@ impl Emulator {
         let mut firehose_settings =
             firehose_store::StoreSettings::new(&config.region, &config.account_id);
         firehose_settings.create_delay_ms = delay;
+        let mut dynamodb_settings =
+            crate::dynamodb::store::StoreSettings::new(&config.region, &config.account_id);
+        dynamodb_settings.create_delay_ms = delay;
+        let fresh_dynamodb = dynamodb_settings.clone();
         let fresh_settings = settings.clone();
         let fresh_sqs = sqs_settings.clone();
         let fresh_firehose = firehose_settings.clone();
@@ -204,6 +210,7 @@ impl Emulator {
             kinesis: KinesisStore::new(fresh_settings, random_key()),
             sqs: SqsStore::new(fresh_sqs),
             firehose: FirehoseStore::new(fresh_firehose, random_key()),
+            dynamodb: crate::dynamodb::store::DynamoStore::new(fresh_dynamodb.clone()),
         };
         let (state, wal) = match &config.data_dir {
             Some(dir) => {
@@ -217,12 +224,14 @@ impl Emulator {
                     state.kinesis.settings = settings;
                     state.sqs.settings = sqs_settings;
                     state.firehose.settings = firehose_settings;
+                    state.dynamodb.settings = dynamodb_settings;
                     persist::write_snapshot(
                         &dir,
                         &StateRef {
                             kinesis: &state.kinesis,
                             sqs: &state.sqs,
                             firehose: &state.firehose,
+                            dynamodb: &state.dynamodb,
                         },
                     )?;
                     Ok::<_, OpenError>((state, wal))
@@ -268,6 +277,11 @@ impl Emulator {
                 Arc::clone(&config.clock),
                 wal.clone(),
             )),
+            dynamodb: crate::dynamodb::DynamoDb::new(
+                state.dynamodb,
+                Arc::clone(&config.clock),
+                wal.clone(),
+            ),
             s3,
             wal,
             request_ids: AtomicU64::new(1),
@@ -348,10 +362,12 @@ impl Emulator {
             let kinesis = self.services.kinesis.lock();
             let sqs = self.services.sqs.lock();
             let firehose = self.services.firehose.lock();
+            let dynamodb = self.services.dynamodb.lock();
             wal.close(&StateRef {
                 kinesis: &kinesis,
                 sqs: &sqs,
                 firehose: &firehose,
+                dynamodb: &dynamodb,
             })?;
         }
         Ok(())
@@ -384,7 +400,7 @@ pub fn router(services: Arc<Services>) -> Router {
 async fn health(State(services): State<Arc<Services>>) -> Response {
     let body = serde_json::json!({
         "status": "ready",
-        "services": { "kinesis": "running", "sqs": "running", "firehose": "running", "s3": "running" },
+        "services": { "kinesis": "running", "sqs": "running", "firehose": "running", "s3": "running", "dynamodb": "running" },
         "endpoint": services.endpoint,
         "persistent": services.wal.is_some(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -571,6 +587,10 @@ async fn dispatch(
                 Ok(action) => services.firehose.call(action, &bytes).await,
                 Err(unknown) => Err(unknown),
             },
+            "DynamoDB_20120810" => match operation.parse() {
+                Ok(action) => services.dynamodb.call(action, &bytes).await,
+                Err(unknown) => Err(unknown),
+            },
             _ => Err(ApiError::new(
                 ErrorCode::UnknownOperationException,
                 if target.is_empty() {
@@ -591,6 +611,16 @@ async fn dispatch(
             }
             let type_name = match service {
                 "AmazonSQS" => format!("com.amazonaws.sqs#{}", error.code.as_str()),
+                // DynamoDB qualifies its own errors; Coral's framework errors keep Coral's.
+                "DynamoDB_20120810" => match error.code {
+                    ErrorCode::SerializationException | ErrorCode::UnknownOperationException => {
+                        format!("com.amazon.coral.service#{}", error.code.as_str())
+                    }
+                    ErrorCode::ValidationException => {
+                        format!("com.amazon.coral.validate#{}", error.code.as_str())
+                    }
+                    code => format!("com.amazonaws.dynamodb.v20120810#{}", code.as_str()),
+                },
                 _ => error.code.as_str().to_owned(),
             };
             let body = if in_cbor {

@@ -231,6 +231,9 @@ fn open(dir: &TempDir, clock: &ManualClock) -> (Fixture, Arc<persist::Wal>, Stat
             account_id: ACCOUNT.into(),
         }),
         firehose: FirehoseStore::new(StoreSettings::new("eu-west-1", ACCOUNT), [7; 16]),
+        dynamodb: crate::dynamodb::store::DynamoStore::new(
+            crate::dynamodb::store::StoreSettings::new("eu-west-1", ACCOUNT),
+        ),
     };
     let (state, wal) = persist::open(&dir.0, fresh).unwrap();
     let firehose = Firehose::new(
@@ -273,6 +276,7 @@ async fn records_and_acknowledgements_survive_a_restart_from_the_log_and_the_sna
         kinesis: &state.kinesis,
         sqs: &state.sqs,
         firehose: &f.firehose.lock(),
+        dynamodb: &state.dynamodb,
     })
     .unwrap();
     drop((f, wal, state));

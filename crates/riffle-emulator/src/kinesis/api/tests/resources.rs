@@ -325,6 +325,9 @@ fn open(dir: &TempDir, clock: &ManualClock) -> (Kinesis, Arc<persist::Wal>, Stat
             crate::firehose::store::StoreSettings::new("us-east-1", "000000000000"),
             [7; 16],
         ),
+        dynamodb: crate::dynamodb::store::DynamoStore::new(
+            crate::dynamodb::store::StoreSettings::new("us-east-1", "000000000000"),
+        ),
     };
     let (state, wal) = persist::open(&dir.0, fresh).unwrap();
     let kinesis = Kinesis::new(
@@ -369,6 +372,7 @@ async fn policies_survive_a_restart_from_the_log_and_from_the_snapshot() {
         kinesis: &kinesis.lock(),
         sqs: &state.sqs,
         firehose: &state.firehose,
+        dynamodb: &state.dynamodb,
     })
     .unwrap();
     drop((kinesis, wal, state));
